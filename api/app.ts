@@ -1,0 +1,36 @@
+/** The Express app: routes, validation and error mapping; no listening and no environment reads here. */
+import express, { type Express } from 'express';
+import type { Logger } from '../config/logger';
+import { ApiError, errorHandler } from './errors';
+import { createApiMetrics } from './metrics';
+import { buildOpenApiDocument } from './openapi';
+import { requestContext } from './request-context';
+import { healthRoutes } from './routes/health';
+import { nodeClassRoutes } from './routes/node-classes';
+import { runRoutes } from './routes/runs';
+import { taskRoutes } from './routes/tasks';
+import type { ApiDeps } from './services/deps';
+
+/** Builds the API over injected dependencies. */
+export function createApp(deps: ApiDeps, logger: Logger): Express {
+  const app = express();
+  const metrics = createApiMetrics();
+  const openApi = buildOpenApiDocument();
+  app.disable('x-powered-by');
+  app.use(requestContext(logger));
+  app.use(metrics.middleware);
+  app.use(express.json({ limit: deps.maxBodyBytes }));
+  app.use(healthRoutes(deps));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+  app.use(taskRoutes(deps, metrics));
+  app.use(runRoutes(deps));
+  app.use(nodeClassRoutes(deps));
+  app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
+  app.use(errorHandler(logger));
+  return app;
+}

@@ -1,0 +1,60 @@
+/** The OpenAPI document, generated from the same zod schemas that validate requests. */
+import { z } from 'zod';
+import { TaskSpecSchema } from '../workflows/contracts/task-spec';
+import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
+
+const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
+  'application/json': { schema: z.toJSONSchema(schema, { io, unrepresentable: 'any' }) },
+});
+const errorResponse = (description: string) => ({ description, content: json(ErrorBodySchema) });
+
+/** Builds the OpenAPI 3.1 document of the API. */
+export function buildOpenApiDocument(): Record<string, unknown> {
+  const listQuery = z.toJSONSchema(ListRunsQuerySchema, { io: 'input' }) as { properties: Record<string, unknown> };
+  const runIdParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Capstan API', version: '1', description: 'Start and inspect durable runs on Temporal.' },
+    paths: {
+      '/v1/tasks': {
+        post: {
+          summary: 'Start a shell task on a node class',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
+          requestBody: { required: true, content: json(TaskSpecSchema, 'input') },
+          responses: {
+            202: { description: 'Run started (or, with a replayed Idempotency-Key, the run it started before)' },
+            400: errorResponse('Invalid spec; details name each field'),
+            413: errorResponse('Body too large'),
+            415: errorResponse('Body is not JSON'),
+            422: errorResponse('Idempotency-Key reused with a different body'),
+          },
+        },
+      },
+      '/v1/runs': {
+        get: {
+          summary: 'List runs (running first, then most recently finished)',
+          parameters: Object.entries(listQuery.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+          responses: { 200: { description: 'A page of runs and nextCursor' }, 400: errorResponse('Invalid query') },
+        },
+      },
+      '/v1/runs/{id}': {
+        get: {
+          summary: 'A run with live state, result or failure',
+          parameters: [runIdParam],
+          responses: { 200: { description: 'The run' }, 404: errorResponse('Unknown run') },
+        },
+      },
+      '/v1/runs/{id}/cancel': {
+        post: {
+          summary: 'Cancel a running run; its process groups are killed',
+          parameters: [runIdParam],
+          responses: { 202: { description: 'Cancellation requested' }, 404: errorResponse('Unknown run'), 409: errorResponse('Run is not running') },
+        },
+      },
+      '/v1/node-classes': { get: { summary: 'Worker pools with their live workers', responses: { 200: { description: 'Node classes' } } } },
+      '/healthz': { get: { summary: 'Process is up', responses: { 200: { description: 'ok' } } } },
+      '/readyz': { get: { summary: 'Temporal is reachable', responses: { 200: { description: 'ready' }, 503: errorResponse('Temporal unreachable') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain exposition format' } } } },
+    },
+  };
+}

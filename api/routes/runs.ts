@@ -1,0 +1,35 @@
+/** Reading and cancelling runs: `GET /v1/runs`, `GET /v1/runs/:id`, `POST /v1/runs/:id/cancel`. */
+import { Router } from 'express';
+import { ApiError } from '../errors';
+import { ListRunsQuerySchema, RunIdSchema } from '../schemas';
+import type { ApiDeps } from '../services/deps';
+import { getRun } from '../services/get-run';
+import { listRuns } from '../services/list-runs';
+import { runSummary } from '../services/run-views';
+import { parseOr400 } from '../validate';
+
+/** Routes over existing runs. */
+export function runRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  router.get('/v1/runs', async (req, res) => {
+    const query = parseOr400(ListRunsQuerySchema, req.query, 'query', 'query');
+    res.json(await listRuns(deps, query));
+  });
+  router.get('/v1/runs/:id', async (req, res) => {
+    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+    res.locals.runId = runId;
+    res.json(await getRun(deps, runId));
+  });
+  router.post('/v1/runs/:id/cancel', async (req, res) => {
+    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+    res.locals.runId = runId;
+    const handle = deps.client.workflow.getHandle(runId);
+    const summary = runSummary(await handle.describe());
+    if (summary.status !== 'running') {
+      throw new ApiError(409, 'run_not_running', `run "${runId}" is ${summary.status}; only a running run can be cancelled`);
+    }
+    await handle.cancel();
+    res.status(202).json({ runId, status: 'cancelling' });
+  });
+  return router;
+}

@@ -1,0 +1,31 @@
+/** `POST /v1/tasks`: start a shell task on a node class. */
+import { Router } from 'express';
+import { ApiError } from '../errors';
+import type { ApiMetrics } from '../metrics';
+import { IdempotencyKeySchema } from '../schemas';
+import type { ApiDeps } from '../services/deps';
+import { startTask } from '../services/start-task';
+import { parseOr400, parseTaskSpec } from '../validate';
+
+/** Routes that start task runs. */
+export function taskRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
+  const router = Router();
+  router.post('/v1/tasks', async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
+    }
+    const spec = parseTaskSpec(req.body, deps.nodeClasses);
+    const rawKey = req.get('idempotency-key');
+    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const started = await startTask(deps, spec, key);
+    res.locals.runId = started.runId;
+    if (started.created) metrics.runsStarted.inc({ kind: 'task' });
+    else res.setHeader('Idempotent-Replayed', 'true');
+    res.status(202).json({
+      runId: started.runId,
+      created: started.created,
+      links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` },
+    });
+  });
+  return router;
+}

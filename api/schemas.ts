@@ -1,0 +1,27 @@
+/** Request schemas of the API besides the task spec; the same objects validate requests and build the OpenAPI document. */
+import { z } from 'zod';
+import { RUN_KINDS } from '../workflows/definitions';
+import { STATUS_TO_TEMPORAL } from './services/run-views';
+
+/** Query string of `GET /v1/runs`. */
+export const ListRunsQuerySchema = z.strictObject({
+  status: z.enum(Object.keys(STATUS_TO_TEMPORAL) as [keyof typeof STATUS_TO_TEMPORAL]).optional(),
+  kind: z.enum(RUN_KINDS).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+/** The `Idempotency-Key` header: printable ASCII, at most 255 characters. */
+export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces');
+
+/** A run id in a path. */
+export const RunIdSchema = z.string().min(1).max(1000);
+
+/** The error body every failed request gets. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  }),
+});

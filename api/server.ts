@@ -1,0 +1,39 @@
+/** Entry point: the API server. */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+import { loadNodeClasses } from '../config/node-classes';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('api', config.logLevel);
+  const nodeClasses = loadNodeClasses(config.nodeClassesFile);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({
+    client,
+    namespace: config.temporal.namespace,
+    taskQueuePrefix: config.taskQueuePrefix,
+    nodeClasses,
+    taskPolicy: config.task,
+    pollerLivenessSeconds: config.pollerLivenessSeconds,
+    maxBodyBytes: config.api.maxBodyBytes,
+    webUiUrl: config.temporal.uiUrl,
+  }, logger);
+  const server = app.listen(config.api.port, config.api.host, () => {
+    logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
+  });
+  const stop = (): void => {
+    logger.info('API stopping');
+    server.close(() => void connection.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err: unknown) => {
+  console.error(`API failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

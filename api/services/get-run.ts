@@ -1,0 +1,115 @@
+/** One run in detail: description, live state while it runs, result or failure once it ends. */
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { optionalTsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
+import type { TaskResult, TaskState } from '../../workflows/contracts/task-run';
+import { taskStateQuery } from '../../workflows/definitions';
+import type { ApiDeps } from './deps';
+import { listPollers } from './pollers';
+import { runSummary, type RunSummary } from './run-views';
+
+/** The activity attempt in flight, as Temporal's description of the run shows it. */
+export interface PendingAttempt {
+  state: 'scheduled' | 'started' | 'cancel_requested' | 'paused' | 'unknown';
+  attempt: number;
+  worker?: string;
+  lastStartedAt?: string;
+  lastHeartbeatAt?: string;
+  heartbeat?: unknown;
+  lastFailure?: string;
+}
+
+/** A run with everything the API knows about it. */
+export interface RunDetail extends RunSummary {
+  webUiUrl?: string;
+  historyLength: number;
+  live?: TaskState & { pendingAttempts: PendingAttempt[] };
+  warnings?: string[];
+  result?: TaskResult;
+  failure?: { type?: string; message: string; details?: unknown };
+}
+
+/** How long a live-state query may take before the API answers without it. */
+const QUERY_DEADLINE_MS = 3000;
+
+/** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. */
+export async function getRun(deps: ApiDeps, runId: string): Promise<RunDetail> {
+  const handle = deps.client.workflow.getHandle(runId);
+  const description = await handle.describe();
+  const detail: RunDetail = {
+    ...runSummary(description),
+    historyLength: description.historyLength,
+    ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(runId)}` } : {}),
+  };
+  if (detail.status === 'running') {
+    const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
+    const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
+    if (state) detail.live = { ...state, pendingAttempts };
+    if (warnings.length > 0) detail.warnings = warnings;
+  } else if (detail.status === 'completed') {
+    detail.result = await handle.result();
+  } else {
+    detail.failure = await failureOf(handle);
+  }
+  return detail;
+}
+
+async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {
+  try {
+    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(taskStateQuery));
+  } catch {
+    return undefined; // no orchestrator worker to answer; poolWarnings says so
+  }
+}
+
+/** Says when no worker polls the run's node class, or no orchestrator worker runs. */
+async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined): Promise<string[]> {
+  const warnings: string[] = [];
+  const orchestrator = orchestratorTaskQueue(deps.taskQueuePrefix);
+  if (!(await listPollers(deps, orchestrator, 'workflow')).some((p) => p.live)) {
+    warnings.push(`no orchestrator worker is polling task queue "${orchestrator}"; the run cannot make progress`);
+  }
+  if (nodeClass !== undefined) {
+    const queue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
+    if (!(await listPollers(deps, queue, 'activity')).some((p) => p.live)) {
+      warnings.push(`no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`);
+    }
+  }
+  return warnings;
+}
+
+function pendingAttempt(info: temporal.api.workflow.v1.IPendingActivityInfo): PendingAttempt {
+  const states = temporal.api.enums.v1.PendingActivityState;
+  const state = info.state === states.PENDING_ACTIVITY_STATE_SCHEDULED ? 'scheduled'
+    : info.state === states.PENDING_ACTIVITY_STATE_STARTED ? 'started'
+      : info.state === states.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED ? 'cancel_requested'
+        : info.state === states.PENDING_ACTIVITY_STATE_PAUSED ? 'paused' : 'unknown';
+  const iso = (ts: Parameters<typeof optionalTsToMs>[0]): string | undefined => {
+    const ms = optionalTsToMs(ts);
+    return ms === undefined ? undefined : new Date(ms).toISOString();
+  };
+  const heartbeat = info.heartbeatDetails?.payloads?.[0];
+  return {
+    state,
+    attempt: info.attempt ?? 1,
+    ...(info.lastWorkerIdentity ? { worker: info.lastWorkerIdentity } : {}),
+    ...(iso(info.lastStartedTime) ? { lastStartedAt: iso(info.lastStartedTime) } : {}),
+    ...(iso(info.lastHeartbeatTime) ? { lastHeartbeatAt: iso(info.lastHeartbeatTime) } : {}),
+    ...(heartbeat ? { heartbeat: defaultPayloadConverter.fromPayload(heartbeat) } : {}),
+    ...(info.lastFailure?.message ? { lastFailure: info.lastFailure.message } : {}),
+  };
+}
+
+async function failureOf(handle: WorkflowHandle): Promise<RunDetail['failure']> {
+  try {
+    await handle.result();
+    return undefined;
+  } catch (err) {
+    if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
+      return { type: err.cause.type ?? undefined, message: err.cause.message, details: err.cause.details?.[0] };
+    }
+    return { message: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) };
+  }
+}

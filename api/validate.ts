@@ -1,0 +1,25 @@
+/** Validates inputs with zod and turns failures into 400s that name each field. */
+import type { z } from 'zod';
+import { fieldIssues, type FieldIssue } from '../config/zod-issues';
+import type { NodeClass } from '../config/node-classes';
+import { TaskSpecSchema, type TaskSpec } from '../workflows/contracts/task-spec';
+import { validationError } from './errors';
+
+/** Parses `value` or throws a 400 ApiError; `root` prefixes field names (e.g. `query`, `header`). */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string, root = ''): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(fieldIssues(result.error.issues, root), what);
+  return result.data;
+}
+
+/** Validates a task spec, including that its node class is configured, reporting every bad field at once. */
+export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec {
+  const result = TaskSpecSchema.safeParse(body);
+  const issues: FieldIssue[] = result.success ? [] : fieldIssues(result.error.issues);
+  const nodeClass = (body as { nodeClass?: unknown } | null)?.nodeClass;
+  if (typeof nodeClass === 'string' && !nodeClasses.some((c) => c.name === nodeClass)) {
+    issues.push({ field: 'nodeClass', message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}` });
+  }
+  if (!result.success || issues.length > 0) throw validationError(issues, 'task spec');
+  return result.data;
+}

@@ -1,0 +1,108 @@
+/** Runs `temporal server start-dev` as a child process with Capstan's settings, and stops it cleanly. */
+import { Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { REQUIRED_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+
+/**
+ * Dynamic config for the dev server. One task-queue partition lets `DescribeTaskQueue` (which reads
+ * only the root partition) see every poller and keeps priority order exact; the new matcher turns
+ * task priority on.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
+  'matching.numTaskqueueReadPartitions': '1',
+  'matching.numTaskqueueWritePartitions': '1',
+  'matching.useNewMatcher': 'true',
+};
+
+/** How to start the dev server. */
+export interface DevServerOptions {
+  binary: string;
+  /** SQLite file that keeps runs across restarts. */
+  dbFile: string;
+  ip: string;
+  port: number;
+  /** Web UI port; undefined runs headless. */
+  uiPort?: number;
+  namespace: string;
+  /** File that receives the server's own log. */
+  logFile: string;
+  dynamicConfig?: Record<string, string>;
+  /** How long to wait for the frontend to answer. */
+  readyTimeoutMs?: number;
+}
+
+/** A running dev server. */
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  /** Sends SIGTERM and waits for the server to exit (SIGKILL after a grace period). */
+  stop(): Promise<void>;
+}
+
+/** Starts the dev server and resolves once its frontend answers. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  await mkdir(dirname(options.dbFile), { recursive: true });
+  await mkdir(dirname(options.logFile), { recursive: true });
+  const args = [
+    'server', 'start-dev',
+    '--ip', options.ip,
+    '--port', String(options.port),
+    '--db-filename', options.dbFile,
+    '--namespace', options.namespace,
+    '--log-level', 'warn',
+    ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
+    ...Object.entries(REQUIRED_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
+    ...Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]),
+  ];
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const address = `${options.ip}:${options.port}`;
+  const ready = await Promise.race([
+    waitForFrontend(address, options.namespace, options.readyTimeoutMs ?? 60_000).then(() => true),
+    exited.then(() => false),
+  ]);
+  if (!ready) {
+    throw new Error(`the Temporal dev server exited during start; see ${options.logFile} (is port ${options.port} already in use?)`);
+  }
+  return {
+    address,
+    uiUrl: options.uiPort === undefined ? undefined : `http://${options.ip}:${options.uiPort}`,
+    process: child,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+      log.end();
+    },
+  };
+}
+
+/** Waits until the frontend answers for the namespace, retrying while it boots. */
+export async function waitForFrontend(address: string, namespace: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal at ${address} did not answer within ${timeoutMs} ms: ${(lastError as Error)?.message}`);
+}

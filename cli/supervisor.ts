@@ -1,0 +1,51 @@
+/** Runs Capstan's processes as children, restarts one that dies, and stops them all in order. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+/** One process to keep running. */
+export interface ChildSpec {
+  name: string;
+  /** Compiled entry file to run with node. */
+  script: string;
+  args?: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+const MAX_BACKOFF_MS = 30_000;
+
+/** Keeps a set of node processes alive until `stopAll`. */
+export class Supervisor {
+  private readonly children = new Map<string, ChildProcess>();
+  private stopping = false;
+
+  constructor(private readonly report: (message: string) => void) {}
+
+  /** Starts a child and restarts it with backoff whenever it exits on its own. */
+  start(spec: ChildSpec, restarts = 0): void {
+    const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], { env: spec.env, stdio: 'inherit' });
+    this.children.set(spec.name, child);
+    const startedAt = Date.now();
+    child.once('exit', (code, signal) => {
+      this.children.delete(spec.name);
+      if (this.stopping) return;
+      // A child that ran a while earns a fresh backoff; one that dies at once backs off further.
+      const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
+      const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt - 1));
+      this.report(`${spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000}s`);
+      setTimeout(() => { if (!this.stopping) this.start(spec, attempt); }, delay).unref();
+    });
+  }
+
+  /** Sends SIGTERM to every child and waits for them, with SIGKILL after `graceMs`. */
+  async stopAll(graceMs: number): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.children.values()].map((child) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      child.once('exit', () => {
+        clearTimeout(killer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    })));
+  }
+}

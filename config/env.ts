@@ -1,0 +1,97 @@
+/** Capstan's configuration: read once from the environment at a process edge and validated. */
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { defaultCacheDir, REPO_ROOT } from './paths';
+import { describeIssues, fieldIssues } from './zod-issues';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const EnvSchema = z.object({
+  CAPSTAN_DATA_DIR: z.string().min(1).default(join(REPO_ROOT, '.capstan')),
+  CAPSTAN_CACHE_DIR: z.string().min(1).optional(),
+  CAPSTAN_NODE_CLASSES_FILE: z.string().min(1).default(join(REPO_ROOT, 'config', 'node-classes.yaml')),
+  CAPSTAN_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes').default('capstan'),
+  CAPSTAN_TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  CAPSTAN_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  CAPSTAN_TEMPORAL_DEV_SERVER: flag.default(true),
+  CAPSTAN_TEMPORAL_BIN: z.string().min(1).optional(),
+  CAPSTAN_TEMPORAL_UI_PORT: port.default(8233),
+  CAPSTAN_TEMPORAL_UI_URL: z.url().optional(),
+  CAPSTAN_API_HOST: z.string().min(1).default('127.0.0.1'),
+  CAPSTAN_API_PORT: port.default(8080),
+  CAPSTAN_API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
+  CAPSTAN_WORKER_METRICS_PORT: port.optional(),
+  CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
+  CAPSTAN_KEEP_WORKSPACES: flag.default(false),
+  CAPSTAN_OUTPUT_TAIL_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
+  CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(20),
+  CAPSTAN_INFRA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  CAPSTAN_POLLER_LIVENESS_SECONDS: z.coerce.number().int().min(5).default(75),
+  CAPSTAN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+  CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+});
+
+/** Capstan's validated configuration. */
+export interface CapstanConfig {
+  dataDir: string;
+  cacheDir: string;
+  nodeClassesFile: string;
+  taskQueuePrefix: string;
+  temporal: { address: string; namespace: string; startDevServer: boolean; binary?: string; uiPort: number; uiUrl?: string };
+  api: { host: string; port: number; maxBodyBytes: number };
+  worker: {
+    nodeClass?: string;
+    metricsPort?: number;
+    workspaceDir: string;
+    keepWorkspaces: boolean;
+    outputTailBytes: number;
+    shutdownGraceSeconds: number;
+  };
+  task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
+  pollerLivenessSeconds: number;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** A configuration value that is missing or wrong; the message names each variable. */
+export class ConfigError extends Error {}
+
+/** Validates the environment into a config, or throws one error naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${describeIssues(fieldIssues(parsed.error.issues))}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.CAPSTAN_DATA_DIR);
+  return {
+    dataDir,
+    cacheDir: resolve(e.CAPSTAN_CACHE_DIR ?? defaultCacheDir(env)),
+    nodeClassesFile: resolve(e.CAPSTAN_NODE_CLASSES_FILE),
+    taskQueuePrefix: e.CAPSTAN_TASK_QUEUE_PREFIX,
+    temporal: {
+      address: e.CAPSTAN_TEMPORAL_ADDRESS,
+      namespace: e.CAPSTAN_TEMPORAL_NAMESPACE,
+      startDevServer: e.CAPSTAN_TEMPORAL_DEV_SERVER,
+      binary: e.CAPSTAN_TEMPORAL_BIN,
+      uiPort: e.CAPSTAN_TEMPORAL_UI_PORT,
+      uiUrl: e.CAPSTAN_TEMPORAL_UI_URL?.replace(/\/$/, ''),
+    },
+    api: { host: e.CAPSTAN_API_HOST, port: e.CAPSTAN_API_PORT, maxBodyBytes: e.CAPSTAN_API_MAX_BODY_BYTES },
+    worker: {
+      nodeClass: e.CAPSTAN_NODE_CLASS,
+      metricsPort: e.CAPSTAN_WORKER_METRICS_PORT,
+      workspaceDir: resolve(e.CAPSTAN_WORKSPACE_DIR ?? join(dataDir, 'workspaces')),
+      keepWorkspaces: e.CAPSTAN_KEEP_WORKSPACES,
+      outputTailBytes: e.CAPSTAN_OUTPUT_TAIL_BYTES,
+      shutdownGraceSeconds: e.CAPSTAN_SHUTDOWN_GRACE_SECONDS,
+    },
+    task: {
+      heartbeatTimeoutSeconds: e.CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS,
+      infraMaxAttempts: e.CAPSTAN_INFRA_MAX_ATTEMPTS,
+    },
+    pollerLivenessSeconds: e.CAPSTAN_POLLER_LIVENESS_SECONDS,
+    logLevel: e.CAPSTAN_LOG_LEVEL,
+  };
+}

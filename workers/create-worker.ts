@@ -1,0 +1,51 @@
+/** Builds Capstan's two kinds of worker: the orchestrator (workflows) and the node-class worker (activities). */
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { hostname } from 'node:os';
+import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
+import type { CapstanConfig } from '../config/env';
+import type { NodeClass } from '../config/node-classes';
+import { nodeClassTaskQueue, orchestratorTaskQueue } from '../workflows/contracts/node-class';
+
+/** Worker identity naming host, role or class, and process, as shown in results and task-queue listings. */
+export function workerIdentity(role: string): string {
+  return `${hostname()}/${role}/${process.pid}`;
+}
+
+/** Connects to the Temporal frontend named in the config. */
+export function connectWorker(config: CapstanConfig): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: config.temporal.address });
+}
+
+/** A worker that runs every Capstan workflow from the orchestrator task queue. */
+export function createOrchestratorWorker(connection: NativeConnection, config: CapstanConfig): Promise<Worker> {
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: orchestratorTaskQueue(config.taskQueuePrefix),
+    workflowsPath: require.resolve('../workflows'),
+    identity: workerIdentity('orchestrator'),
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  });
+}
+
+/** A worker that runs task attempts of one node class, as many at once as the class allows. */
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass): Promise<Worker> {
+  const identity = workerIdentity(nodeClass.name);
+  const deps: ShellActivityDeps = {
+    workspaceRoot: config.worker.workspaceDir,
+    workerIdentity: identity,
+    outputTailBytes: config.worker.outputTailBytes,
+    keepWorkspaces: config.worker.keepWorkspaces,
+    heartbeatIntervalMs: Math.max(1000, (config.task.heartbeatTimeoutSeconds * 1000) / 4),
+    killGraceMs: 5000,
+  };
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
+    activities: createShellActivities(deps),
+    identity,
+    maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  });
+}

@@ -1,0 +1,31 @@
+/** Entry point: a worker of one node class, chosen by `--class NAME` or CAPSTAN_NODE_CLASS. */
+import { loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+import { loadNodeClasses } from '../config/node-classes';
+import { connectWorker, createNodeClassWorker } from './create-worker';
+import { installWorkerRuntime } from './runtime';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const flagIndex = process.argv.indexOf('--class');
+  const className = flagIndex >= 0 ? process.argv[flagIndex + 1] : config.worker.nodeClass;
+  const classes = loadNodeClasses(config.nodeClassesFile);
+  const nodeClass = classes.find((c) => c.name === className);
+  if (!nodeClass) {
+    const known = classes.map((c) => c.name).join(', ');
+    throw new Error(`node class ${className ? `"${className}" is not in ${config.nodeClassesFile}` : 'not given'}; pass --class NAME or set CAPSTAN_NODE_CLASS to one of: ${known}`);
+  }
+  const logger = createLogger(`node-worker:${nodeClass.name}`, config.logLevel);
+  installWorkerRuntime(logger, config.worker.metricsPort);
+  const connection = await connectWorker(config);
+  const worker = await createNodeClassWorker(connection, config, nodeClass);
+  logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
+  await worker.run();
+  await connection.close();
+  logger.info('node-class worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(`node-class worker failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+/** Entry point: the orchestrator worker, which runs Capstan's workflows. */
+import { loadConfig } from '../config/env';
+import { createLogger } from '../config/logger';
+import { connectWorker, createOrchestratorWorker } from './create-worker';
+import { installWorkerRuntime } from './runtime';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger('orchestrator-worker', config.logLevel);
+  installWorkerRuntime(logger, config.worker.metricsPort);
+  const connection = await connectWorker(config);
+  const worker = await createOrchestratorWorker(connection, config);
+  logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity }, 'orchestrator worker polling');
+  await worker.run();
+  await connection.close();
+  logger.info('orchestrator worker stopped');
+}
+
+main().catch((err: unknown) => {
+  console.error(`orchestrator worker failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -1,0 +1,34 @@
+/** Installs the Temporal runtime of a worker process: JSON-lines logs and, optionally, Prometheus metrics. */
+import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger } from '@temporalio/worker';
+import type { Logger } from '../config/logger';
+
+const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+};
+
+/** Adapts a pino logger to the SDK's logger, naming the workflow id `runId` as every Capstan log line does. */
+export function temporalLoggerFor(logger: Logger): TemporalLogger {
+  const log = (level: LogLevel, message: string, meta: LogMetadata = {}): void => {
+    const { workflowId, ...rest } = meta as LogMetadata & { workflowId?: string };
+    logger[LEVELS[level]]({ ...(workflowId ? { runId: workflowId } : {}), ...rest }, message);
+  };
+  return {
+    log,
+    trace: (m, meta) => log('TRACE', m, meta),
+    debug: (m, meta) => log('DEBUG', m, meta),
+    info: (m, meta) => log('INFO', m, meta),
+    warn: (m, meta) => log('WARN', m, meta),
+    error: (m, meta) => log('ERROR', m, meta),
+  };
+}
+
+/** Installs the runtime once per process; SIGINT and SIGTERM then shut every worker down gracefully. */
+export function installWorkerRuntime(logger: Logger, metricsPort?: number): void {
+  Runtime.install({
+    logger: temporalLoggerFor(logger),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    telemetryOptions: metricsPort === undefined ? undefined : {
+      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } },
+    },
+  });
+}

@@ -1,0 +1,63 @@
+/** Inputs, results and live state of the task workflow; plain types shared by API, workflow and activity. */
+import type { TaskSpec } from './task-spec';
+
+/** Limits the API decides per run so that the workflow never reads configuration itself. */
+export interface TaskExecutionPolicy {
+  /** Queue of the node class that runs the command. */
+  taskQueue: string;
+  /** Seconds without a heartbeat after which the attempt's worker is considered lost. */
+  heartbeatTimeoutSeconds: number;
+  /** Attempts allowed for infrastructure failures (lost worker) per command attempt. */
+  infraMaxAttempts: number;
+}
+
+/** Input of `taskWorkflow`. */
+export interface TaskWorkflowInput {
+  spec: TaskSpec;
+  policy: TaskExecutionPolicy;
+}
+
+/** Result of one attempt of the shell activity that reached the end of its command. */
+export interface CommandOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  outputs: Record<string, string>;
+  durationMs: number;
+  worker: string;
+  /** Activity attempt number as Temporal counts it (infrastructure retries included). */
+  activityAttempt: number;
+  timedOut: boolean;
+}
+
+/** Result of a task run that succeeded. */
+export interface TaskResult extends Omit<CommandOutcome, 'activityAttempt' | 'timedOut'> {
+  /** Every activity attempt made for this run: command retries plus lost-worker retries. */
+  attempts: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** Phase of a task run as its workflow sees it. */
+export type TaskPhase = 'dispatched' | 'backing-off' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Live state answered by `taskStateQuery`. */
+export interface TaskState {
+  phase: TaskPhase;
+  /** Command attempts started so far (1-based), not counting lost-worker retries. */
+  commandAttempt: number;
+  /** Activity attempts finished so far, including those lost with a worker. */
+  attemptsFinished: number;
+  lastFailure?: string;
+  nextAttemptAt?: string;
+}
+
+/** Failure types the shell activity raises; the workflow retries only command failures. */
+export const FailureTypes = {
+  commandFailed: 'CommandFailed',
+  commandTimedOut: 'CommandTimedOut',
+  invalidTask: 'InvalidTask',
+  taskFailed: 'TaskFailed',
+} as const;

@@ -1,0 +1,50 @@
+/**
+ * The task spec: the one schema that validates API bodies, generates the OpenAPI document and
+ * types the task workflow. Zod is pure JavaScript, so this file is safe inside the workflow bundle.
+ */
+import { z } from 'zod';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
+
+/** Retry of a task whose command fails (non-zero exit or timeout); lost workers are retried apart from this. */
+export const TaskRetrySchema = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(100).default(1)
+    .describe('Total attempts for a failing command, including the first.'),
+  initialIntervalSeconds: z.number().positive().max(3600).default(1),
+  backoffCoefficient: z.number().min(1).max(10).default(2),
+  maxIntervalSeconds: z.number().positive().max(86_400).default(60),
+});
+
+const relativePath = z.string().min(1).max(1024).refine(
+  (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+  { message: 'must be a path relative to the task workspace, without ".."' },
+);
+
+/** What a user sends to run one shell task. */
+export const TaskSpecSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
+  nodeClass: z.string().min(1).describe('Node class whose worker pool runs the task.'),
+  command: z.string().min(1).max(65_536).optional()
+    .describe('Shell command line, run by /bin/sh -c; args become $1, $2, ...'),
+  script: z.string().min(1).max(1_048_576).optional()
+    .describe('Multi-line script, run by bash with -e -o pipefail; args become $1, $2, ...'),
+  args: z.array(z.string().max(65_536)).max(256).default([]),
+  env: z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string()).default({}),
+  workingDirectory: relativePath.optional().describe('Directory inside the fresh workspace to run in; created if missing.'),
+  timeoutSeconds: z.number().int().positive().max(7 * 86_400).default(3600)
+    .describe('Wall-clock limit for one attempt; the whole process group is killed when it passes.'),
+  retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
+  labels: z.record(z.string().regex(LABEL_KEY, 'must be a lowercase label key'), z.string().max(200)).default({}),
+}).superRefine((spec, ctx) => {
+  if ((spec.command === undefined) === (spec.script === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['command'], message: 'exactly one of "command" or "script" is required' });
+  }
+});
+
+/** A task spec as sent (defaults not yet applied). */
+export type TaskSpecInput = z.input<typeof TaskSpecSchema>;
+/** A validated task spec with defaults applied. */
+export type TaskSpec = z.output<typeof TaskSpecSchema>;
+/** The retry settings of a validated task spec. */
+export type TaskRetry = z.output<typeof TaskRetrySchema>;

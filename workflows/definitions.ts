@@ -1,0 +1,32 @@
+/** Queries, search attributes and memo keys shared by the workflows and the API. */
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { TaskState } from './contracts/task-run';
+
+/** Live state of a running task workflow. */
+export const taskStateQuery = defineQuery<TaskState>('taskState');
+
+/** Kind of run (`task` now; `dag`, `pipeline`, `stack` later), for filtering lists. */
+export const kindSearchAttribute = defineSearchAttributeKey('CapstanKind', SearchAttributeType.KEYWORD);
+/** Node class a task runs on. */
+export const nodeClassSearchAttribute = defineSearchAttributeKey('CapstanNodeClass', SearchAttributeType.KEYWORD);
+
+/** Search attributes the Temporal server must know, as `temporal server start-dev --search-attribute` takes them. */
+export const REQUIRED_SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
+  [kindSearchAttribute.name]: 'Keyword',
+  [nodeClassSearchAttribute.name]: 'Keyword',
+};
+
+/** Kinds of run Capstan starts. */
+export const RUN_KINDS = ['task'] as const;
+/** One kind of run. */
+export type RunKind = (typeof RUN_KINDS)[number];
+
+/** Memo written at start so that lists show a run without querying it. */
+export interface RunMemo {
+  kind: RunKind;
+  name?: string;
+  nodeClass?: string;
+  /** Hash of the request that started the run, to tell a retried request from a reused key. */
+  requestHash?: string;
+}

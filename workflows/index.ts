@@ -1,0 +1,2 @@
+/** Every workflow Capstan registers on the orchestrator task queue. */
+export { taskWorkflow } from './task-workflow';
