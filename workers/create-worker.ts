@@ -36,7 +36,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     workerIdentity: identity,
     outputTailBytes: config.worker.outputTailBytes,
     keepWorkspaces: config.worker.keepWorkspaces,
-    heartbeatIntervalMs: Math.max(1000, (config.task.heartbeatTimeoutSeconds * 1000) / 4),
+    maxHeartbeatIntervalMs: 10_000,
     killGraceMs: 5000,
   };
   return Worker.create({

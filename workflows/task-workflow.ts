@@ -2,7 +2,10 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   isCancellation,
+  TimeoutFailure,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -33,12 +36,13 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
       const { activityAttempt: _a, timedOut: _t, ...rest } = outcome;
       return { ...rest, attempts: state.attemptsFinished, startedAt, finishedAt: new Date().toISOString() };
     } catch (err) {
-      if (isCancellation(err)) {
+      // After a cancel request any ending of the attempt (even a heartbeat timeout) means cancelled.
+      if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
         state.phase = 'cancelled';
-        throw err;
+        throw isCancellation(err) ? err : new CancelledFailure('task cancelled');
       }
       const outcome = commandOutcomeOf(err);
-      state.attemptsFinished += outcome?.activityAttempt ?? policy.infraMaxAttempts;
+      state.attemptsFinished += outcome?.activityAttempt ?? attemptsOfLostActivity(err);
       state.lastFailure = err instanceof ActivityFailure && err.cause ? err.cause.message : String(err);
       if (outcome === undefined || state.commandAttempt >= spec.retry.maxAttempts) {
         state.phase = 'failed';
@@ -64,13 +68,19 @@ function commandOutcomeOf(err: unknown): CommandOutcome | undefined {
   return details?.[0] as CommandOutcome | undefined;
 }
 
+/** Attempts made by an activity that failed without a command outcome (its workers were lost). */
+function attemptsOfLostActivity(err: unknown): number {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof TimeoutFailure ? (cause.lastHeartbeatDetails as { attempt?: number } | undefined) : undefined;
+  return details?.attempt ?? 1;
+}
+
 function taskFailure(state: TaskState, outcome: CommandOutcome | undefined, cause: unknown): ApplicationFailure {
   const attempts = `${state.attemptsFinished} attempt${state.attemptsFinished === 1 ? '' : 's'}`;
+  // lastFailure is the activity's own message: the exit code, the timeout, or the bad output line.
   const message = outcome === undefined
     ? `task failed after ${attempts}: ${state.lastFailure ?? 'unknown error'}`
-    : outcome.timedOut
-      ? `command timed out after ${attempts} (exit code ${outcome.exitCode})`
-      : `command exited with code ${outcome.exitCode} after ${attempts}`;
+    : `${state.lastFailure ?? `command exited with code ${outcome.exitCode}`} (after ${attempts})`;
   const { activityAttempt: _a, ...detail } = outcome ?? { activityAttempt: 0 };
   return ApplicationFailure.create({
     type: FailureTypes.taskFailed,

@@ -19,7 +19,8 @@ export interface ShellActivityDeps {
   outputTailBytes: number;
   /** Keep workspaces after the attempt (for debugging) instead of deleting them. */
   keepWorkspaces: boolean;
-  heartbeatIntervalMs: number;
+  /** Upper bound between heartbeats; a third of the activity's heartbeat timeout when that is shorter. */
+  maxHeartbeatIntervalMs: number;
   killGraceMs: number;
 }
 
@@ -51,9 +52,12 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     const stderr = new TailBuffer(deps.outputTailBytes);
     const startedAt = Date.now();
     ctx.log.info('task attempt started', { runId, attempt, nodeClass: spec.nodeClass });
-    const beat = setInterval(() => {
-      ctx.heartbeat({ elapsedMs: Date.now() - startedAt, stdoutBytes: stdout.totalBytes, stderrBytes: stderr.totalBytes });
-    }, deps.heartbeatIntervalMs);
+    // The attempt number rides along so a heartbeat timeout still tells the workflow how many attempts ran.
+    const heartbeat = (): void => ctx.heartbeat({
+      attempt, elapsedMs: Date.now() - startedAt, stdoutBytes: stdout.totalBytes, stderrBytes: stderr.totalBytes,
+    });
+    heartbeat();
+    const beat = setInterval(heartbeat, heartbeatIntervalMs(ctx.info.heartbeatTimeoutMs, deps.maxHeartbeatIntervalMs));
     let exit;
     try {
       exit = await runProcessGroup({
@@ -110,6 +114,10 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     }
     return outcome;
   };
+}
+
+function heartbeatIntervalMs(heartbeatTimeoutMs: number | undefined, maxMs: number): number {
+  return Math.max(200, Math.min(maxMs, heartbeatTimeoutMs ? heartbeatTimeoutMs / 3 : maxMs));
 }
 
 /** A stopping worker hands the attempt back for another worker; a user's cancel ends it. */

@@ -1,0 +1,158 @@
+/**
+ * A Capstan stack for one test file on the suite's Temporal dev server: real worker processes,
+ * the real API on a loopback port, and a task-queue prefix of its own so files never share work.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { createApp } from '../../api/app';
+import type { ApiDeps } from '../../api/services/deps';
+import { createLogger } from '../../config/logger';
+import type { NodeClass } from '../../config/node-classes';
+import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
+
+const DIST = join(__dirname, '..', '..');
+
+/** Options of a test stack. */
+export interface TestStackOptions {
+  nodeClasses?: NodeClass[];
+  /** Classes that get a worker process at start (default: every class). */
+  startWorkersFor?: string[];
+  heartbeatTimeoutSeconds?: number;
+  infraMaxAttempts?: number;
+}
+
+/** A running test stack. */
+export interface TestStack {
+  baseUrl: string;
+  client: Client;
+  prefix: string;
+  nodeClasses: NodeClass[];
+  dataDir: string;
+  /** Starts a node-class worker process and waits until Temporal sees it polling. */
+  startWorker(nodeClass: string): Promise<ChildProcess>;
+  /** Number of Capstan runs this stack's prefix has started (all kinds). */
+  countRuns(): Promise<number>;
+  /** `fetch` against the API with JSON in and out. */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  stop(): Promise<void>;
+}
+
+/** Two classes, `a` and `b`, with small concurrency. */
+export const DEFAULT_TEST_CLASSES: NodeClass[] = [
+  { name: 'a', concurrency: 2, pricePerHour: 0.1, labels: { size: 'small' } },
+  { name: 'b', concurrency: 2, pricePerHour: 0.5, labels: { size: 'large' } },
+];
+
+/** The suite's Temporal address, set by test/run-tests. */
+export function testTemporalAddress(): string {
+  const address = process.env.CAPSTAN_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('CAPSTAN_TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`');
+  return address;
+}
+
+/** Starts workers and API for one test file. */
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
+  const nodeClasses = options.nodeClasses ?? DEFAULT_TEST_CLASSES;
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'capstan-stack-'));
+  const classesFile = join(dataDir, 'node-classes.yaml');
+  writeFileSync(classesFile, stringify({ nodeClasses }));
+  const address = testTemporalAddress();
+  const env = {
+    ...process.env,
+    CAPSTAN_TEMPORAL_ADDRESS: address,
+    CAPSTAN_TASK_QUEUE_PREFIX: prefix,
+    CAPSTAN_NODE_CLASSES_FILE: classesFile,
+    CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_SHUTDOWN_GRACE_SECONDS: '2',
+    CAPSTAN_LOG_LEVEL: 'warn',
+  };
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const children: ChildProcess[] = [];
+
+  const spawnWorker = (script: string, extraEnv: Record<string, string>): ChildProcess => {
+    const child = spawn(process.execPath, [join(DIST, 'workers', script)], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    return child;
+  };
+  const waitForPoller = async (taskQueue: string, type: 1 | 2, child: ChildProcess): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`worker for ${taskQueue} exited with ${child.exitCode}`);
+      const response = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: type });
+      const pid = String(child.pid);
+      if ((response.pollers ?? []).some((p) => p.identity?.endsWith(`/${pid}`))) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`no poller on ${taskQueue} after 60 s`);
+  };
+  const startWorker = async (nodeClass: string): Promise<ChildProcess> => {
+    const child = spawnWorker('node-class-worker.js', { CAPSTAN_NODE_CLASS: nodeClass });
+    await waitForPoller(nodeClassTaskQueue(prefix, nodeClass), 2, child);
+    return child;
+  };
+
+  const orchestrator = spawnWorker('orchestrator-worker.js', {});
+  await Promise.all([
+    waitForPoller(orchestratorTaskQueue(prefix), 1, orchestrator),
+    ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map(startWorker),
+  ]);
+
+  const deps: ApiDeps = {
+    client,
+    namespace: 'default',
+    taskQueuePrefix: prefix,
+    nodeClasses,
+    taskPolicy: { heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 5, infraMaxAttempts: options.infraMaxAttempts ?? 5 },
+    pollerLivenessSeconds: 75,
+    maxBodyBytes: 64 * 1024,
+    webUiUrl: 'http://127.0.0.1:8233',
+  };
+  const server: Server = createApp(deps, createLogger('api-test', 'silent')).listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl, client, prefix, nodeClasses, dataDir, startWorker,
+    countRuns: async () => (await client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(prefix)}'`)).count,
+    request: async (method, path, body, headers = {}) => {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined, headers: response.headers };
+    },
+    stop: async () => {
+      await new Promise((r) => server.close(r));
+      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
+      })));
+      await connection.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `GET /v1/runs/:id` until the run is no longer running. */
+export async function waitForRunEnd(stack: TestStack, runId: string, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await stack.request('GET', `/v1/runs/${runId}`);
+    if (body.status !== 'running') return body;
+    if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

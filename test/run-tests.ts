@@ -1,0 +1,53 @@
+/**
+ * The test command: obtains the Temporal CLI with the same bootstrap as `npm start`, runs one real
+ * dev server for the whole suite, and runs every `*.test.js` with node's test runner against it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startDevServer } from '../cli/dev-server';
+import { resolveTemporalBinary } from '../cli/temporal-binary';
+import { loadConfig } from '../config/env';
+import { freePort } from './helpers/ports';
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return testFiles(path);
+    return entry.name.endsWith('.test.js') ? [path] : [];
+  }).sort();
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig();
+  const binary = await resolveTemporalBinary({ configuredPath: config.temporal.binary, cacheDir: config.cacheDir });
+  const scratch = mkdtempSync(join(tmpdir(), 'capstan-test-'));
+  const server = await startDevServer({
+    binary: binary.path,
+    dbFile: join(scratch, 'temporal.db'),
+    logFile: join(scratch, 'temporal.log'),
+    ip: '127.0.0.1',
+    port: await freePort(),
+    namespace: 'default',
+  });
+  process.stderr.write(`[capstan] test Temporal dev server at ${server.address} (${binary.source}: ${binary.path})\n`);
+  const filter = process.argv.slice(2);
+  const files = testFiles(__dirname).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+  const code = await new Promise<number>((resolve) => {
+    // One file at a time: several suites start worker processes, and the machine has two cores.
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+      stdio: 'inherit',
+      env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path },
+    });
+    child.on('exit', (exitCode) => resolve(exitCode ?? 1));
+  });
+  await server.stop();
+  rmSync(scratch, { recursive: true, force: true });
+  return code;
+}
+
+main().then((code) => process.exit(code), (err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

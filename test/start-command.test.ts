@@ -1,0 +1,95 @@
+/**
+ * The start command end to end: its own dev server, workers and API; a task over HTTP; the run in
+ * `temporal workflow list` and the Web UI; Ctrl-C; and a second start that still has the run.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freePort } from './helpers/ports';
+
+const START = join(__dirname, '..', 'cli', 'start.js');
+const dataDir = mkdtempSync(join(tmpdir(), 'capstan-start-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+interface Started {
+  child: ChildProcess;
+  apiUrl: string;
+  uiUrl: string;
+  output: () => string;
+}
+
+async function startCapstan(env: NodeJS.ProcessEnv): Promise<Started> {
+  const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const deadline = Date.now() + 120_000;
+  while (!stderr.includes('Capstan is up')) {
+    if (child.exitCode !== null) throw new Error(`start exited early:\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`start did not come up:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const apiUrl = /API:\s+(http:\/\/\S+)/.exec(stderr)?.[1];
+  const uiUrl = /Temporal Web UI:\s+(http:\/\/\S+)/.exec(stderr)?.[1];
+  assert.ok(apiUrl && uiUrl, `banner names the API and the Web UI:\n${stderr}`);
+  return { child, apiUrl, uiUrl, output: () => stderr };
+}
+
+async function stopWithCtrlC(started: Started): Promise<void> {
+  started.child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => started.child.once('exit', resolve));
+  assert.equal(code, 0, started.output());
+  assert.match(started.output(), /stopped/);
+}
+
+test('npm start runs tasks, survives a stop and a start, and shows runs in Temporal', { timeout: 300_000 }, async () => {
+  const temporalPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    CAPSTAN_TEMPORAL_UI_PORT: String(await freePort()),
+    CAPSTAN_API_PORT: String(await freePort()),
+    CAPSTAN_WORKER_METRICS_PORT: String(await freePort()),
+    CAPSTAN_TEMPORAL_BIN: process.env.CAPSTAN_TEST_TEMPORAL_BIN,
+    CAPSTAN_LOG_LEVEL: 'warn',
+  };
+  const first = await startCapstan(env);
+  const started = await fetch(`${first.apiUrl}/v1/tasks`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ nodeClass: 'general', command: 'echo hello' }),
+  });
+  assert.equal(started.status, 202);
+  const { runId } = (await started.json()) as { runId: string };
+  let run: any;
+  for (let i = 0; i < 300; i++) {
+    run = await (await fetch(`${first.apiUrl}/v1/runs/${runId}`)).json();
+    if (run.status !== 'running') break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  assert.equal(run.result.exitCode, 0);
+  assert.equal(run.result.stdout, 'hello\n');
+  assert.match(run.result.worker, /\/general\/\d+$/);
+
+  const listed = execFileSync(env.CAPSTAN_TEMPORAL_BIN!, ['workflow', 'list', '--address', env.CAPSTAN_TEMPORAL_ADDRESS!, '-o', 'json'], { encoding: 'utf8' });
+  assert.ok(listed.includes(runId), 'the run shows in `temporal workflow list`');
+  const ui = await fetch(first.uiUrl);
+  assert.equal(ui.status, 200);
+  assert.match(await ui.text(), /<html/i, 'the Web UI serves its page');
+  const workerMetrics = await (await fetch(`http://127.0.0.1:${env.CAPSTAN_WORKER_METRICS_PORT}/metrics`)).text();
+  assert.match(workerMetrics, /temporal_/, "the orchestrator worker exposes the SDK's metrics");
+
+  await stopWithCtrlC(first);
+  await assert.rejects(fetch(`${first.apiUrl}/healthz`), 'the API is down after Ctrl-C');
+
+  const second = await startCapstan(env);
+  const list = (await (await fetch(`${second.apiUrl}/v1/runs`)).json()) as { runs: Array<{ runId: string; status: string }> };
+  assert.deepEqual(list.runs.find((r) => r.runId === runId)?.status, 'completed', 'the earlier run is still listed');
+  const again = (await (await fetch(`${second.apiUrl}/v1/runs/${runId}`)).json()) as any;
+  assert.equal(again.result.stdout, 'hello\n', 'with its result');
+  await stopWithCtrlC(second);
+});

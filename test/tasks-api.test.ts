@@ -1,0 +1,269 @@
+/** Tasks through the HTTP API against real workers and a real Temporal server. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+let stack: TestStack;
+before(async () => { stack = await startTestStack(); });
+after(async () => { await stack?.stop(); });
+
+async function runTask(spec: Record<string, unknown>, headers?: Record<string, string>): Promise<any> {
+  const started = await stack.request('POST', '/v1/tasks', spec, headers);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  return waitForRunEnd(stack, started.body.runId);
+}
+
+describe('a task that succeeds', () => {
+  test('echo hello completes with exit code 0, stdout, worker, attempts and outputs', async () => {
+    const run = await runTask({
+      nodeClass: 'a',
+      name: 'greet',
+      command: 'echo hello; echo "to stderr" >&2; echo "version=1.2.3" >> "$CAPSTAN_OUTPUT"; printf "notes<<EOF\\nline one\\nline two\\nEOF\\n" >> "$CAPSTAN_OUTPUT"',
+    });
+    assert.equal(run.status, 'completed');
+    assert.equal(run.kind, 'task');
+    assert.equal(run.name, 'greet');
+    assert.equal(run.result.exitCode, 0);
+    assert.equal(run.result.stdout, 'hello\n');
+    assert.equal(run.result.stderr, 'to stderr\n');
+    assert.deepEqual(run.result.outputs, { version: '1.2.3', notes: 'line one\nline two' });
+    assert.equal(run.result.attempts, 1);
+    assert.match(run.result.worker, /\/a\/\d+$/);
+    assert.ok(run.result.durationMs >= 0);
+    assert.match(run.webUiUrl, new RegExp(`/workflows/${run.runId}$`));
+  });
+
+  test('script, args, env and working directory reach the command in a fresh workspace', async () => {
+    const run = await runTask({
+      nodeClass: 'a',
+      script: 'set -u\necho "args=$1,$2 greeting=$GREETING"\npwd\nls -A | wc -l\necho "run=$CAPSTAN_RUN_ID" >> "$CAPSTAN_OUTPUT"',
+      args: ['one', 'two words'],
+      env: { GREETING: 'hi there' },
+      workingDirectory: 'sub/dir',
+    });
+    assert.equal(run.status, 'completed', JSON.stringify(run));
+    const [argsLine, cwd, entries] = run.result.stdout.trim().split('\n');
+    assert.equal(argsLine, 'args=one,two words greeting=hi there');
+    assert.match(cwd, /\/workspace\/sub\/dir$/);
+    assert.equal(entries.trim(), '0', 'the workspace starts empty');
+    assert.equal(run.result.outputs.run, run.runId);
+    assert.equal(existsSync(cwd), false, 'the workspace is removed after the attempt');
+  });
+
+  test('output beyond the tail limit is truncated to its end, not held whole', async () => {
+    const run = await runTask({ nodeClass: 'a', command: 'seq 1 200000' });
+    assert.equal(run.status, 'completed');
+    assert.equal(run.result.stdoutTruncated, true);
+    assert.ok(run.result.stdout.length <= 16_384);
+    assert.ok(run.result.stdout.endsWith('199999\n200000\n'));
+  });
+});
+
+describe('a task that fails', () => {
+  test('a non-zero exit fails the run naming the exit code', async () => {
+    const run = await runTask({ nodeClass: 'a', command: 'echo boom >&2; exit 3' });
+    assert.equal(run.status, 'failed');
+    assert.equal(run.failure.type, 'TaskFailed');
+    assert.match(run.failure.message, /exited with code 3/);
+    assert.equal(run.failure.details.exitCode, 3);
+    assert.equal(run.failure.details.stderr, 'boom\n');
+    assert.equal(run.failure.details.attempts, 1);
+  });
+
+  test('retries with backoff until the command succeeds, counting attempts', async () => {
+    // The counter file lives outside the per-attempt workspace so attempts can see each other.
+    const counter = `${stack.dataDir}/retry-counter`;
+    const run = await runTask({
+      nodeClass: 'a',
+      command: `n=$(cat ${counter} 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${counter}; [ $n -ge 3 ]`,
+      retry: { maxAttempts: 4, initialIntervalSeconds: 0.2, backoffCoefficient: 2 },
+    });
+    assert.equal(run.status, 'completed', JSON.stringify(run));
+    assert.equal(run.result.attempts, 3);
+    assert.equal(readFileSync(counter, 'utf8').trim(), '3');
+  });
+
+  test('gives up after maxAttempts', async () => {
+    const run = await runTask({ nodeClass: 'a', command: 'exit 7', retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 } });
+    assert.equal(run.status, 'failed');
+    assert.match(run.failure.message, /exited with code 7 \(after 2 attempts\)/);
+    assert.equal(run.failure.details.attempts, 2);
+  });
+
+  test('a timeout kills the whole process group', async () => {
+    const pidFile = `${stack.dataDir}/timeout-child.pid`;
+    const run = await runTask({ nodeClass: 'a', command: `sleep 300 & echo $! > ${pidFile}; wait`, timeoutSeconds: 1 });
+    assert.equal(run.status, 'failed');
+    assert.match(run.failure.message, /timed out/);
+    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+  });
+
+  test('a malformed $CAPSTAN_OUTPUT line fails the task naming the line', async () => {
+    const run = await runTask({ nodeClass: 'a', command: 'echo "no equals sign" >> "$CAPSTAN_OUTPUT"' });
+    assert.equal(run.status, 'failed');
+    assert.match(run.failure.message, /^\$CAPSTAN_OUTPUT line 1: expected "name=value"/);
+    assert.equal(run.failure.details.exitCode, 0);
+  });
+});
+
+describe('cancellation', () => {
+  test('cancelling a running task kills its process group and ends the run cancelled', async () => {
+    const pidFile = `${stack.dataDir}/cancel-child.pid`;
+    const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `sleep 300 & echo $! > ${pidFile}; wait` });
+    const runId = started.body.runId;
+    await waitFor(() => existsSync(pidFile));
+    const live = await stack.request('GET', `/v1/runs/${runId}`);
+    assert.equal(live.body.status, 'running');
+    assert.equal(live.body.live.phase, 'dispatched');
+    const cancel = await stack.request('POST', `/v1/runs/${runId}/cancel`);
+    assert.equal(cancel.status, 202);
+    const run = await waitForRunEnd(stack, runId);
+    assert.equal(run.status, 'cancelled', JSON.stringify(run));
+    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+    const again = await stack.request('POST', `/v1/runs/${runId}/cancel`);
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'run_not_running');
+  });
+});
+
+describe('idempotency', () => {
+  test('the same Idempotency-Key returns the same run instead of starting another', async () => {
+    const spec = { nodeClass: 'a', command: 'echo once' };
+    const before = await stack.countRuns();
+    const first = await stack.request('POST', '/v1/tasks', spec, { 'Idempotency-Key': 'deploy-42' });
+    const second = await stack.request('POST', '/v1/tasks', spec, { 'Idempotency-Key': 'deploy-42' });
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    assert.equal(second.body.runId, first.body.runId);
+    assert.equal(first.body.created, true);
+    assert.equal(second.body.created, false);
+    assert.equal(second.headers.get('idempotent-replayed'), 'true');
+    await waitForRunEnd(stack, first.body.runId);
+    const third = await stack.request('POST', '/v1/tasks', spec, { 'Idempotency-Key': 'deploy-42' });
+    assert.equal(third.body.runId, first.body.runId, 'a finished run is returned too');
+    assert.equal(await stack.countRuns(), before + 1);
+  });
+
+  test('reusing a key with a different body is rejected and starts nothing', async () => {
+    await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { 'Idempotency-Key': 'k-1' });
+    const before = await stack.countRuns();
+    const reused = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'false' }, { 'Idempotency-Key': 'k-1' });
+    assert.equal(reused.status, 422);
+    assert.equal(reused.body.error.code, 'idempotency_key_reused');
+    assert.equal(reused.body.error.details[0].field, 'Idempotency-Key');
+    assert.equal(await stack.countRuns(), before);
+  });
+});
+
+describe('listing runs', () => {
+  test('filters by status and kind and pages with a cursor', async () => {
+    const failed = await runTask({ nodeClass: 'a', command: 'exit 1' });
+    const page1 = await stack.request('GET', '/v1/runs?status=failed&kind=task&limit=2');
+    assert.equal(page1.status, 200);
+    assert.ok(page1.body.runs.length >= 1 && page1.body.runs.length <= 2);
+    assert.ok(page1.body.runs.every((r: any) => r.status === 'failed' && r.kind === 'task'));
+    assert.equal(page1.body.runs[0].runId, failed.runId, 'the most recently finished failure comes first');
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = await stack.request('GET', `/v1/runs?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200);
+      all.push(...page.body.runs.map((r: any) => r.runId));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.equal(new Set(all).size, all.length, 'pages do not repeat runs');
+    assert.ok(all.includes(failed.runId));
+  });
+});
+
+describe('bad input is rejected, names the field, and starts nothing', () => {
+  const cases: Array<[string, unknown, number, string]> = [
+    ['malformed JSON', '{"nodeClass": ', 400, '(body)'],
+    ['missing command and script', { nodeClass: 'a' }, 400, 'command'],
+    ['both command and script', { nodeClass: 'a', command: 'x', script: 'y' }, 400, 'command'],
+    ['missing nodeClass', { command: 'echo' }, 400, 'nodeClass'],
+    ['unknown node class', { nodeClass: 'gpu', command: 'echo' }, 400, 'nodeClass'],
+    ['negative timeout', { nodeClass: 'a', command: 'echo', timeoutSeconds: -5 }, 400, 'timeoutSeconds'],
+    ['wrong-typed field', { nodeClass: 'a', command: 'echo', args: 'not-a-list' }, 400, 'args'],
+    ['wrong-typed nested field', { nodeClass: 'a', command: 'echo', retry: { maxAttempts: 'three' } }, 400, 'retry.maxAttempts'],
+    ['bad env name', { nodeClass: 'a', command: 'echo', env: { 'BAD NAME': 'x' } }, 400, 'env.BAD NAME'],
+    ['escaping working directory', { nodeClass: 'a', command: 'echo', workingDirectory: '../../etc' }, 400, 'workingDirectory'],
+    ['unknown field', { nodeClass: 'a', command: 'echo', comand: 'typo' }, 400, 'comand'],
+    ['a JSON array', [1, 2], 400, '(body)'],
+    ['oversized body', { nodeClass: 'a', command: 'x'.repeat(70 * 1024) }, 413, '(body)'],
+  ];
+  for (const [name, body, status, field] of cases) {
+    test(name, async () => {
+      const before = await stack.countRuns();
+      const response = await stack.request('POST', '/v1/tasks', body);
+      assert.equal(response.status, status, JSON.stringify(response.body));
+      assert.ok(response.body.error.code, 'has an error code');
+      assert.ok(response.body.error.message.length > 0);
+      const fields = response.body.error.details.map((d: any) => d.field);
+      assert.ok(fields.includes(field), `expected field ${field} in ${JSON.stringify(fields)}`);
+      assert.equal(await stack.countRuns(), before, 'no run was created');
+    });
+  }
+
+  test('a body that is not JSON gets 415', async () => {
+    const before = await stack.countRuns();
+    const response = await fetch(`${stack.baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'echo hi' });
+    assert.equal(response.status, 415);
+    assert.equal(((await response.json()) as any).error.details[0].field, 'Content-Type');
+    assert.equal(await stack.countRuns(), before);
+  });
+
+  test('a bad list query names the parameter', async () => {
+    const response = await stack.request('GET', '/v1/runs?status=sleeping&limit=0');
+    assert.equal(response.status, 400);
+    const fields = response.body.error.details.map((d: any) => d.field);
+    assert.deepEqual(fields.sort(), ['query.limit', 'query.status']);
+  });
+
+  test('an unknown run is 404', async () => {
+    const response = await stack.request('GET', '/v1/runs/task-does-not-exist');
+    assert.equal(response.status, 404);
+    assert.equal(response.body.error.code, 'run_not_found');
+    assert.equal((await stack.request('POST', '/v1/runs/task-does-not-exist/cancel')).status, 404);
+  });
+});
+
+describe('service endpoints', () => {
+  test('healthz, readyz, openapi and metrics answer', async () => {
+    assert.equal((await stack.request('GET', '/healthz')).status, 200);
+    const ready = await stack.request('GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.equal(ready.body.temporal, 'reachable');
+    const openapi = await stack.request('GET', '/v1/openapi.json');
+    assert.equal(openapi.body.openapi, '3.1.0');
+    const taskSchema = openapi.body.paths['/v1/tasks'].post.requestBody.content['application/json'].schema;
+    assert.ok(taskSchema.required.includes('nodeClass'));
+    assert.equal(taskSchema.properties.timeoutSeconds.exclusiveMinimum, 0, 'generated from the validating schema');
+    const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
+    assert.match(metrics, /capstan_runs_started_total\{kind="task"\} \d+/);
+    assert.match(metrics, /capstan_http_request_duration_seconds_bucket\{.*route="\/v1\/tasks"/);
+    assert.match(metrics, /capstan_http_requests_total\{method="POST",route="\/v1\/tasks",status="400"\}/);
+  });
+});
+
+/** Gone, or a zombie: killed but not yet reaped (PID 1 of a container may never reap orphans). */
+function assertProcessGone(pid: number): void {
+  assert.ok(pid > 0);
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  assert.ok(state === 'Z' || state === 'X', `process ${pid} is still alive (state ${state})`);
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,38 @@
+/** A node worker killed with SIGKILL mid-task loses nothing: the attempt is retried on a worker of the class. */
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+let stack: TestStack;
+before(async () => {
+  stack = await startTestStack({ startWorkersFor: [], heartbeatTimeoutSeconds: 3 });
+});
+after(async () => { await stack?.stop(); });
+
+test('kill -9 of the node worker during a long task: retried when a worker is back, attempt count shows it', async () => {
+  const first = await stack.startWorker('a');
+  const marker = join(stack.dataDir, 'attempts');
+  // The first attempt records itself and runs long; the second finds the record and finishes at once.
+  const started = await stack.request('POST', '/v1/tasks', {
+    nodeClass: 'a',
+    command: `echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
+  });
+  const runId = started.body.runId;
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(marker)) {
+    assert.ok(Date.now() < deadline, 'first attempt never started');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  first.kill('SIGKILL');
+  await new Promise((r) => first.once('exit', r));
+
+  const second = await stack.startWorker('a');
+  const run = await waitForRunEnd(stack, runId, 90_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  assert.equal(run.result.stdout, 'done\n');
+  assert.equal(run.result.attempts, 2);
+  assert.equal(run.result.worker.split('/').at(-1), String(second.pid), 'finished on the new worker');
+  assert.deepEqual(readFileSync(marker, 'utf8').trim().split('\n'), ['1', '2']);
+});
