@@ -1,0 +1,49 @@
+/** Configuration is validated at the edge, and errors name the variable or the entry. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../../config/env';
+import { loadNodeClasses, NodeClassConfigError, parseNodeClasses } from '../../config/node-classes';
+import { REPO_ROOT } from '../../config/paths';
+import { join } from 'node:path';
+
+describe('node classes', () => {
+  test('the shipped default has at least two valid classes', () => {
+    const classes = loadNodeClasses(join(REPO_ROOT, 'config', 'node-classes.yaml'));
+    assert.ok(classes.length >= 2);
+    for (const c of classes) assert.ok(c.concurrency >= 1 && c.pricePerHour >= 0);
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['bad name', 'nodeClasses:\n  - { name: GPU!, concurrency: 1, pricePerHour: 1 }', /nodeClasses\[0\]\.name: must be lowercase/],
+    ['zero concurrency', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: b, concurrency: 0, pricePerHour: 1 }', /nodeClasses\[1\]\.concurrency/],
+    ['negative price', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: -2 }', /nodeClasses\[0\]\.pricePerHour/],
+    ['duplicate', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: a, concurrency: 1, pricePerHour: 1 }', /nodeClasses\[1\]\.name: duplicate node class "a"/],
+    ['unknown field', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1, cores: 4 }', /nodeClasses\[0\]\.cores: is not a known field/],
+    ['empty', 'nodeClasses: []', /nodeClasses: must declare at least one/],
+    ['not YAML', 'nodeClasses: [', /not valid YAML/],
+  ];
+  for (const [name, text, message] of bad) {
+    test(`rejects ${name}, naming the entry`, () => {
+      assert.throws(() => parseNodeClasses(text, 'classes.yaml'), (err: Error) =>
+        err instanceof NodeClassConfigError && err.message.startsWith('classes.yaml: ') && message.test(err.message));
+    });
+  }
+  test('a missing file names the variable that points at it', () => {
+    assert.throws(() => loadNodeClasses('/nope/classes.yaml'), /CAPSTAN_NODE_CLASSES_FILE/);
+  });
+});
+
+describe('environment', () => {
+  test('defaults need no variables', () => {
+    const config = loadConfig({});
+    assert.equal(config.temporal.address, '127.0.0.1:7233');
+    assert.equal(config.api.port, 8080);
+    assert.equal(config.dataDir, join(REPO_ROOT, '.capstan'));
+  });
+  test('bad values fail loudly, naming each variable', () => {
+    assert.throws(() => loadConfig({ CAPSTAN_API_PORT: 'eighty', CAPSTAN_TEMPORAL_ADDRESS: 'nohostport', CAPSTAN_TEMPORAL_DEV_SERVER: 'maybe' }),
+      (err: Error) => err instanceof ConfigError
+        && /CAPSTAN_API_PORT/.test(err.message) && /CAPSTAN_TEMPORAL_ADDRESS: must be host:port/.test(err.message)
+        && /CAPSTAN_TEMPORAL_DEV_SERVER/.test(err.message));
+  });
+});
