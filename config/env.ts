@@ -23,6 +23,7 @@ const EnvSchema = z.object({
   CAPSTAN_API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
   CAPSTAN_WORKER_METRICS_PORT: port.optional(),
+  CAPSTAN_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
   CAPSTAN_KEEP_WORKSPACES: flag.default(false),
   CAPSTAN_OUTPUT_TAIL_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
@@ -44,6 +45,7 @@ export interface CapstanConfig {
   worker: {
     nodeClass?: string;
     metricsPort?: number;
+    metricsHost: string;
     workspaceDir: string;
     keepWorkspaces: boolean;
     outputTailBytes: number;
@@ -82,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
     worker: {
       nodeClass: e.CAPSTAN_NODE_CLASS,
       metricsPort: e.CAPSTAN_WORKER_METRICS_PORT,
+      metricsHost: e.CAPSTAN_WORKER_METRICS_HOST,
       workspaceDir: resolve(e.CAPSTAN_WORKSPACE_DIR ?? join(dataDir, 'workspaces')),
       keepWorkspaces: e.CAPSTAN_KEEP_WORKSPACES,
       outputTailBytes: e.CAPSTAN_OUTPUT_TAIL_BYTES,

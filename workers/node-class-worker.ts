@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     throw new Error(`node class ${className ? `"${className}" is not in ${config.nodeClassesFile}` : 'not given'}; pass --class NAME or set CAPSTAN_NODE_CLASS to one of: ${known}`);
   }
   const logger = createLogger(`node-worker:${nodeClass.name}`, config.logLevel);
-  installWorkerRuntime(logger, config.worker.metricsPort);
+  installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');

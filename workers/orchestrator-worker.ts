@@ -7,7 +7,7 @@ import { installWorkerRuntime } from './runtime';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('orchestrator-worker', config.logLevel);
-  installWorkerRuntime(logger, config.worker.metricsPort);
+  installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   const connection = await connectWorker(config);
   const worker = await createOrchestratorWorker(connection, config);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity }, 'orchestrator worker polling');

@@ -23,12 +23,12 @@ export function temporalLoggerFor(logger: Logger): TemporalLogger {
 }
 
 /** Installs the runtime once per process; SIGINT and SIGTERM then shut every worker down gracefully. */
-export function installWorkerRuntime(logger: Logger, metricsPort?: number): void {
+export function installWorkerRuntime(logger: Logger, metrics: { host: string; port?: number }): void {
   Runtime.install({
     logger: temporalLoggerFor(logger),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    telemetryOptions: metricsPort === undefined ? undefined : {
-      metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } },
+    telemetryOptions: metrics.port === undefined ? undefined : {
+      metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } },
     },
   });
 }

@@ -1,0 +1,42 @@
+# One image for every Capstan process: the API, the orchestrator worker and the node-class workers.
+# The process is chosen by the command (see docker-compose.yml); the default runs the API.
+#   docker build -t capstan .
+
+# ---- build: full dependencies (TypeScript) and compile to dist/ ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Lock files first, so the dependency layer is cached until they change.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json ./
+# Only the code the entry points import (test/compose.test.ts checks this list); cli/ and tests stay out.
+COPY workflows ./workflows
+COPY activities ./activities
+COPY workers ./workers
+COPY api ./api
+COPY config ./config
+RUN npx tsc -p tsconfig.json
+
+# ---- runtime: production dependencies, compiled code and the node-class file ----
+FROM node:20-bookworm-slim AS runtime
+# Shell tasks run scripts with /bin/bash (activities/shell); ca-certificates lets task commands use TLS.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bash ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# @temporalio/worker ships its native core and webpack (it bundles the workflows at start), both production deps.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The code finds the clone root as dist/.. (config/paths.ts), so dist/ and config/ sit side by side in /app.
+COPY --from=build /app/dist ./dist
+COPY config/node-classes.yaml ./config/node-classes.yaml
+# Writable data directory (task workspaces) for the unprivileged user.
+RUN mkdir -p /var/lib/capstan && chown node:node /var/lib/capstan
+# Listen on every interface: the default 127.0.0.1 is unreachable from outside the container.
+ENV CAPSTAN_DATA_DIR=/var/lib/capstan \
+    CAPSTAN_API_HOST=0.0.0.0
+# Tasks run arbitrary shell commands: never as root. `node` (uid 1000) comes with the base image.
+USER node
+EXPOSE 8080
+CMD ["node", "dist/api/server.js"]
