@@ -64,10 +64,17 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const address = `${options.ip}:${options.port}`;
-  const ready = await Promise.race([
-    waitForFrontend(address, options.namespace, options.readyTimeoutMs ?? 60_000).then(() => true),
-    exited.then(() => false),
-  ]);
+  let ready: boolean;
+  try {
+    ready = await Promise.race([
+      waitForFrontend(address, options.namespace, options.readyTimeoutMs ?? 60_000).then(() => true),
+      exited.then(() => false),
+    ]);
+  } catch (err) {
+    // A server that never answered must not outlive the failed start.
+    child.kill('SIGKILL');
+    throw err;
+  }
   if (!ready) {
     throw new Error(`the Temporal dev server exited during start; see ${options.logFile} (is port ${options.port} already in use?)`);
   }

@@ -80,6 +80,9 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   const ui = await fetch(first.uiUrl);
   assert.equal(ui.status, 200);
   assert.match(await ui.text(), /<html/i, 'the Web UI serves its page');
+  // The page lists workflows through the UI server's own API; the run must be in that list.
+  const uiList = await (await fetch(`${first.uiUrl}/api/v1/namespaces/default/workflows`)).text();
+  assert.ok(uiList.includes(runId), 'the run shows in the Web UI');
   const workerMetrics = await (await fetch(`http://127.0.0.1:${env.CAPSTAN_WORKER_METRICS_PORT}/metrics`)).text();
   assert.match(workerMetrics, /temporal_/, "the orchestrator worker exposes the SDK's metrics");
 
