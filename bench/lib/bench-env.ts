@@ -1,0 +1,82 @@
+/** One bench environment: a fresh dev server, a client, and in-process Capstan (and optionally raw) workers on it. */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import type { ApiDeps } from '../../api/services/deps';
+import type { CapstanConfig } from '../../config/env';
+import type { NodeClass } from '../../config/node-classes';
+import { startBenchServer } from './dev-server';
+import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
+
+/** What a bench phase gets to work with. */
+export interface BenchEnv {
+  label: string;
+  address: string;
+  client: Client;
+  /** The same dependencies the API server builds, so phases can call the API's own services. */
+  deps: ApiDeps;
+  /** Present when the raw baseline workers were started. */
+  raw?: RawQueues;
+  /** Throws if any worker died, so a phase fails fast instead of waiting for results that never come. */
+  assertAlive(): void;
+}
+
+/** How to build an environment. */
+export interface BenchEnvOptions {
+  binary: string;
+  label: string;
+  dynamicConfig: Record<string, string>;
+  portFrom: number;
+  base: CapstanConfig;
+  workspaceDir: string;
+  nodeClass: NodeClass;
+  nodeClasses: NodeClass[];
+  withRaw: boolean;
+  log(line: string): void;
+}
+
+/** Starts an environment, runs `phase` in it, and always tears everything down again (workers, connections, server). */
+export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: BenchEnv) => Promise<T>): Promise<T> {
+  options.log(`starting dev server "${options.label}"`);
+  const server = await startBenchServer(options.binary, options.label, options.dynamicConfig, options.portFrom);
+  const cleanups: Array<() => Promise<void>> = [() => server.stop()];
+  try {
+    // A fresh prefix per environment: task queues of an earlier environment can never receive these tasks.
+    const prefix = `bench-${randomUUID().slice(0, 8)}`;
+    const config = benchConfig(options.base, server.address, prefix, options.workspaceDir);
+    const connection = await NativeConnection.connect({ address: server.address });
+    cleanups.unshift(() => connection.close());
+    const clientConnection = await Connection.connect({ address: server.address });
+    cleanups.unshift(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: 'default' });
+
+    options.log(`server ${server.address} up; bundling workflows and starting workers (prefix ${prefix})`);
+    const running: RunningWorkers[] = [];
+    // Registered before the first worker starts, so workers are shut down even if a later one fails to start.
+    cleanups.unshift(async () => {
+      await Promise.all(running.map((r) => r.stop()));
+    });
+    running.push(await startCapstanWorkers(connection, config, options.nodeClass));
+    const raw: RawQueues | undefined = options.withRaw
+      ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
+      : undefined;
+    if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
+
+    const deps: ApiDeps = {
+      client,
+      namespace: 'default',
+      taskQueuePrefix: prefix,
+      nodeClasses: options.nodeClasses,
+      taskPolicy: config.task,
+      pollerLivenessSeconds: config.pollerLivenessSeconds,
+      maxBodyBytes: config.api.maxBodyBytes,
+    };
+    const assertAlive = (): void => running.forEach((r) => r.assertAlive());
+    return await phase({ label: options.label, address: server.address, client, deps, raw, assertAlive });
+  } finally {
+    options.log(`stopping workers and dev server "${options.label}"`);
+    for (const cleanup of cleanups) {
+      await cleanup().catch((err: unknown) => options.log(`cleanup step failed: ${(err as Error).message}`));
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `npm run bench`: what a Capstan task costs on top of raw Temporal, whether one task-queue partition
+ * changes that, and how the API holds up under concurrent clients. Report on stdout, progress on stderr.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../cli/dev-server';
+import { resolveTemporalBinary, temporalVersion } from '../cli/temporal-binary';
+import { loadConfig } from '../config/env';
+import { loadNodeClasses } from '../config/node-classes';
+import { benchApi } from './lib/api-load';
+import { withBenchEnv, type BenchEnvOptions } from './lib/bench-env';
+import { killLiveServers } from './lib/dev-server';
+import { measureOverhead, NOOP_SPEC } from './lib/overhead';
+import { renderReport, type BenchResults, type Outcome } from './lib/report';
+import { measureActivityBody, measureShellSpawn } from './lib/spawn';
+import { installQuietRuntime } from './lib/workers';
+
+const started = performance.now();
+
+/** The 1, 5 and 15 minute load averages: on a shared 2-core machine they say how much the figures can be trusted. */
+function load(): string {
+  return loadavg().map((x) => x.toFixed(2)).join(' ');
+}
+
+function log(line: string): void {
+  process.stderr.write(`[bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+}
+
+/** A positive integer from the environment, or the default; a bad value stops the run before anything starts. */
+function intSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+/** Runs a phase and keeps its error as text, so one failed phase still lets the others report. */
+async function attempt<T>(what: string, phase: () => Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await phase() };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log(`${what} FAILED: ${error}`);
+    return { ok: false, error };
+  }
+}
+
+async function main(): Promise<void> {
+  const tasks = intSetting('BENCH_TASKS', 50);
+  const warmup = intSetting('BENCH_WARMUP', 5);
+  const concurrency = intSetting('BENCH_CONCURRENCY', 16);
+  const requests = intSetting('BENCH_REQUESTS', 400);
+
+  installQuietRuntime();
+  const base = loadConfig();
+  const binary = await resolveTemporalBinary({ cacheDir: base.cacheDir });
+  const nodeClasses = loadNodeClasses(base.nodeClassesFile);
+  const general = nodeClasses.find((c) => c.name === NOOP_SPEC.nodeClass);
+  if (!general) throw new Error(`node class "${NOOP_SPEC.nodeClass}" is not in ${base.nodeClassesFile}`);
+  const cpuList = cpus();
+  const header = [
+    `capstan task-overhead bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
+    `settings: BENCH_TASKS=${tasks} BENCH_WARMUP=${warmup} BENCH_CONCURRENCY=${concurrency} BENCH_REQUESTS=${requests}; node class "${general.name}" concurrency ${general.concurrency}; workers in-process; 127.0.0.1 only`,
+    `load average (1/5/15 min) at start: ${load()}; dev-server SQLite files under ${tmpdir()} (TMPDIR; /dev/shm takes disk syncs out)`,
+  ].join('\n');
+  log(header.replace('\n', '\n  '));
+
+  // Workspaces of every task go to scratch, never to the repo's data directory.
+  const workspaceDir = await mkdtemp(join(tmpdir(), 'capstan-bench-ws-'));
+  const cleanup = (): void => rmSync(workspaceDir, { recursive: true, force: true });
+  const interrupt = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping dev servers and exiting`);
+    killLiveServers();
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  try {
+    log(`timing /bin/sh -c true and the activity body alone, ${tasks} runs each`);
+    const spawn = await attempt('spawn timing', async () => ({
+      shell: await measureShellSpawn(tasks),
+      body: await measureActivityBody(tasks, NOOP_SPEC, {
+        workspaceRoot: workspaceDir, workerIdentity: 'bench', outputTailBytes: base.worker.outputTailBytes,
+        // The same values createNodeClassWorker passes.
+        keepWorkspaces: false, maxHeartbeatIntervalMs: 10_000, killGraceMs: 5000,
+      }),
+    }));
+
+    const envOptions = (label: string, dynamicConfig: Record<string, string>, portFrom: number, withRaw: boolean): BenchEnvOptions => ({
+      binary: binary.path, label, dynamicConfig, portFrom, base, workspaceDir, nodeClass: general, nodeClasses, withRaw, log,
+    });
+    // Servers one after the other, never two at once: an idle second server would still take CPU from the first.
+    const p1Description = '1 read/write partition, new matcher (Capstan DEV_SERVER_DYNAMIC_CONFIG)';
+    const p1 = await attempt('part 1 on partitions=1', () =>
+      withBenchEnv(envOptions('partitions=1', DEV_SERVER_DYNAMIC_CONFIG, 27233, true), (env) => measureOverhead(env, tasks, warmup, log)));
+    const defDescription = 'server defaults, no dynamic config';
+    const def = await attempt('part 1 on defaults', () =>
+      withBenchEnv(envOptions('defaults', {}, 27243, true), (env) => measureOverhead(env, tasks, warmup, log)));
+    // A fresh server for the API phase, so its hundreds of runs cannot affect part 1, nor part 1's runs it.
+    const api = await attempt('part 3 API load', () =>
+      withBenchEnv(envOptions('api', DEV_SERVER_DYNAMIC_CONFIG, 27253, false), (env) => benchApi(env, { requests, concurrency, warmup, log })));
+
+    const results: BenchResults = {
+      header, tasks, warmup, spawn, concurrency, api,
+      servers: [
+        { name: 'partitions=1', description: p1Description, overhead: p1 },
+        { name: 'defaults', description: defDescription, overhead: def },
+      ],
+      totalSeconds: (performance.now() - started) / 1000,
+      loadAtEnd: load(),
+    };
+    process.stdout.write(`${renderReport(results).join('\n')}\n`);
+  } finally {
+    cleanup();
+  }
+}
+
+main().then(
+  // Explicit exit: the SDK runtime's native threads can keep the event loop alive after the workers stopped.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    killLiveServers();
+    process.exit(1);
+  },
+);
