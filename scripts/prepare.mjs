@@ -12,7 +12,15 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   process.stderr.write('[capstan] installing dependencies (npm ci) ...\n');
-  execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  } catch {
+    // A registry mirror that lacks other platforms' optional packages (e.g. @swc/core-darwin-*) leaves
+    // a lock file `npm ci` calls out of sync; `npm install --no-save` installs the same versions
+    // from it without rewriting it.
+    process.stderr.write('[capstan] npm ci refused the lock file; installing from it with npm install --no-save\n');
+    execFileSync(npm, ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  }
 }
 process.stderr.write('[capstan] compiling TypeScript ...\n');
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
