@@ -175,6 +175,17 @@ describe('listing runs', () => {
     assert.equal(new Set(all).size, all.length, 'pages do not repeat runs');
     assert.ok(all.includes(failed.runId));
   });
+
+  test('a cursor that is garbage, or from other filters, is a 400 naming query.cursor', async () => {
+    await runTask({ nodeClass: 'a', command: 'true' });
+    const first = await stack.request('GET', '/v1/runs?limit=1');
+    assert.ok(first.body.nextCursor, 'there is a next page');
+    for (const cursor of ['zzzz', Buffer.from('garbage').toString('base64'), `${first.body.nextCursor}&status=failed`]) {
+      const response = await stack.request('GET', `/v1/runs?limit=1&cursor=${cursor}`);
+      assert.equal(response.status, 400, cursor);
+      assert.equal(response.body.error.details[0].field, 'query.cursor');
+    }
+  });
 });
 
 describe('bad input is rejected, names the field, and starts nothing', () => {

@@ -1,4 +1,4 @@
-/** A node worker killed with SIGKILL mid-task loses nothing: the attempt is retried on a worker of the class. */
+/** Worker lifecycle: SIGKILL mid-task loses nothing (the attempt is retried elsewhere); SIGTERM lets the attempt finish. */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,4 +35,26 @@ test('kill -9 of the node worker during a long task: retried when a worker is ba
   assert.equal(run.result.attempts, 2);
   assert.equal(run.result.worker.split('/').at(-1), String(second.pid), 'finished on the new worker');
   assert.deepEqual(readFileSync(marker, 'utf8').trim().split('\n'), ['1', '2']);
+  second.kill('SIGTERM');
+  await new Promise((r) => second.once('exit', r));
+});
+
+test('SIGTERM shuts a node worker down gracefully: the running attempt finishes first', async () => {
+  const worker = await stack.startWorker('a');
+  const marker = join(stack.dataDir, 'graceful-started');
+  // Shorter than the stack's 2 s shutdown grace, so the attempt can finish while the worker drains.
+  const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `touch ${marker}; sleep 1; echo finished` });
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(marker)) {
+    assert.ok(Date.now() < deadline, 'attempt never started');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  worker.kill('SIGTERM');
+  const exitCode = await new Promise<number | null>((resolve) => worker.once('exit', resolve));
+  assert.equal(exitCode, 0, 'the worker exits cleanly');
+  const run = await waitForRunEnd(stack, started.body.runId);
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  assert.equal(run.result.stdout, 'finished\n');
+  assert.equal(run.result.attempts, 1, 'no retry was needed');
+  assert.equal(run.result.worker.split('/').at(-1), String(worker.pid));
 });

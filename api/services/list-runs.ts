@@ -1,5 +1,6 @@
 /** Lists runs from Temporal visibility, filtered and paginated with an opaque cursor. */
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
+import { createHash } from 'node:crypto';
 import { RUN_KINDS, kindSearchAttribute, type RunKind } from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
@@ -27,19 +28,39 @@ export async function listRuns(deps: ApiDeps, query: ListRunsQuery): Promise<Run
   const kinds = query.kind ? [query.kind] : [...RUN_KINDS];
   const clauses = [`${kindSearchAttribute.name} IN (${kinds.map((k) => `'${k}'`).join(', ')})`];
   if (query.status) clauses.push(`ExecutionStatus = '${STATUS_TO_TEMPORAL[query.status]}'`);
-  let nextPageToken: Buffer | undefined;
-  if (query.cursor) {
-    nextPageToken = Buffer.from(query.cursor, 'base64url');
-    if (nextPageToken.length === 0) throw new ApiError(400, 'invalid_request', 'cursor is not a cursor this API returned', [{ field: 'cursor', message: 'malformed' }]);
-  }
+  const visibilityQuery = clauses.join(' AND ');
   const response = await deps.client.workflowService.listWorkflowExecutions({
     namespace: deps.namespace,
-    query: clauses.join(' AND '),
+    query: visibilityQuery,
     pageSize: query.limit,
-    nextPageToken,
+    nextPageToken: query.cursor === undefined ? undefined : decodeCursor(query.cursor, visibilityQuery),
   });
   const runs = await Promise.all((response.executions ?? []).map(async (raw) =>
     runSummary(await executionInfoFromRaw(raw, deps.client.options.loadedDataConverter, raw, deps.namespace))));
   const token = response.nextPageToken;
-  return { runs, nextCursor: token && token.length > 0 ? Buffer.from(token).toString('base64url') : null };
+  return { runs, nextCursor: token && token.length > 0 ? encodeCursor(Buffer.from(token), visibilityQuery) : null };
+}
+
+/** A cursor wraps Temporal's page token with the filter it belongs to, so a foreign or stale one is a clear 400. */
+function encodeCursor(token: Buffer, visibilityQuery: string): string {
+  return Buffer.from(JSON.stringify({ f: filterHash(visibilityQuery), t: token.toString('base64') })).toString('base64url');
+}
+
+function decodeCursor(cursor: string, visibilityQuery: string): Buffer {
+  let parsed: { f?: unknown; t?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { f?: unknown; t?: unknown };
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed?.t !== 'string' || parsed.f !== filterHash(visibilityQuery)) {
+    throw new ApiError(400, 'invalid_request', 'query.cursor: not a nextCursor this API returned for these filters', [
+      { field: 'query.cursor', message: 'not a nextCursor returned for these filters' },
+    ]);
+  }
+  return Buffer.from(parsed.t, 'base64');
+}
+
+function filterHash(visibilityQuery: string): string {
+  return createHash('sha256').update(visibilityQuery).digest('hex').slice(0, 16);
 }
