@@ -30,7 +30,7 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   for (;;) {
     setCurrentDetails(describeAttempt(state, spec.retry.maxAttempts, spec.nodeClass));
     try {
-      const outcome = await runShellCommand({ spec });
+      const outcome = await runShellCommand({ spec, attemptsBefore: state.attemptsFinished });
       state.attemptsFinished += outcome.activityAttempt;
       state.phase = 'succeeded';
       const { activityAttempt: _a, timedOut: _t, ...rest } = outcome;
@@ -68,11 +68,16 @@ function commandOutcomeOf(err: unknown): CommandOutcome | undefined {
   return details?.[0] as CommandOutcome | undefined;
 }
 
-/** Attempts made by an activity that failed without a command outcome (its workers were lost). */
+/**
+ * Attempts made by an activity that failed without a command outcome: its failure details (setup
+ * failures, worker shutdowns) or last heartbeat (lost workers) carry Temporal's attempt number.
+ */
 function attemptsOfLostActivity(err: unknown): number {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const details = cause instanceof TimeoutFailure ? (cause.lastHeartbeatDetails as { attempt?: number } | undefined) : undefined;
-  return details?.attempt ?? 1;
+  const carried = cause instanceof TimeoutFailure
+    ? (cause.lastHeartbeatDetails as { attempt?: number } | undefined)?.attempt
+    : cause instanceof ApplicationFailure ? (cause.details?.[0] as { activityAttempt?: number } | undefined)?.activityAttempt : undefined;
+  return carried ?? 1;
 }
 
 function taskFailure(state: TaskState, outcome: CommandOutcome | undefined, cause: unknown): ApplicationFailure {

@@ -1,12 +1,11 @@
 /** The shell-command activity: one attempt of a task in a fresh workspace. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
-import { OutputFileError, parseOutputFile } from './output-file';
-import { runProcessGroup } from './process-group';
+import { commandLine, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
+import { OutputFileError } from './output-file';
+import { runProcessGroup, type ProcessGroupExit } from './process-group';
 import { TailBuffer } from './tail-buffer';
 
 /** What the shell activities need from the worker that hosts them. */
@@ -27,47 +26,59 @@ export interface ShellActivityDeps {
 /** Input of `runShellCommand`. */
 export interface RunShellCommandInput {
   spec: TaskSpec;
+  /** Attempts the run made before this activity; with Temporal's attempt it numbers the task's attempt. */
+  attemptsBefore?: number;
 }
-
-/** Largest `$CAPSTAN_OUTPUT` file accepted; bigger outputs belong in artifacts. */
-const MAX_OUTPUT_FILE_BYTES = 256 * 1024;
 
 /** Builds the `runShellCommand` activity bound to one worker's settings. */
 export function createRunShellCommand(deps: ShellActivityDeps) {
-  return async function runShellCommand({ spec }: RunShellCommandInput): Promise<CommandOutcome> {
+  return async function runShellCommand({ spec, attemptsBefore = 0 }: RunShellCommandInput): Promise<CommandOutcome> {
     const ctx = Context.current();
-    const { attempt } = ctx.info;
+    const activityAttempt = ctx.info.attempt;
+    const taskAttempt = attemptsBefore + activityAttempt;
     const runId = ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
-    const attemptDir = resolve(deps.workspaceRoot, safeSegment(runId), `attempt-${attempt}`);
-    const workspace = join(attemptDir, 'workspace');
-    const outputFile = join(attemptDir, 'output.env');
-    await rm(attemptDir, { recursive: true, force: true });
-    const cwd = spec.workingDirectory ? join(workspace, spec.workingDirectory) : workspace;
-    await mkdir(cwd, { recursive: true });
-    await writeFile(outputFile, '');
-    const [file, args] = await commandLine(spec, attemptDir);
-    const env = taskEnvironment(spec, { workspace, outputFile, runId, attempt });
+    let files: AttemptFiles;
+    let file: string;
+    let args: string[];
+    try {
+      files = await prepareAttempt(deps.workspaceRoot, runId, taskAttempt, spec);
+      [file, args] = await commandLine(spec, files.attemptDir);
+    } catch (err) {
+      throw setupFailure(err, activityAttempt);
+    }
+    const env = {
+      // The worker's environment without Capstan's own settings, then the task variables, then the spec's.
+      ...Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CAPSTAN_'))),
+      CAPSTAN_RUN_ID: runId,
+      CAPSTAN_ATTEMPT: String(taskAttempt),
+      CAPSTAN_NODE_CLASS: spec.nodeClass,
+      CAPSTAN_WORKSPACE: files.workspace,
+      CAPSTAN_OUTPUT: files.outputFile,
+      ...spec.env,
+    };
 
     const stdout = new TailBuffer(deps.outputTailBytes);
     const stderr = new TailBuffer(deps.outputTailBytes);
     const startedAt = Date.now();
-    ctx.log.info('task attempt started', { runId, attempt, nodeClass: spec.nodeClass });
-    // The attempt number rides along so a heartbeat timeout still tells the workflow how many attempts ran.
+    ctx.log.info('task attempt started', { runId, attempt: taskAttempt, nodeClass: spec.nodeClass });
+    // The activity attempt rides along so a heartbeat timeout still tells the workflow how many attempts ran.
     const heartbeat = (): void => ctx.heartbeat({
-      attempt, elapsedMs: Date.now() - startedAt, stdoutBytes: stdout.totalBytes, stderrBytes: stderr.totalBytes,
+      attempt: activityAttempt, elapsedMs: Date.now() - startedAt, stdoutBytes: stdout.totalBytes, stderrBytes: stderr.totalBytes,
     });
     heartbeat();
     const beat = setInterval(heartbeat, heartbeatIntervalMs(ctx.info.heartbeatTimeoutMs, deps.maxHeartbeatIntervalMs));
-    let exit;
+    let exit: ProcessGroupExit;
     try {
       exit = await runProcessGroup({
-        file, args, cwd, env,
+        file, args, cwd: files.cwd, env,
         timeoutMs: spec.timeoutSeconds * 1000,
         signal: ctx.cancellationSignal,
         killGraceMs: deps.killGraceMs,
         onStdout: (chunk) => stdout.push(chunk),
         onStderr: (chunk) => stderr.push(chunk),
       });
+    } catch (err) {
+      throw setupFailure(err, activityAttempt);
     } finally {
       clearInterval(beat);
     }
@@ -81,90 +92,62 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
       outputs: {},
       durationMs: Date.now() - startedAt,
       worker: deps.workerIdentity,
-      activityAttempt: attempt,
+      activityAttempt,
       timedOut: exit.timedOut,
     };
     let outputError: string | undefined;
     try {
-      outcome.outputs = await readOutputs(outputFile);
+      outcome.outputs = await readOutputs(files.outputFile);
     } catch (err) {
       if (!(err instanceof OutputFileError)) throw err;
       outputError = `$CAPSTAN_OUTPUT ${err.message}`;
     }
-    if (!deps.keepWorkspaces) await rm(attemptDir, { recursive: true, force: true });
+    if (!deps.keepWorkspaces) await removeAttempt(files);
     ctx.log.info('task attempt finished', {
-      runId, attempt, exitCode: exit.exitCode, durationMs: outcome.durationMs,
-      timedOut: exit.timedOut, aborted: exit.aborted,
+      runId, attempt: taskAttempt, exitCode: exit.exitCode, durationMs: outcome.durationMs, timedOut: exit.timedOut, aborted: exit.aborted,
     });
-
-    if (exit.aborted) throw abortFailure(ctx.cancellationDetails?.workerShutdown === true);
-    if (exit.timedOut) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.commandTimedOut,
-        message: `command timed out after ${spec.timeoutSeconds}s; its process group was killed`,
-        details: [outcome],
-      });
-    }
-    if (exit.exitCode !== 0 || outputError !== undefined) {
-      throw ApplicationFailure.create({
-        type: FailureTypes.commandFailed,
-        message: outputError ?? `command exited with code ${exit.exitCode}`,
-        details: [outcome],
-      });
-    }
+    throwIfFailed(exit, outcome, spec.timeoutSeconds, outputError, ctx.cancellationDetails?.workerShutdown === true);
     return outcome;
   };
 }
 
+function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutSeconds: number, outputError: string | undefined, workerShutdown: boolean): void {
+  if (exit.aborted) {
+    // A stopping worker hands the attempt back for another worker; a user's cancel ends it.
+    if (workerShutdown) {
+      throw ApplicationFailure.create({
+        type: 'WorkerShutdown', message: 'worker shut down during the attempt; process group killed', details: [{ activityAttempt: outcome.activityAttempt }],
+      });
+    }
+    throw new CancelledFailure('task cancelled; process group killed');
+  }
+  if (exit.timedOut) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.commandTimedOut, message: `command timed out after ${timeoutSeconds}s; its process group was killed`, details: [outcome],
+    });
+  }
+  if (exit.exitCode !== 0 || outputError !== undefined) {
+    throw ApplicationFailure.create({
+      type: FailureTypes.commandFailed, message: outputError ?? `command exited with code ${exit.exitCode}`, details: [outcome],
+    });
+  }
+}
+
+/**
+ * A spec that Node refuses to run (ERR_INVALID_ARG_*) can never succeed: fail it at once. Anything
+ * else (disk full, a missing shell) is this worker's problem, so Temporal retries it elsewhere.
+ */
+function setupFailure(err: unknown, activityAttempt: number): ApplicationFailure {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const message = `could not start the command: ${(err as Error).message}`;
+  return ApplicationFailure.create({
+    type: code.startsWith('ERR_INVALID_ARG') ? FailureTypes.invalidTask : 'WorkerSetupFailed',
+    message,
+    nonRetryable: code.startsWith('ERR_INVALID_ARG'),
+    details: [{ activityAttempt }],
+  });
+}
+
 function heartbeatIntervalMs(heartbeatTimeoutMs: number | undefined, maxMs: number): number {
   return Math.max(200, Math.min(maxMs, heartbeatTimeoutMs ? heartbeatTimeoutMs / 3 : maxMs));
-}
-
-/** A stopping worker hands the attempt back for another worker; a user's cancel ends it. */
-function abortFailure(workerShutdown: boolean): Error {
-  if (workerShutdown) {
-    return ApplicationFailure.retryable('worker shut down during the attempt; process group killed', 'WorkerShutdown');
-  }
-  return new CancelledFailure('task cancelled; process group killed');
-}
-
-async function commandLine(spec: TaskSpec, attemptDir: string): Promise<[string, string[]]> {
-  if (spec.command !== undefined) return ['/bin/sh', ['-c', spec.command, 'capstan-task', ...spec.args]];
-  const scriptPath = join(attemptDir, 'script.sh');
-  await writeFile(scriptPath, spec.script ?? '', { mode: 0o700 });
-  return ['/bin/bash', ['-e', '-o', 'pipefail', scriptPath, ...spec.args]];
-}
-
-interface TaskContextVars {
-  workspace: string;
-  outputFile: string;
-  runId: string;
-  attempt: number;
-}
-
-/** The worker's environment without Capstan's own settings, then Capstan's task variables, then the spec's. */
-function taskEnvironment(spec: TaskSpec, vars: TaskContextVars): NodeJS.ProcessEnv {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CAPSTAN_')));
-  return {
-    ...inherited,
-    CAPSTAN_RUN_ID: vars.runId,
-    CAPSTAN_ATTEMPT: String(vars.attempt),
-    CAPSTAN_NODE_CLASS: spec.nodeClass,
-    CAPSTAN_WORKSPACE: vars.workspace,
-    CAPSTAN_OUTPUT: vars.outputFile,
-    ...spec.env,
-  };
-}
-
-async function readOutputs(outputFile: string): Promise<Record<string, string>> {
-  const text = await readFile(outputFile, 'utf8').catch(() => '');
-  if (Buffer.byteLength(text) > MAX_OUTPUT_FILE_BYTES) {
-    throw new OutputFileError(`is ${Buffer.byteLength(text)} bytes, over the ${MAX_OUTPUT_FILE_BYTES}-byte limit`);
-  }
-  return parseOutputFile(text);
-}
-
-/** Workflow ids may hold characters a directory name should not. */
-function safeSegment(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, '_');
 }

@@ -14,9 +14,14 @@ export const TaskRetrySchema = z.strictObject({
   initialIntervalSeconds: z.number().positive().max(3600).default(1),
   backoffCoefficient: z.number().min(1).max(10).default(2),
   maxIntervalSeconds: z.number().positive().max(86_400).default(60),
+}).refine((r) => r.initialIntervalSeconds <= r.maxIntervalSeconds, {
+  path: ['initialIntervalSeconds'], message: 'must not exceed maxIntervalSeconds (default 60)',
 });
 
-const relativePath = z.string().min(1).max(1024).refine(
+/** Text a process can receive: the OS cannot pass a NUL byte in an argument, path or variable. */
+const processText = (max: number) => z.string().max(max).refine((t) => !t.includes('\0'), 'must not contain NUL (\\0) characters');
+
+const relativePath = processText(1024).min(1).refine(
   (p) => !p.startsWith('/') && !p.split('/').includes('..'),
   { message: 'must be a path relative to the task workspace, without ".."' },
 );
@@ -25,22 +30,27 @@ const relativePath = z.string().min(1).max(1024).refine(
 export const TaskSpecSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
   nodeClass: z.string().min(1).describe('Node class whose worker pool runs the task.'),
-  command: z.string().min(1).max(65_536).optional()
+  command: processText(65_536).min(1).optional()
     .describe('Shell command line, run by /bin/sh -c; args become $1, $2, ...'),
-  script: z.string().min(1).max(1_048_576).optional()
+  script: processText(1_048_576).min(1).optional()
     .describe('Multi-line script, run by bash with -e -o pipefail; args become $1, $2, ...'),
-  args: z.array(z.string().max(65_536)).max(256).default([]),
-  env: z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string()).default({}),
+  args: z.array(processText(65_536)).max(256).default([]),
+  env: z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), processText(131_072)).default({}),
   workingDirectory: relativePath.optional().describe('Directory inside the fresh workspace to run in; created if missing.'),
   timeoutSeconds: z.number().int().positive().max(7 * 86_400).default(3600)
     .describe('Wall-clock limit for one attempt; the whole process group is killed when it passes.'),
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
   labels: z.record(z.string().regex(LABEL_KEY, 'must be a lowercase label key'), z.string().max(200)).default({}),
 }).superRefine((spec, ctx) => {
-  if ((spec.command === undefined) === (spec.script === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['command'], message: 'exactly one of "command" or "script" is required' });
-  }
+  const issue = commandOrScriptIssue(spec);
+  if (issue) ctx.addIssue({ code: 'custom', path: ['command'], message: issue });
 });
+
+/** The rule that a task has exactly one of `command` and `script`, usable on a body that failed other checks. */
+export function commandOrScriptIssue(body: unknown): string | undefined {
+  const fields = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  return (fields.command === undefined) === (fields.script === undefined) ? 'exactly one of "command" or "script" is required' : undefined;
+}
 
 /** A task spec as sent (defaults not yet applied). */
 export type TaskSpecInput = z.input<typeof TaskSpecSchema>;

@@ -1,0 +1,65 @@
+/** The files of one task attempt: a fresh workspace, the script, the `$CAPSTAN_OUTPUT` file, and their removal. */
+import { mkdir, open, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { TaskSpec } from '../../workflows/contracts/task-spec';
+import { OutputFileError, parseOutputFile } from './output-file';
+
+/** Largest `$CAPSTAN_OUTPUT` file accepted; bigger outputs belong in artifacts. */
+export const MAX_OUTPUT_FILE_BYTES = 256 * 1024;
+
+/** Where one attempt's files live. */
+export interface AttemptFiles {
+  attemptDir: string;
+  workspace: string;
+  cwd: string;
+  outputFile: string;
+}
+
+/** Creates an empty workspace (and working directory) for attempt `attempt` of run `runId`. */
+export async function prepareAttempt(workspaceRoot: string, runId: string, attempt: number, spec: TaskSpec): Promise<AttemptFiles> {
+  const attemptDir = resolve(workspaceRoot, safeSegment(runId), `attempt-${attempt}`);
+  const workspace = join(attemptDir, 'workspace');
+  const outputFile = join(attemptDir, 'output.env');
+  await rm(attemptDir, { recursive: true, force: true });
+  const cwd = spec.workingDirectory ? join(workspace, spec.workingDirectory) : workspace;
+  await mkdir(cwd, { recursive: true });
+  await writeFile(outputFile, '');
+  return { attemptDir, workspace, cwd, outputFile };
+}
+
+/** The program and arguments that run the spec: `sh -c` for a command, `bash -e -o pipefail` for a script. */
+export async function commandLine(spec: TaskSpec, attemptDir: string): Promise<[string, string[]]> {
+  if (spec.command !== undefined) return ['/bin/sh', ['-c', spec.command, 'capstan-task', ...spec.args]];
+  const scriptPath = join(attemptDir, 'script.sh');
+  await writeFile(scriptPath, spec.script ?? '', { mode: 0o700 });
+  return ['/bin/bash', ['-e', '-o', 'pipefail', scriptPath, ...spec.args]];
+}
+
+/** Reads the outputs the command wrote; never loads a file past the limit into memory. */
+export async function readOutputs(outputFile: string): Promise<Record<string, string>> {
+  let handle;
+  try {
+    handle = await open(outputFile, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {}; // the command deleted it: no outputs
+    throw err;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size > MAX_OUTPUT_FILE_BYTES) throw new OutputFileError(`is ${size} bytes, over the ${MAX_OUTPUT_FILE_BYTES}-byte limit`);
+    return parseOutputFile(await handle.readFile('utf8'));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes the attempt's files, and the run's directory once no attempt is left in it. */
+export async function removeAttempt(files: AttemptFiles): Promise<void> {
+  await rm(files.attemptDir, { recursive: true, force: true });
+  await rmdir(dirname(files.attemptDir)).catch(() => undefined); // other attempts may still be there
+}
+
+/** Workflow ids may hold characters a directory name should not. */
+function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
