@@ -1,7 +1,7 @@
 /** The API's one error shape, `{ error: { code, message, details } }`, and the mapping of every failure to it. */
 import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { ErrorRequestHandler } from 'express';
-import type { FieldIssue } from '../config/zod-issues';
+import { describeIssues, type FieldIssue } from '../config/zod-issues';
 import type { Logger } from '../config/logger';
 
 /** An error the API answers with a given status and code. */
@@ -18,8 +18,7 @@ export class ApiError extends Error {
 
 /** 400 for an input that failed validation; every bad field is named in `details`. */
 export function validationError(issues: FieldIssue[], what = 'request body'): ApiError {
-  const summary = issues.map((i) => `${i.field}: ${i.message}`).join('; ');
-  return new ApiError(400, 'invalid_request', `invalid ${what}: ${summary}`, issues);
+  return new ApiError(400, 'invalid_request', `invalid ${what}: ${describeIssues(issues)}`, issues);
 }
 
 /** 404 for a run id that Temporal does not know. */

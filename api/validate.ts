@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { fieldIssues, type FieldIssue } from '../config/zod-issues';
 import type { NodeClass } from '../config/node-classes';
-import { TaskSpecSchema, type TaskSpec } from '../workflows/contracts/task-spec';
+import { commandOrScriptIssue, TaskSpecSchema, type TaskSpec } from '../workflows/contracts/task-spec';
 import { validationError } from './errors';
 
 /** Parses `value` or throws a 400 ApiError; `root` prefixes field names (e.g. `query`, `header`). */
@@ -16,6 +16,9 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
 export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec {
   const result = TaskSpecSchema.safeParse(body);
   const issues: FieldIssue[] = result.success ? [] : fieldIssues(result.error.issues);
+  // zod skips the object's refinements when a field fails, so the command/script rule is checked here too.
+  const commandIssue = commandOrScriptIssue(body);
+  if (!result.success && commandIssue && !issues.some((i) => i.field === 'command')) issues.push({ field: 'command', message: commandIssue });
   const nodeClass = (body as { nodeClass?: unknown } | null)?.nodeClass;
   if (typeof nodeClass === 'string' && !nodeClasses.some((c) => c.name === nodeClass)) {
     issues.push({ field: 'nodeClass', message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}` });

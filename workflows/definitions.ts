@@ -27,6 +27,7 @@ export interface RunMemo {
   kind: RunKind;
   name?: string;
   nodeClass?: string;
+  labels?: Record<string, string>;
   /** Hash of the request that started the run, to tell a retried request from a reused key. */
   requestHash?: string;
 }

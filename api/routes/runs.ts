@@ -1,4 +1,5 @@
 /** Reading and cancelling runs: `GET /v1/runs`, `GET /v1/runs/:id`, `POST /v1/runs/:id/cancel`. */
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { ApiError } from '../errors';
 import { ListRunsQuerySchema, RunIdSchema } from '../schemas';
@@ -28,7 +29,13 @@ export function runRoutes(deps: ApiDeps): Router {
     if (summary.status !== 'running') {
       throw new ApiError(409, 'run_not_running', `run "${runId}" is ${summary.status}; only a running run can be cancelled`);
     }
-    await handle.cancel();
+    try {
+      await handle.cancel();
+    } catch (err) {
+      // It was running a moment ago: it finished in between.
+      if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_running', `run "${runId}" finished before it could be cancelled`);
+      throw err;
+    }
     res.status(202).json({ runId, status: 'cancelling' });
   });
   return router;

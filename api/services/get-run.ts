@@ -25,7 +25,8 @@ export interface PendingAttempt {
 export interface RunDetail extends RunSummary {
   webUiUrl?: string;
   historyLength: number;
-  live?: TaskState & { pendingAttempts: PendingAttempt[] };
+  /** Workflow state (absent when no orchestrator answers the query) and the attempts Temporal has in flight. */
+  live?: Partial<TaskState> & { pendingAttempts: PendingAttempt[] };
   warnings?: string[];
   result?: TaskResult;
   failure?: { type?: string; message: string; details?: unknown };
@@ -46,7 +47,7 @@ export async function getRun(deps: ApiDeps, runId: string): Promise<RunDetail> {
   if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
-    if (state) detail.live = { ...state, pendingAttempts };
+    detail.live = { ...state, pendingAttempts };
     if (warnings.length > 0) detail.warnings = warnings;
   } else if (detail.status === 'completed') {
     detail.result = await handle.result();

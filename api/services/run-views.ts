@@ -22,6 +22,7 @@ export interface RunSummary {
   kind: RunKind | 'unknown';
   name?: string;
   nodeClass?: string;
+  labels?: Record<string, string>;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
@@ -51,6 +52,7 @@ export function runSummary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'sta
     kind: memo.kind ?? 'unknown',
     ...(memo.name ? { name: memo.name } : {}),
     ...(memo.nodeClass ? { nodeClass: memo.nodeClass } : {}),
+    ...(memo.labels && Object.keys(memo.labels).length > 0 ? { labels: memo.labels } : {}),
     status: runStatus(info.status.name),
     startedAt: info.startTime.toISOString(),
     ...(info.closeTime ? {

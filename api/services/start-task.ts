@@ -17,9 +17,9 @@ export interface StartedRun {
 
 /** Starts a validated task run (see parseTaskSpec), or returns the run an earlier request with the same idempotency key started. */
 export async function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string): Promise<StartedRun> {
-  const requestHash = sha256(JSON.stringify(spec));
+  const requestHash = sha256(canonicalJson(spec));
   const runId = idempotencyKey === undefined ? `task-${randomUUID()}` : `task-${sha256(idempotencyKey).slice(0, 32)}`;
-  const memo: RunMemo = { kind: 'task', name: spec.name, nodeClass: spec.nodeClass, requestHash };
+  const memo: RunMemo = { kind: 'task', name: spec.name, nodeClass: spec.nodeClass, labels: spec.labels, requestHash };
   try {
     await deps.client.workflow.start<typeof taskWorkflow>('taskWorkflow', {
       workflowId: runId,
@@ -48,6 +48,16 @@ export async function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: 
     }
     return { runId, created: false };
   }
+}
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
 }
 
 function sha256(text: string): string {
