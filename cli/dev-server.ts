@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { REQUIRED_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { stopChild } from './stop-child';
 
 /**
  * Dynamic config for the dev server. One task-queue partition lets `DescribeTaskQueue` (which reads
@@ -83,11 +84,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl: options.uiPort === undefined ? undefined : `http://${options.ip}:${options.uiPort}`,
     process: child,
     stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(killer);
+      await stopChild(child, 10_000);
       log.end();
     },
   };

@@ -62,7 +62,9 @@ export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[]
 
   const apiUrl = `http://${config.api.host}:${config.api.port}`;
   const stop = async (): Promise<void> => {
-    await supervisor.stopAll((config.worker.shutdownGraceSeconds + 5) * 1000);
+    // Past the workers' own grace, an activity still needs its SIGTERM→SIGKILL window (5 s) and pipe drain (5 s)
+    // to kill its task's process group; killing the worker before that would orphan the group.
+    await supervisor.stopAll((config.worker.shutdownGraceSeconds + 15) * 1000);
     await devServer?.stop();
   };
   try {

@@ -1,34 +1,43 @@
 /** Entry point of `npm start`: the whole stack on one machine, stopped cleanly by Ctrl-C. */
 import { loadConfig } from '../config/env';
 import { loadNodeClasses } from '../config/node-classes';
-import { startStack } from './stack';
+import { startStack, type Stack } from './stack';
 
 const say = (line: string): void => {
   process.stderr.write(`[capstan] ${line}\n`);
 };
 
 async function main(): Promise<void> {
+  // Handlers go in first: a signal during a long start (building the Temporal CLI) must still stop
+  // what has started, once it has, instead of leaving the dev server and workers behind.
+  const running: { stack?: Stack } = {};
+  let stopRequested = false;
+  const shutdown = (signal: string): void => {
+    if (stopRequested) return;
+    stopRequested = true;
+    say(`${signal} received; stopping workers, API and Temporal`);
+    if (running.stack) void stopAndExit(running.stack);
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
   const config = loadConfig();
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   say(`data directory: ${config.dataDir}`);
   const stack = await startStack(config, nodeClasses, say);
+  running.stack = stack;
+  if (stopRequested) return stopAndExit(stack);
   say(`API:             ${stack.apiUrl}  (try: curl -X POST ${stack.apiUrl}/v1/tasks -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`);
   say(`Temporal Web UI: ${stack.uiUrl ?? '(external cluster; set CAPSTAN_TEMPORAL_UI_URL)'}`);
   say(`Temporal:        ${config.temporal.address} (namespace ${config.temporal.namespace})`);
   say(`worker metrics:  ${Object.entries(stack.workerMetricsPorts).map(([n, p]) => `${n}=:${p}`).join(' ')}`);
   say('Capstan is up. Press Ctrl-C to stop.');
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    say(`${signal} received; stopping workers, API and Temporal`);
-    void stack.stop().then(() => {
-      say('stopped');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+async function stopAndExit(stack: Stack): Promise<void> {
+  await stack.stop();
+  say('stopped');
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 /** Runs Capstan's processes as children, restarts one that dies, and stops them all in order. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { stopChild } from './stop-child';
 
 /** One process to keep running. */
 export interface ChildSpec {
@@ -38,14 +39,6 @@ export class Supervisor {
   /** Sends SIGTERM to every child and waits for them, with SIGKILL after `graceMs`. */
   async stopAll(graceMs: number): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.children.values()].map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      child.once('exit', () => {
-        clearTimeout(killer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    })));
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, graceMs)));
   }
 }

@@ -27,6 +27,8 @@ export interface ResolveTemporalOptions {
   configuredPath?: string;
   cacheDir: string;
   env?: NodeJS.ProcessEnv;
+  /** The last resort; replaceable so tests can stand in for a network they do not have. Returns a binary path. */
+  download?: (cacheDir: string) => Promise<string>;
 }
 
 /** No way to obtain the CLI worked; the message lists every way and why each failed. */
@@ -59,7 +61,7 @@ export async function resolveTemporalBinary(options: ResolveTemporalOptions): Pr
     reasons.push('no Go toolchain on PATH to build it from the Go module proxy');
   }
   try {
-    return { path: await downloadWithSdk(options.cacheDir), source: 'sdk-download' };
+    return { path: await (options.download ?? downloadWithSdk)(options.cacheDir), source: 'sdk-download' };
   } catch (err) {
     reasons.push(`the Temporal SDK's download failed: ${(err as Error).message}`);
   }
@@ -114,7 +116,7 @@ async function buildWithGo(go: string, cacheDir: string, env: NodeJS.ProcessEnv)
 }
 
 /** Lets the SDK download the CLI (it starts a throwaway server to do so), then keeps the file in our cache. */
-async function downloadWithSdk(cacheDir: string): Promise<string> {
+export async function downloadWithSdk(cacheDir: string): Promise<string> {
   const downloadDir = join(cacheDir, 'temporal', 'sdk-download');
   await mkdir(downloadDir, { recursive: true });
   const progress = startProgress(`downloading Temporal CLI v${TEMPORAL_CLI_VERSION} through the Temporal SDK`);
@@ -130,8 +132,12 @@ async function downloadWithSdk(cacheDir: string): Promise<string> {
   }
   const found = readdirSync(downloadDir).map((f) => join(downloadDir, f)).find((f) => statSync(f).isFile() && isExecutable(f));
   if (!found) throw new Error(`the SDK reported success but left no executable in ${downloadDir}`);
-  progress.stop(`cached at ${found}`);
-  return found;
+  // Into the cache path, so the next start finds it in step 3 instead of downloading again.
+  const target = cachedBinaryPath(cacheDir);
+  await mkdir(join(target, '..'), { recursive: true });
+  await rename(found, target);
+  progress.stop(`cached at ${target}`);
+  return target;
 }
 
 /** The first executable named `name` on a PATH string. */

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { defaultCacheDir, REPO_ROOT } from './paths';
 import { describeIssues, fieldIssues } from './zod-issues';
 
-const port = z.coerce.number().int().min(0).max(65_535);
+/** A whole number written in plain decimal digits; '', ' ' and '0x50' are refused, not read as 0 or 80. */
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(max));
+const port = int(0, 65_535);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const EnvSchema = z.object({
@@ -20,17 +23,17 @@ const EnvSchema = z.object({
   CAPSTAN_TEMPORAL_UI_URL: z.url().optional(),
   CAPSTAN_API_HOST: z.string().min(1).default('127.0.0.1'),
   CAPSTAN_API_PORT: port.default(8080),
-  CAPSTAN_API_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  CAPSTAN_API_MAX_BODY_BYTES: int(1024).default(1_048_576),
   CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
   CAPSTAN_WORKER_METRICS_PORT: port.optional(),
   CAPSTAN_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
   CAPSTAN_KEEP_WORKSPACES: flag.default(false),
-  CAPSTAN_OUTPUT_TAIL_BYTES: z.coerce.number().int().min(256).max(1_048_576).default(16_384),
-  CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().int().min(2).max(3600).default(20),
-  CAPSTAN_INFRA_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  CAPSTAN_POLLER_LIVENESS_SECONDS: z.coerce.number().int().min(5).default(75),
-  CAPSTAN_SHUTDOWN_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+  CAPSTAN_OUTPUT_TAIL_BYTES: int(256, 524_288).default(16_384),
+  CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: int(2, 3600).default(20),
+  CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
+  CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
+  CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 

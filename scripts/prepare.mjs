@@ -1,7 +1,7 @@
 // Runs before `npm start` and `npm test`: installs dependencies when the lock file changed, then compiles.
 // Plain JavaScript with no dependencies, because it runs before any are installed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,4 +23,6 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
   }
 }
 process.stderr.write('[capstan] compiling TypeScript ...\n');
+// A fresh dist/: compiled files of deleted or renamed sources (old tests among them) must not linger.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
