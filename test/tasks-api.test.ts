@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { assertProcessGone } from './helpers/processes';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
@@ -37,7 +38,7 @@ describe('a task that succeeds', () => {
   test('script, args, env and working directory reach the command in a fresh workspace', async () => {
     const run = await runTask({
       nodeClass: 'a',
-      script: 'set -u\necho "args=$1,$2 greeting=$GREETING"\npwd\nls -A | wc -l\necho "run=$CAPSTAN_RUN_ID" >> "$CAPSTAN_OUTPUT"',
+      script: 'set -u\necho "args=$1,$2 greeting=$GREETING"\npwd\nls -A | wc -l\necho "run=$CAPSTAN_RUN_ID" >> "$CAPSTAN_OUTPUT"\necho "leak=${CAPSTAN_TASK_QUEUE_PREFIX:-none} attempt=$CAPSTAN_ATTEMPT" >> "$CAPSTAN_OUTPUT"',
       args: ['one', 'two words'],
       env: { GREETING: 'hi there' },
       workingDirectory: 'sub/dir',
@@ -48,6 +49,7 @@ describe('a task that succeeds', () => {
     assert.match(cwd, /\/workspace\/sub\/dir$/);
     assert.equal(entries.trim(), '0', 'the workspace starts empty');
     assert.equal(run.result.outputs.run, run.runId);
+    assert.equal(run.result.outputs.leak, 'none attempt=1', "the worker's own CAPSTAN_* settings do not reach tasks");
     assert.equal(existsSync(cwd), false, 'the workspace is removed after the attempt');
   });
 
@@ -69,6 +71,12 @@ describe('a task that fails', () => {
     assert.equal(run.failure.details.exitCode, 3);
     assert.equal(run.failure.details.stderr, 'boom\n');
     assert.equal(run.failure.details.attempts, 1);
+  });
+
+  test('CAPSTAN_ATTEMPT counts the task\'s attempts across command retries', async () => {
+    const run = await runTask({ nodeClass: 'a', command: '[ "$CAPSTAN_ATTEMPT" -ge 3 ]', retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 } });
+    assert.equal(run.status, 'completed', JSON.stringify(run));
+    assert.equal(run.result.attempts, 3);
   });
 
   test('retries with backoff until the command succeeds, counting attempts', async () => {
@@ -99,6 +107,12 @@ describe('a task that fails', () => {
     assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
+  test('an output file over 256 KiB fails the task instead of being loaded', async () => {
+    const run = await runTask({ nodeClass: 'a', command: 'head -c 300000 /dev/zero | tr "\\0" a | sed "s/^/big=/" >> "$CAPSTAN_OUTPUT"' });
+    assert.equal(run.status, 'failed', JSON.stringify(run));
+    assert.match(run.failure.message, /CAPSTAN_OUTPUT is 300004 bytes, over the 262144-byte limit/);
+  });
+
   test('a malformed $CAPSTAN_OUTPUT line fails the task naming the line', async () => {
     const run = await runTask({ nodeClass: 'a', command: 'echo "no equals sign" >> "$CAPSTAN_OUTPUT"' });
     assert.equal(run.status, 'failed');
@@ -127,6 +141,24 @@ describe('cancellation', () => {
   });
 });
 
+describe('cancellation while backing off', () => {
+  test('a run waiting to retry a failed command is cancelled at once', async () => {
+    const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'exit 1', retry: { maxAttempts: 3, initialIntervalSeconds: 600, maxIntervalSeconds: 600 } });
+    const runId = started.body.runId;
+    let live;
+    for (let i = 0; i < 100; i++) {
+      live = (await stack.request('GET', `/v1/runs/${runId}`)).body;
+      if (live.live?.phase === 'backing-off') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(live.live.phase, 'backing-off', JSON.stringify(live));
+    assert.ok(Date.parse(live.live.nextAttemptAt) > Date.now() + 500_000, 'next attempt is ten minutes away');
+    assert.equal((await stack.request('POST', `/v1/runs/${runId}/cancel`)).status, 202);
+    const run = await waitForRunEnd(stack, runId, 10_000);
+    assert.equal(run.status, 'cancelled');
+  });
+});
+
 describe('idempotency', () => {
   test('the same Idempotency-Key returns the same run instead of starting another', async () => {
     const spec = { nodeClass: 'a', command: 'echo once' };
@@ -145,6 +177,13 @@ describe('idempotency', () => {
     assert.equal(await stack.countRuns(), before + 1);
   });
 
+  test('the same body with its keys in another order is the same request', async () => {
+    const first = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true', env: { A: '1', B: '2' } }, { 'Idempotency-Key': 'order-1' });
+    const second = await stack.request('POST', '/v1/tasks', { env: { B: '2', A: '1' }, command: 'true', nodeClass: 'a' }, { 'Idempotency-Key': 'order-1' });
+    assert.equal(second.status, 202, JSON.stringify(second.body));
+    assert.equal(second.body.runId, first.body.runId);
+  });
+
   test('reusing a key with a different body is rejected and starts nothing', async () => {
     await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { 'Idempotency-Key': 'k-1' });
     const before = await stack.countRuns();
@@ -158,12 +197,13 @@ describe('idempotency', () => {
 
 describe('listing runs', () => {
   test('filters by status and kind and pages with a cursor', async () => {
-    const failed = await runTask({ nodeClass: 'a', command: 'exit 1' });
+    const failed = await runTask({ nodeClass: 'a', command: 'exit 1', labels: { team: 'platform' } });
     const page1 = await stack.request('GET', '/v1/runs?status=failed&kind=task&limit=2');
     assert.equal(page1.status, 200);
     assert.ok(page1.body.runs.length >= 1 && page1.body.runs.length <= 2);
     assert.ok(page1.body.runs.every((r: any) => r.status === 'failed' && r.kind === 'task'));
     assert.equal(page1.body.runs[0].runId, failed.runId, 'the most recently finished failure comes first');
+    assert.deepEqual(page1.body.runs[0].labels, { team: 'platform' });
     const all: string[] = [];
     let cursor: string | null = null;
     do {
@@ -194,9 +234,13 @@ describe('bad input is rejected, names the field, and starts nothing', () => {
     ['missing command and script', { nodeClass: 'a' }, 400, 'command'],
     ['both command and script', { nodeClass: 'a', command: 'x', script: 'y' }, 400, 'command'],
     ['missing nodeClass', { command: 'echo' }, 400, 'nodeClass'],
+    ['empty object: both nodeClass and command named', {}, 400, 'command'],
+    ['NUL byte in a command', { nodeClass: 'a', command: 'echo \u0000' }, 400, 'command'],
+    ['NUL byte in an argument', { nodeClass: 'a', command: 'echo', args: ['ok', 'a\u0000b'] }, 400, 'args[1]'],
     ['unknown node class', { nodeClass: 'gpu', command: 'echo' }, 400, 'nodeClass'],
     ['negative timeout', { nodeClass: 'a', command: 'echo', timeoutSeconds: -5 }, 400, 'timeoutSeconds'],
     ['wrong-typed field', { nodeClass: 'a', command: 'echo', args: 'not-a-list' }, 400, 'args'],
+    ['retry interval above its cap', { nodeClass: 'a', command: 'echo', retry: { initialIntervalSeconds: 120 } }, 400, 'retry.initialIntervalSeconds'],
     ['wrong-typed nested field', { nodeClass: 'a', command: 'echo', retry: { maxAttempts: 'three' } }, 400, 'retry.maxAttempts'],
     ['bad env name', { nodeClass: 'a', command: 'echo', env: { 'BAD NAME': 'x' } }, 400, 'env.BAD NAME'],
     ['escaping working directory', { nodeClass: 'a', command: 'echo', workingDirectory: '../../etc' }, 400, 'workingDirectory'],
@@ -257,19 +301,6 @@ describe('service endpoints', () => {
     assert.match(metrics, /capstan_http_requests_total\{method="POST",route="\/v1\/tasks",status="400"\}/);
   });
 });
-
-/** Gone, or a zombie: killed but not yet reaped (PID 1 of a container may never reap orphans). */
-function assertProcessGone(pid: number): void {
-  assert.ok(pid > 0);
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  assert.ok(state === 'Z' || state === 'X', `process ${pid} is still alive (state ${state})`);
-}
 
 async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

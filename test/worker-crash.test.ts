@@ -58,3 +58,27 @@ test('SIGTERM shuts a node worker down gracefully: the running attempt finishes 
   assert.equal(run.result.attempts, 1, 'no retry was needed');
   assert.equal(run.result.worker.split('/').at(-1), String(worker.pid));
 });
+
+test('a worker stopping past its grace hands the attempt back: it is retried on another worker, not cancelled', async () => {
+  const stopping = await stack.startWorker('a');
+  const marker = join(stack.dataDir, 'handed-back');
+  const started = await stack.request('POST', '/v1/tasks', {
+    nodeClass: 'a',
+    command: `echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
+  });
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(marker)) {
+    assert.ok(Date.now() < deadline, 'attempt never started');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stopping.kill('SIGTERM'); // the stack's grace is 2 s; the command wants 60
+  assert.equal(await new Promise<number | null>((resolve) => stopping.once('exit', resolve)), 0);
+  const next = await stack.startWorker('a');
+  const run = await waitForRunEnd(stack, started.body.runId, 60_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  assert.equal(run.result.attempts, 2);
+  assert.equal(run.result.worker.split('/').at(-1), String(next.pid));
+  assert.deepEqual(readFileSync(marker, 'utf8').trim().split('\n'), ['1', '2']);
+  next.kill('SIGTERM');
+  await new Promise((r) => next.once('exit', r));
+});

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createApp } from '../../api/app';
 import type { ApiDeps } from '../../api/services/deps';
+import { stopChild } from '../../cli/stop-child';
 import { createLogger } from '../../config/logger';
 import type { NodeClass } from '../../config/node-classes';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
@@ -37,7 +38,7 @@ export interface TestStack {
   dataDir: string;
   /** Starts a node-class worker process and waits until Temporal sees it polling. */
   startWorker(nodeClass: string): Promise<ChildProcess>;
-  /** Number of Capstan runs this stack's prefix has started (all kinds). */
+  /** Number of Capstan runs this stack's prefix has started (all kinds), once visibility has caught up. */
   countRuns(): Promise<number>;
   /** `fetch` against the API with JSON in and out. */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -100,11 +101,19 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     return child;
   };
 
-  const orchestrator = spawnWorker('orchestrator-worker.js', {});
-  await Promise.all([
-    waitForPoller(orchestratorTaskQueue(prefix), 1, orchestrator),
-    ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map(startWorker),
-  ]);
+  const stopChildren = () => Promise.all(children.map((child) => stopChild(child, 8000)));
+  try {
+    const orchestrator = spawnWorker('orchestrator-worker.js', {});
+    await Promise.all([
+      waitForPoller(orchestratorTaskQueue(prefix), 1, orchestrator),
+      ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map(startWorker),
+    ]);
+  } catch (err) {
+    // A half-started stack must not leave workers behind to hang the test run.
+    await stopChildren();
+    await connection.close();
+    throw err;
+  }
 
   const deps: ApiDeps = {
     client,
@@ -122,7 +131,17 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
 
   return {
     baseUrl, client, prefix, nodeClasses, dataDir, startWorker,
-    countRuns: async () => (await client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(prefix)}'`)).count,
+    countRuns: async () => {
+      // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
+      const read = async () => (await client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(prefix)}'`)).count;
+      let last = await read();
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 300));
+        const now = await read();
+        if (now === last) return now;
+        last = now;
+      }
+    },
     request: async (method, path, body, headers = {}) => {
       const response = await fetch(`${baseUrl}${path}`, {
         method,
@@ -134,12 +153,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     stop: async () => {
       await new Promise((r) => server.close(r));
-      await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 8000).unref();
-      })));
+      await stopChildren();
       await connection.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

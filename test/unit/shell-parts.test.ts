@@ -6,6 +6,7 @@ import { OutputFileError, parseOutputFile } from '../../activities/shell/output-
 import { runProcessGroup, type ProcessGroupOptions } from '../../activities/shell/process-group';
 import { TailBuffer } from '../../activities/shell/tail-buffer';
 import { backoffMs } from '../../workflows/task-workflow';
+import { assertProcessGone } from '../helpers/processes';
 
 describe('parseOutputFile', () => {
   test('reads key=value lines, heredoc blocks, and lets later keys win', () => {
@@ -62,7 +63,7 @@ describe('runProcessGroup', () => {
     const exit = await runProcessGroup(base(`sleep 300 & echo $! > ${pidFile}; sleep 300`, { timeoutMs: 300 }));
     assert.equal(exit.timedOut, true);
     assert.equal(exit.exitCode, 128 + 15, 'ended by SIGTERM');
-    assertDead(Number(readFileSync(pidFile, 'utf8')));
+    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
   test('a command that ignores SIGTERM is killed after the grace period', async () => {
@@ -81,25 +82,13 @@ describe('runProcessGroup', () => {
     const pidFile = `/tmp/capstan-pg-bg-${process.pid}`;
     const exit = await runProcessGroup(base(`sleep 300 & echo $! > ${pidFile}; exit 0`));
     assert.equal(exit.exitCode, 0);
-    assertDead(Number(readFileSync(pidFile, 'utf8')));
+    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
   test('a missing working directory is an error, not a hang', async () => {
     await assert.rejects(runProcessGroup(base('true', { cwd: '/definitely/not/here' })), /ENOENT/);
   });
 });
-
-/** Gone, or a zombie that no init reaped yet. */
-function assertDead(pid: number): void {
-  let stat = '';
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return;
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  assert.ok(state === 'Z' || state === 'X', `process ${pid} still alive (state ${state})`);
-}
 
 describe('task retry backoff', () => {
   test('grows by the coefficient and stops at the cap', () => {
