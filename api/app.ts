@@ -7,6 +7,7 @@ import { buildOpenApiDocument } from './openapi';
 import { requestContext } from './request-context';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
+import { dagRoutes } from './routes/dags';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import type { ApiDeps } from './services/deps';
@@ -19,7 +20,6 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.disable('x-powered-by');
   app.use(requestContext(logger));
   app.use(metrics.middleware);
-  app.use(express.json({ limit: deps.maxBodyBytes }));
   app.use(healthRoutes(deps));
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -28,6 +28,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
     res.json(openApi);
   });
   app.use(taskRoutes(deps, metrics));
+  app.use(dagRoutes(deps, metrics));
   app.use(runRoutes(deps));
   app.use(nodeClassRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

@@ -11,6 +11,12 @@ export const ListRunsQuerySchema = z.strictObject({
   cursor: z.string().min(1).max(4096).optional(),
 });
 
+/** Which node states `GET /v1/runs/:id` returns for a DAG run. */
+export const NodePageSchema = z.strictObject({
+  offset: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(1000).default(1000),
+});
+
 /** The `Idempotency-Key` header: printable ASCII, at most 255 characters. */
 export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces');
 

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { createApp } from './app';
+import { apiDepsFromConfig } from './services/deps';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,16 +12,7 @@ async function main(): Promise<void> {
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp({
-    client,
-    namespace: config.temporal.namespace,
-    taskQueuePrefix: config.taskQueuePrefix,
-    nodeClasses,
-    taskPolicy: config.task,
-    pollerLivenessSeconds: config.pollerLivenessSeconds,
-    maxBodyBytes: config.api.maxBodyBytes,
-    webUiUrl: config.temporal.uiUrl,
-  }, logger);
+  const app = createApp(apiDepsFromConfig(config, client, nodeClasses), logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });

@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import { fieldIssues, type FieldIssue } from '../config/zod-issues';
 import type { NodeClass } from '../config/node-classes';
 import { commandOrScriptIssue, TaskSpecSchema, type TaskSpec } from '../workflows/contracts/task-spec';
+import { DagSpecSchema, type DagSpec } from '../workflows/contracts/dag-spec';
+import { validateDag, type DagLimits } from '../workflows/dag/validate';
 import { validationError } from './errors';
 
 /** Parses `value` or throws a 400 ApiError; `root` prefixes field names (e.g. `query`, `header`). */
@@ -25,4 +27,12 @@ export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec
   }
   if (!result.success || issues.length > 0) throw validationError(issues, 'task spec');
   return result.data;
+}
+
+/** Validates a DAG spec: its shape, then the graph (ids, dependencies, cycles, classes, expressions, size). */
+export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: DagLimits): DagSpec {
+  const spec = parseOr400(DagSpecSchema, body, 'DAG spec');
+  const issues = validateDag(spec, nodeClasses.map((c) => c.name), limits);
+  if (issues.length > 0) throw validationError(issues, 'DAG spec');
+  return spec;
 }

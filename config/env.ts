@@ -24,6 +24,10 @@ const EnvSchema = z.object({
   CAPSTAN_API_HOST: z.string().min(1).default('127.0.0.1'),
   CAPSTAN_API_PORT: port.default(8080),
   CAPSTAN_API_MAX_BODY_BYTES: int(1024).default(1_048_576),
+  CAPSTAN_API_MAX_DAG_BODY_BYTES: int(1024).default(16_777_216),
+  CAPSTAN_DAG_MAX_TASKS: int(1).default(20_000),
+  CAPSTAN_DAG_MAX_MATRIX_BRANCHES: int(1).default(256),
+  CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS: int(100, 50_000).default(10_000),
   CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
   CAPSTAN_WORKER_METRICS_PORT: port.optional(),
   CAPSTAN_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
@@ -44,7 +48,8 @@ export interface CapstanConfig {
   nodeClassesFile: string;
   taskQueuePrefix: string;
   temporal: { address: string; namespace: string; startDevServer: boolean; binary?: string; uiPort: number; uiUrl?: string };
-  api: { host: string; port: number; maxBodyBytes: number };
+  api: { host: string; port: number; maxBodyBytes: number; maxDagBodyBytes: number };
+  dag: { maxExpandedTasks: number; maxMatrixBranches: number; continueAsNewAfterEvents: number };
   worker: {
     nodeClass?: string;
     metricsPort?: number;
@@ -83,7 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       uiPort: e.CAPSTAN_TEMPORAL_UI_PORT,
       uiUrl: e.CAPSTAN_TEMPORAL_UI_URL?.replace(/\/$/, ''),
     },
-    api: { host: e.CAPSTAN_API_HOST, port: e.CAPSTAN_API_PORT, maxBodyBytes: e.CAPSTAN_API_MAX_BODY_BYTES },
+    api: { host: e.CAPSTAN_API_HOST, port: e.CAPSTAN_API_PORT, maxBodyBytes: e.CAPSTAN_API_MAX_BODY_BYTES, maxDagBodyBytes: e.CAPSTAN_API_MAX_DAG_BODY_BYTES },
+    dag: {
+      maxExpandedTasks: e.CAPSTAN_DAG_MAX_TASKS,
+      maxMatrixBranches: e.CAPSTAN_DAG_MAX_MATRIX_BRANCHES,
+      continueAsNewAfterEvents: e.CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS,
+    },
     worker: {
       nodeClass: e.CAPSTAN_NODE_CLASS,
       metricsPort: e.CAPSTAN_WORKER_METRICS_PORT,

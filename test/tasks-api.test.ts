@@ -198,7 +198,12 @@ describe('idempotency', () => {
 describe('listing runs', () => {
   test('filters by status and kind and pages with a cursor', async () => {
     const failed = await runTask({ nodeClass: 'a', command: 'exit 1', labels: { team: 'platform' } });
-    const page1 = await stack.request('GET', '/v1/runs?status=failed&kind=task&limit=2');
+    // Visibility catches up with a closed run a moment after it closes.
+    let page1 = await stack.request('GET', '/v1/runs?status=failed&kind=task&limit=2');
+    for (let i = 0; i < 50 && page1.body.runs[0]?.runId !== failed.runId; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      page1 = await stack.request('GET', '/v1/runs?status=failed&kind=task&limit=2');
+    }
     assert.equal(page1.status, 200);
     assert.ok(page1.body.runs.length >= 1 && page1.body.runs.length <= 2);
     assert.ok(page1.body.runs.every((r: any) => r.status === 'failed' && r.kind === 'task'));

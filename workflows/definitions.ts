@@ -1,6 +1,7 @@
 /** Queries, search attributes and memo keys shared by the workflows and the API. */
 import { defineQuery } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { DagStateView } from './contracts/dag-run';
 import type { TaskState } from './contracts/task-run';
 
 /** Live state of a running task workflow. */
@@ -18,7 +19,7 @@ export const REQUIRED_SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
 };
 
 /** Kinds of run Capstan starts. */
-export const RUN_KINDS = ['task'] as const;
+export const RUN_KINDS = ['task', 'dag'] as const;
 /** One kind of run. */
 export type RunKind = (typeof RUN_KINDS)[number];
 
@@ -30,4 +31,13 @@ export interface RunMemo {
   labels?: Record<string, string>;
   /** Hash of the request that started the run, to tell a retried request from a reused key. */
   requestHash?: string;
+}
+
+/** Live state of a DAG run: counts and a page of node states (a 10,000-node answer would not fit a payload). */
+export const dagStateQuery = defineQuery<DagStateView, [DagStateQueryInput?]>('dagState');
+
+/** Which nodes `dagStateQuery` returns. */
+export interface DagStateQueryInput {
+  offset?: number;
+  limit?: number;
 }

@@ -1,2 +1,3 @@
 /** Every workflow Capstan registers on the orchestrator task queue. */
 export { taskWorkflow } from './task-workflow';
+export { dagWorkflow } from './dag-workflow';

@@ -1,6 +1,6 @@
 /** The files of one task attempt: a fresh workspace, the script, the `$CAPSTAN_OUTPUT` file, and their removal. */
 import { mkdir, open, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { OutputFileError, parseOutputFile } from './output-file';
 
@@ -9,22 +9,26 @@ export const MAX_OUTPUT_FILE_BYTES = 256 * 1024;
 
 /** Where one attempt's files live. */
 export interface AttemptFiles {
+  /** Directories between the workspace root and the attempt, innermost first: removed once empty. */
+  parents: string[];
   attemptDir: string;
   workspace: string;
   cwd: string;
   outputFile: string;
 }
 
-/** Creates an empty workspace (and working directory) for attempt `attempt` of run `runId`. */
-export async function prepareAttempt(workspaceRoot: string, runId: string, attempt: number, spec: TaskSpec): Promise<AttemptFiles> {
-  const attemptDir = resolve(workspaceRoot, safeSegment(runId), `attempt-${attempt}`);
+/** Creates an empty workspace (and working directory) for attempt `attempt` of the task named by `path` (run id, then node key). */
+export async function prepareAttempt(workspaceRoot: string, path: string[], attempt: number, spec: TaskSpec): Promise<AttemptFiles> {
+  const segments = path.map(safeSegment);
+  const attemptDir = resolve(workspaceRoot, ...segments, `attempt-${attempt}`);
+  const parents = segments.map((_s, i) => resolve(workspaceRoot, ...segments.slice(0, i + 1))).reverse();
   const workspace = join(attemptDir, 'workspace');
   const outputFile = join(attemptDir, 'output.env');
   await rm(attemptDir, { recursive: true, force: true });
   const cwd = spec.workingDirectory ? join(workspace, spec.workingDirectory) : workspace;
   await mkdir(cwd, { recursive: true });
   await writeFile(outputFile, '');
-  return { attemptDir, workspace, cwd, outputFile };
+  return { parents, attemptDir, workspace, cwd, outputFile };
 }
 
 /** The program and arguments that run the spec: `sh -c` for a command, `bash -e -o pipefail` for a script. */
@@ -53,10 +57,13 @@ export async function readOutputs(outputFile: string): Promise<Record<string, st
   }
 }
 
-/** Removes the attempt's files, and the run's directory once no attempt is left in it. */
+/** Removes the attempt's files, and its parent directories once nothing else is left in them. */
 export async function removeAttempt(files: AttemptFiles): Promise<void> {
   await rm(files.attemptDir, { recursive: true, force: true });
-  await rmdir(dirname(files.attemptDir)).catch(() => undefined); // other attempts may still be there
+  for (const dir of files.parents) {
+    // Another attempt or task of the run may still be there; then the directory stays.
+    if (!(await rmdir(dir).then(() => true, () => false))) break;
+  }
 }
 
 /** Workflow ids may hold characters a directory name should not. */

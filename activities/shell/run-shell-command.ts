@@ -28,11 +28,13 @@ export interface RunShellCommandInput {
   spec: TaskSpec;
   /** Attempts the run made before this activity; with Temporal's attempt it numbers the task's attempt. */
   attemptsBefore?: number;
+  /** The task's name inside its run (a DAG node key); tasks of one run must not share a workspace. */
+  workspaceKey?: string;
 }
 
 /** Builds the `runShellCommand` activity bound to one worker's settings. */
 export function createRunShellCommand(deps: ShellActivityDeps) {
-  return async function runShellCommand({ spec, attemptsBefore = 0 }: RunShellCommandInput): Promise<CommandOutcome> {
+  return async function runShellCommand({ spec, attemptsBefore = 0, workspaceKey }: RunShellCommandInput): Promise<CommandOutcome> {
     const ctx = Context.current();
     const activityAttempt = ctx.info.attempt;
     const taskAttempt = attemptsBefore + activityAttempt;
@@ -41,7 +43,7 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     let file: string;
     let args: string[];
     try {
-      files = await prepareAttempt(deps.workspaceRoot, runId, taskAttempt, spec);
+      files = await prepareAttempt(deps.workspaceRoot, workspaceKey === undefined ? [runId] : [runId, workspaceKey], taskAttempt, spec);
       [file, args] = await commandLine(spec, files.attemptDir);
     } catch (err) {
       throw setupFailure(err, activityAttempt);

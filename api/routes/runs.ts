@@ -2,7 +2,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { ApiError } from '../errors';
-import { ListRunsQuerySchema, RunIdSchema } from '../schemas';
+import { ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
 import { getRun } from '../services/get-run';
 import { listRuns } from '../services/list-runs';
@@ -19,7 +19,8 @@ export function runRoutes(deps: ApiDeps): Router {
   router.get('/v1/runs/:id', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
     res.locals.runId = runId;
-    res.json(await getRun(deps, runId));
+    const page = parseOr400(NodePageSchema, req.query, 'query', 'query');
+    res.json(await getRun(deps, runId, page));
   });
   router.post('/v1/runs/:id/cancel', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');

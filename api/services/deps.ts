@@ -1,6 +1,8 @@
 /** What the API's services need: a Temporal client and the settings of this deployment. */
 import type { Client } from '@temporalio/client';
+import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
+import type { DagLimits } from '../../workflows/dag/validate';
 
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
@@ -13,6 +15,27 @@ export interface ApiDeps {
   /** A poller seen longer ago than this is not counted as a live worker. */
   pollerLivenessSeconds: number;
   maxBodyBytes: number;
+  /** Body limit of `POST /v1/dags`: a 10,000-task spec is several MB of JSON. */
+  maxDagBodyBytes: number;
+  dagLimits: DagLimits;
+  dagPolicy: { continueAsNewAfterEvents: number };
   /** Base URL of the Temporal Web UI, to link runs to their history. */
   webUiUrl?: string;
+}
+
+/** The API's dependencies as a deployment's configuration sets them. */
+export function apiDepsFromConfig(config: CapstanConfig, client: Client, nodeClasses: NodeClass[]): ApiDeps {
+  return {
+    client,
+    namespace: config.temporal.namespace,
+    taskQueuePrefix: config.taskQueuePrefix,
+    nodeClasses,
+    taskPolicy: config.task,
+    pollerLivenessSeconds: config.pollerLivenessSeconds,
+    maxBodyBytes: config.api.maxBodyBytes,
+    maxDagBodyBytes: config.api.maxDagBodyBytes,
+    dagLimits: { maxExpandedTasks: config.dag.maxExpandedTasks, maxMatrixBranches: config.dag.maxMatrixBranches },
+    dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
+    webUiUrl: config.temporal.uiUrl,
+  };
 }

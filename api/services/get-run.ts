@@ -5,7 +5,8 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import type { TaskResult, TaskState } from '../../workflows/contracts/task-run';
-import { taskStateQuery } from '../../workflows/definitions';
+import type { DagResult, DagStateView } from '../../workflows/contracts/dag-run';
+import { dagStateQuery, taskStateQuery } from '../../workflows/definitions';
 import type { ApiDeps } from './deps';
 import { listPollers } from './pollers';
 import { runSummary, type RunSummary } from './run-views';
@@ -29,14 +30,23 @@ export interface RunDetail extends RunSummary {
   live?: Partial<TaskState> & { pendingAttempts: PendingAttempt[] };
   warnings?: string[];
   result?: TaskResult;
+  /** DAG runs: counts and a page of node states. */
+  dag?: DagStateView;
+  dagResult?: DagResult;
   failure?: { type?: string; message: string; details?: unknown };
+}
+
+/** Which node states of a DAG run to return. */
+export interface NodePage {
+  offset: number;
+  limit: number;
 }
 
 /** How long a live-state query may take before the API answers without it. */
 const QUERY_DEADLINE_MS = 3000;
 
 /** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. */
-export async function getRun(deps: ApiDeps, runId: string): Promise<RunDetail> {
+export async function getRun(deps: ApiDeps, runId: string, page: NodePage = { offset: 0, limit: 1000 }): Promise<RunDetail> {
   const handle = deps.client.workflow.getHandle(runId);
   const description = await handle.describe();
   const detail: RunDetail = {
@@ -44,7 +54,13 @@ export async function getRun(deps: ApiDeps, runId: string): Promise<RunDetail> {
     historyLength: description.historyLength,
     ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(runId)}` } : {}),
   };
-  if (detail.status === 'running') {
+  if (detail.kind === 'dag') {
+    const [graph, warnings] = await Promise.all([queryDag(deps, handle, page), detail.status === 'running' ? poolWarnings(deps, undefined) : []]);
+    if (graph) detail.dag = graph;
+    if (warnings.length > 0) detail.warnings = warnings;
+    if (detail.status === 'completed') detail.dagResult = await handle.result();
+    else if (detail.status !== 'running') detail.failure = await failureOf(handle);
+  } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
     detail.live = { ...state, pendingAttempts };
@@ -55,6 +71,15 @@ export async function getRun(deps: ApiDeps, runId: string): Promise<RunDetail> {
     detail.failure = await failureOf(handle);
   }
   return detail;
+}
+
+/** Node states of a DAG run (live, or replayed from history once it ended); undefined when no orchestrator answers. */
+async function queryDag(deps: ApiDeps, handle: WorkflowHandle, page: NodePage): Promise<DagStateView | undefined> {
+  try {
+    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(dagStateQuery, page));
+  } catch {
+    return undefined;
+  }
 }
 
 async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {

@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
-import type { ApiDeps } from '../../api/services/deps';
+import { apiDepsFromConfig, type ApiDeps } from '../../api/services/deps';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import { startBenchServer } from './dev-server';
@@ -62,15 +62,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       : undefined;
     if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
 
-    const deps: ApiDeps = {
-      client,
-      namespace: 'default',
-      taskQueuePrefix: prefix,
-      nodeClasses: options.nodeClasses,
-      taskPolicy: config.task,
-      pollerLivenessSeconds: config.pollerLivenessSeconds,
-      maxBodyBytes: config.api.maxBodyBytes,
-    };
+    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, options.nodeClasses), namespace: 'default' };
     const assertAlive = (): void => running.forEach((r) => r.assertAlive());
     return await phase({ label: options.label, address: server.address, client, deps, raw, assertAlive });
   } finally {

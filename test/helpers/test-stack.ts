@@ -27,6 +27,8 @@ export interface TestStackOptions {
   startWorkersFor?: string[];
   heartbeatTimeoutSeconds?: number;
   infraMaxAttempts?: number;
+  /** Lower it to make DAG runs continue as new early. */
+  continueAsNewAfterEvents?: number;
 }
 
 /** A running test stack. */
@@ -123,6 +125,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     taskPolicy: { heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 5, infraMaxAttempts: options.infraMaxAttempts ?? 5 },
     pollerLivenessSeconds: 75,
     maxBodyBytes: 64 * 1024,
+    maxDagBodyBytes: 16 * 1024 * 1024,
+    dagLimits: { maxExpandedTasks: 20_000, maxMatrixBranches: 64 },
+    dagPolicy: { continueAsNewAfterEvents: options.continueAsNewAfterEvents ?? 10_000 },
     webUiUrl: 'http://127.0.0.1:8233',
   };
   const server: Server = createApp(deps, createLogger('api-test', 'silent')).listen(0, '127.0.0.1');

@@ -26,9 +26,11 @@ const relativePath = processText(1024).min(1).refine(
   { message: 'must be a path relative to the task workspace, without ".."' },
 );
 
-/** What a user sends to run one shell task. */
-export const TaskSpecSchema = z.strictObject({
-  name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
+/** Label keys and values, kept with a run for filtering and cost attribution. */
+export const LabelsSchema = z.record(z.string().regex(LABEL_KEY, 'must be a lowercase label key'), z.string().max(200)).default({});
+
+/** The fields that describe how to run one command; shared by single tasks and DAG tasks. */
+export const TASK_BODY_SHAPE = {
   nodeClass: z.string().min(1).describe('Node class whose worker pool runs the task.'),
   command: processText(65_536).min(1).optional()
     .describe('Shell command line, run by /bin/sh -c; args become $1, $2, ...'),
@@ -40,7 +42,13 @@ export const TaskSpecSchema = z.strictObject({
   timeoutSeconds: z.number().int().positive().max(7 * 86_400).default(3600)
     .describe('Wall-clock limit for one attempt; the whole process group is killed when it passes.'),
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
-  labels: z.record(z.string().regex(LABEL_KEY, 'must be a lowercase label key'), z.string().max(200)).default({}),
+};
+
+/** What a user sends to run one shell task. */
+export const TaskSpecSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
+  ...TASK_BODY_SHAPE,
+  labels: LabelsSchema,
 }).superRefine((spec, ctx) => {
   const issue = commandOrScriptIssue(spec);
   if (issue) ctx.addIssue({ code: 'custom', path: ['command'], message: issue });

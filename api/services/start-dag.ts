@@ -1,0 +1,22 @@
+/** Starts DAG runs. */
+import type { DagWorkflowInput } from '../../workflows/contracts/dag-run';
+import type { DagSpec, DagSpecInput } from '../../workflows/contracts/dag-spec';
+import type { ApiDeps } from './deps';
+import { startRun, type StartedRun } from './start-run';
+
+/**
+ * Starts a validated DAG (see parseDagSpec). The spec is sent as the user wrote it: the workflow
+ * applies defaults itself, which keeps large specs inside Temporal's payload limit.
+ */
+export function startDag(deps: ApiDeps, spec: DagSpec, asSent: DagSpecInput, idempotencyKey?: string): Promise<StartedRun> {
+  const input: DagWorkflowInput = { spec: asSent, policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy } };
+  return startRun(deps, {
+    kind: 'dag',
+    workflowType: 'dagWorkflow',
+    request: asSent,
+    args: [input],
+    memo: { name: spec.name, labels: spec.labels },
+    summary: `DAG ${spec.name}: ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'}`,
+    idHint: spec.name,
+  }, idempotencyKey);
+}

@@ -1,0 +1,76 @@
+/** Starting any kind of run with Idempotency-Key handling: one key, one run, and a reused key with another body is refused. */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { orchestratorTaskQueue } from '../../workflows/contracts/node-class';
+import { kindSearchAttribute, type RunKind, type RunMemo } from '../../workflows/definitions';
+import { ApiError } from '../errors';
+import type { ApiDeps } from './deps';
+
+/** What starting a run answered: the run, and whether this request created it. */
+export interface StartedRun {
+  runId: string;
+  created: boolean;
+}
+
+/** One run to start. */
+export interface RunRequest {
+  kind: RunKind;
+  workflowType: string;
+  /** What the request asked for, hashed to tell a retried request from a reused key. */
+  request: unknown;
+  args: unknown[];
+  memo: Omit<RunMemo, 'kind' | 'requestHash'>;
+  searchAttributes?: SearchAttributePair[];
+  summary: string;
+  /** Becomes part of the run id (`dag-nightly-…`), so ids say what they are. */
+  idHint?: string;
+}
+
+/** Starts a run, or returns the run an earlier request with the same idempotency key started. */
+export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: string): Promise<StartedRun> {
+  const requestHash = sha256(canonicalJson(run.request));
+  const hint = run.idHint ? `${slug(run.idHint)}-` : '';
+  const runId = `${run.kind}-${hint}${idempotencyKey === undefined ? randomUUID() : sha256(idempotencyKey).slice(0, 32)}`;
+  const memo: RunMemo = { kind: run.kind, ...run.memo, requestHash };
+  try {
+    await deps.client.workflow.start(run.workflowType, {
+      workflowId: runId,
+      taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
+      args: run.args,
+      // An id is never reused, so a replayed request finds the run even after it finished.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      memo: { ...memo },
+      typedSearchAttributes: [{ key: kindSearchAttribute, value: run.kind }, ...(run.searchAttributes ?? [])],
+      staticSummary: run.summary,
+    });
+    return { runId, created: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
+    const existing = await deps.client.workflow.getHandle(runId).describe();
+    if ((existing.memo as RunMemo | undefined)?.requestHash !== requestHash) {
+      throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used for a different request body', [
+        { field: 'Idempotency-Key', message: `already names run ${runId}` },
+      ]);
+    }
+    return { runId, created: false };
+  }
+}
+
+/** JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` hash alike. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+}

@@ -1,0 +1,48 @@
+/**
+ * The DAG spec: tasks with dependencies, conditions, matrices and output templates. One schema
+ * validates API bodies and YAML files, generates the OpenAPI document and types the DAG workflow.
+ */
+import { z } from 'zod';
+import { LabelsSchema, TASK_BODY_SHAPE } from './task-spec';
+
+/** A task id: letters, digits, `_` and `-`, starting with a letter or `_`; usable inside `${{ tasks.<id>... }}`. */
+export const DAG_TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Temporal task priority: 1 is served first, 5 last; 3 when unset. */
+export const PrioritySchema = z.number().int().min(1).max(5);
+
+/** One task of a DAG: a task body plus its place in the graph. */
+export const DagTaskSchema = z.strictObject({
+  id: z.string().regex(DAG_TASK_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_" (max 63)'),
+  ...TASK_BODY_SHAPE,
+  dependsOn: z.array(z.string().min(1)).max(1000).default([]),
+  when: z.string().min(1).max(4096).optional()
+    .describe("Condition over upstream results, e.g. \"tasks.build.outputs.version != '' && tasks.lint.status == 'succeeded'\"."),
+  continueOnError: z.boolean().default(false).describe('A failure of this task does not fail the run or skip its dependents.'),
+  matrix: z.record(
+    z.string().regex(MATRIX_KEY_PATTERN, 'must be an identifier'),
+    z.array(z.union([z.string().max(1024), z.number(), z.boolean()])).min(1).max(1000),
+  ).optional().describe('Runs one branch per combination of values; downstream tasks see every branch\'s outputs as a list.'),
+  priority: PrioritySchema.optional(),
+});
+
+/** A DAG run request. */
+export const DagSpecSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  tasks: z.array(DagTaskSchema).min(1).max(100_000),
+  maxParallel: z.number().int().min(1).max(1000).default(100).describe('Most tasks running at once in this run.'),
+  failFast: z.boolean().default(true)
+    .describe('On a failure, cancel running tasks and skip the rest (true), or finish every branch that does not depend on it (false).'),
+  priority: PrioritySchema.default(3),
+  labels: LabelsSchema,
+});
+
+/** A DAG spec as sent (defaults not yet applied). */
+export type DagSpecInput = z.input<typeof DagSpecSchema>;
+/** A validated DAG spec with defaults applied. */
+export type DagSpec = z.output<typeof DagSpecSchema>;
+/** One validated DAG task. */
+export type DagTask = z.output<typeof DagTaskSchema>;
+/** A value of a matrix axis. */
+export type MatrixValue = string | number | boolean;

@@ -1,0 +1,132 @@
+/**
+ * The DAG workflow: runs a graph of tasks as activities on their node classes, with the scheduler
+ * deciding what is ready. Past `continueAsNewAfterEvents` it drains running tasks and continues as
+ * new with the node states, so a run of any size stays inside Temporal's history limits.
+ */
+import {
+  CancellationScope,
+  CancelledFailure,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DagResult, DagStateView, DagWorkflowInput, NodeState } from './contracts/dag-run';
+import { DagSpecSchema } from './contracts/dag-spec';
+import { nodeClassTaskQueue } from './contracts/node-class';
+import type { TaskState } from './contracts/task-run';
+import { packStates, unpackStates } from './dag/carry';
+import { buildPlan } from './dag/plan';
+import { renderTask } from './dag/render';
+import { DagScheduler } from './dag/scheduler';
+import { dagStateQuery } from './definitions';
+import { executeTask } from './task-execution';
+
+/** Largest page `dagStateQuery` answers. */
+const MAX_QUERY_PAGE = 1000;
+
+/** Runs a DAG to its end; fails with `DagFailed` naming the failed tasks. */
+export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
+  const { policy } = input;
+  // The API validated it; parsing again here only applies the defaults, deterministically.
+  const spec = DagSpecSchema.parse(input.spec);
+  const plan = buildPlan(spec);
+  const states: NodeState[] = input.carried ? unpackStates(input.carried.states) : plan.nodes.map(() => ({ status: 'pending' }));
+  const executions = (input.carried?.executions ?? 0) + 1;
+  const scheduler = new DagScheduler(spec, plan, states);
+  const scopes = new Map<number, CancellationScope>();
+  const runStart = workflowInfo().runStartTime.getTime();
+  let changed = true;
+
+  setHandler(dagStateQuery, (query = {}): DagStateView => {
+    const offset = Math.max(0, query.offset ?? 0);
+    const limit = Math.min(MAX_QUERY_PAGE, Math.max(1, query.limit ?? MAX_QUERY_PAGE));
+    return {
+      counts: scheduler.counts(), failing: scheduler.failing, executions, total: plan.nodes.length,
+      nodes: states.slice(offset, offset + limit).map((state, i) => {
+        const node = plan.nodes[offset + i]!;
+        return { key: node.key, task: spec.tasks[node.task]!.id, ...state };
+      }),
+    };
+  });
+
+  const launch = (node: number): void => {
+    const planNode = plan.nodes[node]!;
+    const task = spec.tasks[planNode.task]!;
+    const taskSpec = renderTask(task, planNode.key, scheduler.contextFor(node));
+    const taskState: TaskState = { phase: 'dispatched', commandAttempt: 1, attemptsFinished: 0 };
+    const startedAt = new Date().toISOString();
+    const scope = new CancellationScope();
+    scopes.set(node, scope);
+    states[node] = { status: 'running', startedAt };
+    scope.run(() => executeTask(taskSpec, { ...policy, taskQueue: nodeClassTaskQueue(policy.taskQueuePrefix, task.nodeClass) }, taskState, {
+      priority: task.priority ?? spec.priority,
+      workspaceKey: planNode.key,
+    })).then(
+      (result) => scheduler.finish(node, {
+        status: 'succeeded', attempts: result.attempts, startedAt, finishedAt: result.finishedAt, worker: result.worker,
+        exitCode: result.exitCode, outputs: result.outputs,
+      }),
+      (err: unknown) => scheduler.finish(node, {
+        status: isCancellation(err) ? 'cancelled' : 'failed', attempts: taskState.attemptsFinished, startedAt,
+        finishedAt: new Date().toISOString(), message: failureMessage(err, scheduler.failing && spec.failFast),
+        ...exitCodeOf(err),
+      }),
+    ).finally(() => {
+      scopes.delete(node);
+      changed = true;
+    });
+  };
+
+  try {
+    for (;;) {
+      changed = false;
+      const draining = workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
+      if (scheduler.failing && spec.failFast) for (const scope of scopes.values()) scope.cancel();
+      if (!draining) scheduler.next(spec.maxParallel - scopes.size).dispatch.forEach(launch);
+      setCurrentDetails(describe(scheduler, spec.name, executions));
+      if (scopes.size === 0 && scheduler.done) break;
+      if (scopes.size === 0 && draining) {
+        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, policy, carried: { states: packStates(states, runStart), executions } });
+      }
+      await condition(() => changed);
+    }
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // The run was cancelled: every running task is being cancelled with it; record them, then end cancelled.
+    await CancellationScope.nonCancellable(() => condition(() => scopes.size === 0));
+    scheduler.cancelPending('cancelled: the run was cancelled');
+    setCurrentDetails(describe(scheduler, spec.name, executions));
+    throw new CancelledFailure('DAG run cancelled');
+  }
+
+  const counts = scheduler.counts();
+  const failed = plan.nodes.filter((_n, i) => states[i]!.status === 'failed').map((n) => n.key);
+  const result: DagResult = { status: scheduler.failing ? 'failed' : 'succeeded', counts, failed, executions };
+  if (scheduler.failing) {
+    throw ApplicationFailure.create({
+      type: 'DagFailed', nonRetryable: true, details: [result],
+      message: `${failed.length} task${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}`,
+    });
+  }
+  return result;
+}
+
+function failureMessage(err: unknown, failingFast: boolean): string {
+  if (isCancellation(err)) return failingFast ? 'cancelled: another task failed (fail fast)' : 'cancelled';
+  return err instanceof Error ? err.message : String(err);
+}
+
+function exitCodeOf(err: unknown): { exitCode?: number } {
+  const details = err instanceof ApplicationFailure ? (err.details?.[0] as { exitCode?: number } | undefined) : undefined;
+  return details?.exitCode === undefined ? {} : { exitCode: details.exitCode };
+}
+
+function describe(scheduler: DagScheduler, name: string, executions: number): string {
+  const c = scheduler.counts();
+  const parts = Object.entries(c).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
+  return `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
+}
