@@ -42,8 +42,8 @@ export async function executeTask(spec: TaskSpec, policy: TaskExecutionPolicy, s
       const outcome = await runShellCommand({ spec, attemptsBefore: state.attemptsFinished, workspaceKey: options.workspaceKey });
       state.attemptsFinished += outcome.activityAttempt;
       state.phase = 'succeeded';
-      const { activityAttempt: _a, timedOut: _t, ...rest } = outcome;
-      return { ...rest, attempts: state.attemptsFinished, startedAt, finishedAt: new Date().toISOString() };
+      const { activityAttempt: _a, timedOut: _t, commandStartedAt, ...rest } = outcome;
+      return { ...rest, attempts: state.attemptsFinished, startedAt: commandStartedAt ?? startedAt, finishedAt: new Date().toISOString() };
     } catch (err) {
       // After a cancel request any ending of the attempt (even a heartbeat timeout) means cancelled.
       if (isCancellation(err) || CancellationScope.current().consideredCancelled) {

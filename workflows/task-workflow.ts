@@ -12,6 +12,8 @@ export async function taskWorkflow(input: TaskWorkflowInput): Promise<TaskResult
   const state: TaskState = { phase: 'dispatched', commandAttempt: 1, attemptsFinished: 0 };
   setHandler(taskStateQuery, () => state);
   return executeTask(spec, policy, state, {
+    // Runs recorded before priorities existed carry none; leaving the option out keeps their replay identical.
+    ...(spec.priority === undefined ? {} : { priority: spec.priority }),
     onProgress: (s) => setCurrentDetails(describeAttempt(s, spec.retry.maxAttempts, spec.nodeClass)),
   });
 }

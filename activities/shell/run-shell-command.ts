@@ -96,6 +96,7 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
       worker: deps.workerIdentity,
       activityAttempt,
       timedOut: exit.timedOut,
+      commandStartedAt: new Date(startedAt).toISOString(),
     };
     let outputError: string | undefined;
     try {

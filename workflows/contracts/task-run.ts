@@ -30,12 +30,15 @@ export interface CommandOutcome {
   /** Activity attempt number as Temporal counts it (infrastructure retries included). */
   activityAttempt: number;
   timedOut: boolean;
+  /** When the command started on the worker (absent in results recorded before this field existed). */
+  commandStartedAt?: string;
 }
 
 /** Result of a task run that succeeded. */
-export interface TaskResult extends Omit<CommandOutcome, 'activityAttempt' | 'timedOut'> {
+export interface TaskResult extends Omit<CommandOutcome, 'activityAttempt' | 'timedOut' | 'commandStartedAt'> {
   /** Every activity attempt made for this run: command retries plus lost-worker retries. */
   attempts: number;
+  /** When the last attempt's command started on its worker. */
   startedAt: string;
   finishedAt: string;
 }

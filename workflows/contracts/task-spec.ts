@@ -48,6 +48,8 @@ export const TASK_BODY_SHAPE = {
 export const TaskSpecSchema = z.strictObject({
   name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
   ...TASK_BODY_SHAPE,
+  priority: z.number().int().min(1).max(5).default(3)
+    .describe('Temporal task priority: 1 is served first, 5 last; on a busy node class it decides who waits.'),
   labels: LabelsSchema,
 }).superRefine((spec, ctx) => {
   const issue = commandOrScriptIssue(spec);

@@ -31,6 +31,7 @@ export function renderTask(task: DagTask, key: string, ctx: EvalContext): TaskSp
     ...(task.workingDirectory !== undefined ? { workingDirectory: render(task.workingDirectory) } : {}),
     timeoutSeconds: task.timeoutSeconds,
     retry: task.retry,
+    priority: task.priority ?? 3,
     labels: {},
   };
 }
