@@ -144,6 +144,40 @@ describe('operating a DAG run', () => {
     run.dag.nodes.forEach((n: any, i: number) => assert.equal(n.outputs.i, String(i)));
   });
 
+  test('retry from failure re-runs only the failed task and its descendants; the others show as reused', async () => {
+    const marker = `${stack.dataDir}/flaky-once`;
+    const spec = {
+      name: 'retryable',
+      failFast: false,
+      tasks: [
+        { id: 'setup', nodeClass: 'a', command: 'echo "token=abc" >> "$CAPSTAN_OUTPUT"' },
+        { id: 'flaky', nodeClass: 'a', dependsOn: ['setup'], command: `[ -f ${marker} ] || { touch ${marker}; exit 1; }; echo "got=\${{ tasks.setup.outputs.token }}" >> "$CAPSTAN_OUTPUT"` },
+        { id: 'after', nodeClass: 'a', dependsOn: ['flaky'], command: 'echo "saw=${{ tasks.flaky.outputs.got }}" >> "$CAPSTAN_OUTPUT"' },
+        { id: 'side', nodeClass: 'b', dependsOn: ['setup'], command: 'true' },
+      ],
+    };
+    const first = await runDag(spec);
+    assert.equal(first.status, 'failed');
+    assert.equal(byKey(first).after.status, 'skipped');
+
+    const retry = await stack.request('POST', `/v1/runs/${first.runId}/retry`);
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    assert.equal(retry.body.reused, 2);
+    assert.equal(retry.body.rerun, 2);
+    assert.notEqual(retry.body.runId, first.runId);
+    const second = await waitForRunEnd(stack, retry.body.runId);
+    assert.equal(second.status, 'completed', JSON.stringify(second.failure));
+    const nodes = byKey(second);
+    assert.equal(nodes.setup.reused, true);
+    assert.equal(nodes.side.reused, true);
+    assert.equal(nodes.setup.finishedAt, byKey(first).setup.finishedAt, 'setup was not run again');
+    assert.equal(nodes.flaky.reused, undefined);
+    assert.equal(nodes.flaky.outputs.got, 'abc', 'reused outputs feed the re-run task');
+    assert.equal(nodes.after.outputs.saw, 'abc');
+    const again = await stack.request('POST', `/v1/runs/${second.runId}/retry`);
+    assert.equal(again.status, 409, 'a run that succeeded has nothing to retry');
+  });
+
   test('a DAG can be sent as YAML', async () => {
     const yaml = 'name: from-yaml\ntasks:\n  - id: hello\n    nodeClass: a\n    command: echo hi\n';
     const response = await fetch(`${stack.baseUrl}/v1/dags`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });

@@ -29,6 +29,8 @@ export interface RunMemo {
   name?: string;
   nodeClass?: string;
   labels?: Record<string, string>;
+  /** The run this one retries from failure. */
+  retryOf?: string;
   /** Hash of the request that started the run, to tell a retried request from a reused key. */
   requestHash?: string;
 }

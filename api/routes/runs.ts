@@ -2,7 +2,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { ApiError } from '../errors';
-import { ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
+import { IdempotencyKeySchema, ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
+import { retryDag } from '../services/retry-dag';
 import type { ApiDeps } from '../services/deps';
 import { getRun } from '../services/get-run';
 import { listRuns } from '../services/list-runs';
@@ -38,6 +39,14 @@ export function runRoutes(deps: ApiDeps): Router {
       throw err;
     }
     res.status(202).json({ runId, status: 'cancelling' });
+  });
+  router.post('/v1/runs/:id/retry', async (req, res) => {
+    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+    const rawKey = req.get('idempotency-key');
+    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const retry = await retryDag(deps, runId, key);
+    res.locals.runId = retry.runId;
+    res.status(202).json({ ...retry, retryOf: runId, links: { self: `/v1/runs/${encodeURIComponent(retry.runId)}` } });
   });
   return router;
 }

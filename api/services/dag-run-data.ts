@@ -1,0 +1,25 @@
+/** What a DAG run was asked to do and where each node stands, read back from Temporal. */
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { DagStateView, DagWorkflowInput, NodeState } from '../../workflows/contracts/dag-run';
+import { dagStateQuery } from '../../workflows/definitions';
+import { ApiError } from '../errors';
+import type { ApiDeps } from './deps';
+
+/** The input of the run's latest execution (its spec is the spec as sent; continued executions carry the same). */
+export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkflowInput> {
+  const history = await deps.client.workflow.getHandle(runId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  if (!payload) throw new ApiError(409, 'not_a_dag', `run "${runId}" has no DAG input`);
+  return defaultPayloadConverter.fromPayload(payload) as DagWorkflowInput;
+}
+
+/** Every node's state, paged through the DAG state query (it also answers for runs that have ended). */
+export async function allNodeStates(deps: ApiDeps, runId: string): Promise<Array<{ key: string; task: string } & NodeState>> {
+  const handle = deps.client.workflow.getHandle(runId);
+  const nodes: DagStateView['nodes'] = [];
+  for (let offset = 0; ; offset += 1000) {
+    const page = await handle.query(dagStateQuery, { offset, limit: 1000 });
+    nodes.push(...page.nodes);
+    if (nodes.length >= page.total || page.nodes.length === 0) return nodes;
+  }
+}
