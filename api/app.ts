@@ -8,6 +8,7 @@ import { requestContext } from './request-context';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { dagRoutes } from './routes/dags';
+import { eventRoutes } from './routes/events';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import type { ApiDeps } from './services/deps';
@@ -30,6 +31,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(taskRoutes(deps, metrics));
   app.use(dagRoutes(deps, metrics));
   app.use(runRoutes(deps));
+  app.use(eventRoutes(deps));
   app.use(nodeClassRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));

@@ -30,6 +30,12 @@ export function runNotFound(runId: string): ApiError {
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const apiError = toApiError(err);
+    if (res.headersSent) {
+      // A stream (server-sent events) already began: the status line is gone, so end it and log.
+      logger.warn({ err, requestId: res.locals.requestId, path: req.path }, 'request failed after the response began');
+      res.end();
+      return;
+    }
     if (apiError.status >= 500) logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
     res.status(apiError.status).json({
       error: { code: apiError.code, message: apiError.message, ...(apiError.details === undefined ? {} : { details: apiError.details }) },

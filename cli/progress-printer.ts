@@ -1,0 +1,37 @@
+/** Human lines for run progress events: one line per node that changed, a count line, and the ending. */
+
+const MARKS: Record<string, string> = {
+  pending: '·', dispatched: '▶', running: '▶', 'backing-off': '↻', succeeded: '✓', completed: '✓',
+  failed: '✗', skipped: '○', cancelled: '■',
+};
+
+/** A progress event as `GET /v1/runs/:id/events` sends it. */
+export interface ProgressEvent {
+  runId: string;
+  status: string;
+  counts?: Record<string, number>;
+  webUiUrl?: string;
+  changes: Array<{ key: string; status: string; attempts?: number; worker?: string; exitCode?: number; message?: string }>;
+  failure?: { message: string };
+}
+
+/** Prints one progress event. */
+export function printProgress(event: ProgressEvent): void {
+  for (const change of event.changes) {
+    if (change.status === 'pending') continue;
+    const attempts = change.attempts !== undefined ? ` (${change.attempts} attempt${change.attempts === 1 ? '' : 's'})` : '';
+    const where = change.worker ? ` on ${change.worker}` : '';
+    const why = change.message && change.status !== 'succeeded' ? `: ${change.message}` : '';
+    console.log(`  ${MARKS[change.status] ?? '?'} ${change.key} ${change.status}${attempts}${where}${why}`);
+  }
+  if (event.counts) {
+    const total = Object.values(event.counts).reduce((a, b) => a + b, 0);
+    const done = total - (event.counts.pending ?? 0) - (event.counts.running ?? 0);
+    const parts = Object.entries(event.counts).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ');
+    console.log(`[${done}/${total}] ${parts}`);
+  }
+  if (event.status !== 'running') {
+    console.log(`run ${event.runId} ${event.status}${event.failure ? `: ${event.failure.message}` : ''}`);
+    if (event.webUiUrl) console.log(`history: ${event.webUiUrl}`);
+  }
+}
