@@ -40,6 +40,10 @@ export interface TestStack {
   dataDir: string;
   /** Starts a node-class worker process and waits until Temporal sees it polling. */
   startWorker(nodeClass: string): Promise<ChildProcess>;
+  /** The orchestrator worker process started with the stack (or the last one `startOrchestrator` started). */
+  orchestrator: () => ChildProcess;
+  /** Starts another orchestrator worker process and waits until it polls. */
+  startOrchestrator(): Promise<ChildProcess>;
   /** Number of Capstan runs this stack's prefix has started (all kinds), once visibility has caught up. */
   countRuns(): Promise<number>;
   /** `fetch` against the API with JSON in and out. */
@@ -104,10 +108,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
 
   const stopChildren = () => Promise.all(children.map((child) => stopChild(child, 8000)));
+  let orchestrator: ChildProcess;
+  const startOrchestrator = async (): Promise<ChildProcess> => {
+    orchestrator = spawnWorker('orchestrator-worker.js', {});
+    await waitForPoller(orchestratorTaskQueue(prefix), 1, orchestrator);
+    return orchestrator;
+  };
   try {
-    const orchestrator = spawnWorker('orchestrator-worker.js', {});
     await Promise.all([
-      waitForPoller(orchestratorTaskQueue(prefix), 1, orchestrator),
+      startOrchestrator(),
       ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map(startWorker),
     ]);
   } catch (err) {
@@ -135,7 +144,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    baseUrl, client, prefix, nodeClasses, dataDir, startWorker,
+    baseUrl, client, prefix, nodeClasses, dataDir, startWorker, startOrchestrator,
+    orchestrator: () => orchestrator,
     countRuns: async () => {
       // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
       const read = async () => (await client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(prefix)}'`)).count;
