@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { dagRoutes } from './routes/dags';
 import { eventRoutes } from './routes/events';
+import { graphRoutes } from './routes/graph';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import type { ApiDeps } from './services/deps';
@@ -31,6 +32,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(taskRoutes(deps, metrics));
   app.use(dagRoutes(deps, metrics));
   app.use(runRoutes(deps));
+  app.use(graphRoutes(deps));
   app.use(eventRoutes(deps));
   app.use(nodeClassRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));

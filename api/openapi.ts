@@ -44,6 +44,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { 200: { description: 'The run' }, 404: errorResponse('Unknown run') },
         },
       },
+      '/v1/runs/{id}/graph': {
+        get: {
+          summary: "A DAG run's graph with live node states: SVG (default), Mermaid text or JSON",
+          parameters: [runIdParam, { name: 'format', in: 'query', required: false, schema: { type: 'string', enum: ['svg', 'mermaid', 'json'], default: 'svg' } }],
+          responses: { 200: { description: 'image/svg+xml, text/plain (Mermaid) or application/json' }, 400: errorResponse('Invalid format'), 404: errorResponse('Unknown run'), 409: errorResponse('Not a DAG run') },
+        },
+      },
       '/v1/runs/{id}/cancel': {
         post: {
           summary: 'Cancel a running run; its process groups are killed',

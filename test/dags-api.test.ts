@@ -37,6 +37,19 @@ describe('a DAG that succeeds', () => {
     assert.match(nodes.c.worker, /\/b\/\d+$/, 'c ran on its own node class');
     assert.ok(Date.parse(nodes.d.startedAt) >= Date.parse(nodes.b.finishedAt), 'd started after b finished');
     assert.ok(run.dagResult.executions >= 1);
+
+    const svg = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph`);
+    assert.equal(svg.status, 200);
+    assert.match(svg.headers.get('content-type') ?? '', /image\/svg\+xml/);
+    const picture = await svg.text();
+    for (const key of ['a', 'b', 'c', 'd']) assert.match(picture, new RegExp(`>${key}<`));
+    assert.match(picture, /succeeded 4/);
+    const mermaid = await (await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph?format=mermaid`)).text();
+    assert.match(mermaid, /flowchart LR/);
+    assert.equal((mermaid.match(/-->/g) ?? []).length, 4, 'four edges in the diamond');
+    const bad = await stack.request('GET', `/v1/runs/${run.runId}/graph?format=png`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.details[0].field, 'query.format');
   });
 
   test('a matrix of 5 gathers 5 outputs for its downstream task', async () => {

@@ -56,14 +56,14 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const launch = (node: number): void => {
     const planNode = plan.nodes[node]!;
     const task = spec.tasks[planNode.task]!;
-    const taskSpec = renderTask(task, planNode.key, scheduler.contextFor(node));
+    const taskSpec = renderTask(task, planNode.key, scheduler.contextFor(node), spec.priority);
     const taskState: TaskState = { phase: 'dispatched', commandAttempt: 1, attemptsFinished: 0 };
     const startedAt = new Date().toISOString();
     const scope = new CancellationScope();
     scopes.set(node, scope);
     states[node] = { status: 'running', startedAt };
     scope.run(() => executeTask(taskSpec, { ...policy, taskQueue: nodeClassTaskQueue(policy.taskQueuePrefix, task.nodeClass) }, taskState, {
-      priority: task.priority ?? spec.priority,
+      priority: taskSpec.priority,
       workspaceKey: planNode.key,
     })).then(
       (result) => scheduler.finish(node, {

@@ -7,6 +7,9 @@ import { OutputFileError, parseOutputFile } from './output-file';
 /** Largest `$CAPSTAN_OUTPUT` file accepted; bigger outputs belong in artifacts. */
 export const MAX_OUTPUT_FILE_BYTES = 256 * 1024;
 
+/** A spec that can never run as given (not this worker's fault); the task fails without retrying. */
+export class InvalidTaskError extends Error {}
+
 /** Where one attempt's files live. */
 export interface AttemptFiles {
   /** Directories between the workspace root and the attempt, innermost first: removed once empty. */
@@ -25,7 +28,11 @@ export async function prepareAttempt(workspaceRoot: string, path: string[], atte
   const workspace = join(attemptDir, 'workspace');
   const outputFile = join(attemptDir, 'output.env');
   await rm(attemptDir, { recursive: true, force: true });
-  const cwd = spec.workingDirectory ? join(workspace, spec.workingDirectory) : workspace;
+  const cwd = spec.workingDirectory ? resolve(workspace, spec.workingDirectory) : workspace;
+  // A DAG template can fill in the directory at run time, after validation: check it again here.
+  if (cwd !== workspace && !cwd.startsWith(`${workspace}/`)) {
+    throw new InvalidTaskError(`workingDirectory "${spec.workingDirectory}" leads outside the task workspace`);
+  }
   await mkdir(cwd, { recursive: true });
   await writeFile(outputFile, '');
   return { parents, attemptDir, workspace, cwd, outputFile };

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
-import { commandLine, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
+import { commandLine, InvalidTaskError, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
 import { OutputFileError } from './output-file';
 import { runProcessGroup, type ProcessGroupExit } from './process-group';
 import { TailBuffer } from './tail-buffer';
@@ -137,16 +137,17 @@ function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutS
 }
 
 /**
- * A spec that Node refuses to run (ERR_INVALID_ARG_*) can never succeed: fail it at once. Anything
+ * A spec that can never run (a working directory outside the workspace, or input Node refuses:
+ * ERR_INVALID_ARG_*) fails at once. Anything
  * else (disk full, a missing shell) is this worker's problem, so Temporal retries it elsewhere.
  */
 function setupFailure(err: unknown, activityAttempt: number): ApplicationFailure {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const invalid = err instanceof InvalidTaskError || ((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_INVALID_ARG');
   const message = `could not start the command: ${(err as Error).message}`;
   return ApplicationFailure.create({
-    type: code.startsWith('ERR_INVALID_ARG') ? FailureTypes.invalidTask : 'WorkerSetupFailed',
+    type: invalid ? FailureTypes.invalidTask : 'WorkerSetupFailed',
     message,
-    nonRetryable: code.startsWith('ERR_INVALID_ARG'),
+    nonRetryable: invalid,
     details: [{ activityAttempt }],
   });
 }

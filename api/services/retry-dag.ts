@@ -1,5 +1,7 @@
 /** Retry from failure: a new run of the same DAG that reuses what succeeded and runs the rest again. */
 import { packStates } from '../../workflows/dag/carry';
+import { buildPlan } from '../../workflows/dag/plan';
+import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
 import type { DagWorkflowInput, NodeState } from '../../workflows/contracts/dag-run';
 import type { RunMemo } from '../../workflows/definitions';
 import { ApiError } from '../errors';
@@ -20,8 +22,23 @@ export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: st
     throw new ApiError(409, 'run_not_retryable', `run "${runId}" is ${summary.status}; only a failed or cancelled run can be retried`);
   }
   const [input, nodes] = await Promise.all([dagInputOf(deps, runId), allNodeStates(deps, runId)]);
-  const states: NodeState[] = nodes.map(({ key: _k, task: _t, ...state }) =>
-    (state.status === 'succeeded' ? { ...state, reused: true } : { status: 'pending' }));
+  // Everything downstream of a task that runs again runs again too, even if it succeeded last time
+  // (after an always() or a continueOnError), so that it sees its upstream's new outputs.
+  const plan = buildPlan(DagSpecSchema.parse(input.spec));
+  const rerun = plan.nodes.map((_n, i) => nodes[i]?.status !== 'succeeded');
+  const dependents: number[][] = plan.nodes.map(() => []);
+  plan.nodes.forEach((node, i) => node.deps.forEach((d) => dependents[d]!.push(i)));
+  // Spec order need not be dependency order, so spread from every re-run node along its dependents.
+  const queue = rerun.flatMap((r, i) => (r ? [i] : []));
+  while (queue.length > 0) {
+    for (const next of dependents[queue.pop()!]!) {
+      if (!rerun[next]) {
+        rerun[next] = true;
+        queue.push(next);
+      }
+    }
+  }
+  const states: NodeState[] = nodes.map(({ key: _k, task: _t, ...state }, i) => (rerun[i] ? { status: 'pending' } : { ...state, reused: true }));
   const reused = states.filter((s) => s.reused).length;
   const retryInput: DagWorkflowInput = {
     spec: input.spec,

@@ -1,6 +1,10 @@
 /** DAG task rendering: templates in command, script, args, env and workingDirectory; what a task refers to. */
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { InvalidTaskError, prepareAttempt } from '../../activities/shell/attempt-files';
 import { DagSpecSchema, type DagTask } from '../../workflows/contracts/dag-spec';
 import { TaskSpecSchema } from '../../workflows/contracts/task-spec';
 import type { EvalContext } from '../../workflows/dag/expression';
@@ -85,19 +89,15 @@ describe('renderTask', () => {
     assert.equal(TaskSpecSchema.safeParse(rendered).success, true);
   });
 
-  test('an upstream output cannot move the working directory out of the workspace', {
-    todo: 'bug: render.ts:31 renders workingDirectory without re-checking it; an output "../../.." escapes the workspace (attempt-files.ts:28 joins it)',
-  }, () => {
+  test('an upstream output cannot move the working directory out of the workspace', async () => {
+    // Rendering happens in the workflow and cannot fail there; the worker refuses the directory before running anything.
     const hostile: EvalContext = { ...ctx, tasks: { build: { status: 'succeeded', outputs: { dir: '../../../../../tmp/elsewhere' } } } };
     const task = parseTask({ command: 'true', workingDirectory: '${{ tasks.build.outputs.dir }}' });
-    let rendered;
-    try {
-      rendered = renderTask(task, 't', hostile);
-    } catch {
-      return; // refusing to render is a fix too
-    }
-    const result = TaskSpecSchema.safeParse(rendered);
-    assert.equal(result.success, true, `rendered workingDirectory ${JSON.stringify(rendered.workingDirectory)} breaks the task spec`);
+    const rendered = renderTask(task, 't', hostile);
+    const root = mkdtempSync(join(tmpdir(), 'capstan-render-'));
+    await assert.rejects(prepareAttempt(root, ['run', 't'], 1, rendered), (err: Error) =>
+      err instanceof InvalidTaskError && /leads outside the task workspace/.test(err.message));
+    assert.equal(existsSync('/tmp/elsewhere'), false);
   });
 });
 

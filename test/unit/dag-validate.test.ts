@@ -66,7 +66,7 @@ describe('ids and dependencies', () => {
 });
 
 describe('command or script', () => {
-  const rule = { todo: 'bug: DAG tasks are not held to the "exactly one of command or script" rule (dag-spec.ts:16, validate.ts:84); an empty task "succeeds"' };
+  const rule = {};
 
   test('a task with neither command nor script is refused', rule, () => {
     only(issuesOf([task('a', { command: undefined })]), 'tasks[0].command', /exactly one of "command" or "script"/);
@@ -153,7 +153,7 @@ describe('matrix keys', () => {
       'tasks[1].command', /task "d" has no matrix key "os"/);
   });
 
-  test('names of Object.prototype members are not matrix keys', { todo: 'bug: validate.ts:165 checks matrix keys with `in`, so matrix.constructor / matrix.toString pass validation' }, () => {
+  test('names of Object.prototype members are not matrix keys', () => {
     only(issuesOf([task('t', { matrix: { os: ['l'] }, command: 'echo ${{ matrix.constructor }}' })]), 'tasks[0].command', /no matrix key "constructor"/);
   });
 });
@@ -176,7 +176,7 @@ describe('size limits', () => {
     only(issuesOf(tasks, { maxExpandedTasks: 6, maxMatrixBranches: 64 }), 'tasks', /^expands to 7 tasks \(matrices included\), over the limit of 6$/);
   });
 
-  test('a 1000 x 1000 x 1000 matrix is refused without expanding it', { todo: 'bug: validate.ts:92 materializes every matrix combination before checking the limit; a 12 KB body runs the API out of memory' }, () => {
+  test('a 1000 x 1000 x 1000 matrix is refused without expanding it', () => {
     // In a child with a small heap, so that the bug fails this test instead of crashing the runner.
     const script = `
       const { DagSpecSchema } = require(${JSON.stringify(join(__dirname, '../../workflows/contracts/dag-spec.js'))});

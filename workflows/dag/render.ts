@@ -19,7 +19,7 @@ export function referencedTasks(task: DagTask): string[] {
 }
 
 /** The task body of one node, every template rendered against `ctx`; `name` is the node's key. */
-export function renderTask(task: DagTask, key: string, ctx: EvalContext): TaskSpec {
+export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPriority = 3): TaskSpec {
   const render = (text: string): string => (hasTemplate(text) ? renderTemplate(parseTemplate(text), ctx) : text);
   return {
     name: key,
@@ -31,7 +31,7 @@ export function renderTask(task: DagTask, key: string, ctx: EvalContext): TaskSp
     ...(task.workingDirectory !== undefined ? { workingDirectory: render(task.workingDirectory) } : {}),
     timeoutSeconds: task.timeoutSeconds,
     retry: task.retry,
-    priority: task.priority ?? 3,
+    priority: task.priority ?? runPriority,
     labels: {},
   };
 }

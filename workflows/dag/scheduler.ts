@@ -122,9 +122,14 @@ export class DagScheduler {
     const planNode = this.plan.nodes[node]!;
     const task = this.spec.tasks[planNode.task]!;
     if (task.when === undefined) {
-      const blocker = planNode.deps.find((d) => !this.succeededForDependents(d));
-      if (blocker === undefined) return undefined;
-      return `skipped: dependency ${this.plan.nodes[blocker]!.key} ${this.states[blocker]!.status}`;
+      // Judged per task, as `tasks.<id>.status` and success() see it: a matrix with some branches
+      // skipped by their own condition still succeeded.
+      for (const dep of task.dependsOn) {
+        const index = this.taskIndex.get(dep)!;
+        const status = this.taskStatus(index);
+        if (status !== 'succeeded' && !(status === 'failed' && this.spec.tasks[index]!.continueOnError)) return `skipped: dependency ${dep} ${status}`;
+      }
+      return undefined;
     }
     let condition = this.conditions.get(planNode.task);
     if (condition === undefined) {
@@ -134,9 +139,4 @@ export class DagScheduler {
     return evaluateCondition(condition, this.contextFor(node)) ? undefined : `skipped: condition is false: ${task.when}`;
   }
 
-  /** A dependency that succeeded, or failed with continueOnError, lets its dependents run. */
-  private succeededForDependents(node: number): boolean {
-    const state = this.states[node]!;
-    return state.status === 'succeeded' || (state.status === 'failed' && this.spec.tasks[this.plan.nodes[node]!.task]!.continueOnError);
-  }
 }

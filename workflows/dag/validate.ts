@@ -3,8 +3,9 @@
  * templates, references to upstream outputs and matrix size. Pure, so the API and the CLI share it.
  */
 import type { DagSpec, DagTask } from '../contracts/dag-spec';
+import { commandOrScriptIssue } from '../contracts/task-spec';
 import { ExpressionError, expressionReferences, hasTemplate, parseExpression, parseTemplate, templateReferences, type Reference } from './expression';
-import { expandedSize, matrixCombinations } from './plan';
+import { expandedSize } from './plan';
 
 /** One problem, named by its place in the spec (`tasks[3].dependsOn[0]`). */
 export interface DagIssue {
@@ -33,11 +34,14 @@ export function validateDag(spec: DagSpec, nodeClasses: readonly string[], limit
     task.dependsOn.forEach((dep, d) => {
       if (!firstIndex.has(dep)) issues.push({ field: `tasks[${i}].dependsOn[${d}]`, message: `unknown task "${dep}"${suggestion(dep, firstIndex)}` });
     });
+    const commandIssue = commandOrScriptIssue(task);
+    if (commandIssue) issues.push({ field: `tasks[${i}].command`, message: commandIssue });
     if (!nodeClasses.includes(task.nodeClass)) {
       issues.push({ field: `tasks[${i}].nodeClass`, message: `unknown node class "${task.nodeClass}"; valid: ${nodeClasses.join(', ')}` });
     }
     if (task.matrix) {
-      const branches = matrixCombinations(task.matrix).length;
+      // Multiplied, not built: a 1000 × 1000 × 1000 matrix must be refused, not expanded.
+      const branches = Object.values(task.matrix).reduce((n, values) => n * values.length, 1);
       if (branches > limits.maxMatrixBranches) {
         issues.push({ field: `tasks[${i}].matrix`, message: `expands to ${branches} branches, over the limit of ${limits.maxMatrixBranches}` });
       }
@@ -105,13 +109,11 @@ function expressionIssues(spec: DagSpec, task: DagTask, index: number, ids: Map<
   for (const [field, text] of templatedFields(task)) {
     if (hasTemplate(text)) parse(`${base}.${field}`, () => templateReferences(parseTemplate(text)));
   }
-  if (references.length === 0) return issues;
-  const upstream = ancestors(spec, index, ids);
   for (const { field, refs } of references) {
     for (const ref of refs) {
       if (ref.kind === 'matrix') {
-        if (!task.matrix || !(ref.key in task.matrix)) issues.push({ field, message: `matrix.${ref.key}: task "${task.id}" has no matrix key "${ref.key}"` });
-      } else if (!upstream.has(ref.task)) {
+        if (!task.matrix || !Object.hasOwn(task.matrix, ref.key)) issues.push({ field, message: `matrix.${ref.key}: task "${task.id}" has no matrix key "${ref.key}"` });
+      } else if (!isUpstream(spec, index, ref.task, ids)) {
         const what = ids.has(ref.task) ? `"${ref.task}" is not upstream of "${task.id}" (add it to dependsOn)` : `unknown task "${ref.task}"`;
         issues.push({ field, message: `tasks.${ref.task}: ${what}` });
       }
@@ -131,16 +133,22 @@ export function templatedFields(task: DagTask): Array<[string, string]> {
   ];
 }
 
-function ancestors(spec: DagSpec, index: number, ids: Map<string, number>): Set<string> {
+/**
+ * Whether `target` is an ancestor of task `index`: a search up the dependencies that stops when it
+ * finds it. References are nearly always to direct dependencies, so this is usually one step; a
+ * full ancestor set per task would be quadratic on a 10,000-task chain.
+ */
+function isUpstream(spec: DagSpec, index: number, target: string, ids: Map<string, number>): boolean {
   const seen = new Set<string>();
   const queue = [...spec.tasks[index]!.dependsOn];
   while (queue.length > 0) {
     const id = queue.pop()!;
+    if (id === target) return true;
     if (seen.has(id)) continue;
     seen.add(id);
     queue.push(...(spec.tasks[ids.get(id) ?? -1]?.dependsOn ?? []));
   }
-  return seen;
+  return false;
 }
 
 function suggestion(id: string, known: Map<string, number>): string {
