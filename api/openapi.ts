@@ -1,5 +1,6 @@
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
 import { z } from 'zod';
+import { DagSpecSchema } from '../workflows/contracts/dag-spec';
 import { TaskSpecSchema } from '../workflows/contracts/task-spec';
 import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
 
@@ -56,6 +57,34 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Cancel a running run; its process groups are killed',
           parameters: [runIdParam],
           responses: { 202: { description: 'Cancellation requested' }, 404: errorResponse('Unknown run'), 409: errorResponse('Run is not running') },
+        },
+      },
+      '/v1/dags': {
+        post: {
+          summary: 'Start a DAG of tasks (JSON, or YAML with Content-Type application/yaml)',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
+          requestBody: { required: true, content: { ...json(DagSpecSchema, 'input'), 'application/yaml': { schema: { type: 'string' } } } },
+          responses: {
+            202: { description: 'Run started (or, with a replayed Idempotency-Key, the run it started before)' },
+            400: errorResponse('Invalid spec: duplicate ids, unknown dependencies, cycles, unknown classes, bad expressions, size'),
+            413: errorResponse('Body too large'),
+            415: errorResponse('Neither JSON nor YAML'),
+            422: errorResponse('Idempotency-Key reused with a different body'),
+          },
+        },
+      },
+      '/v1/runs/{id}/retry': {
+        post: {
+          summary: 'Retry a failed or cancelled DAG run from its failure, reusing what succeeded',
+          parameters: [runIdParam],
+          responses: { 202: { description: '{ runId, reused, rerun }' }, 404: errorResponse('Unknown run'), 409: errorResponse('Not a failed or cancelled DAG run') },
+        },
+      },
+      '/v1/runs/{id}/events': {
+        get: {
+          summary: 'Server-sent events: progress (status, counts, changed nodes), then end',
+          parameters: [runIdParam],
+          responses: { 200: { description: 'text/event-stream' }, 404: errorResponse('Unknown run') },
         },
       },
       '/v1/node-classes': { get: { summary: 'Worker pools with their live workers', responses: { 200: { description: 'Node classes' } } } },
