@@ -62,7 +62,7 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ nodeClass: 'general', command: 'echo hello' }),
   });
-  assert.equal(started.status, 202);
+  assert.equal(started.status, 202, await started.clone().text());
   const { runId } = (await started.json()) as { runId: string };
   let run: any;
   for (let i = 0; i < 300; i++) {

@@ -209,6 +209,10 @@ describe('listing runs', () => {
     assert.ok(page1.body.runs.every((r: any) => r.status === 'failed' && r.kind === 'task'));
     assert.equal(page1.body.runs[0].runId, failed.runId, 'the most recently finished failure comes first');
     assert.deepEqual(page1.body.runs[0].labels, { team: 'platform' });
+    // Temporal lists running runs first; one that ends between two pages moves and could show twice.
+    for (let i = 0; i < 300 && (await stack.client.workflow.count(`TaskQueue = '${stack.prefix}-orchestrator' AND ExecutionStatus = 'Running'`)).count > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     const all: string[] = [];
     let cursor: string | null = null;
     do {

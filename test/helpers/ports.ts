@@ -1,14 +1,23 @@
 /** Free loopback ports for servers started by tests. */
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, from 21000–26999: below the kernel's
+ * ephemeral range, where the Temporal dev server picks its own internal ports at random, so a port
+ * chosen here cannot be taken by a dev server before the test binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = 21000 + Math.floor(Math.random() * 6000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port in 21000-26999');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
