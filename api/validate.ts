@@ -29,9 +29,17 @@ export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec
   return result.data;
 }
 
+/** Largest DAG spec (JSON as sent) a run can carry through continue-as-new with its node states. */
+export const MAX_DAG_SPEC_BYTES = 1_000_000;
+
 /** Validates a DAG spec: its shape, then the graph (ids, dependencies, cycles, classes, expressions, size). */
 export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: DagLimits): DagSpec {
   const spec = parseOr400(DagSpecSchema, body, 'DAG spec');
+  // The spec rides in every continue-as-new input next to the packed node states; both must fit 2 MB.
+  const specBytes = Buffer.byteLength(JSON.stringify(body));
+  if (specBytes > MAX_DAG_SPEC_BYTES) {
+    throw validationError([{ field: 'tasks', message: `the spec is ${specBytes} bytes of JSON; at most ${MAX_DAG_SPEC_BYTES} fit beside the run's state in Temporal's 2 MB payload limit` }], 'DAG spec');
+  }
   const issues = validateDag(spec, nodeClasses.map((c) => c.name), limits);
   if (issues.length > 0) throw validationError(issues, 'DAG spec');
   return spec;

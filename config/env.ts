@@ -25,7 +25,7 @@ const EnvSchema = z.object({
   CAPSTAN_API_PORT: port.default(8080),
   CAPSTAN_API_MAX_BODY_BYTES: int(1024).default(1_048_576),
   CAPSTAN_API_MAX_DAG_BODY_BYTES: int(1024).default(16_777_216),
-  CAPSTAN_DAG_MAX_TASKS: int(1).default(20_000),
+  CAPSTAN_DAG_MAX_TASKS: int(1).default(10_000),
   CAPSTAN_DAG_MAX_MATRIX_BRANCHES: int(1).default(256),
   CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS: int(100, 50_000).default(10_000),
   CAPSTAN_NODE_CLASS: z.string().min(1).optional(),

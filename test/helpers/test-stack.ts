@@ -135,7 +135,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     pollerLivenessSeconds: 75,
     maxBodyBytes: 64 * 1024,
     maxDagBodyBytes: 16 * 1024 * 1024,
-    dagLimits: { maxExpandedTasks: 20_000, maxMatrixBranches: 64 },
+    dagLimits: { maxExpandedTasks: 10_000, maxMatrixBranches: 64 },
     dagPolicy: { continueAsNewAfterEvents: options.continueAsNewAfterEvents ?? 10_000 },
     webUiUrl: 'http://127.0.0.1:8233',
   };

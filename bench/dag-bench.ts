@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:dag`: what Capstan DAGs cost against raw Temporal in the same run (a 40-task chain,
+ * a 400-task fan-out), whether a 10,000-task DAG completes and stays inside Temporal's history
+ * limits, and how long validating such a spec takes. Report on stdout, progress on stderr.
+ */
+import { rmSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../cli/dev-server';
+import { resolveTemporalBinary, temporalVersion } from '../cli/temporal-binary';
+import { loadConfig } from '../config/env';
+import { loadNodeClasses, type NodeClass } from '../config/node-classes';
+import { withBenchEnv } from './lib/bench-env';
+import { measureChain, measureFanout, measureLarge, measureValidation, warmUp, type LargeDag, type Paired } from './lib/dag-phases';
+import { startRawBaseline } from './lib/dag-raw';
+import { renderDagReport } from './lib/dag-report';
+import { installDagRuntime, warningTally } from './lib/dag-runtime';
+import { killLiveServers } from './lib/dev-server';
+import type { Outcome } from './lib/report';
+
+const started = performance.now();
+
+function load(): string {
+  return loadavg().map((x) => x.toFixed(2)).join(' ');
+}
+
+function log(line: string): void {
+  process.stderr.write(`[dag-bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
+}
+
+/** A positive integer from the environment, or the default; a bad value stops the run before anything starts. */
+function intSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+async function attempt<T>(what: string, phase: () => Promise<T> | T): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await phase() };
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    log(`${what} FAILED: ${error}`);
+    return { ok: false, error };
+  }
+}
+
+const failed = <T>(error: string): Outcome<T> => ({ ok: false, error });
+
+async function main(): Promise<void> {
+  const largeTasks = intSetting('BENCH_DAG_TASKS', 10_000);
+  const reps = intSetting('BENCH_DAG_REPS', 3);
+  const deadlineS = intSetting('BENCH_DAG_DEADLINE_S', Math.ceil(300 + largeTasks * 0.12));
+  const chainLength = 40;
+  const fanoutWidth = 400;
+  const loads: Array<[string, string]> = [['start', load()]];
+
+  installDagRuntime();
+  const base = loadConfig();
+  const binary = await resolveTemporalBinary({ cacheDir: base.cacheDir });
+  const fileClasses = loadNodeClasses(base.nodeClassesFile);
+  const general = fileClasses.find((c) => c.name === 'general');
+  if (!general) throw new Error(`node class "general" is not in ${base.nodeClassesFile}`);
+  // Concurrency 100 so the fan-out has room; the raw activity worker gets the same.
+  const nodeClass: NodeClass = { ...general, concurrency: 100 };
+  const nodeClasses = fileClasses.map((c) => (c.name === nodeClass.name ? nodeClass : c));
+  const cpuList = cpus();
+  const header = [
+    `capstan DAG bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
+    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); in-process Capstan orchestrator + node-class worker and raw pair; 127.0.0.1 only`,
+  ].join('\n');
+  log(header.replace('\n', '\n  '));
+
+  log('[validation] 10,000-task layered spec, 5 runs');
+  const validation = await attempt('validation', () => measureValidation(10_000, nodeClasses.map((c) => c.name),
+    { maxExpandedTasks: base.dag.maxExpandedTasks, maxMatrixBranches: base.dag.maxMatrixBranches }, 5));
+
+  const workspaceDir = await mkdtemp(join(tmpdir(), 'capstan-dag-bench-ws-'));
+  const cleanup = (): void => rmSync(workspaceDir, { recursive: true, force: true });
+  const interrupt = (signal: NodeJS.Signals): void => {
+    log(`${signal}: stopping the dev server and exiting`);
+    killLiveServers();
+    cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
+  let chain: Outcome<Paired> = failed('not run');
+  let fanout: Outcome<Paired> = failed('not run');
+  let large: Outcome<LargeDag> = failed('not run');
+  try {
+    await attempt('environment', () => withBenchEnv({
+      binary: binary.path, label: 'dag', dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG, portFrom: 27400, base, workspaceDir,
+      nodeClass, nodeClasses, withRaw: false, log,
+    }, async (env) => {
+      const raw = await startRawBaseline(env.address, env.deps.taskQueuePrefix, nodeClass.concurrency);
+      try {
+        const alive = (): void => {
+          env.assertAlive();
+          raw.assertAlive();
+        };
+        log('[warm-up] small chain and fan-out, Capstan and raw');
+        await warmUp(env, raw, nodeClass.name);
+        alive();
+        chain = await attempt('chain', () => measureChain(env, raw, nodeClass.name, chainLength, reps, log));
+        alive();
+        fanout = await attempt('fan-out', () => measureFanout(env, raw, nodeClass.name, fanoutWidth, reps, log));
+        alive();
+        loads.push(['before the layered DAG', load()]);
+        large = await attempt('layered DAG', () => measureLarge(env, nodeClass.name, largeTasks, 100, 200, deadlineS * 1000, log));
+        loads.push(['after it', load()]);
+      } finally {
+        await raw.stop().catch((err: unknown) => log(`stopping the raw workers failed: ${(err as Error).message}`));
+      }
+    }));
+  } finally {
+    cleanup();
+  }
+  loads.push(['end', load()]);
+  process.stdout.write(`${renderDagReport({
+    header, nodeClass: { name: nodeClass.name, concurrency: nodeClass.concurrency },
+    continueAsNewAfterEvents: base.dag.continueAsNewAfterEvents, chain, fanout, large, validation, loads, warnings: [...warningTally],
+    totalSeconds: (performance.now() - started) / 1000,
+  }).join('\n')}\n`);
+}
+
+main().then(
+  // Explicit exit: the SDK runtime's native threads can keep the event loop alive after the workers stopped.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`dag bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    killLiveServers();
+    process.exit(1);
+  },
+);
