@@ -1,12 +1,11 @@
 /** `GET /v1/runs/:id/graph`: a DAG run's graph with live node states, as SVG (default), Mermaid or JSON. */
-import { isGrpcServiceError } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { DagWorkflowInput, NodeStatus } from '../../workflows/contracts/dag-run';
+import type { NodeStatus } from '../../workflows/contracts/dag-run';
 import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
 import { buildPlan } from '../../workflows/dag/plan';
-import { ApiError, runNotFound } from '../errors';
+import { ApiError } from '../errors';
+import { dagInputOf } from '../services/dag-run-data';
 import { longestPathLayers, type DagGraph } from '../graph/layout';
 import { renderMermaid } from '../graph/mermaid';
 import { renderSvg } from '../graph/svg';
@@ -57,7 +56,7 @@ async function loadGraph(deps: ApiDeps, runId: string): Promise<{ graph: DagGrap
   const offsets: number[] = [];
   for (let offset = PAGE; offset < (first.dag?.total ?? 0); offset += PAGE) offsets.push(offset);
   const [input, pages] = await Promise.all([
-    dagInput(deps, runId),
+    dagInputOf(deps, runId),
     Promise.all(offsets.map((offset) => getRun(deps, runId, { offset, limit: PAGE }))),
   ]);
   const status = new Map<string, NodeStatus>();
@@ -70,24 +69,4 @@ async function loadGraph(deps: ApiDeps, runId: string): Promise<{ graph: DagGrap
   // No orchestrator answered the state query: the shape is still worth drawing, but say the colours are guesses.
   if (unknown > 0) notes.push(`state of ${unknown} node${unknown === 1 ? '' : 's'} unknown (no orchestrator answered), shown as pending`);
   return { graph: { name: spec.name, tasks: spec.tasks.map((t) => t.id), nodes }, note: notes.join(' · ') };
-}
-
-/**
- * The input of the run's latest execution (a continued execution carries the same spec). Only the
- * first event is read: the whole history of a large DAG's execution is thousands of events.
- */
-async function dagInput(deps: ApiDeps, runId: string): Promise<DagWorkflowInput> {
-  let history;
-  try {
-    ({ history } = await deps.client.workflowService.getWorkflowExecutionHistory({
-      namespace: deps.namespace, execution: { workflowId: runId }, maximumPageSize: 1,
-    }));
-  } catch (err) {
-    // The raw service call is not mapped to WorkflowNotFoundError like the client's; gRPC 5 is NOT_FOUND.
-    if (isGrpcServiceError(err) && err.code === 5) throw runNotFound(runId);
-    throw err;
-  }
-  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new ApiError(409, 'not_a_dag', `run "${runId}" has no DAG input`);
-  return defaultPayloadConverter.fromPayload(payload) as DagWorkflowInput;
 }

@@ -2,13 +2,26 @@
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { DagStateView, DagWorkflowInput, NodeState } from '../../workflows/contracts/dag-run';
 import { dagStateQuery } from '../../workflows/definitions';
-import { ApiError } from '../errors';
+import { isGrpcServiceError } from '@temporalio/client';
+import { ApiError, runNotFound } from '../errors';
 import type { ApiDeps } from './deps';
 
-/** The input of the run's latest execution (its spec is the spec as sent; continued executions carry the same). */
+/**
+ * The input of the run's latest execution (a continued execution carries the same spec). Only the
+ * first event is read: the whole history of a large DAG's execution is thousands of events.
+ */
 export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkflowInput> {
-  const history = await deps.client.workflow.getHandle(runId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  let history;
+  try {
+    ({ history } = await deps.client.workflowService.getWorkflowExecutionHistory({
+      namespace: deps.namespace, execution: { workflowId: runId }, maximumPageSize: 1,
+    }));
+  } catch (err) {
+    // The raw service call is not mapped to WorkflowNotFoundError like the client's; gRPC 5 is NOT_FOUND.
+    if (isGrpcServiceError(err) && err.code === 5) throw runNotFound(runId);
+    throw err;
+  }
+  const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   if (!payload) throw new ApiError(409, 'not_a_dag', `run "${runId}" has no DAG input`);
   return defaultPayloadConverter.fromPayload(payload) as DagWorkflowInput;
 }
