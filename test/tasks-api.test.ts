@@ -104,7 +104,7 @@ describe('a task that fails', () => {
     const run = await runTask({ nodeClass: 'a', command: `sleep 300 & echo $! > ${pidFile}; wait`, timeoutSeconds: 1 });
     assert.equal(run.status, 'failed');
     assert.match(run.failure.message, /timed out/);
-    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+    await assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
   test('an output file over 256 KiB fails the task instead of being loaded', async () => {
@@ -134,7 +134,7 @@ describe('cancellation', () => {
     assert.equal(cancel.status, 202);
     const run = await waitForRunEnd(stack, runId);
     assert.equal(run.status, 'cancelled', JSON.stringify(run));
-    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+    await assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
     const again = await stack.request('POST', `/v1/runs/${runId}/cancel`);
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'run_not_running');

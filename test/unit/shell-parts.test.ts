@@ -63,7 +63,7 @@ describe('runProcessGroup', () => {
     const exit = await runProcessGroup(base(`sleep 300 & echo $! > ${pidFile}; sleep 300`, { timeoutMs: 300 }));
     assert.equal(exit.timedOut, true);
     assert.equal(exit.exitCode, 128 + 15, 'ended by SIGTERM');
-    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+    await assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
   test('a command that ignores SIGTERM is killed after the grace period', async () => {
@@ -82,7 +82,7 @@ describe('runProcessGroup', () => {
     const pidFile = `/tmp/capstan-pg-bg-${process.pid}`;
     const exit = await runProcessGroup(base(`sleep 300 & echo $! > ${pidFile}; exit 0`));
     assert.equal(exit.exitCode, 0);
-    assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+    await assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
   });
 
   test('a missing working directory is an error, not a hang', async () => {
