@@ -18,6 +18,7 @@ import { renderDagReport } from './lib/dag-report';
 import { installDagRuntime, warningTally } from './lib/dag-runtime';
 import { killLiveServers } from './lib/dev-server';
 import type { Outcome } from './lib/report';
+import { intSetting, progressLogger } from './lib/settings';
 
 const started = performance.now();
 
@@ -25,18 +26,8 @@ function load(): string {
   return loadavg().map((x) => x.toFixed(2)).join(' ');
 }
 
-function log(line: string): void {
-  process.stderr.write(`[dag-bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-}
+const log = progressLogger('dag-bench', started);
 
-/** A positive integer from the environment, or the default; a bad value stops the run before anything starts. */
-function intSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 async function attempt<T>(what: string, phase: () => Promise<T> | T): Promise<Outcome<T>> {
   try {

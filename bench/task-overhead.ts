@@ -17,6 +17,7 @@ import { measureOverhead, NOOP_SPEC } from './lib/overhead';
 import { renderReport, type BenchResults, type Outcome } from './lib/report';
 import { measureActivityBody, measureShellSpawn } from './lib/spawn';
 import { installQuietRuntime } from './lib/workers';
+import { intSetting, progressLogger } from './lib/settings';
 
 const started = performance.now();
 
@@ -25,18 +26,8 @@ function load(): string {
   return loadavg().map((x) => x.toFixed(2)).join(' ');
 }
 
-function log(line: string): void {
-  process.stderr.write(`[bench +${((performance.now() - started) / 1000).toFixed(1)}s] ${line}\n`);
-}
+const log = progressLogger('bench', started);
 
-/** A positive integer from the environment, or the default; a bad value stops the run before anything starts. */
-function intSetting(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got "${raw}"`);
-  return value;
-}
 
 /** Runs a phase and keeps its error as text, so one failed phase still lets the others report. */
 async function attempt<T>(what: string, phase: () => Promise<T>): Promise<Outcome<T>> {

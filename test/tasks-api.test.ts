@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { assertProcessGone } from './helpers/processes';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { waitForFile } from './helpers/wait';
 
 let stack: TestStack;
 before(async () => { stack = await startTestStack(); });
@@ -126,7 +127,7 @@ describe('cancellation', () => {
     const pidFile = `${stack.dataDir}/cancel-child.pid`;
     const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `sleep 300 & echo $! > ${pidFile}; wait` });
     const runId = started.body.runId;
-    await waitFor(() => existsSync(pidFile));
+    await waitForFile(pidFile, 'the task start');
     const live = await stack.request('GET', `/v1/runs/${runId}`);
     assert.equal(live.body.status, 'running');
     assert.equal(live.body.live.phase, 'dispatched');
@@ -315,10 +316,3 @@ describe('service endpoints', () => {
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -1,9 +1,10 @@
 /** Worker lifecycle: SIGKILL mid-task loses nothing (the attempt is retried elsewhere); SIGTERM lets the attempt finish. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { waitForFile } from './helpers/wait';
 
 let stack: TestStack;
 before(async () => {
@@ -20,11 +21,7 @@ test('kill -9 of the node worker during a long task: retried when a worker is ba
     command: `echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
   });
   const runId = started.body.runId;
-  const deadline = Date.now() + 30_000;
-  while (!existsSync(marker)) {
-    assert.ok(Date.now() < deadline, 'first attempt never started');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForFile(marker, 'first attempt start');
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
 
@@ -44,11 +41,7 @@ test('SIGTERM shuts a node worker down gracefully: the running attempt finishes 
   const marker = join(stack.dataDir, 'graceful-started');
   // Shorter than the stack's 2 s shutdown grace, so the attempt can finish while the worker drains.
   const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `touch ${marker}; sleep 1; echo finished` });
-  const deadline = Date.now() + 30_000;
-  while (!existsSync(marker)) {
-    assert.ok(Date.now() < deadline, 'attempt never started');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForFile(marker, 'attempt start');
   worker.kill('SIGTERM');
   const exitCode = await new Promise<number | null>((resolve) => worker.once('exit', resolve));
   assert.equal(exitCode, 0, 'the worker exits cleanly');
@@ -66,11 +59,7 @@ test('a worker stopping past its grace hands the attempt back: it is retried on 
     nodeClass: 'a',
     command: `echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
   });
-  const deadline = Date.now() + 30_000;
-  while (!existsSync(marker)) {
-    assert.ok(Date.now() < deadline, 'attempt never started');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitForFile(marker, 'attempt start');
   stopping.kill('SIGTERM'); // the stack's grace is 2 s; the command wants 60
   assert.equal(await new Promise<number | null>((resolve) => stopping.once('exit', resolve)), 0);
   const next = await stack.startWorker('a');
