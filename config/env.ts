@@ -38,6 +38,11 @@ const EnvSchema = z.object({
   CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
   CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
   CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
+  CAPSTAN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+  CAPSTAN_EMBEDDED_DB_PORT: port.default(54329),
+  CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
+  CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -61,6 +66,9 @@ export interface CapstanConfig {
   };
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
   pollerLivenessSeconds: number;
+  /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
+  database: { url?: string; embeddedPort: number };
+  auth: { adminToken?: string; ratePerSecond: number; burst: number };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -108,6 +116,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       infraMaxAttempts: e.CAPSTAN_INFRA_MAX_ATTEMPTS,
     },
     pollerLivenessSeconds: e.CAPSTAN_POLLER_LIVENESS_SECONDS,
+    database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
+    auth: { adminToken: e.CAPSTAN_ADMIN_TOKEN, ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND, burst: e.CAPSTAN_API_RATE_LIMIT_BURST },
     logLevel: e.CAPSTAN_LOG_LEVEL,
   };
+}
+
+/** The database URL a process other than `npm start` must be given; fails naming the variable. */
+export function requireDatabaseUrl(config: CapstanConfig): string {
+  if (config.database.url) return config.database.url;
+  throw new ConfigError('invalid configuration: CAPSTAN_DATABASE_URL is not set (npm start sets it for the processes it starts)');
 }
