@@ -1,8 +1,9 @@
 /** Entry point: the API server. */
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../config/env';
+import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
+import { openDatabase } from '../db/open';
 import { createApp } from './app';
 import { apiDepsFromConfig } from './services/deps';
 
@@ -10,15 +11,16 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('api', config.logLevel);
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
+  const db = await openDatabase(requireDatabaseUrl(config), logger);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp(apiDepsFromConfig(config, client, nodeClasses), logger);
+  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses), logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });
   const stop = (): void => {
     logger.info('API stopping');
-    server.close(() => void connection.close().then(() => process.exit(0)));
+    server.close(() => void Promise.all([connection.close(), db.end()]).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGTERM', stop);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CapstanConfig } from '../config/env';
 import type { NodeClass } from '../config/node-classes';
 import { REPO_ROOT } from '../config/paths';
+import { redactUrl } from '../db/open';
 import { startDevServer, waitForFrontend, type DevServer } from './dev-server';
 import { Supervisor } from './supervisor';
 import { resolveTemporalBinary, temporalVersion } from './temporal-binary';
@@ -41,7 +42,18 @@ export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[]
   }
 
   const supervisor = new Supervisor(say);
-  const baseEnv = { ...process.env, CAPSTAN_DATA_DIR: config.dataDir, ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}) };
+  let databaseUrl = config.database.url;
+  if (!databaseUrl) {
+    // No database configured: the embedded one, under the data directory. API and workers wait for it as they start.
+    databaseUrl = `postgres://postgres@127.0.0.1:${config.database.embeddedPort}/postgres`;
+    supervisor.start({ name: 'embedded-db', script: join(REPO_ROOT, 'dist', 'db', 'embedded-server.js'), env: { ...process.env, CAPSTAN_DATA_DIR: config.dataDir } });
+    say(`database:        embedded PostgreSQL (PGlite) in ${join(config.dataDir, 'postgres')}, ${databaseUrl}`);
+  } else {
+    say(`database:        ${redactUrl(databaseUrl)}`);
+  }
+  const baseEnv = {
+    ...process.env, CAPSTAN_DATA_DIR: config.dataDir, CAPSTAN_DATABASE_URL: databaseUrl, ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
+  };
   const metricsBase = config.worker.metricsPort ?? DEFAULT_WORKER_METRICS_BASE_PORT;
   const workerMetricsPorts: Record<string, number> = { orchestrator: metricsBase };
   const dist = join(REPO_ROOT, 'dist');
@@ -64,7 +76,7 @@ export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[]
   const stop = async (): Promise<void> => {
     // Past the workers' own grace, an activity still needs its SIGTERM→SIGKILL window (5 s) and pipe drain (5 s)
     // to kill its task's process group; killing the worker before that would orphan the group.
-    await supervisor.stopAll((config.worker.shutdownGraceSeconds + 15) * 1000);
+    await supervisor.stopAll((config.worker.shutdownGraceSeconds + 15) * 1000, ['embedded-db']);
     await devServer?.stop();
   };
   try {

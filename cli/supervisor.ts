@@ -36,9 +36,12 @@ export class Supervisor {
     });
   }
 
-  /** Sends SIGTERM to every child and waits for them, with SIGKILL after `graceMs`. */
-  async stopAll(graceMs: number): Promise<void> {
+  /** Sends SIGTERM to every child and waits for them, with SIGKILL after `graceMs`; children named in `last` stop after the others. */
+  async stopAll(graceMs: number, last: string[] = []): Promise<void> {
     this.stopping = true;
-    await Promise.all([...this.children.values()].map((child) => stopChild(child, graceMs)));
+    const entries = [...this.children.entries()];
+    // The database outlives its clients, so a worker's final metering write still lands.
+    await Promise.all(entries.filter(([name]) => !last.includes(name)).map(([, child]) => stopChild(child, graceMs)));
+    await Promise.all(entries.filter(([name]) => last.includes(name)).map(([, child]) => stopChild(child, graceMs)));
   }
 }

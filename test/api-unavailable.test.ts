@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { createApp } from '../api/app';
 import { createLogger } from '../config/logger';
+import { createPool } from '../db/pool';
 import { freePort } from './helpers/ports';
 
 let server: Server;
@@ -15,7 +16,8 @@ before(async () => {
   // A port nobody listens on: every RPC fails with UNAVAILABLE.
   connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
   const app = createApp({
-    client: new Client({ connection }), namespace: 'default', taskQueuePrefix: 'unreachable',
+    // The database is never reached by these routes; a pool to a closed port proves it.
+    client: new Client({ connection }), db: createPool(`postgres://postgres@127.0.0.1:${await freePort()}/x`, () => undefined), namespace: 'default', taskQueuePrefix: 'unreachable',
     nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
     taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 }, pollerLivenessSeconds: 75, maxBodyBytes: 65_536,
     maxDagBodyBytes: 65_536, dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 }, dagPolicy: { continueAsNewAfterEvents: 10_000 },

@@ -1,6 +1,7 @@
 /**
  * The test command: obtains the Temporal CLI with the same bootstrap as `npm start`, runs one real
- * dev server for the whole suite, and runs every `*.test.js` with node's test runner against it.
+ * dev server and one real PostgreSQL server (unless CAPSTAN_TEST_DATABASE_URL names one) for the
+ * whole suite, and runs every `*.test.js` with node's test runner against them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { startDevServer } from '../cli/dev-server';
 import { resolveTemporalBinary } from '../cli/temporal-binary';
 import { loadConfig } from '../config/env';
 import { freePort } from './helpers/ports';
+import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -32,17 +34,25 @@ async function main(): Promise<number> {
     namespace: 'default',
   });
   process.stderr.write(`[capstan] test Temporal dev server at ${server.address} (${binary.source}: ${binary.path})\n`);
+  let postgres: PostgresServer | undefined;
+  let databaseUrl = process.env.CAPSTAN_TEST_DATABASE_URL;
+  if (!databaseUrl) {
+    postgres = startPostgresServer(await freePort());
+    databaseUrl = postgres.url;
+  }
+  process.stderr.write(`[capstan] test PostgreSQL at ${databaseUrl}\n`);
   const filter = process.argv.slice(2);
   const files = testFiles(__dirname).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
   const code = await new Promise<number>((resolve) => {
     // One file at a time: several suites start worker processes, and the machine has two cores.
     const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
       stdio: 'inherit',
-      env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path },
+      env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
     });
     child.on('exit', (exitCode) => resolve(exitCode ?? 1));
   });
   await server.stop();
+  postgres?.remove();
   rmSync(scratch, { recursive: true, force: true });
   return code;
 }

@@ -1,5 +1,6 @@
 /** What the API's services need: a Temporal client and the settings of this deployment. */
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
@@ -7,6 +8,8 @@ import type { DagLimits } from '../../workflows/dag/validate';
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
   client: Client;
+  /** Capstan's own database: tokens, audit log, runs and usage. */
+  db: Pool;
   namespace: string;
   taskQueuePrefix: string;
   nodeClasses: NodeClass[];
@@ -24,9 +27,10 @@ export interface ApiDeps {
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
-export function apiDepsFromConfig(config: CapstanConfig, client: Client, nodeClasses: NodeClass[]): ApiDeps {
+export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[]): ApiDeps {
   return {
     client,
+    db,
     namespace: config.temporal.namespace,
     taskQueuePrefix: config.taskQueuePrefix,
     nodeClasses,

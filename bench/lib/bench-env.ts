@@ -1,4 +1,5 @@
 /** One bench environment: a fresh dev server, a client, and in-process Capstan (and optionally raw) workers on it. */
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
@@ -6,6 +7,10 @@ import { apiDepsFromConfig, type ApiDeps } from '../../api/services/deps';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import { startBenchServer } from './dev-server';
+import { pickPort } from './ports';
+import { startEmbeddedDatabase } from '../../db/embedded';
+import { openDatabase } from '../../db/open';
+import { createLogger } from '../../config/logger';
 import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
 
 /** What a bench phase gets to work with. */
@@ -43,7 +48,12 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
   try {
     // A fresh prefix per environment: task queues of an earlier environment can never receive these tasks.
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
-    const config = benchConfig(options.base, server.address, prefix, options.workspaceDir);
+    // Metering writes to a database as in production: the embedded one, started fresh per environment.
+    const database = await startEmbeddedDatabase(join(options.workspaceDir, `db-${prefix}`), await pickPort(options.portFrom + 100));
+    cleanups.unshift(() => database.stop());
+    const db = await openDatabase(database.url, createLogger('bench-db', 'warn'));
+    cleanups.unshift(() => db.end());
+    const config = { ...benchConfig(options.base, server.address, prefix, options.workspaceDir), database: { url: database.url, embeddedPort: 0 } };
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.unshift(() => connection.close());
     const clientConnection = await Connection.connect({ address: server.address });
@@ -62,7 +72,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       : undefined;
     if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
 
-    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, options.nodeClasses), namespace: 'default' };
+    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, db, options.nodeClasses), namespace: 'default' };
     const assertAlive = (): void => running.forEach((r) => r.assertAlive());
     return await phase({ label: options.label, address: server.address, client, deps, raw, assertAlive });
   } finally {

@@ -3,6 +3,7 @@
  * the real API on a loopback port, and a task-queue prefix of its own so files never share work.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,9 @@ import type { ApiDeps } from '../../api/services/deps';
 import { stopChild } from '../../cli/stop-child';
 import { createLogger } from '../../config/logger';
 import type { NodeClass } from '../../config/node-classes';
+import { openDatabase } from '../../db/open';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
+import { createTestDatabase } from './database';
 
 const DIST = join(__dirname, '..', '..');
 
@@ -38,6 +41,9 @@ export interface TestStack {
   prefix: string;
   nodeClasses: NodeClass[];
   dataDir: string;
+  /** The stack's own database (migrated), shared by its API and workers. */
+  db: Pool;
+  databaseUrl: string;
   /** Starts a node-class worker process and waits until Temporal sees it polling. */
   startWorker(nodeClass: string): Promise<ChildProcess>;
   /** The orchestrator worker process started with the stack (or the last one `startOrchestrator` started). */
@@ -72,12 +78,15 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const classesFile = join(dataDir, 'node-classes.yaml');
   writeFileSync(classesFile, stringify({ nodeClasses }));
   const address = testTemporalAddress();
+  const database = await createTestDatabase();
+  const db = await openDatabase(database.url, createLogger('test-db', 'silent'));
   const env = {
     ...process.env,
     CAPSTAN_TEMPORAL_ADDRESS: address,
     CAPSTAN_TASK_QUEUE_PREFIX: prefix,
     CAPSTAN_NODE_CLASSES_FILE: classesFile,
     CAPSTAN_DATA_DIR: dataDir,
+    CAPSTAN_DATABASE_URL: database.url,
     CAPSTAN_SHUTDOWN_GRACE_SECONDS: '2',
     CAPSTAN_LOG_LEVEL: 'warn',
   };
@@ -123,11 +132,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     // A half-started stack must not leave workers behind to hang the test run.
     await stopChildren();
     await connection.close();
+    await db.end();
+    await database.drop();
     throw err;
   }
 
   const deps: ApiDeps = {
     client,
+    db,
     namespace: 'default',
     taskQueuePrefix: prefix,
     nodeClasses,
@@ -144,7 +156,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    baseUrl, client, prefix, nodeClasses, dataDir, startWorker, startOrchestrator,
+    baseUrl, client, prefix, nodeClasses, dataDir, db, databaseUrl: database.url, startWorker, startOrchestrator,
     orchestrator: () => orchestrator,
     countRuns: async () => {
       // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
@@ -170,6 +182,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       await new Promise((r) => server.close(r));
       await stopChildren();
       await connection.close();
+      await db.end();
+      await database.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
