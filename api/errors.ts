@@ -3,6 +3,7 @@ import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError,
 import type { ErrorRequestHandler } from 'express';
 import { describeIssues, type FieldIssue } from '../config/zod-issues';
 import type { Logger } from '../config/logger';
+import { isConnectionError } from '../db/pool';
 
 /** An error the API answers with a given status and code. */
 export class ApiError extends Error {
@@ -59,6 +60,9 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof WorkflowExecutionAlreadyStartedError) return new ApiError(409, 'run_already_exists', err.message);
   if (isTemporalUnreachable(err)) {
     return new ApiError(503, 'temporal_unavailable', `Temporal is not reachable: ${(err as Error).message}`);
+  }
+  if (isConnectionError(err)) {
+    return new ApiError(503, 'database_unavailable', `Capstan's database is not reachable: ${(err as Error).message}; retry later`);
   }
   return new ApiError(500, 'internal', 'internal error; see the API log for the request id');
 }
