@@ -80,6 +80,7 @@ async function main(): Promise<void> {
         workspaceRoot: workspaceDir, workerIdentity: 'bench', outputTailBytes: base.worker.outputTailBytes,
         // The same values createNodeClassWorker passes.
         keepWorkspaces: false, maxHeartbeatIntervalMs: 10_000, killGraceMs: 5000,
+        outputStoreDir: join(workspaceDir, 'outputs'), maxOutputFileBytes: base.worker.maxOutputFileBytes, inlineOutputBytes: base.worker.inlineOutputBytes,
       }),
     }));
 

@@ -34,6 +34,11 @@ const EnvSchema = z.object({
   CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
   CAPSTAN_KEEP_WORKSPACES: flag.default(false),
   CAPSTAN_OUTPUT_TAIL_BYTES: int(256, 524_288).default(16_384),
+  CAPSTAN_OUTPUT_STORE_DIR: z.string().min(1).optional(),
+  // The file is parsed as one string; V8 strings stop near 512 MiB.
+  CAPSTAN_MAX_OUTPUT_BYTES: int(1024, 268_435_456).default(67_108_864),
+  // Four times this stays inline at most, so at 65536 a result holds what it did before the store (256 KiB).
+  CAPSTAN_INLINE_OUTPUT_BYTES: int(256, 65_536).default(16_384),
   CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: int(2, 3600).default(20),
   CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
   CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
@@ -63,6 +68,9 @@ export interface CapstanConfig {
     keepWorkspaces: boolean;
     outputTailBytes: number;
     shutdownGraceSeconds: number;
+    outputStoreDir: string;
+    maxOutputFileBytes: number;
+    inlineOutputBytes: number;
   };
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
   pollerLivenessSeconds: number;
@@ -110,6 +118,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       keepWorkspaces: e.CAPSTAN_KEEP_WORKSPACES,
       outputTailBytes: e.CAPSTAN_OUTPUT_TAIL_BYTES,
       shutdownGraceSeconds: e.CAPSTAN_SHUTDOWN_GRACE_SECONDS,
+      outputStoreDir: resolve(e.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs')),
+      maxOutputFileBytes: e.CAPSTAN_MAX_OUTPUT_BYTES,
+      inlineOutputBytes: e.CAPSTAN_INLINE_OUTPUT_BYTES,
     },
     task: {
       heartbeatTimeoutSeconds: e.CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS,

@@ -38,6 +38,9 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     keepWorkspaces: config.worker.keepWorkspaces,
     maxHeartbeatIntervalMs: 10_000,
     killGraceMs: 5000,
+    outputStoreDir: config.worker.outputStoreDir,
+    maxOutputFileBytes: config.worker.maxOutputFileBytes,
+    inlineOutputBytes: config.worker.inlineOutputBytes,
   };
   return Worker.create({
     connection,

@@ -4,9 +4,6 @@ import { join, resolve } from 'node:path';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { OutputFileError, parseOutputFile } from './output-file';
 
-/** Largest `$CAPSTAN_OUTPUT` file accepted; bigger outputs belong in artifacts. */
-export const MAX_OUTPUT_FILE_BYTES = 256 * 1024;
-
 /** A spec that can never run as given (not this worker's fault); the task fails without retrying. */
 export class InvalidTaskError extends Error {}
 
@@ -46,8 +43,8 @@ export async function commandLine(spec: TaskSpec, attemptDir: string): Promise<[
   return ['/bin/bash', ['-e', '-o', 'pipefail', scriptPath, ...spec.args]];
 }
 
-/** Reads the outputs the command wrote; never loads a file past the limit into memory. */
-export async function readOutputs(outputFile: string): Promise<Record<string, string>> {
+/** Reads the outputs the command wrote; never loads a file past `maxBytes` (CAPSTAN_MAX_OUTPUT_BYTES) into memory. */
+export async function readOutputs(outputFile: string, maxBytes: number): Promise<Record<string, string>> {
   let handle;
   try {
     handle = await open(outputFile, 'r');
@@ -57,7 +54,7 @@ export async function readOutputs(outputFile: string): Promise<Record<string, st
   }
   try {
     const { size } = await handle.stat();
-    if (size > MAX_OUTPUT_FILE_BYTES) throw new OutputFileError(`is ${size} bytes, over the ${MAX_OUTPUT_FILE_BYTES}-byte limit`);
+    if (size > maxBytes) throw new OutputFileError(`is ${size} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_OUTPUT_BYTES)`);
     return parseOutputFile(await handle.readFile('utf8'));
   } finally {
     await handle.close();

@@ -4,7 +4,10 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { commandLine, InvalidTaskError, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
+import { expandReferences } from './expand-references';
+import { offloadOutputs } from './offload-outputs';
 import { OutputFileError } from './output-file';
+import { OutputStore } from './output-store';
 import { runProcessGroup, type ProcessGroupExit } from './process-group';
 import { TailBuffer } from './tail-buffer';
 
@@ -21,6 +24,12 @@ export interface ShellActivityDeps {
   /** Upper bound between heartbeats; a third of the activity's heartbeat timeout when that is shorter. */
   maxHeartbeatIntervalMs: number;
   killGraceMs: number;
+  /** Directory of the content-addressed output store, shared by every worker and the API. */
+  outputStoreDir: string;
+  /** Largest `$CAPSTAN_OUTPUT` file read. */
+  maxOutputFileBytes: number;
+  /** Output values longer than this go to the output store and the result holds their reference. */
+  inlineOutputBytes: number;
 }
 
 /** Input of `runShellCommand`. */
@@ -34,15 +43,19 @@ export interface RunShellCommandInput {
 
 /** Builds the `runShellCommand` activity bound to one worker's settings. */
 export function createRunShellCommand(deps: ShellActivityDeps) {
-  return async function runShellCommand({ spec, attemptsBefore = 0, workspaceKey }: RunShellCommandInput): Promise<CommandOutcome> {
+  const store = new OutputStore(deps.outputStoreDir);
+  return async function runShellCommand({ spec: specAsSent, attemptsBefore = 0, workspaceKey }: RunShellCommandInput): Promise<CommandOutcome> {
     const ctx = Context.current();
     const activityAttempt = ctx.info.attempt;
     const taskAttempt = attemptsBefore + activityAttempt;
     const runId = ctx.info.workflowExecution?.workflowId ?? ctx.info.activityId;
+    let spec: TaskSpec;
     let files: AttemptFiles;
     let file: string;
     let args: string[];
     try {
+      // References are resolved here, not in the workflow, so large content never enters history.
+      spec = await expandReferences(specAsSent, store);
       files = await prepareAttempt(deps.workspaceRoot, workspaceKey === undefined ? [runId] : [runId, workspaceKey], taskAttempt, spec);
       [file, args] = await commandLine(spec, files.attemptDir);
     } catch (err) {
@@ -100,7 +113,7 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     };
     let outputError: string | undefined;
     try {
-      outcome.outputs = await readOutputs(files.outputFile);
+      outcome.outputs = await offloadOutputs(await readOutputs(files.outputFile, deps.maxOutputFileBytes), store, deps.inlineOutputBytes);
     } catch (err) {
       if (!(err instanceof OutputFileError)) throw err;
       outputError = `$CAPSTAN_OUTPUT ${err.message}`;
@@ -137,13 +150,17 @@ function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutS
 }
 
 /**
- * A spec that can never run (a working directory outside the workspace, or input Node refuses:
- * ERR_INVALID_ARG_*) fails at once. Anything
- * else (disk full, a missing shell) is this worker's problem, so Temporal retries it elsewhere.
+ * A spec that can never run (a working directory outside the workspace, a missing stored output,
+ * input Node refuses: ERR_INVALID_ARG_*, arguments and environment past the system's total: E2BIG)
+ * fails at once. Anything else (disk full, a missing shell) is this worker's problem, so Temporal retries it elsewhere.
  */
 function setupFailure(err: unknown, activityAttempt: number): ApplicationFailure {
-  const invalid = err instanceof InvalidTaskError || ((err as NodeJS.ErrnoException).code ?? '').startsWith('ERR_INVALID_ARG');
-  const message = `could not start the command: ${(err as Error).message}`;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const invalid = err instanceof InvalidTaskError || code.startsWith('ERR_INVALID_ARG') || code === 'E2BIG';
+  const reason = code === 'E2BIG'
+    ? 'args and env together are more than the system passes to a program (E2BIG); put large values inside "script" instead'
+    : (err as Error).message;
+  const message = `could not start the command: ${reason}`;
   return ApplicationFailure.create({
     type: invalid ? FailureTypes.invalidTask : 'WorkerSetupFailed',
     message,

@@ -24,6 +24,8 @@ export interface ApiDeps {
   dagPolicy: { continueAsNewAfterEvents: number };
   /** Base URL of the Temporal Web UI, to link runs to their history. */
   webUiUrl?: string;
+  /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
+  outputStoreDir: string;
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
@@ -41,5 +43,6 @@ export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Poo
     dagLimits: { maxExpandedTasks: config.dag.maxExpandedTasks, maxMatrixBranches: config.dag.maxMatrixBranches },
     dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
     webUiUrl: config.temporal.uiUrl,
+    outputStoreDir: config.worker.outputStoreDir,
   };
 }

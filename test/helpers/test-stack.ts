@@ -32,6 +32,8 @@ export interface TestStackOptions {
   infraMaxAttempts?: number;
   /** Lower it to make DAG runs continue as new early. */
   continueAsNewAfterEvents?: number;
+  /** Extra environment of every worker process, e.g. a smaller CAPSTAN_MAX_OUTPUT_BYTES. */
+  workerEnv?: Record<string, string>;
 }
 
 /** A running test stack. */
@@ -89,6 +91,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     CAPSTAN_DATABASE_URL: database.url,
     CAPSTAN_SHUTDOWN_GRACE_SECONDS: '2',
     CAPSTAN_LOG_LEVEL: 'warn',
+    ...options.workerEnv,
   };
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
@@ -150,6 +153,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     dagLimits: { maxExpandedTasks: 10_000, maxMatrixBranches: 64 },
     dagPolicy: { continueAsNewAfterEvents: options.continueAsNewAfterEvents ?? 10_000 },
     webUiUrl: 'http://127.0.0.1:8233',
+    // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
+    outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
   };
   const server: Server = createApp(deps, createLogger('api-test', 'silent')).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

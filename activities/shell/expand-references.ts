@@ -1,0 +1,71 @@
+/** Before a command runs: output references in its spec become the stored content, and what Linux cannot pass is refused. */
+import { findOutputRefs, replaceOutputRefs } from '../../workflows/contracts/output-ref';
+import type { TaskSpec } from '../../workflows/contracts/task-spec';
+import { InvalidTaskError } from './attempt-files';
+import { StoredOutputMissingError, type OutputStore } from './output-store';
+
+/** Linux's MAX_ARG_STRLEN: the longest one argument or `NAME=value` variable may be, its closing NUL included. */
+export const MAX_ARG_STRLEN = 131_072;
+
+/**
+ * The spec with every reference in command, script, args, env values and workingDirectory replaced
+ * by its content; throws InvalidTaskError naming the field for content the store lacks and for an
+ * argument or variable that would make the spawn fail with E2BIG.
+ */
+export async function expandReferences(spec: TaskSpec, store: OutputStore): Promise<TaskSpec> {
+  const contents = new Map<string, string>();
+  for (const { field, text } of textFields(spec)) {
+    for (const reference of findOutputRefs(text)) {
+      if (contents.has(reference)) continue;
+      try {
+        contents.set(reference, await store.get(reference));
+      } catch (err) {
+        if (!(err instanceof StoredOutputMissingError)) throw err;
+        throw new InvalidTaskError(`${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`);
+      }
+    }
+  }
+  const expand = (text: string): string => (contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!));
+  const expanded: TaskSpec = {
+    ...spec,
+    ...(spec.command !== undefined ? { command: expand(spec.command) } : {}),
+    ...(spec.script !== undefined ? { script: expand(spec.script) } : {}),
+    args: spec.args.map(expand),
+    env: Object.fromEntries(Object.entries(spec.env).map(([name, value]) => [name, expand(value)])),
+    ...(spec.workingDirectory !== undefined ? { workingDirectory: expand(spec.workingDirectory) } : {}),
+  };
+  checkArgumentSizes(expanded);
+  return expanded;
+}
+
+/** One text of a spec: the field name messages give, and for what reaches exec, what precedes it in its string. */
+interface TextField {
+  field: string;
+  text: string;
+  /** Set for command, args and env (`NAME=`): the strings exec passes, which MAX_ARG_STRLEN bounds. */
+  execPrefix?: string;
+}
+
+function textFields(spec: TaskSpec): TextField[] {
+  const fields: TextField[] = [];
+  if (spec.command !== undefined) fields.push({ field: 'command', text: spec.command, execPrefix: '' });
+  // The script reaches bash as a file, so no exec limit applies to it.
+  if (spec.script !== undefined) fields.push({ field: 'script', text: spec.script });
+  spec.args.forEach((text, i) => fields.push({ field: `args[${i}]`, text, execPrefix: '' }));
+  for (const [name, text] of Object.entries(spec.env)) fields.push({ field: `env.${name}`, text, execPrefix: `${name}=` });
+  if (spec.workingDirectory !== undefined) fields.push({ field: 'workingDirectory', text: spec.workingDirectory });
+  return fields;
+}
+
+/** A spawn that fails with E2BIG looks like the worker's fault and would be retried; refuse it here, naming the field. */
+function checkArgumentSizes(spec: TaskSpec): void {
+  for (const { field, text, execPrefix } of textFields(spec)) {
+    if (execPrefix === undefined) continue;
+    const bytes = Buffer.byteLength(text);
+    if (Buffer.byteLength(execPrefix) + bytes + 1 <= MAX_ARG_STRLEN) continue;
+    const counting = execPrefix === '' ? 'its closing NUL' : `"${execPrefix}" and a closing NUL`;
+    throw new InvalidTaskError(
+      `${field} is ${bytes} bytes after templates, over the ${MAX_ARG_STRLEN}-byte limit Linux puts on one argument or variable (counting ${counting}); use the value inside "script" instead`,
+    );
+  }
+}

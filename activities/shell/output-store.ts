@@ -1,0 +1,67 @@
+/** The content-addressed store of task outputs too large for Temporal history: one file per distinct content. */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { formatOutputRef, outputRefPath, parseOutputRef } from '../../workflows/contracts/output-ref';
+
+/** A reference whose content the store does not hold (or holds damaged); retrying on this machine cannot help. */
+export class StoredOutputMissingError extends Error {}
+
+/** Files at `<dir>/sha256/<first 2 hex>/<64 hex>`; on several machines `dir` must be one shared filesystem. */
+export class OutputStore {
+  constructor(readonly dir: string) {}
+
+  /** Stores `value` (once: the same content is the same file) and returns its reference. */
+  async put(value: string): Promise<string> {
+    const data = Buffer.from(value, 'utf8');
+    const ref = { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
+    const path = join(this.dir, outputRefPath(ref));
+    // Same name, same content: a file of the right size is already this value (a damaged one is rewritten).
+    const existing = await stat(path).catch(() => undefined);
+    if (existing?.size === data.length) return formatOutputRef(ref);
+    await mkdir(dirname(path), { recursive: true });
+    // A temporary name in the same directory, so rename is atomic and no reader sees a half-written file.
+    const temp = join(dirname(path), `.${ref.sha256}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const handle = await open(temp, 'wx');
+    try {
+      await handle.writeFile(data);
+      // The reference goes into history once the activity returns; the bytes must be on disk by then.
+      await handle.datasync();
+    } catch (err) {
+      await handle.close();
+      await rm(temp, { force: true });
+      throw err;
+    }
+    await handle.close();
+    await rename(temp, path);
+    await syncDirectory(dirname(path));
+    return formatOutputRef(ref);
+  }
+
+  /** The content of a reference; throws StoredOutputMissingError when the store lacks it or its size is wrong. */
+  async get(reference: string): Promise<string> {
+    const ref = parseOutputRef(reference);
+    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    let data: Buffer;
+    try {
+      data = await readFile(join(this.dir, outputRefPath(ref)));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      throw new StoredOutputMissingError(`${reference} is not in the output store ${this.dir}`);
+    }
+    if (data.length !== ref.bytes) {
+      throw new StoredOutputMissingError(`${reference} is damaged in the output store ${this.dir}: ${data.length} bytes, not ${ref.bytes}`);
+    }
+    return data.toString('utf8');
+  }
+}
+
+/** Makes a rename in `dir` survive a crash of the machine, not only of the process. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
