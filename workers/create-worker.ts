@@ -2,9 +2,14 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
+import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
 import type { CapstanConfig } from '../config/env';
+import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../workflows/contracts/node-class';
+
+/** How often a running attempt's metering row is refreshed; a row unrefreshed for several of these is closed as lost. */
+export const METERING_TOUCH_INTERVAL_MS = 15_000;
 
 /** Worker identity naming host, role or class, and process, as shown in results and task-queue listings. */
 export function workerIdentity(role: string): string {
@@ -28,8 +33,8 @@ export function createOrchestratorWorker(connection: NativeConnection, config: C
   });
 }
 
-/** A worker that runs task attempts of one node class, as many at once as the class allows. */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass): Promise<Worker> {
+/** A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`. */
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
@@ -47,6 +52,9 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: createShellActivities(deps),
+    interceptors: {
+      activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
+    },
     identity,
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,

@@ -1,8 +1,10 @@
 /** Entry point: a worker of one node class, chosen by `--class NAME` or CAPSTAN_NODE_CLASS. */
-import { loadConfig } from '../config/env';
+import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
+import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
-import { connectWorker, createNodeClassWorker } from './create-worker';
+import { openDatabase } from '../db/open';
+import { connectWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
@@ -17,11 +19,17 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(`node-worker:${nodeClass.name}`, config.logLevel);
   installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
+  const db = await openDatabase(requireDatabaseUrl(config), logger);
+  const ledger = new AttemptLedger(db);
+  // Four missed refreshes: a worker that is alive but slow to reach the database is not declared dead.
+  const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
   const connection = await connectWorker(config);
-  const worker = await createNodeClassWorker(connection, config, nodeClass);
+  const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
   await worker.run();
+  stopSweeper();
   await connection.close();
+  await db.end();
   logger.info('node-class worker stopped');
 }
 

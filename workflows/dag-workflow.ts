@@ -56,7 +56,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const launch = (node: number): void => {
     const planNode = plan.nodes[node]!;
     const task = spec.tasks[planNode.task]!;
-    const taskSpec = renderTask(task, planNode.key, scheduler.contextFor(node), spec.priority);
+    const taskSpec = renderTask(task, planNode.key, scheduler.contextFor(node), spec.priority, spec.labels);
     const taskState: TaskState = { phase: 'dispatched', commandAttempt: 1, attemptsFinished: 0 };
     const startedAt = new Date().toISOString();
     const scope = new CancellationScope();

@@ -66,7 +66,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     cleanups.unshift(async () => {
       await Promise.all(running.map((r) => r.stop()));
     });
-    running.push(await startCapstanWorkers(connection, config, options.nodeClass));
+    running.push(await startCapstanWorkers(connection, config, options.nodeClass, db));
     const raw: RawQueues | undefined = options.withRaw
       ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
       : undefined;

@@ -2,6 +2,9 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from '@temporalio/worker';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
+import type { Pool } from 'pg';
+import { AttemptLedger } from '../../activities/metering';
+import { createLogger } from '../../config/logger';
 import { createNodeClassWorker, createOrchestratorWorker } from '../../workers/create-worker';
 import * as rawActivities from '../raw-activities';
 
@@ -64,9 +67,9 @@ function runWorkers(workers: Worker[]): RunningWorkers {
 }
 
 /** Starts Capstan's orchestrator worker and the node-class worker for `nodeClass`, exactly as `npm start` builds them. */
-export async function startCapstanWorkers(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass): Promise<RunningWorkers> {
+export async function startCapstanWorkers(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, db: Pool): Promise<RunningWorkers> {
   const orchestrator = await createOrchestratorWorker(connection, config);
-  const nodeWorker = await createNodeClassWorker(connection, config, nodeClass);
+  const nodeWorker = await createNodeClassWorker(connection, config, nodeClass, new AttemptLedger(db), createLogger('bench-worker', 'warn'));
   return runWorkers([orchestrator, nodeWorker]);
 }
 

@@ -18,8 +18,8 @@ export function referencedTasks(task: DagTask): string[] {
   return ids;
 }
 
-/** The task body of one node, every template rendered against `ctx`; `name` is the node's key. */
-export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPriority = 3): TaskSpec {
+/** The task body of one node, every template rendered against `ctx`; `name` is the node's key, `labels` the run's (for metering). */
+export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPriority = 3, labels: Record<string, string> = {}): TaskSpec {
   const render = (text: string): string => (hasTemplate(text) ? renderTemplate(parseTemplate(text), ctx) : text);
   return {
     name: key,
@@ -32,7 +32,7 @@ export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPrio
     timeoutSeconds: task.timeoutSeconds,
     retry: task.retry,
     priority: task.priority ?? runPriority,
-    labels: {},
+    labels,
   };
 }
 

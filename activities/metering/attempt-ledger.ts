@@ -1,0 +1,86 @@
+/** Writes task-attempt metering rows: one per (run, task, attempt), opened when the attempt starts and closed once. */
+import type { Pool } from 'pg';
+
+/** How a metered attempt ended. */
+export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'lost' | 'error';
+
+/** Names one task attempt; the table's primary key. */
+export interface AttemptKey {
+  runId: string;
+  taskId: string;
+  attempt: number;
+}
+
+/** What is known when an attempt starts. */
+export interface AttemptStart extends AttemptKey {
+  runKind: string;
+  nodeClass: string;
+  worker: string;
+  activityId: string;
+  labels: Record<string, string>;
+  startedAt: Date;
+}
+
+/** What is known when an attempt ends. */
+export interface AttemptEnd {
+  outcome: AttemptOutcome;
+  endedAt: Date;
+  exitCode?: number;
+  detail?: string;
+}
+
+/** The metering table, reached through a pool; every method is one statement (no transactions), so it also suits the embedded database. */
+export class AttemptLedger {
+  constructor(private readonly db: Pool) {}
+
+  /**
+   * Opens the attempt's row. A redelivered start finds the row there and changes nothing. Earlier
+   * attempts of the same task still open were lost with their worker: Temporal only starts this
+   * one after their heartbeat timed out, so they are closed here at once.
+   */
+  async recordStart(start: AttemptStart): Promise<void> {
+    await this.db.query(
+      `INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+       ON CONFLICT (run_id, task_id, attempt) DO NOTHING`,
+      [start.runId, start.taskId, start.attempt, start.runKind, start.nodeClass, start.worker, start.activityId, JSON.stringify(start.labels), start.startedAt],
+    );
+    await this.db.query(
+      `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+         detail = 'worker stopped heartbeating; Temporal started attempt ' || $3::text
+       WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL`,
+      [start.runId, start.taskId, start.attempt],
+    );
+  }
+
+  /** Marks the attempt as still running, so the sweeper does not take it for lost. */
+  async touch(key: AttemptKey, at: Date): Promise<void> {
+    await this.db.query(
+      'UPDATE task_attempts SET last_seen_at = $4 WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND ended_at IS NULL',
+      [key.runId, key.taskId, key.attempt, at],
+    );
+  }
+
+  /** Closes the attempt's row; a second close (a redelivered completion) finds it closed and changes nothing. */
+  async recordEnd(key: AttemptKey, end: AttemptEnd): Promise<void> {
+    await this.db.query(
+      `UPDATE task_attempts SET outcome = $4, ended_at = $5, last_seen_at = $5, exit_code = $6, detail = $7,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($5::timestamptz - started_at)) * 1000)::bigint)
+       WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND ended_at IS NULL`,
+      [key.runId, key.taskId, key.attempt, end.outcome, end.endedAt, end.exitCode ?? null, end.detail?.slice(0, 1000) ?? null],
+    );
+  }
+
+  /** Closes as lost every open attempt not seen since `before` (its worker died and no retry followed); returns how many. */
+  async closeLost(before: Date): Promise<number> {
+    const result = await this.db.query(
+      `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+         detail = 'worker stopped reporting the attempt'
+       WHERE ended_at IS NULL AND last_seen_at < $1`,
+      [before],
+    );
+    return result.rowCount ?? 0;
+  }
+}

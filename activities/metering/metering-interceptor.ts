@@ -1,0 +1,96 @@
+/**
+ * Meters every task attempt from outside the activity: an activity interceptor opens the attempt's
+ * row before the command runs, keeps it fresh while it runs, and closes it with the outcome.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import type { Logger } from '../../config/logger';
+import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
+import type { RunShellCommandInput } from '../shell';
+import type { AttemptEnd, AttemptKey, AttemptLedger } from './attempt-ledger';
+import { retryWrite } from './retry-write';
+
+/** Settings of the metering interceptor. */
+export interface MeteringOptions {
+  ledger: AttemptLedger;
+  worker: string;
+  logger: Logger;
+  /** How often a running attempt's row is refreshed. */
+  touchIntervalMs: number;
+}
+
+/** The worker interceptor factory that meters `runShellCommand` attempts. */
+export function meteringInterceptors(options: MeteringOptions): ActivityInterceptorsFactory {
+  return (ctx) => ({ inbound: new MeteringInbound(ctx, options) });
+}
+
+class MeteringInbound implements ActivityInboundCallsInterceptor {
+  constructor(private readonly ctx: Context, private readonly options: MeteringOptions) {}
+
+  async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const { info } = this.ctx;
+    if (info.activityType !== 'runShellCommand') return next(input);
+    const { spec, attemptsBefore = 0, workspaceKey } = input.args[0] as RunShellCommandInput;
+    const key: AttemptKey = { runId: info.workflowExecution?.workflowId ?? info.activityId, taskId: workspaceKey ?? 'task', attempt: attemptsBefore + info.attempt };
+    const { ledger, logger } = this.options;
+    // Nothing runs unmetered: while the start cannot be written the command waits (nothing has run yet, so waiting costs only the slot).
+    await this.writeWhileAlive(key, 'start', () => ledger.recordStart({
+      ...key, runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''), nodeClass: spec.nodeClass, worker: this.options.worker,
+      activityId: info.activityId, labels: spec.labels, startedAt: new Date(),
+    }), true);
+    const touch = setInterval(() => {
+      ledger.touch(key, new Date()).catch((err: Error) => logger.warn({ ...key, err: err.message }, 'metering refresh failed'));
+    }, this.options.touchIntervalMs);
+    let end: AttemptEnd | undefined;
+    try {
+      const result = await next(input);
+      end = { outcome: 'succeeded', endedAt: new Date(), exitCode: (result as CommandOutcome).exitCode };
+      return result;
+    } catch (err) {
+      end = endOfFailure(err);
+      throw err;
+    } finally {
+      clearInterval(touch);
+      const ended = end ?? { outcome: 'error', endedAt: new Date() };
+      await this.writeWhileAlive(key, 'end', () => ledger.recordEnd(key, ended));
+    }
+  }
+
+  /**
+   * Keeps trying until the write lands, heartbeating meanwhile so Temporal knows the worker is alive;
+   * each failure is logged. The end is never given up on because failing the attempt would run the
+   * command again; a cancelled attempt stops waiting (its row is then closed by the lost-attempt sweeper).
+   */
+  private async writeWhileAlive(key: AttemptKey, what: 'start' | 'end', write: () => Promise<void>, throwOnCancel = false): Promise<void> {
+    const { logger } = this.options;
+    const heartbeatMs = Math.min(5000, (this.ctx.info.heartbeatTimeoutMs ?? 15_000) / 3);
+    let beat: NodeJS.Timeout | undefined;
+    try {
+      await retryWrite(write, {
+        signal: this.ctx.cancellationSignal,
+        onError: (err) => {
+          logger.error({ ...key, err: err.message }, `metering ${what} write failed; retrying until the database answers`);
+          beat ??= setInterval(() => this.ctx.heartbeat({ attempt: this.ctx.info.attempt, metering: `waiting for the database to record the ${what}` }), heartbeatMs);
+        },
+      });
+    } catch (err) {
+      logger.error({ ...key, err: (err as Error).message }, `metering ${what} not written`);
+      if (throwOnCancel) throw err;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+}
+
+function endOfFailure(err: unknown): AttemptEnd {
+  const endedAt = new Date();
+  if (err instanceof CancelledFailure) return { outcome: 'cancelled', endedAt };
+  if (err instanceof ApplicationFailure) {
+    const outcome = err.details?.[0] as Partial<CommandOutcome> | undefined;
+    if (err.type === FailureTypes.commandFailed) return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === FailureTypes.commandTimedOut) return { outcome: 'timed_out', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === 'WorkerShutdown') return { outcome: 'lost', endedAt, detail: err.message };
+  }
+  return { outcome: 'error', endedAt, detail: err instanceof Error ? err.message : String(err) };
+}
