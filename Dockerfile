@@ -15,6 +15,7 @@ COPY activities ./activities
 COPY workers ./workers
 COPY api ./api
 COPY config ./config
+COPY db ./db
 RUN npx tsc -p tsconfig.json
 
 # ---- runtime: production dependencies, compiled code and the node-class file ----
@@ -31,8 +32,11 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # The code finds the clone root as dist/.. (config/paths.ts), so dist/ and config/ sit side by side in /app.
 COPY --from=build /app/dist ./dist
 COPY config/node-classes.yaml ./config/node-classes.yaml
-# Writable data directory (task workspaces) for the unprivileged user.
-RUN mkdir -p /var/lib/capstan && chown node:node /var/lib/capstan
+# Migrations are applied at start by the API and every node worker, read from db/migrations.
+COPY db/migrations ./db/migrations
+# Writable data directory (task workspaces, output store) for the unprivileged user; a volume
+# mounted on outputs/ takes this owner when it is first created.
+RUN mkdir -p /var/lib/capstan/outputs && chown -R node:node /var/lib/capstan
 # Listen on every interface: the default 127.0.0.1 is unreachable from outside the container.
 ENV CAPSTAN_DATA_DIR=/var/lib/capstan \
     CAPSTAN_API_HOST=0.0.0.0

@@ -7,6 +7,7 @@ import { buildOpenApiDocument } from './openapi';
 import { requestContext } from './request-context';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
+import { outputRoutes } from './routes/outputs';
 import { dagRoutes } from './routes/dags';
 import { eventRoutes } from './routes/events';
 import { graphRoutes } from './routes/graph';
@@ -35,6 +36,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(graphRoutes(deps));
   app.use(eventRoutes(deps));
   app.use(nodeClassRoutes(deps));
+  app.use(outputRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

@@ -1,6 +1,7 @@
 /** The OpenAPI document, generated from the same zod schemas that validate requests. */
 import { z } from 'zod';
 import { DagSpecSchema } from '../workflows/contracts/dag-spec';
+import { OUTPUT_REF_PATTERN } from '../workflows/contracts/output-ref';
 import { TaskSpecSchema } from '../workflows/contracts/task-spec';
 import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
 
@@ -85,6 +86,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Server-sent events: progress (status, counts, changed nodes), then end',
           parameters: [runIdParam],
           responses: { 200: { description: 'text/event-stream' }, 404: errorResponse('Unknown run') },
+        },
+      },
+      '/v1/outputs/{reference}': {
+        get: {
+          summary: 'The content of a task output kept in the output store (an output value of the form capstan-ref:sha256:<hex>:<bytes>)',
+          parameters: [{ name: 'reference', in: 'path', required: true, schema: { type: 'string', pattern: OUTPUT_REF_PATTERN } }],
+          responses: {
+            200: { description: 'application/octet-stream: the content, exactly as the task wrote it' },
+            400: errorResponse('Not an output reference'),
+            404: errorResponse('No stored output for the reference'),
+          },
         },
       },
       '/v1/node-classes': { get: { summary: 'Worker pools with their live workers', responses: { 200: { description: 'Node classes' } } } },

@@ -40,6 +40,14 @@ describe('environment', () => {
     assert.equal(config.api.port, 8080);
     assert.equal(config.dataDir, join(REPO_ROOT, '.capstan'));
   });
+  test('the output store lives under the data directory unless set, with its limits', () => {
+    const config = loadConfig({ CAPSTAN_DATA_DIR: '/srv/capstan' });
+    assert.equal(config.worker.outputStoreDir, '/srv/capstan/outputs');
+    assert.equal(config.worker.maxOutputFileBytes, 64 * 1024 * 1024);
+    assert.equal(config.worker.inlineOutputBytes, 16_384);
+    assert.equal(loadConfig({ CAPSTAN_OUTPUT_STORE_DIR: '/mnt/shared/outputs' }).worker.outputStoreDir, '/mnt/shared/outputs');
+    assert.throws(() => loadConfig({ CAPSTAN_INLINE_OUTPUT_BYTES: '1048576' }), /CAPSTAN_INLINE_OUTPUT_BYTES/);
+  });
   test('bad values fail loudly, naming each variable', () => {
     assert.throws(() => loadConfig({ CAPSTAN_API_PORT: 'eighty', CAPSTAN_TEMPORAL_ADDRESS: 'nohostport', CAPSTAN_TEMPORAL_DEV_SERVER: 'maybe' }),
       (err: Error) => err instanceof ConfigError
