@@ -37,7 +37,12 @@ async function main(): Promise<number> {
   let postgres: PostgresServer | undefined;
   let databaseUrl = process.env.CAPSTAN_TEST_DATABASE_URL;
   if (!databaseUrl) {
-    postgres = startPostgresServer(await freePort());
+    try {
+      postgres = startPostgresServer(await freePort());
+    } catch (err) {
+      await server.stop(); // not left behind by a failed start
+      throw err;
+    }
     databaseUrl = postgres.url;
   }
   process.stderr.write(`[capstan] test PostgreSQL at ${databaseUrl}\n`);
