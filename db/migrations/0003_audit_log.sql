@@ -2,7 +2,8 @@
 CREATE TABLE audit_log (
   id          bigserial   PRIMARY KEY,
   at          timestamptz NOT NULL DEFAULT now(),
-  request_id  text        NOT NULL UNIQUE,
+  -- Not unique: a client may send the same X-Request-Id twice; rows are completed by id.
+  request_id  text        NOT NULL,
   principal   text        NOT NULL,
   token_id    text,
   action      text        NOT NULL,

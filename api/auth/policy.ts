@@ -1,0 +1,45 @@
+/** Which paths need a token, and which role each request needs: the one place that decides it. */
+import type { Role } from './roles';
+
+/** Paths that answer without a token: probes, metrics and the API's own description. */
+export const OPEN_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics', '/v1/openapi.json'];
+
+/**
+ * Path prefixes whose routes authenticate callers themselves (webhooks check a signature of the
+ * sender); a route added under one of them must do its own check, since no token is asked for.
+ */
+export const SIGNATURE_AUTH_PREFIXES: readonly string[] = ['/v1/webhooks/'];
+
+/** Prefixes of routes only admins may use, whatever the method: tokens and the audit log. */
+export const ADMIN_PREFIXES: readonly string[] = ['/v1/tokens', '/v1/audit'];
+
+/**
+ * The path as Express matches it: routing ignores case and a trailing slash, so the policy must
+ * too, or `/V1/Tokens/` would reach the tokens routes without being seen as an admin path.
+ */
+function routingForm(path: string): string {
+  const lower = path.toLowerCase();
+  return lower.length > 1 && lower.endsWith('/') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * True for a path that needs a bearer token: everything except the open paths and the
+ * signature-checked prefixes. Failing closed means an unknown path answers 401, not 404, without a token.
+ */
+export function needsToken(path: string): boolean {
+  const form = routingForm(path);
+  if (OPEN_PATHS.includes(form)) return false;
+  return !SIGNATURE_AUTH_PREFIXES.some((prefix) => `${form}/`.startsWith(prefix));
+}
+
+/** True for a request that may change state, and so is audited: anything but GET and HEAD. */
+export function isStateChanging(method: string): boolean {
+  return method !== 'GET' && method !== 'HEAD';
+}
+
+/** The least role a request needs: admin under the admin prefixes, else viewer to read and operator to change. */
+export function requiredRole(method: string, path: string): Role {
+  const form = routingForm(path);
+  if (ADMIN_PREFIXES.some((prefix) => form === prefix || form.startsWith(`${prefix}/`))) return 'admin';
+  return isStateChanging(method) ? 'operator' : 'viewer';
+}
