@@ -7,13 +7,32 @@ export class ApiCallError extends Error {
   }
 }
 
+/** Where the API is and the token to call it with. */
+export interface ApiTarget {
+  baseUrl: string;
+  token?: string;
+}
+
+function authHeader(api: ApiTarget): Record<string, string> {
+  return api.token ? { Authorization: `Bearer ${api.token}` } : {};
+}
+
+/** The API's refusal of a token, said with what to do about it. */
+function authMessage(api: ApiTarget, status: number, apiMessage: string): string {
+  if (status === 401) {
+    return api.token ? `the API refused the token: ${apiMessage}` : 'the API needs a token: set CAPSTAN_TOKEN or pass --token';
+  }
+  return `the token may not do this: ${apiMessage}`;
+}
+
 /** Calls the API and returns its JSON, or throws ApiCallError with the API's error message. */
-export async function callApi<T>(baseUrl: string, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+export async function callApi<T>(api: ApiTarget, method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+  const baseUrl = api.baseUrl;
   let response: Response;
   try {
     response = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'Content-Type': contentType },
+      headers: body === undefined ? authHeader(api) : { 'Content-Type': contentType, ...authHeader(api) },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
   } catch (err) {
@@ -23,15 +42,21 @@ export async function callApi<T>(baseUrl: string, method: string, path: string, 
   const json = text ? JSON.parse(text) : undefined;
   if (!response.ok) {
     const error = json?.error ?? {};
+    const message: string = error.message ?? `HTTP ${response.status}`;
+    if (response.status === 401 || response.status === 403) throw new ApiCallError(response.status, error.code ?? 'http_error', authMessage(api, response.status, message));
     const details = Array.isArray(error.details) ? error.details.map((d: { field: string; message: string }) => `\n  ${d.field}: ${d.message}`).join('') : '';
-    throw new ApiCallError(response.status, error.code ?? 'http_error', `${error.message ?? `HTTP ${response.status}`}${details}`);
+    throw new ApiCallError(response.status, error.code ?? 'http_error', `${message}${details}`);
   }
   return json as T;
 }
 
 /** Reads a server-sent-events stream, calling `onEvent` for each event until the server ends it. */
-export async function followEvents(baseUrl: string, path: string, onEvent: (event: string, data: unknown) => void): Promise<void> {
-  const response = await fetch(`${baseUrl}${path}`, { headers: { Accept: 'text/event-stream' } });
+export async function followEvents(api: ApiTarget, path: string, onEvent: (event: string, data: unknown) => void): Promise<void> {
+  const response = await fetch(`${api.baseUrl}${path}`, { headers: { Accept: 'text/event-stream', ...authHeader(api) } });
+  if (response.status === 401 || response.status === 403) {
+    const body = (await response.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+    throw new ApiCallError(response.status, 'stream_failed', authMessage(api, response.status, body?.error?.message ?? `HTTP ${response.status}`));
+  }
   if (!response.ok || !response.body) throw new ApiCallError(response.status, 'stream_failed', `cannot follow ${path}: HTTP ${response.status}`);
   const decoder = new TextDecoder();
   let buffer = '';

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-/** The `capstan` command line: submit a DAG or a task from a file and follow it, check, cancel or retry runs. */
+/** The `capstan` command line: submit a DAG or a task from a file and follow it, check, cancel or retry runs, manage tokens. */
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { ApiCallError, callApi, followEvents } from './api-client';
+import { ROLES, type Role } from '../api/auth/roles';
+import { parseDurationSeconds } from '../api/auth/token-format';
+import { createToken } from '../api/auth/token-store';
+import { createLogger } from '../config/logger';
+import { openDatabase } from '../db/open';
+import { ApiCallError, callApi, followEvents, type ApiTarget } from './api-client';
 import { printProgress, type ProgressEvent } from './progress-printer';
 
 const USAGE = `usage: capstan <command> [options]
@@ -10,7 +16,16 @@ const USAGE = `usage: capstan <command> [options]
   status <run-id>                        show a run
   cancel <run-id>                        cancel a running run
   retry <run-id> [--follow]              retry a failed DAG run from its failure
-options: --api URL (default $CAPSTAN_API_URL or http://127.0.0.1:8080), --idempotency-key KEY`;
+  token create --principal NAME --role viewer|operator|admin [--expires-in 30d] [--database-url URL]
+                                         make a token (admin); it is printed once. With --database-url it is
+                                         written straight to the database, for when no admin token is left
+  token list                             list tokens (admin; never their secrets)
+  token revoke <token-id>                revoke a token (admin)
+options: --api URL (default $CAPSTAN_API_URL or http://127.0.0.1:8080), --token TOKEN (default $CAPSTAN_TOKEN),
+         --idempotency-key KEY`;
+
+/** Options that take a value, so the value is not read as a positional argument. */
+const VALUE_OPTIONS = ['--api', '--token', '--idempotency-key', '--principal', '--role', '--expires-in', '--database-url'];
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set(argv.filter((a) => a === '--follow'));
@@ -18,14 +33,16 @@ async function main(argv: string[]): Promise<number> {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const positional = argv.filter((a, i) => !a.startsWith('--') && !['--api', '--idempotency-key'].includes(argv[i - 1] ?? ''));
+  const positional = argv.filter((a, i) => !a.startsWith('--') && !VALUE_OPTIONS.includes(argv[i - 1] ?? ''));
   const [command, target] = positional;
-  const api = option('--api') ?? process.env.CAPSTAN_API_URL ?? 'http://127.0.0.1:8080';
+  const api: ApiTarget = { baseUrl: option('--api') ?? process.env.CAPSTAN_API_URL ?? 'http://127.0.0.1:8080', token: option('--token') ?? process.env.CAPSTAN_TOKEN };
   if (!command || !target) {
     console.error(USAGE);
     return 2;
   }
   switch (command) {
+    case 'token':
+      return tokenCommand(api, target, positional[2], option);
     case 'run': {
       const spec = readSpec(target);
       const isDag = typeof spec === 'object' && spec !== null && 'tasks' in spec;
@@ -53,10 +70,10 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Prints where the run is; with --follow, streams its progress and returns non-zero unless it completed. */
-async function report(api: string, runId: string, follow: boolean): Promise<number> {
+async function report(api: ApiTarget, runId: string, follow: boolean): Promise<number> {
   console.log(`started ${runId}`);
   if (!follow) {
-    console.log(`follow it: capstan status ${runId}  (or GET ${api}/v1/runs/${runId})`);
+    console.log(`follow it: capstan status ${runId}  (or GET ${api.baseUrl}/v1/runs/${runId})`);
     return 0;
   }
   let finalStatus = 'unknown';
@@ -67,6 +84,76 @@ async function report(api: string, runId: string, follow: boolean): Promise<numb
   return finalStatus === 'completed' ? 0 : 1;
 }
 
+/** A token as `GET /v1/tokens` shows it. */
+interface TokenView {
+  id: string;
+  principal: string;
+  role: Role;
+  status: string;
+  createdAt: string;
+  expiresAt: string | null;
+  lastUsedAt: string | null;
+}
+
+/** `token create|list|revoke`: through the API as an admin, or (create only) straight to the database. */
+async function tokenCommand(api: ApiTarget, sub: string, id: string | undefined, option: (name: string) => string | undefined): Promise<number> {
+  if (sub === 'list') {
+    const { tokens } = await callApi<{ tokens: TokenView[] }>(api, 'GET', '/v1/tokens');
+    for (const t of tokens) {
+      console.log(`${t.id}  ${t.principal}  ${t.role}  ${t.status}  created ${t.createdAt}  expires ${t.expiresAt ?? 'never'}  last used ${t.lastUsedAt ?? 'never'}`);
+    }
+    return 0;
+  }
+  if (sub === 'revoke' && id) {
+    const token = await callApi<TokenView>(api, 'DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
+    console.log(`revoked ${token.id} (${token.principal}, ${token.role})`);
+    return 0;
+  }
+  if (sub !== 'create') {
+    console.error(`unknown or incomplete token command "${[sub, id].filter(Boolean).join(' ')}"\n${USAGE}`);
+    return 2;
+  }
+  const principal = option('--principal');
+  const role = option('--role');
+  const expiresIn = option('--expires-in');
+  const expiresInSeconds = expiresIn === undefined ? undefined : parseDurationSeconds(expiresIn);
+  const problems = [
+    ...(principal ? [] : ['--principal NAME is required']),
+    ...(role && (ROLES as readonly string[]).includes(role) ? [] : [`--role must be one of ${ROLES.join(', ')}`]),
+    ...(expiresIn !== undefined && expiresInSeconds === undefined ? [`--expires-in "${expiresIn}" is not a duration like 90s, 15m, 12h, 30d or 2w`] : []),
+  ];
+  if (problems.length > 0) {
+    console.error(`capstan: ${problems.join('; ')}`);
+    return 2;
+  }
+  const databaseUrl = option('--database-url');
+  let created: { id: string; token: string; expiresAt: string | null };
+  if (databaseUrl) {
+    // No API and no token needed: whoever can reach the database can already do anything to Capstan's records.
+    const db = await openDatabase(databaseUrl, createLogger('capstan-cli', 'warn'), 10_000);
+    try {
+      const expiresAt = expiresInSeconds === undefined ? undefined : new Date(Date.now() + expiresInSeconds * 1000);
+      const { record, secret } = await createToken(db, { principal: principal!, role: role as Role, createdBy: `${osUser()}@${hostname()} (capstan token create --database-url)`, expiresAt });
+      created = { id: record.id, token: secret, expiresAt: record.expiresAt?.toISOString() ?? null };
+    } finally {
+      await db.end();
+    }
+  } else {
+    created = await callApi(api, 'POST', '/v1/tokens', { principal, role, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) });
+  }
+  console.error(`created token ${created.id} for ${principal} (${role}), expires ${created.expiresAt ?? 'never'}; it is shown once, store it now:`);
+  console.log(created.token);
+  return 0;
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown'; // a uid without a passwd entry (some containers)
+  }
+}
+
 function readSpec(path: string): unknown {
   const text = readFileSync(path, 'utf8');
   return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
@@ -74,5 +161,6 @@ function readSpec(path: string): unknown {
 
 main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
   console.error(err instanceof ApiCallError || err instanceof Error ? `capstan: ${err.message}` : err);
-  process.exit(err instanceof ApiCallError && err.status === 400 ? 2 : 1);
+  // 2: the request was refused as invalid; 3: the token was refused (401) or may not do it (403).
+  process.exit(!(err instanceof ApiCallError) ? 1 : err.status === 400 ? 2 : err.status === 401 || err.status === 403 ? 3 : 1);
 });

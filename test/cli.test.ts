@@ -13,7 +13,7 @@ after(async () => { await stack?.stop(); });
 
 function capstan(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl } });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl, CAPSTAN_TOKEN: stack.adminToken } });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
