@@ -5,6 +5,7 @@ import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import { createApp } from './app';
+import { ensureAdminToken } from './auth/bootstrap-admin';
 import { apiDepsFromConfig } from './services/deps';
 
 async function main(): Promise<void> {
@@ -12,6 +13,10 @@ async function main(): Promise<void> {
   const logger = createLogger('api', config.logLevel);
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   const db = await openDatabase(requireDatabaseUrl(config), logger);
+  const admin = await ensureAdminToken(db, config.auth.adminToken);
+  if (admin.warning) logger.warn(admin.warning);
+  // On stderr, apart from the JSON log on stdout: it is for the person who started Capstan, and is never shown again.
+  if (admin.secret) process.stderr.write(`[capstan] admin token (shown once, store it now): ${admin.secret}\n`);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses), logger);
