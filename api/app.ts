@@ -1,6 +1,7 @@
 /** The Express app: routes, validation and error mapping; no listening and no environment reads here. */
 import express, { type Express } from 'express';
 import type { Logger } from '../config/logger';
+import { apiAccess } from './auth/access';
 import { ApiError, errorHandler } from './errors';
 import { createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
@@ -8,11 +9,13 @@ import { requestContext } from './request-context';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { outputRoutes } from './routes/outputs';
+import { auditRoutes } from './routes/audit';
 import { dagRoutes } from './routes/dags';
 import { eventRoutes } from './routes/events';
 import { graphRoutes } from './routes/graph';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
+import { tokenRoutes } from './routes/tokens';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -30,6 +33,10 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
+  app.use(apiAccess(deps, logger));
+  app.use(tokenRoutes(deps));
+  app.use(auditRoutes(deps));
   app.use(taskRoutes(deps, metrics));
   app.use(dagRoutes(deps, metrics));
   app.use(runRoutes(deps));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DagSpecSchema } from '../workflows/contracts/dag-spec';
 import { OUTPUT_REF_PATTERN } from '../workflows/contracts/output-ref';
 import { TaskSpecSchema } from '../workflows/contracts/task-spec';
+import { AuditQuerySchema, CreateTokenBodySchema } from './auth/schemas';
 import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
@@ -17,6 +18,13 @@ export function buildOpenApiDocument(): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: { title: 'Capstan API', version: '1', description: 'Start and inspect durable runs on Temporal.' },
+    // Every operation needs a bearer token unless it says `security: []`; roles: viewer reads, operator also changes, admin also manages tokens and reads the audit log.
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (cap_…); 401 without a valid one, 403 when its role is too low, 429 over its rate limit.' },
+      },
+    },
     paths: {
       '/v1/tasks': {
         post: {
@@ -99,10 +107,33 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/v1/tokens': {
+        post: {
+          summary: 'Create a token (admin); the answer holds its secret, shown this once',
+          requestBody: { required: true, content: json(CreateTokenBodySchema, 'input') },
+          responses: { 201: { description: 'The token with its secret in `token`' }, 400: errorResponse('Invalid body; details name each field'), 403: errorResponse('Not an admin token') },
+        },
+        get: { summary: 'List tokens (admin), without secrets or hashes', responses: { 200: { description: '{ tokens }' }, 403: errorResponse('Not an admin token') } },
+      },
+      '/v1/tokens/{id}': {
+        delete: {
+          summary: 'Revoke a token (admin); revoking twice is no error',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The revoked token' }, 403: errorResponse('Not an admin token'), 404: errorResponse('Unknown token') },
+        },
+      },
+      '/v1/audit': {
+        get: {
+          summary: 'The audit log of state-changing requests (admin), newest first',
+          parameters: Object.entries((z.toJSONSchema(AuditQuerySchema, { io: 'input' }) as { properties: Record<string, unknown> }).properties)
+            .map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+          responses: { 200: { description: '{ entries, nextCursor }' }, 400: errorResponse('Invalid query'), 403: errorResponse('Not an admin token') },
+        },
+      },
       '/v1/node-classes': { get: { summary: 'Worker pools with their live workers', responses: { 200: { description: 'Node classes' } } } },
-      '/healthz': { get: { summary: 'Process is up', responses: { 200: { description: 'ok' } } } },
-      '/readyz': { get: { summary: 'Temporal is reachable', responses: { 200: { description: 'ready' }, 503: errorResponse('Temporal unreachable') } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text/plain exposition format' } } } },
+      '/healthz': { get: { summary: 'Process is up', security: [], responses: { 200: { description: 'ok' } } } },
+      '/readyz': { get: { summary: 'Temporal is reachable', security: [], responses: { 200: { description: 'ready' }, 503: errorResponse('Temporal unreachable') } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { 200: { description: 'text/plain exposition format' } } } },
     },
   };
 }

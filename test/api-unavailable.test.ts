@@ -4,20 +4,30 @@ import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import type { Pool } from 'pg';
 import { createApp } from '../api/app';
+import { createToken } from '../api/auth/token-store';
 import { createLogger } from '../config/logger';
-import { createPool } from '../db/pool';
+import { openDatabase } from '../db/open';
+import { createTestDatabase } from './helpers/database';
 import { freePort } from './helpers/ports';
 
 let server: Server;
 let baseUrl: string;
 let connection: Connection;
+let db: Pool;
+let dropDatabase: () => Promise<void>;
+let auth: Record<string, string>;
 before(async () => {
+  // Tokens and the audit log live in the database, so it must be up for Temporal's absence to show.
+  const database = await createTestDatabase();
+  dropDatabase = database.drop;
+  db = await openDatabase(database.url, createLogger('test-db', 'silent'));
+  auth = { Authorization: `Bearer ${(await createToken(db, { principal: 'op', role: 'operator', createdBy: 'test' })).secret}` };
   // A port nobody listens on: every RPC fails with UNAVAILABLE.
   connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
   const app = createApp({
-    // The database is never reached by these routes; a pool to a closed port proves it.
-    client: new Client({ connection }), db: createPool(`postgres://postgres@127.0.0.1:${await freePort()}/x`, () => undefined), namespace: 'default', taskQueuePrefix: 'unreachable',
+    client: new Client({ connection }), db, namespace: 'default', taskQueuePrefix: 'unreachable', auth: { ratePerSecond: 100, burst: 100 },
     nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
     taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 }, pollerLivenessSeconds: 75, maxBodyBytes: 65_536,
     maxDagBodyBytes: 65_536, dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 }, dagPolicy: { continueAsNewAfterEvents: 10_000 },
@@ -30,6 +40,8 @@ before(async () => {
 after(async () => {
   await new Promise((r) => server.close(r));
   await connection.close();
+  await db.end();
+  await dropDatabase();
 });
 
 test('healthz answers, readyz and run routes answer 503 temporal_unavailable', { timeout: 60_000 }, async () => {
@@ -38,10 +50,10 @@ test('healthz answers, readyz and run routes answer 503 temporal_unavailable', {
   assert.equal(ready.status, 503);
   assert.equal(((await ready.json()) as any).error.code, 'temporal_unavailable');
   const start = await fetch(`${baseUrl}/v1/tasks`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ nodeClass: 'a', command: 'true' }),
+    method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ nodeClass: 'a', command: 'true' }),
   });
   assert.equal(start.status, 503);
   assert.equal(((await start.json()) as any).error.code, 'temporal_unavailable');
-  const bad = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+  const bad = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: '{}' });
   assert.equal(bad.status, 400, 'validation still comes first');
 });

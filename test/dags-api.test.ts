@@ -38,13 +38,14 @@ describe('a DAG that succeeds', () => {
     assert.ok(Date.parse(nodes.d.startedAt) >= Date.parse(nodes.b.finishedAt), 'd started after b finished');
     assert.ok(run.dagResult.executions >= 1);
 
-    const svg = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph`);
+    const auth = { headers: { Authorization: `Bearer ${stack.adminToken}` } };
+    const svg = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph`, auth);
     assert.equal(svg.status, 200);
     assert.match(svg.headers.get('content-type') ?? '', /image\/svg\+xml/);
     const picture = await svg.text();
     for (const key of ['a', 'b', 'c', 'd']) assert.match(picture, new RegExp(`>${key}<`));
     assert.match(picture, /succeeded 4/);
-    const mermaid = await (await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph?format=mermaid`)).text();
+    const mermaid = await (await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/graph?format=mermaid`, auth)).text();
     assert.match(mermaid, /flowchart LR/);
     assert.equal((mermaid.match(/-->/g) ?? []).length, 4, 'four edges in the diamond');
     const bad = await stack.request('GET', `/v1/runs/${run.runId}/graph?format=png`);
@@ -193,7 +194,7 @@ describe('operating a DAG run', () => {
 
   test('a DAG can be sent as YAML', async () => {
     const yaml = 'name: from-yaml\ntasks:\n  - id: hello\n    nodeClass: a\n    command: echo hi\n';
-    const response = await fetch(`${stack.baseUrl}/v1/dags`, { method: 'POST', headers: { 'Content-Type': 'application/yaml' }, body: yaml });
+    const response = await fetch(`${stack.baseUrl}/v1/dags`, { method: 'POST', headers: { 'Content-Type': 'application/yaml', Authorization: `Bearer ${stack.adminToken}` }, body: yaml });
     assert.equal(response.status, 202);
     const run = await waitForRunEnd(stack, ((await response.json()) as any).runId);
     assert.equal(run.status, 'completed');

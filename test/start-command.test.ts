@@ -57,16 +57,21 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
     CAPSTAN_LOG_LEVEL: 'warn',
   };
   const first = await startCapstan(env);
+  // The first start has no admin token yet: it makes one and prints it, once.
+  const tokens = [...first.output().matchAll(/admin token \(shown once, store it now\): (cap_[\w-]+)/g)].map((m) => m[1]!);
+  assert.equal(tokens.length, 1, `the admin token is printed once:\n${first.output()}`);
+  const auth = { Authorization: `Bearer ${tokens[0]}` };
+  assert.equal((await fetch(`${first.apiUrl}/v1/runs`)).status, 401, 'the API needs a token');
   const started = await fetch(`${first.apiUrl}/v1/tasks`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': 'application/json', ...auth },
     body: JSON.stringify({ nodeClass: 'general', command: 'echo hello' }),
   });
   assert.equal(started.status, 202, await started.clone().text());
   const { runId } = (await started.json()) as { runId: string };
   let run: any;
   for (let i = 0; i < 300; i++) {
-    run = await (await fetch(`${first.apiUrl}/v1/runs/${runId}`)).json();
+    run = await (await fetch(`${first.apiUrl}/v1/runs/${runId}`, { headers: auth })).json();
     if (run.status !== 'running') break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -90,9 +95,10 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   await assert.rejects(fetch(`${first.apiUrl}/healthz`), 'the API is down after Ctrl-C');
 
   const second = await startCapstan(env);
-  const list = (await (await fetch(`${second.apiUrl}/v1/runs`)).json()) as { runs: Array<{ runId: string; status: string }> };
+  assert.doesNotMatch(second.output(), /admin token \(shown once/, 'an admin token exists, so no new one is made');
+  const list = (await (await fetch(`${second.apiUrl}/v1/runs`, { headers: auth })).json()) as { runs: Array<{ runId: string; status: string }> };
   assert.deepEqual(list.runs.find((r) => r.runId === runId)?.status, 'completed', 'the earlier run is still listed');
-  const again = (await (await fetch(`${second.apiUrl}/v1/runs/${runId}`)).json()) as any;
+  const again = (await (await fetch(`${second.apiUrl}/v1/runs/${runId}`, { headers: auth })).json()) as any;
   assert.equal(again.result.stdout, 'hello\n', 'with its result');
   await stopWithCtrlC(second);
 });

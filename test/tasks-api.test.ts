@@ -278,7 +278,7 @@ describe('bad input is rejected, names the field, and starts nothing', () => {
 
   test('a body that is not JSON gets 415', async () => {
     const before = await stack.countRuns();
-    const response = await fetch(`${stack.baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'echo hi' });
+    const response = await fetch(`${stack.baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${stack.adminToken}` }, body: 'echo hi' });
     assert.equal(response.status, 415);
     assert.equal(((await response.json()) as any).error.details[0].field, 'Content-Type');
     assert.equal(await stack.countRuns(), before);

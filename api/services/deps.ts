@@ -24,6 +24,8 @@ export interface ApiDeps {
   dagPolicy: { continueAsNewAfterEvents: number };
   /** Base URL of the Temporal Web UI, to link runs to their history. */
   webUiUrl?: string;
+  /** Per-token rate limit of this API process: `burst` requests at once, refilled at `ratePerSecond`. */
+  auth: { ratePerSecond: number; burst: number };
   /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
   outputStoreDir: string;
 }
@@ -43,6 +45,7 @@ export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Poo
     dagLimits: { maxExpandedTasks: config.dag.maxExpandedTasks, maxMatrixBranches: config.dag.maxMatrixBranches },
     dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
     webUiUrl: config.temporal.uiUrl,
+    auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
     outputStoreDir: config.worker.outputStoreDir,
   };
 }

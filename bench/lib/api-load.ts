@@ -49,14 +49,15 @@ export async function benchApi(env: BenchEnv, options: ApiLoadOptions): Promise<
   const port = await pickPort(27080);
   await listen(server, port);
   const url = `http://127.0.0.1:${port}`;
+  const auth = { Authorization: `Bearer ${env.apiToken}` };
   try {
     const postTask = async (): Promise<{ status: number; runId?: string }> => {
-      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: TASK_BODY });
+      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: TASK_BODY });
       const body = (await res.json()) as { runId?: string };
       return { status: res.status, runId: body.runId };
     };
     const getRun = async (runId: string): Promise<number> => {
-      const res = await fetch(`${url}/v1/runs/${encodeURIComponent(runId)}`);
+      const res = await fetch(`${url}/v1/runs/${encodeURIComponent(runId)}`, { headers: auth });
       await res.arrayBuffer(); // read the body: the latency includes it, and the connection is reused only after it
       return res.status;
     };

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
+import type { Principal } from '../../api/auth/principal';
+import { createToken } from '../../api/auth/token-store';
 import { apiDepsFromConfig, type ApiDeps } from '../../api/services/deps';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
@@ -20,6 +22,9 @@ export interface BenchEnv {
   client: Client;
   /** The same dependencies the API server builds, so phases can call the API's own services. */
   deps: ApiDeps;
+  /** An admin token for calls over HTTP, and its principal for calls to the services (see actAs). */
+  apiToken: string;
+  principal: Principal;
   /** Present when the raw baseline workers were started. */
   raw?: RawQueues;
   /** Throws if any worker died, so a phase fails fast instead of waiting for results that never come. */
@@ -72,9 +77,12 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       : undefined;
     if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
 
-    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, db, options.nodeClasses), namespace: 'default' };
+    // The API phase is one token sending as fast as it can: a rate limit would measure itself, not the API.
+    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, db, options.nodeClasses), namespace: 'default', auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
+    const { record, secret: apiToken } = await createToken(db, { principal: 'bench', role: 'admin', createdBy: 'bench' });
+    const principal: Principal = { name: record.principal, tokenId: record.id, role: record.role };
     const assertAlive = (): void => running.forEach((r) => r.assertAlive());
-    return await phase({ label: options.label, address: server.address, client, deps, raw, assertAlive });
+    return await phase({ label: options.label, address: server.address, client, deps, apiToken, principal, raw, assertAlive });
   } finally {
     options.log(`stopping workers and dev server "${options.label}"`);
     for (const cleanup of cleanups) {

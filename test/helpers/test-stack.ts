@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createApp } from '../../api/app';
+import type { Role } from '../../api/auth/roles';
+import { createToken } from '../../api/auth/token-store';
 import type { ApiDeps } from '../../api/services/deps';
 import { stopChild } from '../../cli/stop-child';
 import { createLogger } from '../../config/logger';
@@ -34,6 +36,8 @@ export interface TestStackOptions {
   continueAsNewAfterEvents?: number;
   /** Extra environment of every worker process, e.g. a smaller CAPSTAN_MAX_OUTPUT_BYTES. */
   workerEnv?: Record<string, string>;
+  /** Per-token rate limit of the stack's API; generous by default so polling tests never meet it. */
+  rateLimit?: { ratePerSecond: number; burst: number };
 }
 
 /** A running test stack. */
@@ -54,7 +58,16 @@ export interface TestStack {
   startOrchestrator(): Promise<ChildProcess>;
   /** Number of Capstan runs this stack's prefix has started (all kinds), once visibility has caught up. */
   countRuns(): Promise<number>;
-  /** `fetch` against the API with JSON in and out. */
+  /** An admin token of the stack's API, created directly in its database. */
+  adminToken: string;
+  /** Creates a token of `role` directly in the database and returns its id and secret. */
+  mintToken(role: Role, options?: { principal?: string; expiresAt?: Date }): Promise<{ id: string; token: string }>;
+  /** The dependencies the stack's API was built with, to build another app over the same stack. */
+  deps: ApiDeps;
+  /**
+   * `fetch` against the API with JSON in and out, as the admin token unless `headers` has its own
+   * `authorization` (an empty one sends none).
+   */
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
@@ -82,6 +95,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const address = testTemporalAddress();
   const database = await createTestDatabase();
   const db = await openDatabase(database.url, createLogger('test-db', 'silent'));
+  const mintToken: TestStack['mintToken'] = async (role, tokenOptions = {}) => {
+    const { record, secret } = await createToken(db, { principal: tokenOptions.principal ?? `test-${role}`, role, createdBy: 'test-stack', expiresAt: tokenOptions.expiresAt });
+    return { id: record.id, token: secret };
+  };
+  const adminToken = (await mintToken('admin', { principal: 'test-admin' })).token;
   const env = {
     ...process.env,
     CAPSTAN_TEMPORAL_ADDRESS: address,
@@ -153,6 +171,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     dagLimits: { maxExpandedTasks: 10_000, maxMatrixBranches: 64 },
     dagPolicy: { continueAsNewAfterEvents: options.continueAsNewAfterEvents ?? 10_000 },
     webUiUrl: 'http://127.0.0.1:8233',
+    auth: options.rateLimit ?? { ratePerSecond: 10_000, burst: 10_000 },
     // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
     outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
   };
@@ -161,7 +180,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    baseUrl, client, prefix, nodeClasses, dataDir, db, databaseUrl: database.url, startWorker, startOrchestrator,
+    baseUrl, client, prefix, nodeClasses, dataDir, db, databaseUrl: database.url, startWorker, startOrchestrator, adminToken, mintToken, deps,
     orchestrator: () => orchestrator,
     countRuns: async () => {
       // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
@@ -174,7 +193,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         last = now;
       }
     },
-    request: async (method, path, body, headers = {}) => {
+    request: async (method, path, body, given = {}) => {
+      const own = Object.keys(given).find((name) => name.toLowerCase() === 'authorization');
+      const headers = { ...given };
+      if (own === undefined) headers.Authorization = `Bearer ${adminToken}`;
+      else if (headers[own] === '') delete headers[own];
       const response = await fetch(`${baseUrl}${path}`, {
         method,
         headers: body === undefined ? headers : { 'Content-Type': 'application/json', ...headers },
