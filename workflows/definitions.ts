@@ -31,6 +31,8 @@ export interface RunMemo {
   labels?: Record<string, string>;
   /** The run this one retries from failure. */
   retryOf?: string;
+  /** The principal (API token owner) that started the run; absent on runs started before tokens existed. */
+  startedBy?: string;
   /** Hash of the request that started the run, to tell a retried request from a reused key. */
   requestHash?: string;
 }

@@ -23,6 +23,8 @@ export interface RunSummary {
   name?: string;
   nodeClass?: string;
   labels?: Record<string, string>;
+  /** The principal whose token started the run (absent on runs from before tokens). */
+  startedBy?: string;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
@@ -53,6 +55,7 @@ export function runSummary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'sta
     ...(memo.name ? { name: memo.name } : {}),
     ...(memo.nodeClass ? { nodeClass: memo.nodeClass } : {}),
     ...(memo.labels && Object.keys(memo.labels).length > 0 ? { labels: memo.labels } : {}),
+    ...(memo.startedBy ? { startedBy: memo.startedBy } : {}),
     status: runStatus(info.status.name),
     startedAt: info.startTime.toISOString(),
     ...(info.closeTime ? {

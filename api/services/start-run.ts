@@ -4,6 +4,9 @@ import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/com
 import { createHash, randomUUID } from 'node:crypto';
 import { orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import { kindSearchAttribute, type RunKind, type RunMemo } from '../../workflows/definitions';
+import { withDatabase } from '../auth/database-errors';
+import { actingPrincipal } from '../auth/principal';
+import { forgetRun, recordRun } from '../auth/run-records';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
 
@@ -20,19 +23,28 @@ export interface RunRequest {
   /** What the request asked for, hashed to tell a retried request from a reused key. */
   request: unknown;
   args: unknown[];
-  memo: Omit<RunMemo, 'kind' | 'requestHash'>;
+  memo: Omit<RunMemo, 'kind' | 'requestHash' | 'startedBy'>;
   searchAttributes?: SearchAttributePair[];
   summary: string;
   /** Becomes part of the run id (`dag-nightly-…`), so ids say what they are. */
   idHint?: string;
 }
 
-/** Starts a run, or returns the run an earlier request with the same idempotency key started. */
+/**
+ * Starts a run as the acting principal, or returns the run an earlier request with the same
+ * idempotency key started. Who started it goes into the memo and the `runs` table, written first:
+ * a run never exists without its row.
+ */
 export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: string): Promise<StartedRun> {
+  const startedBy = actingPrincipal()?.name;
+  // Refuse rather than start an anonymous run: reaching here outside an authenticated request is a wiring bug.
+  if (startedBy === undefined) throw new Error('startRun needs an acting principal (see api/auth/principal.ts)');
   const requestHash = sha256(canonicalJson(run.request));
   const hint = run.idHint ? `${slug(run.idHint)}-` : '';
   const runId = `${run.kind}-${hint}${idempotencyKey === undefined ? randomUUID() : sha256(idempotencyKey).slice(0, 32)}`;
-  const memo: RunMemo = { kind: run.kind, ...run.memo, requestHash };
+  const memo: RunMemo = { kind: run.kind, ...run.memo, startedBy, requestHash };
+  const recorded = await withDatabase('recording the run', () =>
+    recordRun(deps.db, { runId, kind: run.kind, name: run.memo.name, labels: run.memo.labels, startedBy }));
   try {
     await deps.client.workflow.start(run.workflowType, {
       workflowId: runId,
@@ -46,6 +58,9 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
     });
     return { runId, created: true };
   } catch (err) {
+    // The run was there already (started before runs were recorded), so the row just written names the wrong
+    // starter. Other errors keep the row: a timed-out start may still have happened, and a row without a run is the lesser harm.
+    if (recorded && err instanceof WorkflowExecutionAlreadyStartedError) await forgetRun(deps.db, runId).catch(() => undefined);
     if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
     const existing = await deps.client.workflow.getHandle(runId).describe();
     if ((existing.memo as RunMemo | undefined)?.requestHash !== requestHash) {

@@ -1,5 +1,6 @@
 /** Running one Capstan DAG through the API's own startDag, watching its progress, and sampling this process's memory. */
 import type { Client } from '@temporalio/client';
+import { actAs } from '../../api/auth/principal';
 import { startDag } from '../../api/services/start-dag';
 import type { DagResult } from '../../workflows/contracts/dag-run';
 import { DagSpecSchema, type DagSpecInput } from '../../workflows/contracts/dag-spec';
@@ -42,7 +43,7 @@ export async function dagProgress(client: Client, runId: string): Promise<{ line
 /** Starts `spec` with startDag and awaits its result; logs progress every `progressMs` if given. Never throws for the run's own failure. */
 export async function runDag(env: BenchEnv, spec: DagSpecInput, deadlineMs: number, log?: (line: string) => void, progressMs = 10_000): Promise<DagRun> {
   const t0 = performance.now();
-  const { runId } = await startDag(env.deps, DagSpecSchema.parse(spec), spec);
+  const { runId } = await actAs(env.principal, () => startDag(env.deps, DagSpecSchema.parse(spec), spec));
   const startMs = since(t0);
   let done = false;
   // Ends by itself at its next wake-up once `done` is set.

@@ -1,5 +1,6 @@
 /** Part 1: sequential per-task latency of a Capstan task against a raw one-activity workflow, and a raw chain. */
 import { randomUUID } from 'node:crypto';
+import { actAs } from '../../api/auth/principal';
 import { startTask } from '../../api/services/start-task';
 import { TaskSpecSchema, type TaskSpec } from '../../workflows/contracts/task-spec';
 import type { rawChainWorkflow, rawTaskWorkflow } from '../raw-workflow';
@@ -32,7 +33,7 @@ export const NOOP_SPEC: TaskSpec = TaskSpecSchema.parse({ nodeClass: 'general', 
 /** One Capstan task, started through the API's own startTask and awaited to completion. */
 async function capstanTask(env: BenchEnv): Promise<Timed> {
   const t0 = performance.now();
-  const { runId } = await startTask(env.deps, NOOP_SPEC);
+  const { runId } = await actAs(env.principal, () => startTask(env.deps, NOOP_SPEC));
   await withTimeout(env.client.workflow.getHandle(runId).result(), TASK_DEADLINE_MS, `Capstan task ${runId}`);
   return { id: runId, ms: since(t0) };
 }
