@@ -16,6 +16,7 @@ import { graphRoutes } from './routes/graph';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import { tokenRoutes } from './routes/tokens';
+import { usageRoutes } from './routes/usage';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -44,6 +45,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(eventRoutes(deps));
   app.use(nodeClassRoutes(deps));
   app.use(outputRoutes(deps));
+  app.use(usageRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

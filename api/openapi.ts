@@ -4,6 +4,7 @@ import { DagSpecSchema } from '../workflows/contracts/dag-spec';
 import { OUTPUT_REF_PATTERN } from '../workflows/contracts/output-ref';
 import { TaskSpecSchema } from '../workflows/contracts/task-spec';
 import { AuditQuerySchema, CreateTokenBodySchema } from './auth/schemas';
+import { UsageQuerySchema } from './routes/usage';
 import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
@@ -128,6 +129,21 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           parameters: Object.entries((z.toJSONSchema(AuditQuerySchema, { io: 'input' }) as { properties: Record<string, unknown> }).properties)
             .map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
           responses: { 200: { description: '{ entries, nextCursor }' }, 400: errorResponse('Invalid query'), 403: errorResponse('Not an admin token') },
+        },
+      },
+      '/v1/usage': {
+        get: {
+          summary: 'Metered machine time of task attempts, grouped by node class, run, day (UTC) or label:<key>, over a window (default: the last 7 days)',
+          parameters: Object.entries((z.toJSONSchema(UsageQuerySchema, { io: 'input' }) as { properties: Record<string, unknown> }).properties)
+            .map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+          responses: { 200: { description: '{ from, to, groupBy, groups: [{ key, attempts, succeeded, failed, …, seconds, wastedSeconds }], totals }' }, 400: errorResponse('Invalid query') },
+        },
+      },
+      '/v1/runs/{id}/attempts': {
+        get: {
+          summary: 'Every metered attempt of one run: task, attempt, node class, worker, start, end, duration, outcome, exit code',
+          parameters: [runIdParam],
+          responses: { 200: { description: '{ runId, attempts }' } },
         },
       },
       '/v1/node-classes': { get: { summary: 'Worker pools with their live workers', responses: { 200: { description: 'Node classes' } } } },
