@@ -8,6 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Pool } from 'pg';
+import { createTestDatabase } from './helpers/database';
 import { freePort } from './helpers/ports';
 
 const START = join(__dirname, '..', 'cli', 'start.js');
@@ -53,10 +55,13 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
     CAPSTAN_TEMPORAL_UI_PORT: String(await freePort()),
     CAPSTAN_API_PORT: String(await freePort()),
     CAPSTAN_WORKER_METRICS_PORT: String(await freePort()),
+    CAPSTAN_EMBEDDED_DB_PORT: String(await freePort()),
     CAPSTAN_TEMPORAL_BIN: process.env.CAPSTAN_TEST_TEMPORAL_BIN,
     CAPSTAN_LOG_LEVEL: 'warn',
   };
+  delete env.CAPSTAN_DATABASE_URL; // no database configured: the embedded one
   const first = await startCapstan(env);
+  assert.match(first.output(), /database:\s+embedded PostgreSQL \(PGlite\)/);
   // The first start has no admin token yet: it makes one and prints it, once.
   const tokens = [...first.output().matchAll(/admin token \(shown once, store it now\): (cap_[\w-]+)/g)].map((m) => m[1]!);
   assert.equal(tokens.length, 1, `the admin token is printed once:\n${first.output()}`);
@@ -79,6 +84,8 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   assert.equal(run.result.exitCode, 0);
   assert.equal(run.result.stdout, 'hello\n');
   assert.match(run.result.worker, /\/general\/\d+$/);
+  const usage = await usageOfRun(first.apiUrl, auth, runId);
+  assert.deepEqual(usage, [['general', 1, 1]], 'the attempt is metered in the embedded database');
 
   const listed = execFileSync(env.CAPSTAN_TEMPORAL_BIN!, ['workflow', 'list', '--address', env.CAPSTAN_TEMPORAL_ADDRESS!, '-o', 'json'], { encoding: 'utf8' });
   assert.ok(listed.includes(runId), 'the run shows in `temporal workflow list`');
@@ -100,5 +107,54 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   assert.deepEqual(list.runs.find((r) => r.runId === runId)?.status, 'completed', 'the earlier run is still listed');
   const again = (await (await fetch(`${second.apiUrl}/v1/runs/${runId}`, { headers: auth })).json()) as any;
   assert.equal(again.result.stdout, 'hello\n', 'with its result');
+  assert.deepEqual(await usageOfRun(second.apiUrl, auth, runId), [['general', 1, 1]], 'and its metering, kept in the data directory');
   await stopWithCtrlC(second);
 });
+
+test('npm start with CAPSTAN_DATABASE_URL uses that PostgreSQL server: migrations, tokens and metering land there', { timeout: 300_000 }, async () => {
+  const database = await createTestDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'capstan-start-pg-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CAPSTAN_DATA_DIR: dir,
+    CAPSTAN_DATABASE_URL: database.url,
+    CAPSTAN_TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    CAPSTAN_TEMPORAL_UI_PORT: String(await freePort()),
+    CAPSTAN_API_PORT: String(await freePort()),
+    CAPSTAN_WORKER_METRICS_PORT: String(await freePort()),
+    CAPSTAN_TEMPORAL_BIN: process.env.CAPSTAN_TEST_TEMPORAL_BIN,
+    CAPSTAN_ADMIN_TOKEN: 'cap_configured-admin-token-for-the-start-test-0123456789',
+    CAPSTAN_LOG_LEVEL: 'warn',
+  };
+  const db = new Pool({ connectionString: database.url });
+  try {
+    const started = await startCapstan(env);
+    assert.doesNotMatch(started.output(), /embedded/);
+    assert.doesNotMatch(started.output(), /admin token \(shown once/, 'a configured admin token is used, not a new one');
+    const auth = { Authorization: `Bearer ${env.CAPSTAN_ADMIN_TOKEN}` };
+    const response = await fetch(`${started.apiUrl}/v1/tasks`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ nodeClass: 'highmem', command: 'sleep 0.3' }),
+    });
+    assert.equal(response.status, 202, await response.clone().text());
+    const { runId } = (await response.json()) as { runId: string };
+    for (let i = 0; i < 300 && (await usageOfRun(started.apiUrl, auth, runId))[0]?.[2] !== 1; i++) await new Promise((r) => setTimeout(r, 200));
+    const rows = (await db.query('SELECT node_class, attempt, outcome, duration_ms FROM task_attempts WHERE run_id = $1', [runId])).rows;
+    assert.equal(rows.length, 1);
+    assert.deepEqual([rows[0].node_class, rows[0].attempt, rows[0].outcome], ['highmem', 1, 'succeeded']);
+    assert.ok(Number(rows[0].duration_ms) >= 300);
+    assert.equal((await db.query('SELECT count(*)::int AS n FROM capstan_migrations')).rows[0].n, 3);
+    await stopWithCtrlC(started);
+  } finally {
+    await db.end();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** [node class, attempts, succeeded] of one run, from `GET /v1/usage`. */
+async function usageOfRun(apiUrl: string, auth: Record<string, string>, runId: string): Promise<Array<[string, number, number]>> {
+  const response = await fetch(`${apiUrl}/v1/usage?groupBy=nodeClass&runId=${encodeURIComponent(runId)}`, { headers: auth });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { groups: Array<{ key: string; attempts: number; succeeded: number }> };
+  return body.groups.map((g) => [g.key, g.attempts, g.succeeded]);
+}
