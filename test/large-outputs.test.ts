@@ -23,9 +23,7 @@ async function runDag(spec: unknown): Promise<any> {
 
 /** Raw bytes of `GET path`, which answers octet-stream rather than JSON. */
 async function download(path: string): Promise<{ status: number; body: Buffer; headers: Headers }> {
-  // The stack's admin token where its API asks for one (API tokens arrive with the auth work).
-  const token = (stack as TestStack & { adminToken?: string }).adminToken;
-  const response = await fetch(`${stack.baseUrl}${path}`, { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
+  const response = await fetch(`${stack.baseUrl}${path}`, { headers: { Authorization: `Bearer ${stack.adminToken}` } });
   return { status: response.status, body: Buffer.from(await response.arrayBuffer()), headers: response.headers };
 }
 
