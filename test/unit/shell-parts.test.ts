@@ -17,6 +17,8 @@ describe('parseOutputFile', () => {
     assert.throws(() => parseOutputFile('ok=1\njust text\n'), (err: Error) => err instanceof OutputFileError && /line 2/.test(err.message));
     assert.throws(() => parseOutputFile('x<<EOF\nnever closed\n'), /line 1: no closing "EOF"/);
     assert.throws(() => parseOutputFile('bad name=1\n'), /"bad name" is not a valid output name/);
+    assert.throws(() => parseOutputFile('ok=1\n__proto__=x\n'), /line 2: "__proto__" is reserved/);
+    assert.throws(() => parseOutputFile('__proto__<<EOF\nx\nEOF\n'), /"__proto__" is reserved/);
   });
 });
 
