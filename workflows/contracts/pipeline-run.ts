@@ -1,0 +1,71 @@
+/** What a pipeline run is started with and what it reports; shared by the pipeline workflow and the API. */
+import type { TaskExecutionPolicy } from './task-run';
+import type { PipelineSpec } from './pipeline-spec';
+
+/** Events that start pipelines. */
+export const PIPELINE_EVENTS = ['push', 'pull_request', 'manual'] as const;
+/** One such event. */
+export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];
+
+/** Where the code comes from and why the run started. */
+export interface PipelineTrigger {
+  event: PipelineEvent;
+  /** Registered repository name, e.g. `acme/web`. */
+  repository: string;
+  /** What `git clone` / `git fetch` accepts: a local path or a remote URL. */
+  cloneUrl: string;
+  /** Full commit SHA the run builds. */
+  sha: string;
+  /** Branch the commit was pushed to (for a pull request: its head branch). */
+  branch: string;
+  /** The forge's delivery id of the webhook, when a webhook started the run. */
+  deliveryId?: string;
+  /** Who caused the run: the API principal, or the forge user who pushed. */
+  triggeredBy: string;
+}
+
+/** Input of `pipelineWorkflow`. */
+export interface PipelineRunInput {
+  spec: PipelineSpec;
+  trigger: PipelineTrigger;
+  /** Timeouts and retries of infrastructure failures; `taskQueue` is unused (jobs pick their class's queue). */
+  policy: Omit<TaskExecutionPolicy, 'taskQueue'> & { taskQueuePrefix: string };
+}
+
+/** States of a job, like those of a DAG node, plus waiting for approval. */
+export type JobStatus = 'pending' | 'waiting-approval' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** A step's record in the run. */
+export interface StepRecord {
+  name: string;
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  exitCode?: number;
+  attempts?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** A job's record in the run. */
+export interface JobRecord {
+  id: string;
+  status: JobStatus;
+  nodeClass: string;
+  /** Worker whose workspace the job's steps share. */
+  worker?: string;
+  steps: StepRecord[];
+  approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
+  /** Set when rollback steps ran after a failure. */
+  rollback?: { status: 'succeeded' | 'failed'; steps: StepRecord[] };
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** The live and final state of a pipeline run. */
+export interface PipelineRunState {
+  name: string;
+  trigger: PipelineTrigger;
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  jobs: JobRecord[];
+}

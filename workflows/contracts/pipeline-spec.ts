@@ -1,0 +1,102 @@
+/**
+ * The pipeline spec: triggers, jobs that run on a node class, steps that share the job's workspace,
+ * deploy environments with approval and rollback, and concurrency groups. One zod schema validates
+ * pipeline files and API bodies and types the pipeline workflow; zod is pure, so this is workflow-safe.
+ */
+import { z } from 'zod';
+import { TaskRetrySchema } from './task-spec';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
+export const JOB_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+/** An artifact name: a file-name-safe word. */
+export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+const envMap = z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string().max(131_072)).default({});
+const relativePath = z.string().min(1).max(1024).refine(
+  (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+  'must be a path relative to the job workspace, without ".."',
+);
+/** Branch filters: exact names or globs where `*` matches within a path segment and `**` across segments. */
+const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
+
+/** A shell step: one activity with its own timeout, retry and exit code. */
+const RunStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  run: z.string().min(1).max(1_048_576).describe('Script run by bash -e -o pipefail in the job workspace.'),
+  env: envMap,
+  workingDirectory: relativePath.optional(),
+  timeoutSeconds: z.number().int().positive().max(86_400).default(3600),
+  retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
+});
+
+/** A checkout step: clones the triggering repository at the run's commit into the workspace. */
+const CheckoutStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  checkout: z.union([z.literal(true), z.strictObject({ path: relativePath.optional() })]),
+});
+
+/** Uploads a file or directory of the workspace as an artifact of this run and job. */
+const UploadStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  'upload-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN, 'must be letters, digits, ".", "_" or "-"'), path: relativePath }),
+});
+
+/** Downloads an artifact uploaded by a job this job needs (directly or not). */
+const DownloadStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  'download-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN), path: relativePath.default('.') }),
+});
+
+/** One step of a job. */
+export const PipelineStepSchema = z.union([RunStepSchema, CheckoutStepSchema, UploadStepSchema, DownloadStepSchema]);
+
+/** Who must approve a deploy before it runs, and how long the run waits. */
+const ApprovalSchema = z.strictObject({
+  required: z.boolean().default(true),
+  /** Principals allowed to approve; empty means any operator. */
+  approvers: z.array(z.string().min(1).max(200)).max(100).default([]),
+  /** Whether the principal that triggered the run may approve it. */
+  allowTriggerer: z.boolean().default(false),
+  timeoutSeconds: z.number().int().positive().max(30 * 86_400).default(86_400),
+});
+
+/** A concurrency group: runs (or deploy jobs) of one group run one at a time. */
+export const ConcurrencySchema = z.strictObject({
+  group: z.string().min(1).max(200).describe('Group name; `${{ branch }}` is replaced by the run\'s branch.'),
+  cancelInProgress: z.boolean().default(false).describe('Cancel the running member of the group instead of queueing behind it.'),
+});
+
+/** A job: steps on one worker of `runs-on`, sharing its workspace. */
+export const PipelineJobSchema = z.strictObject({
+  'runs-on': z.string().min(1).describe('Node class whose worker runs every step of the job.'),
+  needs: z.array(z.string().min(1)).max(100).default([]),
+  env: envMap,
+  environment: z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name'), approval: ApprovalSchema.optional() }).optional(),
+  concurrency: ConcurrencySchema.optional(),
+  steps: z.array(PipelineStepSchema).min(1).max(200),
+  rollback: z.array(RunStepSchema).max(50).default([]).describe('Steps run on the same worker when the job fails after it began.'),
+});
+
+/** The whole pipeline. */
+export const PipelineSpecSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  on: z.strictObject({
+    push: z.strictObject({ branches: branchFilter }).optional(),
+    pull_request: z.strictObject({ branches: branchFilter }).optional(),
+    manual: z.boolean().optional(),
+  }).default({ manual: true }),
+  env: envMap,
+  concurrency: ConcurrencySchema.optional(),
+  jobs: z.record(z.string().regex(JOB_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'), PipelineJobSchema)
+    .refine((jobs) => Object.keys(jobs).length > 0, 'must have at least one job'),
+});
+
+/** A validated pipeline spec. */
+export type PipelineSpec = z.output<typeof PipelineSpecSchema>;
+/** A validated job. */
+export type PipelineJob = z.output<typeof PipelineJobSchema>;
+/** A validated step. */
+export type PipelineStep = z.output<typeof PipelineStepSchema>;
+/** A validated shell step. */
+export type RunStep = z.output<typeof RunStepSchema>;
