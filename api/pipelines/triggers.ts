@@ -1,0 +1,53 @@
+/** Decides whether an event starts a pipeline, and names concurrency groups. Pure. */
+import type { PipelineEvent } from '../../workflows/contracts/pipeline-run';
+import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
+
+/** What happened in a repository: the kind of event and the branch it concerns. */
+export interface TriggerEvent {
+  event: PipelineEvent;
+  branch: string;
+}
+
+/** Whether a pipeline runs for an event, and why not when it does not. */
+export type TriggerMatch = { matched: true } | { matched: false; reason: string };
+
+/** `${{ branch }}` in a concurrency group name, with any spaces inside the braces. */
+export const GROUP_TEMPLATE = /\$\{\{\s*branch\s*\}\}/g;
+
+/** Matches `event` against the spec's `on`: push and pull_request by branch filter, manual when enabled. */
+export function matchTrigger(spec: Pick<PipelineSpec, 'on'>, event: TriggerEvent): TriggerMatch {
+  if (event.event === 'manual') {
+    return spec.on.manual === true ? { matched: true } : { matched: false, reason: 'pipeline does not trigger manually (on.manual is not true)' };
+  }
+  const filter = spec.on[event.event];
+  if (!filter) return { matched: false, reason: `pipeline does not trigger on ${event.event}` };
+  if (!filter.branches || filter.branches.some((pattern) => branchMatches(pattern, event.branch))) return { matched: true };
+  return { matched: false, reason: `branch "${event.branch}" matches none of ${filter.branches.join(', ')}` };
+}
+
+/** Whether `branch` matches a filter: exact text, where `*` stands for any characters but `/` and `**` for any at all. */
+export function branchMatches(pattern: string, branch: string): boolean {
+  return globRegExp(pattern).test(branch);
+}
+
+function globRegExp(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.startsWith('**', i)) {
+      source += '.*';
+      i++;
+    } else if (pattern[i] === '*') {
+      source += '[^/]*';
+    } else {
+      // Everything else is literal: branch names hold ".", "+" and other characters a RegExp would read.
+      source += pattern[i]!.replace(/[\\^$.|?+()[\]{}]/g, '\\$&');
+    }
+  }
+  return new RegExp(`^${source}$`, 's');
+}
+
+/** The concurrency group of a run on `branch`: `group` with every `${{ branch }}` replaced by the branch. */
+export function concurrencyGroupName(group: string, branch: string): string {
+  // A function replacement, so that "$&" or "$1" in a branch name stays literal text.
+  return group.replace(GROUP_TEMPLATE, () => branch);
+}
