@@ -1,0 +1,99 @@
+/**
+ * Turns the zod issues of PipelineSpecSchema into issues a pipeline author can act on: a missing
+ * field says it is required, and a bad step reports the problems of the kind of step it is meant
+ * to be rather than zod's "Invalid input" for the union of all kinds.
+ */
+import type { z } from 'zod';
+import { PipelineStepSchema } from '../../workflows/contracts/pipeline-spec';
+import type { PathIssue, SpecPath } from './pipeline-issue';
+
+/** The key that says what a step does, in the order the step union lists them. */
+const STEP_KINDS = PipelineStepSchema.options.map((option) => Object.keys(option.shape).find((key) => key !== 'name')!);
+
+/** Field issues for the zod issues of `input`, each with its path from the spec's root. */
+export function schemaIssues(issues: readonly z.core.$ZodIssue[], input: unknown, prefix: SpecPath = []): PathIssue[] {
+  return issues.flatMap((issue) => {
+    const path: SpecPath = [...prefix, ...issue.path.filter((k): k is string | number => typeof k !== 'symbol')];
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        return issue.keys.map((key) => ({ path: [...path, key], message: 'is not a known field' }));
+      case 'invalid_key':
+        return [{ path, message: `key ${issue.issues[0]?.message ?? issue.message}` }];
+      case 'invalid_union':
+        return unionIssues(issue, path, input);
+      case 'invalid_type':
+        return [{ path, message: typeMessage(issue, path, input) }];
+      default:
+        return [{ path, message: issue.message }];
+    }
+  });
+}
+
+function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: SpecPath, input: unknown): PathIssue[] {
+  const value = valueAt(input, path);
+  if (path.at(-1) === 'checkout') return [{ path, message: 'must be true, or a mapping with an optional path' }];
+  if (path.at(-2) !== 'steps') return [{ path, message: issue.message }];
+  const kindList = STEP_KINDS.join(', ');
+  if (!isRecord(value)) return [{ path, message: `must be a mapping with one of ${kindList}` }];
+  const kinds = STEP_KINDS.filter((kind) => Object.hasOwn(value, kind));
+  if (kinds.length === 0) return [{ path, message: `must have one of ${kindList}` }];
+  if (kinds.length > 1) return [{ path, message: `has ${kinds.join(' and ')}; a step does exactly one of ${kindList}` }];
+  // The step says what it is, so only the issues of that kind's schema concern the author.
+  const branch = issue.errors[STEP_KINDS.indexOf(kinds[0]!)] ?? [];
+  return branch.length > 0 ? schemaIssues(branch, input, path) : [{ path, message: issue.message }];
+}
+
+function typeMessage(issue: z.core.$ZodIssueInvalidType, path: SpecPath, input: unknown): string {
+  const value = valueAt(input, path);
+  if (value === undefined && isRecord(valueAt(input, path.slice(0, -1)))) return `is required (${typeName(issue.expected)})`;
+  const last = path.at(-1);
+  if (value === null && path.length === 2 && path[0] === 'on' && (last === 'push' || last === 'pull_request')) {
+    // YAML reads `push:` with nothing after it as null; say how to write "every branch".
+    return `must be a mapping; write "${last}: {}" to trigger on every branch`;
+  }
+  return issue.message;
+}
+
+/** zod's type names in the words of a YAML author. */
+const TYPE_NAMES: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+
+function typeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
+}
+
+/**
+ * Every `__proto__` key of the input. zod drops such keys from records without an issue, so a job
+ * or variable of that name would vanish from the run silently; refusing it is the honest answer.
+ * Iterative, so a deeply nested body cannot overflow the stack.
+ */
+export function reservedKeyIssues(input: unknown): PathIssue[] {
+  const issues: PathIssue[] = [];
+  const stack: Array<{ value: unknown; path: SpecPath }> = [{ value: input, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (Array.isArray(value)) {
+      value.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') issues.push({ path: [...path, key], message: 'is a reserved name; choose another' });
+      else stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+    }
+  }
+  return issues.reverse();
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The input's value at `path`, or undefined when the path leaves it. */
+function valueAt(input: unknown, path: SpecPath): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
+}
