@@ -43,6 +43,9 @@ const EnvSchema = z.object({
   CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
   CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
   CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
+  CAPSTAN_STEP_LOG_DIR: z.string().min(1).optional(),
+  CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
+  CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
   CAPSTAN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   CAPSTAN_EMBEDDED_DB_PORT: port.default(54329),
   CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -74,6 +77,8 @@ export interface CapstanConfig {
   };
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
   pollerLivenessSeconds: number;
+  /** Where pipeline step logs and artifacts go (shared filesystems when workers and API are on several machines). */
+  pipeline: { stepLogDir: string; artifactDir: string; maxArtifactBytes: number };
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
   auth: { adminToken?: string; ratePerSecond: number; burst: number };
@@ -127,6 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       infraMaxAttempts: e.CAPSTAN_INFRA_MAX_ATTEMPTS,
     },
     pollerLivenessSeconds: e.CAPSTAN_POLLER_LIVENESS_SECONDS,
+    pipeline: {
+      stepLogDir: resolve(e.CAPSTAN_STEP_LOG_DIR ?? join(dataDir, 'step-logs')),
+      artifactDir: resolve(e.CAPSTAN_ARTIFACT_DIR ?? join(dataDir, 'artifacts')),
+      maxArtifactBytes: e.CAPSTAN_MAX_ARTIFACT_BYTES,
+    },
     database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
     auth: { adminToken: e.CAPSTAN_ADMIN_TOKEN, ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND, burst: e.CAPSTAN_API_RATE_LIMIT_BURST },
     logLevel: e.CAPSTAN_LOG_LEVEL,

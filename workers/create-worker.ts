@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
+import { createPipelineActivities } from '../activities/pipeline';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
@@ -33,6 +34,40 @@ export function createOrchestratorWorker(connection: NativeConnection, config: C
   });
 }
 
+/** The task queue only this worker process polls: pipeline steps after a job's first go here, to its workspace. */
+export function workerOwnQueue(prefix: string, nodeClass: string): string {
+  return `${nodeClassTaskQueue(prefix, nodeClass)}-worker-${hostname().replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`;
+}
+
+/** The pipeline activities of this worker process. */
+function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass) {
+  return createPipelineActivities({
+    workspaceRoot: config.worker.workspaceDir,
+    logDir: config.pipeline.stepLogDir,
+    artifactDir: config.pipeline.artifactDir,
+    maxArtifactBytes: config.pipeline.maxArtifactBytes,
+    workerIdentity: workerIdentity(nodeClass.name),
+    workerQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
+    killGraceMs: 5000,
+  });
+}
+
+/** The worker on this process's own queue: the steps of the pipeline jobs whose workspace it holds. */
+export function createJobStepWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger): Promise<Worker> {
+  const identity = workerIdentity(nodeClass.name);
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
+    activities: pipelineActivities(config, nodeClass),
+    interceptors: { activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })] },
+    identity,
+    // The steps of the jobs this worker claimed; a job's steps run one at a time.
+    maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
+    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+  });
+}
+
 /** A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`. */
 export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
@@ -51,7 +86,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: createShellActivities(deps),
+    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass) },
     interceptors: {
       activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
     },

@@ -4,7 +4,7 @@ import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
-import { connectWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS } from './create-worker';
+import { connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
@@ -25,8 +25,10 @@ async function main(): Promise<void> {
   const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger);
+  const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
-  await worker.run();
+  // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
+  await Promise.all([worker.run(), stepWorker.run()]);
   stopSweeper();
   await connection.close();
   await db.end();

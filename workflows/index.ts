@@ -1,3 +1,5 @@
 /** Every workflow Capstan registers on the orchestrator task queue. */
 export { taskWorkflow } from './task-workflow';
 export { dagWorkflow } from './dag-workflow';
+export { pipelineWorkflow } from './pipeline-workflow';
+export { environmentLockWorkflow } from './environment-lock-workflow';

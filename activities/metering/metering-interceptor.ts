@@ -7,6 +7,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
 import type { Logger } from '../../config/logger';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
+import type { RunJobStepInput, StepMeter } from '../pipeline/job-activities';
 import type { RunShellCommandInput } from '../shell';
 import type { AttemptEnd, AttemptKey, AttemptLedger } from './attempt-ledger';
 import { retryWrite } from './retry-write';
@@ -30,14 +31,14 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const { info } = this.ctx;
-    if (info.activityType !== 'runShellCommand') return next(input);
-    const { spec, attemptsBefore = 0, workspaceKey } = input.args[0] as RunShellCommandInput;
-    const key: AttemptKey = { runId: info.workflowExecution?.workflowId ?? info.activityId, taskId: workspaceKey ?? 'task', attempt: attemptsBefore + info.attempt };
+    const metered = meteredAttempt(info.activityType, input.args[0], info.attempt);
+    if (metered === undefined) return next(input);
+    const key: AttemptKey = { runId: info.workflowExecution?.workflowId ?? info.activityId, taskId: metered.taskId, attempt: metered.attempt };
     const { ledger, logger } = this.options;
     // Nothing runs unmetered: while the start cannot be written the command waits (nothing has run yet, so waiting costs only the slot).
     await this.writeWhileAlive(key, 'start', () => ledger.recordStart({
-      ...key, runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''), nodeClass: spec.nodeClass, worker: this.options.worker,
-      activityId: info.activityId, labels: spec.labels, startedAt: new Date(),
+      ...key, runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''), nodeClass: metered.nodeClass, worker: this.options.worker,
+      activityId: info.activityId, labels: metered.labels, startedAt: new Date(),
     }), true);
     const touch = setInterval(() => {
       ledger.touch(key, new Date()).catch((err: Error) => logger.warn({ ...key, err: err.message }, 'metering refresh failed'));
@@ -83,12 +84,22 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
   }
 }
 
+/** The metering identity of an activity that runs user work: shell tasks and pipeline steps; undefined for bookkeeping activities. */
+function meteredAttempt(activityType: string, arg: unknown, activityAttempt: number): StepMeter | undefined {
+  if (activityType === 'runShellCommand') {
+    const { spec, attemptsBefore = 0, workspaceKey } = arg as RunShellCommandInput;
+    return { taskId: workspaceKey ?? 'task', attempt: attemptsBefore + activityAttempt, nodeClass: spec.nodeClass, labels: spec.labels };
+  }
+  if (activityType === 'runJobStep') return (arg as RunJobStepInput).meter;
+  return undefined;
+}
+
 function endOfFailure(err: unknown): AttemptEnd {
   const endedAt = new Date();
   if (err instanceof CancelledFailure) return { outcome: 'cancelled', endedAt };
   if (err instanceof ApplicationFailure) {
     const outcome = err.details?.[0] as Partial<CommandOutcome> | undefined;
-    if (err.type === FailureTypes.commandFailed) return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === FailureTypes.commandFailed || err.type === 'StepFailed') return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
     if (err.type === FailureTypes.commandTimedOut) return { outcome: 'timed_out', endedAt, exitCode: outcome?.exitCode, detail: err.message };
     if (err.type === 'WorkerShutdown') return { outcome: 'lost', endedAt, detail: err.message };
   }

@@ -1,0 +1,38 @@
+/** What the pipeline activities need from the node-class worker that hosts them, and where their files go. */
+import { join } from 'node:path';
+
+/** Settings of the pipeline activities on one worker. */
+export interface PipelineActivityDeps {
+  /** Root of job workspaces (one directory per run and job, shared by the job's steps). */
+  workspaceRoot: string;
+  /** Root of step logs; the API reads them from the same directory (a shared filesystem across machines). */
+  logDir: string;
+  /** Root of the local artifact store. */
+  artifactDir: string;
+  /** Largest artifact accepted, in bytes. */
+  maxArtifactBytes: number;
+  workerIdentity: string;
+  /** This worker's own task queue: every step after the first of a job is routed here. */
+  workerQueue: string;
+  killGraceMs: number;
+}
+
+/** Workflow ids may hold characters a directory name should not. */
+export function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/** The workspace a job's steps share. */
+export function jobWorkspace(root: string, runId: string, jobId: string): string {
+  return join(root, 'pipelines', safeSegment(runId), safeSegment(jobId));
+}
+
+/** Where one step's log is written (`step` is its index, or `rollback-<index>`). */
+export function stepLogPath(logDir: string, runId: string, jobId: string, step: string): string {
+  return join(logDir, safeSegment(runId), safeSegment(jobId), `${safeSegment(step)}.log`);
+}
+
+/** Where an artifact of a run is kept: one tar file per name, since a name is unique within a run. */
+export function artifactPath(artifactDir: string, runId: string, name: string): string {
+  return join(artifactDir, safeSegment(runId), `${safeSegment(name)}.tar`);
+}

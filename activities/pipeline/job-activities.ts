@@ -1,0 +1,136 @@
+/** The pipeline activities: claim a workspace on a worker of the job's class, run each step there, release it. */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
+import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
+import { runProcessGroup } from '../shell/process-group';
+import { TailBuffer } from '../shell/tail-buffer';
+import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
+import { jobWorkspace, stepLogPath, type PipelineActivityDeps } from './deps';
+import { checkoutCommit } from './git-checkout';
+import { openStepLog, type StepLog } from './step-log';
+
+/** Failure types of steps, for the workflow's retry decisions. */
+export const StepFailureTypes = { stepFailed: 'StepFailed', stepInvalid: 'StepInvalid' } as const;
+
+/** Which job a call is about. */
+export interface JobRef {
+  runId: string;
+  jobId: string;
+}
+
+/** Where a job's steps go after the first: the claiming worker's own queue. */
+export interface JobClaim {
+  workerQueue: string;
+  worker: string;
+  workspace: string;
+}
+
+/** Input of `runJobStep`. */
+export interface RunJobStepInput extends JobRef {
+  /** Log name: the step index, or `rollback-<index>`. */
+  logName: string;
+  step: PipelineStep;
+  env: Record<string, string>;
+  trigger: PipelineTrigger;
+  /** How the metering interceptor records this attempt (a step's attempts are the workflow's, not Temporal's). */
+  meter: StepMeter;
+}
+
+/** The metering identity of one step attempt. */
+export interface StepMeter {
+  taskId: string;
+  attempt: number;
+  nodeClass: string;
+  labels: Record<string, string>;
+}
+
+/** What a step did. */
+export interface StepOutcome {
+  exitCode: number;
+  durationMs: number;
+  worker: string;
+  /** Last lines of the output, for the run's record; the whole log is in the log store. */
+  tail: string;
+}
+
+/** Builds the pipeline activities bound to one worker. */
+export function createPipelineActivities(deps: PipelineActivityDeps) {
+  return {
+    /** Runs on the class queue: whichever worker takes it owns the job's workspace from now on. */
+    async claimJobWorkspace({ runId, jobId }: JobRef): Promise<JobClaim> {
+      const workspace = jobWorkspace(deps.workspaceRoot, runId, jobId);
+      // A restarted job starts clean, never on a half-finished workspace.
+      await rm(workspace, { recursive: true, force: true });
+      await mkdir(workspace, { recursive: true });
+      return { workerQueue: deps.workerQueue, worker: deps.workerIdentity, workspace };
+    },
+
+    /** Runs one step in the job's workspace on this worker, logging its output to the log store. */
+    async runJobStep(input: RunJobStepInput): Promise<StepOutcome> {
+      const ctx = Context.current();
+      const workspace = jobWorkspace(deps.workspaceRoot, input.runId, input.jobId);
+      const log = openStepLog(stepLogPath(deps.logDir, input.runId, input.jobId, input.logName));
+      const startedAt = Date.now();
+      const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
+      try {
+        const { exitCode, tail } = await runStep(deps, input, workspace, log, ctx.cancellationSignal);
+        const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail };
+        log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
+        if (exitCode !== 0) {
+          throw ApplicationFailure.create({ type: StepFailureTypes.stepFailed, message: `step exited with code ${exitCode}`, details: [outcome], nonRetryable: true });
+        }
+        return outcome;
+      } catch (err) {
+        log.close(`[capstan] step failed: ${(err as Error).message}`);
+        if (err instanceof ArtifactError) throw ApplicationFailure.create({ type: StepFailureTypes.stepInvalid, message: err.message, nonRetryable: true });
+        throw err;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Deletes the job's workspace once the job (and any rollback) is over. */
+    async releaseJobWorkspace({ runId, jobId }: JobRef): Promise<void> {
+      await rm(jobWorkspace(deps.workspaceRoot, runId, jobId), { recursive: true, force: true });
+    },
+  };
+}
+
+async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal): Promise<{ exitCode: number; tail: string }> {
+  const { step, runId } = input;
+  if ('checkout' in step) {
+    const dir = step.checkout === true ? workspace : join(workspace, step.checkout.path ?? '.');
+    await checkoutCommit(input.trigger.cloneUrl, input.trigger.sha, dir, log);
+    return { exitCode: 0, tail: `checked out ${input.trigger.sha}` };
+  }
+  if ('upload-artifact' in step) {
+    const { name, path } = step['upload-artifact'];
+    const bytes = await uploadArtifact(deps.artifactDir, runId, name, workspace, path, deps.maxArtifactBytes);
+    log.write(`uploaded artifact "${name}" from ${path} (${bytes} bytes)\n`);
+    return { exitCode: 0, tail: `uploaded ${name} (${bytes} bytes)` };
+  }
+  if ('download-artifact' in step) {
+    const { name, path } = step['download-artifact'];
+    const bytes = await downloadArtifact(deps.artifactDir, runId, name, workspace, path);
+    log.write(`downloaded artifact "${name}" into ${path} (${bytes} bytes)\n`);
+    return { exitCode: 0, tail: `downloaded ${name} (${bytes} bytes)` };
+  }
+  const cwd = step.workingDirectory ? resolve(workspace, step.workingDirectory) : workspace;
+  await mkdir(cwd, { recursive: true });
+  const script = join(workspace, '..', `${input.jobId}.${input.logName}.sh`);
+  await writeFile(script, step.run, { mode: 0o700 });
+  const tail = new TailBuffer(4096);
+  const write = (chunk: Buffer): void => { log.write(chunk); tail.push(chunk); };
+  const exit = await runProcessGroup({
+    file: '/bin/bash', args: ['-e', '-o', 'pipefail', script], cwd,
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))), ...input.env, CAPSTAN_WORKSPACE: workspace, ...step.env },
+    timeoutMs: step.timeoutSeconds * 1000, signal, killGraceMs: deps.killGraceMs, onStdout: write, onStderr: write,
+  });
+  await rm(script, { force: true });
+  if (exit.aborted) throw new CancelledFailure('step cancelled; process group killed');
+  if (exit.timedOut) log.write(`[capstan] step timed out after ${step.timeoutSeconds}s; process group killed\n`);
+  return { exitCode: exit.exitCode, tail: tail.text() };
+}

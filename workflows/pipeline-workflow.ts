@@ -1,0 +1,102 @@
+/** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ApplicationFailure, ParentClosePolicy, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
+import { environmentLockId, environmentLockWorkflow, releaseLockSignal } from './environment-lock-workflow';
+import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
+import { runJob, stepName, type JobContext } from './pipeline/run-job';
+
+/** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
+export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
+  const { spec, trigger } = input;
+  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy };
+  const jobIds = Object.keys(spec.jobs);
+  const state: PipelineRunState = {
+    name: spec.name,
+    trigger,
+    status: 'running',
+    jobs: jobIds.map((id) => ({
+      id, status: 'pending', nodeClass: spec.jobs[id]!['runs-on'], steps: spec.jobs[id]!.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
+    })),
+  };
+  const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
+  setHandler(pipelineStateQuery, () => state);
+  setHandler(approvalUpdate, (decision) => {
+    const record = recordOf(decision.jobId);
+    record.approval = { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
+    return record;
+  }, { validator: (decision) => validateDecision(input, state, decision) });
+
+  const finished = new Map<string, Promise<void>>();
+  const start = (id: string): Promise<void> => {
+    const existing = finished.get(id);
+    if (existing) return existing;
+    const job = spec.jobs[id]!;
+    const promise = (async () => {
+      await Promise.all(job.needs.map(start));
+      const record = recordOf(id);
+      const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
+      if (blocked.length > 0) {
+        record.status = 'skipped';
+        record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        return;
+      }
+      const lock = job.environment ? await lockEnvironment(ctx, job.environment.name, record) : undefined;
+      try {
+        await runJob(ctx, id, job, record);
+      } finally {
+        await lock?.signal(releaseLockSignal).catch(() => undefined);
+      }
+    })();
+    finished.set(id, promise);
+    return promise;
+  };
+  try {
+    await Promise.all(jobIds.map(start));
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    state.status = 'cancelled';
+    for (const job of state.jobs) if (job.status === 'pending' || job.status === 'running' || job.status === 'waiting-approval') job.status = 'cancelled';
+    throw err;
+  }
+  const failed = state.jobs.filter((j) => j.status === 'failed');
+  state.status = failed.length > 0 ? 'failed' : 'succeeded';
+  if (failed.length > 0) {
+    throw ApplicationFailure.create({
+      type: 'PipelineFailed', nonRetryable: true, details: [state],
+      message: `jobs failed: ${failed.map((j) => `${j.id} (${j.message ?? 'failed'})`).join('; ')}`,
+    });
+  }
+  return state;
+}
+
+/** Waits until this run holds the environment's lock: one deploy per environment at a time, the others queue. */
+async function lockEnvironment(ctx: JobContext, environment: string, record: JobRecord): Promise<ChildWorkflowHandle<typeof environmentLockWorkflow>> {
+  for (;;) {
+    try {
+      return await startChild(environmentLockWorkflow, {
+        workflowId: environmentLockId(ctx.policy.taskQueuePrefix, environment),
+        args: [{ holder: ctx.runId }],
+        // The lock dies with its holder, however the holder ends.
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      record.message = `waiting for the deploy to ${environment} that another run is doing`;
+      await sleep('3s');
+    }
+  }
+}
+
+function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: ApprovalDecision): void {
+  const record = state.jobs.find((j) => j.id === decision.jobId);
+  if (!record) throw new Error(`no job "${decision.jobId}" in this run`);
+  if (record.status !== 'waiting-approval') throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
+  const approval = input.spec.jobs[decision.jobId]!.environment!.approval!;
+  if (approval.approvers.length > 0 && !approval.approvers.includes(decision.by)) {
+    throw new Error(`${decision.by} may not approve "${decision.jobId}"; approvers: ${approval.approvers.join(', ')}`);
+  }
+  if (!approval.allowTriggerer && decision.by === input.trigger.triggeredBy) {
+    throw new Error(`${decision.by} triggered this run and may not approve its deploy to ${input.spec.jobs[decision.jobId]!.environment!.name}`);
+  }
+}

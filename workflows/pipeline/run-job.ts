@@ -1,0 +1,168 @@
+/** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
+import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import type { createPipelineActivities, JobClaim } from '../../activities/pipeline';
+import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
+import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
+import { nodeClassTaskQueue } from '../contracts/node-class';
+import { backoffMs } from '../task-execution';
+import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
+
+type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+
+/** How often a job is restarted from its first step on another worker after losing its worker. */
+const MAX_JOB_RESTARTS = 3;
+
+/** What a job needs to know about its run. */
+export interface JobContext {
+  runId: string;
+  spec: PipelineSpec;
+  trigger: PipelineTrigger;
+  policy: PipelinePolicy & { taskQueuePrefix: string };
+}
+
+/** A worker was lost under a step (its queue went silent): the job starts over elsewhere. */
+class WorkerLost extends Error {}
+
+/** The display name of a step. */
+export function stepName(step: PipelineStep, index: number): string {
+  if (step.name) return step.name;
+  if ('run' in step) return step.run.split('\n')[0]!.slice(0, 60);
+  if ('checkout' in step) return 'checkout';
+  if ('upload-artifact' in step) return `upload ${step['upload-artifact'].name}`;
+  if ('download-artifact' in step) return `download ${step['download-artifact'].name}`;
+  return `step ${index + 1}`;
+}
+
+/** Runs `job` to its end, keeping `record` current; resolves with the job's final status. */
+export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, record: JobRecord): Promise<void> {
+  const approval = job.environment?.approval;
+  if (approval?.required) {
+    // Waiting holds no worker: the workflow only sleeps on a condition with a timer.
+    record.status = 'waiting-approval';
+    record.approval = { state: 'waiting' };
+    const decided = await condition(() => record.approval?.state !== 'waiting', `${approval.timeoutSeconds}s`);
+    if (!decided) record.approval = { state: 'timed-out', at: new Date().toISOString() };
+    if (record.approval.state !== 'approved') {
+      record.status = 'failed';
+      record.message = record.approval.state === 'rejected' ? `rejected by ${record.approval.by}` : `no approval within ${approval.timeoutSeconds}s`;
+      return;
+    }
+  }
+  record.status = 'running';
+  record.startedAt = new Date().toISOString();
+  const env = jobEnv(ctx, jobId, job);
+  for (let restart = 0; ; restart++) {
+    try {
+      const claim = await claimWorkspace(ctx, jobId, job);
+      record.worker = claim.worker;
+      record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
+      const failed = await runSteps({ ctx, jobId, job, claim, restart }, job.steps, record.steps, env, 'step');
+      if (failed !== undefined) {
+        record.status = 'failed';
+        record.message = `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
+        if (job.rollback.length > 0) await rollback({ ctx, jobId, job, claim, restart }, record, env);
+      } else {
+        record.status = 'succeeded';
+      }
+      await release(ctx, jobId, claim);
+      break;
+    } catch (err) {
+      if (err instanceof WorkerLost && restart < MAX_JOB_RESTARTS) {
+        record.message = `worker ${record.worker ?? ''} lost; job restarted from its first step on another worker (restart ${restart + 1})`;
+        continue;
+      }
+      record.status = isCancellation(err) ? 'cancelled' : 'failed';
+      record.message = (err as Error).message;
+      if (!isCancellation(err)) break;
+      throw err;
+    }
+  }
+  record.finishedAt = new Date().toISOString();
+}
+
+async function claimWorkspace(ctx: JobContext, jobId: string, job: PipelineJob): Promise<JobClaim> {
+  const { claimJobWorkspace } = proxyActivities<PipelineActivities>(claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy));
+  return claimJobWorkspace({ runId: ctx.runId, jobId });
+}
+
+/** One try of a job on one claimed worker. */
+interface JobTry {
+  ctx: JobContext;
+  jobId: string;
+  job: PipelineJob;
+  claim: JobClaim;
+  restart: number;
+}
+
+/** Runs steps in order on the claimed worker; returns the index of the step that failed, if one did. */
+async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: PipelineStep[], records: StepRecord[], env: Record<string, string>, logPrefix: string): Promise<number | undefined> {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    const rec = records[i]!;
+    const timeout = 'run' in step ? step.timeoutSeconds : 3600;
+    const { runJobStep } = proxyActivities<PipelineActivities>(stepOptions(claim.workerQueue, timeout, ctx.policy));
+    rec.status = 'running';
+    rec.startedAt = new Date().toISOString();
+    const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
+    for (let attempt = 1; ; attempt++) {
+      rec.attempts = attempt;
+      try {
+        const logName = logPrefix === 'step' ? String(i) : `${logPrefix}-${i}`;
+        const meter = { taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`, attempt, nodeClass: job['runs-on'], labels: { pipeline: ctx.spec.name } };
+        const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step, env, trigger: ctx.trigger, meter });
+        rec.status = 'succeeded';
+        rec.exitCode = outcome.exitCode;
+        break;
+      } catch (err) {
+        if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        rec.message = cause instanceof Error ? cause.message : String(cause);
+        rec.exitCode = cause instanceof ApplicationFailure ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode : undefined;
+        if (isCancellation(err)) throw err;
+        if (attempt >= maxAttempts || !('run' in step)) {
+          rec.status = 'failed';
+          rec.finishedAt = new Date().toISOString();
+          return i;
+        }
+        await sleep(backoffMs(step.retry, attempt));
+      }
+    }
+    rec.finishedAt = new Date().toISOString();
+  }
+  return undefined;
+}
+
+async function rollback(jobTry: JobTry, record: JobRecord, env: Record<string, string>): Promise<void> {
+  const { job } = jobTry;
+  const steps = job.rollback.map((s, i) => ({ name: s.name ?? `rollback: ${stepName(s, i)}`, status: 'pending' as const }));
+  record.rollback = { status: 'succeeded', steps };
+  const failed = await runSteps(jobTry, job.rollback, steps, { ...env, CAPSTAN_ROLLBACK: 'true' }, 'rollback').catch(() => 0);
+  record.rollback.status = failed === undefined ? 'succeeded' : 'failed';
+}
+
+async function release(ctx: JobContext, jobId: string, claim: JobClaim): Promise<void> {
+  const { releaseJobWorkspace } = proxyActivities<PipelineActivities>(releaseOptions(claim.workerQueue));
+  // The workspace of a worker that is gone is gone with it; nothing to do then.
+  await releaseJobWorkspace({ runId: ctx.runId, jobId }).catch(() => undefined);
+}
+
+function isLostWorker(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
+}
+
+function jobEnv(ctx: JobContext, jobId: string, job: PipelineJob): Record<string, string> {
+  const t = ctx.trigger;
+  return {
+    ...ctx.spec.env,
+    ...job.env,
+    CAPSTAN_RUN_ID: ctx.runId,
+    CAPSTAN_PIPELINE: ctx.spec.name,
+    CAPSTAN_JOB: jobId,
+    CAPSTAN_EVENT: t.event,
+    CAPSTAN_REPOSITORY: t.repository,
+    CAPSTAN_SHA: t.sha,
+    CAPSTAN_BRANCH: t.branch,
+    CAPSTAN_TRIGGERED_BY: t.triggeredBy,
+    ...(job.environment ? { CAPSTAN_ENVIRONMENT: job.environment.name } : {}),
+  };
+}
