@@ -17,6 +17,7 @@ import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
+import { pipelineRoutes } from './routes/pipelines';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -46,6 +47,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(nodeClassRoutes(deps));
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));
+  app.use(pipelineRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

@@ -28,6 +28,8 @@ export interface ApiDeps {
   auth: { ratePerSecond: number; burst: number };
   /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
   outputStoreDir: string;
+  /** Where workers write pipeline step logs (the same directory, or a shared filesystem). */
+  stepLogDir: string;
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
@@ -47,5 +49,6 @@ export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Poo
     webUiUrl: config.temporal.uiUrl,
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
     outputStoreDir: config.worker.outputStoreDir,
+    stepLogDir: config.pipeline.stepLogDir,
   };
 }

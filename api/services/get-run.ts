@@ -7,6 +7,8 @@ import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contr
 import type { TaskResult, TaskState } from '../../workflows/contracts/task-run';
 import type { DagResult, DagStateView } from '../../workflows/contracts/dag-run';
 import { dagStateQuery, taskStateQuery } from '../../workflows/definitions';
+import type { PipelineRunState } from '../../workflows/contracts/pipeline-run';
+import { pipelineStateQuery } from '../../workflows/pipeline/definitions';
 import type { ApiDeps } from './deps';
 import { listPollers } from './pollers';
 import { runSummary, type RunSummary } from './run-views';
@@ -33,6 +35,8 @@ export interface RunDetail extends RunSummary {
   /** DAG runs: counts and a page of node states. */
   dag?: DagStateView;
   dagResult?: DagResult;
+  /** Pipeline runs: every job with its steps, worker, approval and rollback. */
+  pipeline?: PipelineRunState;
   failure?: { type?: string; message: string; details?: unknown };
 }
 
@@ -54,7 +58,10 @@ export async function getRun(deps: ApiDeps, runId: string, page: NodePage = { of
     historyLength: description.historyLength,
     ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(runId)}` } : {}),
   };
-  if (detail.kind === 'dag') {
+  if (detail.kind === 'pipeline') {
+    detail.pipeline = await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(pipelineStateQuery)).catch(() => undefined);
+    if (detail.status !== 'running' && detail.status !== 'completed') detail.failure = await failureOf(handle);
+  } else if (detail.kind === 'dag') {
     const [graph, warnings] = await Promise.all([queryDag(deps, handle, page), detail.status === 'running' ? poolWarnings(deps, undefined) : []]);
     if (graph) detail.dag = graph;
     if (warnings.length > 0) detail.warnings = warnings;

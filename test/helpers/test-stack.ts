@@ -174,6 +174,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     auth: options.rateLimit ?? { ratePerSecond: 10_000, burst: 10_000 },
     // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
     outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
+    stepLogDir: join(dataDir, 'step-logs'),
   };
   const server: Server = createApp(deps, createLogger('api-test', 'silent')).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

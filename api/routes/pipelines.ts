@@ -1,0 +1,91 @@
+/**
+ * Pipelines: `POST /v1/pipelines/runs` (a manual run of a repository's pipeline at a commit),
+ * `POST /v1/runs/:id/approve` and `/reject` (a deploy job waiting for approval), and
+ * `GET /v1/runs/:id/jobs/:job/steps/:step/log` (a step's log, whole or followed live).
+ */
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { approvalUpdate, pipelineStateQuery } from '../../workflows/pipeline/definitions';
+import { actingPrincipal } from '../auth/principal';
+import { ApiError } from '../errors';
+import { parsePipelineYaml } from '../pipelines/parse-pipeline';
+import { DEFAULT_PIPELINE_PATH, readPipelineFile } from '../pipelines/read-pipeline-file';
+import { followStepLog, readStepLog } from '../pipelines/step-logs';
+import { matchTrigger } from '../pipelines/triggers';
+import { IdempotencyKeySchema, RunIdSchema } from '../schemas';
+import type { ApiDeps } from '../services/deps';
+import { startPipeline } from '../services/start-pipeline';
+import { parseOr400 } from '../validate';
+
+/** Body of `POST /v1/pipelines/runs`. */
+export const ManualPipelineRunSchema = z.strictObject({
+  repository: z.string().min(1).max(200).describe('Name of the repository, e.g. acme/web.'),
+  cloneUrl: z.string().min(1).max(2048).describe('What git fetch accepts: a local path or a remote URL.'),
+  sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
+  branch: z.string().min(1).max(255),
+  pipelinePath: z.string().min(1).max(1024).default(DEFAULT_PIPELINE_PATH),
+});
+
+/** Body of approve and reject. */
+export const ApprovalBodySchema = z.strictObject({
+  job: z.string().min(1).max(63),
+  comment: z.string().max(2000).optional(),
+});
+
+/** Routes of pipeline runs. */
+export function pipelineRoutes(deps: ApiDeps): Router {
+  const router = Router();
+  router.post('/v1/pipelines/runs', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+    const body = parseOr400(ManualPipelineRunSchema, req.body, 'request body');
+    const rawKey = req.get('idempotency-key');
+    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const text = await readPipelineFile(body.cloneUrl, body.sha, body.pipelinePath);
+    const spec = parsePipelineYaml(text, body.pipelinePath, deps.nodeClasses);
+    const match = matchTrigger(spec, { event: 'manual', branch: body.branch });
+    if (!match.matched) throw new ApiError(422, 'not_triggered', `pipeline "${spec.name}" cannot be run by hand: ${match.reason}`);
+    const trigger = { event: 'manual' as const, repository: body.repository, cloneUrl: body.cloneUrl, sha: body.sha, branch: body.branch, triggeredBy: actingPrincipal()!.name };
+    const started = await startPipeline(deps, spec, trigger, key);
+    res.locals.runId = started.runId;
+    if (!started.created) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(202).json({ runId: started.runId, created: started.created, links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` } });
+  });
+
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/v1/runs/:id/${decision}`, express.json({ limit: 65_536 }), async (req, res) => {
+      const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+      res.locals.runId = runId;
+      const body = parseOr400(ApprovalBodySchema, req.body, 'request body');
+      try {
+        const job = await deps.client.workflow.getHandle(runId).executeUpdate(approvalUpdate, {
+          args: [{ jobId: body.job, approve: decision === 'approve', by: actingPrincipal()!.name, comment: body.comment }],
+        });
+        res.json({ runId, job });
+      } catch (err) {
+        // The workflow's validator refused: not waiting, not an allowed approver, or the person who triggered the run.
+        if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'approval_refused', err.cause?.message ?? err.message, [{ field: 'job', message: err.cause?.message ?? err.message }]);
+        throw err;
+      }
+    });
+  }
+
+  router.get('/v1/runs/:id/jobs/:job/steps/:step/log', async (req, res) => {
+    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+    const job = parseOr400(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id'), req.params.job, 'job', 'job');
+    const step = parseOr400(z.string().regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>'), req.params.step, 'step', 'step');
+    if (req.query.follow === 'true') {
+      const ended = async (): Promise<boolean> => {
+        const state = await deps.client.workflow.getHandle(runId).query(pipelineStateQuery).catch(() => undefined);
+        const record = state?.jobs.find((j) => j.id === job);
+        if (!record) return true;
+        const steps = step.startsWith('rollback-') ? record.rollback?.steps : record.steps;
+        const status = steps?.[Number(step.replace('rollback-', ''))]?.status;
+        return status !== 'running' && status !== 'pending';
+      };
+      await followStepLog(deps.stepLogDir, runId, job, step, res, ended);
+      return;
+    }
+    res.type('text/plain; charset=utf-8').send(await readStepLog(deps.stepLogDir, runId, job, step));
+  });
+  return router;
+}

@@ -1,0 +1,177 @@
+/**
+ * A pipeline end to end on real workers: a fixture Node project in a local git repository, built and
+ * tested on class a, its artifact deployed on class b after an approval, started as a local process
+ * and health-checked; a broken release is rolled back to the previous one. Step logs through the API.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { freePort } from './helpers/ports';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+let stack: TestStack;
+let repo: string;
+let deployRoot: string;
+let port: number;
+
+function git(...args: string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
+}
+
+/** Commits a version of the app whose /health answers `healthy`; returns the commit SHA. */
+function commitApp(healthy: boolean): string {
+  writeFileSync(join(repo, 'app.js'), `const http = require('http');
+const version = require('fs').readFileSync(__dirname + '/VERSION', 'utf8').trim();
+http.createServer((req, res) => { res.statusCode = req.url === '/health' && !${healthy} ? 500 : 200; res.end(version); }).listen(Number(process.env.PORT), '127.0.0.1');
+`);
+  git('add', '-A');
+  git('commit', '-q', '-m', healthy ? 'healthy release' : 'broken release');
+  return git('rev-parse', 'HEAD');
+}
+
+// The app outlives its step in a session of its own; the pause lets setsid take effect before the step ends,
+// because the worker kills whatever is left in the step's process group then.
+const start = (sha: string) => `setsid nohup node "${'$'}ROOT/releases/${sha}/app.js" > "${'$'}ROOT/app.log" 2>&1 < /dev/null & echo $! > "${'$'}ROOT/pid"; sleep 1`;
+
+before(async () => {
+  stack = await startTestStack();
+  repo = mkdtempSync(join(tmpdir(), 'capstan-fixture-repo-'));
+  deployRoot = mkdtempSync(join(tmpdir(), 'capstan-deploy-'));
+  port = await freePort();
+  git('init', '-q', '-b', 'main');
+  mkdirSync(join(repo, '.capstan'));
+  writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'fixture', version: '1.0.0', scripts: { test: 'node test.js' } }));
+  writeFileSync(join(repo, 'test.js'), "require('assert').ok(require('fs').existsSync('app.js')); console.log('1 test passed');\n");
+  writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: web
+on:
+  manual: true
+  push: { branches: [main] }
+env:
+  ROOT: ${deployRoot}
+  PORT: "${port}"
+jobs:
+  build:
+    runs-on: a
+    steps:
+      - checkout: true
+      - name: install and test
+        run: npm install --offline --no-audit --no-fund && npm test
+      - name: package
+        run: mkdir -p dist && cp app.js dist/ && echo "$CAPSTAN_SHA" > dist/VERSION
+      - upload-artifact: { name: app, path: dist }
+  deploy:
+    runs-on: b
+    needs: [build]
+    environment:
+      name: production
+      approval: { required: true }
+    steps:
+      - download-artifact: { name: app }
+      - name: start
+        run: |
+          mkdir -p "$ROOT/releases/$CAPSTAN_SHA" && cp -r dist/. "$ROOT/releases/$CAPSTAN_SHA/"
+          if [ -f "$ROOT/current" ]; then cp "$ROOT/current" "$ROOT/previous"; fi
+          echo "$CAPSTAN_SHA" > "$ROOT/current"
+          if [ -f "$ROOT/pid" ]; then kill "$(cat "$ROOT/pid")" 2>/dev/null || true; sleep 0.3; fi
+          ${start('$CAPSTAN_SHA')}
+      - name: health check
+        run: |
+          for i in $(seq 1 50); do
+            if node -e "fetch('http://127.0.0.1:$PORT/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(2))"; then echo healthy; exit 0; fi
+            sleep 0.1
+          done
+          echo "health check failed"; exit 1
+    rollback:
+      - name: restore previous release
+        run: |
+          PREVIOUS="$(cat "$ROOT/previous")"
+          kill "$(cat "$ROOT/pid")" 2>/dev/null || true; sleep 0.3
+          echo "$PREVIOUS" > "$ROOT/current"
+          ${start('$PREVIOUS')}
+          echo "rolled back to $PREVIOUS"
+`);
+});
+
+after(async () => {
+  const pidFile = join(deployRoot, 'pid');
+  if (existsSync(pidFile)) {
+    try { process.kill(Number(readFileSync(pidFile, 'utf8'))); } catch { /* already gone */ }
+  }
+  await stack?.stop();
+  rmSync(repo, { recursive: true, force: true });
+  rmSync(deployRoot, { recursive: true, force: true });
+});
+
+async function runAndApprove(sha: string): Promise<any> {
+  const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main' });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const runId: string = started.body.runId;
+  // Waits for approval with no worker held; the run's triggerer may not approve it.
+  let run: any;
+  for (let i = 0; ; i++) {
+    run = (await stack.request('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body;
+    if (run.pipeline?.jobs.find((j: any) => j.id === 'deploy')?.status === 'waiting-approval') break;
+    assert.ok(i < 600 && run.status === 'running', `deploy never waited for approval: ${JSON.stringify(run.pipeline ?? run.failure)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(run.pipeline.jobs.find((j: any) => j.id === 'build').status, 'succeeded');
+  const self = await stack.request('POST', `/v1/runs/${encodeURIComponent(runId)}/approve`, { job: 'deploy' });
+  assert.equal(self.status, 409);
+  assert.match(self.body.error.message, /triggered this run/);
+  const operator = await stack.mintToken('operator', { principal: 'release-manager' });
+  const approved = await stack.request('POST', `/v1/runs/${encodeURIComponent(runId)}/approve`, { job: 'deploy', comment: 'ship it' }, { authorization: `Bearer ${operator.token}` });
+  assert.equal(approved.status, 200, JSON.stringify(approved.body));
+  assert.equal(approved.body.job.approval.by, 'release-manager');
+  return waitForRunEnd(stack, runId, 120_000);
+}
+
+async function appAnswers(): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/`);
+  return (await response.text()).trim();
+}
+
+test('push → build and test on class a, artifact → approved deploy on class b → health check passes; every step log readable', { timeout: 240_000 }, async () => {
+  const v1 = commitApp(true);
+  const run = await runAndApprove(v1);
+  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+  const [build, deploy] = run.pipeline.jobs;
+  assert.match(build.worker, /\/a\/\d+$/);
+  assert.match(deploy.worker, /\/b\/\d+$/);
+  assert.deepEqual(build.steps.map((s: any) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  assert.equal(await appAnswers(), v1, 'the deployed process serves the built commit');
+  const expectedLogs: Array<[string, number, RegExp]> = [
+    ['build', 0, new RegExp(`checked out ${v1}`)], ['build', 1, /1 test passed/], ['build', 2, /exit code 0/], ['build', 3, /uploaded artifact "app"/],
+    ['deploy', 0, /downloaded artifact "app"/], ['deploy', 1, /exit code 0/], ['deploy', 2, /healthy/],
+  ];
+  for (const [job, step, pattern] of expectedLogs) {
+    const response = await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/${job}/steps/${step}/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), pattern, `log of ${job} step ${step}`);
+  }
+  const missing = await stack.request('GET', `/v1/runs/${encodeURIComponent(run.runId)}/jobs/build/steps/9/log`);
+  assert.equal(missing.status, 404);
+  const followed = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/build/steps/1/log?follow=true`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
+  assert.match(followed, /event: log[\s\S]*1 test passed[\s\S]*event: end/);
+  const metered = await stack.request('GET', `/v1/runs/${encodeURIComponent(run.runId)}/attempts`);
+  assert.equal(metered.body.attempts.length, 7, 'every step attempt is metered');
+});
+
+test('a broken release fails its health check; rollback restores the previous release and the run records both', { timeout: 240_000 }, async () => {
+  const v1 = readFileSync(join(deployRoot, 'current'), 'utf8').trim();
+  const v2 = commitApp(false);
+  const run = await runAndApprove(v2);
+  assert.equal(run.status, 'failed');
+  const deploy = run.pipeline.jobs.find((j: any) => j.id === 'deploy');
+  assert.equal(deploy.status, 'failed');
+  assert.equal(deploy.steps[2].status, 'failed');
+  assert.equal(deploy.steps[2].exitCode, 1);
+  assert.equal(deploy.rollback.status, 'succeeded');
+  assert.deepEqual(deploy.rollback.steps.map((s: any) => [s.name, s.status]), [['restore previous release', 'succeeded']]);
+  assert.match(run.failure.message, /deploy/);
+  assert.equal(await appAnswers(), v1, 'the previous release serves again');
+  const log = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/deploy/steps/rollback-0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
+  assert.match(log, new RegExp(`rolled back to ${v1}`));
+});
