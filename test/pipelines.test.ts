@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { freePort } from './helpers/ports';
+import { waitForFile } from './helpers/wait';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
@@ -174,4 +175,39 @@ test('a broken release fails its health check; rollback restores the previous re
   assert.equal(await appAnswers(), v1, 'the previous release serves again');
   const log = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/deploy/steps/rollback-0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
   assert.match(log, new RegExp(`rolled back to ${v1}`));
+});
+
+test('two runs of one concurrency group with cancel-in-progress: the first is cancelled, the second completes', { timeout: 180_000 }, async () => {
+  const marks = mkdtempSync(join(tmpdir(), 'capstan-concurrency-'));
+  try {
+    writeFileSync(join(repo, '.capstan', 'concurrency.yaml'), `name: ci
+on: { manual: true }
+concurrency: { group: 'ci-\${{ branch }}', cancelInProgress: true }
+jobs:
+  slow:
+    runs-on: a
+    steps:
+      - run: |
+          touch "${marks}/$CAPSTAN_RUN_ID"
+          if [ -f "${marks}/fast" ]; then exit 0; fi
+          sleep 60
+`);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'concurrency pipeline');
+    const sha = git('rev-parse', 'HEAD');
+    const body = { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main', pipelinePath: '.capstan/concurrency.yaml' };
+    const first = await stack.request('POST', '/v1/pipelines/runs', body);
+    assert.equal(first.status, 202, JSON.stringify(first.body));
+    await waitForFile(join(marks, first.body.runId));
+    writeFileSync(join(marks, 'fast'), '');
+    const second = await stack.request('POST', '/v1/pipelines/runs', body);
+    assert.equal(second.status, 202);
+    assert.notEqual(second.body.runId, first.body.runId);
+    const [one, two] = await Promise.all([waitForRunEnd(stack, first.body.runId, 120_000), waitForRunEnd(stack, second.body.runId, 120_000)]);
+    assert.equal(one.status, 'cancelled', JSON.stringify(one.pipeline));
+    assert.equal(two.status, 'completed', JSON.stringify(two.failure ?? two.pipeline));
+    assert.equal(one.pipeline.jobs[0].status, 'cancelled');
+  } finally {
+    rmSync(marks, { recursive: true, force: true });
+  }
 });

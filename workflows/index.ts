@@ -2,4 +2,4 @@
 export { taskWorkflow } from './task-workflow';
 export { dagWorkflow } from './dag-workflow';
 export { pipelineWorkflow } from './pipeline-workflow';
-export { environmentLockWorkflow } from './environment-lock-workflow';
+export { concurrencyLockWorkflow } from './concurrency-lock-workflow';

@@ -1,9 +1,10 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ApplicationFailure, ParentClosePolicy, isCancellation, setHandler, sleep, startChild, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { resolveGroupName } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
-import { environmentLockId, environmentLockWorkflow, releaseLockSignal } from './environment-lock-workflow';
+import type { PipelineJob } from './contracts/pipeline-spec';
 import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
+import { acquireLock, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
@@ -41,23 +42,31 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         record.message = `needs ${blocked.join(', ')}, which did not succeed`;
         return;
       }
-      const lock = job.environment ? await lockEnvironment(ctx, job.environment.name, record) : undefined;
+      const locks = await jobLocks(ctx, job, (message) => { record.message = message; });
       try {
         await runJob(ctx, id, job, record);
       } finally {
-        await lock?.signal(releaseLockSignal).catch(() => undefined);
+        for (const lock of locks) await lock.release();
       }
     })();
     finished.set(id, promise);
     return promise;
   };
+  let runLock: HeldLock | undefined;
   try {
+    if (spec.concurrency) {
+      const group = resolveGroupName(spec.concurrency.group, trigger.branch);
+      runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; });
+      state.message = undefined;
+    }
     await Promise.all(jobIds.map(start));
   } catch (err) {
     if (!isCancellation(err)) throw err;
     state.status = 'cancelled';
     for (const job of state.jobs) if (job.status === 'pending' || job.status === 'running' || job.status === 'waiting-approval') job.status = 'cancelled';
     throw err;
+  } finally {
+    await runLock?.release();
   }
   const failed = state.jobs.filter((j) => j.status === 'failed');
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
@@ -70,22 +79,18 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   return state;
 }
 
-/** Waits until this run holds the environment's lock: one deploy per environment at a time, the others queue. */
-async function lockEnvironment(ctx: JobContext, environment: string, record: JobRecord): Promise<ChildWorkflowHandle<typeof environmentLockWorkflow>> {
-  for (;;) {
-    try {
-      return await startChild(environmentLockWorkflow, {
-        workflowId: environmentLockId(ctx.policy.taskQueuePrefix, environment),
-        args: [{ holder: ctx.runId }],
-        // The lock dies with its holder, however the holder ends.
-        parentClosePolicy: ParentClosePolicy.TERMINATE,
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      record.message = `waiting for the deploy to ${environment} that another run is doing`;
-      await sleep('3s');
-    }
+/**
+ * The locks a job takes before it starts, in a fixed order so two runs can never hold one each and
+ * wait for the other: its own concurrency group, then its deploy environment (one deploy at a time).
+ */
+async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: string) => void): Promise<HeldLock[]> {
+  const locks: HeldLock[] = [];
+  if (job.concurrency) {
+    const group = resolveGroupName(job.concurrency.group, ctx.trigger.branch);
+    locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait));
   }
+  if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait));
+  return locks;
 }
 
 function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: ApprovalDecision): void {

@@ -67,5 +67,7 @@ export interface PipelineRunState {
   name: string;
   trigger: PipelineTrigger;
   status: 'running' | 'succeeded' | 'failed' | 'cancelled';
+  /** What the run waits for before its jobs start (a concurrency group), when it waits. */
+  message?: string;
   jobs: JobRecord[];
 }

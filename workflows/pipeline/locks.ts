@@ -1,0 +1,37 @@
+/** Taking a concurrency group's lock from a pipeline run: queue behind the holder, or preempt it. */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { getExternalWorkflowHandle, ParentClosePolicy, sleep, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { concurrencyLockId, concurrencyLockWorkflow, preemptLockSignal, releaseLockSignal } from '../concurrency-lock-workflow';
+
+/** A held lock; `release` lets the next member of the group in. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** Waits until `runId` holds `group`'s lock; with `cancelInProgress` the current holder is cancelled instead of waited for. */
+export async function acquireLock(prefix: string, group: string, runId: string, cancelInProgress: boolean, onWait: (message: string) => void): Promise<HeldLock> {
+  const workflowId = concurrencyLockId(prefix, group);
+  for (let tries = 0; ; tries++) {
+    let handle: ChildWorkflowHandle<typeof concurrencyLockWorkflow>;
+    try {
+      handle = await startChild(concurrencyLockWorkflow, {
+        workflowId,
+        args: [{ holder: runId }],
+        // The lock dies with its holder, however the holder ends.
+        parentClosePolicy: ParentClosePolicy.TERMINATE,
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (cancelInProgress) {
+        onWait(`cancelling the run in progress in concurrency group "${group}"`);
+        // The lock may have ended in between; then there is nothing to preempt and the next try takes it.
+        await getExternalWorkflowHandle(workflowId).signal(preemptLockSignal, { by: runId }).catch(() => undefined);
+      } else {
+        onWait(`queued behind another run in concurrency group "${group}"`);
+      }
+      await sleep(tries < 10 ? '1s' : '3s');
+      continue;
+    }
+    return { release: () => handle.signal(releaseLockSignal).catch(() => undefined) };
+  }
+}
