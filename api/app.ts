@@ -18,6 +18,7 @@ import { taskRoutes } from './routes/tasks';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
 import { pipelineRoutes } from './routes/pipelines';
+import { environmentRoutes } from './routes/environments';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -48,6 +49,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));
   app.use(pipelineRoutes(deps));
+  app.use(environmentRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

@@ -74,7 +74,6 @@ jobs:
       - name: start
         run: |
           mkdir -p "$ROOT/releases/$CAPSTAN_SHA" && cp -r dist/. "$ROOT/releases/$CAPSTAN_SHA/"
-          if [ -f "$ROOT/current" ]; then cp "$ROOT/current" "$ROOT/previous"; fi
           echo "$CAPSTAN_SHA" > "$ROOT/current"
           if [ -f "$ROOT/pid" ]; then kill "$(cat "$ROOT/pid")" 2>/dev/null || true; sleep 0.3; fi
           ${start('$CAPSTAN_SHA')}
@@ -88,7 +87,7 @@ jobs:
     rollback:
       - name: restore previous release
         run: |
-          PREVIOUS="$(cat "$ROOT/previous")"
+          PREVIOUS="$CAPSTAN_PREVIOUS_SHA"
           kill "$(cat "$ROOT/pid")" 2>/dev/null || true; sleep 0.3
           echo "$PREVIOUS" > "$ROOT/current"
           ${start('$PREVIOUS')}
@@ -156,6 +155,9 @@ test('push → build and test on class a, artifact → approved deploy on class 
   assert.equal(missing.status, 404);
   const followed = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/build/steps/1/log?follow=true`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
   assert.match(followed, /event: log[\s\S]*1 test passed[\s\S]*event: end/);
+  assert.deepEqual(deploy.deployment, { environment: 'production', sha: v1 }, 'the first deploy replaces nothing');
+  const environments = await stack.request('GET', '/v1/environments');
+  assert.deepEqual(environments.body.environments.map((e: any) => [e.name, e.current.sha, e.current.runId]), [['production', v1, run.runId]]);
   const metered = await stack.request('GET', `/v1/runs/${encodeURIComponent(run.runId)}/attempts`);
   assert.equal(metered.body.attempts.length, 7, 'every step attempt is metered');
 });
@@ -173,6 +175,9 @@ test('a broken release fails its health check; rollback restores the previous re
   assert.deepEqual(deploy.rollback.steps.map((s: any) => [s.name, s.status]), [['restore previous release', 'succeeded']]);
   assert.match(run.failure.message, /deploy/);
   assert.equal(await appAnswers(), v1, 'the previous release serves again');
+  assert.deepEqual(deploy.deployment, { environment: 'production', sha: v2, previousSha: v1 });
+  const history = await stack.request('GET', '/v1/environments/production/deployments');
+  assert.deepEqual(history.body.deployments.map((d: any) => d.sha), [v1], 'a failed deploy is not recorded as the current release');
   const log = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/deploy/steps/rollback-0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
   assert.match(log, new RegExp(`rolled back to ${v1}`));
 });

@@ -1,9 +1,10 @@
 /** Builds Capstan's two kinds of worker: the orchestrator (workflows) and the node-class worker (activities). */
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
+import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
-import { createPipelineActivities } from '../activities/pipeline';
+import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
@@ -68,8 +69,8 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
   });
 }
 
-/** A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`. */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger): Promise<Worker> {
+/** A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`; `db` keeps deploy history. */
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
@@ -86,7 +87,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass) },
+    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db) },
     interceptors: {
       activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
     },

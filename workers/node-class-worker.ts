@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   // Four missed refreshes: a worker that is alive but slow to reach the database is not declared dead.
   const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
   const connection = await connectWorker(config);
-  const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger);
+  const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).

@@ -69,7 +69,7 @@ function runWorkers(workers: Worker[]): RunningWorkers {
 /** Starts Capstan's orchestrator worker and the node-class worker for `nodeClass`, exactly as `npm start` builds them. */
 export async function startCapstanWorkers(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, db: Pool): Promise<RunningWorkers> {
   const orchestrator = await createOrchestratorWorker(connection, config);
-  const nodeWorker = await createNodeClassWorker(connection, config, nodeClass, new AttemptLedger(db), createLogger('bench-worker', 'warn'));
+  const nodeWorker = await createNodeClassWorker(connection, config, nodeClass, new AttemptLedger(db), createLogger('bench-worker', 'warn'), db);
   return runWorkers([orchestrator, nodeWorker]);
 }
 

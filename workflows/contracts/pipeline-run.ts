@@ -55,6 +55,8 @@ export interface JobRecord {
   worker?: string;
   steps: StepRecord[];
   approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
+  /** Deploy jobs: the release they put in place and the one they replaced (from Capstan's deploy history). */
+  deployment?: { environment: string; sha: string; previousSha?: string };
   /** Set when rollback steps ran after a failure. */
   rollback?: { status: 'succeeded' | 'failed'; steps: StepRecord[] };
   startedAt?: string;

@@ -1,6 +1,6 @@
 /** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
 import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
-import type { createPipelineActivities, JobClaim } from '../../activities/pipeline';
+import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
 import { nodeClassTaskQueue } from '../contracts/node-class';
@@ -8,6 +8,7 @@ import { backoffMs } from '../task-execution';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
+type DeploymentActivities = ReturnType<typeof createDeploymentActivities>;
 
 /** How often a job is restarted from its first step on another worker after losing its worker. */
 const MAX_JOB_RESTARTS = 3;
@@ -51,6 +52,13 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
   record.status = 'running';
   record.startedAt = new Date().toISOString();
   const env = jobEnv(ctx, jobId, job);
+  const deployments = proxyActivities<DeploymentActivities>(claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy));
+  if (job.environment) {
+    // Deploy and rollback steps learn what they replace: Capstan's record of the environment's current release.
+    const previous = await deployments.lastDeployment({ environment: job.environment.name });
+    record.deployment = { environment: job.environment.name, sha: ctx.trigger.sha, ...(previous ? { previousSha: previous.sha } : {}) };
+    env.CAPSTAN_PREVIOUS_SHA = previous?.sha ?? '';
+  }
   for (let restart = 0; ; restart++) {
     try {
       const claim = await claimWorkspace(ctx, jobId, job);
@@ -62,6 +70,12 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
         record.message = `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
         if (job.rollback.length > 0) await rollback({ ctx, jobId, job, claim, restart }, record, env);
       } else {
+        if (job.environment) {
+          await deployments.recordDeployment({
+            environment: job.environment.name, repository: ctx.trigger.repository, pipeline: ctx.spec.name, runId: ctx.runId, jobId,
+            sha: ctx.trigger.sha, triggeredBy: ctx.trigger.triggeredBy,
+          });
+        }
         record.status = 'succeeded';
       }
       await release(ctx, jobId, claim);
