@@ -216,3 +216,46 @@ jobs:
     rmSync(marks, { recursive: true, force: true });
   }
 });
+
+test('kill -9 of the worker running a step: the job restarts cleanly from its first step on another worker and completes', { timeout: 180_000 }, async () => {
+  const marks = mkdtempSync(join(tmpdir(), 'capstan-kill-'));
+  try {
+    writeFileSync(join(repo, '.capstan', 'kill.yaml'), `name: kill
+on: { manual: true }
+jobs:
+  build:
+    runs-on: a
+    steps:
+      - run: echo "$CAPSTAN_WORKSPACE" >> "${marks}/workspaces"; touch first-step-ran
+      - run: |
+          [ -f first-step-ran ] || { echo "the workspace lost the first step's file"; exit 9; }
+          n=$(ls "${marks}" | grep -c '^attempt-' || true)
+          touch "${marks}/attempt-$n"
+          if [ "$n" -eq 0 ]; then sleep 120; fi
+`);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'kill pipeline');
+    const sha = git('rev-parse', 'HEAD');
+    const spare = await stack.startWorker('a');
+    const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main', pipelinePath: '.capstan/kill.yaml' });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const runId: string = started.body.runId;
+    await waitForFile(join(marks, 'attempt-0'));
+    const holder = (await stack.request('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body.pipeline.jobs[0].worker as string;
+    const pid = Number(holder.split('/').pop());
+    process.kill(pid, 'SIGKILL');
+    const run = await waitForRunEnd(stack, runId, 150_000);
+    assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+    const job = run.pipeline.jobs[0];
+    assert.notEqual(job.worker, holder, 'the job finished on another worker');
+    assert.match(job.message, /lost; job restarted from its first step on another worker \(restart 1\)/);
+    assert.deepEqual(job.steps.map((s: any) => s.status), ['succeeded', 'succeeded']);
+    assert.ok(existsSync(join(marks, 'attempt-1')), 'the second step ran again');
+    assert.equal(readFileSync(join(marks, 'workspaces'), 'utf8').trim().split('\n').length, 2, 'the first step ran again too, in a fresh workspace');
+    const rows = (await stack.db.query(`SELECT task_id, attempt, outcome FROM task_attempts WHERE run_id = $1 ORDER BY started_at`, [runId])).rows;
+    assert.deepEqual(rows.map((r) => `${r.task_id}:${r.outcome}`), ['build/0:succeeded', 'build/1:lost', 'build/0@restart-1:succeeded', 'build/1@restart-1:succeeded']);
+    if (spare.exitCode === null && spare.pid !== pid) spare.kill('SIGTERM');
+  } finally {
+    rmSync(marks, { recursive: true, force: true });
+  }
+});

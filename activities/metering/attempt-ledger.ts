@@ -19,6 +19,8 @@ export interface AttemptStart extends AttemptKey {
   activityId: string;
   labels: Record<string, string>;
   startedAt: Date;
+  /** Task-id prefix whose open attempts this one replaces (a pipeline job restarted on another worker). */
+  supersedes?: string;
 }
 
 /** What is known when an attempt ends. */
@@ -52,6 +54,15 @@ export class AttemptLedger {
        WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL`,
       [start.runId, start.taskId, start.attempt],
     );
+    if (start.supersedes !== undefined) {
+      await this.db.query(
+        `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+           detail = 'worker lost; the job restarted on another worker'
+         WHERE run_id = $1 AND left(task_id, length($2)) = $2 AND task_id <> $3 AND ended_at IS NULL`,
+        [start.runId, start.supersedes, start.taskId],
+      );
+    }
   }
 
   /** Marks the attempt as still running, so the sweeper does not take it for lost. */

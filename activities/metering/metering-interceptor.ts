@@ -38,7 +38,7 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
     // Nothing runs unmetered: while the start cannot be written the command waits (nothing has run yet, so waiting costs only the slot).
     await this.writeWhileAlive(key, 'start', () => ledger.recordStart({
       ...key, runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''), nodeClass: metered.nodeClass, worker: this.options.worker,
-      activityId: info.activityId, labels: metered.labels, startedAt: new Date(),
+      activityId: info.activityId, labels: metered.labels, startedAt: new Date(), supersedes: metered.supersedes,
     }), true);
     const touch = setInterval(() => {
       ledger.touch(key, new Date()).catch((err: Error) => logger.warn({ ...key, err: err.message }, 'metering refresh failed'));

@@ -45,6 +45,8 @@ export interface StepMeter {
   attempt: number;
   nodeClass: string;
   labels: Record<string, string>;
+  /** Task-id prefix of the job's earlier try, whose still-open attempts this one closes as lost. */
+  supersedes?: string;
 }
 
 /** What a step did. */
@@ -108,13 +110,13 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   }
   if ('upload-artifact' in step) {
     const { name, path } = step['upload-artifact'];
-    const bytes = await uploadArtifact(deps.artifactDir, runId, name, workspace, path, deps.maxArtifactBytes);
+    const bytes = await uploadArtifact(deps.artifactStore, { runId, jobId: input.jobId, name }, workspace, path, deps.maxArtifactBytes);
     log.write(`uploaded artifact "${name}" from ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `uploaded ${name} (${bytes} bytes)` };
   }
   if ('download-artifact' in step) {
     const { name, path } = step['download-artifact'];
-    const bytes = await downloadArtifact(deps.artifactDir, runId, name, workspace, path);
+    const bytes = await downloadArtifact(deps.artifactStore, runId, name, workspace, path, deps.maxArtifactBytes);
     log.write(`downloaded artifact "${name}" into ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `downloaded ${name} (${bytes} bytes)` };
   }

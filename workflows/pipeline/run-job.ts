@@ -122,7 +122,11 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
       rec.attempts = attempt;
       try {
         const logName = logPrefix === 'step' ? String(i) : `${logPrefix}-${i}`;
-        const meter = { taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`, attempt, nodeClass: job['runs-on'], labels: { pipeline: ctx.spec.name } };
+        const meter = {
+          taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`, attempt, nodeClass: job['runs-on'], labels: { pipeline: ctx.spec.name },
+          // The first step of a restarted job closes what its lost worker left open.
+          ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
+        };
         const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step, env, trigger: ctx.trigger, meter });
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
