@@ -46,12 +46,22 @@ const EnvSchema = z.object({
   CAPSTAN_STEP_LOG_DIR: z.string().min(1).optional(),
   CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
   CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
+  CAPSTAN_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
+  CAPSTAN_ARTIFACT_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes').optional(),
+  CAPSTAN_ARTIFACT_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  CAPSTAN_ARTIFACT_S3_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  CAPSTAN_ARTIFACT_S3_PREFIX: z.string().regex(/^[A-Za-z0-9._\/-]{1,512}$/, 'must be letters, digits, ".", "_", "-" and "/"').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not hold "." or ".." segments').optional(),
+  // 0 keeps artifacts for ever (or leaves expiry to a bucket lifecycle rule).
+  CAPSTAN_ARTIFACT_RETENTION_DAYS: int(0, 36_500).default(30),
   CAPSTAN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
   CAPSTAN_EMBEDDED_DB_PORT: port.default(54329),
   CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
   CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+}).refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
+  path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
+  message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
 });
 
 /** Capstan's validated configuration. */
@@ -78,12 +88,17 @@ export interface CapstanConfig {
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
   pollerLivenessSeconds: number;
   /** Where pipeline step logs and artifacts go (shared filesystems when workers and API are on several machines). */
-  pipeline: { stepLogDir: string; artifactDir: string; maxArtifactBytes: number };
+  pipeline: { stepLogDir: string; artifactDir: string; maxArtifactBytes: number; artifactStore: ArtifactStoreConfig; artifactRetentionDays: number };
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
   auth: { adminToken?: string; ratePerSecond: number; burst: number };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
+
+/** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
+export type ArtifactStoreConfig =
+  | { kind: 'local' }
+  | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix?: string };
 
 /** A configuration value that is missing or wrong; the message names each variable. */
 export class ConfigError extends Error {}
@@ -136,6 +151,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       stepLogDir: resolve(e.CAPSTAN_STEP_LOG_DIR ?? join(dataDir, 'step-logs')),
       artifactDir: resolve(e.CAPSTAN_ARTIFACT_DIR ?? join(dataDir, 'artifacts')),
       maxArtifactBytes: e.CAPSTAN_MAX_ARTIFACT_BYTES,
+      artifactStore: e.CAPSTAN_ARTIFACT_STORE === 's3'
+        ? { kind: 's3', bucket: e.CAPSTAN_ARTIFACT_S3_BUCKET!, region: e.CAPSTAN_ARTIFACT_S3_REGION, endpoint: e.CAPSTAN_ARTIFACT_S3_ENDPOINT, prefix: e.CAPSTAN_ARTIFACT_S3_PREFIX }
+        : { kind: 'local' },
+      artifactRetentionDays: e.CAPSTAN_ARTIFACT_RETENTION_DAYS,
     },
     database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
     auth: { adminToken: e.CAPSTAN_ADMIN_TOKEN, ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND, burst: e.CAPSTAN_API_RATE_LIMIT_BURST },

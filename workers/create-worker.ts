@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
+import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
@@ -45,7 +46,7 @@ function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass) {
   return createPipelineActivities({
     workspaceRoot: config.worker.workspaceDir,
     logDir: config.pipeline.stepLogDir,
-    artifactDir: config.pipeline.artifactDir,
+    artifactStore: openArtifactStore(config.pipeline),
     maxArtifactBytes: config.pipeline.maxArtifactBytes,
     workerIdentity: workerIdentity(nodeClass.name),
     workerQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),

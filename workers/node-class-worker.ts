@@ -1,5 +1,7 @@
 /** Entry point: a worker of one node class, chosen by `--class NAME` or CAPSTAN_NODE_CLASS. */
 import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
+import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
+import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
@@ -23,6 +25,8 @@ async function main(): Promise<void> {
   const ledger = new AttemptLedger(db);
   // Four missed refreshes: a worker that is alive but slow to reach the database is not declared dead.
   const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
+  // Retention counts in days, so an hourly sweep from every worker is timely enough and cheap.
+  const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), { retentionDays: config.pipeline.artifactRetentionDays, intervalMs: 60 * 60 * 1000, logger });
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
   await Promise.all([worker.run(), stepWorker.run()]);
   stopSweeper();
+  stopRetention();
   await connection.close();
   await db.end();
   logger.info('node-class worker stopped');

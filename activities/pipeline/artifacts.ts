@@ -1,39 +1,69 @@
-/** The local artifact store: a tar file per run and name, written atomically and bounded in size. */
+/** Artifacts of pipeline steps: a workspace path packed as a tar, bounded in size, kept in an artifact store. */
 import { execFile } from 'node:child_process';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { artifactPath } from './deps';
+import { artifactKey, ArtifactMissingError, ArtifactTooLargeError, isArtifactKey, runPrefix, type ArtifactStore } from './artifact-store';
+import { safeSegment } from './deps';
 
 const run = promisify(execFile);
 
 /** An artifact that is missing, or too large to keep. */
 export class ArtifactError extends Error {}
 
-/** Packs `path` (file or directory, relative to `workspace`) as artifact `name` of `runId`; returns its size. */
-export async function uploadArtifact(artifactDir: string, runId: string, name: string, workspace: string, path: string, maxBytes: number): Promise<number> {
-  const source = join(workspace, path);
-  await stat(source).catch(() => { throw new ArtifactError(`upload-artifact "${name}": path "${path}" does not exist in the workspace`); });
-  const target = artifactPath(artifactDir, runId, name);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${process.pid}.tmp`;
-  // -C keeps paths relative to the workspace, so a download recreates the same layout.
-  await run('tar', ['-cf', temp, '-C', workspace, path]);
-  const { size } = await stat(temp);
-  if (size > maxBytes) {
-    await rm(temp, { force: true });
-    throw new ArtifactError(`upload-artifact "${name}": ${size} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_ARTIFACT_BYTES)`);
-  }
-  await rename(temp, target);
-  return size;
+/** Which artifact: names are unique within a run, and the job is the one that uploads it. */
+export interface ArtifactRef {
+  runId: string;
+  jobId: string;
+  name: string;
 }
 
-/** Unpacks artifact `name` of `runId` into `dir` inside `workspace`; returns its size. */
-export async function downloadArtifact(artifactDir: string, runId: string, name: string, workspace: string, dir: string): Promise<number> {
-  const source = artifactPath(artifactDir, runId, name);
-  const { size } = await stat(source).catch(() => { throw new ArtifactError(`download-artifact "${name}": no such artifact in run ${runId}`); });
-  const target = join(workspace, dir);
-  await mkdir(target, { recursive: true });
-  await run('tar', ['-xf', source, '-C', target]);
-  return size;
+/** Packs `path` (file or directory, relative to `workspace`) as artifact `ref` into `store`; returns its size. */
+export async function uploadArtifact(store: ArtifactStore, ref: ArtifactRef, workspace: string, path: string, maxBytes: number): Promise<number> {
+  const { name } = ref;
+  await stat(join(workspace, path)).catch(() => { throw new ArtifactError(`upload-artifact "${name}": path "${path}" does not exist in the workspace`); });
+  const tarFile = stagingFile(workspace, name);
+  try {
+    // -C keeps paths relative to the workspace, so a download recreates the same layout.
+    await run('tar', ['-cf', tarFile, '-C', workspace, path]);
+    const { size } = await stat(tarFile);
+    if (size > maxBytes) {
+      throw new ArtifactError(`upload-artifact "${name}": ${size} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_ARTIFACT_BYTES)`);
+    }
+    return await store.put(artifactKey(ref.runId, ref.jobId, name), tarFile);
+  } finally {
+    await rm(tarFile, { force: true });
+  }
+}
+
+/** Unpacks artifact `name` of `runId`, whichever job uploaded it, into `dir` inside `workspace`; returns its size. */
+export async function downloadArtifact(store: ArtifactStore, runId: string, name: string, workspace: string, dir: string, maxBytes: number): Promise<number> {
+  const suffix = `/${safeSegment(name)}.tar`;
+  // The downloading job does not know the uploader's id; the name alone is unique within the run.
+  const found = (await store.list(runPrefix(runId))).filter((a) => isArtifactKey(a.key) && a.key.endsWith(suffix));
+  const stored = found.sort((a, b) => b.modifiedAt.getTime() - a.modifiedAt.getTime())[0];
+  if (!stored) throw new ArtifactError(`download-artifact "${name}": no such artifact in run ${runId}`);
+  const tooLarge = (bytes: number, atLeast = false): ArtifactError => new ArtifactError(
+    `download-artifact "${name}": the stored artifact is ${atLeast ? 'at least ' : ''}${bytes} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_ARTIFACT_BYTES)`);
+  if (stored.bytes > maxBytes) throw tooLarge(stored.bytes);
+  const tarFile = stagingFile(workspace, name);
+  try {
+    const size = await store.get(stored.key, tarFile, maxBytes).catch((err: unknown) => {
+      if (err instanceof ArtifactTooLargeError) throw tooLarge(err.bytes, err.atLeast);
+      if (err instanceof ArtifactMissingError) throw new ArtifactError(`download-artifact "${name}": artifact ${stored.key} vanished from ${store.location} (retention?)`);
+      throw err;
+    });
+    const target = join(workspace, dir);
+    await mkdir(target, { recursive: true });
+    await run('tar', ['-xf', tarFile, '-C', target]);
+    return size;
+  } finally {
+    await rm(tarFile, { force: true });
+  }
+}
+
+/** Beside the workspace, not in it: packing `.` must not pack its own tar file, and workspaces sit on a disk sized for them. */
+function stagingFile(workspace: string, name: string): string {
+  return join(dirname(workspace), `.${basename(workspace)}.${safeSegment(name)}.${process.pid}.${randomBytes(4).toString('hex')}.tar`);
 }

@@ -1,5 +1,6 @@
 /** What the pipeline activities need from the node-class worker that hosts them, and where their files go. */
 import { join } from 'node:path';
+import type { ArtifactStore } from './artifact-store';
 
 /** Settings of the pipeline activities on one worker. */
 export interface PipelineActivityDeps {
@@ -7,8 +8,8 @@ export interface PipelineActivityDeps {
   workspaceRoot: string;
   /** Root of step logs; the API reads them from the same directory (a shared filesystem across machines). */
   logDir: string;
-  /** Root of the local artifact store. */
-  artifactDir: string;
+  /** Where artifacts are kept: a shared directory or an S3 bucket. */
+  artifactStore: ArtifactStore;
   /** Largest artifact accepted, in bytes. */
   maxArtifactBytes: number;
   workerIdentity: string;
@@ -30,9 +31,4 @@ export function jobWorkspace(root: string, runId: string, jobId: string): string
 /** Where one step's log is written (`step` is its index, or `rollback-<index>`). */
 export function stepLogPath(logDir: string, runId: string, jobId: string, step: string): string {
   return join(logDir, safeSegment(runId), safeSegment(jobId), `${safeSegment(step)}.log`);
-}
-
-/** Where an artifact of a run is kept: one tar file per name, since a name is unique within a run. */
-export function artifactPath(artifactDir: string, runId: string, name: string): string {
-  return join(artifactDir, safeSegment(runId), `${safeSegment(name)}.tar`);
 }
