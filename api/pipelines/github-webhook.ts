@@ -1,0 +1,59 @@
+/** GitHub's webhooks: `push` and `pull_request` start pipelines, `ping` answers, anything else is ignored. Pure. */
+import { z } from 'zod';
+import { parseOr400 } from '../validate';
+import { branchOfRef, CommitShaSchema, forgeUser, isZeroSha, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
+import { GITHUB_SIGNATURE_HEADER, verifyGithubSignature } from './webhook-signature';
+
+/** Pull request actions that put new code up for a build; GitHub Actions builds on the same three. */
+export const GITHUB_BUILD_ACTIONS = ['opened', 'synchronize', 'reopened'] as const;
+
+const SenderSchema = z.object({ login: z.string().max(255) }).nullish();
+
+const RepositorySchema = z.object({ repository: z.object({ full_name: z.string().min(1).max(255) }) });
+
+const PushSchema = z.object({ ref: RefNameSchema, after: z.string(), sender: SenderSchema });
+
+const PullRequestSchema = z.object({
+  action: z.string().max(100),
+  pull_request: z.object({
+    head: z.object({ sha: CommitShaSchema, ref: RefNameSchema }),
+    base: z.object({ ref: RefNameSchema }),
+  }),
+  sender: SenderSchema,
+});
+
+function push(payload: unknown): ForgeEvent {
+  const body = parseOr400(PushSchema, payload, 'push payload');
+  const ref = branchOfRef(body.ref);
+  if ('ignored' in ref) return { kind: 'ignored', reason: ref.ignored };
+  if (isZeroSha(body.after)) return { kind: 'ignored', reason: `branch ${ref.branch} was deleted` };
+  const sha = parseOr400(CommitShaSchema, body.after, 'push payload', 'after');
+  return { kind: 'build', event: 'push', sha, branch: ref.branch, filterBranch: ref.branch, triggeredBy: forgeUser('github', body.sender?.login) };
+}
+
+function pullRequest(payload: unknown): ForgeEvent {
+  const action = parseOr400(z.object({ action: z.string().max(100) }), payload, 'pull_request payload').action;
+  if (!(GITHUB_BUILD_ACTIONS as readonly string[]).includes(action)) {
+    return { kind: 'ignored', reason: `pull_request action "${action}" does not start pipelines (only ${GITHUB_BUILD_ACTIONS.join(', ')} do)` };
+  }
+  const body = parseOr400(PullRequestSchema, payload, 'pull_request payload');
+  const { head, base } = body.pull_request;
+  return { kind: 'build', event: 'pull_request', sha: head.sha, branch: head.ref, filterBranch: base.ref, triggeredBy: forgeUser('github', body.sender?.login) };
+}
+
+/** GitHub: signed with X-Hub-Signature-256, event in X-GitHub-Event, delivery id in X-GitHub-Delivery. */
+export const githubWebhook: ForgeWebhook = {
+  provider: 'github',
+  eventHeader: 'X-GitHub-Event',
+  signatureHeader: GITHUB_SIGNATURE_HEADER,
+  deliveryHeaders: ['X-GitHub-Delivery'],
+  repositoryName: (payload) => parseOr400(RepositorySchema, payload, 'webhook payload').repository.full_name,
+  verify: (rawBody, header, secret) => verifyGithubSignature(rawBody, header(GITHUB_SIGNATURE_HEADER), secret),
+  auditAction: (eventName) => `webhook.${eventName === 'push' || eventName === 'pull_request' || eventName === 'ping' ? eventName : 'other'}`,
+  interpret: (eventName, payload) => {
+    if (eventName === 'ping') return { kind: 'ping' };
+    if (eventName === 'push') return push(payload);
+    if (eventName === 'pull_request') return pullRequest(payload);
+    return { kind: 'ignored', reason: `event "${eventName}" does not start pipelines (push and pull_request do)` };
+  },
+};
