@@ -17,6 +17,8 @@ import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
 import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
+import { repositoryRoutes } from './routes/repositories';
+import { webhookRoutes } from './routes/webhooks';
 import { pipelineRoutes } from './routes/pipelines';
 import { environmentRoutes } from './routes/environments';
 import type { ApiDeps } from './services/deps';
@@ -40,6 +42,9 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(apiAccess(deps, logger));
   app.use(tokenRoutes(deps));
   app.use(auditRoutes(deps));
+  app.use(repositoryRoutes(deps));
+  // Under /v1/webhooks/, so the access chain above asks no token: each delivery is checked against its repository's secret.
+  app.use(webhookRoutes(deps, logger));
   app.use(taskRoutes(deps, metrics));
   app.use(dagRoutes(deps, metrics));
   app.use(runRoutes(deps));

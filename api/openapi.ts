@@ -5,6 +5,7 @@ import { OUTPUT_REF_PATTERN } from '../workflows/contracts/output-ref';
 import { TaskSpecSchema } from '../workflows/contracts/task-spec';
 import { AuditQuerySchema, CreateTokenBodySchema } from './auth/schemas';
 import { UsageQuerySchema } from './routes/usage';
+import { CreateRepositoryBodySchema } from './routes/repositories';
 import { ErrorBodySchema, ListRunsQuerySchema } from './schemas';
 
 const json = (schema: z.ZodType, io: 'input' | 'output' = 'output') => ({
@@ -131,6 +132,40 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           responses: { 200: { description: '{ entries, nextCursor }' }, 400: errorResponse('Invalid query'), 403: errorResponse('Not an admin token') },
         },
       },
+      '/v1/repositories': {
+        post: {
+          summary: 'Register a repository (admin): where its pipeline is, its webhook secret, where commit statuses go',
+          requestBody: { required: true, content: json(CreateRepositoryBodySchema, 'input') },
+          responses: { 201: { description: 'The repository, without secrets' }, 400: errorResponse('Invalid body; details name each field'), 403: errorResponse('Not an admin token'), 409: errorResponse('A repository of that name is registered') },
+        },
+        get: { summary: 'List repositories (admin); whether a secret or token is set, never its value', responses: { 200: { description: '{ repositories }' }, 403: errorResponse('Not an admin token') } },
+      },
+      '/v1/repositories/{name}': {
+        delete: {
+          summary: 'Remove a repository (admin); the name goes in the path as it is, slashes included (acme/web), or with %2F',
+          parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { 200: { description: 'The removed repository' }, 403: errorResponse('Not an admin token'), 404: errorResponse('No such repository') },
+        },
+      },
+      ...Object.fromEntries(([
+        ['github', 'X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the webhook secret>; X-GitHub-Event: push, pull_request or ping; X-GitHub-Delivery'],
+        ['gitlab', 'X-Gitlab-Token: the webhook secret; X-Gitlab-Event: Push Hook or Merge Request Hook; Idempotency-Key or X-Gitlab-Event-UUID'],
+      ] as const).map(([forge, headers]) => [`/v1/webhooks/${forge}`, {
+        post: {
+          summary: `A ${forge} webhook delivery (no bearer token; ${headers}): a push or pull request starts the repository's pipeline at that commit`,
+          security: [],
+          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            200: { description: 'A ping, answered' },
+            202: { description: '{ started: true, runId, created } (created: false for a redelivery), or { started: false, reason } when the delivery starts nothing' },
+            400: errorResponse('Malformed JSON, or a header or payload field missing'),
+            401: errorResponse('Missing or wrong signature or token; nothing started'),
+            404: errorResponse('Repository not registered'),
+            415: errorResponse('Body is not JSON'),
+            422: errorResponse('The pipeline file at that commit is invalid (details list every issue), or the commit cannot be fetched'),
+          },
+        },
+      }])),
       '/v1/usage': {
         get: {
           summary: 'Metered machine time of task attempts, grouped by node class, run, day (UTC) or label:<key>, over a window (default: the last 7 days)',

@@ -1,0 +1,263 @@
+/**
+ * Webhooks end to end on a real stack: a fixture git repository registered as a GitHub and as a
+ * GitLab repository, signed deliveries that start (and redeliveries that do not restart) runs,
+ * refused deliveries that start nothing, the registry hiding its secrets, and the audit log.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+const GITHUB_SECRET = 'github-secret-0123456789';
+const GITLAB_SECRET = 'gitlab-token-0123456789';
+let stack: TestStack;
+let repo: string;
+let mainSha: string;
+let brokenSha: string;
+let bareSha: string;
+
+function git(...args: string[]): string {
+  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
+}
+
+function commit(message: string): string {
+  git('add', '-A');
+  git('commit', '-q', '--allow-empty', '-m', message);
+  return git('rev-parse', 'HEAD');
+}
+
+before(async () => {
+  stack = await startTestStack({ startWorkersFor: ['a'] });
+  repo = mkdtempSync(join(tmpdir(), 'capstan-webhook-repo-'));
+  git('init', '-q', '-b', 'main');
+  mkdirSync(join(repo, '.capstan'));
+  writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: hooks
+on: { push: { branches: [main] } }
+jobs:
+  build:
+    runs-on: a
+    steps:
+      - run: echo "built $CAPSTAN_SHA on $CAPSTAN_BRANCH for $CAPSTAN_TRIGGERED_BY"
+`);
+  mainSha = commit('pipeline');
+  writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: hooks
+on: { push: { branches: ['**'] } }
+jobs:
+  build:
+    runs-on: nowhere
+    steps:
+      - run: echo never
+`);
+  brokenSha = commit('a pipeline on an unknown node class');
+  rmSync(join(repo, '.capstan'), { recursive: true });
+  bareSha = commit('no pipeline at all');
+});
+
+after(async () => {
+  await stack?.stop();
+  if (repo) rmSync(repo, { recursive: true, force: true });
+});
+
+const sign = (body: string, secret = GITHUB_SECRET) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+const githubPush = (sha: string, ref = 'refs/heads/main', name = 'acme/web') =>
+  JSON.stringify({ ref, before: '1'.repeat(40), after: sha, repository: { full_name: name }, sender: { login: 'alice' } });
+
+/** Posts a delivery without a bearer token; `headers` are sent as given. */
+function deliver(forge: 'github' | 'gitlab', body: string, headers: Record<string, string>) {
+  return stack.request('POST', `/v1/webhooks/${forge}`, body, { authorization: '', ...headers });
+}
+
+function github(event: string, delivery: string, body: string, signature = sign(body)) {
+  return deliver('github', body, { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': signature });
+}
+
+let firstRunId: string;
+
+test('the registry: register (201), a duplicate (409), bad fields named (400), admin only, secrets never listed', async () => {
+  const created = await stack.request('POST', '/v1/repositories', {
+    name: 'acme/web', provider: 'github', cloneUrl: repo, webhookSecret: GITHUB_SECRET, statusApiUrl: 'https://api.github.com', statusToken: 'ghp_status_token',
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.deepEqual({ ...created.body, createdAt: undefined }, {
+    name: 'acme/web', provider: 'github', cloneUrl: repo, pipelinePath: '.capstan/pipeline.yaml', webhookSecretSet: true,
+    statusApiUrl: 'https://api.github.com', statusTokenSet: true, createdAt: undefined, createdBy: 'test-admin',
+  });
+  const gitlab = await stack.request('POST', '/v1/repositories', { name: 'group/sub/web', provider: 'gitlab', cloneUrl: repo, webhookSecret: GITLAB_SECRET });
+  assert.equal(gitlab.status, 201, JSON.stringify(gitlab.body));
+  assert.equal(gitlab.body.statusTokenSet, false);
+
+  const again = await stack.request('POST', '/v1/repositories', { name: 'Acme/Web', provider: 'github', cloneUrl: repo, webhookSecret: GITHUB_SECRET });
+  assert.equal(again.status, 409);
+  assert.deepEqual(again.body.error.details, [{ field: 'name', message: 'is registered already' }]);
+
+  const bad = await stack.request('POST', '/v1/repositories', { name: 'web', provider: 'bitbucket', cloneUrl: repo, webhookSecret: 'short', statusApiUrl: 'ftp://x', pipelinePath: '../p.yaml', extra: 1 });
+  assert.equal(bad.status, 400);
+  assert.deepEqual(bad.body.error.details.map((d: any) => d.field).sort(), ['extra', 'name', 'pipelinePath', 'provider', 'statusApiUrl', 'webhookSecret']);
+  assert.match(JSON.stringify(bad.body.error.details), /webhookSecret.*at least 16 characters/);
+  const halfStatus = await stack.request('POST', '/v1/repositories', { name: 'acme/half', provider: 'github', cloneUrl: repo, webhookSecret: GITHUB_SECRET, statusApiUrl: 'https://api.github.com' });
+  assert.deepEqual(halfStatus.body.error.details, [{ field: 'statusToken', message: 'is needed with statusApiUrl' }]);
+
+  const operator = await stack.mintToken('operator');
+  const refused = await stack.request('GET', '/v1/repositories', undefined, { authorization: `Bearer ${operator.token}` });
+  assert.equal(refused.status, 403);
+
+  const listed = await stack.request('GET', '/v1/repositories');
+  assert.equal(listed.status, 200);
+  assert.deepEqual(listed.body.repositories.map((r: any) => [r.name, r.provider, r.webhookSecretSet, r.statusTokenSet]), [['acme/web', 'github', true, true], ['group/sub/web', 'gitlab', true, false]]);
+  const text = JSON.stringify(listed.body);
+  for (const secret of [GITHUB_SECRET, GITLAB_SECRET, 'ghp_status_token']) assert.ok(!text.includes(secret), `the list shows ${secret}`);
+});
+
+test('a signed push to main starts a run that completes; the same delivery again answers the same run and starts nothing', { timeout: 180_000 }, async () => {
+  const before = await stack.countRuns();
+  const body = githubPush(mainSha);
+  const started = await github('push', 'delivery-1', body);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  assert.equal(started.body.started, true);
+  assert.equal(started.body.created, true);
+  assert.deepEqual([started.body.event, started.body.repository, started.body.sha, started.body.branch], ['push', 'acme/web', mainSha, 'main']);
+  firstRunId = started.body.runId;
+  const run = await waitForRunEnd(stack, encodeURIComponent(firstRunId), 120_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+  assert.equal(run.startedBy, 'webhook:github');
+  assert.deepEqual(run.pipeline.trigger, { event: 'push', repository: 'acme/web', cloneUrl: repo, sha: mainSha, branch: 'main', deliveryId: 'delivery-1', triggeredBy: 'github:alice' });
+  const log = await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(firstRunId)}/jobs/build/steps/0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+  assert.match(await log.text(), new RegExp(`built ${mainSha} on main for github:alice`));
+  assert.equal(await stack.countRuns(), before + 1);
+
+  const redelivered = await github('push', 'delivery-1', body);
+  assert.equal(redelivered.status, 202, JSON.stringify(redelivered.body));
+  assert.deepEqual([redelivered.body.started, redelivered.body.runId, redelivered.body.created], [true, firstRunId, false]);
+  assert.equal(redelivered.headers.get('idempotent-replayed'), 'true');
+  assert.equal(await stack.countRuns(), before + 1, 'a redelivery starts no run');
+});
+
+test('a missing, malformed or wrong signature is 401 and starts nothing', async () => {
+  const before = await stack.countRuns();
+  const body = githubPush(mainSha);
+  const tampered = body.replace('alice', 'mallory');
+  const cases: Array<[string, Record<string, string>, string, RegExp]> = [
+    ['tampered body', { 'X-Hub-Signature-256': sign(body) }, tampered, /does not match/],
+    ['wrong secret', { 'X-Hub-Signature-256': sign(body, 'another-secret-0123456789') }, body, /does not match/],
+    ['missing header', {}, body, /X-Hub-Signature-256 is missing/],
+    ['malformed header', { 'X-Hub-Signature-256': 'sha1=abc' }, body, /not sha256=<64 hex digits>/],
+  ];
+  for (const [what, signature, sent, message] of cases) {
+    const answer = await deliver('github', sent, { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': `unsigned-${what}`, ...signature });
+    assert.equal(answer.status, 401, what);
+    assert.equal(answer.body.error.code, 'invalid_signature');
+    assert.match(answer.body.error.message, message, what);
+    assert.equal(answer.body.error.details[0].field, 'X-Hub-Signature-256');
+  }
+  const wrongToken = await deliver('gitlab', JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', after: mainSha, project: { path_with_namespace: 'group/sub/web' } }),
+    { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Event-UUID': 'gl-unsigned', 'X-Gitlab-Token': `${GITLAB_SECRET}x` });
+  assert.equal(wrongToken.status, 401);
+  assert.match(wrongToken.body.error.message, /X-Gitlab-Token is not the repository's webhook secret/);
+  assert.equal(await stack.countRuns(), before);
+});
+
+test('an unknown repository is 404, malformed JSON 400, a body that is not JSON 415, a ping 200', async () => {
+  const unknown = await github('push', 'd-unknown', githubPush(mainSha, 'refs/heads/main', 'acme/other'));
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.body.error.code, 'repository_not_found');
+  const asGitlab = await deliver('gitlab', JSON.stringify({ ref: 'refs/heads/main', after: mainSha, project: { path_with_namespace: 'acme/web' } }), { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Token': GITHUB_SECRET });
+  assert.equal(asGitlab.status, 404, 'a GitHub repository does not take GitLab deliveries');
+  const malformed = await github('push', 'd-malformed', '{"ref": ');
+  assert.equal(malformed.status, 400);
+  assert.equal(malformed.body.error.code, 'malformed_json');
+  const noName = await github('push', 'd-noname', JSON.stringify({ ref: 'refs/heads/main', after: mainSha }));
+  assert.equal(noName.status, 400);
+  assert.equal(noName.body.error.details[0].field, 'repository');
+  const form = await stack.request('POST', '/v1/webhooks/github', 'payload=%7B%7D', { authorization: '', 'Content-Type': 'application/x-www-form-urlencoded' });
+  assert.equal(form.status, 415);
+  const ping = await github('ping', 'd-ping', JSON.stringify({ zen: 'Keep it logically awesome.', repository: { full_name: 'acme/web' } }));
+  assert.equal(ping.status, 200);
+  assert.deepEqual(ping.body, { pong: true, repository: 'acme/web' });
+  const noDelivery = await deliver('github', githubPush(mainSha), { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sign(githubPush(mainSha)) });
+  assert.equal(noDelivery.status, 400);
+  assert.equal(noDelivery.body.error.details[0].field, 'X-GitHub-Delivery');
+});
+
+test('deliveries that start nothing answer 202 with the reason: another branch, a tag, a deleted branch, a pull request, other events', async () => {
+  const before = await stack.countRuns();
+  const cases: Array<[string, string, RegExp]> = [
+    ['push', githubPush(mainSha, 'refs/heads/dev'), /branch "dev" matches none of main/],
+    ['push', githubPush(mainSha, 'refs/tags/v1.0'), /tag pushes do not start pipelines \(refs\/tags\/v1\.0\)/],
+    ['push', githubPush('0'.repeat(40), 'refs/heads/old'), /branch old was deleted/],
+    ['pull_request', JSON.stringify({ action: 'opened', pull_request: { head: { sha: mainSha, ref: 'feature' }, base: { ref: 'main' } }, repository: { full_name: 'acme/web' }, sender: { login: 'bob' } }),
+      /pipeline does not trigger on pull_request/],
+    ['pull_request', JSON.stringify({ action: 'closed', pull_request: {}, repository: { full_name: 'acme/web' } }), /action "closed" does not start pipelines/],
+    ['issues', JSON.stringify({ action: 'opened', repository: { full_name: 'acme/web' } }), /event "issues" does not start pipelines/],
+    ['push', githubPush(bareSha, 'refs/heads/main'), new RegExp(`commit ${bareSha} has no pipeline file at \\.capstan/pipeline\\.yaml`)],
+  ];
+  for (const [index, [event, body, reason]] of cases.entries()) {
+    const answer = await github(event, `ignored-${index}`, body);
+    assert.equal(answer.status, 202, `${event} ${body}: ${JSON.stringify(answer.body)}`);
+    assert.equal(answer.body.started, false);
+    assert.match(answer.body.reason, reason);
+  }
+  assert.equal(await stack.countRuns(), before);
+});
+
+test('a pipeline file that is not valid at the pushed commit is 422 with every issue', async () => {
+  const answer = await github('push', 'd-broken', githubPush(brokenSha, 'refs/heads/feature/x'));
+  assert.equal(answer.status, 422, JSON.stringify(answer.body));
+  assert.equal(answer.body.error.code, 'invalid_pipeline');
+  assert.match(answer.body.error.message, /\.capstan\/pipeline\.yaml:5:\d+: jobs\.build\.runs-on: .*nowhere/);
+  assert.equal(answer.body.error.details[0].field, 'jobs.build.runs-on');
+});
+
+test('a GitLab push with the right X-Gitlab-Token starts a run as its user; a redelivery (same Idempotency-Key) starts nothing', { timeout: 120_000 }, async () => {
+  const before = await stack.countRuns();
+  const body = JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', after: mainSha, user_username: 'carol', project: { path_with_namespace: 'group/sub/web' } });
+  const headers = { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Token': GITLAB_SECRET, 'Idempotency-Key': 'gl-key-1', 'X-Gitlab-Event-UUID': 'gl-event-1' };
+  const started = await deliver('gitlab', body, headers);
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  assert.equal(started.body.created, true);
+  assert.notEqual(started.body.runId, firstRunId);
+  const run = await waitForRunEnd(stack, encodeURIComponent(started.body.runId), 90_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+  assert.equal(run.startedBy, 'webhook:gitlab');
+  assert.equal(run.pipeline.trigger.triggeredBy, 'gitlab:carol');
+  assert.equal(run.pipeline.trigger.repository, 'group/sub/web');
+  const again = await deliver('gitlab', body, headers);
+  assert.deepEqual([again.status, again.body.runId, again.body.created], [202, started.body.runId, false]);
+  assert.equal(await stack.countRuns(), before + 1);
+});
+
+test('every verified delivery has an audit row (delivery id as request id, the run or repository as target); unsigned ones none', async () => {
+  const { body } = await stack.request('GET', '/v1/audit?principal=webhook:github&limit=500');
+  const byDelivery = new Map<string, any[]>();
+  for (const entry of body.entries) byDelivery.set(entry.requestId, [...(byDelivery.get(entry.requestId) ?? []), entry]);
+  const started = byDelivery.get('delivery-1')!;
+  assert.equal(started.length, 2, 'the delivery and its redelivery');
+  for (const entry of started) {
+    assert.deepEqual([entry.action, entry.method, entry.path, entry.target, entry.outcome, entry.status, entry.tokenId], ['webhook.push', 'POST', '/v1/webhooks/github', firstRunId, 'succeeded', 202, 'webhook:acme/web']);
+  }
+  const ignored = byDelivery.get('ignored-0')![0];
+  assert.deepEqual([ignored.action, ignored.target, ignored.status], ['webhook.push', 'acme/web', 202]);
+  assert.deepEqual([byDelivery.get('ignored-3')![0].action, byDelivery.get('ignored-5')![0].action], ['webhook.pull_request', 'webhook.other']);
+  const broken = byDelivery.get('d-broken')![0];
+  assert.deepEqual([broken.outcome, broken.status], ['rejected', 422]);
+  assert.ok(![...byDelivery.keys()].some((id) => id.startsWith('unsigned-')), 'deliveries refused for their signature leave no row');
+  const gitlab = await stack.request('GET', '/v1/audit?principal=webhook:gitlab');
+  assert.deepEqual(gitlab.body.entries.map((e: any) => e.requestId).sort(), ['gl-key-1', 'gl-key-1']);
+});
+
+test('DELETE /v1/repositories/<owner>/<name> removes a repository; its deliveries are then 404', async () => {
+  const removed = await stack.request('DELETE', '/v1/repositories/acme/web');
+  assert.equal(removed.status, 200, JSON.stringify(removed.body));
+  assert.equal(removed.body.name, 'acme/web');
+  assert.equal(removed.body.webhookSecret, undefined);
+  assert.equal((await stack.request('DELETE', '/v1/repositories/acme/web')).status, 404);
+  assert.equal((await stack.request('DELETE', `/v1/repositories/${encodeURIComponent('group/sub/web')}`)).status, 200, 'an encoded name works too');
+  assert.deepEqual((await stack.request('GET', '/v1/repositories')).body.repositories, []);
+  assert.equal((await github('push', 'after-delete', githubPush(mainSha))).status, 404);
+  const audit = await stack.request('GET', '/v1/audit?target=acme/web&action=DELETE%20/v1/repositories/acme/web');
+  assert.equal(audit.body.entries.length, 2, 'both deletions are audited with the repository as target');
+});
