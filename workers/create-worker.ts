@@ -3,6 +3,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
+import { createForgeActivities } from '../activities/forge';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
@@ -88,7 +89,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db) },
+    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }) },
     interceptors: {
       activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
     },

@@ -1,5 +1,7 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
-import { ApplicationFailure, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createForgeActivities } from '../activities/forge';
+import { nodeClassTaskQueue } from './contracts/node-class';
 import { resolveGroupName } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
@@ -52,6 +54,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     finished.set(id, promise);
     return promise;
   };
+  const report = commitStatusReporter(ctx, state);
+  await report('pending', 'running');
   let runLock: HeldLock | undefined;
   try {
     if (spec.concurrency) {
@@ -64,12 +68,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     if (!isCancellation(err)) throw err;
     state.status = 'cancelled';
     for (const job of state.jobs) if (job.status === 'pending' || job.status === 'running' || job.status === 'waiting-approval') job.status = 'cancelled';
+    // The run is cancelled, but telling the forge so must still happen.
+    await CancellationScope.nonCancellable(() => report('failure', 'cancelled'));
     throw err;
   } finally {
     await runLock?.release();
   }
   const failed = state.jobs.filter((j) => j.status === 'failed');
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
+  await report(failed.length > 0 ? 'failure' : 'success', failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded');
   if (failed.length > 0) {
     throw ApplicationFailure.create({
       type: 'PipelineFailed', nonRetryable: true, details: [state],
@@ -77,6 +84,30 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     });
   }
   return state;
+}
+
+/**
+ * Reports the run's state as a commit status on the repository's forge (a no-op for repositories
+ * without a status endpoint). A forge that refuses or is down never fails the run: the outcome is
+ * kept in the run's state instead.
+ */
+function commitStatusReporter(ctx: JobContext, state: PipelineRunState): (status: 'pending' | 'success' | 'failure', description: string) => Promise<void> {
+  const firstClass = Object.values(ctx.spec.jobs)[0]!['runs-on'];
+  const { reportCommitStatus } = proxyActivities<ReturnType<typeof createForgeActivities>>({
+    taskQueue: nodeClassTaskQueue(ctx.policy.taskQueuePrefix, firstClass),
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 5, initialInterval: '2s' },
+  });
+  return async (status, description) => {
+    try {
+      const result = await reportCommitStatus({
+        repository: ctx.trigger.repository, sha: ctx.trigger.sha, state: status, context: `capstan/${ctx.spec.name}`, description: `${description} (${ctx.runId})`,
+      });
+      state.commitStatus = result.reported ? `reported ${status}` : `not reported: ${result.reason ?? 'no status endpoint'}`;
+    } catch (err) {
+      state.commitStatus = `reporting ${status} failed: ${(err as Error).message}`;
+    }
+  };
 }
 
 /**

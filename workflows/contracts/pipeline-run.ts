@@ -71,5 +71,7 @@ export interface PipelineRunState {
   status: 'running' | 'succeeded' | 'failed' | 'cancelled';
   /** What the run waits for before its jobs start (a concurrency group), when it waits. */
   message?: string;
+  /** The last commit status sent to the forge, or why none was. */
+  commitStatus?: string;
   jobs: JobRecord[];
 }
