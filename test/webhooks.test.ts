@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -19,6 +21,10 @@ let repo: string;
 let mainSha: string;
 let brokenSha: string;
 let bareSha: string;
+/** A local server standing in for GitHub's API: it records the commit statuses Capstan sends. */
+let forge: Server;
+let forgeUrl: string;
+const statuses: Array<{ path: string; authorization?: string; body: any }> = [];
 
 function git(...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
@@ -31,6 +37,16 @@ function commit(message: string): string {
 }
 
 before(async () => {
+  forge = createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => { text += chunk.toString(); });
+    req.on('end', () => {
+      statuses.push({ path: `${req.method} ${req.url}`, authorization: req.headers.authorization, body: JSON.parse(text) });
+      res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => forge.listen(0, '127.0.0.1', r));
+  forgeUrl = `http://127.0.0.1:${(forge.address() as AddressInfo).port}`;
   stack = await startTestStack({ startWorkersFor: ['a'] });
   repo = mkdtempSync(join(tmpdir(), 'capstan-webhook-repo-'));
   git('init', '-q', '-b', 'main');
@@ -59,6 +75,7 @@ jobs:
 
 after(async () => {
   await stack?.stop();
+  await new Promise((r) => forge?.close(r));
   if (repo) rmSync(repo, { recursive: true, force: true });
 });
 
@@ -80,12 +97,12 @@ let firstRunId: string;
 
 test('the registry: register (201), a duplicate (409), bad fields named (400), admin only, secrets never listed', async () => {
   const created = await stack.request('POST', '/v1/repositories', {
-    name: 'acme/web', provider: 'github', cloneUrl: repo, webhookSecret: GITHUB_SECRET, statusApiUrl: 'https://api.github.com', statusToken: 'ghp_status_token',
+    name: 'acme/web', provider: 'github', cloneUrl: repo, webhookSecret: GITHUB_SECRET, statusApiUrl: forgeUrl, statusToken: 'ghp_status_token',
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.deepEqual({ ...created.body, createdAt: undefined }, {
     name: 'acme/web', provider: 'github', cloneUrl: repo, pipelinePath: '.capstan/pipeline.yaml', webhookSecretSet: true,
-    statusApiUrl: 'https://api.github.com', statusTokenSet: true, createdAt: undefined, createdBy: 'test-admin',
+    statusApiUrl: forgeUrl, statusTokenSet: true, createdAt: undefined, createdBy: 'test-admin',
   });
   const gitlab = await stack.request('POST', '/v1/repositories', { name: 'group/sub/web', provider: 'gitlab', cloneUrl: repo, webhookSecret: GITLAB_SECRET });
   assert.equal(gitlab.status, 201, JSON.stringify(gitlab.body));
@@ -129,6 +146,12 @@ test('a signed push to main starts a run that completes; the same delivery again
   const log = await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(firstRunId)}/jobs/build/steps/0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
   assert.match(await log.text(), new RegExp(`built ${mainSha} on main for github:alice`));
   assert.equal(await stack.countRuns(), before + 1);
+  // The forge heard pending when the run began and success when it ended, for the pushed commit.
+  assert.deepEqual(statuses.map((s) => [s.path, s.authorization, s.body.state, s.body.context]), [
+    [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'pending', 'capstan/hooks'],
+    [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'success', 'capstan/hooks'],
+  ]);
+  assert.equal(run.pipeline.commitStatus, 'reported success');
 
   const redelivered = await github('push', 'delivery-1', body);
   assert.equal(redelivered.status, 202, JSON.stringify(redelivered.body));
