@@ -61,7 +61,7 @@ jobs:
       - name: install and test
         run: npm install --offline --no-audit --no-fund && npm test
       - name: package
-        run: mkdir -p dist && cp app.js dist/ && echo "$CAPSTAN_SHA" > dist/VERSION
+        run: mkdir -p dist && cp app.js dist/ && echo "$CAPSTAN_SHA" > dist/VERSION && echo "version=$CAPSTAN_SHA" >> "$CAPSTAN_OUTPUT"
       - upload-artifact: { name: app, path: dist }
   deploy:
     runs-on: b
@@ -141,6 +141,7 @@ test('push → build and test on class a, artifact → approved deploy on class 
   assert.match(build.worker, /\/a\/\d+$/);
   assert.match(deploy.worker, /\/b\/\d+$/);
   assert.deepEqual(build.steps.map((s: any) => s.status), ['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+  assert.deepEqual(build.steps[2].outputs, { version: v1 }, 'a step\'s $CAPSTAN_OUTPUT is kept with it');
   assert.equal(await appAnswers(), v1, 'the deployed process serves the built commit');
   const expectedLogs: Array<[string, number, RegExp]> = [
     ['build', 0, new RegExp(`checked out ${v1}`)], ['build', 1, /1 test passed/], ['build', 2, /exit code 0/], ['build', 3, /uploaded artifact "app"/],
@@ -236,7 +237,8 @@ jobs:
     git('add', '-A');
     git('commit', '-q', '-m', 'kill pipeline');
     const sha = git('rev-parse', 'HEAD');
-    const spare = await stack.startWorker('a');
+    // A second worker of the class, so one survives the kill (the stack stops both at the end).
+    await stack.startWorker('a');
     const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main', pipelinePath: '.capstan/kill.yaml' });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const runId: string = started.body.runId;
@@ -254,8 +256,56 @@ jobs:
     assert.equal(readFileSync(join(marks, 'workspaces'), 'utf8').trim().split('\n').length, 2, 'the first step ran again too, in a fresh workspace');
     const rows = (await stack.db.query(`SELECT task_id, attempt, outcome FROM task_attempts WHERE run_id = $1 ORDER BY started_at`, [runId])).rows;
     assert.deepEqual(rows.map((r) => `${r.task_id}:${r.outcome}`), ['build/0:succeeded', 'build/1:lost', 'build/0@restart-1:succeeded', 'build/1@restart-1:succeeded']);
-    if (spare.exitCode === null && spare.pid !== pid) spare.kill('SIGTERM');
   } finally {
     rmSync(marks, { recursive: true, force: true });
   }
+});
+
+test('a deploy waiting for approval: rejected → the job fails naming who; no decision in time → it fails on the timeout', { timeout: 120_000 }, async () => {
+  writeFileSync(join(repo, '.capstan', 'approval.yaml'), `name: gate
+on: { manual: true }
+jobs:
+  ship:
+    runs-on: a
+    environment:
+      name: staging
+      approval: { required: true, approvers: [release-manager], timeoutSeconds: 3 }
+    steps:
+      - run: echo shipped
+`);
+  git('add', '-A');
+  git('commit', '-q', '-m', 'approval pipeline');
+  const sha = git('rev-parse', 'HEAD');
+  const body = { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main', pipelinePath: '.capstan/approval.yaml' };
+  const waitForApproval = async (runId: string): Promise<void> => {
+    for (let i = 0; ; i++) {
+      const run = (await stack.request('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body;
+      if (run.pipeline?.jobs[0].status === 'waiting-approval') return;
+      assert.ok(i < 300, `never waited for approval: ${JSON.stringify(run.pipeline ?? run.failure ?? run.status)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const rejected = await stack.request('POST', '/v1/pipelines/runs', body);
+  await waitForApproval(rejected.body.runId);
+  const stranger = await stack.mintToken('operator', { principal: 'someone-else' });
+  const notAllowed = await stack.request('POST', `/v1/runs/${encodeURIComponent(rejected.body.runId)}/approve`, { job: 'ship' }, { authorization: `Bearer ${stranger.token}` });
+  assert.equal(notAllowed.status, 409);
+  assert.match(notAllowed.body.error.message, /someone-else may not approve "ship"; approvers: release-manager/);
+  const manager = await stack.mintToken('operator', { principal: 'release-manager' });
+  const viewer = await stack.mintToken('viewer');
+  assert.equal((await stack.request('POST', `/v1/runs/${encodeURIComponent(rejected.body.runId)}/reject`, { job: 'ship' }, { authorization: `Bearer ${viewer.token}` })).status, 403);
+  const no = await stack.request('POST', `/v1/runs/${encodeURIComponent(rejected.body.runId)}/reject`, { job: 'ship', comment: 'not today' }, { authorization: `Bearer ${manager.token}` });
+  assert.equal(no.status, 200, JSON.stringify(no.body));
+  const afterReject = await waitForRunEnd(stack, rejected.body.runId, 60_000);
+  assert.equal(afterReject.status, 'failed');
+  assert.equal(afterReject.pipeline.jobs[0].message, 'rejected by release-manager');
+  assert.equal(afterReject.pipeline.jobs[0].steps[0].status, 'pending', 'a rejected deploy runs no step');
+
+  const ignored = await stack.request('POST', '/v1/pipelines/runs', { ...body });
+  await waitForApproval(ignored.body.runId);
+  const timedOut = await waitForRunEnd(stack, ignored.body.runId, 60_000);
+  assert.equal(timedOut.status, 'failed');
+  assert.equal(timedOut.pipeline.jobs[0].approval.state, 'timed-out');
+  assert.equal(timedOut.pipeline.jobs[0].message, 'no approval within 3s');
 });

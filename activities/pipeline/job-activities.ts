@@ -5,6 +5,8 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
 import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
+import { readOutputs } from '../shell/attempt-files';
+import { OutputFileError } from '../shell/output-file';
 import { runProcessGroup } from '../shell/process-group';
 import { TailBuffer } from '../shell/tail-buffer';
 import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
@@ -56,6 +58,8 @@ export interface StepOutcome {
   worker: string;
   /** Last lines of the output, for the run's record; the whole log is in the log store. */
   tail: string;
+  /** What a `run` step wrote to `$CAPSTAN_OUTPUT` (GitHub's `$GITHUB_OUTPUT` format). */
+  outputs: Record<string, string>;
 }
 
 /** Builds the pipeline activities bound to one worker. */
@@ -78,8 +82,8 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
       const startedAt = Date.now();
       const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
       try {
-        const { exitCode, tail } = await runStep(deps, input, workspace, log, ctx.cancellationSignal);
-        const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail };
+        const { exitCode, tail, outputs } = await runStep(deps, input, workspace, log, ctx.cancellationSignal);
+        const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail, outputs: outputs ?? {} };
         log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
           throw ApplicationFailure.create({ type: StepFailureTypes.stepFailed, message: `step exited with code ${exitCode}`, details: [outcome], nonRetryable: true });
@@ -101,7 +105,10 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
   };
 }
 
-async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal): Promise<{ exitCode: number; tail: string }> {
+/** Largest `$CAPSTAN_OUTPUT` file a step may write; outputs are kept in the run's state. */
+const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
+
+async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
   const { step, runId } = input;
   if ('checkout' in step) {
     const dir = step.checkout === true ? workspace : join(workspace, step.checkout.path ?? '.');
@@ -123,16 +130,28 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   const cwd = step.workingDirectory ? resolve(workspace, step.workingDirectory) : workspace;
   await mkdir(cwd, { recursive: true });
   const script = join(workspace, '..', `${input.jobId}.${input.logName}.sh`);
+  const outputFile = join(workspace, '..', `${input.jobId}.${input.logName}.output`);
   await writeFile(script, step.run, { mode: 0o700 });
+  await writeFile(outputFile, '');
   const tail = new TailBuffer(4096);
   const write = (chunk: Buffer): void => { log.write(chunk); tail.push(chunk); };
   const exit = await runProcessGroup({
     file: '/bin/bash', args: ['-e', '-o', 'pipefail', script], cwd,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))), ...input.env, CAPSTAN_WORKSPACE: workspace, ...step.env },
+    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))), ...input.env, CAPSTAN_WORKSPACE: workspace, CAPSTAN_OUTPUT: outputFile, ...step.env },
     timeoutMs: step.timeoutSeconds * 1000, signal, killGraceMs: deps.killGraceMs, onStdout: write, onStderr: write,
   });
   await rm(script, { force: true });
   if (exit.aborted) throw new CancelledFailure('step cancelled; process group killed');
   if (exit.timedOut) log.write(`[capstan] step timed out after ${step.timeoutSeconds}s; process group killed\n`);
-  return { exitCode: exit.exitCode, tail: tail.text() };
+  let outputs: Record<string, string> = {};
+  try {
+    outputs = await readOutputs(outputFile, MAX_STEP_OUTPUT_BYTES);
+  } catch (err) {
+    if (!(err instanceof OutputFileError)) throw err;
+    log.write(`[capstan] $CAPSTAN_OUTPUT ${err.message}\n`);
+    return { exitCode: exit.exitCode === 0 ? 1 : exit.exitCode, tail: `$CAPSTAN_OUTPUT ${err.message}` };
+  } finally {
+    await rm(outputFile, { force: true });
+  }
+  return { exitCode: exit.exitCode, tail: tail.text(), outputs };
 }

@@ -44,6 +44,8 @@ export interface StepRecord {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /** What the step wrote to `$CAPSTAN_OUTPUT`. */
+  outputs?: Record<string, string>;
 }
 
 /** A job's record in the run. */

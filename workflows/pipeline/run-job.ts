@@ -130,6 +130,7 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
         const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step, env, trigger: ctx.trigger, meter });
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
+        if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
         break;
       } catch (err) {
         if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
