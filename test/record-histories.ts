@@ -1,12 +1,13 @@
 /**
- * Records task-workflow histories for the replay test: `node dist/test/record-histories.js` with
+ * Records task, DAG and pipeline workflow histories for the replay test: `node dist/test/record-histories.js` with
  * CAPSTAN_TEST_TEMPORAL_ADDRESS and CAPSTAN_TEST_TEMPORAL_BIN pointing at a dev server and its CLI. Re-record only when a change is meant
  * to be incompatible and is guarded by `patched()`; keep the old files to prove the guard.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStack, testTemporalAddress, waitForRunEnd } from './helpers/test-stack';
+import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const chain = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, nodeClass: 'a', command: 'true', dependsOn: i > 0 ? [`t${i - 1}`] : [] }));
 
@@ -34,21 +35,77 @@ const SCENARIOS: Record<string, [string, Record<string, unknown>]> = {
   'dag-continued-as-new': ['/v1/dags', { name: 'chain', maxParallel: 5, tasks: chain(40) }],
 };
 
-async function main(): Promise<void> {
-  const stack = await startTestStack({ continueAsNewAfterEvents: 150 });
+/**
+ * A pipeline with every kind of step, an approval, a deploy lock, a failing health check and a
+ * rollback, on a throwaway git repository; returns the run id once the run has ended.
+ */
+async function pipelineScenario(stack: TestStack): Promise<string> {
+  const repo = mkdtempSync(join(tmpdir(), 'capstan-record-'));
+  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], {
+    encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'r', GIT_AUTHOR_EMAIL: 'r@x', GIT_COMMITTER_NAME: 'r', GIT_COMMITTER_EMAIL: 'r@x' },
+  }).trim();
   try {
+    git('init', '-q', '-b', 'main');
+    mkdirSync(join(repo, '.capstan'));
+    writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: record
+on: { manual: true }
+concurrency: { group: 'record-\${{ branch }}' }
+jobs:
+  build:
+    runs-on: a
+    steps:
+      - checkout: true
+      - run: mkdir -p out && echo built > out/file && echo "v=1" >> "$CAPSTAN_OUTPUT"
+      - upload-artifact: { name: out, path: out }
+  deploy:
+    runs-on: b
+    needs: [build]
+    environment: { name: recorded, approval: { required: true } }
+    steps:
+      - download-artifact: { name: out }
+      - run: exit 3
+    rollback:
+      - run: echo rolled back
+`);
+    git('add', '-A');
+    git('commit', '-q', '-m', 'pipeline');
+    const { body } = await stack.request('POST', '/v1/pipelines/runs', { repository: 'record/web', cloneUrl: repo, sha: git('rev-parse', 'HEAD'), branch: 'main' });
+    for (;;) {
+      const run = (await stack.request('GET', `/v1/runs/${encodeURIComponent(body.runId)}`)).body;
+      if (run.pipeline?.jobs[1].status === 'waiting-approval') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const approver = await stack.mintToken('operator', { principal: 'approver' });
+    await stack.request('POST', `/v1/runs/${encodeURIComponent(body.runId)}/approve`, { job: 'deploy' }, { authorization: `Bearer ${approver.token}` });
+    await waitForRunEnd(stack, body.runId);
+    return body.runId;
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  // `node dist/test/record-histories.js NAME…` records only those scenarios.
+  const only = process.argv.slice(2);
+  const stack = await startTestStack({ continueAsNewAfterEvents: 150 });
+  const record = (name: string, runId: string): void => {
+    // The CLI's JSON is the format Temporal documents for replay tests.
+    const history = execFileSync(process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
+      ['workflow', 'show', '--workflow-id', runId, '--address', testTemporalAddress(), '--output', 'json'], { encoding: 'utf8' });
+    writeFileSync(join(__dirname, '..', '..', 'test', 'histories', `${name}.json`), history);
+    process.stderr.write(`recorded ${name}\n`);
+  };
+  try {
+    if (only.length === 0 || only.includes('pipeline-deploy-rollback')) record('pipeline-deploy-rollback', await pipelineScenario(stack));
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {
+      if (only.length > 0 && !only.includes(name)) continue;
       const { body } = await stack.request('POST', route, spec);
       if (name === 'task-cancelled') {
         await new Promise((r) => setTimeout(r, 1500));
         await stack.request('POST', `/v1/runs/${body.runId}/cancel`);
       }
       await waitForRunEnd(stack, body.runId);
-      // The CLI's JSON is the format Temporal documents for replay tests.
-      const history = execFileSync(process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
-        ['workflow', 'show', '--workflow-id', body.runId, '--address', testTemporalAddress(), '--output', 'json'], { encoding: 'utf8' });
-      writeFileSync(join(__dirname, '..', '..', 'test', 'histories', `${name}.json`), history);
-      process.stderr.write(`recorded ${name}\n`);
+      record(name, body.runId);
     }
   } finally {
     await stack.stop();
