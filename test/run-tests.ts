@@ -35,31 +35,29 @@ async function main(): Promise<number> {
   });
   process.stderr.write(`[capstan] test Temporal dev server at ${server.address} (${binary.source}: ${binary.path})\n`);
   let postgres: PostgresServer | undefined;
-  let databaseUrl = process.env.CAPSTAN_TEST_DATABASE_URL;
-  if (!databaseUrl) {
-    try {
+  try {
+    let databaseUrl = process.env.CAPSTAN_TEST_DATABASE_URL;
+    if (!databaseUrl) {
       postgres = startPostgresServer(await freePort());
-    } catch (err) {
-      await server.stop(); // not left behind by a failed start
-      throw err;
+      databaseUrl = postgres.url;
     }
-    databaseUrl = postgres.url;
-  }
-  process.stderr.write(`[capstan] test PostgreSQL at ${databaseUrl}\n`);
-  const filter = process.argv.slice(2);
-  const files = testFiles(__dirname).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
-  const code = await new Promise<number>((resolve) => {
-    // One file at a time: several suites start worker processes, and the machine has two cores.
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
-      stdio: 'inherit',
-      env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
+    process.stderr.write(`[capstan] test PostgreSQL at ${databaseUrl}\n`);
+    const filter = process.argv.slice(2);
+    const files = testFiles(__dirname).filter((f) => filter.length === 0 || filter.some((part) => f.includes(part)));
+    return await new Promise<number>((resolve) => {
+      // One file at a time: several suites start worker processes, and the machine has two cores.
+      const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
+        stdio: 'inherit',
+        env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
+      });
+      child.on('exit', (exitCode) => resolve(exitCode ?? 1));
     });
-    child.on('exit', (exitCode) => resolve(exitCode ?? 1));
-  });
-  await server.stop();
-  postgres?.remove();
-  rmSync(scratch, { recursive: true, force: true });
-  return code;
+  } finally {
+    // Whatever failed (a PostgreSQL that would not start, a missing dist/), no server is left running.
+    await server.stop();
+    postgres?.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 main().then((code) => process.exit(code), (err: unknown) => {
