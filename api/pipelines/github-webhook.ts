@@ -1,7 +1,7 @@
 /** GitHub's webhooks: `push` and `pull_request` start pipelines, `ping` answers, anything else is ignored. Pure. */
 import { z } from 'zod';
 import { parseOr400 } from '../validate';
-import { branchOfRef, CommitShaSchema, forgeUser, isZeroSha, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
+import { CommitShaSchema, forgeUser, pushEvent, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
 import { GITHUB_SIGNATURE_HEADER, verifyGithubSignature } from './webhook-signature';
 
 /** Pull request actions that put new code up for a build; GitHub Actions builds on the same three. */
@@ -24,11 +24,7 @@ const PullRequestSchema = z.object({
 
 function push(payload: unknown): ForgeEvent {
   const body = parseOr400(PushSchema, payload, 'push payload');
-  const ref = branchOfRef(body.ref);
-  if ('ignored' in ref) return { kind: 'ignored', reason: ref.ignored };
-  if (isZeroSha(body.after)) return { kind: 'ignored', reason: `branch ${ref.branch} was deleted` };
-  const sha = parseOr400(CommitShaSchema, body.after, 'push payload', 'after');
-  return { kind: 'build', event: 'push', sha, branch: ref.branch, filterBranch: ref.branch, triggeredBy: forgeUser('github', body.sender?.login) };
+  return pushEvent(body.ref, body.after, forgeUser('github', body.sender?.login));
 }
 
 function pullRequest(payload: unknown): ForgeEvent {

@@ -1,7 +1,7 @@
 /** GitLab's webhooks: `Push Hook` and `Merge Request Hook` start pipelines, anything else is ignored. Pure. */
 import { z } from 'zod';
 import { parseOr400 } from '../validate';
-import { branchOfRef, CommitShaSchema, forgeUser, isZeroSha, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
+import { CommitShaSchema, forgeUser, pushEvent, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
 import { GITLAB_TOKEN_HEADER, verifyGitlabToken } from './webhook-signature';
 
 const ProjectSchema = z.object({ project: z.object({ path_with_namespace: z.string().min(1).max(255) }) });
@@ -22,11 +22,7 @@ const MergeRequestSchema = z.object({
 
 function push(payload: unknown): ForgeEvent {
   const body = parseOr400(PushSchema, payload, 'push payload');
-  const ref = branchOfRef(body.ref);
-  if ('ignored' in ref) return { kind: 'ignored', reason: ref.ignored };
-  if (isZeroSha(body.after)) return { kind: 'ignored', reason: `branch ${ref.branch} was deleted` };
-  const sha = parseOr400(CommitShaSchema, body.after, 'push payload', 'after');
-  return { kind: 'build', event: 'push', sha, branch: ref.branch, filterBranch: ref.branch, triggeredBy: forgeUser('gitlab', body.user_username ?? undefined) };
+  return pushEvent(body.ref, body.after, forgeUser('gitlab', body.user_username ?? undefined));
 }
 
 function mergeRequest(payload: unknown): ForgeEvent {

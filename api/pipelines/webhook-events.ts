@@ -1,5 +1,6 @@
 /** What a forge's webhook means to Capstan, whichever forge sent it: the shared shapes and helpers. Pure. */
 import { z } from 'zod';
+import { parseOr400 } from '../validate';
 import type { ForgeProvider } from './repository-store';
 import type { SignatureCheck } from './webhook-signature';
 
@@ -62,4 +63,13 @@ export function branchOfRef(ref: string): { branch: string } | { ignored: string
 /** The forge user, prefixed with the forge; `unknown` when the payload names nobody. */
 export function forgeUser(provider: ForgeProvider, login: string | undefined): string {
   return `${provider}:${login && login !== '' ? login : 'unknown'}`;
+}
+
+/** What a push of `after` to `ref` asks for, on any forge: a build of that commit, or a reason to start nothing. */
+export function pushEvent(ref: string, after: string, triggeredBy: string): ForgeEvent {
+  const branch = branchOfRef(ref);
+  if ('ignored' in branch) return { kind: 'ignored', reason: branch.ignored };
+  if (isZeroSha(after)) return { kind: 'ignored', reason: `branch ${branch.branch} was deleted` };
+  const sha = parseOr400(CommitShaSchema, after, 'push payload', 'after');
+  return { kind: 'build', event: 'push', sha, branch: branch.branch, filterBranch: branch.branch, triggeredBy };
 }
