@@ -4,13 +4,13 @@
  * S3-compatible stand-in; an artifact over the limit fails its step naming it, its size and the variable.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startS3Standin, type S3Standin } from './helpers/s3-standin';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { gitIn } from './helpers/git';
 
 const BUCKET = 'pipeline-artifacts';
 let standin: S3Standin;
@@ -19,7 +19,7 @@ let repo: string;
 let sha: string;
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
+  return gitIn(repo, ...args);
 }
 
 before(async () => {

@@ -4,7 +4,6 @@
  * and health-checked; a broken release is rolled back to the previous one. Step logs through the API.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { after, before, test } from 'node:test';
 import { freePort } from './helpers/ports';
 import { waitForFile } from './helpers/wait';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { gitIn } from './helpers/git';
 
 let stack: TestStack;
 let repo: string;
@@ -19,7 +19,7 @@ let deployRoot: string;
 let port: number;
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
+  return gitIn(repo, ...args);
 }
 
 /** Commits a version of the app whose /health answers `healthy`; returns the commit SHA. */

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gitIn } from './helpers/git';
 import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const chain = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, nodeClass: 'a', command: 'true', dependsOn: i > 0 ? [`t${i - 1}`] : [] }));
@@ -41,9 +42,7 @@ const SCENARIOS: Record<string, [string, Record<string, unknown>]> = {
  */
 async function pipelineScenario(stack: TestStack): Promise<string> {
   const repo = mkdtempSync(join(tmpdir(), 'capstan-record-'));
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], {
-    encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'r', GIT_AUTHOR_EMAIL: 'r@x', GIT_COMMITTER_NAME: 'r', GIT_COMMITTER_EMAIL: 'r@x' },
-  }).trim();
+  const git = (...args: string[]) => gitIn(repo, ...args);
   try {
     git('init', '-q', '-b', 'main');
     mkdirSync(join(repo, '.capstan'));

@@ -4,7 +4,6 @@
  * refused deliveries that start nothing, the registry hiding its secrets, and the audit log.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -13,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { gitIn } from './helpers/git';
 
 const GITHUB_SECRET = 'github-secret-0123456789';
 const GITLAB_SECRET = 'gitlab-token-0123456789';
@@ -27,7 +27,7 @@ let forgeUrl: string;
 const statuses: Array<{ path: string; authorization?: string; body: any }> = [];
 
 function git(...args: string[]): string {
-  return execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } }).trim();
+  return gitIn(repo, ...args);
 }
 
 function commit(message: string): string {
