@@ -145,7 +145,8 @@ export function findOnPath(name: string, pathValue: string): string | undefined 
   return pathValue.split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(isExecutable);
 }
 
-function isExecutable(file: string): boolean {
+/** Whether `file` is a regular file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return existsSync(file) && statSync(file).isFile();
