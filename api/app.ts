@@ -21,6 +21,8 @@ import { repositoryRoutes } from './routes/repositories';
 import { webhookRoutes } from './routes/webhooks';
 import { pipelineRoutes } from './routes/pipelines';
 import { environmentRoutes } from './routes/environments';
+import { stackRoutes } from './routes/stacks';
+import { costRoutes } from './routes/costs';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -55,6 +57,8 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(usageRoutes(deps));
   app.use(pipelineRoutes(deps));
   app.use(environmentRoutes(deps));
+  app.use(stackRoutes(deps));
+  app.use(costRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

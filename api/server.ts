@@ -1,4 +1,5 @@
 /** Entry point: the API server. */
+import { shippedPrograms } from '../activities/pulumi/programs';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
@@ -6,6 +7,7 @@ import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import { createApp } from './app';
 import { ensureAdminToken } from './auth/bootstrap-admin';
+import { costScheduleId, costScheduleSettings, ensureCostSchedule } from './services/cost-schedules';
 import { apiDepsFromConfig } from './services/deps';
 
 async function main(): Promise<void> {
@@ -19,7 +21,10 @@ async function main(): Promise<void> {
   if (admin.secret) process.stderr.write(`[capstan] admin token (shown once, store it now): ${admin.secret}\n`);
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
-  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses), logger);
+  // Every start creates the schedule or updates it to this configuration: one schedule, under a fixed id, however often the API restarts.
+  const costSchedule = await ensureCostSchedule(client, costScheduleSettings(config.taskQueuePrefix, config.cost, nodeClasses));
+  logger.info({ scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule }, 'cost analysis schedule in place');
+  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses, shippedPrograms), logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });

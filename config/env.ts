@@ -58,6 +58,26 @@ const EnvSchema = z.object({
   CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
   CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
   CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
+  CAPSTAN_PULUMI_BIN: z.string().min(1).optional(),
+  CAPSTAN_PULUMI_BACKEND_URL: z.string().regex(/^[a-z][a-z0-9+]*:\/\//, 'must be a Pulumi backend URL such as file:///path, s3://bucket or https://api.pulumi.com').optional(),
+  CAPSTAN_PULUMI_PASSPHRASE: z.string().min(1).optional(),
+  CAPSTAN_PULUMI_SECRETS_PROVIDER: z.string().min(1).optional(),
+  CAPSTAN_PULUMI_NODE_CLASS: z.string().min(1).default('general'),
+  // Cost analysis on a Temporal Schedule: five-field cron in UTC (default 00:30 daily), its catch-up window, where alerts go.
+  CAPSTAN_COST_CRON: z.string().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "30 0 * * *"').default('30 0 * * *'),
+  CAPSTAN_COST_CATCHUP_WINDOW_SECONDS: int(60, 31_536_000).default(172_800),
+  CAPSTAN_COST_OVERLAP: z.enum(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'ALLOW_ALL']).default('BUFFER_ONE'),
+  CAPSTAN_COST_NODE_CLASS: z.string().min(1).optional(),
+  CAPSTAN_COST_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  CAPSTAN_COST_PRICE_CATALOG_FILE: z.string().min(1).optional(),
+  CAPSTAN_COST_BUDGETS_FILE: z.string().min(1).default(join(REPO_ROOT, 'config', 'budgets.yaml')),
+  CAPSTAN_COST_LOOKBACK_DAYS: int(7, 366).default(28),
+  CAPSTAN_COST_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number such as 3.5').transform(Number).pipe(z.number().min(1)).default(3.5),
+  CAPSTAN_COST_LOW_UTILISATION_PERCENT: int(0, 100).default(25),
+  CAPSTAN_COST_STALE_STACK_DAYS: int(1, 3650).default(14),
+  CAPSTAN_COST_BILLING_SOURCES: z.string().regex(/^(aws)?$/, 'must be empty or "aws"').default(''),
+  CAPSTAN_COST_AWS_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  CAPSTAN_COST_AWS_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 }).refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
   path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
@@ -92,7 +112,29 @@ export interface CapstanConfig {
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
   auth: { adminToken?: string; ratePerSecond: number; burst: number };
+  /** Pulumi stack operations: the CLI, the state backend, secrets, and the node class whose workers run them. */
+  pulumi: { binary?: string; backendUrl: string; passphrase?: string; secretsProvider?: string; nodeClass: string; stateDir: string };
+  /** Scheduled cost analysis; see activities/cost. */
+  cost: CostConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Cost analysis settings: the schedule, the node class whose workers run its activities, files, thresholds and sources. */
+export interface CostConfig {
+  cron: string;
+  catchupWindowSeconds: number;
+  overlap: 'SKIP' | 'BUFFER_ONE' | 'BUFFER_ALL' | 'ALLOW_ALL';
+  /** Undefined: the first configured class. */
+  nodeClass?: string;
+  webhookUrl?: string;
+  priceCatalogFile?: string;
+  budgetsFile: string;
+  lookbackDays: number;
+  anomalyThreshold: number;
+  lowUtilisation: number;
+  staleStackDays: number;
+  billingSources: Array<'aws'>;
+  aws: { region: string; endpoint?: string };
 }
 
 /** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
@@ -158,6 +200,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
     },
     database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
     auth: { adminToken: e.CAPSTAN_ADMIN_TOKEN, ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND, burst: e.CAPSTAN_API_RATE_LIMIT_BURST },
+    pulumi: {
+      binary: e.CAPSTAN_PULUMI_BIN,
+      backendUrl: e.CAPSTAN_PULUMI_BACKEND_URL ?? `file://${join(dataDir, 'pulumi', 'backend')}`,
+      passphrase: e.CAPSTAN_PULUMI_PASSPHRASE,
+      secretsProvider: e.CAPSTAN_PULUMI_SECRETS_PROVIDER,
+      nodeClass: e.CAPSTAN_PULUMI_NODE_CLASS,
+      stateDir: join(dataDir, 'pulumi'),
+    },
+    cost: {
+      cron: e.CAPSTAN_COST_CRON,
+      catchupWindowSeconds: e.CAPSTAN_COST_CATCHUP_WINDOW_SECONDS,
+      overlap: e.CAPSTAN_COST_OVERLAP,
+      nodeClass: e.CAPSTAN_COST_NODE_CLASS,
+      webhookUrl: e.CAPSTAN_COST_WEBHOOK_URL,
+      priceCatalogFile: e.CAPSTAN_COST_PRICE_CATALOG_FILE === undefined ? undefined : resolve(e.CAPSTAN_COST_PRICE_CATALOG_FILE),
+      budgetsFile: resolve(e.CAPSTAN_COST_BUDGETS_FILE),
+      lookbackDays: e.CAPSTAN_COST_LOOKBACK_DAYS,
+      anomalyThreshold: e.CAPSTAN_COST_ANOMALY_THRESHOLD,
+      lowUtilisation: e.CAPSTAN_COST_LOW_UTILISATION_PERCENT / 100,
+      staleStackDays: e.CAPSTAN_COST_STALE_STACK_DAYS,
+      billingSources: e.CAPSTAN_COST_BILLING_SOURCES === '' ? [] : [e.CAPSTAN_COST_BILLING_SOURCES as 'aws'],
+      aws: { region: e.CAPSTAN_COST_AWS_REGION, endpoint: e.CAPSTAN_COST_AWS_ENDPOINT },
+    },
     logLevel: e.CAPSTAN_LOG_LEVEL,
   };
 }

@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevServer } from '../cli/dev-server';
+import { resolvePulumiBinary } from '../cli/pulumi-binary';
 import { resolveTemporalBinary } from '../cli/temporal-binary';
 import { loadConfig } from '../config/env';
 import { freePort } from './helpers/ports';
@@ -24,6 +25,9 @@ function testFiles(dir: string): string[] {
 async function main(): Promise<number> {
   const config = loadConfig();
   const binary = await resolveTemporalBinary({ configuredPath: config.temporal.binary, cacheDir: config.cacheDir });
+  // Before any server starts: a first build of the Pulumi CLI takes minutes and needs both cores.
+  const pulumi = await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
+  process.stderr.write(`[capstan] Pulumi CLI (${pulumi.source}: ${pulumi.path})\n`);
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-test-'));
   const server = await startDevServer({
     binary: binary.path,
@@ -48,7 +52,7 @@ async function main(): Promise<number> {
       // One file at a time: several suites start worker processes, and the machine has two cores.
       const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
         stdio: 'inherit',
-        env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
+        env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_PULUMI_BIN: pulumi.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
       });
       child.on('exit', (exitCode) => resolve(exitCode ?? 1));
     });

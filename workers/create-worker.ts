@@ -7,6 +7,11 @@ import { createForgeActivities } from '../activities/forge';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
+import { createStackActivities } from '../activities/pulumi/stack-activities';
+import type { PulumiSettings } from '../activities/pulumi/workspace';
+import { shippedPrograms } from '../activities/pulumi/programs';
+import { createCostActivities } from '../activities/cost';
+import { costActivityDeps } from '../activities/cost/from-config';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
@@ -71,8 +76,11 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
   });
 }
 
-/** A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`; `db` keeps deploy history. */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool): Promise<Worker> {
+/**
+ * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
+ * `db` keeps deploy history; with `pulumi` it also runs stack operations.
+ */
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: PulumiSettings): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
@@ -89,7 +97,11 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: { ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }) },
+    activities: {
+      ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
+      ...(pulumi ? createStackActivities({ settings: pulumi, db, programs: shippedPrograms }) : {}),
+      ...createCostActivities(costActivityDeps(config, db)),
+    },
     interceptors: {
       activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
     },

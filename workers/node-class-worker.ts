@@ -2,6 +2,7 @@
 import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
+import { pulumiSettingsFor } from '../activities/pulumi/settings';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
@@ -27,8 +28,10 @@ async function main(): Promise<void> {
   const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
   // Retention counts in days, so an hourly sweep from every worker is timely enough and cheap.
   const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), { retentionDays: config.pipeline.artifactRetentionDays, intervalMs: 60 * 60 * 1000, logger });
+  // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI.
+  const pulumi = nodeClass.name === config.pulumi.nodeClass ? await pulumiSettingsFor(config, logger) : undefined;
   const connection = await connectWorker(config);
-  const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db);
+  const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).

@@ -19,7 +19,7 @@ export const REQUIRED_SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
 };
 
 /** Kinds of run Capstan starts. */
-export const RUN_KINDS = ['task', 'dag', 'pipeline'] as const;
+export const RUN_KINDS = ['task', 'dag', 'pipeline', 'stack'] as const;
 /** One kind of run. */
 export type RunKind = (typeof RUN_KINDS)[number];
 

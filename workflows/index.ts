@@ -3,3 +3,7 @@ export { taskWorkflow } from './task-workflow';
 export { dagWorkflow } from './dag-workflow';
 export { pipelineWorkflow } from './pipeline-workflow';
 export { concurrencyLockWorkflow } from './concurrency-lock-workflow';
+export { stackOperationWorkflow } from './stack-operation-workflow';
+export { stackQueueWorkflow } from './stack-queue-workflow';
+export { stackTtlWorkflow } from './stack-ttl-workflow';
+export { costAnalysisWorkflow } from './cost-analysis-workflow';

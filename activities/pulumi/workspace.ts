@@ -33,6 +33,8 @@ export function pulumiEnv(settings: PulumiSettings): Record<string, string> {
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: 'true',
     PULUMI_HOME: join(settings.stateDir, 'home'),
     PATH: [pluginDir, dirname(process.execPath), process.env.PATH ?? ''].join(delimiter),
+    // That script resolves @pulumi/pulumi from the stack's work directory, which has no node_modules of its own.
+    NODE_PATH: [dirname(dirname(pluginDir)), process.env.NODE_PATH ?? ''].filter(Boolean).join(delimiter),
   };
   if (settings.passphrase !== undefined) env.PULUMI_CONFIG_PASSPHRASE = settings.passphrase;
   return env;

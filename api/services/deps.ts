@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
+import type { ProgramRegistry } from '../../activities/pulumi/programs';
 
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
@@ -30,10 +31,14 @@ export interface ApiDeps {
   outputStoreDir: string;
   /** Where workers write pipeline step logs (the same directory, or a shared filesystem). */
   stepLogDir: string;
+  /** The node class whose workers run Pulumi stack operations. */
+  pulumiNodeClass: string;
+  /** The Pulumi programs stacks may name, to validate a stack's config before anything runs. */
+  programs: ProgramRegistry;
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
-export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[]): ApiDeps {
+export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[], programs: ProgramRegistry): ApiDeps {
   return {
     client,
     db,
@@ -50,5 +55,7 @@ export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Poo
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
     outputStoreDir: config.worker.outputStoreDir,
     stepLogDir: config.pipeline.stepLogDir,
+    pulumiNodeClass: config.pulumi.nodeClass,
+    programs,
   };
 }

@@ -9,6 +9,8 @@ import type { DagResult, DagStateView } from '../../workflows/contracts/dag-run'
 import { dagStateQuery, taskStateQuery } from '../../workflows/definitions';
 import type { PipelineRunState } from '../../workflows/contracts/pipeline-run';
 import { pipelineStateQuery } from '../../workflows/pipeline/definitions';
+import type { StackOperationState } from '../../workflows/contracts/stack-operation';
+import { stackStateQuery } from '../../workflows/stack/definitions';
 import type { ApiDeps } from './deps';
 import { listPollers } from './pollers';
 import { runSummary, type RunSummary } from './run-views';
@@ -37,6 +39,8 @@ export interface RunDetail extends RunSummary {
   dagResult?: DagResult;
   /** Pipeline runs: every job with its steps, worker, approval and rollback. */
   pipeline?: PipelineRunState;
+  /** Stack operations: phase, preview, approval, result or drift; `live.pendingAttempts[].heartbeat` carries engine progress. */
+  stack?: StackOperationState;
   failure?: { type?: string; message: string; details?: unknown };
 }
 
@@ -61,6 +65,14 @@ export async function getRun(deps: ApiDeps, runId: string, page: NodePage = { of
   if (detail.kind === 'pipeline') {
     detail.pipeline = await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(pipelineStateQuery)).catch(() => undefined);
     if (detail.status !== 'running' && detail.status !== 'completed') detail.failure = await failureOf(handle);
+  } else if (detail.kind === 'stack') {
+    // A queued request's result wraps the operation's state; a failed operation still answers the query with its last state.
+    const result = detail.status === 'completed' ? await handle.result() as StackOperationState | { ran: boolean; state?: StackOperationState } : undefined;
+    detail.stack = result
+      ? ('ran' in result ? result.state : result)
+      : await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(stackStateQuery)).catch(() => undefined);
+    if (detail.status === 'running') detail.live = { pendingAttempts: (description.raw.pendingActivities ?? []).map(pendingAttempt) };
+    else if (detail.status !== 'completed') detail.failure = await failureOf(handle);
   } else if (detail.kind === 'dag') {
     const [graph, warnings] = await Promise.all([queryDag(deps, handle, page), detail.status === 'running' ? poolWarnings(deps, undefined) : []]);
     if (graph) detail.dag = graph;

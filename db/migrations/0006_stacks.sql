@@ -18,6 +18,9 @@ CREATE TABLE stacks (
   last_operation     text,
   last_operation_at  timestamptz,
   last_run_id        text,
+  -- The last drift check's finding (resources deleted or changed outside Pulumi), and when it ran.
+  last_drift         jsonb,
+  last_drift_at      timestamptz,
   status             text        NOT NULL DEFAULT 'new'
     CHECK (status IN ('new', 'active', 'destroyed', 'failed')),
   PRIMARY KEY (project, stack)

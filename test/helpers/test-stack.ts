@@ -2,6 +2,7 @@
  * A Capstan stack for one test file on the suite's Temporal dev server: real worker processes,
  * the real API on a loopback port, and a task-queue prefix of its own so files never share work.
  */
+import { shippedPrograms } from '../../activities/pulumi/programs';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,7 +17,9 @@ import { createApp } from '../../api/app';
 import type { Role } from '../../api/auth/roles';
 import { createToken } from '../../api/auth/token-store';
 import type { ApiDeps } from '../../api/services/deps';
+import { costScheduleId, costScheduleSettings, ensureCostSchedule } from '../../api/services/cost-schedules';
 import { stopChild } from '../../cli/stop-child';
+import { loadConfig } from '../../config/env';
 import { createLogger } from '../../config/logger';
 import type { NodeClass } from '../../config/node-classes';
 import { openDatabase } from '../../db/open';
@@ -109,6 +112,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     CAPSTAN_DATABASE_URL: database.url,
     CAPSTAN_SHUTDOWN_GRACE_SECONDS: '2',
     CAPSTAN_LOG_LEVEL: 'warn',
+    ...(process.env.CAPSTAN_TEST_PULUMI_BIN ? { CAPSTAN_PULUMI_BIN: process.env.CAPSTAN_TEST_PULUMI_BIN } : {}),
     ...options.workerEnv,
   };
   const connection = await Connection.connect({ address });
@@ -175,7 +179,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
     outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
     stepLogDir: join(dataDir, 'step-logs'),
+    pulumiNodeClass: options.workerEnv?.CAPSTAN_PULUMI_NODE_CLASS ?? 'general',
+    programs: shippedPrograms,
   };
+  // As api/server.ts does at start: the cost analysis schedule of this stack's prefix, configured by the workers' environment.
+  await ensureCostSchedule(client, costScheduleSettings(prefix, loadConfig(env).cost, nodeClasses));
   const server: Server = createApp(deps, createLogger('api-test', 'silent')).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -210,6 +218,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     stop: async () => {
       await new Promise((r) => server.close(r));
       await stopChildren();
+      await client.schedule.getHandle(costScheduleId(prefix)).delete().catch(() => undefined);
       await connection.close();
       await db.end();
       await database.drop();

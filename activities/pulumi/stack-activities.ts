@@ -1,0 +1,132 @@
+/** Pulumi stack operations as activities: each opens the stack's inline program and runs one Automation API call. */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { EngineEvent, OutputMap, Stack } from '@pulumi/pulumi/automation/index.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pool } from 'pg';
+import type { DriftReport, StackApplyResult, StackPhase, StackPreview } from '../../workflows/contracts/stack-operation';
+import { EngineProgress, plannedChanges } from './engine-progress';
+import type { ProgramRegistry } from './programs';
+import { findStack, recordOperation, replaceResources } from './stack-records';
+import { openStack, type PulumiSettings, type StackAddress } from './workspace';
+
+/** What the stack activities need. */
+export interface StackActivityDeps {
+  settings: PulumiSettings;
+  db: Pool;
+  programs: ProgramRegistry;
+}
+
+/** How secret outputs appear in results and history: the value stays in the Pulumi state, encrypted. */
+export const SECRET_MASK = '[secret]';
+
+/** The stack activities, registered on the workers of the Pulumi node class. */
+export function createStackActivities(deps: StackActivityDeps) {
+  return {
+    /** Previews the stack's program with its current config and returns the changes and the saved update plan. */
+    async previewStack(address: StackAddress): Promise<{ preview: StackPreview; plan: string }> {
+      return withStack(deps, address, 'previewing', async (stack, progress) => {
+        const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
+        try {
+          const events: EngineEvent[] = [];
+          const result = await stack.preview({ plan: join(dir, 'plan.json'), onEvent: (e) => { events.push(e); progress.onEvent(e); } });
+          const preview = { changeSummary: { ...result.changeSummary } as Record<string, number>, changes: plannedChanges(events) };
+          return { preview, plan: await readFile(join(dir, 'plan.json'), 'utf8') };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    },
+
+    /** Applies exactly the previewed plan; if the program now wants anything else, Pulumi refuses and nothing more is done. */
+    async applyStack(input: StackAddress & { plan: string }): Promise<StackApplyResult> {
+      return withStack(deps, input, 'applying', async (stack, progress) => {
+        const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
+        try {
+          await writeFile(join(dir, 'plan.json'), input.plan);
+          const result = await stack.up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent }).catch((err: Error) => {
+            const violation = /violates plan[^\n]*/.exec(err.message);
+            if (violation) throw ApplicationFailure.nonRetryable(`the stack changed since the preview, so the apply was refused: ${violation[0]}`, 'PlanViolation');
+            throw err;
+          });
+          await recordResources(deps, input, stack);
+          return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(result.outputs) };
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      });
+    },
+
+    /** Reads every resource's live state into the stack's state. */
+    async refreshStack(address: StackAddress): Promise<StackApplyResult> {
+      return withStack(deps, address, 'refreshing', async (stack, progress) => {
+        const result = await stack.refresh({ onEvent: progress.onEvent });
+        await recordResources(deps, address, stack);
+        return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(await stack.outputs()) };
+      });
+    },
+
+    /** Deletes every resource of the stack. */
+    async destroyStack(address: StackAddress): Promise<StackApplyResult> {
+      return withStack(deps, address, 'destroying', async (stack, progress) => {
+        const result = await stack.destroy({ onEvent: progress.onEvent });
+        await replaceResources(deps.db, address, []);
+        return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: {} };
+      });
+    },
+
+    /** A read-only refresh preview: which resources were deleted or changed outside Pulumi. The state is not touched. */
+    async checkDrift(address: StackAddress): Promise<DriftReport> {
+      return withStack(deps, address, 'checking-drift', async (stack, progress) => {
+        await stack.previewRefresh({ onEvent: progress.onEvent });
+        const resources = progress.results.filter((r) => r.op !== 'same');
+        return { drifted: resources.length > 0, checkedAt: new Date().toISOString(), resources };
+      });
+    },
+
+    /** Notes on the stack record which operation ran last and how it ended. */
+    async recordStackOperation(input: StackAddress & { operation: string; runId: string; outcome: StackPhase | 'running'; drift?: DriftReport }): Promise<void> {
+      await recordOperation(deps.db, input, input);
+    },
+  };
+}
+
+/** The activities' type, for the workflow's proxy. */
+export type StackActivities = ReturnType<typeof createStackActivities>;
+
+/** Opens the stack with its declared program and config, heartbeating progress while `fn` runs. */
+async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress) => Promise<T>): Promise<T> {
+  const context = Context.current();
+  const record = await findStack(deps.db, address);
+  if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, 'StackInputError');
+  const program = deps.programs.find(record.program);
+  if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, 'StackInputError');
+  const parsed = program.configSchema.safeParse(record.config);
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, 'StackInputError');
+  const stack = await openStack(deps.settings, address, () => program.run(parsed.data, address));
+  // Temporal runs one operation per stack, so a lock seen on a retry was left by this operation's
+  // earlier attempt on a worker that died; clearing it lets the retry go on.
+  if (context.info.attempt > 1) await stack.cancel();
+  const progress = new EngineProgress(phase, (details) => context.heartbeat(details));
+  progress.heartbeat();
+  const timer = setInterval(() => progress.heartbeat(), 5000);
+  try {
+    return await fn(stack, progress);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function recordResources(deps: StackActivityDeps, address: StackAddress, stack: Stack): Promise<void> {
+  const state = await stack.exportStack();
+  const resources = ((state.deployment as { resources?: { urn: string; type: string }[] }).resources ?? [])
+    .filter((r) => r.type !== 'pulumi:pulumi:Stack' && !r.type.startsWith('pulumi:providers:'))
+    .map((r) => ({ urn: r.urn, type: r.type }));
+  await replaceResources(deps.db, address, resources);
+}
+
+/** Stack outputs with secret values replaced, so they never reach workflow history or API answers. */
+export function maskSecrets(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? SECRET_MASK : output.value]));
+}

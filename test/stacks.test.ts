@@ -1,0 +1,260 @@
+/**
+ * Pulumi stack operations end to end: the real Pulumi CLI through the Automation API, real
+ * PostgreSQL databases and roles, the real dev server, and workers that are really killed.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, test } from 'node:test';
+import { Client } from 'pg';
+import { testDatabaseAdminUrl } from './helpers/database';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+let stack: TestStack;
+let operatorB: string;
+const adminUrl = testDatabaseAdminUrl();
+
+before(async () => {
+  stack = await startTestStack({ workerEnv: { CAPSTAN_PULUMI_NODE_CLASS: 'a' }, heartbeatTimeoutSeconds: 5 });
+  operatorB = (await stack.mintToken('operator', { principal: 'operator-b' })).token;
+});
+after(async () => { await stack?.stop(); });
+
+const runPath = (runId: string) => `/v1/runs/${encodeURIComponent(runId)}`;
+const suffix = () => randomBytes(3).toString('hex');
+
+function dbConfig(id: string, password = 'first-password') {
+  return { adminUrl, database: `app_${id}`, role: `app_${id}`, password };
+}
+
+async function query<T>(sql: string, params: unknown[] = [], url = adminUrl): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+const databaseExists = async (name: string) => (await query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
+
+async function canLogIn(role: string, password: string, database: string): Promise<boolean> {
+  const url = new URL(adminUrl);
+  url.username = role;
+  url.password = password;
+  url.pathname = `/${database}`;
+  return query('SELECT 1', [], url.toString()).then(() => true, () => false);
+}
+
+async function operate(project: string, name: string, body: Record<string, unknown>, token?: string) {
+  return stack.request('POST', `/v1/stacks/${project}/${name}/operations`, body, token ? { Authorization: `Bearer ${token}` } : {});
+}
+
+/** Waits until the stack's operation reaches `phase` (e.g. waiting for approval). */
+async function waitForPhase(runId: string, phase: string, timeoutMs = 90_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await stack.request('GET', runPath(runId));
+    if (body.stack?.phase === phase) return body;
+    if (body.status !== undefined && body.status !== 'running') throw new Error(`run ended before ${phase}: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline) throw new Error(`no ${phase} within ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+test('bad input is refused naming the field, and nothing is declared or run', async () => {
+  const unknown = await stack.request('PUT', '/v1/stacks/shop/bad', { program: 'no-such-program' });
+  assert.equal(unknown.status, 400);
+  assert.equal(unknown.body.error.details[0].field, 'program');
+  const badConfig = await stack.request('PUT', '/v1/stacks/shop/bad', { program: 'postgres-database', config: { ...dbConfig('x'), database: 'Not A Name' } });
+  assert.equal(badConfig.status, 400);
+  assert.deepEqual(badConfig.body.error.details.map((d: { field: string }) => d.field), ['config.database']);
+  assert.equal((await stack.request('GET', '/v1/stacks/shop/bad')).status, 404);
+
+  const id = suffix();
+  assert.equal((await stack.request('PUT', `/v1/stacks/shop/d${id}`, { program: 'postgres-database', config: dbConfig(id) })).status, 201);
+  const unconfirmed = await operate('shop', `d${id}`, { operation: 'destroy' });
+  assert.equal(unconfirmed.status, 400);
+  assert.equal(unconfirmed.body.error.details[0].field, 'confirm');
+  const wrongConfirm = await operate('shop', `d${id}`, { operation: 'destroy', confirm: 'shop/other' });
+  assert.equal(wrongConfirm.status, 400);
+  const notDeclared = await operate('shop', 'never-declared', { operation: 'up' });
+  assert.equal(notDeclared.status, 404);
+  // Nothing ran: no operation ever started on the declared stack.
+  const view = await stack.request('GET', `/v1/stacks/shop/d${id}`);
+  assert.equal(view.body.lastOperation, null);
+  assert.equal(view.body.config.password, '[secret]', 'secret config is never shown');
+  assert.equal(view.body.config.adminUrl, '[secret]');
+});
+
+test('up creates the database; a config change previews as a diff, approval applies exactly it, a later change makes the apply refuse', async () => {
+  const id = suffix();
+  const name = `s${id}`;
+  const runId = `stack:shop/${name}`;
+  assert.equal((await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), labels: { team: 'payments' } })).status, 201);
+
+  const up = await operate('shop', name, { operation: 'up' });
+  assert.equal(up.status, 202, JSON.stringify(up.body));
+  assert.equal(up.body.runId, runId);
+  const created = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
+  assert.equal(created.status, 'completed', JSON.stringify(created));
+  // Pulumi counts the stack itself too: the stack, the role and the database.
+  assert.equal(created.stack.result.resourceChanges.create, 3);
+  assert.equal(created.stack.result.outputs.connectionString, '[secret]');
+  assert.equal(created.stack.result.outputs.database, `app_${id}`);
+  assert.ok(await databaseExists(`app_${id}`), 'the database exists in PostgreSQL');
+  assert.ok(await canLogIn(`app_${id}`, 'first-password', `app_${id}`));
+  const afterUp = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+  assert.equal(afterUp.status, 'active');
+  assert.deepEqual(afterUp.resources.map((r: { type: string }) => r.type).sort(), ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role']);
+
+  // A new password: the preview shows one in-place update of the role, and waits for approval.
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'second-password') });
+  const change = await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
+  assert.equal(change.status, 202);
+  const waiting = await waitForPhase(runId, 'waiting-approval');
+  assert.deepEqual(waiting.stack.preview.changeSummary, { same: 2, update: 1 });
+  assert.deepEqual(waiting.stack.preview.changes.map((c: { type: string; op: string }) => `${c.op} ${c.type}`), ['update pulumi-nodejs:dynamic/postgres:Role']);
+  assert.ok(await canLogIn(`app_${id}`, 'first-password', `app_${id}`), 'nothing applied before approval');
+
+  // The requester may not approve their own change; another operator may.
+  const own = await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {});
+  assert.equal(own.status, 409);
+  assert.match(own.body.error.message, /may not approve/);
+  const approved = await stack.request('POST', `/v1/stacks/shop/${name}/approve`, { comment: 'ok' }, { Authorization: `Bearer ${operatorB}` });
+  assert.equal(approved.status, 200, JSON.stringify(approved.body));
+  const applied = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
+  assert.equal(applied.status, 'completed', JSON.stringify(applied));
+  assert.deepEqual(applied.stack.result.resourceChanges, { same: 2, update: 1 });
+  assert.equal(applied.stack.approval.by, 'operator-b');
+  assert.ok(await canLogIn(`app_${id}`, 'second-password', `app_${id}`), 'the previewed change was applied');
+
+  // Preview a third password, then change the config again before approving: the plan no longer matches.
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'third-password') });
+  await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
+  await waitForPhase(runId, 'waiting-approval');
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'fourth-password') });
+  await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {}, { Authorization: `Bearer ${operatorB}` });
+  const refused = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
+  assert.equal(refused.status, 'failed', JSON.stringify(refused));
+  assert.match(refused.failure.message, /changed since the preview/);
+  assert.equal(refused.failure.type, 'PlanViolation');
+  assert.ok(await canLogIn(`app_${id}`, 'second-password', `app_${id}`), 'nothing else was applied');
+  assert.equal(await canLogIn(`app_${id}`, 'fourth-password', `app_${id}`), false);
+});
+
+test('a second operation while one runs gets 409 naming it, or waits in line when asked', async () => {
+  const id = suffix();
+  const name = `q${id}`;
+  const runId = `stack:shop/${name}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id) });
+  await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
+  await waitForPhase(runId, 'waiting-approval');
+
+  const busy = await operate('shop', name, { operation: 'refresh' }, operatorB);
+  assert.equal(busy.status, 409);
+  assert.equal(busy.body.error.code, 'stack_busy');
+  assert.match(busy.body.error.message, /up requested by test-admin is running as stack:shop\//);
+  const queued = await operate('shop', name, { operation: 'refresh', queue: true }, operatorB);
+  assert.equal(queued.status, 202);
+  assert.equal(queued.body.queued, true);
+
+  await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {}, { Authorization: `Bearer ${operatorB}` });
+  const queuedEnd = await waitForRunEnd(stack, encodeURIComponent(queued.body.runId), 120_000);
+  assert.equal(queuedEnd.status, 'completed', JSON.stringify(queuedEnd));
+  assert.equal(queuedEnd.stack.operation, 'refresh');
+  assert.equal(queuedEnd.stack.phase, 'succeeded');
+  const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+  assert.equal(view.lastOperation, 'refresh', 'the queued refresh ran after the up');
+});
+
+test('a database dropped by hand is reported as drift by the scheduled check', async () => {
+  const id = suffix();
+  const name = `drift${id}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), driftSchedule: '0 3 * * *' });
+  await operate('shop', name, { operation: 'up' });
+  assert.equal((await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 120_000)).status, 'completed');
+
+  const schedule = stack.client.schedule.getHandle(`stack-drift:shop/${name}`);
+  const described = await schedule.describe();
+  assert.equal(described.action.type === 'startWorkflow' && described.action.workflowType, 'stackQueueWorkflow', 'the schedule exists in Temporal');
+  // No drift yet: the scheduled action, triggered now instead of at 03:00.
+  await schedule.trigger();
+  const clean = await waitForDriftCheck(name, undefined);
+  assert.equal(clean.drifted, false, JSON.stringify(clean));
+
+  await query(`DROP DATABASE app_${id} WITH (FORCE)`);
+  await schedule.trigger();
+  const drift = await waitForDriftCheck(name, clean.checkedAt);
+  assert.equal(drift.drifted, true);
+  assert.deepEqual(drift.resources.map((r: { type: string; op: string }) => `${r.op} ${r.type}`), ['delete pulumi-nodejs:dynamic/postgres:Database']);
+  // A read-only check: the state still holds the database until someone refreshes or re-applies.
+  const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+  assert.equal(view.resources.length, 2);
+});
+
+async function waitForDriftCheck(name: string, after: string | undefined): Promise<any> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+    if (view.lastDrift && view.lastDrift.checkedAt !== after && view.lastOperation === 'drift' && !view.currentOperation) return view.lastDrift;
+    if (Date.now() > deadline) throw new Error(`no drift check on ${name}: ${JSON.stringify(view)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+test('a TTL stack is destroyed after expiry and its resources are gone', async () => {
+  const id = suffix();
+  const name = `ttl${id}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), ttlSeconds: 3600 });
+  await operate('shop', name, { operation: 'up' });
+  assert.equal((await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 120_000)).status, 'completed');
+  assert.ok(await databaseExists(`app_${id}`));
+  // Re-declaring with a short TTL replaces the hour-long timer.
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), ttlSeconds: 2 });
+  const deadline = Date.now() + 120_000;
+  let view: any;
+  do {
+    await new Promise((r) => setTimeout(r, 500));
+    view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+  } while (view.status !== 'destroyed' && Date.now() < deadline);
+  assert.equal(view.status, 'destroyed', JSON.stringify(view));
+  assert.equal(view.lastOperation, 'destroy');
+  assert.deepEqual(view.resources, []);
+  assert.equal(await databaseExists(`app_${id}`), false, 'the database is gone');
+  assert.deepEqual(await query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`app_${id}`]), [], 'the role is gone');
+});
+
+test('kill -9 of the worker during up: the operation finishes when a worker returns, the stack is not left locked, state matches what exists', async () => {
+  const id = suffix();
+  const name = `kill${id}`;
+  const runId = `stack:shop/${name}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id) });
+  await operate('shop', name, { operation: 'up' });
+  // Kill the worker that runs the apply, as soon as its attempt has started.
+  await waitForPhase(runId, 'applying');
+  let worker: string | undefined;
+  while (!worker) {
+    worker = (await stack.request('GET', runPath(runId))).body.live?.pendingAttempts?.find((a: { state: string }) => a.state === 'started')?.worker;
+    if (!worker) await new Promise((r) => setTimeout(r, 100));
+  }
+  process.kill(Number(worker.split('/').at(-1)), 'SIGKILL');
+  // The class keeps a worker: the stack's other one, and a new one standing in for the killed one.
+  await stack.startWorker('a');
+  const done = await waitForRunEnd(stack, encodeURIComponent(runId), 180_000);
+  assert.equal(done.status, 'completed', JSON.stringify(done));
+  const attempts = (await stack.client.workflow.getHandle(runId).fetchHistory()).events!
+    .filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  assert.ok(attempts.some((n) => (n ?? 0) >= 2), `the killed apply attempt was retried: ${JSON.stringify(attempts)}`);
+  assert.ok(await databaseExists(`app_${id}`));
+  // Not locked: another operation runs at once, and it finds nothing to change.
+  const again = await operate('shop', name, { operation: 'up' });
+  assert.equal(again.status, 202);
+  const second = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
+  assert.equal(second.status, 'completed', JSON.stringify(second));
+  assert.deepEqual(second.stack.result.resourceChanges, { same: 3 });
+  // A refresh reads what exists: nothing differs from the state.
+  await operate('shop', name, { operation: 'refresh' });
+  const refreshed = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
+  assert.deepEqual(refreshed.stack.result.resourceChanges, { same: 3 });
+});

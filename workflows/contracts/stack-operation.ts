@@ -1,0 +1,87 @@
+/** Stack operations: what the API asks for, what the workflow reports, and the one workflow id per stack. */
+
+/** A Pulumi project or stack name as Capstan accepts it (safe in a workflow id, a path and a URL). */
+export const STACK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
+/** What can be done to a stack; `drift` is the read-only check the schedule runs. */
+export const STACK_OPERATIONS = ['up', 'preview', 'refresh', 'destroy', 'drift'] as const;
+/** One stack operation. */
+export type StackOperationKind = (typeof STACK_OPERATIONS)[number];
+
+/** The workflow id every operation on a stack takes, so Temporal itself runs at most one per stack. */
+export function stackWorkflowId(project: string, stack: string): string {
+  return `stack:${project}/${stack}`;
+}
+
+/** Who may approve an `up`, as for deploy jobs. */
+export interface StackApprovalPolicy {
+  approvers: string[];
+  /** Whether the principal who asked for the operation may approve it. */
+  allowRequester: boolean;
+  timeoutSeconds: number;
+}
+
+/** Input of the stack operation workflow. */
+export interface StackOperationInput {
+  project: string;
+  stack: string;
+  operation: StackOperationKind;
+  requestedBy: string;
+  /** Only for `up`: wait for approval between preview and apply. */
+  approval?: StackApprovalPolicy;
+  /** The node-class queue whose workers run Pulumi. */
+  taskQueue: string;
+}
+
+/** One resource the engine plans to change (or found drifted). */
+export interface ResourceChange {
+  urn: string;
+  type: string;
+  op: string;
+  /** Property names that differ, when the engine says. */
+  diffs?: string[];
+}
+
+/** What a preview found: counts per operation and each resource that would change. */
+export interface StackPreview {
+  changeSummary: Record<string, number>;
+  changes: ResourceChange[];
+}
+
+/** What an operation that changed the stack did, and the stack outputs after it (secrets masked). */
+export interface StackApplyResult {
+  resourceChanges: Record<string, number>;
+  outputs: Record<string, unknown>;
+}
+
+/** A drift check's finding: which resources in the state no longer match what exists. */
+export interface DriftReport {
+  drifted: boolean;
+  checkedAt: string;
+  resources: ResourceChange[];
+}
+
+/** Phases an operation moves through. */
+export type StackPhase = 'previewing' | 'waiting-approval' | 'applying' | 'refreshing' | 'destroying' | 'checking-drift'
+  | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+
+/** Live and final state of one stack operation (query and result). */
+export interface StackOperationState {
+  project: string;
+  stack: string;
+  operation: StackOperationKind;
+  requestedBy: string;
+  phase: StackPhase;
+  preview?: StackPreview;
+  approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
+  result?: StackApplyResult;
+  drift?: DriftReport;
+  message?: string;
+}
+
+/** Engine progress an activity heartbeats: resources done so far by operation. */
+export interface StackProgress {
+  phase: string;
+  done: Record<string, number>;
+  lastResource?: string;
+}

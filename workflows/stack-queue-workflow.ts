@@ -1,0 +1,38 @@
+/** Runs a stack operation once the stack is free: waits in line, or skips when busy (scheduled drift checks). */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
+import { stackWorkflowId, type StackOperationInput, type StackOperationState } from './contracts/stack-operation';
+import { stackOperationWorkflow } from './stack-operation-workflow';
+
+/** Input of the queue workflow. */
+export interface StackQueueInput {
+  operation: StackOperationInput;
+  /** `wait` retries until the stack is free; `skip` gives up at once. */
+  ifBusy: 'wait' | 'skip';
+  /** How often a waiting request tries again. */
+  retrySeconds?: number;
+}
+
+/** What the queued request ended with. */
+export type StackQueueResult = { ran: true; state: StackOperationState } | { ran: false; reason: string };
+
+/** Starts the operation under the stack's workflow id as soon as no other operation holds it. */
+export async function stackQueueWorkflow(input: StackQueueInput): Promise<StackQueueResult> {
+  const { project, stack } = input.operation;
+  for (;;) {
+    try {
+      const child = await startChild(stackOperationWorkflow, {
+        workflowId: stackWorkflowId(project, stack),
+        args: [input.operation],
+        // The operation is the stack's; it finishes even if whoever queued it goes away.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      return { ran: true, state: await child.result() };
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      if (input.ifBusy === 'skip') return { ran: false, reason: `another operation on ${project}/${stack} is running` };
+      // A durable timer: waiting in line holds no worker.
+      await sleep(`${input.retrySeconds ?? 5}s`);
+    }
+  }
+}
