@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -12,6 +12,7 @@ import type { EngineEvent, Stack } from '@pulumi/pulumi/automation/index.js';
 import { Client } from 'pg';
 import { openStack, type PulumiSettings } from '../activities/pulumi/workspace';
 import { stackPrograms, type CapstanProgram } from '../infra/programs';
+import { Directory, File } from '../infra/providers/local-files';
 import { testDatabaseAdminUrl } from './helpers/database';
 import { freePort } from './helpers/ports';
 
@@ -159,15 +160,17 @@ describe('postgres-database program', () => {
       assert.equal(await databaseOwner(names.db1), undefined, 'the old database is gone');
       assert.equal(await databaseOwner(names.db2), names.role2);
 
-      // Dropped by hand: a refresh preview reports the database as gone, and a refresh then an up brings it back.
+      // By hand: the database dropped, the password changed. A refresh preview reads both from the
+      // server; an up with refresh brings the database back and sets the password again.
       await admin((c) => c.query(`DROP DATABASE ${names.db2}`));
+      await admin((c) => c.query(`ALTER ROLE ${names.role2} PASSWORD 'changed-by-hand'`));
       const drift = stepCollector();
       await stack.previewRefresh({ onEvent: drift.onEvent });
-      assert.deepEqual(drift.steps, ['delete pulumi-nodejs:dynamic/postgres:Database']);
-      await stack.refresh();
-      const healed = await stack.up();
-      assert.deepEqual(healed.summary.resourceChanges, { same: 2, create: 1 });
+      assert.deepEqual(drift.steps.sort(), ['delete pulumi-nodejs:dynamic/postgres:Database', 'update pulumi-nodejs:dynamic/postgres:Role']);
+      const healed = await stack.up({ refresh: true });
+      assert.deepEqual(healed.summary.resourceChanges, { same: 1, create: 1, update: 1 });
       assert.equal(await databaseOwner(names.db2), names.role2);
+      assert.ok(scramIsFor((await roleInfo(names.role2))!.secret, `second-${suffix}-pw`), 'the configured password is back');
 
       // A client still connected does not stop the destroy.
       const lingering = new Client({ connectionString: renameUp.outputs.connectionString!.value as string });
@@ -178,6 +181,44 @@ describe('postgres-database program', () => {
       await lingering.end().catch(() => undefined);
       assert.equal(await databaseOwner(names.db2), undefined);
       assert.equal(await roleInfo(names.role2), undefined);
+    } finally {
+      await stack.destroy().catch(() => undefined);
+    }
+  });
+});
+
+describe('local files', () => {
+  test('mode and content change in place, a new path replaces, a file removed by hand is gone, destroy removes the tree', { timeout: 120_000 }, async () => {
+    const root = join(scratch, 'files');
+    let spec = { file: 'a.txt', content: 'one', mode: '600' };
+    const stack = await openStack(settings, { project: 'capstan-files', stack: 'files' }, async () => {
+      const dir = new Directory('dir', { path: root, mode: '750' });
+      const file = new File('file', { path: dir.path.apply((path) => join(path, spec.file)), content: spec.content, mode: spec.mode });
+      return { file: file.path };
+    });
+    const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+    try {
+      assert.deepEqual((await stack.up()).summary.resourceChanges, { create: 3 });
+      assert.equal(modeOf(root), '750');
+      assert.equal(modeOf(join(root, 'a.txt')), '600');
+      assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'one');
+
+      spec = { file: 'a.txt', content: 'two', mode: '640' };
+      assert.deepEqual((await stack.up()).summary.resourceChanges, { same: 2, update: 1 });
+      assert.equal(modeOf(join(root, 'a.txt')), '640');
+      assert.equal(readFileSync(join(root, 'a.txt'), 'utf8'), 'two');
+
+      spec = { ...spec, file: 'b.txt' };
+      assert.deepEqual((await stack.up()).summary.resourceChanges, { same: 2, replace: 1 });
+      assert.ok(!existsSync(join(root, 'a.txt')) && readFileSync(join(root, 'b.txt'), 'utf8') === 'two');
+
+      rmSync(join(root, 'b.txt'));
+      const drift = stepCollector();
+      await stack.previewRefresh({ onEvent: drift.onEvent });
+      assert.deepEqual(drift.steps, ['delete pulumi-nodejs:dynamic/local:File']);
+
+      assert.deepEqual((await stack.destroy()).summary.resourceChanges, { delete: 3 });
+      assert.ok(!existsSync(root));
     } finally {
       await stack.destroy().catch(() => undefined);
     }
