@@ -1,5 +1,4 @@
 /** A static page served by a local HTTP server process: a directory, its index.html and the server. */
-import * as pulumi from '@pulumi/pulumi';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { Directory, File } from '../providers/local-files';
@@ -45,7 +44,8 @@ export const localSiteProgram = defineProgram({
       waitForPort: config.port,
     }, { dependsOn: [index] });
     return {
-      url: pulumi.interpolate`http://127.0.0.1:${config.port}/`.apply((url) => url),
+      // Tied to the server so a downstream task gets the URL only once something answers on it.
+      url: server.pid.apply(() => `http://127.0.0.1:${config.port}/`),
       path: dir.path,
       pid: server.pid,
     };
