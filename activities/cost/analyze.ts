@@ -80,7 +80,7 @@ export async function analyzeCosts(deps: CostActivityDeps, input: AnalyzeCostsIn
   for (const [dim, rows] of rowsByDim) groups[dim] = groupFigures(rows, date, previousDate);
   // Runs only for the day itself, the 50 costliest: a day may hold thousands.
   const runRows = await costByGroup(deps.db, { from: addDaysDate(from, -1), to, groupBy: 'run', prices, byDay: true });
-  groups.run = groupFigures(runRows, date, previousDate).slice(0, 50);
+  groups.run = groupFigures(runRows, date, previousDate).filter((g) => g.attempts > 0).slice(0, 50);
 
   const computeDaily = sumSeries(dailySeries(rowsByDim.get('nodeClass')!));
   const dayFigures = groupFigures(rowsByDim.get('nodeClass')!, date, previousDate);
