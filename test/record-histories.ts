@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
 import { gitIn } from './helpers/git';
 import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -87,15 +88,20 @@ async function main(): Promise<void> {
   // `node dist/test/record-histories.js NAME…` records only those scenarios.
   const only = process.argv.slice(2);
   const stack = await startTestStack({ continueAsNewAfterEvents: 150 });
-  const record = (name: string, runId: string): void => {
+  const record = (name: string, workflowId: string, executionId?: string): void => {
     // The CLI's JSON is the format Temporal documents for replay tests.
     const history = execFileSync(process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
-      ['workflow', 'show', '--workflow-id', runId, '--address', testTemporalAddress(), '--output', 'json'], { encoding: 'utf8' });
+      ['workflow', 'show', '--workflow-id', workflowId, ...(executionId ? ['--run-id', executionId] : []), '--address', testTemporalAddress(), '--output', 'json'], { encoding: 'utf8' });
     writeFileSync(join(__dirname, '..', '..', 'test', 'histories', `${name}.json`), history);
     process.stderr.write(`recorded ${name}\n`);
   };
   try {
     if (only.length === 0 || only.includes('pipeline-deploy-rollback')) record('pipeline-deploy-rollback', await pipelineScenario(stack));
+    if (only.length === 0 || only.includes('pipeline-cancelled-in-progress')) {
+      const preempted = await cancelInProgressScenario(stack);
+      record('pipeline-cancelled-in-progress', preempted.runId);
+      record('lock-preempted', preempted.lock.workflowId, preempted.lock.runId);
+    }
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {
       if (only.length > 0 && !only.includes(name)) continue;
       const { body } = await stack.request('POST', route, spec);

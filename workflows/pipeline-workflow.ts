@@ -1,18 +1,24 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
-import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createForgeActivities } from '../activities/forge';
 import { nodeClassTaskQueue } from './contracts/node-class';
-import { resolveGroupName } from './concurrency-lock-workflow';
+import { lockPreemptedSignal, resolveGroupName } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
 import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
 import { acquireLock, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
+/**
+ * Since this patch a cancelled run waits for its steps' processes to die, then releases its
+ * workspaces and concurrency groups itself; before it, it let go at once and left that to its close.
+ */
+const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
-  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy };
+  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy, cancelCleanly: patched(CANCEL_CLEANLY) };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {
     name: spec.name,
@@ -29,6 +35,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     record.approval = { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
     return record;
   }, { validator: (decision) => validateDecision(input, state, decision) });
+  let preemption: { by: string; group: string } | undefined;
+  setHandler(lockPreemptedSignal, (taken) => { preemption ??= taken; });
 
   const finished = new Map<string, Promise<void>>();
   const start = (id: string): Promise<void> => {
@@ -48,7 +56,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       try {
         await runJob(ctx, id, job, record);
       } finally {
-        for (const lock of locks) await lock.release();
+        for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }
     })();
     finished.set(id, promise);
@@ -60,14 +68,28 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   try {
     if (spec.concurrency) {
       const group = resolveGroupName(spec.concurrency.group, trigger.branch);
-      runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; });
+      runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; }, ctx.cancelCleanly);
       state.message = undefined;
     }
     await Promise.all(jobIds.map(start));
   } catch (err) {
     if (!isCancellation(err)) throw err;
+    if (ctx.cancelCleanly) {
+      // Promise.all gave up at the first cancelled job: the group is let go only once every job's steps are dead.
+      await Promise.allSettled(finished.values());
+      await runLock?.release(true);
+    }
+    const reason = preemption
+      ? `cancelled by run ${preemption.by}, which took concurrency group "${preemption.group}" (cancel-in-progress)`
+      : 'the run was cancelled';
     state.status = 'cancelled';
-    for (const job of state.jobs) if (job.status === 'pending' || job.status === 'running' || job.status === 'waiting-approval') job.status = 'cancelled';
+    state.message = reason;
+    for (const job of state.jobs) {
+      if (job.status !== 'pending' && job.status !== 'running' && job.status !== 'waiting-approval' && job.status !== 'cancelled') continue;
+      job.status = 'cancelled';
+      job.message = reason;
+      job.finishedAt ??= new Date().toISOString();
+    }
     // The run is cancelled, but telling the forge so must still happen.
     await CancellationScope.nonCancellable(() => report('failure', 'cancelled'));
     throw err;
@@ -118,9 +140,9 @@ async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: str
   const locks: HeldLock[] = [];
   if (job.concurrency) {
     const group = resolveGroupName(job.concurrency.group, ctx.trigger.branch);
-    locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait));
+    locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait, ctx.cancelCleanly));
   }
-  if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait));
+  if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait, ctx.cancelCleanly));
   return locks;
 }
 

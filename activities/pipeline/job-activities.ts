@@ -141,7 +141,11 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
     timeoutMs: step.timeoutSeconds * 1000, signal, killGraceMs: deps.killGraceMs, onStdout: write, onStderr: write,
   });
   await rm(script, { force: true });
-  if (exit.aborted) throw new CancelledFailure('step cancelled; process group killed');
+  if (exit.aborted) {
+    // The workspace may be released next, but this file sits beside it and would stay.
+    await rm(outputFile, { force: true });
+    throw new CancelledFailure('step cancelled; process group killed');
+  }
   if (exit.timedOut) log.write(`[capstan] step timed out after ${step.timeoutSeconds}s; process group killed\n`);
   let outputs: Record<string, string> = {};
   try {

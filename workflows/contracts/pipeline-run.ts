@@ -38,7 +38,7 @@ export type JobStatus = 'pending' | 'waiting-approval' | 'running' | 'succeeded'
 /** A step's record in the run. */
 export interface StepRecord {
   name: string;
-  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+  status: 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
   exitCode?: number;
   attempts?: number;
   startedAt?: string;

@@ -1,24 +1,30 @@
 /** Taking a concurrency group's lock from a pipeline run: queue behind the holder, or preempt it. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { getExternalWorkflowHandle, ParentClosePolicy, sleep, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, sleep, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { concurrencyLockId, concurrencyLockWorkflow, preemptLockSignal, releaseLockSignal } from '../concurrency-lock-workflow';
 
 /** A held lock; `release` lets the next member of the group in. */
 export interface HeldLock {
-  release(): Promise<void>;
+  /** Ends the lock once; `evenIfCancelled` sends the release from a cancelled run too, rather than leaving it to the run's close. */
+  release(evenIfCancelled?: boolean): Promise<void>;
 }
 
-/** Waits until `runId` holds `group`'s lock; with `cancelInProgress` the current holder is cancelled instead of waited for. */
-export async function acquireLock(prefix: string, group: string, runId: string, cancelInProgress: boolean, onWait: (message: string) => void): Promise<HeldLock> {
+/**
+ * Waits until `runId` holds `group`'s lock; with `cancelInProgress` the current holder is cancelled
+ * instead of waited for. With `heldThroughCancel` the run's cancellation does not cancel the lock:
+ * the run releases it once its steps are dead, or its close ends it.
+ */
+export async function acquireLock(prefix: string, group: string, runId: string, cancelInProgress: boolean, onWait: (message: string) => void, heldThroughCancel: boolean): Promise<HeldLock> {
   const workflowId = concurrencyLockId(prefix, group);
   for (let tries = 0; ; tries++) {
     let handle: ChildWorkflowHandle<typeof concurrencyLockWorkflow>;
     try {
       handle = await startChild(concurrencyLockWorkflow, {
         workflowId,
-        args: [{ holder: runId }],
+        args: [{ holder: runId, group }],
         // The lock dies with its holder, however the holder ends.
         parentClosePolicy: ParentClosePolicy.TERMINATE,
+        ...(heldThroughCancel ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -32,6 +38,18 @@ export async function acquireLock(prefix: string, group: string, runId: string, 
       await sleep(tries < 10 ? '1s' : '3s');
       continue;
     }
-    return { release: () => handle.signal(releaseLockSignal).catch(() => undefined) };
+    return heldLock(handle);
   }
+}
+
+function heldLock(handle: ChildWorkflowHandle<typeof concurrencyLockWorkflow>): HeldLock {
+  let released = false;
+  return {
+    release: async (evenIfCancelled = false) => {
+      if (released) return;
+      released = true;
+      const signal = () => handle.signal(releaseLockSignal);
+      await (evenIfCancelled ? CancellationScope.nonCancellable(signal) : signal()).catch(() => undefined);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 /** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
-import { ActivityFailure, ApplicationFailure, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
@@ -19,6 +19,8 @@ export interface JobContext {
   spec: PipelineSpec;
   trigger: PipelineTrigger;
   policy: PipelinePolicy & { taskQueuePrefix: string };
+  /** A cancelled run waits for its steps' processes to die and releases its workspaces and groups (runs started before this was patched in do not). */
+  cancelCleanly: boolean;
 }
 
 /** A worker was lost under a step (its queue went silent): the job starts over elsewhere. */
@@ -59,9 +61,11 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
     record.deployment = { environment: job.environment.name, sha: ctx.trigger.sha, ...(previous ? { previousSha: previous.sha } : {}) };
     env.CAPSTAN_PREVIOUS_SHA = previous?.sha ?? '';
   }
+  let claim: JobClaim | undefined;
   for (let restart = 0; ; restart++) {
     try {
-      const claim = await claimWorkspace(ctx, jobId, job);
+      claim = undefined;
+      claim = await claimWorkspace(ctx, jobId, job);
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       const failed = await runSteps({ ctx, jobId, job, claim, restart }, job.steps, record.steps, env, 'step');
@@ -88,6 +92,10 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
       record.status = isCancellation(err) ? 'cancelled' : 'failed';
       record.message = (err as Error).message;
       if (!isCancellation(err)) break;
+      record.finishedAt = new Date().toISOString();
+      // Left alone, a cancelled job's checkout would stay on its worker's disk for good.
+      const held = claim;
+      if (ctx.cancelCleanly && held) await CancellationScope.nonCancellable(() => release(ctx, jobId, held));
       throw err;
     }
   }
@@ -114,7 +122,7 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
     const step = steps[i]!;
     const rec = records[i]!;
     const timeout = 'run' in step ? step.timeoutSeconds : 3600;
-    const { runJobStep } = proxyActivities<PipelineActivities>(stepOptions(claim.workerQueue, timeout, ctx.policy));
+    const { runJobStep } = proxyActivities<PipelineActivities>(stepOptions(claim.workerQueue, timeout, ctx.policy, ctx.cancelCleanly));
     rec.status = 'running';
     rec.startedAt = new Date().toISOString();
     const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
@@ -137,7 +145,13 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
         const cause = err instanceof ActivityFailure ? err.cause : err;
         rec.message = cause instanceof Error ? cause.message : String(cause);
         rec.exitCode = cause instanceof ApplicationFailure ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode : undefined;
-        if (isCancellation(err)) throw err;
+        if (isCancellation(err)) {
+          rec.status = 'cancelled';
+          // Temporal keeps no message for a cancelled activity; the step's log says what the worker killed.
+          rec.message = rec.message || 'cancelled';
+          rec.finishedAt = new Date().toISOString();
+          throw err;
+        }
         if (attempt >= maxAttempts || !('run' in step)) {
           rec.status = 'failed';
           rec.finishedAt = new Date().toISOString();

@@ -1,5 +1,5 @@
 /** Activity-options presets of the pipeline workflow. */
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 /** Limits every pipeline run gets. */
 export interface PipelinePolicy {
@@ -15,11 +15,13 @@ export function claimOptions(taskQueue: string, policy: PipelinePolicy): Activit
 /**
  * A step on the claiming worker's own queue. One try only: that queue dies with its worker, so a
  * lost worker shows as a heartbeat or schedule-to-start timeout and the workflow restarts the job
- * on another worker instead of retrying into an empty queue.
+ * on another worker instead of retrying into an empty queue. With `waitForCancellation` a cancelled
+ * run waits until the worker has killed the step's process group, as a cancelled task does.
  */
-export function stepOptions(workerQueue: string, timeoutSeconds: number, policy: PipelinePolicy): ActivityOptions {
+export function stepOptions(workerQueue: string, timeoutSeconds: number, policy: PipelinePolicy, waitForCancellation: boolean): ActivityOptions {
   return {
     taskQueue: workerQueue,
+    cancellationType: waitForCancellation ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
     scheduleToStartTimeout: '60s',
     startToCloseTimeout: `${timeoutSeconds + 120}s`,
     heartbeatTimeout: `${policy.heartbeatTimeoutSeconds}s`,
