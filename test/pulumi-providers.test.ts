@@ -3,7 +3,7 @@
  * database and role, real files, a real HTTP server process. Each scenario is one stack's lifecycle.
  */
 import assert from 'node:assert/strict';
-import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { stackPrograms, type CapstanProgram } from '../infra/programs';
 import { Directory, File } from '../infra/providers/local-files';
 import { testDatabaseAdminUrl } from './helpers/database';
 import { freePort } from './helpers/ports';
+import { scramIsFor } from './helpers/scram';
 
 function pulumiBinary(): string {
   const binary = process.env.CAPSTAN_TEST_PULUMI_BIN;
@@ -59,15 +60,6 @@ async function admin<T>(work: (client: Client) => Promise<T>, url = testDatabase
   } finally {
     await client.end();
   }
-}
-
-/** Checks a SCRAM secret from pg_authid against a password, independently of the provider's code. */
-function scramIsFor(secret: string, password: string): boolean {
-  const [, iterations, salt, storedKey] = /^SCRAM-SHA-256\$(\d+):([^$]+)\$([^:]+):/.exec(secret) ?? [];
-  if (!iterations || !salt || !storedKey) return false;
-  const salted = pbkdf2Sync(password, Buffer.from(salt, 'base64'), Number(iterations), 32, 'sha256');
-  const clientKey = createHmac('sha256', salted).update('Client Key').digest();
-  return createHash('sha256').update(clientKey).digest('base64') === storedKey;
 }
 
 async function roleInfo(name: string): Promise<{ oid: number; secret: string } | undefined> {

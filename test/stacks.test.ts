@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
 import { testDatabaseAdminUrl } from './helpers/database';
+import { scramIsFor } from './helpers/scram';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
@@ -38,12 +39,10 @@ async function query<T>(sql: string, params: unknown[] = [], url = adminUrl): Pr
 
 const databaseExists = async (name: string) => (await query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
 
-async function canLogIn(role: string, password: string, database: string): Promise<boolean> {
-  const url = new URL(adminUrl);
-  url.username = role;
-  url.password = password;
-  url.pathname = `/${database}`;
-  return query('SELECT 1', [], url.toString()).then(() => true, () => false);
+/** Whether the role exists with `password`; the test server trusts every login, so the stored SCRAM secret is checked. */
+async function hasPassword(role: string, password: string): Promise<boolean> {
+  const rows = await query<{ secret: string }>('SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1 AND rolcanlogin', [role]);
+  return rows[0] !== undefined && scramIsFor(rows[0].secret, password);
 }
 
 async function operate(project: string, name: string, body: Record<string, unknown>, token?: string) {
@@ -100,10 +99,11 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.equal(created.status, 'completed', JSON.stringify(created));
   // Pulumi counts the stack itself too: the stack, the role and the database.
   assert.equal(created.stack.result.resourceChanges.create, 3);
-  assert.equal(created.stack.result.outputs.connectionString, '[secret]');
+  assert.equal(created.stack.result.outputs.connectionString, `capstan-stack-output:shop/${name}:connectionString`, 'a secret output travels as a reference');
+  assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(runId).fetchHistory()).includes('first-password'), 'no secret in the history');
   assert.equal(created.stack.result.outputs.database, `app_${id}`);
   assert.ok(await databaseExists(`app_${id}`), 'the database exists in PostgreSQL');
-  assert.ok(await canLogIn(`app_${id}`, 'first-password', `app_${id}`));
+  assert.ok(await hasPassword(`app_${id}`, 'first-password'));
   const afterUp = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
   assert.equal(afterUp.status, 'active');
   assert.deepEqual(afterUp.resources.map((r: { type: string }) => r.type).sort(), ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role']);
@@ -115,7 +115,7 @@ test('up creates the database; a config change previews as a diff, approval appl
   const waiting = await waitForPhase(runId, 'waiting-approval');
   assert.deepEqual(waiting.stack.preview.changeSummary, { same: 2, update: 1 });
   assert.deepEqual(waiting.stack.preview.changes.map((c: { type: string; op: string }) => `${c.op} ${c.type}`), ['update pulumi-nodejs:dynamic/postgres:Role']);
-  assert.ok(await canLogIn(`app_${id}`, 'first-password', `app_${id}`), 'nothing applied before approval');
+  assert.ok(await hasPassword(`app_${id}`, 'first-password'), 'nothing applied before approval');
 
   // The requester may not approve their own change; another operator may.
   const own = await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {});
@@ -127,7 +127,7 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.equal(applied.status, 'completed', JSON.stringify(applied));
   assert.deepEqual(applied.stack.result.resourceChanges, { same: 2, update: 1 });
   assert.equal(applied.stack.approval.by, 'operator-b');
-  assert.ok(await canLogIn(`app_${id}`, 'second-password', `app_${id}`), 'the previewed change was applied');
+  assert.ok(await hasPassword(`app_${id}`, 'second-password'), 'the previewed change was applied');
 
   // Preview a third password, then change the config again before approving: the plan no longer matches.
   await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'third-password') });
@@ -139,8 +139,8 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.equal(refused.status, 'failed', JSON.stringify(refused));
   assert.match(refused.failure.message, /changed since the preview/);
   assert.equal(refused.failure.type, 'PlanViolation');
-  assert.ok(await canLogIn(`app_${id}`, 'second-password', `app_${id}`), 'nothing else was applied');
-  assert.equal(await canLogIn(`app_${id}`, 'fourth-password', `app_${id}`), false);
+  assert.ok(await hasPassword(`app_${id}`, 'second-password'), 'nothing else was applied');
+  assert.equal(await hasPassword(`app_${id}`, 'fourth-password'), false);
 });
 
 test('a second operation while one runs gets 409 naming it, or waits in line when asked', async () => {
@@ -193,6 +193,32 @@ test('a database dropped by hand is reported as drift by the scheduled check', a
   assert.equal(view.resources.length, 2);
 });
 
+test('a DAG provisions a database, then a task connects with the stack\'s secret connection string', async () => {
+  const id = suffix();
+  const name = `dag${id}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'dag-password') });
+  const started = await stack.request('POST', '/v1/dags', {
+    name: 'provision-then-use',
+    tasks: [
+      { id: 'db', nodeClass: 'a', stack: { project: 'shop', stack: name } },
+      {
+        id: 'use', nodeClass: 'b', dependsOn: ['db'],
+        env: { DATABASE_URL: '${{ tasks.db.outputs.connectionString }}' },
+        script: 'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user || \'@\' || current_database()")" >> "$CAPSTAN_OUTPUT"',
+      },
+    ],
+  });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const run = await waitForRunEnd(stack, started.body.runId, 180_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run));
+  const nodes = Object.fromEntries(run.dag.nodes.map((n: { task: string }) => [n.task, n]));
+  assert.equal(nodes.db.outputs.database, `app_${id}`);
+  assert.equal(nodes.db.outputs.connectionString, `capstan-stack-output:shop/${name}:connectionString`);
+  assert.equal(nodes.use.outputs.who, `app_${id}@app_${id}`, 'the task connected as the new role to the new database');
+  assert.ok(await databaseExists(`app_${id}`));
+  assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('dag-password'), 'no secret in the DAG history');
+});
+
 async function waitForDriftCheck(name: string, after: string | undefined): Promise<any> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -223,6 +249,29 @@ test('a TTL stack is destroyed after expiry and its resources are gone', async (
   assert.deepEqual(view.resources, []);
   assert.equal(await databaseExists(`app_${id}`), false, 'the database is gone');
   assert.deepEqual(await query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`app_${id}`]), [], 'the role is gone');
+});
+
+test('a role an interrupted create of this stack left behind is adopted; one somebody else made is not', async () => {
+  const id = suffix();
+  const name = `adopt${id}`;
+  // What a worker killed between CREATE ROLE and Pulumi's checkpoint leaves: the role, with this stack's mark.
+  await query(`CREATE ROLE app_${id} LOGIN`);
+  await query(`COMMENT ON ROLE app_${id} IS 'managed by capstan stack shop/${name}'`);
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id) });
+  await operate('shop', name, { operation: 'up' });
+  const adopted = await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 120_000);
+  assert.equal(adopted.status, 'completed', JSON.stringify(adopted));
+  assert.ok(await hasPassword(`app_${id}`, 'first-password'));
+
+  const other = suffix();
+  const otherName = `foreign${other}`;
+  await query(`CREATE ROLE app_${other} LOGIN`);
+  await stack.request('PUT', `/v1/stacks/shop/${otherName}`, { program: 'postgres-database', config: dbConfig(other) });
+  await operate('shop', otherName, { operation: 'up' });
+  const refused = await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${otherName}`), 120_000);
+  assert.equal(refused.status, 'failed');
+  assert.match(refused.failure.message, /already exists/);
+  assert.equal(await databaseExists(`app_${other}`), false);
 });
 
 test('kill -9 of the worker during up: the operation finishes when a worker returns, the stack is not left locked, state matches what exists', async () => {

@@ -37,10 +37,11 @@ export const postgresDatabaseProgram = defineProgram({
   description: 'A PostgreSQL database owned by a new login role, with a secret connection string for downstream tasks.',
   configSchema,
   secretFields: ['adminUrl', 'password'],
-  async run(config) {
+  async run(config, context) {
     const adminUrl = pulumi.secret(config.adminUrl);
-    const role = new Role('role', { adminUrl, name: config.role, password: pulumi.secret(config.password) });
-    const database = new Database('database', { adminUrl, name: config.database, owner: role.name });
+    const managedBy = `${context.project}/${context.stack}`;
+    const role = new Role('role', { adminUrl, name: config.role, password: pulumi.secret(config.password), managedBy });
+    const database = new Database('database', { adminUrl, name: config.database, owner: role.name, managedBy });
     return {
       // Built from the resources' outputs so it resolves only once both exist.
       connectionString: pulumi.secret(pulumi.all([role.name, database.name])

@@ -18,6 +18,8 @@ export const POSTGRES_TYPES = {
 interface RoleState {
   adminUrl: string;
   name: string;
+  /** `project/stack` that made it, written as the object's comment (see `adoptable`). */
+  managedBy?: string;
   /** Null after a refresh found the server's password differs from this one (so the next up sets it again). */
   password: string | null;
 }
@@ -25,6 +27,7 @@ interface RoleState {
 interface DatabaseState {
   adminUrl: string;
   name: string;
+  managedBy?: string;
   owner: string;
 }
 
@@ -69,6 +72,22 @@ async function setPassword(client: Client, name: string, password: string): Prom
   await client.query(`ALTER ROLE ${client.escapeIdentifier(name)} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSecret(password))}`);
 }
 
+function managedMark(managedBy: string | undefined): string {
+  return `managed by capstan stack ${managedBy ?? '(unknown)'}`;
+}
+
+/**
+ * Whether a role or database named `name` already exists carrying this stack's mark: a create of
+ * this stack that was cut off (worker killed) after making it and before Pulumi recorded it.
+ * Adopting only that case keeps the rule that Capstan never takes over what it did not make.
+ */
+async function adoptable(client: Client, catalog: 'pg_authid' | 'pg_database', name: string, managedBy: string | undefined): Promise<boolean> {
+  const table = catalog === 'pg_authid' ? 'pg_roles' : 'pg_database';
+  const column = catalog === 'pg_authid' ? 'rolname' : 'datname';
+  const found = await client.query<{ note: string | null }>(`SELECT shobj_description(oid, '${catalog}') AS note FROM ${table} WHERE ${column} = $1`, [name]);
+  return managedBy !== undefined && found.rows[0]?.note === managedMark(managedBy);
+}
+
 function changedKeys<T extends object>(olds: T, news: T, keys: ReadonlyArray<keyof T>): Array<keyof T> {
   return keys.filter((key) => JSON.stringify(olds[key] ?? null) !== JSON.stringify(news[key] ?? null));
 }
@@ -77,10 +96,11 @@ const roleProvider: pulumi.dynamic.ResourceProvider<RoleState, RoleState> = {
   async create(inputs) {
     await withAdmin(inputs.adminUrl, async (client) => {
       // CREATE fails if the role exists: Capstan never adopts (and later drops) a role it did not make.
-      await client.query(`CREATE ROLE ${client.escapeIdentifier(inputs.name)} LOGIN`);
+      if (!(await adoptable(client, 'pg_authid', inputs.name, inputs.managedBy))) await client.query(`CREATE ROLE ${client.escapeIdentifier(inputs.name)} LOGIN`);
+      await client.query(`COMMENT ON ROLE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`);
       await setPassword(client, inputs.name, inputs.password ?? '');
     });
-    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, password: inputs.password } };
+    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, password: inputs.password, managedBy: inputs.managedBy } };
   },
   async diff(_id, olds, news) {
     const changed = changedKeys(olds, news, ['adminUrl', 'name', 'password']);
@@ -142,9 +162,13 @@ async function changeOwner(state: DatabaseState, oldOwner: string): Promise<void
 
 const databaseProvider: pulumi.dynamic.ResourceProvider<DatabaseState, DatabaseState> = {
   async create(inputs) {
-    await withAdmin(inputs.adminUrl, (client) =>
-      client.query(`CREATE DATABASE ${client.escapeIdentifier(inputs.name)} OWNER ${client.escapeIdentifier(inputs.owner)}`));
-    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, owner: inputs.owner } };
+    await withAdmin(inputs.adminUrl, async (client) => {
+      if (!(await adoptable(client, 'pg_database', inputs.name, inputs.managedBy))) {
+        await client.query(`CREATE DATABASE ${client.escapeIdentifier(inputs.name)} OWNER ${client.escapeIdentifier(inputs.owner)}`);
+      }
+      await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`);
+    });
+    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, owner: inputs.owner, managedBy: inputs.managedBy } };
   },
   async diff(_id, olds, news) {
     const changed = changedKeys(olds, news, ['adminUrl', 'name', 'owner']);
@@ -175,6 +199,8 @@ export interface RoleArgs {
   adminUrl: pulumi.Input<string>;
   name: pulumi.Input<string>;
   password: pulumi.Input<string>;
+  /** The `project/stack` making it; lets a retried create adopt what an interrupted one made. */
+  managedBy?: pulumi.Input<string>;
 }
 
 /** A PostgreSQL login role with a password; a new name replaces it, a new password is set in place. */
@@ -194,6 +220,7 @@ export interface DatabaseArgs {
   name: pulumi.Input<string>;
   /** The owning role, e.g. a Role's `name` output. */
   owner: pulumi.Input<string>;
+  managedBy?: pulumi.Input<string>;
 }
 
 /** A PostgreSQL database; a new name replaces it, a new owner is set in place, delete drops it with its sessions. */
