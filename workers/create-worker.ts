@@ -3,11 +3,13 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
+import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
 import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
-import { createStackActivities } from '../activities/pulumi/stack-activities';
+import { pulumiSettingsFor } from '../activities/pulumi/settings';
+import { createStackActivities, readStackOutput } from '../activities/pulumi/stack-activities';
 import type { PulumiSettings } from '../activities/pulumi/workspace';
 import { shippedPrograms } from '../activities/pulumi/programs';
 import { createCostActivities } from '../activities/cost';
@@ -40,6 +42,16 @@ export function createOrchestratorWorker(connection: NativeConnection, config: C
     identity: workerIdentity('orchestrator'),
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
   });
+}
+
+/** Reads stack outputs for commands that reference them; a worker outside the Pulumi class obtains Pulumi settings on first use. */
+function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: PulumiSettings): StackOutputReader {
+  let settings: Promise<PulumiSettings> | undefined = pulumi ? Promise.resolve(pulumi) : undefined;
+  return async (project, stack, key) => {
+    // A failure (no CLI yet) is not remembered, so a later command tries again.
+    settings ??= pulumiSettingsFor(config, logger).catch((err: unknown) => { settings = undefined; throw err; });
+    return readStackOutput(await settings, { project, stack }, key);
+  };
 }
 
 /** The task queue only this worker process polls: pipeline steps after a job's first go here, to its workspace. */
@@ -92,6 +104,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     outputStoreDir: config.worker.outputStoreDir,
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
+    stackOutputs: stackOutputReader(config, logger, pulumi),
   };
   return Worker.create({
     connection,

@@ -24,6 +24,7 @@ import { renderTask } from './dag/render';
 import { DagScheduler } from './dag/scheduler';
 import { dagStateQuery } from './definitions';
 import { executeTask } from './task-execution';
+import { executeStackTask } from './stack/stack-task';
 
 /** Largest page `dagStateQuery` answers. */
 const MAX_QUERY_PAGE = 1000;
@@ -62,10 +63,10 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     const scope = new CancellationScope();
     scopes.set(node, scope);
     states[node] = { status: 'running', startedAt };
-    scope.run(() => executeTask(taskSpec, { ...policy, taskQueue: nodeClassTaskQueue(policy.taskQueuePrefix, task.nodeClass) }, taskState, {
-      priority: taskSpec.priority,
-      workspaceKey: planNode.key,
-    })).then(
+    const taskQueue = nodeClassTaskQueue(policy.taskQueuePrefix, task.nodeClass);
+    scope.run(() => (task.stack
+      ? executeStackTask(task.stack, planNode.key, taskQueue)
+      : executeTask(taskSpec, { ...policy, taskQueue }, taskState, { priority: taskSpec.priority, workspaceKey: planNode.key }))).then(
       (result) => scheduler.finish(node, {
         status: 'succeeded', attempts: result.attempts, startedAt, finishedAt: result.finishedAt, worker: result.worker,
         exitCode: result.exitCode, outputs: result.outputs,

@@ -59,7 +59,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     state.message ??= cause?.message ?? (err as Error).message;
     // Recorded even when the run is being cancelled, so the stack never looks busy afterwards.
     await CancellationScope.nonCancellable(() => records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: state.phase }));
-    if (cause) throw ApplicationFailure.create({ message: cause.message, type: cause.type, nonRetryable: true });
+    if (cause) throw ApplicationFailure.create({ message: cause.message, type: cause.type ?? undefined, nonRetryable: true });
     throw err;
   }
   await records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: 'succeeded', drift: state.drift });

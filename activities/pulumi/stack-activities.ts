@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import type { DriftReport, StackApplyResult, StackPhase, StackPreview } from '../../workflows/contracts/stack-operation';
+import { stackOutputRef, type DriftReport, type StackApplyResult, type StackPhase, type StackPreview } from '../../workflows/contracts/stack-operation';
 import { EngineProgress, plannedChanges } from './engine-progress';
 import type { ProgramRegistry } from './programs';
 import { findStack, recordOperation, replaceResources } from './stack-records';
@@ -17,9 +17,6 @@ export interface StackActivityDeps {
   db: Pool;
   programs: ProgramRegistry;
 }
-
-/** How secret outputs appear in results and history: the value stays in the Pulumi state, encrypted. */
-export const SECRET_MASK = '[secret]';
 
 /** The stack activities, registered on the workers of the Pulumi node class. */
 export function createStackActivities(deps: StackActivityDeps) {
@@ -51,7 +48,7 @@ export function createStackActivities(deps: StackActivityDeps) {
             throw err;
           });
           await recordResources(deps, input, stack);
-          return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(result.outputs) };
+          return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(input, result.outputs) };
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -63,7 +60,7 @@ export function createStackActivities(deps: StackActivityDeps) {
       return withStack(deps, address, 'refreshing', async (stack, progress) => {
         const result = await stack.refresh({ onEvent: progress.onEvent });
         await recordResources(deps, address, stack);
-        return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(await stack.outputs()) };
+        return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(address, await stack.outputs()) };
       });
     },
 
@@ -126,7 +123,19 @@ async function recordResources(deps: StackActivityDeps, address: StackAddress, s
   await replaceResources(deps.db, address, resources);
 }
 
-/** Stack outputs with secret values replaced, so they never reach workflow history or API answers. */
-export function maskSecrets(outputs: OutputMap): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? SECRET_MASK : output.value]));
+/**
+ * Stack outputs with each secret value replaced by a reference, so secrets never reach workflow
+ * history or API answers; a downstream command gets the value from the encrypted state on its worker.
+ */
+export function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? stackOutputRef(address.project, address.stack, key) : output.value]));
+}
+
+/** Reads one output of a stack from its state (decrypting secrets), for a command that references it. */
+export async function readStackOutput(settings: PulumiSettings, address: StackAddress, key: string): Promise<string | undefined> {
+  // The program is not run to read outputs; an empty one satisfies the inline workspace.
+  const stack = await openStack(settings, address, () => Promise.resolve({}));
+  const output = (await stack.outputs())[key];
+  if (output === undefined) return undefined;
+  return typeof output.value === 'string' ? output.value : JSON.stringify(output.value);
 }

@@ -1,5 +1,6 @@
 /** Before a command runs: output references in its spec become the stored content, and what Linux cannot pass is refused. */
 import { findOutputRefs, replaceOutputRefs } from '../../workflows/contracts/output-ref';
+import { STACK_OUTPUT_REF_PATTERN } from '../../workflows/contracts/stack-operation';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { InvalidTaskError } from './attempt-files';
 import { StoredOutputMissingError, type OutputStore } from './output-store';
@@ -12,7 +13,9 @@ export const MAX_ARG_STRLEN = 131_072;
  * by its content; throws InvalidTaskError naming the field for content the store lacks and for an
  * argument or variable that would make the spawn fail with E2BIG.
  */
-export async function expandReferences(spec: TaskSpec, store: OutputStore): Promise<TaskSpec> {
+export async function expandReferences(spec: TaskSpec, store: OutputStore, stackOutputs?: StackOutputReader): Promise<TaskSpec> {
+  const withStackOutputs = await expandStackOutputs(spec, stackOutputs);
+  if (withStackOutputs !== spec) return expandReferences(withStackOutputs, store);
   const contents = new Map<string, string>();
   for (const { field, text } of textFields(spec)) {
     for (const reference of findOutputRefs(text)) {
@@ -26,7 +29,34 @@ export async function expandReferences(spec: TaskSpec, store: OutputStore): Prom
     }
   }
   const expand = (text: string): string => (contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!));
-  const expanded: TaskSpec = {
+  const expanded = mapTexts(spec, expand);
+  checkArgumentSizes(expanded);
+  return expanded;
+}
+
+/** Reads a stack output (secrets decrypted) from the stack's state; undefined when the stack has no such output. */
+export type StackOutputReader = (project: string, stack: string, key: string) => Promise<string | undefined>;
+
+/** The spec with stack output references replaced by the values, read from the stack's state on this worker; the same spec when it has none. */
+async function expandStackOutputs(spec: TaskSpec, read: StackOutputReader | undefined): Promise<TaskSpec> {
+  const values = new Map<string, string>();
+  for (const { field, text } of textFields(spec)) {
+    for (const [reference, project, stack, key] of text.matchAll(STACK_OUTPUT_REF_PATTERN)) {
+      if (values.has(reference)) continue;
+      if (!read) throw new InvalidTaskError(`${field}: ${reference} needs this worker to reach Pulumi state (CAPSTAN_PULUMI_BACKEND_URL and its passphrase)`);
+      const value = await read(project!, stack!, key!);
+      if (value === undefined) throw new InvalidTaskError(`${field}: stack ${project}/${stack} has no output "${key}"`);
+      values.set(reference, value);
+    }
+  }
+  if (values.size === 0) return spec;
+  const expand = (text: string): string => text.replace(STACK_OUTPUT_REF_PATTERN, (reference) => values.get(reference)!);
+  return mapTexts(spec, expand);
+}
+
+/** The spec with `expand` applied to every text a reference may sit in. */
+function mapTexts(spec: TaskSpec, expand: (text: string) => string): TaskSpec {
+  return {
     ...spec,
     ...(spec.command !== undefined ? { command: expand(spec.command) } : {}),
     ...(spec.script !== undefined ? { script: expand(spec.script) } : {}),
@@ -34,8 +64,6 @@ export async function expandReferences(spec: TaskSpec, store: OutputStore): Prom
     env: Object.fromEntries(Object.entries(spec.env).map(([name, value]) => [name, expand(value)])),
     ...(spec.workingDirectory !== undefined ? { workingDirectory: expand(spec.workingDirectory) } : {}),
   };
-  checkArgumentSizes(expanded);
-  return expanded;
 }
 
 /** One text of a spec: the field name messages give, and for what reaches exec, what precedes it in its string. */

@@ -4,7 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { commandLine, InvalidTaskError, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
-import { expandReferences } from './expand-references';
+import { expandReferences, type StackOutputReader } from './expand-references';
 import { offloadOutputs } from './offload-outputs';
 import { OutputFileError } from './output-file';
 import { OutputStore } from './output-store';
@@ -30,6 +30,8 @@ export interface ShellActivityDeps {
   maxOutputFileBytes: number;
   /** Output values longer than this go to the output store and the result holds their reference. */
   inlineOutputBytes: number;
+  /** Reads stack outputs that commands reference (secrets stay out of history until here). */
+  stackOutputs?: StackOutputReader;
 }
 
 /** Input of `runShellCommand`. */
@@ -55,7 +57,7 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     let args: string[];
     try {
       // References are resolved here, not in the workflow, so large content never enters history.
-      spec = await expandReferences(specAsSent, store);
+      spec = await expandReferences(specAsSent, store, deps.stackOutputs);
       files = await prepareAttempt(deps.workspaceRoot, workspaceKey === undefined ? [runId] : [runId, workspaceKey], taskAttempt, spec);
       [file, args] = await commandLine(spec, files.attemptDir);
     } catch (err) {

@@ -85,3 +85,11 @@ export interface StackProgress {
   done: Record<string, number>;
   lastResource?: string;
 }
+
+/** How a secret stack output travels through runs and API answers: a reference the worker resolves just before a command runs. */
+export function stackOutputRef(project: string, stack: string, key: string): string {
+  return `capstan-stack-output:${project}/${stack}:${key}`;
+}
+
+/** Finds stack output references in a text. */
+export const STACK_OUTPUT_REF_PATTERN = /capstan-stack-output:([a-z][a-z0-9-]{0,62})\/([a-z][a-z0-9-]{0,62}):([A-Za-z_][A-Za-z0-9_]{0,127})/g;

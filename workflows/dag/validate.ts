@@ -34,7 +34,9 @@ export function validateDag(spec: DagSpec, nodeClasses: readonly string[], limit
     task.dependsOn.forEach((dep, d) => {
       if (!firstIndex.has(dep)) issues.push({ field: `tasks[${i}].dependsOn[${d}]`, message: `unknown task "${dep}"${suggestion(dep, firstIndex)}` });
     });
-    const commandIssue = commandOrScriptIssue(task);
+    const commandIssue = task.stack
+      ? (task.command !== undefined || task.script !== undefined ? 'a stack task runs no command or script' : undefined)
+      : commandOrScriptIssue(task);
     if (commandIssue) issues.push({ field: `tasks[${i}].command`, message: commandIssue });
     if (!nodeClasses.includes(task.nodeClass)) {
       issues.push({ field: `tasks[${i}].nodeClass`, message: `unknown node class "${task.nodeClass}"; valid: ${nodeClasses.join(', ')}` });
