@@ -72,9 +72,9 @@ describe('cost analysis', () => {
     const t0 = Date.parse(`${D}T00:00:00Z`);
     await seedStacks(stack.db, [
       { project: 'web', stack: 'prod', status: 'active', labels: { team: 'payments' }, createdAt: new Date(t0 - 40 * DAY), updatedAt: new Date(t0 - 2 * DAY),
-        lastOperationAt: new Date(t0 - 2 * DAY), resourceTypes: ['pulumi-nodejs:postgres:Database', 'pulumi-nodejs:postgres:Role', 'pulumi-nodejs:local:Process'] },
+        lastOperationAt: new Date(t0 - 2 * DAY), resourceTypes: ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role', 'pulumi-nodejs:dynamic/local:Process'] },
       { project: 'web', stack: 'preview-1', status: 'active', labels: { team: 'payments' }, createdAt: new Date(t0 - 30 * DAY), updatedAt: new Date(t0 - 30 * DAY),
-        lastOperationAt: new Date(t0 - 30 * DAY), expiresAt: new Date(t0 - DAY), resourceTypes: ['pulumi-nodejs:local:Directory', 'pulumi-nodejs:local:File'] },
+        lastOperationAt: new Date(t0 - 30 * DAY), expiresAt: new Date(t0 - DAY), resourceTypes: ['pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File'] },
       { project: 'old', stack: 'gone', status: 'destroyed', labels: {}, createdAt: new Date(t0 - 60 * DAY), updatedAt: new Date(t0 - 5 * DAY), resourceTypes: [] },
     ]);
   });

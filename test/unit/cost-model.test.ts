@@ -186,15 +186,15 @@ describe('cost config files', () => {
 
   test('the shipped catalog prices every stack resource type; an override replaces and adds', () => {
     const shipped = loadResourcePrices(DEFAULT_PRICE_CATALOG);
-    for (const type of ['pulumi-nodejs:postgres:Database', 'pulumi-nodejs:postgres:Role', 'pulumi-nodejs:local:Directory', 'pulumi-nodejs:local:File', 'pulumi-nodejs:local:Process', 'aws:rds/instance:Instance']) {
+    for (const type of ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role', 'pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File', 'pulumi-nodejs:dynamic/local:Process', 'aws:rds/instance:Instance']) {
       assert.ok(shipped.has(type), type);
     }
     const override = join(dir, 'prices.yaml');
-    writeFileSync(override, 'resourcePrices:\n  "pulumi-nodejs:postgres:Database": 1.5\n  "custom:thing:Thing": 0.25\n');
+    writeFileSync(override, 'resourcePrices:\n  "pulumi-nodejs:dynamic/postgres:Database": 1.5\n  "custom:thing:Thing": 0.25\n');
     const merged = loadResourcePrices(DEFAULT_PRICE_CATALOG, override);
-    assert.equal(merged.get('pulumi-nodejs:postgres:Database'), 1_500_000);
+    assert.equal(merged.get('pulumi-nodejs:dynamic/postgres:Database'), 1_500_000);
     assert.equal(merged.get('custom:thing:Thing'), 250_000);
-    assert.equal(merged.get('pulumi-nodejs:local:Process'), shipped.get('pulumi-nodejs:local:Process'));
+    assert.equal(merged.get('pulumi-nodejs:dynamic/local:Process'), shipped.get('pulumi-nodejs:dynamic/local:Process'));
   });
 
   test('bad files fail naming the file and the entry', () => {
