@@ -9,13 +9,16 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
-# Only the code the entry points import (test/compose.test.ts checks this list); cli/ and tests stay out.
+# Only the code the entry points import (test/compose.test.ts checks this list); tests stay out.
+# cli/ is there for the Pulumi CLI bootstrap that Pulumi workers run at start.
 COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY api ./api
 COPY config ./config
 COPY db ./db
+COPY infra ./infra
+COPY cli ./cli
 RUN npx tsc -p tsconfig.json
 
 # ---- runtime: production dependencies, compiled code and the node-class file ----
@@ -31,7 +34,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # The code finds the clone root as dist/.. (config/paths.ts), so dist/ and config/ sit side by side in /app.
 COPY --from=build /app/dist ./dist
-COPY config/node-classes.yaml ./config/node-classes.yaml
+COPY config/node-classes.yaml config/resource-prices.yaml config/budgets.yaml ./config/
 # Migrations are applied at start by the API and every node worker, read from db/migrations.
 COPY db/migrations ./db/migrations
 # Writable data directory (task workspaces, output store) for the unprivileged user; a volume
