@@ -249,6 +249,11 @@ test('a TTL stack is destroyed after expiry and its resources are gone', async (
   assert.deepEqual(view.resources, []);
   assert.equal(await databaseExists(`app_${id}`), false, 'the database is gone');
   assert.deepEqual(await query('SELECT 1 FROM pg_roles WHERE rolname = $1', [`app_${id}`]), [], 'the role is gone');
+  // The destroy the timer queued is a stack run like any other.
+  const destroyRun = (await stack.request('GET', runPath(`stack:shop/${name}`))).body;
+  assert.equal(destroyRun.kind, 'stack');
+  assert.equal(destroyRun.stack.operation, 'destroy');
+  assert.match(destroyRun.stack.requestedBy, /^ttl/);
 });
 
 test('a role an interrupted create of this stack left behind is adopted; one somebody else made is not', async () => {

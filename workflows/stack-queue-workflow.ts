@@ -2,6 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
 import { stackWorkflowId, type StackOperationInput, type StackOperationState } from './contracts/stack-operation';
+import { kindSearchAttribute, type RunMemo } from './definitions';
 import { stackOperationWorkflow } from './stack-operation-workflow';
 
 /** Input of the queue workflow. */
@@ -24,6 +25,9 @@ export async function stackQueueWorkflow(input: StackQueueInput): Promise<StackQ
       const child = await startChild(stackOperationWorkflow, {
         workflowId: stackWorkflowId(project, stack),
         args: [input.operation],
+        // The same memo and kind as an operation the API starts, so run views and lists show it as a stack run.
+        memo: { kind: 'stack', name: `${project}/${stack}`, startedBy: input.operation.requestedBy, labels: { operation: input.operation.operation } } satisfies RunMemo,
+        typedSearchAttributes: [{ key: kindSearchAttribute, value: 'stack' }],
         // The operation is the stack's; it finishes even if whoever queued it goes away.
         parentClosePolicy: ParentClosePolicy.ABANDON,
       });
