@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import { openStack, type PulumiSettings } from '../activities/pulumi/workspace';
 import { stackPrograms, type CapstanProgram } from '../infra/programs';
 import { Directory, File } from '../infra/providers/local-files';
-import { testDatabaseAdminUrl } from './helpers/database';
+import { testDatabaseAdminUrl, withAdmin } from './helpers/database';
 import { freePort } from './helpers/ports';
 import { scramIsFor } from './helpers/scram';
 
@@ -52,14 +52,9 @@ function stepCollector(): { onEvent(event: EngineEvent): void; steps: string[] }
   };
 }
 
-async function admin<T>(work: (client: Client) => Promise<T>, url = testDatabaseAdminUrl()): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+/** One connection to the test server (or to `url`) for `work`. */
+function admin<T>(work: (client: Client) => Promise<T>, url = testDatabaseAdminUrl()): Promise<T> {
+  return withAdmin(url, work);
 }
 
 async function roleInfo(name: string): Promise<{ oid: number; secret: string } | undefined> {

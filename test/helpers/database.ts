@@ -23,7 +23,8 @@ export async function createTestDatabase(): Promise<{ url: string; name: string;
   };
 }
 
-async function withAdmin<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+/** Runs `work` on one connection to `url`, closed afterwards. */
+export async function withAdmin<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
