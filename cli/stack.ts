@@ -6,6 +6,7 @@ import { REPO_ROOT } from '../config/paths';
 import { redactUrl } from '../db/open';
 import { startDevServer, waitForFrontend, type DevServer } from './dev-server';
 import { Supervisor } from './supervisor';
+import { resolvePulumiBinary } from './pulumi-binary';
 import { resolveTemporalBinary, temporalVersion } from './temporal-binary';
 
 /** Default first port for the workers' Prometheus endpoints; each worker takes the next one. */
@@ -41,6 +42,7 @@ export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[]
     await waitForFrontend(config.temporal.address, config.temporal.namespace, 30_000);
   }
 
+  const pulumiEnv = nodeClasses.some((c) => c.name === config.pulumi.nodeClass) ? await pulumiBinaryEnv(config, say) : {};
   const supervisor = new Supervisor(say);
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
@@ -52,7 +54,7 @@ export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[]
     say(`database:        ${redactUrl(databaseUrl)}`);
   }
   const baseEnv = {
-    ...process.env, CAPSTAN_DATA_DIR: config.dataDir, CAPSTAN_DATABASE_URL: databaseUrl, ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
+    ...process.env, CAPSTAN_DATA_DIR: config.dataDir, CAPSTAN_DATABASE_URL: databaseUrl, ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}), ...pulumiEnv,
   };
   const metricsBase = config.worker.metricsPort ?? DEFAULT_WORKER_METRICS_BASE_PORT;
   const workerMetricsPorts: Record<string, number> = { orchestrator: metricsBase };
@@ -96,4 +98,19 @@ async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 300));
   }
   throw new Error(`${url} did not answer within ${timeoutMs} ms (see the API log above)`);
+}
+
+/**
+ * Obtains the Pulumi CLI here, with progress, before the workers start, so the Pulumi class's
+ * worker does not build it silently; without it the stack still starts and stack operations say why they cannot run.
+ */
+async function pulumiBinaryEnv(config: CapstanConfig, say: (line: string) => void): Promise<Record<string, string>> {
+  try {
+    const pulumi = await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
+    say(`Pulumi CLI:      ${pulumi.path} (${pulumi.source}), for stack operations on class ${config.pulumi.nodeClass}`);
+    return { CAPSTAN_PULUMI_BIN: pulumi.path };
+  } catch (err) {
+    say(`Pulumi CLI:      unavailable, so stack operations will fail until it is: ${(err as Error).message}`);
+    return {};
+  }
 }

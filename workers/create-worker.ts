@@ -9,7 +9,7 @@ import { meteringInterceptors, type AttemptLedger } from '../activities/metering
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import { pulumiSettingsFor } from '../activities/pulumi/settings';
-import { createStackActivities, readStackOutput } from '../activities/pulumi/stack-activities';
+import { createStackActivities, readStackOutput, unavailableStackActivities, type PulumiUnavailable } from '../activities/pulumi/stack-activities';
 import type { PulumiSettings } from '../activities/pulumi/workspace';
 import { shippedPrograms } from '../activities/pulumi/programs';
 import { createCostActivities } from '../activities/cost';
@@ -92,7 +92,7 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
  * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
  * `db` keeps deploy history; with `pulumi` it also runs stack operations.
  */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: PulumiSettings): Promise<Worker> {
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: PulumiSettings | PulumiUnavailable): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
@@ -104,7 +104,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     outputStoreDir: config.worker.outputStoreDir,
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
-    stackOutputs: stackOutputReader(config, logger, pulumi),
+    stackOutputs: stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi : undefined),
   };
   return Worker.create({
     connection,
@@ -112,7 +112,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
       ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
-      ...(pulumi ? createStackActivities({ settings: pulumi, db, programs: shippedPrograms }) : {}),
+      ...(pulumi === undefined ? {} : 'unavailable' in pulumi ? unavailableStackActivities(pulumi, db) : createStackActivities({ settings: pulumi, db, programs: shippedPrograms })),
       ...createCostActivities(costActivityDeps(config, db)),
     },
     interceptors: {

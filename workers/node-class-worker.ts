@@ -29,7 +29,13 @@ async function main(): Promise<void> {
   // Retention counts in days, so an hourly sweep from every worker is timely enough and cheap.
   const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), { retentionDays: config.pipeline.artifactRetentionDays, intervalMs: 60 * 60 * 1000, logger });
   // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI.
-  const pulumi = nodeClass.name === config.pulumi.nodeClass ? await pulumiSettingsFor(config, logger) : undefined;
+  // A missing CLI must not take the class's other work down: its stack operations fail saying why instead.
+  const pulumi = nodeClass.name === config.pulumi.nodeClass
+    ? await pulumiSettingsFor(config, logger).catch((err: unknown) => {
+      logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
+      return { unavailable: (err as Error).message };
+    })
+    : undefined;
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
