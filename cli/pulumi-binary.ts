@@ -2,11 +2,11 @@
  * Finds or obtains the Pulumi CLI the same way as the Temporal CLI: configured path, PATH, the
  * per-user cache, a build from the Go module proxy, then the Automation API's own installer.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { buildIntoCache, findOnPath, firstBinary, isExecutable, runGo } from './binary-chain';
 import { startProgress } from './progress';
-import { findOnPath, isExecutable } from './temporal-binary';
 
 /** The CLI release paired with `@pulumi/pulumi` in package.json (3.248.0 is its last release for Node 20). */
 export const PULUMI_CLI_VERSION = '3.248.0';
@@ -48,35 +48,22 @@ export async function resolvePulumiBinary(options: ResolvePulumiOptions): Promis
     }
     return { path: options.configuredPath, source: 'configured' };
   }
-  const onPath = findOnPath('pulumi', env.PATH ?? '');
-  if (onPath && pulumiVersion(onPath) === `v${PULUMI_CLI_VERSION}`) return { path: onPath, source: 'path' };
   const cached = cachedPulumiPath(options.cacheDir);
-  if (isExecutable(cached)) return { path: cached, source: 'cache' };
+  return firstBinary<PulumiBinarySource>(`the Pulumi CLI v${PULUMI_CLI_VERSION}`, [
+    { source: 'path', label: `\`pulumi\` v${PULUMI_CLI_VERSION} on PATH`, find: () => pulumiOnPath(env) },
+    { source: 'cache', label: `the cache at ${cached}`, find: () => (isExecutable(cached) ? cached : undefined) },
+    { source: 'go-build', label: `a Go build of github.com/pulumi/pulumi/pkg/v3@v${PULUMI_CLI_VERSION}`, find: () => buildWithGo(cached, env) },
+    { source: 'pulumi-install', label: "the Automation API's installer (needs internet)", find: () => (options.install ?? installWithAutomationApi)(dirname(dirname(cached))) },
+  ], 'Fix one: set CAPSTAN_PULUMI_BIN, put pulumi on PATH, install Go 1.25+, or allow internet access.', (message) => new PulumiBinaryError(message));
+}
 
-  const reasons: string[] = [];
-  if (onPath) reasons.push(`${onPath} is ${pulumiVersion(onPath) || 'of unknown version'}, not v${PULUMI_CLI_VERSION}`);
-  const go = findOnPath('go', env.PATH ?? '');
-  if (go) {
-    try {
-      await buildWithGo(go, options.cacheDir, env);
-      return { path: cached, source: 'go-build' };
-    } catch (err) {
-      reasons.push(`building with Go failed: ${(err as Error).message}`);
-    }
-  } else {
-    reasons.push('no Go toolchain on PATH to build it from the Go module proxy');
-  }
-  try {
-    return { path: await (options.install ?? installWithAutomationApi)(dirname(dirname(cached))), source: 'pulumi-install' };
-  } catch (err) {
-    reasons.push(`the Automation API's installer failed: ${(err as Error).message}`);
-  }
-  throw new PulumiBinaryError([
-    `Could not obtain the Pulumi CLI v${PULUMI_CLI_VERSION}. Tried, in order: CAPSTAN_PULUMI_BIN, PATH, the cache at ${cached},`,
-    '  a Go build from the module proxy, and the Automation API installer (needs internet).',
-    ...reasons.map((r) => `  - ${r}`),
-    'Fix one: set CAPSTAN_PULUMI_BIN, put pulumi on PATH, install Go 1.25+, or allow internet access.',
-  ].join('\n'));
+/** A `pulumi` on PATH of the pinned version; one of another version is reported, not used. */
+function pulumiOnPath(env: NodeJS.ProcessEnv): string | undefined {
+  const found = findOnPath('pulumi', env.PATH ?? '');
+  if (!found) return undefined;
+  const version = pulumiVersion(found);
+  if (version !== `v${PULUMI_CLI_VERSION}`) throw new Error(`${found} is ${version || 'of unknown version'}`);
+  return found;
 }
 
 /** Path of the cached binary for the pinned version, laid out as `<root>/bin/pulumi` like Pulumi's installer. */
@@ -90,49 +77,30 @@ export function pulumiVersion(binary: string): string {
   return out.status === 0 ? out.stdout.trim() : '';
 }
 
-async function buildWithGo(go: string, cacheDir: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const target = cachedPulumiPath(cacheDir);
-  await mkdir(dirname(target), { recursive: true });
-  // A throwaway module in a scratch dir; the binary is renamed into place only when complete.
-  const scratch = await mkdtemp(join(cacheDir, 'pulumi', 'build-'));
-  await writeFile(join(scratch, 'go.mod'), [
-    'module capstan.local/pulumi-build', '', 'go 1.25', '',
-    'require (',
-    `\tgithub.com/pulumi/pulumi/pkg/v3 v${PULUMI_CLI_VERSION}`,
-    `\tgithub.com/pulumi/pulumi/sdk/v3 v${PULUMI_CLI_VERSION}`,
-    ')', '',
-    `replace ${CLIPBOARD_REPLACEMENT}`, '',
-  ].join('\n'));
-  const progress = startProgress(`building Pulumi CLI v${PULUMI_CLI_VERSION} with Go (about 4 minutes on a warm module cache)`);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, [
-        'build', '-v', '-trimpath', '-o', join(scratch, 'pulumi'),
-        '-ldflags', `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_CLI_VERSION}`,
-        'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
-      ], {
-        cwd: scratch,
-        // The sum database is not reachable through a module-proxy-only network; go.sum is written from the proxy.
-        env: { ...env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOSUMDB: env.GOSUMDB ?? 'off' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let lastLines = '';
-      child.stderr.on('data', (chunk: Buffer) => {
-        const text = chunk.toString();
-        for (const line of text.split('\n')) if (line && !line.startsWith('go: ')) progress.tick();
-        lastLines = (lastLines + text).slice(-2000);
-      });
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go build exited with ${code}: ${lastLines.trim()}`))));
-    });
-    await rename(join(scratch, 'pulumi'), target);
-    progress.stop(`cached at ${target}`);
-  } catch (err) {
-    progress.stop('failed');
-    throw err;
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+async function buildWithGo(target: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const go = findOnPath('go', env.PATH ?? '');
+  if (!go) throw new Error('no Go toolchain on PATH to build it from the Go module proxy');
+  return buildIntoCache(target, `building Pulumi CLI v${PULUMI_CLI_VERSION} with Go (about 4 minutes on a warm module cache)`, async (scratch, tick) => {
+    // A throwaway module that repeats pkg/v3's non-local replacement, which `go install` would refuse.
+    await writeFile(join(scratch, 'go.mod'), [
+      'module capstan.local/pulumi-build', '', 'go 1.25', '',
+      'require (',
+      `\tgithub.com/pulumi/pulumi/pkg/v3 v${PULUMI_CLI_VERSION}`,
+      `\tgithub.com/pulumi/pulumi/sdk/v3 v${PULUMI_CLI_VERSION}`,
+      ')', '',
+      `replace ${CLIPBOARD_REPLACEMENT}`, '',
+    ].join('\n'));
+    await runGo(go, [
+      'build', '-v', '-trimpath', '-o', join(scratch, 'pulumi'),
+      '-ldflags', `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_CLI_VERSION}`,
+      'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
+    ], {
+      cwd: scratch,
+      // The sum database is not reachable through a module-proxy-only network; go.sum is written from the proxy.
+      env: { ...env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOSUMDB: env.GOSUMDB ?? 'off' },
+    }, tick);
+    return join(scratch, 'pulumi');
+  });
 }
 
 async function installWithAutomationApi(root: string): Promise<string> {
