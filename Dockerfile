@@ -2,6 +2,9 @@
 # The process is chosen by the command (see docker-compose.yml); the default runs the API.
 #   docker build -t capstan .
 
+# ---- the Pulumi CLI, the release paired with @pulumi/pulumi in package.json (cli/pulumi-binary.ts) ----
+FROM pulumi/pulumi-base:3.248.0 AS pulumi-cli
+
 # ---- build: full dependencies (TypeScript) and compile to dist/ ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -39,7 +42,9 @@ COPY config/node-classes.yaml config/resource-prices.yaml config/budgets.yaml ./
 COPY db/migrations ./db/migrations
 # Writable data directory (task workspaces, output store) for the unprivileged user; a volume
 # mounted on outputs/ takes this owner when it is first created.
-RUN mkdir -p /var/lib/capstan/outputs && chown -R node:node /var/lib/capstan
+# On PATH, where the Pulumi workers' bootstrap finds it (it checks the version).
+COPY --from=pulumi-cli /pulumi/bin/pulumi /usr/local/bin/pulumi
+RUN mkdir -p /var/lib/capstan/outputs /var/lib/capstan/pulumi-state && chown -R node:node /var/lib/capstan
 # Listen on every interface: the default 127.0.0.1 is unreachable from outside the container.
 ENV CAPSTAN_DATA_DIR=/var/lib/capstan \
     CAPSTAN_API_HOST=0.0.0.0
