@@ -75,13 +75,22 @@ const EnvSchema = z.object({
   CAPSTAN_COST_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number such as 3.5').transform(Number).pipe(z.number().min(1)).default(3.5),
   CAPSTAN_COST_LOW_UTILISATION_PERCENT: int(0, 100).default(25),
   CAPSTAN_COST_STALE_STACK_DAYS: int(1, 3650).default(14),
-  CAPSTAN_COST_BILLING_SOURCES: z.string().regex(/^(aws)?$/, 'must be empty or "aws"').default(''),
+  CAPSTAN_COST_BILLING_SOURCES: z.string().regex(/^\s*((aws|gcp)\s*(,\s*(aws|gcp)\s*)*)?$/, 'must be empty or a comma-separated list of "aws" and "gcp"')
+    .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter((s) => s !== ''))] as Array<'aws' | 'gcp'>).default(() => []),
   CAPSTAN_COST_AWS_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
   CAPSTAN_COST_AWS_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+  // The billing export table is written into the query (a table cannot be a parameter), so only its documented shape passes.
+  CAPSTAN_COST_GCP_BILLING_TABLE: z.string().regex(/^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/,
+    'must be <project>.<dataset>.gcp_billing_export_v1_<BILLING_ACCOUNT> such as my-project.billing.gcp_billing_export_v1_012345_6789AB_CDEF01').optional(),
+  CAPSTAN_COST_GCP_PROJECT: z.string().regex(/^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a project ID: 6 to 30 lowercase letters, digits and dashes').optional(),
+  CAPSTAN_COST_GCP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 }).refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
   path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
   message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
+}).refine((e) => !e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') || e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined, {
+  path: ['CAPSTAN_COST_GCP_BILLING_TABLE'],
+  message: 'is required when CAPSTAN_COST_BILLING_SOURCES has gcp',
 });
 
 /** Capstan's validated configuration. */
@@ -133,8 +142,10 @@ export interface CostConfig {
   anomalyThreshold: number;
   lowUtilisation: number;
   staleStackDays: number;
-  billingSources: Array<'aws'>;
+  billingSources: Array<'aws' | 'gcp'>;
   aws: { region: string; endpoint?: string };
+  /** The GCP billing export; set when `billingSources` has gcp. `project` runs the query jobs (default: the table's project). */
+  gcp?: { project: string; billingTable: string; endpoint?: string };
 }
 
 /** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
@@ -220,8 +231,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       anomalyThreshold: e.CAPSTAN_COST_ANOMALY_THRESHOLD,
       lowUtilisation: e.CAPSTAN_COST_LOW_UTILISATION_PERCENT / 100,
       staleStackDays: e.CAPSTAN_COST_STALE_STACK_DAYS,
-      billingSources: e.CAPSTAN_COST_BILLING_SOURCES === '' ? [] : [e.CAPSTAN_COST_BILLING_SOURCES as 'aws'],
+      billingSources: e.CAPSTAN_COST_BILLING_SOURCES,
       aws: { region: e.CAPSTAN_COST_AWS_REGION, endpoint: e.CAPSTAN_COST_AWS_ENDPOINT },
+      gcp: e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') && e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined
+        ? {
+          project: e.CAPSTAN_COST_GCP_PROJECT ?? e.CAPSTAN_COST_GCP_BILLING_TABLE.replace(/\.[^.]+\.[^.]+$/, ''),
+          billingTable: e.CAPSTAN_COST_GCP_BILLING_TABLE,
+          endpoint: e.CAPSTAN_COST_GCP_ENDPOINT,
+        }
+        : undefined,
     },
     logLevel: e.CAPSTAN_LOG_LEVEL,
   };

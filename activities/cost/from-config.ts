@@ -10,6 +10,8 @@ import { REPO_ROOT } from '../../config/paths';
 import { nodeClassTaskQueue } from '../../workflows/contracts/node-class';
 import type { CostActivityDeps } from './analyze';
 import { AwsCostExplorerSource } from './billing/aws-cost-explorer';
+import type { BillingSource } from './billing/billing-source';
+import { GcpBillingExportSource } from './billing/gcp-billing-export';
 import { loadBudgets, loadResourcePrices } from './cost-config';
 
 /** The price catalog kept in the repo; CAPSTAN_COST_PRICE_CATALOG_FILE adds to it and overrides it. */
@@ -23,7 +25,7 @@ export function costActivityDeps(config: CapstanConfig, db: Pool): CostActivityD
     nodeClasses: loadNodeClasses(config.nodeClassesFile),
     resourcePrices: loadResourcePrices(DEFAULT_PRICE_CATALOG, c.priceCatalogFile),
     budgets: loadBudgets(c.budgetsFile),
-    billingSources: c.billingSources.map(() => new AwsCostExplorerSource({ region: c.aws.region, endpoint: c.aws.endpoint })),
+    billingSources: billingSources(c),
     livePollers: (nodeClass) => countLivePollers(nodeClassTaskQueue(config.taskQueuePrefix, nodeClass), config.pollerLivenessSeconds),
     webhookUrl: c.webhookUrl,
     settings: {
@@ -31,6 +33,16 @@ export function costActivityDeps(config: CapstanConfig, db: Pool): CostActivityD
       staleStackDays: c.staleStackDays, chartGroupBy: 'nodeClass',
     },
   };
+}
+
+/** One source per configured name, in the configured order; GCP authenticates with Application Default Credentials. */
+export function billingSources(c: CapstanConfig['cost']): BillingSource[] {
+  return c.billingSources.map((name) => {
+    if (name === 'aws') return new AwsCostExplorerSource({ region: c.aws.region, endpoint: c.aws.endpoint });
+    // loadConfig refuses gcp without a billing table, so a missing block here is a config built by hand.
+    if (!c.gcp) throw new Error('the gcp billing source needs cost.gcp (CAPSTAN_COST_GCP_BILLING_TABLE)');
+    return new GcpBillingExportSource({ projectId: c.gcp.project, table: c.gcp.billingTable, endpoint: c.gcp.endpoint });
+  });
 }
 
 /** Workers seen polling `taskQueue` within the liveness window, asked through the running activity's own Temporal client. */
