@@ -168,6 +168,25 @@ test('a second operation while one runs gets 409 naming it, or waits in line whe
   assert.equal(view.lastOperation, 'refresh', 'the queued refresh ran after the up');
 });
 
+test('cancelling an up that waits for approval applies nothing and frees the stack at once', async () => {
+  const id = suffix();
+  const name = `cancel${id}`;
+  const runId = `stack:shop/${name}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id) });
+  await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
+  await waitForPhase(runId, 'waiting-approval');
+  assert.equal((await stack.request('POST', `${runPath(runId)}/cancel`)).status, 202);
+  const cancelled = await waitForRunEnd(stack, encodeURIComponent(runId), 60_000);
+  assert.equal(cancelled.status, 'cancelled', JSON.stringify(cancelled));
+  assert.equal(await databaseExists(`app_${id}`), false, 'nothing was applied');
+  const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
+  assert.equal(view.lastOperation, 'up');
+  assert.equal(view.currentOperation, undefined);
+  const next = await operate('shop', name, { operation: 'preview' });
+  assert.equal(next.status, 202, 'the stack is free');
+  assert.equal((await waitForRunEnd(stack, encodeURIComponent(runId), 120_000)).status, 'completed');
+});
+
 test('a database dropped by hand is reported as drift by the scheduled check', async () => {
   const id = suffix();
   const name = `drift${id}`;

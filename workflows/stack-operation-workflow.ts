@@ -1,5 +1,5 @@
 /** One operation on one Pulumi stack (workflow id `stack:<project>/<stack>`): preview, approval, apply of that plan, refresh, destroy or a drift check. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { StackActivities } from '../activities/pulumi/stack-activities';
 import type { StackOperationInput, StackOperationState } from './contracts/stack-operation';
 import { stackApprovalUpdate, stackStateQuery, type StackDecision } from './stack/definitions';
@@ -20,6 +20,8 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     taskQueue: input.taskQueue,
     startToCloseTimeout: '2h',
     heartbeatTimeout: '30s',
+    // A cancelled operation ends only once Pulumi has stopped, so the next one never meets its lock.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['StackInputError', 'PlanViolation'] },
   });
   const records = proxyActivities<StackActivities>({ taskQueue: input.taskQueue, startToCloseTimeout: '1m', retry: { maximumAttempts: 20 } });

@@ -23,11 +23,11 @@ export function createStackActivities(deps: StackActivityDeps) {
   return {
     /** Previews the stack's program with its current config and returns the changes and the saved update plan. */
     async previewStack(address: StackAddress): Promise<{ preview: StackPreview; plan: string }> {
-      return withStack(deps, address, 'previewing', async (stack, progress) => {
+      return withStack(deps, address, 'previewing', async (stack, progress, signal) => {
         const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
         try {
           const events: EngineEvent[] = [];
-          const result = await stack.preview({ plan: join(dir, 'plan.json'), onEvent: (e) => { events.push(e); progress.onEvent(e); } });
+          const result = await stack.preview({ plan: join(dir, 'plan.json'), onEvent: (e) => { events.push(e); progress.onEvent(e); }, signal });
           const preview = { changeSummary: { ...result.changeSummary } as Record<string, number>, changes: plannedChanges(events) };
           return { preview, plan: await readFile(join(dir, 'plan.json'), 'utf8') };
         } finally {
@@ -38,11 +38,11 @@ export function createStackActivities(deps: StackActivityDeps) {
 
     /** Applies exactly the previewed plan; if the program now wants anything else, Pulumi refuses and nothing more is done. */
     async applyStack(input: StackAddress & { plan: string }): Promise<StackApplyResult> {
-      return withStack(deps, input, 'applying', async (stack, progress) => {
+      return withStack(deps, input, 'applying', async (stack, progress, signal) => {
         const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
         try {
           await writeFile(join(dir, 'plan.json'), input.plan);
-          const result = await stack.up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent }).catch((err: Error) => {
+          const result = await stack.up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent, signal }).catch((err: Error) => {
             const violation = /violates plan[^\n]*/.exec(err.message);
             if (violation) throw ApplicationFailure.nonRetryable(`the stack changed since the preview, so the apply was refused: ${violation[0]}`, 'PlanViolation');
             throw err;
@@ -57,8 +57,8 @@ export function createStackActivities(deps: StackActivityDeps) {
 
     /** Reads every resource's live state into the stack's state. */
     async refreshStack(address: StackAddress): Promise<StackApplyResult> {
-      return withStack(deps, address, 'refreshing', async (stack, progress) => {
-        const result = await stack.refresh({ onEvent: progress.onEvent });
+      return withStack(deps, address, 'refreshing', async (stack, progress, signal) => {
+        const result = await stack.refresh({ onEvent: progress.onEvent, signal });
         await recordResources(deps, address, stack);
         return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(address, await stack.outputs()) };
       });
@@ -66,8 +66,8 @@ export function createStackActivities(deps: StackActivityDeps) {
 
     /** Deletes every resource of the stack. */
     async destroyStack(address: StackAddress): Promise<StackApplyResult> {
-      return withStack(deps, address, 'destroying', async (stack, progress) => {
-        const result = await stack.destroy({ onEvent: progress.onEvent });
+      return withStack(deps, address, 'destroying', async (stack, progress, signal) => {
+        const result = await stack.destroy({ onEvent: progress.onEvent, signal });
         await replaceResources(deps.db, address, []);
         return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: {} };
       });
@@ -75,8 +75,8 @@ export function createStackActivities(deps: StackActivityDeps) {
 
     /** A read-only refresh preview: which resources were deleted or changed outside Pulumi. The state is not touched. */
     async checkDrift(address: StackAddress): Promise<DriftReport> {
-      return withStack(deps, address, 'checking-drift', async (stack, progress) => {
-        await stack.previewRefresh({ onEvent: progress.onEvent });
+      return withStack(deps, address, 'checking-drift', async (stack, progress, signal) => {
+        await stack.previewRefresh({ onEvent: progress.onEvent, signal });
         const resources = progress.results.filter((r) => r.op !== 'same');
         return { drifted: resources.length > 0, checkedAt: new Date().toISOString(), resources };
       });
@@ -117,7 +117,7 @@ export function unavailableStackActivities(reason: PulumiUnavailable, db: Pool):
 }
 
 /** Opens the stack with its declared program and config, heartbeating progress while `fn` runs. */
-async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress) => Promise<T>): Promise<T> {
+async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress, signal: AbortSignal) => Promise<T>): Promise<T> {
   const context = Context.current();
   const record = await findStack(deps.db, address);
   if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, 'StackInputError');
@@ -133,7 +133,8 @@ async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phas
   progress.heartbeat();
   const timer = setInterval(() => progress.heartbeat(), 5000);
   try {
-    return await fn(stack, progress);
+    // A cancelled operation (delivered with a heartbeat) interrupts the Pulumi CLI, which stops and releases its lock.
+    return await fn(stack, progress, context.cancellationSignal);
   } finally {
     clearInterval(timer);
   }
