@@ -67,7 +67,7 @@ export function upstreamOf(jobs: Jobs, id: string): Set<string> {
 }
 
 /** `; did you mean "x"?` for the known name nearest a misspelt one (at most two edits away), else nothing. */
-function closest(name: string, known: string[]): string {
+export function closest(name: string, known: string[]): string {
   let best: { id: string; distance: number } | undefined;
   for (const id of known) {
     const distance = editDistance(name.toLowerCase(), id.toLowerCase());

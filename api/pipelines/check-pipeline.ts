@@ -1,10 +1,11 @@
 /**
  * The checks of a pipeline spec that its schema cannot express: triggers, node classes, the needs
- * graph, artifacts, rollback and concurrency groups. Pure, so the API and the CLI share it.
+ * graph, artifacts, rollback, concurrency groups, and templates reading step and job outputs. Pure, so the API and the CLI share it.
  */
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { artifactIssues } from './check-artifacts';
 import { needsIssues } from './check-needs';
+import { outputIssues } from './check-outputs';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 import { GROUP_TEMPLATE } from './triggers';
 
@@ -36,7 +37,7 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
   }
   const needs = needsIssues(spec.jobs);
   // Which job is upstream of which is only known once needs is right; until then artifact advice would mislead.
-  issues.push(...needs, ...(needs.length === 0 ? artifactIssues(spec.jobs) : []));
+  issues.push(...needs, ...(needs.length === 0 ? artifactIssues(spec.jobs) : []), ...outputIssues(spec));
   return issues;
 }
 

@@ -8,7 +8,7 @@ import { PipelineStepSchema } from '../../workflows/contracts/pipeline-spec';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 
 /** The key that says what a step does, in the order the step union lists them. */
-const STEP_KINDS = PipelineStepSchema.options.map((option) => Object.keys(option.shape).find((key) => key !== 'name')!);
+const STEP_KINDS = PipelineStepSchema.options.map((option) => Object.keys(option.shape).find((key) => key !== 'name' && key !== 'id')!);
 
 /** Field issues for the zod issues of `input`, each with its path from the spec's root. */
 export function schemaIssues(issues: readonly z.core.$ZodIssue[], input: unknown, prefix: SpecPath = []): PathIssue[] {

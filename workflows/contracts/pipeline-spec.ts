@@ -9,10 +9,16 @@ import { TaskRetrySchema } from './task-spec';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
 export const JOB_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+/** A step id: what `${{ steps.<id>.outputs.<name> }}` names, unique within its job. */
+export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+/** A job output name, as `${{ needs.<job>.outputs.<name> }}` spells it. */
+export const JOB_OUTPUT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
 /** An artifact name: a file-name-safe word. */
 export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const envMap = z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string().max(131_072)).default({});
+const stepId = z.string().regex(STEP_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"').optional()
+  .describe('Names the step for `${{ steps.<id>.outputs.<name> }}` in later steps and job outputs.');
 const relativePath = z.string().min(1).max(1024).refine(
   (p) => !p.startsWith('/') && !p.split('/').includes('..'),
   'must be a path relative to the job workspace, without ".."',
@@ -23,6 +29,7 @@ const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
 /** A shell step: one activity with its own timeout, retry and exit code. */
 const RunStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
+  id: stepId,
   run: z.string().min(1).max(1_048_576).describe('Script run by bash -e -o pipefail in the job workspace.'),
   env: envMap,
   workingDirectory: relativePath.optional(),
@@ -33,18 +40,21 @@ const RunStepSchema = z.strictObject({
 /** A checkout step: clones the triggering repository at the run's commit into the workspace. */
 const CheckoutStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
+  id: stepId,
   checkout: z.union([z.literal(true), z.strictObject({ path: relativePath.optional() })]),
 });
 
 /** Uploads a file or directory of the workspace as an artifact of this run and job. */
 const UploadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
+  id: stepId,
   'upload-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN, 'must be letters, digits, ".", "_" or "-"'), path: relativePath }),
 });
 
 /** Downloads an artifact uploaded by a job this job needs (directly or not). */
 const DownloadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
+  id: stepId,
   'download-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN), path: relativePath.default('.') }),
 });
 
@@ -76,6 +86,8 @@ export const PipelineJobSchema = z.strictObject({
   concurrency: ConcurrencySchema.optional(),
   steps: z.array(PipelineStepSchema).min(1).max(200),
   rollback: z.array(RunStepSchema).max(50).default([]).describe('Steps run on the same worker when the job fails after it began.'),
+  outputs: z.record(z.string().regex(JOB_OUTPUT_NAME_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'), z.string().max(131_072)).optional()
+    .describe('Outputs of the job for jobs that need it, e.g. `version: ${{ steps.tag.outputs.version }}`.'),
 });
 
 /** The whole pipeline. */

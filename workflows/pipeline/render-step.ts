@@ -1,0 +1,59 @@
+/**
+ * Which fields of a pipeline may hold `${{ }}` templates, and a step or job with them rendered.
+ * Validation and the workflow share the list, so a field is checked exactly when it is rendered. Pure.
+ */
+import type { PipelineJob, PipelineStep } from '../contracts/pipeline-spec';
+import { renderPipelineTemplate, type TemplateScope } from './templates';
+
+/** A templated field: its path inside the step (`['env', 'VERSION']`) and its text. */
+export type TemplatedField = [path: Array<string | number>, text: string];
+
+/**
+ * The fields of a step that are rendered: a run step's script, env values and working directory,
+ * and the paths of checkout and artifact steps. Artifact names stay literal: which job provides an
+ * artifact is checked before the run starts, by name.
+ */
+export function templatedStepFields(step: PipelineStep): TemplatedField[] {
+  if ('run' in step) {
+    return [
+      [['run'], step.run],
+      ...Object.entries(step.env).map(([key, value]): TemplatedField => [['env', key], value]),
+      ...(step.workingDirectory !== undefined ? [[['workingDirectory'], step.workingDirectory] as TemplatedField] : []),
+    ];
+  }
+  if ('checkout' in step) return step.checkout !== true && step.checkout.path !== undefined ? [[['checkout', 'path'], step.checkout.path]] : [];
+  if ('upload-artifact' in step) return [[['upload-artifact', 'path'], step['upload-artifact'].path]];
+  return [[['download-artifact', 'path'], step['download-artifact'].path]];
+}
+
+/** The step with every templated field rendered against `scope`. */
+export function renderStep<S extends PipelineStep>(step: S, scope: TemplateScope): S {
+  return mapStepTexts(step, (text) => renderPipelineTemplate(text, scope));
+}
+
+/** The step with `map` applied to each of its templated fields (those templatedStepFields lists). */
+export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string) => string): S {
+  if ('run' in step) {
+    return {
+      ...step,
+      run: map(step.run),
+      env: Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, map(value)])),
+      ...(step.workingDirectory !== undefined ? { workingDirectory: map(step.workingDirectory) } : {}),
+    };
+  }
+  if ('checkout' in step) {
+    return step.checkout !== true && step.checkout.path !== undefined ? { ...step, checkout: { ...step.checkout, path: map(step.checkout.path) } } : step;
+  }
+  if ('upload-artifact' in step) return { ...step, 'upload-artifact': { ...step['upload-artifact'], path: map(step['upload-artifact'].path) } };
+  return { ...step, 'download-artifact': { ...step['download-artifact'], path: map(step['download-artifact'].path) } };
+}
+
+/** The job's env with `needs.<job>.outputs` rendered (job env is set before any step runs, so steps are not in scope). */
+export function renderJobEnv(job: PipelineJob, needs: TemplateScope['needs']): Record<string, string> {
+  return Object.fromEntries(Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, { steps: {}, needs })]));
+}
+
+/** The job's `outputs:` map rendered once its steps have run. */
+export function renderJobOutputs(job: PipelineJob, scope: TemplateScope): Record<string, string> {
+  return Object.fromEntries(Object.entries(job.outputs ?? {}).map(([key, value]) => [key, renderPipelineTemplate(value, scope)]));
+}
