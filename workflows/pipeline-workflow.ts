@@ -15,10 +15,16 @@ import { runJob, stepName, type JobContext } from './pipeline/run-job';
  */
 const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
 
+/**
+ * Since this patch `${{ steps.<id>.outputs.<name> }}` and `${{ needs.<job>.outputs.<name> }}` are
+ * rendered and jobs publish their `outputs:`; before it, such text reached the step as written.
+ */
+const STEP_OUTPUTS = 'pipeline-step-outputs';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
-  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy, cancelCleanly: patched(CANCEL_CLEANLY) };
+  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy, cancelCleanly: patched(CANCEL_CLEANLY), stepOutputs: patched(STEP_OUTPUTS) };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {
     name: spec.name,
@@ -54,7 +60,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       }
       const locks = await jobLocks(ctx, job, (message) => { record.message = message; });
       try {
-        await runJob(ctx, id, job, record);
+        // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
+        await runJob(ctx, id, job, record, Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])));
       } finally {
         for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }

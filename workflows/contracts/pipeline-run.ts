@@ -59,6 +59,8 @@ export interface JobRecord {
   approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
   /** Deploy jobs: the release they put in place and the one they replaced (from Capstan's deploy history). */
   deployment?: { environment: string; sha: string; previousSha?: string };
+  /** The job's `outputs:` rendered from its steps' outputs when it succeeded; what `needs.<job>.outputs` reads. */
+  outputs?: Record<string, string>;
   /** Set when rollback steps ran after a failure. */
   rollback?: { status: 'succeeded' | 'failed'; steps: StepRecord[] };
   startedAt?: string;

@@ -5,7 +5,9 @@ import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeli
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
 import { nodeClassTaskQueue } from '../contracts/node-class';
 import { backoffMs } from '../task-execution';
+import { renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
+import type { TemplateScope } from './templates';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
 type DeploymentActivities = ReturnType<typeof createDeploymentActivities>;
@@ -21,6 +23,8 @@ export interface JobContext {
   policy: PipelinePolicy & { taskQueuePrefix: string };
   /** A cancelled run waits for its steps' processes to die and releases its workspaces and groups (runs started before this was patched in do not). */
   cancelCleanly: boolean;
+  /** Steps and jobs read earlier outputs through `${{ }}` (runs started before this was patched in pass templates through as text). */
+  stepOutputs: boolean;
 }
 
 /** A worker was lost under a step (its queue went silent): the job starts over elsewhere. */
@@ -36,8 +40,8 @@ export function stepName(step: PipelineStep, index: number): string {
   return `step ${index + 1}`;
 }
 
-/** Runs `job` to its end, keeping `record` current; resolves with the job's final status. */
-export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, record: JobRecord): Promise<void> {
+/** Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by job id. */
+export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, record: JobRecord, needs: TemplateScope['needs'] = {}): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
     // Waiting holds no worker: the workflow only sleeps on a condition with a timer.
@@ -53,7 +57,7 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
   }
   record.status = 'running';
   record.startedAt = new Date().toISOString();
-  const env = jobEnv(ctx, jobId, job);
+  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs) : job.env);
   const deployments = proxyActivities<DeploymentActivities>(claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy));
   if (job.environment) {
     // Deploy and rollback steps learn what they replace: Capstan's record of the environment's current release.
@@ -68,11 +72,13 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
       claim = await claimWorkspace(ctx, jobId, job);
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
-      const failed = await runSteps({ ctx, jobId, job, claim, restart }, job.steps, record.steps, env, 'step');
+      // A restarted job starts over, so its steps' outputs do too.
+      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope: { steps: {}, needs } };
+      const failed = await runSteps(jobTry, job.steps, record.steps, env, 'step');
       if (failed !== undefined) {
         record.status = 'failed';
         record.message = `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
-        if (job.rollback.length > 0) await rollback({ ctx, jobId, job, claim, restart }, record, env);
+        if (job.rollback.length > 0) await rollback(jobTry, record, env);
       } else {
         if (job.environment) {
           await deployments.recordDeployment({
@@ -80,6 +86,7 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
             sha: ctx.trigger.sha, triggeredBy: ctx.trigger.triggeredBy,
           });
         }
+        if (ctx.stepOutputs && job.outputs) record.outputs = renderJobOutputs(job, jobTry.scope);
         record.status = 'succeeded';
       }
       await release(ctx, jobId, claim);
@@ -114,10 +121,12 @@ interface JobTry {
   job: PipelineJob;
   claim: JobClaim;
   restart: number;
+  /** Outputs templates read: of this try's steps so far (by step id), and of the jobs this one needs. */
+  scope: TemplateScope;
 }
 
 /** Runs steps in order on the claimed worker; returns the index of the step that failed, if one did. */
-async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: PipelineStep[], records: StepRecord[], env: Record<string, string>, logPrefix: string): Promise<number | undefined> {
+async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, steps: PipelineStep[], records: StepRecord[], env: Record<string, string>, logPrefix: string): Promise<number | undefined> {
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const rec = records[i]!;
@@ -126,6 +135,18 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
     rec.status = 'running';
     rec.startedAt = new Date().toISOString();
     const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
+    let sent = step;
+    if (ctx.stepOutputs) {
+      try {
+        sent = renderStep(step, scope);
+      } catch (err) {
+        // Validation parses every template before the run starts; this is only a spec that bypassed it.
+        rec.status = 'failed';
+        rec.message = `template: ${(err as Error).message}`;
+        rec.finishedAt = new Date().toISOString();
+        return i;
+      }
+    }
     for (let attempt = 1; ; attempt++) {
       rec.attempts = attempt;
       try {
@@ -135,10 +156,11 @@ async function runSteps({ ctx, jobId, job, claim, restart }: JobTry, steps: Pipe
           // The first step of a restarted job closes what its lost worker left open.
           ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
         };
-        const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step, env, trigger: ctx.trigger, meter });
+        const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter });
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
         if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
+        if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = outcome.outputs ?? {};
         break;
       } catch (err) {
         if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
@@ -183,11 +205,11 @@ function isLostWorker(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
 }
 
-function jobEnv(ctx: JobContext, jobId: string, job: PipelineJob): Record<string, string> {
+function jobEnv(ctx: JobContext, jobId: string, job: PipelineJob, own: Record<string, string>): Record<string, string> {
   const t = ctx.trigger;
   return {
     ...ctx.spec.env,
-    ...job.env,
+    ...own,
     CAPSTAN_RUN_ID: ctx.runId,
     CAPSTAN_PIPELINE: ctx.spec.name,
     CAPSTAN_JOB: jobId,
