@@ -16,6 +16,13 @@ export interface PipelineActivityDeps {
   /** This worker's own task queue: every step after the first of a job is routed here. */
   workerQueue: string;
   killGraceMs: number;
+  /**
+   * The output store DAG tasks use. With it, step output values over `inlineBytes` are stored there
+   * and travel as references (a `$CAPSTAN_OUTPUT` file may then be up to `maxFileBytes`), and
+   * references in a step's fields are expanded before it runs; without it, a step keeps at most
+   * 64 KiB of outputs, all inline.
+   */
+  outputStore?: { dir: string; inlineBytes: number; maxFileBytes: number };
 }
 
 /** Workflow ids may hold characters a directory name should not. */

@@ -6,13 +6,16 @@ import { join, resolve } from 'node:path';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
 import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
 import { readOutputs } from '../shell/attempt-files';
+import { offloadOutputs } from '../shell/offload-outputs';
 import { OutputFileError } from '../shell/output-file';
+import { OutputStore } from '../shell/output-store';
 import { runProcessGroup } from '../shell/process-group';
 import { TailBuffer } from '../shell/tail-buffer';
 import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
 import { jobWorkspace, stepLogPath, type PipelineActivityDeps } from './deps';
 import { checkoutCommit } from './git-checkout';
 import { openStepLog, type StepLog } from './step-log';
+import { checkEnvSizes, checkStepPaths, expandStepReferences, StepInputError } from './step-references';
 
 /** Failure types of steps, for the workflow's retry decisions. */
 export const StepFailureTypes = { stepFailed: 'StepFailed', stepInvalid: 'StepInvalid' } as const;
@@ -64,6 +67,7 @@ export interface StepOutcome {
 
 /** Builds the pipeline activities bound to one worker. */
 export function createPipelineActivities(deps: PipelineActivityDeps) {
+  const store = deps.outputStore ? new OutputStore(deps.outputStore.dir) : undefined;
   return {
     /** Runs on the class queue: whichever worker takes it owns the job's workspace from now on. */
     async claimJobWorkspace({ runId, jobId }: JobRef): Promise<JobClaim> {
@@ -82,7 +86,11 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
       const startedAt = Date.now();
       const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
       try {
-        const { exitCode, tail, outputs } = await runStep(deps, input, workspace, log, ctx.cancellationSignal);
+        // Templates were rendered by the workflow; what they read from the output store is filled in here, off history.
+        const expanded = await expandStepReferences(input.step, input.env, store);
+        checkStepPaths(expanded.step, workspace);
+        checkEnvSizes(expanded.step, expanded.env);
+        const { exitCode, tail, outputs } = await runStep(deps, { ...input, ...expanded }, workspace, log, ctx.cancellationSignal, store);
         const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail, outputs: outputs ?? {} };
         log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
@@ -91,7 +99,7 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
         return outcome;
       } catch (err) {
         log.close(`[capstan] step failed: ${(err as Error).message}`);
-        if (err instanceof ArtifactError) throw ApplicationFailure.create({ type: StepFailureTypes.stepInvalid, message: err.message, nonRetryable: true });
+        if (err instanceof ArtifactError || err instanceof StepInputError) throw ApplicationFailure.create({ type: StepFailureTypes.stepInvalid, message: err.message, nonRetryable: true });
         throw err;
       } finally {
         clearInterval(beat);
@@ -105,10 +113,10 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
   };
 }
 
-/** Largest `$CAPSTAN_OUTPUT` file a step may write; outputs are kept in the run's state. */
+/** Largest `$CAPSTAN_OUTPUT` file a step may write on a worker without an output store; outputs are then kept in the run's state whole. */
 const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
 
-async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
+async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal, store: OutputStore | undefined): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
   const { step, runId } = input;
   if ('checkout' in step) {
     const dir = step.checkout === true ? workspace : join(workspace, step.checkout.path ?? '.');
@@ -149,7 +157,10 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   if (exit.timedOut) log.write(`[capstan] step timed out after ${step.timeoutSeconds}s; process group killed\n`);
   let outputs: Record<string, string> = {};
   try {
-    outputs = await readOutputs(outputFile, MAX_STEP_OUTPUT_BYTES);
+    const limits = deps.outputStore;
+    outputs = await readOutputs(outputFile, limits ? limits.maxFileBytes : MAX_STEP_OUTPUT_BYTES);
+    // Stored by reference like a DAG task's, so the run's history (and the steps that read them) stay small.
+    if (store && limits) outputs = await offloadOutputs(outputs, store, limits.inlineBytes);
   } catch (err) {
     if (!(err instanceof OutputFileError)) throw err;
     log.write(`[capstan] $CAPSTAN_OUTPUT ${err.message}\n`);
