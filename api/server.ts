@@ -1,5 +1,7 @@
 /** Entry point: the API server. */
+import { configKeyFrom } from '../activities/pulumi/config-secrets';
 import { shippedPrograms } from '../activities/pulumi/programs';
+import { pulumiPassphrase } from '../activities/pulumi/settings';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
   // Every start creates the schedule or updates it to this configuration: one schedule, under a fixed id, however often the API restarts.
   const costSchedule = await ensureCostSchedule(client, costScheduleSettings(config.taskQueuePrefix, config.cost, nodeClasses));
   logger.info({ scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule }, 'cost analysis schedule in place');
-  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses, shippedPrograms), logger);
+  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses, shippedPrograms, configKeyFrom(await pulumiPassphrase(config, logger))), logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });

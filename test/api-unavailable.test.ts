@@ -31,7 +31,7 @@ before(async () => {
     nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
     taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 }, pollerLivenessSeconds: 75, maxBodyBytes: 65_536,
     maxDagBodyBytes: 65_536, dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 }, dagPolicy: { continueAsNewAfterEvents: 10_000 },
-    outputStoreDir: '/nonexistent/capstan-outputs', stepLogDir: '/nonexistent/capstan-step-logs', pulumiNodeClass: 'a', programs: { find: () => undefined, names: [] },
+    outputStoreDir: '/nonexistent/capstan-outputs', stepLogDir: '/nonexistent/capstan-step-logs', pulumiNodeClass: 'a', programs: { find: () => undefined, names: [] }, stackConfigKey: Buffer.alloc(32),
   }, createLogger('api-test', 'silent'));
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));

@@ -83,6 +83,10 @@ test('bad input is refused naming the field, and nothing is declared or run', as
   const view = await stack.request('GET', `/v1/stacks/shop/d${id}`);
   assert.equal(view.body.lastOperation, null);
   assert.equal(view.body.config.password, '[secret]', 'secret config is never shown');
+  const stored = (await stack.db.query('SELECT config FROM stacks WHERE stack = $1', [`d${id}`])).rows[0].config;
+  assert.equal(stored.database, `app_${id}`);
+  assert.match(stored.password.$sealed, /^v1:/, 'secret config is sealed in the database');
+  assert.ok(!JSON.stringify(stored).includes('first-password'));
   assert.equal(view.body.config.adminUrl, '[secret]');
 });
 

@@ -44,6 +44,13 @@ export function createOrchestratorWorker(connection: NativeConnection, config: C
   });
 }
 
+/** What a worker of the Pulumi class runs stack operations with. */
+export interface StackRuntime {
+  settings: PulumiSettings;
+  /** Opens the secret config fields the API sealed. */
+  configKey: Buffer;
+}
+
 /** Reads stack outputs for commands that reference them; a worker outside the Pulumi class obtains Pulumi settings on first use. */
 function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: PulumiSettings): StackOutputReader {
   let settings: Promise<PulumiSettings> | undefined = pulumi ? Promise.resolve(pulumi) : undefined;
@@ -92,7 +99,7 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
  * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
  * `db` keeps deploy history; with `pulumi` it also runs stack operations.
  */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: PulumiSettings | PulumiUnavailable): Promise<Worker> {
+export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: StackRuntime | PulumiUnavailable): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
@@ -104,7 +111,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     outputStoreDir: config.worker.outputStoreDir,
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
-    stackOutputs: stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi : undefined),
+    stackOutputs: stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi.settings : undefined),
   };
   return Worker.create({
     connection,
@@ -112,7 +119,7 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
       ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
-      ...(pulumi === undefined ? {} : 'unavailable' in pulumi ? unavailableStackActivities(pulumi, db) : createStackActivities({ settings: pulumi, db, programs: shippedPrograms })),
+      ...(pulumi === undefined ? {} : 'unavailable' in pulumi ? unavailableStackActivities(pulumi, db) : createStackActivities({ ...pulumi, db, programs: shippedPrograms })),
       ...createCostActivities(costActivityDeps(config, db)),
     },
     interceptors: {

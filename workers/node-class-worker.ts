@@ -2,12 +2,15 @@
 import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
-import { pulumiSettingsFor } from '../activities/pulumi/settings';
+import { configKeyFrom } from '../activities/pulumi/config-secrets';
+import { pulumiPassphrase, pulumiSettingsFor } from '../activities/pulumi/settings';
+import type { CapstanConfig } from '../config/env';
+import type { Logger } from '../config/logger';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
-import { connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS } from './create-worker';
+import { connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS, type StackRuntime } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
@@ -31,7 +34,7 @@ async function main(): Promise<void> {
   // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI.
   // A missing CLI must not take the class's other work down: its stack operations fail saying why instead.
   const pulumi = nodeClass.name === config.pulumi.nodeClass
-    ? await pulumiSettingsFor(config, logger).catch((err: unknown) => {
+    ? await stackRuntime(config, logger).catch((err: unknown) => {
       logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
       return { unavailable: (err as Error).message };
     })
@@ -47,6 +50,10 @@ async function main(): Promise<void> {
   await connection.close();
   await db.end();
   logger.info('node-class worker stopped');
+}
+
+async function stackRuntime(config: CapstanConfig, logger: Logger): Promise<StackRuntime> {
+  return { settings: await pulumiSettingsFor(config, logger), configKey: configKeyFrom(await pulumiPassphrase(config, logger)) };
 }
 
 main().catch((err: unknown) => {

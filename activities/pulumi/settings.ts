@@ -1,6 +1,6 @@
 /** Pulumi settings for a worker process: the CLI (obtained if needed), the backend, and the secrets passphrase. */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvePulumiBinary } from '../../cli/pulumi-binary';
 import type { CapstanConfig } from '../../config/env';
@@ -11,20 +11,32 @@ import type { PulumiSettings } from './workspace';
 export async function pulumiSettingsFor(config: CapstanConfig, logger: Logger): Promise<PulumiSettings> {
   const binary = await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
   logger.info({ pulumi: binary.path, source: binary.source }, 'Pulumi CLI ready');
-  const passphrase = config.pulumi.passphrase
-    ?? (config.pulumi.secretsProvider ? undefined : await localPassphrase(config.pulumi.stateDir, logger));
-  return { binary: binary.path, backendUrl: config.pulumi.backendUrl, passphrase, secretsProvider: config.pulumi.secretsProvider, stateDir: config.pulumi.stateDir };
+  const passphrase = await pulumiPassphrase(config, logger);
+  return {
+    binary: binary.path, backendUrl: config.pulumi.backendUrl, secretsProvider: config.pulumi.secretsProvider, stateDir: config.pulumi.stateDir,
+    // With a secrets provider Pulumi needs no passphrase; Capstan still uses one to seal stack config.
+    ...(config.pulumi.secretsProvider ? {} : { passphrase }),
+  };
 }
 
-async function localPassphrase(stateDir: string, logger: Logger): Promise<string> {
-  const file = join(stateDir, 'passphrase');
+/**
+ * CAPSTAN_PULUMI_PASSPHRASE, or one generated once into the data directory: it encrypts Pulumi
+ * secrets (without a secrets provider) and seals secret stack config in Capstan's database.
+ */
+export async function pulumiPassphrase(config: CapstanConfig, logger: Logger): Promise<string> {
+  if (config.pulumi.passphrase) return config.pulumi.passphrase;
+  const file = join(config.pulumi.stateDir, 'passphrase');
   try {
     return (await readFile(file, 'utf8')).trim();
   } catch {
-    await mkdir(stateDir, { recursive: true });
-    // `wx`: if another worker of this data directory wrote it first, use theirs.
-    await writeFile(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' }).catch(() => undefined);
-    logger.warn({ file }, 'no CAPSTAN_PULUMI_PASSPHRASE or CAPSTAN_PULUMI_SECRETS_PROVIDER: stack secrets are encrypted with a passphrase generated in this file; workers on other machines need the same one');
+    await mkdir(config.pulumi.stateDir, { recursive: true });
+    // Written whole to a scratch file, then linked into place: link fails if another process of this
+    // data directory got there first, and then theirs is used; nobody ever reads a half-written file.
+    const scratch = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await writeFile(scratch, randomBytes(32).toString('base64url'), { mode: 0o600 });
+    const created = await link(scratch, file).then(() => true, () => false);
+    await rm(scratch, { force: true });
+    if (created) logger.warn({ file }, 'no CAPSTAN_PULUMI_PASSPHRASE: stack secrets are encrypted with a passphrase generated in this file; the API and workers on other machines need the same one');
     return (await readFile(file, 'utf8')).trim();
   }
 }

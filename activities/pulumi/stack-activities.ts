@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { stackOutputRef, type DriftReport, type StackApplyResult, type StackPhase, type StackPreview } from '../../workflows/contracts/stack-operation';
+import { openConfig } from './config-secrets';
 import { EngineProgress, plannedChanges } from './engine-progress';
 import type { ProgramRegistry } from './programs';
 import { findStack, recordOperation, replaceResources } from './stack-records';
@@ -16,6 +17,8 @@ export interface StackActivityDeps {
   settings: PulumiSettings;
   db: Pool;
   programs: ProgramRegistry;
+  /** Opens the secret fields the API sealed in the stack's config. */
+  configKey: Buffer;
 }
 
 /** The stack activities, registered on the workers of the Pulumi node class. */
@@ -123,7 +126,7 @@ async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phas
   if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, 'StackInputError');
   const program = deps.programs.find(record.program);
   if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, 'StackInputError');
-  const parsed = program.configSchema.safeParse(record.config);
+  const parsed = program.configSchema.safeParse(openConfig(record.config, deps.configKey));
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, 'StackInputError');
   const stack = await openStack(deps.settings, address, () => program.run(parsed.data, address));
   // Temporal runs one operation per stack, so a lock seen on a retry was left by this operation's

@@ -5,6 +5,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { sealConfig } from '../../activities/pulumi/config-secrets';
 import { maskConfig } from '../../activities/pulumi/programs';
 import { declareStack, findStack, listStacks, resourcesOf, type StackRecord } from '../../activities/pulumi/stack-records';
 import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../workflows/contracts/stack-operation';
@@ -82,7 +83,8 @@ export function stackRoutes(deps: ApiDeps): Router {
     if (!config.success) throw validationError(fieldIssues(config.error.issues, 'config'), `config for program "${body.program}"`);
     const by = actingPrincipal()!.name;
     const expiresAt = body.ttlSeconds === null ? null : new Date(Date.now() + body.ttlSeconds * 1000).toISOString();
-    const created = await declareStack(deps.db, at, { program: body.program, config: body.config, labels: body.labels, expiresAt, driftSchedule: body.driftSchedule, by });
+    const sealed = sealConfig(body.config, program.secretFields, deps.stackConfigKey);
+    const created = await declareStack(deps.db, at, { program: body.program, config: sealed, labels: body.labels, expiresAt, driftSchedule: body.driftSchedule, by });
     const record = (await findStack(deps.db, at))!;
     await syncTtlTimer(deps, record, by);
     await syncDriftSchedule(deps, record, by);

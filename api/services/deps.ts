@@ -35,10 +35,12 @@ export interface ApiDeps {
   pulumiNodeClass: string;
   /** The Pulumi programs stacks may name, to validate a stack's config before anything runs. */
   programs: ProgramRegistry;
+  /** Seals the secret fields of a stack's config before it is stored (see activities/pulumi/config-secrets). */
+  stackConfigKey: Buffer;
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
-export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[], programs: ProgramRegistry): ApiDeps {
+export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[], programs: ProgramRegistry, stackConfigKey: Buffer): ApiDeps {
   return {
     client,
     db,
@@ -57,5 +59,6 @@ export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Poo
     stepLogDir: config.pipeline.stepLogDir,
     pulumiNodeClass: config.pulumi.nodeClass,
     programs,
+    stackConfigKey,
   };
 }

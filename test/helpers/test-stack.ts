@@ -2,7 +2,9 @@
  * A Capstan stack for one test file on the suite's Temporal dev server: real worker processes,
  * the real API on a loopback port, and a task-queue prefix of its own so files never share work.
  */
+import { configKeyFrom } from '../../activities/pulumi/config-secrets';
 import { shippedPrograms } from '../../activities/pulumi/programs';
+import { pulumiPassphrase } from '../../activities/pulumi/settings';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -181,6 +183,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     stepLogDir: join(dataDir, 'step-logs'),
     pulumiNodeClass: options.workerEnv?.CAPSTAN_PULUMI_NODE_CLASS ?? 'general',
     programs: shippedPrograms,
+    // The key the stack's workers derive from the passphrase in its data directory.
+    stackConfigKey: configKeyFrom(await pulumiPassphrase(loadConfig(env), createLogger('test-stack', 'silent'))),
   };
   // As api/server.ts does at start: the cost analysis schedule of this stack's prefix, configured by the workers' environment.
   await ensureCostSchedule(client, costScheduleSettings(prefix, loadConfig(env).cost, nodeClasses));
