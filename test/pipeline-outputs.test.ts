@@ -44,6 +44,7 @@ jobs:
           echo "version=$(cat VERSION)-${T}{CAPSTAN_SHA:0:7}" >> "$CAPSTAN_OUTPUT"
           echo "dir=out" >> "$CAPSTAN_OUTPUT"
           printf 'notes<<EOF\\nfirst line\\nsecond line\\nEOF\\n' >> "$CAPSTAN_OUTPUT"
+          { printf 'big='; head -c 100000 /dev/zero | tr '\\0' x; echo; } >> "$CAPSTAN_OUTPUT"
       - name: use the version
         id: use
         env:
@@ -52,6 +53,7 @@ jobs:
         run: |
           test "$FROM_ENV" = "v${T}{{ steps.tag.outputs.version }}"
           test "$(basename "$PWD")" = out
+          test "$(printf %s "${T}{{ steps.tag.outputs.big }}" | wc -c)" = 100000
           echo "${T}{{ steps.tag.outputs.version }}" > version.txt
           echo "length=${T}{{ steps.tag.outputs.version != '' && 'set' || 'empty' }}" >> "$CAPSTAN_OUTPUT"
       - upload-artifact: { name: bundle, path: '${T}{{ steps.tag.outputs.dir }}' }
@@ -92,7 +94,9 @@ test('a step reads an earlier step\'s outputs; a job on another class reads the 
   const [build, deploy] = run.pipeline.jobs;
   assert.match(build.worker, /\/a\/\d+$/);
   assert.match(deploy.worker, /\/b\/\d+$/);
-  assert.deepEqual(build.steps[1].outputs, { version, dir: 'out', notes: 'first line\nsecond line' });
+  const { big, ...small } = build.steps[1].outputs;
+  assert.deepEqual(small, { version, dir: 'out', notes: 'first line\nsecond line' });
+  assert.match(big, /^capstan-ref:sha256:[0-9a-f]{64}:100000$/, 'a 100 kB output is kept in the output store and travels by reference');
   assert.deepEqual(build.steps[2].outputs, { length: 'set' }, 'an expression, not only a reference, is evaluated');
   assert.deepEqual(build.outputs, { version, notes: 'first line\nsecond line' }, 'the job publishes its outputs: map');
   assert.deepEqual(deploy.steps.map((s: any) => s.status), ['succeeded', 'succeeded']);
@@ -108,7 +112,7 @@ test('a reference to a job outside needs is refused before the run starts, at it
   const refused = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/outputs', cloneUrl: repo, sha, branch: 'main' });
   assert.equal(refused.status, 400, JSON.stringify(refused.body));
   const lines: string[] = refused.body.error.message.split('\n');
-  assert.ok(lines.includes('.capstan/pipeline.yaml:31:7: jobs.deploy.env.RELEASE: needs.build.outputs.version: job "build" is not in the needs of "deploy"; add it to needs (outputs of jobs needed only through other jobs are not readable)'), lines.join('\n'));
-  assert.ok(lines.some((l) => l.startsWith('.capstan/pipeline.yaml:35:9: jobs.deploy.steps[1].run: needs.build.outputs.version: job "build" is not in the needs')), lines.join('\n'));
+  assert.ok(lines.includes('.capstan/pipeline.yaml:33:7: jobs.deploy.env.RELEASE: needs.build.outputs.version: job "build" is not in the needs of "deploy"; add it to needs (outputs of jobs needed only through other jobs are not readable)'), lines.join('\n'));
+  assert.ok(lines.some((l) => l.startsWith('.capstan/pipeline.yaml:37:9: jobs.deploy.steps[1].run: needs.build.outputs.version: job "build" is not in the needs')), lines.join('\n'));
   assert.equal(await stack.countRuns(), before, 'nothing started');
 });

@@ -76,6 +76,8 @@ function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass) {
     workerIdentity: workerIdentity(nodeClass.name),
     workerQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
     killGraceMs: 5000,
+    // Large step outputs go to the same store as DAG task outputs, and travel by reference.
+    outputStore: { dir: config.worker.outputStoreDir, inlineBytes: config.worker.inlineOutputBytes, maxFileBytes: config.worker.maxOutputFileBytes },
   });
 }
 
