@@ -4,9 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Client } from 'pg';
 import { testDatabaseAdminUrl } from './helpers/database';
+import { gitIn } from './helpers/git';
 import { scramIsFor } from './helpers/scram';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -240,6 +244,55 @@ test('a DAG provisions a database, then a task connects with the stack\'s secret
   assert.equal(nodes.use.outputs.who, `app_${id}@app_${id}`, 'the task connected as the new role to the new database');
   assert.ok(await databaseExists(`app_${id}`));
   assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('dag-password'), 'no secret in the DAG history');
+});
+
+test('a pipeline provisions a database in one job, and the job that needs it connects with the secret connection string', async () => {
+  const id = suffix();
+  const name = `pipe${id}`;
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'pipe-password') });
+  const T = '$';
+  const pipeline = `name: provision-and-use
+on: { manual: true }
+jobs:
+  provision:
+    runs-on: a
+    outputs:
+      url: ${T}{{ steps.db.outputs.connectionString }}
+    steps:
+      - id: db
+        stack: { project: shop, stack: ${name} }
+  use:
+    runs-on: b
+    needs: [provision]
+    steps:
+      - id: who
+        env: { DATABASE_URL: '${T}{{ needs.provision.outputs.url }}' }
+        run: |
+          psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)
+          echo "who=$("$psql" "$DATABASE_URL" -tAc "select current_user || '@' || current_database()")" >> "$CAPSTAN_OUTPUT"
+`;
+  const repo = mkdtempSync(join(tmpdir(), 'capstan-stack-pipeline-'));
+  try {
+    gitIn(repo, 'init', '-q', '-b', 'main');
+    mkdirSync(join(repo, '.capstan'));
+    writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), pipeline);
+    gitIn(repo, 'add', '-A');
+    gitIn(repo, 'commit', '-q', '-m', 'pipeline');
+    const sha = gitIn(repo, 'rev-parse', 'HEAD');
+    const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/infra', cloneUrl: repo, sha, branch: 'main' });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = await waitForRunEnd(stack, started.body.runId, 180_000);
+    assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+    const [provision, use] = run.pipeline.jobs;
+    assert.equal(provision.steps[0].name, `up stack shop/${name}`);
+    assert.equal(provision.steps[0].outputs.database, `app_${id}`);
+    assert.equal(provision.outputs.url, `capstan-stack-output:shop/${name}:connectionString`, 'the secret travels as a reference');
+    assert.deepEqual(use.steps[0].outputs, { who: `app_${id}@app_${id}` }, 'the deploy job connected as the new role to the new database');
+    assert.ok(await databaseExists(`app_${id}`));
+    assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('pipe-password'), 'no secret in the pipeline history');
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 });
 
 async function waitForDriftCheck(name: string, after: string | undefined): Promise<any> {

@@ -67,7 +67,7 @@ export function workerOwnQueue(prefix: string, nodeClass: string): string {
 }
 
 /** The pipeline activities of this worker process. */
-function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass) {
+function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass, stackOutputs: StackOutputReader) {
   return createPipelineActivities({
     workspaceRoot: config.worker.workspaceDir,
     logDir: config.pipeline.stepLogDir,
@@ -78,6 +78,7 @@ function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass) {
     killGraceMs: 5000,
     // Large step outputs go to the same store as DAG task outputs, and travel by reference.
     outputStore: { dir: config.worker.outputStoreDir, inlineBytes: config.worker.inlineOutputBytes, maxFileBytes: config.worker.maxOutputFileBytes },
+    stackOutputs,
   });
 }
 
@@ -88,7 +89,7 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
     connection,
     namespace: config.temporal.namespace,
     taskQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: pipelineActivities(config, nodeClass),
+    activities: pipelineActivities(config, nodeClass, stackOutputReader(config, logger)),
     interceptors: { activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })] },
     identity,
     // The steps of the jobs this worker claimed; a job's steps run one at a time.
@@ -103,6 +104,7 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
  */
 export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: StackRuntime | PulumiUnavailable): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
+  const stackOutputs = stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi.settings : undefined);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
     workerIdentity: identity,
@@ -113,14 +115,14 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     outputStoreDir: config.worker.outputStoreDir,
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
-    stackOutputs: stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi.settings : undefined),
+    stackOutputs,
   };
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
-      ...createShellActivities(deps), ...pipelineActivities(config, nodeClass), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
+      ...createShellActivities(deps), ...pipelineActivities(config, nodeClass, stackOutputs), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
       ...(pulumi === undefined ? {} : 'unavailable' in pulumi ? unavailableStackActivities(pulumi, db) : createStackActivities({ ...pulumi, db, programs: shippedPrograms })),
       ...createCostActivities(costActivityDeps(config, db)),
     },

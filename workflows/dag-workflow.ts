@@ -63,9 +63,9 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     const scope = new CancellationScope();
     scopes.set(node, scope);
     states[node] = { status: 'running', startedAt };
-    const taskQueue = nodeClassTaskQueue(policy.taskQueuePrefix, task.nodeClass);
+    const taskQueue = nodeClassTaskQueue(policy.taskQueuePrefix, task.stack ? policy.pulumiNodeClass ?? task.nodeClass : task.nodeClass);
     scope.run(() => (task.stack
-      ? executeStackTask(task.stack, planNode.key, taskQueue)
+      ? executeStackTask(task.stack, planNode.key, taskQueue, `dag run ${workflowInfo().workflowId}`)
       : executeTask(taskSpec, { ...policy, taskQueue }, taskState, { priority: taskSpec.priority, workspaceKey: planNode.key }))).then(
       (result) => scheduler.finish(node, {
         status: 'succeeded', attempts: result.attempts, startedAt, finishedAt: result.finishedAt, worker: result.worker,

@@ -1,4 +1,5 @@
 /** What the pipeline activities need from the node-class worker that hosts them, and where their files go. */
+import type { StackOutputReader } from '../shell/expand-references';
 import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store';
 
@@ -23,6 +24,8 @@ export interface PipelineActivityDeps {
    * 64 KiB of outputs, all inline.
    */
   outputStore?: { dir: string; inlineBytes: number; maxFileBytes: number };
+  /** Reads secret stack outputs that steps reference (from a stack step), on this worker. */
+  stackOutputs?: StackOutputReader;
 }
 
 /** Workflow ids may hold characters a directory name should not. */

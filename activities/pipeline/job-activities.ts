@@ -87,7 +87,7 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
       const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
       try {
         // Templates were rendered by the workflow; what they read from the output store is filled in here, off history.
-        const expanded = await expandStepReferences(input.step, input.env, store);
+        const expanded = await expandStepReferences(input.step, input.env, store, deps.stackOutputs);
         checkStepPaths(expanded.step, workspace);
         checkEnvSizes(expanded.step, expanded.env);
         const { exitCode, tail, outputs } = await runStep(deps, { ...input, ...expanded }, workspace, log, ctx.cancellationSignal, store);
@@ -135,6 +135,8 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
     log.write(`downloaded artifact "${name}" into ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `downloaded ${name} (${bytes} bytes)` };
   }
+  // The workflow runs stack steps itself (a stack operation is a workflow of its own); one sent here is a wiring bug.
+  if ('stack' in step) throw new Error('a stack step is run by the pipeline workflow, not on a worker');
   const cwd = step.workingDirectory ? resolve(workspace, step.workingDirectory) : workspace;
   await mkdir(cwd, { recursive: true });
   const script = join(workspace, '..', `${input.jobId}.${input.logName}.sh`);

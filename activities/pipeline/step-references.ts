@@ -7,7 +7,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { findOutputRefs, replaceOutputRefs } from '../../workflows/contracts/output-ref';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
-import { MAX_ARG_STRLEN } from '../shell/expand-references';
+import { MAX_ARG_STRLEN, readStackOutputRefs, replaceStackOutputRefs, type StackOutputReader } from '../shell/expand-references';
 import { StoredOutputMissingError, type OutputStore } from '../shell/output-store';
 import { mapStepTexts, templatedStepFields } from '../../workflows/pipeline/render-step';
 
@@ -19,12 +19,11 @@ export class StepInputError extends Error {}
  * when there is no store: then no step output was stored by reference). Throws StepInputError
  * naming the field for content the store lacks.
  */
-export async function expandStepReferences(step: PipelineStep, env: Record<string, string>, store: OutputStore | undefined): Promise<{ step: PipelineStep; env: Record<string, string> }> {
+export async function expandStepReferences(step: PipelineStep, env: Record<string, string>, store: OutputStore | undefined, stackOutputs?: StackOutputReader): Promise<{ step: PipelineStep; env: Record<string, string> }> {
+  const secrets = await expandStackOutputs(step, env, stackOutputs);
+  if (secrets.step !== step || secrets.env !== env) return expandStepReferences(secrets.step, secrets.env, store);
   if (!store) return { step, env };
-  const texts: Array<[string, string]> = [
-    ...templatedStepFields(step).map(([path, text]): [string, string] => [path.join('.'), text]),
-    ...Object.entries(env).map(([key, text]): [string, string] => [`env.${key}`, text]),
-  ];
+  const texts = stepTexts(step, env);
   const contents = new Map<string, string>();
   for (const [field, text] of texts) {
     for (const reference of findOutputRefs(text)) {
@@ -39,6 +38,23 @@ export async function expandStepReferences(step: PipelineStep, env: Record<strin
   }
   if (contents.size === 0) return { step, env };
   const expand = (text: string): string => replaceOutputRefs(text, (reference) => contents.get(reference)!);
+  return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };
+}
+
+/** Every text of a step and its env that a reference may sit in, named as error messages name fields. */
+function stepTexts(step: PipelineStep, env: Record<string, string>): Array<[string, string]> {
+  return [
+    ...templatedStepFields(step).map(([path, text]): [string, string] => [path.join('.'), text]),
+    ...Object.entries(env).map(([key, text]): [string, string] => [`env.${key}`, text]),
+  ];
+}
+
+/** Secret stack outputs (`capstan-stack-output:…`) replaced by their values, read from the stack's state on this worker. */
+async function expandStackOutputs(step: PipelineStep, env: Record<string, string>, read: StackOutputReader | undefined): Promise<{ step: PipelineStep; env: Record<string, string> }> {
+  const fields = stepTexts(step, env).map(([field, text]) => ({ field, text }));
+  const values = await readStackOutputRefs(fields, read, (message) => new StepInputError(message));
+  if (values.size === 0) return { step, env };
+  const expand = (text: string): string => replaceStackOutputRefs(text, values);
   return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };
 }
 

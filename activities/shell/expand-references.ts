@@ -39,19 +39,31 @@ export type StackOutputReader = (project: string, stack: string, key: string) =>
 
 /** The spec with stack output references replaced by the values, read from the stack's state on this worker; the same spec when it has none. */
 async function expandStackOutputs(spec: TaskSpec, read: StackOutputReader | undefined): Promise<TaskSpec> {
+  const values = await readStackOutputRefs(textFields(spec), read, (message) => new InvalidTaskError(message));
+  return values.size === 0 ? spec : mapTexts(spec, (text) => replaceStackOutputRefs(text, values));
+}
+
+/**
+ * Reads the value of every stack output reference in `fields`; `fail` makes the error for a
+ * reference this worker cannot resolve (no Pulumi settings, no such output), naming the field.
+ */
+export async function readStackOutputRefs(fields: ReadonlyArray<{ field: string; text: string }>, read: StackOutputReader | undefined, fail: (message: string) => Error): Promise<Map<string, string>> {
   const values = new Map<string, string>();
-  for (const { field, text } of textFields(spec)) {
+  for (const { field, text } of fields) {
     for (const [reference, project, stack, key] of text.matchAll(STACK_OUTPUT_REF_PATTERN)) {
       if (values.has(reference)) continue;
-      if (!read) throw new InvalidTaskError(`${field}: ${reference} needs this worker to reach Pulumi state (CAPSTAN_PULUMI_BACKEND_URL and its passphrase)`);
+      if (!read) throw fail(`${field}: ${reference} needs this worker to reach Pulumi state (CAPSTAN_PULUMI_BACKEND_URL and its passphrase)`);
       const value = await read(project!, stack!, key!);
-      if (value === undefined) throw new InvalidTaskError(`${field}: stack ${project}/${stack} has no output "${key}"`);
+      if (value === undefined) throw fail(`${field}: stack ${project}/${stack} has no output "${key}"`);
       values.set(reference, value);
     }
   }
-  if (values.size === 0) return spec;
-  const expand = (text: string): string => text.replace(STACK_OUTPUT_REF_PATTERN, (reference) => values.get(reference)!);
-  return mapTexts(spec, expand);
+  return values;
+}
+
+/** `text` with each stack output reference replaced by its value from `values`. */
+export function replaceStackOutputRefs(text: string, values: ReadonlyMap<string, string>): string {
+  return text.replace(STACK_OUTPUT_REF_PATTERN, (reference) => values.get(reference) ?? reference);
 }
 
 /** The spec with `expand` applied to every text a reference may sit in. */

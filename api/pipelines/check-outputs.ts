@@ -104,7 +104,7 @@ function stepProblem(ref: PipelineReference, ids: Map<string, StepIdPlace> | und
     return `step "${ref.id}" is ${place.list}[${place.index}], which runs after this one; a step reads the outputs of earlier steps only`;
   }
   if (ref.field === 'status') return 'only outputs can be read: steps.<id>.outputs.<name>';
-  if (!('run' in place.step)) return `step "${ref.id}" is not a run step and writes no outputs`;
+  if (!('run' in place.step) && !('stack' in place.step)) return `step "${ref.id}" is not a run or stack step and writes no outputs`;
   return undefined;
 }
 

@@ -42,7 +42,7 @@ export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: st
   const reused = states.filter((s) => s.reused).length;
   const retryInput: DagWorkflowInput = {
     spec: input.spec,
-    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy },
+    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
     carried: { states: packStates(states, Date.now()), executions: 0 },
   };
   const memo = description.memo as Partial<RunMemo> | undefined;

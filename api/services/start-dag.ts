@@ -9,7 +9,7 @@ import { startRun, type StartedRun } from './start-run';
  * applies defaults itself, which keeps large specs inside Temporal's payload limit.
  */
 export function startDag(deps: ApiDeps, spec: DagSpec, asSent: DagSpecInput, idempotencyKey?: string): Promise<StartedRun> {
-  const input: DagWorkflowInput = { spec: asSent, policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy } };
+  const input: DagWorkflowInput = { spec: asSent, policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass } };
   return startRun(deps, {
     kind: 'dag',
     workflowType: 'dagWorkflow',

@@ -9,7 +9,7 @@ export function startPipeline(deps: ApiDeps, spec: PipelineSpec, trigger: Pipeli
   const input: PipelineRunInput = {
     spec,
     trigger,
-    policy: { ...deps.taskPolicy, taskQueuePrefix: deps.taskQueuePrefix },
+    policy: { ...deps.taskPolicy, taskQueuePrefix: deps.taskQueuePrefix, pulumiNodeClass: deps.pulumiNodeClass },
   };
   return startRun(deps, {
     kind: 'pipeline',

@@ -246,7 +246,7 @@ describe('schema issues', () => {
   });
 
   test('a step without a kind, or with two, says which kinds there are', () => {
-    rejects(edit('      - checkout: true', '      - chekout: true'), [{ field: 'jobs.build.steps[0]', line: 13, column: 9, message: /^must have one of run, checkout, upload-artifact, download-artifact$/ }]);
+    rejects(edit('      - checkout: true', '      - chekout: true'), [{ field: 'jobs.build.steps[0]', line: 13, column: 9, message: /^must have one of run, checkout, upload-artifact, download-artifact, stack$/ }]);
     rejects(edit('      - checkout: true', '      - checkout: true\n        run: make'), [{ field: 'jobs.build.steps[0]', line: 13, message: /^has run and checkout; a step does exactly one/ }]);
     rejects(edit('      - checkout: true', '      - make'), [{ field: 'jobs.build.steps[0]', line: 13, message: /^must be a mapping with one of/ }]);
   });

@@ -3,7 +3,7 @@
  * validates API bodies and YAML files, generates the OpenAPI document and types the DAG workflow.
  */
 import { z } from 'zod';
-import { STACK_NAME_PATTERN } from './stack-operation';
+import { StackTaskSchema } from './stack-operation';
 import { LabelsSchema, TASK_BODY_SHAPE } from './task-spec';
 
 /** A task id: letters, digits, `_` and `-`, starting with a letter or `_`; usable inside `${{ tasks.<id>... }}`. */
@@ -26,11 +26,8 @@ export const DagTaskSchema = z.strictObject({
     z.array(z.union([z.string().max(1024), z.number(), z.boolean()])).min(1).max(1000),
   ).optional().describe('Runs one branch per combination of values; downstream tasks see every branch\'s outputs as a list.'),
   priority: PrioritySchema.optional(),
-  stack: z.strictObject({
-    project: z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes'),
-    stack: z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes'),
-    operation: z.enum(['up', 'refresh', 'preview']).default('up'),
-  }).optional().describe('Run an operation on a declared Pulumi stack instead of a command; the stack outputs become the task outputs. nodeClass must be the class that runs Pulumi.'),
+  stack: StackTaskSchema.optional()
+    .describe('Run an operation on a declared Pulumi stack instead of a command, on the workers that run Pulumi; the stack outputs become the task outputs.'),
 });
 
 /** A DAG run request. */

@@ -3,6 +3,7 @@
  * deploy environments with approval and rollback, and concurrency groups. One zod schema validates
  * pipeline files and API bodies and types the pipeline workflow; zod is pure, so this is workflow-safe.
  */
+import { StackTaskSchema } from './stack-operation';
 import { z } from 'zod';
 import { TaskRetrySchema } from './task-spec';
 
@@ -58,8 +59,15 @@ const DownloadStepSchema = z.strictObject({
   'download-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN), path: relativePath.default('.') }),
 });
 
+/** Runs an operation on a declared Pulumi stack (waiting in line if it is busy); the stack outputs become the step's outputs. */
+const StackStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  id: stepId,
+  stack: StackTaskSchema,
+});
+
 /** One step of a job. */
-export const PipelineStepSchema = z.union([RunStepSchema, CheckoutStepSchema, UploadStepSchema, DownloadStepSchema]);
+export const PipelineStepSchema = z.union([RunStepSchema, CheckoutStepSchema, UploadStepSchema, DownloadStepSchema, StackStepSchema]);
 
 /** Who must approve a deploy before it runs, and how long the run waits. */
 const ApprovalSchema = z.strictObject({

@@ -1,4 +1,5 @@
 /** Stack operations: what the API asks for, what the workflow reports, and the one workflow id per stack. */
+import { z } from 'zod';
 
 /** A Pulumi project or stack name as Capstan accepts it (safe in a workflow id, a path and a URL). */
 export const STACK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -7,6 +8,13 @@ export const STACK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 export const STACK_OPERATIONS = ['up', 'preview', 'refresh', 'destroy', 'drift'] as const;
 /** One stack operation. */
 export type StackOperationKind = (typeof STACK_OPERATIONS)[number];
+
+/** A stack operation run as a DAG task or a pipeline step: its stack outputs become the task's or step's outputs. */
+export const StackTaskSchema = z.strictObject({
+  project: z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes'),
+  stack: z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes'),
+  operation: z.enum(['up', 'refresh', 'preview']).default('up'),
+});
 
 /** The workflow id every operation on a stack takes, so Temporal itself runs at most one per stack. */
 export function stackWorkflowId(project: string, stack: string): string {

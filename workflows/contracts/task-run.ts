@@ -9,6 +9,8 @@ export interface TaskExecutionPolicy {
   heartbeatTimeoutSeconds: number;
   /** Attempts allowed for infrastructure failures (lost worker) per command attempt. */
   infraMaxAttempts: number;
+  /** The class whose workers run Pulumi, for stack tasks of DAGs and stack steps of pipelines. */
+  pulumiNodeClass?: string;
 }
 
 /** Input of `taskWorkflow`. */

@@ -10,7 +10,7 @@ export type TemplatedField = [path: Array<string | number>, text: string];
 
 /**
  * The fields of a step that are rendered: a run step's script, env values and working directory,
- * and the paths of checkout and artifact steps. Artifact names stay literal: which job provides an
+ * and the paths of checkout and artifact steps. Artifact and stack names stay literal: which job provides an
  * artifact is checked before the run starts, by name.
  */
 export function templatedStepFields(step: PipelineStep): TemplatedField[] {
@@ -23,6 +23,8 @@ export function templatedStepFields(step: PipelineStep): TemplatedField[] {
   }
   if ('checkout' in step) return step.checkout !== true && step.checkout.path !== undefined ? [[['checkout', 'path'], step.checkout.path]] : [];
   if ('upload-artifact' in step) return [[['upload-artifact', 'path'], step['upload-artifact'].path]];
+  // A stack step names a declared stack; its names stay literal, like artifact names.
+  if ('stack' in step) return [];
   return [[['download-artifact', 'path'], step['download-artifact'].path]];
 }
 
@@ -45,6 +47,7 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
     return step.checkout !== true && step.checkout.path !== undefined ? { ...step, checkout: { ...step.checkout, path: map(step.checkout.path) } } : step;
   }
   if ('upload-artifact' in step) return { ...step, 'upload-artifact': { ...step['upload-artifact'], path: map(step['upload-artifact'].path) } };
+  if ('stack' in step) return step;
   return { ...step, 'download-artifact': { ...step['download-artifact'], path: map(step['download-artifact'].path) } };
 }
 

@@ -1,9 +1,11 @@
 /** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
 import { nodeClassTaskQueue } from '../contracts/node-class';
+import { stackWorkflowId } from '../contracts/stack-operation';
+import { executeStackTask } from '../stack/stack-task';
 import { backoffMs } from '../task-execution';
 import { renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
@@ -37,6 +39,7 @@ export function stepName(step: PipelineStep, index: number): string {
   if ('checkout' in step) return 'checkout';
   if ('upload-artifact' in step) return `upload ${step['upload-artifact'].name}`;
   if ('download-artifact' in step) return `download ${step['download-artifact'].name}`;
+  if ('stack' in step) return `${step.stack.operation} stack ${step.stack.project}/${step.stack.stack}`;
   return `step ${index + 1}`;
 }
 
@@ -147,6 +150,11 @@ async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, step
         return i;
       }
     }
+    if ('stack' in sent) {
+      const key = `${jobId}-${logPrefix === 'step' ? i : `${logPrefix}-${i}`}${restart > 0 ? `-restart-${restart}` : ''}`;
+      if (!(await runStackStep(ctx, job, key, sent, rec, scope))) return i;
+      continue;
+    }
     for (let attempt = 1; ; attempt++) {
       rec.attempts = attempt;
       try {
@@ -185,6 +193,32 @@ async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, step
     rec.finishedAt = new Date().toISOString();
   }
   return undefined;
+}
+
+/**
+ * Runs a stack step as the stack's own operation (waiting in line if another holds the stack) on the
+ * workers that run Pulumi; its outputs become the step's. Returns false when it failed, as recorded on `rec`.
+ */
+async function runStackStep(ctx: JobContext, job: PipelineJob, key: string, step: Extract<PipelineStep, { stack: unknown }>, rec: StepRecord, scope: TemplateScope): Promise<boolean> {
+  const { project, stack, operation } = step.stack;
+  const queue = nodeClassTaskQueue(ctx.policy.taskQueuePrefix, ctx.policy.pulumiNodeClass ?? job['runs-on']);
+  rec.attempts = 1;
+  try {
+    const result = await executeStackTask(step.stack, key, queue, `pipeline run ${ctx.runId}`);
+    rec.status = 'succeeded';
+    rec.message = `${operation} of stack ${project}/${stack} (run ${stackWorkflowId(project, stack)})`;
+    if (Object.keys(result.outputs).length > 0) rec.outputs = result.outputs;
+    if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = result.outputs;
+    return true;
+  } catch (err) {
+    rec.status = isCancellation(err) ? 'cancelled' : 'failed';
+    // The stack operation's own reason (a plan violation, Pulumi's error), not "Child Workflow execution failed".
+    rec.message = err instanceof ChildWorkflowFailure && err.cause ? err.cause.message : (err as Error).message;
+    if (isCancellation(err)) throw err;
+    return false;
+  } finally {
+    rec.finishedAt = new Date().toISOString();
+  }
 }
 
 async function rollback(jobTry: JobTry, record: JobRecord, env: Record<string, string>): Promise<void> {

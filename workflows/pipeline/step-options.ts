@@ -5,6 +5,8 @@ import { ActivityCancellationType, type ActivityOptions } from '@temporalio/work
 export interface PipelinePolicy {
   heartbeatTimeoutSeconds: number;
   infraMaxAttempts: number;
+  /** The class whose workers run Pulumi, for stack steps. */
+  pulumiNodeClass?: string;
 }
 
 /** Claiming a workspace: waits for any worker of the class, as long as it takes; quick once taken. */

@@ -1,27 +1,24 @@
 /** A DAG task that runs an operation on a Pulumi stack: the stack's outputs become the task's outputs. */
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
-import type { StackOperationKind } from '../contracts/stack-operation';
+import type { StackTaskSchema } from '../contracts/stack-operation';
+import type { z } from 'zod';
 import type { TaskResult } from '../contracts/task-run';
 import { stackQueueWorkflow } from '../stack-queue-workflow';
 
-/** What a stack task asks for. */
-export interface StackTaskSpec {
-  project: string;
-  stack: string;
-  operation: Extract<StackOperationKind, 'up' | 'refresh' | 'preview'>;
-}
+/** What a stack task or step asks for. */
+export type StackTaskSpec = z.output<typeof StackTaskSchema>;
 
 /**
  * Runs the operation as the stack's own workflow (waiting in line if the stack is busy) and returns
  * a task result whose outputs are the stack outputs as strings; secret outputs stay references
  * that the worker running a downstream command resolves from the stack's encrypted state.
  */
-export async function executeStackTask(spec: StackTaskSpec, key: string, taskQueue: string): Promise<TaskResult> {
+export async function executeStackTask(spec: StackTaskSpec, key: string, taskQueue: string, requestedBy: string): Promise<TaskResult> {
   const startedAt = new Date().toISOString();
   const runId = workflowInfo().workflowId;
   const outcome = await executeChild(stackQueueWorkflow, {
     workflowId: `${runId}:${key}:${spec.operation}`,
-    args: [{ operation: { ...spec, requestedBy: `dag run ${runId}`, taskQueue }, ifBusy: 'wait' }],
+    args: [{ operation: { ...spec, requestedBy, taskQueue }, ifBusy: 'wait' }],
   });
   if (!outcome.ran) throw ApplicationFailure.nonRetryable(outcome.reason, 'StackTaskNotRun');
   const outputs = Object.fromEntries(Object.entries(outcome.state.result?.outputs ?? {})
