@@ -126,7 +126,14 @@ async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phas
   if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, 'StackInputError');
   const program = deps.programs.find(record.program);
   if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, 'StackInputError');
-  const parsed = program.configSchema.safeParse(openConfig(record.config, deps.configKey));
+  let config: Record<string, unknown>;
+  try {
+    config = openConfig(record.config, deps.configKey);
+  } catch (err) {
+    // Another key will not appear by retrying on this worker.
+    throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack}: ${(err as Error).message}`, 'StackInputError');
+  }
+  const parsed = program.configSchema.safeParse(config);
   if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, 'StackInputError');
   const stack = await openStack(deps.settings, address, () => program.run(parsed.data, address));
   // Temporal runs one operation per stack, so a lock seen on a retry was left by this operation's
