@@ -218,6 +218,9 @@ test('a database dropped by hand is reported as drift by the scheduled check', a
   // A read-only check: the state still holds the database until someone refreshes or re-applies.
   const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
   assert.equal(view.resources.length, 2);
+  const refused = await stack.request('DELETE', `/v1/stacks/shop/${name}`);
+  assert.equal(refused.status, 409, 'a stack holding resources cannot be forgotten');
+  assert.match(refused.body.error.message, /destroy it first/);
 });
 
 test('a DAG provisions a database, then a task connects with the stack\'s secret connection string', async () => {
@@ -330,6 +333,10 @@ test('a TTL stack is destroyed after expiry and its resources are gone', async (
   assert.equal(destroyRun.kind, 'stack');
   assert.equal(destroyRun.stack.operation, 'destroy');
   assert.match(destroyRun.stack.requestedBy, /^ttl/);
+  // Destroyed, it can be forgotten: the record goes, and nothing is scheduled for it any more.
+  assert.deepEqual((await stack.request('DELETE', `/v1/stacks/shop/${name}`)).body, { deleted: `shop/${name}` });
+  assert.equal((await stack.request('GET', `/v1/stacks/shop/${name}`)).status, 404);
+  assert.equal((await stack.client.workflow.getHandle(`stack-ttl:shop/${name}`).describe()).status.name, 'COMPLETED');
 });
 
 test('a role an interrupted create of this stack left behind is adopted; one somebody else made is not', async () => {

@@ -61,6 +61,12 @@ export async function listStacks(db: Pool): Promise<StackRecord[]> {
   return rows.map(toRecord);
 }
 
+/** Removes a stack's record and its resource list; returns whether it existed. */
+export async function forgetStack(db: Pool, address: StackAddress): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM stacks WHERE project = $1 AND stack = $2', [address.project, address.stack]);
+  return (rowCount ?? 0) > 0;
+}
+
 /** Creates or updates a stack's declaration; returns whether it was new. */
 export async function declareStack(db: Pool, address: StackAddress, d: StackDeclaration): Promise<boolean> {
   const { rows } = await db.query<{ inserted: boolean }>(

@@ -7,7 +7,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { sealConfig } from '../../activities/pulumi/config-secrets';
 import { maskConfig } from '../../activities/pulumi/programs';
-import { declareStack, findStack, listStacks, resourcesOf, type StackRecord } from '../../activities/pulumi/stack-records';
+import { declareStack, findStack, forgetStack, listStacks, resourcesOf, type StackRecord } from '../../activities/pulumi/stack-records';
 import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../workflows/contracts/stack-operation';
 import { stackApprovalUpdate, stackStateQuery } from '../../workflows/stack/definitions';
 import { actingPrincipal } from '../auth/principal';
@@ -89,6 +89,25 @@ export function stackRoutes(deps: ApiDeps): Router {
     await syncTtlTimer(deps, record, by);
     await syncDriftSchedule(deps, record, by);
     res.status(created ? 201 : 200).json(view(record));
+  });
+
+  router.delete('/v1/stacks/:project/:stack', async (req, res) => {
+    const record = await declared(req.params);
+    const name = `${record.project}/${record.stack}`;
+    const resources = await resourcesOf(deps.db, record);
+    if (resources.length > 0) {
+      throw new ApiError(409, 'stack_not_empty', `stack ${name} still holds ${resources.length} resources; destroy it first (POST /v1/stacks/${name}/operations {"operation":"destroy","confirm":"${name}"})`);
+    }
+    const running = await deps.client.workflow.getHandle(stackWorkflowId(record.project, record.stack)).describe()
+      .then((d) => d.status.name === 'RUNNING', (err: unknown) => { if (err instanceof WorkflowNotFoundError) return false; throw err; });
+    if (running) throw new ApiError(409, 'stack_busy', `an operation is running on ${name}; wait for it or cancel it first`);
+    // Timer and schedule first: a stack forgotten with its drift schedule left would be checked for ever.
+    const by = actingPrincipal()!.name;
+    const gone = { ...record, expiresAt: null, driftSchedule: null };
+    await syncTtlTimer(deps, gone, by);
+    await syncDriftSchedule(deps, gone, by);
+    await forgetStack(deps.db, record);
+    res.json({ deleted: name });
   });
 
   router.post('/v1/stacks/:project/:stack/operations', express.json({ limit: 65_536 }), async (req, res) => {
