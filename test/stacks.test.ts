@@ -370,11 +370,18 @@ test('kill -9 of the worker during up: the operation finishes when a worker retu
   await operate('shop', name, { operation: 'up' });
   // Kill the worker that runs the apply, as soon as its attempt has started.
   await waitForPhase(runId, 'applying');
-  let worker: string | undefined;
-  while (!worker) {
-    worker = (await stack.request('GET', runPath(runId))).body.live?.pendingAttempts?.find((a: { state: string }) => a.state === 'started')?.worker;
-    if (!worker) await new Promise((r) => setTimeout(r, 100));
+  // The attempt in flight, with the engine progress it heartbeats, as GET /v1/runs/:id shows it.
+  let attempt: { worker: string; heartbeat?: { phase: string; done: Record<string, number> } } | undefined;
+  const deadline = Date.now() + 60_000;
+  while (!attempt?.heartbeat) {
+    const run = (await stack.request('GET', runPath(runId))).body;
+    assert.ok(run.status === 'running' && Date.now() < deadline, `no heartbeat seen while the apply ran: ${JSON.stringify(run)}`);
+    attempt = run.live?.pendingAttempts?.find((a: { state: string }) => a.state === 'started');
+    if (!attempt?.heartbeat) await new Promise((r) => setTimeout(r, 100));
   }
+  assert.equal(attempt.heartbeat.phase, 'applying');
+  assert.equal(typeof attempt.heartbeat.done, 'object');
+  const worker = attempt.worker;
   process.kill(Number(worker.split('/').at(-1)), 'SIGKILL');
   // The class keeps a worker: the stack's other one, and a new one standing in for the killed one.
   await stack.startWorker('a');

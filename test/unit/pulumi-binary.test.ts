@@ -1,9 +1,10 @@
 /** The Pulumi CLI bootstrap: the pinned version only, each source in order, one error listing them all. */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { REPO_ROOT } from '../../config/paths';
 import { cachedPulumiPath, PULUMI_CLI_VERSION, PulumiBinaryError, resolvePulumiBinary } from '../../cli/pulumi-binary';
 
 /** A script standing in for `pulumi`, printing `version` as the real CLI does. */
@@ -13,6 +14,11 @@ function fakePulumi(path: string, version: string): string {
   chmodSync(path, 0o755);
   return path;
 }
+
+test('the CLI version is the one @pulumi/pulumi is pinned to in package.json', () => {
+  const pinned = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies['@pulumi/pulumi'];
+  assert.equal(pinned, PULUMI_CLI_VERSION, 'an exact pin, equal to PULUMI_CLI_VERSION');
+});
 
 describe('resolvePulumiBinary', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-pulumi-bin-'));
