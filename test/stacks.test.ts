@@ -3,6 +3,7 @@
  * PostgreSQL databases and roles, the real dev server, and workers that are really killed.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -298,6 +299,17 @@ jobs:
   }
 });
 
+/** Waits until no Pulumi dynamic-provider process is an orphan (parent PID 1) on this machine. */
+async function waitForNoOrphanProviders(): Promise<void> {
+  const orphans = (): string[] => execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n')
+    .filter((line) => /^\s*1\s/.test(line) && line.includes('pulumi-resource-pulumi-nodejs'));
+  const deadline = Date.now() + 60_000;
+  while (orphans().length > 0) {
+    if (Date.now() > deadline) throw new Error(`orphaned providers still running: ${orphans().join('; ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 async function waitForDriftCheck(name: string, after: string | undefined): Promise<any> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -391,6 +403,8 @@ test('kill -9 of the worker during up: the operation finishes when a worker retu
     .filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
   assert.ok(attempts.some((n) => (n ?? 0) >= 2), `the killed apply attempt was retried: ${JSON.stringify(attempts)}`);
   assert.ok(await databaseExists(`app_${id}`));
+  // The killed worker's dynamic-provider process, orphaned, is stopped by the sweep of a worker that runs on.
+  await waitForNoOrphanProviders();
   // Not locked: another operation runs at once, and it finds nothing to change.
   const again = await operate('shop', name, { operation: 'up' });
   assert.equal(again.status, 202);

@@ -3,6 +3,7 @@ import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import { configKeyFrom } from '../activities/pulumi/config-secrets';
+import { startOrphanProviderSweeper } from '../activities/pulumi/orphan-providers';
 import { pulumiPassphrase, pulumiSettingsFor } from '../activities/pulumi/settings';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -39,6 +40,8 @@ async function main(): Promise<void> {
       return { unavailable: (err as Error).message };
     })
     : undefined;
+  // Providers a killed worker of this machine left behind would otherwise run for ever.
+  const stopOrphanSweeper = pulumi && !('unavailable' in pulumi) ? startOrphanProviderSweeper(logger, 30_000) : undefined;
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
@@ -47,6 +50,7 @@ async function main(): Promise<void> {
   await Promise.all([worker.run(), stepWorker.run()]);
   stopSweeper();
   stopRetention();
+  stopOrphanSweeper?.();
   await connection.close();
   await db.end();
   logger.info('node-class worker stopped');
