@@ -5,10 +5,10 @@
  * paths are also checked to stay inside the job's workspace, since a template can make them anything.
  */
 import { isAbsolute, relative, resolve } from 'node:path';
-import { findOutputRefs, replaceOutputRefs } from '../../workflows/contracts/output-ref';
+import { replaceOutputRefs } from '../../workflows/contracts/output-ref';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
-import { MAX_ARG_STRLEN, readStackOutputRefs, replaceStackOutputRefs, type StackOutputReader } from '../shell/expand-references';
-import { StoredOutputMissingError, type OutputStore } from '../shell/output-store';
+import { MAX_ARG_STRLEN, readOutputRefs, readStackOutputRefs, replaceStackOutputRefs, type StackOutputReader } from '../shell/expand-references';
+import type { OutputStore } from '../shell/output-store';
 import { mapStepTexts, templatedStepFields } from '../../workflows/pipeline/render-step';
 
 /** A step that cannot run as rendered (a missing stored output, a path leaving the workspace); not the worker's fault. */
@@ -23,36 +23,23 @@ export async function expandStepReferences(step: PipelineStep, env: Record<strin
   const secrets = await expandStackOutputs(step, env, stackOutputs);
   if (secrets.step !== step || secrets.env !== env) return expandStepReferences(secrets.step, secrets.env, store);
   if (!store) return { step, env };
-  const texts = stepTexts(step, env);
-  const contents = new Map<string, string>();
-  for (const [field, text] of texts) {
-    for (const reference of findOutputRefs(text)) {
-      if (contents.has(reference)) continue;
-      try {
-        contents.set(reference, await store.get(reference));
-      } catch (err) {
-        if (!(err instanceof StoredOutputMissingError)) throw err;
-        throw new StepInputError(`${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`);
-      }
-    }
-  }
+  const contents = await readOutputRefs(stepTexts(step, env), store, (message) => new StepInputError(message));
   if (contents.size === 0) return { step, env };
   const expand = (text: string): string => replaceOutputRefs(text, (reference) => contents.get(reference)!);
   return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };
 }
 
 /** Every text of a step and its env that a reference may sit in, named as error messages name fields. */
-function stepTexts(step: PipelineStep, env: Record<string, string>): Array<[string, string]> {
+function stepTexts(step: PipelineStep, env: Record<string, string>): Array<{ field: string; text: string }> {
   return [
-    ...templatedStepFields(step).map(([path, text]): [string, string] => [path.join('.'), text]),
-    ...Object.entries(env).map(([key, text]): [string, string] => [`env.${key}`, text]),
+    ...templatedStepFields(step).map(([path, text]) => ({ field: path.join('.'), text })),
+    ...Object.entries(env).map(([key, text]) => ({ field: `env.${key}`, text })),
   ];
 }
 
 /** Secret stack outputs (`capstan-stack-output:…`) replaced by their values, read from the stack's state on this worker. */
 async function expandStackOutputs(step: PipelineStep, env: Record<string, string>, read: StackOutputReader | undefined): Promise<{ step: PipelineStep; env: Record<string, string> }> {
-  const fields = stepTexts(step, env).map(([field, text]) => ({ field, text }));
-  const values = await readStackOutputRefs(fields, read, (message) => new StepInputError(message));
+  const values = await readStackOutputRefs(stepTexts(step, env), read, (message) => new StepInputError(message));
   if (values.size === 0) return { step, env };
   const expand = (text: string): string => replaceStackOutputRefs(text, values);
   return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };

@@ -16,22 +16,31 @@ export const MAX_ARG_STRLEN = 131_072;
 export async function expandReferences(spec: TaskSpec, store: OutputStore, stackOutputs?: StackOutputReader): Promise<TaskSpec> {
   const withStackOutputs = await expandStackOutputs(spec, stackOutputs);
   if (withStackOutputs !== spec) return expandReferences(withStackOutputs, store);
+  const contents = await readOutputRefs(textFields(spec), store, (message) => new InvalidTaskError(message));
+  const expand = (text: string): string => (contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!));
+  const expanded = mapTexts(spec, expand);
+  checkArgumentSizes(expanded);
+  return expanded;
+}
+
+/**
+ * Reads the stored content of every output reference in `fields`; `fail` makes the error for one
+ * the store lacks, naming the field.
+ */
+export async function readOutputRefs(fields: ReadonlyArray<{ field: string; text: string }>, store: OutputStore, fail: (message: string) => Error): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
-  for (const { field, text } of textFields(spec)) {
+  for (const { field, text } of fields) {
     for (const reference of findOutputRefs(text)) {
       if (contents.has(reference)) continue;
       try {
         contents.set(reference, await store.get(reference));
       } catch (err) {
         if (!(err instanceof StoredOutputMissingError)) throw err;
-        throw new InvalidTaskError(`${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`);
+        throw fail(`${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`);
       }
     }
   }
-  const expand = (text: string): string => (contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!));
-  const expanded = mapTexts(spec, expand);
-  checkArgumentSizes(expanded);
-  return expanded;
+  return contents;
 }
 
 /** Reads a stack output (secrets decrypted) from the stack's state; undefined when the stack has no such output. */
