@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { orchestratorTaskQueue } from '../workflows/contracts/node-class';
 import { gitIn } from './helpers/git';
 import { assertProcessGone } from './helpers/processes';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
@@ -102,18 +101,6 @@ const getRun = async (runId: string) => (await stack.request('GET', `/v1/runs/${
 const stepLog = async (runId: string, step: number) =>
   (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(runId)}/jobs/build/steps/${step}/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
 
-/** Pipeline runs this stack started, as Temporal's visibility counts them once it has caught up. */
-async function pipelineRuns(): Promise<number> {
-  const read = async () => (await stack.client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(stack.prefix)}' AND CapstanKind = 'pipeline'`)).count;
-  let last = await read();
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 300));
-    const now = await read();
-    if (now === last) return now;
-    last = now;
-  }
-}
-
 test('two pushes to main with cancel-in-progress: the first run is cancelled (its step killed), the second completes', { timeout: 120_000 }, async () => {
   const first = commit(30);
   const started1 = await push(first, '0'.repeat(40), 'push-1');
@@ -171,7 +158,7 @@ test('two pushes to main with cancel-in-progress: the first run is cancelled (it
   assert.deepEqual([leftovers(run1), leftovers(run2)], [[], []]);
 
   // Nothing else started, and the forge heard each commit's outcome.
-  assert.equal(await pipelineRuns(), 2);
+  assert.equal(await stack.countRuns('pipeline'), 2);
   await waitFor(() => statuses.length >= 4, 'four commit statuses');
   const byCommit = (sha: string) => statuses.filter((s) => s.path === `POST /repos/acme/api/statuses/${sha}`).map((s) => [s.state, s.description.replace(/ \(.*\)$/, '')]);
   assert.deepEqual(byCommit(first), [['pending', 'running'], ['failure', 'cancelled']]);

@@ -61,8 +61,8 @@ export interface TestStack {
   orchestrator: () => ChildProcess;
   /** Starts another orchestrator worker process and waits until it polls. */
   startOrchestrator(): Promise<ChildProcess>;
-  /** Number of Capstan runs this stack's prefix has started (all kinds), once visibility has caught up. */
-  countRuns(): Promise<number>;
+  /** Number of Capstan runs this stack's prefix has started (of one kind, or all), once visibility has caught up. */
+  countRuns(kind?: string): Promise<number>;
   /** An admin token of the stack's API, created directly in its database. */
   adminToken: string;
   /** Creates a token of `role` directly in the database and returns its id and secret. */
@@ -195,9 +195,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   return {
     baseUrl, client, prefix, nodeClasses, dataDir, db, databaseUrl: database.url, startWorker, startOrchestrator, adminToken, mintToken, deps,
     orchestrator: () => orchestrator,
-    countRuns: async () => {
+    countRuns: async (kind) => {
       // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
-      const read = async () => (await client.workflow.count(`TaskQueue = '${orchestratorTaskQueue(prefix)}'`)).count;
+      const query = `TaskQueue = '${orchestratorTaskQueue(prefix)}'${kind ? ` AND CapstanKind = '${kind}'` : ''}`;
+      const read = async () => (await client.workflow.count(query)).count;
       let last = await read();
       for (;;) {
         await new Promise((r) => setTimeout(r, 300));
