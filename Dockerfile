@@ -2,7 +2,7 @@
 # The process is chosen by the command (see docker-compose.yml); the default runs the API.
 #   docker build -t capstan .
 
-# ---- the Pulumi CLI, the release paired with @pulumi/pulumi in package.json (cli/pulumi-binary.ts) ----
+# ---- the Pulumi CLI, the release paired with @pulumi/pulumi in package.json (toolchain/pulumi-binary.ts) ----
 FROM pulumi/pulumi-base:3.248.0 AS pulumi-cli
 
 # ---- build: full dependencies (TypeScript) and compile to dist/ ----
@@ -22,6 +22,7 @@ COPY config ./config
 COPY db ./db
 COPY infra ./infra
 COPY cli ./cli
+COPY toolchain ./toolchain
 RUN npx tsc -p tsconfig.json
 
 # ---- runtime: production dependencies, compiled code and the node-class file ----

@@ -8,7 +8,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_SERVER_DYNAMIC_CONFIG } from '../cli/dev-server';
-import { resolveTemporalBinary, temporalVersion } from '../cli/temporal-binary';
+import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-binary';
 import { loadConfig } from '../config/env';
 import { loadNodeClasses, type NodeClass } from '../config/node-classes';
 import { withBenchEnv } from './lib/bench-env';

@@ -6,8 +6,8 @@ import { REPO_ROOT } from '../config/paths';
 import { redactUrl } from '../db/open';
 import { startDevServer, waitForFrontend, type DevServer } from './dev-server';
 import { Supervisor } from './supervisor';
-import { resolvePulumiBinary } from './pulumi-binary';
-import { resolveTemporalBinary, temporalVersion } from './temporal-binary';
+import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
+import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-binary';
 
 /** Default first port for the workers' Prometheus endpoints; each worker takes the next one. */
 const DEFAULT_WORKER_METRICS_BASE_PORT = 9464;

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolvePulumiBinary } from '../../cli/pulumi-binary';
+import { resolvePulumiBinary } from '../../toolchain/pulumi-binary';
 import type { CapstanConfig } from '../../config/env';
 import type { Logger } from '../../config/logger';
 import type { PulumiSettings } from './workspace';

@@ -5,7 +5,7 @@ import { delimiter, dirname, join } from 'node:path';
 
 /** Where Pulumi runs and keeps its state; shared by every stack operation of a worker. */
 export interface PulumiSettings {
-  /** The `pulumi` binary (resolved by cli/pulumi-binary). */
+  /** The `pulumi` binary (resolved by toolchain/pulumi-binary). */
   binary: string;
   /** Any Pulumi backend URL; the default is a `file://` directory under Capstan's data directory. */
   backendUrl: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { REPO_ROOT } from '../../config/paths';
-import { cachedPulumiPath, PULUMI_CLI_VERSION, PulumiBinaryError, resolvePulumiBinary } from '../../cli/pulumi-binary';
+import { cachedPulumiPath, PULUMI_CLI_VERSION, PulumiBinaryError, resolvePulumiBinary } from '../../toolchain/pulumi-binary';
 
 /** A script standing in for `pulumi`, printing `version` as the real CLI does. */
 function fakePulumi(path: string, version: string): string {

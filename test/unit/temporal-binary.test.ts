@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { cachedBinaryPath, resolveTemporalBinary, TemporalBinaryError } from '../../cli/temporal-binary';
+import { cachedBinaryPath, resolveTemporalBinary, TemporalBinaryError } from '../../toolchain/temporal-binary';
 
 function fakeBinary(path: string): string {
   mkdirSync(join(path, '..'), { recursive: true });
