@@ -63,7 +63,7 @@ function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: Pulum
 }
 
 /** The task queue only this worker process polls: pipeline steps after a job's first go here, to its workspace. */
-export function workerOwnQueue(prefix: string, nodeClass: string): string {
+function workerOwnQueue(prefix: string, nodeClass: string): string {
   return `${nodeClassTaskQueue(prefix, nodeClass)}-worker-${hostname().replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`;
 }
 

@@ -58,7 +58,7 @@ export interface AnalyzeCostsResult {
 }
 
 /** The label dimensions every report carries. */
-export const REPORT_LABELS = ['team', 'project', 'environment'];
+const REPORT_LABELS = ['team', 'project', 'environment'];
 
 /** Runs the analysis of `input.date` and stores its report (replacing an earlier one of the same day). */
 export async function analyzeCosts(deps: CostActivityDeps, input: AnalyzeCostsInput): Promise<AnalyzeCostsResult> {

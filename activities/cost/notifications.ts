@@ -9,7 +9,7 @@ import {
 } from '../../db/stores/cost-notifications';
 
 /** The JSON body Slack's incoming webhooks (and Mattermost, Rocket.Chat, Teams' Slack mode) accept: `text` plus blocks. */
-export function slackPayload(n: CostNotification): { text: string; blocks: unknown[] } {
+function slackPayload(n: CostNotification): { text: string; blocks: unknown[] } {
   const heading = n.kind === 'budget' ? `:money_with_wings: Budget alert: ${n.subject}` : `:chart_with_upwards_trend: Cost anomaly: ${n.subject}`;
   return {
     text: `${heading}\n${n.message}`,

@@ -163,7 +163,7 @@ async function recordResources(deps: StackActivityDeps, address: StackAddress, s
  * Stack outputs with each secret value replaced by a reference, so secrets never reach workflow
  * history or API answers; a downstream command gets the value from the encrypted state on its worker.
  */
-export function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
+function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? stackOutputRef(address.project, address.stack, key) : output.value]));
 }
 
