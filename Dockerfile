@@ -23,6 +23,7 @@ COPY db ./db
 COPY infra ./infra
 COPY cli ./cli
 COPY toolchain ./toolchain
+COPY cost-model ./cost-model
 RUN npx tsc -p tsconfig.json
 
 # ---- runtime: production dependencies, compiled code and the node-class file ----

@@ -1,14 +1,14 @@
 /** Entry point: the API server. */
-import { configKeyFrom } from '../activities/pulumi/config-secrets';
-import { shippedPrograms } from '../activities/pulumi/programs';
-import { pulumiPassphrase } from '../activities/pulumi/settings';
+import { configKeyFrom } from '../db/stores/stack-config-secrets';
+import { shippedPrograms } from '../infra/programs/registry';
+import { pulumiPassphrase } from '../toolchain/pulumi-settings';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import { createApp } from './app';
-import { ensureAdminToken } from './auth/bootstrap-admin';
+import { ensureAdminToken } from '../db/stores/bootstrap-admin';
 import { costScheduleId, costScheduleSettings, ensureCostSchedule } from './services/cost-schedules';
 import { apiDepsFromConfig } from './services/deps';
 

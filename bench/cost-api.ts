@@ -4,7 +4,7 @@
  * same run. The API path is the whole request: HTTP, token check, validation, the priced SQL
  * (joins to runs and class prices, half-up rounding per attempt), JSON. Report on stdout.
  */
-import { configKeyFrom } from '../activities/pulumi/config-secrets';
+import { configKeyFrom } from '../db/stores/stack-config-secrets';
 import { Client, Connection } from '@temporalio/client';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { shippedPrograms } from '../activities/pulumi/programs';
+import { shippedPrograms } from '../infra/programs/registry';
 import { createApp } from '../api/app';
-import { createToken } from '../api/auth/token-store';
+import { createToken } from '../db/stores/token-store';
 import { apiDepsFromConfig } from '../api/services/deps';
 import { loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';

@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { ROLES, type Role } from '../api/auth/roles';
-import { parseDurationSeconds } from '../api/auth/token-format';
-import { createToken } from '../api/auth/token-store';
+import { ROLES, type Role } from '../db/stores/token-roles';
+import { parseDurationSeconds } from '../db/stores/token-format';
+import { createToken } from '../db/stores/token-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { ApiCallError, callApi, followEvents, type ApiTarget } from './api-client';

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
-import { createToken } from '../api/auth/token-store';
+import { createToken } from '../db/stores/token-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { createTestDatabase } from './helpers/database';

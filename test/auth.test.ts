@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/services/deps';
-import { createToken } from '../api/auth/token-store';
+import { createToken } from '../db/stores/token-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { createTestDatabase } from './helpers/database';

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import type { Pool } from 'pg';
 import { createForgeActivities, ForgeFailureTypes } from '../activities/forge';
-import { createRepository } from '../api/pipelines/repository-store';
+import { createRepository } from '../db/stores/repository-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { createTestDatabase } from './helpers/database';

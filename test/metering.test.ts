@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Pool } from 'pg';
-import { AttemptLedger } from '../activities/metering';
+import { AttemptLedger } from '../db/stores/attempt-ledger';
 import { migrate } from '../db/migrate';
 import { freePort } from './helpers/ports';
 import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';

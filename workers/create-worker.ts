@@ -5,13 +5,14 @@ import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
 import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
-import { meteringInterceptors, type AttemptLedger } from '../activities/metering';
+import { meteringInterceptors } from '../activities/metering';
+import type { AttemptLedger } from '../db/stores/attempt-ledger';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
-import { pulumiSettingsFor } from '../activities/pulumi/settings';
+import { pulumiSettingsFor } from '../toolchain/pulumi-settings';
 import { createStackActivities, readStackOutput, unavailableStackActivities, type PulumiUnavailable } from '../activities/pulumi/stack-activities';
-import type { PulumiSettings } from '../activities/pulumi/workspace';
-import { shippedPrograms } from '../activities/pulumi/programs';
+import type { PulumiSettings } from '../toolchain/pulumi-settings';
+import { shippedPrograms } from '../infra/programs/registry';
 import { createCostActivities } from '../activities/cost';
 import { costActivityDeps } from '../activities/cost/from-config';
 import type { CapstanConfig } from '../config/env';
@@ -62,7 +63,7 @@ function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: Pulum
 }
 
 /** The task queue only this worker process polls: pipeline steps after a job's first go here, to its workspace. */
-export function workerOwnQueue(prefix: string, nodeClass: string): string {
+function workerOwnQueue(prefix: string, nodeClass: string): string {
   return `${nodeClassTaskQueue(prefix, nodeClass)}-worker-${hostname().replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`;
 }
 

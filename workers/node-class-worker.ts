@@ -1,10 +1,11 @@
 /** Entry point: a worker of one node class, chosen by `--class NAME` or CAPSTAN_NODE_CLASS. */
-import { AttemptLedger, startLostAttemptSweeper } from '../activities/metering';
+import { startLostAttemptSweeper } from '../activities/metering';
+import { AttemptLedger } from '../db/stores/attempt-ledger';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
-import { configKeyFrom } from '../activities/pulumi/config-secrets';
+import { configKeyFrom } from '../db/stores/stack-config-secrets';
 import { startOrphanProviderSweeper } from '../activities/pulumi/orphan-providers';
-import { pulumiPassphrase, pulumiSettingsFor } from '../activities/pulumi/settings';
+import { pulumiPassphrase, pulumiSettingsFor } from '../toolchain/pulumi-settings';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import { loadConfig, requireDatabaseUrl } from '../config/env';

@@ -7,7 +7,7 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
 };
 
 /** Adapts a pino logger to the SDK's logger, naming the workflow id `runId` as every Capstan log line does. */
-export function temporalLoggerFor(logger: Logger): TemporalLogger {
+function temporalLoggerFor(logger: Logger): TemporalLogger {
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}): void => {
     const { workflowId, ...rest } = meta as LogMetadata & { workflowId?: string };
     logger[LEVELS[level]]({ ...(workflowId ? { runId: workflowId } : {}), ...rest }, message);

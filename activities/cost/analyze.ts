@@ -4,18 +4,18 @@ import type { NodeClass } from '../../config/node-classes';
 import { anomalyMethod, findAnomalies, type AnomalySettings, type CostAnomaly } from './anomalies';
 import type { BillingSource } from './billing/billing-source';
 import { evaluateBudgets } from './budgets';
-import { renderCostChart, seriesFromRows } from './chart-svg';
+import { renderCostChart, seriesFromRows } from '../../cost-model/chart-svg';
 import type { Budget } from './cost-config';
-import { classUsage, costByGroup, mostFailingTask, type CostGroupBy, type CostRow } from './cost-queries';
+import { classUsage, costByGroup, mostFailingTask, type CostGroupBy, type CostRow } from '../../db/stores/cost-queries';
 import { gatherExternal } from './external';
-import { addDays, forecastMonthEnd } from './forecast';
+import { addDays, forecastMonthEnd } from '../../cost-model/forecast';
 import { idleCapacity, type Recommendation } from './idle-model';
 import { priceStacks } from './infra-model';
-import { costOfMs, dollarsToMicros } from './money';
-import { recordNotification } from './notifications';
+import { costOfMs, dollarsToMicros } from '../../cost-model/money';
+import { recordNotification } from '../../db/stores/cost-notifications';
 import { dailySeries, groupFigures, sumSeries, summarize, type CostReport } from './report-model';
-import { loadStacks } from './stack-queries';
-import { storeReport } from './report-store';
+import { loadStacks } from '../../db/stores/cost-stack-queries';
+import { storeReport } from '../../db/stores/cost-report-store';
 
 /** Tunable parts of the analysis. */
 export interface AnalysisSettings extends AnomalySettings {
@@ -58,7 +58,7 @@ export interface AnalyzeCostsResult {
 }
 
 /** The label dimensions every report carries. */
-export const REPORT_LABELS = ['team', 'project', 'environment'];
+const REPORT_LABELS = ['team', 'project', 'environment'];
 
 /** Runs the analysis of `input.date` and stores its report (replacing an earlier one of the same day). */
 export async function analyzeCosts(deps: CostActivityDeps, input: AnalyzeCostsInput): Promise<AnalyzeCostsResult> {

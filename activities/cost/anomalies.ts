@@ -1,6 +1,6 @@
 /** Anomalies of the report day against each group's own recent history. */
-import { addDays } from './forecast';
-import { formatUsd } from './money';
+import { addDays } from '../../cost-model/forecast';
+import { formatUsd } from '../../cost-model/money';
 import { scoreAgainstBaseline } from './stats';
 
 /** How anomalies are looked for. */

@@ -1,6 +1,6 @@
 /** Budgets against month-to-date spend: which alert thresholds the spend has crossed. */
 import type { Budget } from './cost-config';
-import { formatUsd } from './money';
+import { formatUsd } from '../../cost-model/money';
 
 /** A budget's standing in its month. */
 export interface BudgetStatus {

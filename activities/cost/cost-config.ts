@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { describeIssues, fieldIssues } from '../../config/zod-issues';
-import { dollarsToMicros } from './money';
+import { dollarsToMicros } from '../../cost-model/money';
 
 const PriceFileSchema = z.strictObject({
   currency: z.literal('USD').default('USD'),

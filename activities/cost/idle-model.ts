@@ -1,5 +1,5 @@
 /** Idle capacity: worker time paid for and not used, per node class, and when to run fewer workers. */
-import { MS_PER_HOUR, costOfMs } from './money';
+import { MS_PER_HOUR, costOfMs } from '../../cost-model/money';
 
 /** What is known of one class in the window. */
 export interface ClassCapacityInput {

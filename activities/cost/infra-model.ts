@@ -1,5 +1,5 @@
 /** Prices the resources of managed stacks from a catalog, and flags stacks past their TTL or left untouched. */
-import { costOfMs } from './money';
+import { costOfMs } from '../../cost-model/money';
 
 /** A managed stack with the types of the resources it holds. */
 export interface StackRecord {

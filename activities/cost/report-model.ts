@@ -1,11 +1,11 @@
 /** The cost report's shape and the pure steps that turn aggregated rows into it. */
 import type { CostAnomaly } from './anomalies';
 import type { BudgetStatus } from './budgets';
-import type { CostRow } from './cost-queries';
-import type { MonthForecast } from './forecast';
+import type { CostRow } from '../../db/stores/cost-queries';
+import type { MonthForecast } from '../../cost-model/forecast';
 import type { ClassIdle, Recommendation } from './idle-model';
 import type { StackCost } from './infra-model';
-import { formatUsd, relativeChange } from './money';
+import { formatUsd, relativeChange } from '../../cost-model/money';
 
 /** One group's figures on the report day, with the day before. */
 export interface GroupFigures {

@@ -1,7 +1,7 @@
 /** Robust anomaly detection on a daily series: median and median absolute deviation (the modified z-score of Iglewicz and Hoaglin). */
 
 /** Scores at or beyond this are anomalies (Iglewicz and Hoaglin's recommended cut-off). */
-export const DEFAULT_ANOMALY_THRESHOLD = 3.5;
+const DEFAULT_ANOMALY_THRESHOLD = 3.5;
 /** 0.6745 is the 0.75 quantile of the standard normal: it makes MAD comparable to a standard deviation. */
 const MAD_SCALE = 0.6745;
 /** When MAD is 0 (over half the days identical) the mean absolute deviation stands in, scaled by sqrt(pi/2) ≈ 1.2533 to match. */

@@ -1,7 +1,7 @@
 /** The commit status activity: tells the forge that a commit's pipeline is pending, passed or failed. */
 import { ApplicationFailure } from '@temporalio/common';
 import { statusRequest, type CommitStatus } from './status-request';
-import { findStatusTarget, type ForgeDb } from './status-target';
+import { findStatusTarget, type ForgeDb } from '../../db/stores/status-target';
 
 /** What the forge activities need: Capstan's database, and a fetch (the global one unless a test brings its own). */
 export interface ForgeActivityDeps {

@@ -35,7 +35,7 @@ export const MAX_DESCRIPTION_CHARS = 140;
 const GITLAB_STATES: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed' };
 
 /** The description cut to what the forge accepts, with an ellipsis when something was cut. */
-export function shortDescription(text: string): string {
+function shortDescription(text: string): string {
   const chars = Array.from(text);
   return chars.length <= MAX_DESCRIPTION_CHARS ? text : `${chars.slice(0, MAX_DESCRIPTION_CHARS - 1).join('')}…`;
 }

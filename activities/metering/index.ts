@@ -1,4 +1,3 @@
-/** Metering of task attempts in Capstan's database. */
-export { AttemptLedger, type AttemptOutcome } from './attempt-ledger';
+/** Metering of task attempts: the interceptor that writes each attempt to the ledger, and the sweeper of lost ones. */
 export { meteringInterceptors, type MeteringOptions } from './metering-interceptor';
 export { startLostAttemptSweeper } from './lost-attempt-sweeper';

@@ -1,6 +1,6 @@
 /** Closes metering rows of attempts whose worker died and that no later attempt closed (the task's last try, or a run that ended). */
 import type { Logger } from '../../config/logger';
-import type { AttemptLedger } from './attempt-ledger';
+import type { AttemptLedger } from '../../db/stores/attempt-ledger';
 
 /** Every `intervalMs`, closes as lost the attempts nobody refreshed for `lostAfterMs`; returns the function that stops it. */
 export function startLostAttemptSweeper(ledger: AttemptLedger, options: { intervalMs: number; lostAfterMs: number; logger: Logger }): () => void {

@@ -9,7 +9,7 @@ import type { Logger } from '../../config/logger';
 import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
 import type { RunJobStepInput, StepMeter } from '../pipeline/job-activities';
 import type { RunShellCommandInput } from '../shell';
-import type { AttemptEnd, AttemptKey, AttemptLedger } from './attempt-ledger';
+import type { AttemptEnd, AttemptKey, AttemptLedger } from '../../db/stores/attempt-ledger';
 import { retryWrite } from './retry-write';
 
 /** Settings of the metering interceptor. */

@@ -5,7 +5,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { artifactKey, ArtifactMissingError, ArtifactTooLargeError, isArtifactKey, runPrefix, type ArtifactStore } from './artifact-store';
-import { safeSegment } from './deps';
+import { safeSegment } from '../../config/run-files';
 
 const run = promisify(execFile);
 

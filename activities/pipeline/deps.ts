@@ -1,6 +1,5 @@
-/** What the pipeline activities need from the node-class worker that hosts them, and where their files go. */
+/** What the pipeline activities need from the node-class worker that hosts them. */
 import type { StackOutputReader } from '../shell/expand-references';
-import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store';
 
 /** Settings of the pipeline activities on one worker. */
@@ -26,19 +25,4 @@ export interface PipelineActivityDeps {
   outputStore?: { dir: string; inlineBytes: number; maxFileBytes: number };
   /** Reads secret stack outputs that steps reference (from a stack step), on this worker. */
   stackOutputs?: StackOutputReader;
-}
-
-/** Workflow ids may hold characters a directory name should not. */
-export function safeSegment(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]/g, '_');
-}
-
-/** The workspace a job's steps share. */
-export function jobWorkspace(root: string, runId: string, jobId: string): string {
-  return join(root, 'pipelines', safeSegment(runId), safeSegment(jobId));
-}
-
-/** Where one step's log is written (`step` is its index, or `rollback-<index>`). */
-export function stepLogPath(logDir: string, runId: string, jobId: string, step: string): string {
-  return join(logDir, safeSegment(runId), safeSegment(jobId), `${safeSegment(step)}.log`);
 }

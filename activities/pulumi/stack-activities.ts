@@ -6,11 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { stackOutputRef, type DriftReport, type StackApplyResult, type StackPhase, type StackPreview } from '../../workflows/contracts/stack-operation';
-import { openConfig } from './config-secrets';
+import { openConfig } from '../../db/stores/stack-config-secrets';
 import { EngineProgress, plannedChanges } from './engine-progress';
-import type { ProgramRegistry } from './programs';
-import { findStack, recordOperation, replaceResources } from './stack-records';
-import { openStack, type PulumiSettings, type StackAddress } from './workspace';
+import type { ProgramRegistry } from '../../infra/programs/registry';
+import { findStack, recordOperation, replaceResources } from '../../db/stores/stack-records';
+import type { PulumiSettings } from '../../toolchain/pulumi-settings';
+import { openStack, type StackAddress } from './workspace';
 
 /** What the stack activities need. */
 export interface StackActivityDeps {
@@ -162,7 +163,7 @@ async function recordResources(deps: StackActivityDeps, address: StackAddress, s
  * Stack outputs with each secret value replaced by a reference, so secrets never reach workflow
  * history or API answers; a downstream command gets the value from the encrypted state on its worker.
  */
-export function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
+function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
   return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? stackOutputRef(address.project, address.stack, key) : output.value]));
 }
 

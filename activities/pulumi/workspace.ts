@@ -2,19 +2,7 @@
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from '@pulumi/pulumi/automation/index.js';
 import { mkdir } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
-
-/** Where Pulumi runs and keeps its state; shared by every stack operation of a worker. */
-export interface PulumiSettings {
-  /** The `pulumi` binary (resolved by toolchain/pulumi-binary). */
-  binary: string;
-  /** Any Pulumi backend URL; the default is a `file://` directory under Capstan's data directory. */
-  backendUrl: string;
-  /** Encrypts stack secrets with the passphrase provider unless `secretsProvider` names another. */
-  passphrase?: string;
-  secretsProvider?: string;
-  /** Per-stack work directories (Pulumi.yaml and stack settings) and PULUMI_HOME live under this. */
-  stateDir: string;
-}
+import type { PulumiSettings } from '../../toolchain/pulumi-settings';
 
 /** One stack: `project/stack` running the given inline program. */
 export interface StackAddress {

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import type { Logger } from '../../config/logger';
 import { auditAction } from './audit-actions';
-import { beginAudit, completeAudit } from './audit-store';
+import { beginAudit, completeAudit } from '../../db/stores/audit-store';
 import { principalOf } from './authenticate';
 import { withDatabase } from './database-errors';
 import { isStateChanging } from './policy';

@@ -7,8 +7,8 @@ import { withDatabase } from './database-errors';
 import { needsToken } from './policy';
 import { actAs, type Principal } from './principal';
 import { RateLimiter, type RateLimit } from './rate-limiter';
-import { parseBearer } from './token-format';
-import { findTokenBySecret, tokenStatus, touchToken } from './token-store';
+import { parseBearer } from './bearer';
+import { findTokenBySecret, tokenStatus, touchToken } from '../../db/stores/token-store';
 
 /** `last_used_at` is written at most this often per token, so it costs no write per request. */
 const TOUCH_INTERVAL_MS = 60_000;

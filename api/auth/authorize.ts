@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { ApiError } from '../errors';
 import { principalOf } from './authenticate';
 import { requiredRole } from './policy';
-import { roleAtLeast, type Role } from './roles';
+import { roleAtLeast, type Role } from '../../db/stores/token-roles';
 
 function check(needed: Role, res: Parameters<RequestHandler>[1]): void {
   const principal = principalOf(res);

@@ -3,7 +3,7 @@ import { isConnectionError } from '../../db/pool';
 import { ApiError } from '../errors';
 
 /** True when `err` means the database cannot be used now: unreachable, restarting, or the database itself gone. */
-export function isDatabaseUnavailable(err: unknown): boolean {
+function isDatabaseUnavailable(err: unknown): boolean {
   // 3D000: the database does not exist (dropped under a running API); no query can succeed until it is back.
   return isConnectionError(err) || (err as { code?: string } | undefined)?.code === '3D000';
 }

@@ -1,5 +1,5 @@
 /** Which paths need a token, and which role each request needs: the one place that decides it. */
-import type { Role } from './roles';
+import type { Role } from '../../db/stores/token-roles';
 
 /** Paths that answer without a token: probes, metrics and the API's own description. */
 export const OPEN_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics', '/v1/openapi.json'];

@@ -1,6 +1,6 @@
 /** Who is making the current request, available to the services it calls without threading it through each one. */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Role } from './roles';
+import type { Role } from '../../db/stores/token-roles';
 
 /** The caller of a request, as its token identifies it. */
 export interface Principal {

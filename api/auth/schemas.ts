@@ -1,6 +1,6 @@
 /** Request schemas of the token and audit routes; the same objects validate requests and build the OpenAPI document. */
 import { z } from 'zod';
-import { ROLES } from './roles';
+import { ROLES } from '../../db/stores/token-roles';
 
 /** Longest lifetime a token may be given: ten years. */
 const MAX_LIFETIME_SECONDS = 10 * 365 * 86_400;

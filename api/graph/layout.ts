@@ -86,7 +86,7 @@ export function countStatuses(statuses: Iterable<NodeStatus>): StatusCounts {
 }
 
 /** The status a group box is coloured with. */
-export function groupStatus(counts: StatusCounts): NodeStatus {
+function groupStatus(counts: StatusCounts): NodeStatus {
   return STATUS_PRECEDENCE.find((s) => counts[s] > 0) ?? 'pending';
 }
 

@@ -6,7 +6,7 @@ import { STATUS_COLORS } from './svg';
 const MERMAID_ESCAPES: Record<string, string> = { '#': '#35;', '"': '#quot;', '<': '#lt;', '>': '#gt;', '&': '#amp;' };
 
 /** Text made safe inside a quoted Mermaid label. */
-export function escapeMermaid(text: string): string {
+function escapeMermaid(text: string): string {
   return text.replace(/[\r\n]+/g, ' ').replace(/[#"<>&]/g, (c) => MERMAID_ESCAPES[c]!);
 }
 

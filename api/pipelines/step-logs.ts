@@ -1,7 +1,7 @@
 /** Reading pipeline step logs from the log store: whole, or followed live as server-sent events. */
 import type { Response } from 'express';
 import { open, readFile, stat } from 'node:fs/promises';
-import { stepLogPath } from '../../activities/pipeline/deps';
+import { stepLogPath } from '../../config/run-files';
 import { ApiError } from '../errors';
 
 /** How much of a log one event carries, so memory stays bounded however long the log. */

@@ -1,7 +1,7 @@
 /** What a forge's webhook means to Capstan, whichever forge sent it: the shared shapes and helpers. Pure. */
 import { z } from 'zod';
 import { parseOr400 } from '../validate';
-import type { ForgeProvider } from './repository-store';
+import type { ForgeProvider } from '../../db/stores/repository-store';
 import type { SignatureCheck } from './webhook-signature';
 
 /** Events a webhook can start a pipeline for. */

@@ -1,6 +1,6 @@
 /** `GET /v1/audit` (admin only): the audit log, newest first, filtered and paged. */
 import { Router } from 'express';
-import { listAudit } from '../auth/audit-store';
+import { listAudit } from '../../db/stores/audit-store';
 import { requireRole } from '../auth/authorize';
 import { withDatabase } from '../auth/database-errors';
 import { AuditQuerySchema } from '../auth/schemas';

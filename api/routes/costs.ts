@@ -5,8 +5,8 @@
 import express, { Router } from 'express';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
-import type { CostGroupBy } from '../../activities/cost/cost-queries';
-import { getReport, getReportChart, listReports } from '../../activities/cost/report-store';
+import type { CostGroupBy } from '../../db/stores/cost-queries';
+import { getReport, getReportChart, listReports } from '../../db/stores/cost-report-store';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../services/deps';
 import { adHocChart, adHocCosts } from '../services/costs';

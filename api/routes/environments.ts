@@ -1,7 +1,7 @@
 /** Deploy environments: `GET /v1/environments` (what runs in each now) and `GET /v1/environments/:name/deployments` (its history). */
 import { Router } from 'express';
 import { z } from 'zod';
-import { deploymentsOf, latestDeployments } from '../../activities/pipeline/deployments';
+import { deploymentsOf, latestDeployments } from '../../db/stores/deployments';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 

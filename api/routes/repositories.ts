@@ -10,7 +10,7 @@ import { requireRole } from '../auth/authorize';
 import { withDatabase } from '../auth/database-errors';
 import { ApiError } from '../errors';
 import { DEFAULT_PIPELINE_PATH } from '../pipelines/read-pipeline-file';
-import { createRepository, deleteRepository, FORGE_PROVIDERS, listRepositories, repositoryView } from '../pipelines/repository-store';
+import { createRepository, deleteRepository, FORGE_PROVIDERS, listRepositories, repositoryView } from '../../db/stores/repository-store';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 

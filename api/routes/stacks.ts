@@ -5,9 +5,9 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { sealConfig } from '../../activities/pulumi/config-secrets';
-import { maskConfig } from '../../activities/pulumi/programs';
-import { declareStack, findStack, forgetStack, listStacks, resourcesOf, type StackRecord } from '../../activities/pulumi/stack-records';
+import { sealConfig } from '../../db/stores/stack-config-secrets';
+import { maskConfig } from '../../infra/programs/registry';
+import { declareStack, findStack, forgetStack, listStacks, resourcesOf, type StackRecord } from '../../db/stores/stack-records';
 import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../workflows/contracts/stack-operation';
 import { stackApprovalUpdate, stackStateQuery } from '../../workflows/stack/definitions';
 import { actingPrincipal } from '../auth/principal';

@@ -4,7 +4,7 @@ import { principalOf } from '../auth/authenticate';
 import { requireRole } from '../auth/authorize';
 import { withDatabase } from '../auth/database-errors';
 import { CreateTokenBodySchema, TokenIdSchema } from '../auth/schemas';
-import { createToken, listTokens, revokeToken, tokenView } from '../auth/token-store';
+import { createToken, listTokens, revokeToken, tokenView } from '../../db/stores/token-store';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ApiError } from '../errors';
 import { RunIdSchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
-import { attemptsOfRun, usageByGroup, type UsageGroupBy } from '../services/usage';
+import { attemptsOfRun, usageByGroup, type UsageGroupBy } from '../../db/stores/usage-queries';
 import { parseOr400 } from '../validate';
 
 const DAY_MS = 86_400_000;

@@ -5,7 +5,7 @@
  */
 import express, { Router, type Request, type Response } from 'express';
 import type { Logger } from '../../config/logger';
-import { beginAudit, completeAudit } from '../auth/audit-store';
+import { beginAudit, completeAudit } from '../../db/stores/audit-store';
 import { withDatabase } from '../auth/database-errors';
 import { actAs, type Principal } from '../auth/principal';
 import { ApiError } from '../errors';
@@ -13,7 +13,7 @@ import { githubWebhook } from '../pipelines/github-webhook';
 import { gitlabWebhook } from '../pipelines/gitlab-webhook';
 import { parsePipelineYaml, PipelineSpecError } from '../pipelines/parse-pipeline';
 import { readPipelineFile } from '../pipelines/read-pipeline-file';
-import { findRepository, type RepositoryRecord } from '../pipelines/repository-store';
+import { findRepository, type RepositoryRecord } from '../../db/stores/repository-store';
 import { matchTrigger } from '../pipelines/triggers';
 import type { ForgeWebhook } from '../pipelines/webhook-events';
 import { IdempotencyKeySchema } from '../schemas';

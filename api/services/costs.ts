@@ -1,10 +1,10 @@
 /** Ad hoc cost figures over metering for the API: totals per group for a window, and the chart of their daily series. */
 import type { Pool } from 'pg';
 import type { NodeClass } from '../../config/node-classes';
-import { renderCostChart, seriesFromRows } from '../../activities/cost/chart-svg';
-import { costByGroup, type CostGroupBy, type CostRow } from '../../activities/cost/cost-queries';
-import { addDays, isoDay } from '../../activities/cost/forecast';
-import { dollarsToMicros, formatUsd } from '../../activities/cost/money';
+import { renderCostChart, seriesFromRows } from '../../cost-model/chart-svg';
+import { costByGroup, type CostGroupBy, type CostRow } from '../../db/stores/cost-queries';
+import { addDays, isoDay } from '../../cost-model/forecast';
+import { dollarsToMicros, formatUsd } from '../../cost-model/money';
 
 /** One query of `GET /v1/costs`. */
 export interface AdHocCostQuery {

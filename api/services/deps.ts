@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
-import type { ProgramRegistry } from '../../activities/pulumi/programs';
+import type { ProgramRegistry } from '../../infra/programs/registry';
 
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
@@ -35,7 +35,7 @@ export interface ApiDeps {
   pulumiNodeClass: string;
   /** The Pulumi programs stacks may name, to validate a stack's config before anything runs. */
   programs: ProgramRegistry;
-  /** Seals the secret fields of a stack's config before it is stored (see activities/pulumi/config-secrets). */
+  /** Seals the secret fields of a stack's config before it is stored (see db/stores/stack-config-secrets). */
   stackConfigKey: Buffer;
 }
 

@@ -42,7 +42,7 @@ const FROM_TEMPORAL_NAME: Partial<Record<WorkflowExecutionInfo['status']['name']
 };
 
 /** Maps Temporal's status name to the API's. */
-export function runStatus(name: WorkflowExecutionInfo['status']['name']): RunStatus {
+function runStatus(name: WorkflowExecutionInfo['status']['name']): RunStatus {
   return FROM_TEMPORAL_NAME[name] ?? 'unknown';
 }
 

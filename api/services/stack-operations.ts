@@ -2,7 +2,7 @@
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
-import type { StackRecord } from '../../activities/pulumi/stack-records';
+import type { StackRecord } from '../../db/stores/stack-records';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import { stackWorkflowId, type StackOperationInput } from '../../workflows/contracts/stack-operation';
 import { kindSearchAttribute, type RunMemo } from '../../workflows/definitions';

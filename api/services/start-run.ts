@@ -6,7 +6,7 @@ import { orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import { kindSearchAttribute, type RunKind, type RunMemo } from '../../workflows/definitions';
 import { withDatabase } from '../auth/database-errors';
 import { actingPrincipal } from '../auth/principal';
-import { forgetRun, recordRun } from '../auth/run-records';
+import { forgetRun, recordRun } from '../../db/stores/run-store';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
 

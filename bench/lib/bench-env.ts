@@ -1,12 +1,12 @@
 /** One bench environment: a fresh dev server, a client, and in-process Capstan (and optionally raw) workers on it. */
-import { configKeyFrom } from '../../activities/pulumi/config-secrets';
-import { shippedPrograms } from '../../activities/pulumi/programs';
+import { configKeyFrom } from '../../db/stores/stack-config-secrets';
+import { shippedPrograms } from '../../infra/programs/registry';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../../api/auth/principal';
-import { createToken } from '../../api/auth/token-store';
+import { createToken } from '../../db/stores/token-store';
 import { apiDepsFromConfig, type ApiDeps } from '../../api/services/deps';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';

@@ -3,7 +3,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry } from 
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import type { Pool } from 'pg';
-import { AttemptLedger } from '../../activities/metering';
+import { AttemptLedger } from '../../db/stores/attempt-ledger';
 import { createLogger } from '../../config/logger';
 import { createNodeClassWorker, createOrchestratorWorker } from '../../workers/create-worker';
 import * as rawActivities from '../raw-activities';

@@ -2,9 +2,9 @@
  * A Capstan stack for one test file on the suite's Temporal dev server: real worker processes,
  * the real API on a loopback port, and a task-queue prefix of its own so files never share work.
  */
-import { configKeyFrom } from '../../activities/pulumi/config-secrets';
-import { shippedPrograms } from '../../activities/pulumi/programs';
-import { pulumiPassphrase } from '../../activities/pulumi/settings';
+import { configKeyFrom } from '../../db/stores/stack-config-secrets';
+import { shippedPrograms } from '../../infra/programs/registry';
+import { pulumiPassphrase } from '../../toolchain/pulumi-settings';
 import { Client, Connection } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,8 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { createApp } from '../../api/app';
-import type { Role } from '../../api/auth/roles';
-import { createToken } from '../../api/auth/token-store';
+import type { Role } from '../../db/stores/token-roles';
+import { createToken } from '../../db/stores/token-store';
 import type { ApiDeps } from '../../api/services/deps';
 import { costScheduleId, costScheduleSettings, ensureCostSchedule } from '../../api/services/cost-schedules';
 import { stopChild } from '../../cli/stop-child';

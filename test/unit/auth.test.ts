@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { auditAction } from '../../api/auth/audit-actions';
-import { outcomeOf } from '../../api/auth/audit-store';
+import { outcomeOf } from '../../db/stores/audit-store';
 import { needsToken, requiredRole } from '../../api/auth/policy';
 import { RateLimiter } from '../../api/auth/rate-limiter';
-import { roleAtLeast } from '../../api/auth/roles';
-import { hashToken, looksLikeCapstanToken, newTokenId, newTokenSecret, parseBearer, parseDurationSeconds } from '../../api/auth/token-format';
-import { tokenStatus, type TokenRecord } from '../../api/auth/token-store';
+import { roleAtLeast } from '../../db/stores/token-roles';
+import { parseBearer } from '../../api/auth/bearer';
+import { hashToken, looksLikeCapstanToken, newTokenId, newTokenSecret, parseDurationSeconds } from '../../db/stores/token-format';
+import { tokenStatus, type TokenRecord } from '../../db/stores/token-store';
 
 describe('roles', () => {
   test('are ordered viewer < operator < admin', () => {

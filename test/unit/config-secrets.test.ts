@@ -1,7 +1,7 @@
 /** Sealing a stack's secret config fields: round trip, other fields untouched, a wrong key named. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { configKeyFrom, openConfig, sealConfig } from '../../activities/pulumi/config-secrets';
+import { configKeyFrom, openConfig, sealConfig } from '../../db/stores/stack-config-secrets';
 
 const key = configKeyFrom('the passphrase');
 const config = { adminUrl: 'postgres://admin:s3cret@db/postgres', database: 'app', password: 'hunter2-hunter2', port: 5432 };

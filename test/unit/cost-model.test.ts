@@ -7,13 +7,13 @@ import { after, describe, test } from 'node:test';
 import { findAnomalies } from '../../activities/cost/anomalies';
 import { decimalToMicros } from '../../activities/cost/billing/billing-source';
 import { evaluateBudgets } from '../../activities/cost/budgets';
-import { renderCostChart, seriesFromRows } from '../../activities/cost/chart-svg';
+import { renderCostChart, seriesFromRows } from '../../cost-model/chart-svg';
 import { CostConfigError, loadBudgets, loadResourcePrices } from '../../activities/cost/cost-config';
-import { addDays, forecastMonthEnd } from '../../activities/cost/forecast';
+import { addDays, forecastMonthEnd } from '../../cost-model/forecast';
 import { DEFAULT_PRICE_CATALOG } from '../../activities/cost/from-config';
 import { idleCapacity } from '../../activities/cost/idle-model';
 import { priceStacks, type StackRecord } from '../../activities/cost/infra-model';
-import { costOfMs, dollarsToMicros, formatUsd, relativeChange } from '../../activities/cost/money';
+import { costOfMs, dollarsToMicros, formatUsd, relativeChange } from '../../cost-model/money';
 import { median, scoreAgainstBaseline } from '../../activities/cost/stats';
 import { allElements, parseXml } from '../helpers/cost-xml';
 

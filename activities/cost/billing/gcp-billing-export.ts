@@ -7,7 +7,7 @@ import { decimalToMicros, type BillingSource, type ExternalCost } from './billin
  * `gcp_billing_export_resource_v1_` one). It is written into the SQL (a table cannot be a query parameter),
  * so nothing outside this shape is accepted.
  */
-export const GCP_BILLING_TABLE = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/;
+const GCP_BILLING_TABLE = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/;
 
 /** Where the export is read and how the query job is authorised. */
 export interface GcpBillingExportOptions {

@@ -1,10 +1,7 @@
 /** The `api_tokens` table: tokens are created, found by the hash of their secret, listed and revoked here. */
-import type { Pool, PoolClient } from 'pg';
-import type { Role } from './roles';
+import type { Queryable } from '../queryable';
+import type { Role } from './token-roles';
 import { hashToken, newTokenId, newTokenSecret } from './token-format';
-
-/** A pool, or one client of it inside a transaction. */
-export type Queryable = Pool | PoolClient;
 
 /** One token as stored, without its hash. */
 export interface TokenRecord {

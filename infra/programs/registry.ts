@@ -1,5 +1,5 @@
 /** The programs stack operations may run, looked up by name (the shipped ones live in infra/programs). */
-import { findProgram, stackPrograms, type CapstanProgram } from '../../infra/programs';
+import { findProgram, stackPrograms, type CapstanProgram } from './index';
 
 /** Programs by name, as the API and the stack activities see them. */
 export interface ProgramRegistry {

@@ -1,6 +1,6 @@
 /** Reads the managed stacks and their resource types for pricing. */
 import type { Pool } from 'pg';
-import type { StackRecord } from './infra-model';
+import type { StackRecord } from '../../activities/cost/infra-model';
 
 /** Every stack created before `before`, with the type of each resource it holds. */
 export async function loadStacks(db: Pool, before: Date): Promise<StackRecord[]> {

@@ -1,7 +1,7 @@
 /** The `stacks` and `stack_resources` tables: the declared program and config of each stack, its lifecycle and resources. */
 import type { Pool } from 'pg';
 import type { DriftReport, StackPhase } from '../../workflows/contracts/stack-operation';
-import type { StackAddress } from './workspace';
+import type { StackAddress } from '../../activities/pulumi/workspace';
 
 /** A stack as Capstan knows it. */
 export interface StackRecord {

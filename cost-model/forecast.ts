@@ -2,7 +2,7 @@
 import { divRoundHalfUp } from './money';
 
 /** The method, as the report states it. */
-export const FORECAST_METHOD =
+const FORECAST_METHOD =
   'month-to-date cost (first day of the month through the report date) + mean daily cost of the 7 days ending on the report date × days left in the month';
 
 /** A forecast with the figures it came from. */

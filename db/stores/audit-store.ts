@@ -1,5 +1,5 @@
 /** The `audit_log` table: a row written before a state-changing request acts, completed with its outcome. */
-import type { Queryable } from './token-store';
+import type { Queryable } from '../queryable';
 
 /** What is known of a request before its handler runs. */
 export interface AuditStart {

@@ -1,4 +1,4 @@
-/** API token secrets and ids: how they are made, recognised, hashed and read from a request. */
+/** API token secrets and ids: how they are made, recognised and hashed, and how long a token may live. */
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Every token Capstan makes starts with this, so a leaked one is recognisable (secret scanners, logs). */
@@ -29,16 +29,6 @@ export function hashToken(secret: string): Buffer {
 /** A token id: not secret, safe to show, log and put in URLs. */
 export function newTokenId(): string {
   return `tok_${randomBytes(12).toString('base64url')}`;
-}
-
-/** What an Authorization header holds: no header, a bearer token, or something else. */
-export type BearerCredentials = { kind: 'none' } | { kind: 'malformed' } | { kind: 'token'; token: string };
-
-/** Reads `Authorization: Bearer <token>` (RFC 6750: the scheme is case-insensitive, the token a b64token). */
-export function parseBearer(header: string | undefined): BearerCredentials {
-  if (header === undefined || header === '') return { kind: 'none' };
-  const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);
-  return match ? { kind: 'token', token: match[1]! } : { kind: 'malformed' };
 }
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };

@@ -1,7 +1,7 @@
 /** Money as integer micro-dollars (1 USD = 1,000,000), so sums and hand calculations agree to the last digit. */
 
 /** Micro-dollars in one dollar. */
-export const MICROS_PER_DOLLAR = 1_000_000;
+const MICROS_PER_DOLLAR = 1_000_000;
 /** Milliseconds in one hour: prices are per hour, durations in milliseconds. */
 export const MS_PER_HOUR = 3_600_000;
 

@@ -2,10 +2,22 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolvePulumiBinary } from '../../toolchain/pulumi-binary';
-import type { CapstanConfig } from '../../config/env';
-import type { Logger } from '../../config/logger';
-import type { PulumiSettings } from './workspace';
+import { resolvePulumiBinary } from './pulumi-binary';
+import type { CapstanConfig } from '../config/env';
+import type { Logger } from '../config/logger';
+
+/** Where Pulumi runs and keeps its state; shared by every stack operation of a worker. */
+export interface PulumiSettings {
+  /** The `pulumi` binary (resolved by toolchain/pulumi-binary). */
+  binary: string;
+  /** Any Pulumi backend URL; the default is a `file://` directory under Capstan's data directory. */
+  backendUrl: string;
+  /** Encrypts stack secrets with the passphrase provider unless `secretsProvider` names another. */
+  passphrase?: string;
+  secretsProvider?: string;
+  /** Per-stack work directories (Pulumi.yaml and stack settings) and PULUMI_HOME live under this. */
+  stateDir: string;
+}
 
 /** Resolves everything stack operations need; without a passphrase or secrets provider, one is generated once and kept in the data directory. */
 export async function pulumiSettingsFor(config: CapstanConfig, logger: Logger): Promise<PulumiSettings> {

@@ -1,5 +1,5 @@
 /** The `runs` table: who started each run through the API, with its kind, name and labels. */
-import type { Queryable } from './token-store';
+import type { Queryable } from '../queryable';
 
 /** One run as it is recorded when it starts. */
 export interface RunRecord {

@@ -1,6 +1,6 @@
 /** The cost_reports table: one report per (window kind, day), replaced by a re-run. */
 import type { Pool } from 'pg';
-import type { CostReport } from './report-model';
+import type { CostReport } from '../../activities/cost/report-model';
 
 /** Stores the report and its chart, replacing an earlier report of the same window. */
 export async function storeReport(db: Pool, report: CostReport, svg: string, workflowId?: string): Promise<void> {

@@ -1,6 +1,6 @@
 /** Where a registered repository's commit statuses go, read from the `repositories` table. */
 import type { Pool } from 'pg';
-import type { StatusTarget } from './status-request';
+import type { StatusTarget } from '../../activities/forge/status-request';
 
 /** What the forge activities query: a pool, or anything with its `query`. */
 export type ForgeDb = Pick<Pool, 'query'>;

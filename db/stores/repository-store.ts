@@ -1,5 +1,5 @@
 /** The `repositories` table: where a repository's pipelines come from, how its webhooks are verified, where its statuses go. */
-import type { Queryable } from '../auth/token-store';
+import type { Queryable } from '../queryable';
 
 /** The forges whose webhooks and status APIs Capstan speaks. */
 export const FORGE_PROVIDERS = ['github', 'gitlab'] as const;

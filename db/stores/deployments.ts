@@ -32,22 +32,13 @@ export async function deploymentsOf(db: Pool, environment: string, limit: number
   return rows.map(toDeployment);
 }
 
-/** The deployment activities, registered on node-class workers (they hold the database connection). */
-export function createDeploymentActivities(db: Pool) {
-  return {
-    /** The environment's current release, so deploy and rollback steps know what they replace. */
-    async lastDeployment({ environment }: { environment: string }): Promise<Deployment | null> {
-      return (await deploymentsOf(db, environment, 1))[0] ?? null;
-    },
-    /** Records a successful deploy; a retried call (same run and job) adds nothing. */
-    async recordDeployment(deployment: Deployment): Promise<void> {
-      await db.query(
-        `INSERT INTO deployments (environment, repository, pipeline, run_id, job_id, sha, triggered_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, job_id) DO NOTHING`,
-        [deployment.environment, deployment.repository, deployment.pipeline, deployment.runId, deployment.jobId, deployment.sha, deployment.triggeredBy],
-      );
-    },
-  };
+/** Records a successful deploy; a second record of the same run and job adds nothing. */
+export async function recordDeployment(db: Pool, deployment: Deployment): Promise<void> {
+  await db.query(
+    `INSERT INTO deployments (environment, repository, pipeline, run_id, job_id, sha, triggered_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, job_id) DO NOTHING`,
+    [deployment.environment, deployment.repository, deployment.pipeline, deployment.runId, deployment.jobId, deployment.sha, deployment.triggeredBy],
+  );
 }
 
 /** A `deployments` row as `pg` returns it. */
