@@ -307,7 +307,8 @@ describe('service endpoints', () => {
     assert.equal(ready.body.temporal, 'reachable');
     const openapi = await stack.request('GET', '/v1/openapi.json');
     assert.equal(openapi.body.openapi, '3.1.0');
-    const taskSchema = openapi.body.paths['/v1/tasks'].post.requestBody.content['application/json'].schema;
+    const taskBody = openapi.body.paths['/v1/tasks'].post.requestBody.$ref.replace('#/components/requestBodies/', '');
+    const taskSchema = openapi.body.components.requestBodies[taskBody].content['application/json'].schema;
     assert.ok(taskSchema.required.includes('nodeClass'));
     assert.equal(taskSchema.properties.timeoutSeconds.exclusiveMinimum, 0, 'generated from the validating schema');
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
