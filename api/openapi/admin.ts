@@ -17,6 +17,9 @@ const TokenSchema = z.object({
   lastUsedAt: z.string().nullable(),
 });
 
+/** A new token, with the secret shown this once. */
+const CreatedTokenSchema = TokenSchema.extend({ token: z.string().describe('The secret to send as Authorization: Bearer <token>.') });
+
 /** Tokens and the audit log. */
 export function adminPart(): OpenApiPart {
   return {
@@ -26,6 +29,7 @@ export function adminPart(): OpenApiPart {
     ],
     schemas: {
       Token: schemaOf(TokenSchema, 'output'),
+      CreatedToken: schemaOf(CreatedTokenSchema, 'output'),
     },
     requestBodies: {
       CreateTokenRequest: jsonRequestBody(CreateTokenBodySchema),
@@ -36,9 +40,7 @@ export function adminPart(): OpenApiPart {
           operationId: 'createToken', tags: ['Tokens'], summary: 'Create a token; the answer holds its secret, shown this once',
           requestBody: bodyRef('CreateTokenRequest'),
           responses: {
-            201: jsonResponse('The token with its secret in `token`', { allOf: [ref('Token'), { type: 'object', required: ['token'], properties: {
-              token: { type: 'string', description: 'The secret to send as Authorization: Bearer <token>' },
-            } }] }),
+            201: jsonResponse('The token with its secret in `token`', ref('CreatedToken')),
             ...errors({ 415: 'Body is not JSON' }),
           },
         },

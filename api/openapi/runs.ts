@@ -21,6 +21,13 @@ export const StartedRunSchema = z.object({
   links: z.object({ self: z.string() }),
 });
 
+/** What a retry answers: the new run, what it reuses and what runs again. */
+const RetriedRunSchema = StartedRunSchema.extend({
+  reused: z.number().int().describe('Nodes whose results were carried over.'),
+  rerun: z.number().int().describe('Nodes that run again.'),
+  retryOf: z.string(),
+});
+
 /** One line of the run list. */
 const RunSummarySchema = z.object({
   runId: z.string(),
@@ -62,6 +69,7 @@ export function runPart(): OpenApiPart {
     ],
     schemas: {
       StartedRun: schemaOf(StartedRunSchema, 'output'),
+      RetriedRun: schemaOf(RetriedRunSchema, 'output'),
       RunSummary: schemaOf(RunSummarySchema, 'output'),
       RunDetail: schemaOf(RunDetailSchema, 'output'),
     },
@@ -142,11 +150,7 @@ export function runPart(): OpenApiPart {
           operationId: 'retryRun', tags: ['Runs'], summary: 'Retry a failed or cancelled DAG run from its failure, reusing what succeeded',
           parameters: [runId, IDEMPOTENCY_KEY_HEADER],
           responses: {
-            202: jsonResponse('The new run', { allOf: [ref('StartedRun'), { type: 'object', required: ['reused', 'rerun', 'retryOf'], properties: {
-              reused: { type: 'integer', description: 'Nodes whose results were carried over' },
-              rerun: { type: 'integer', description: 'Nodes that run again' },
-              retryOf: { type: 'string' },
-            } }] }),
+            202: jsonResponse('The new run', ref('RetriedRun')),
             ...errors({ 404: 'Unknown run', 409: 'Not a failed or cancelled DAG run', 422: 'Idempotency-Key reused for another run' }),
           },
         },

@@ -22,6 +22,12 @@ const StackSchema = z.object({
   lastDrift: z.looseObject({}).nullable().describe('The last drift check: whether it found changes, and which.'),
 });
 
+/** A stack with its resources and, while one runs, the state of its operation. */
+const StackDetailSchema = StackSchema.extend({
+  resources: z.array(z.looseObject({})),
+  currentOperation: z.looseObject({}).optional().describe('The state of the running operation, if one runs.'),
+});
+
 const address = [
   pathParameter('project', NameSchema, 'The Pulumi project.'),
   pathParameter('stack', NameSchema, 'The stack in the project.'),
@@ -49,6 +55,7 @@ export function stackPart(): OpenApiPart {
     tags: [{ name: 'Stacks', description: 'Pulumi stacks of registered programs: declare, preview, up, refresh, destroy, drift checks.' }],
     schemas: {
       Stack: schemaOf(StackSchema, 'output'),
+      StackDetail: schemaOf(StackDetailSchema, 'output'),
     },
     requestBodies: {
       StackDeclaration: jsonRequestBody(StackDeclarationSchema),
@@ -69,10 +76,7 @@ export function stackPart(): OpenApiPart {
           operationId: 'getStack', tags: ['Stacks'], summary: 'A stack with its resources and the operation running on it',
           parameters: address,
           responses: {
-            200: jsonResponse('The stack', { allOf: [ref('Stack'), { type: 'object', required: ['resources'], properties: {
-              resources: { type: 'array', items: { type: 'object' } },
-              currentOperation: { type: 'object', description: 'The state of the running operation, if one runs' },
-            } }] }),
+            200: jsonResponse('The stack', ref('StackDetail')),
             ...errors({ 404: notDeclared }),
           },
         },
