@@ -2,7 +2,17 @@
 import { z } from 'zod';
 import { ROLES } from '../auth/roles';
 import { AuditQuerySchema, CreateTokenBodySchema, TokenIdSchema } from '../auth/schemas';
-import { errors, bodyRef, jsonRequestBody, jsonResponse, pathParameter, queryParameters, ref, schemaOf, type OpenApiPart } from './shared';
+import {
+  errors,
+  bodyRef,
+  jsonRequestBody,
+  jsonResponse,
+  pathParameter,
+  queryParameters,
+  ref,
+  schemaOf,
+  type OpenApiPart,
+} from './shared';
 
 /** A token as the API shows it: never its secret or hash. */
 const TokenSchema = z.object({
@@ -18,7 +28,9 @@ const TokenSchema = z.object({
 });
 
 /** A new token, with the secret shown this once. */
-const CreatedTokenSchema = TokenSchema.extend({ token: z.string().describe('The secret to send as Authorization: Bearer <token>.') });
+const CreatedTokenSchema = TokenSchema.extend({
+  token: z.string().describe('The secret to send as Authorization: Bearer <token>.'),
+});
 
 /** Tokens and the audit log. */
 export function adminPart(): OpenApiPart {
@@ -37,7 +49,9 @@ export function adminPart(): OpenApiPart {
     paths: {
       '/v1/tokens': {
         post: {
-          operationId: 'createToken', tags: ['Tokens'], summary: 'Create a token; the answer holds its secret, shown this once',
+          operationId: 'createToken',
+          tags: ['Tokens'],
+          summary: 'Create a token; the answer holds its secret, shown this once',
           requestBody: bodyRef('CreateTokenRequest'),
           responses: {
             201: jsonResponse('The token with its secret in `token`', ref('CreatedToken')),
@@ -45,28 +59,45 @@ export function adminPart(): OpenApiPart {
           },
         },
         get: {
-          operationId: 'listTokens', tags: ['Tokens'], summary: 'List tokens, without secrets or hashes',
+          operationId: 'listTokens',
+          tags: ['Tokens'],
+          summary: 'List tokens, without secrets or hashes',
           responses: {
-            200: jsonResponse('The tokens', { type: 'object', required: ['tokens'], properties: { tokens: { type: 'array', items: ref('Token') } } }),
+            200: jsonResponse('The tokens', {
+              type: 'object',
+              required: ['tokens'],
+              properties: { tokens: { type: 'array', items: ref('Token') } },
+            }),
           },
         },
       },
       '/v1/tokens/{id}': {
         delete: {
-          operationId: 'revokeToken', tags: ['Tokens'], summary: 'Revoke a token; revoking twice is no error',
+          operationId: 'revokeToken',
+          tags: ['Tokens'],
+          summary: 'Revoke a token; revoking twice is no error',
           parameters: [pathParameter('id', TokenIdSchema, 'The token id.')],
           responses: { 200: jsonResponse('The revoked token', ref('Token')), ...errors({ 404: 'Unknown token' }) },
         },
       },
       '/v1/audit': {
         get: {
-          operationId: 'listAuditEntries', tags: ['Audit'], summary: 'The audit log of state-changing requests, newest first',
+          operationId: 'listAuditEntries',
+          tags: ['Audit'],
+          summary: 'The audit log of state-changing requests, newest first',
           parameters: queryParameters(AuditQuerySchema),
           responses: {
-            200: jsonResponse('A page of entries', { type: 'object', required: ['entries', 'nextCursor'], properties: {
-              entries: { type: 'array', items: { type: 'object' } },
-              nextCursor: { type: ['string', 'null'], description: 'Pass as cursor for the next page; null on the last.' },
-            } }),
+            200: jsonResponse('A page of entries', {
+              type: 'object',
+              required: ['entries', 'nextCursor'],
+              properties: {
+                entries: { type: 'array', items: { type: 'object' } },
+                nextCursor: {
+                  type: ['string', 'null'],
+                  description: 'Pass as cursor for the next page; null on the last.',
+                },
+              },
+            }),
           },
         },
       },

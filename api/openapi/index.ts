@@ -15,21 +15,38 @@ import { errorResponse, schemaOf, type JsonSchema, type Method, type OpenApiPart
 import { stackPart } from './stacks';
 
 /** Every part of the document, in the order its tags are listed. */
-const PARTS: readonly (() => OpenApiPart)[] = [runPart, pipelinePart, repositoryPart, stackPart, costPart, adminPart, servicePart];
+const PARTS: readonly (() => OpenApiPart)[] = [
+  runPart,
+  pipelinePart,
+  repositoryPart,
+  stackPart,
+  costPart,
+  adminPart,
+  servicePart,
+];
 
 /** Answers every token-checked operation can give, shared so each is written once. */
 const SHARED_RESPONSES = {
   Unauthorized: {
     ...errorResponse('No token, a malformed Authorization header, or an unknown, revoked or expired token'),
-    headers: { 'WWW-Authenticate': { description: 'Bearer realm="capstan", with error="invalid_token" when a token was sent', schema: { type: 'string' } } },
+    headers: {
+      'WWW-Authenticate': {
+        description: 'Bearer realm="capstan", with error="invalid_token" when a token was sent',
+        schema: { type: 'string' },
+      },
+    },
   },
   Forbidden: errorResponse("The token's role is below the role this operation needs"),
   TooManyRequests: {
     ...errorResponse("Over the token's rate limit; nothing was done"),
-    headers: { 'Retry-After': { description: 'Seconds until a request will be accepted', schema: { type: 'integer' } } },
+    headers: {
+      'Retry-After': { description: 'Seconds until a request will be accepted', schema: { type: 'integer' } },
+    },
   },
   Unavailable: errorResponse("Capstan's database or Temporal is not reachable; nothing was done, retry later"),
-  PayloadTooLarge: errorResponse("The body is larger than this route's limit (also when it grows past it as it is inflated)"),
+  PayloadTooLarge: errorResponse(
+    "The body is larger than this route's limit (also when it grows past it as it is inflated)",
+  ),
   UnsupportedMediaType: errorResponse('A Content-Type or Content-Encoding this route does not accept'),
   InvalidRequest: errorResponse('Invalid input; details name each field'),
   Failure: errorResponse('Any other failure (500 internal error, with a request id in the API log), in the same shape'),
@@ -65,7 +82,12 @@ function complete(method: Method, path: string, { minimumRole, ...operation }: O
   }
   responses.default = responseRef('Failure');
   const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => a.localeCompare(b)));
-  return { ...operation, ...(description ? { description } : {}), ...(security ? { security } : {}), responses: sorted };
+  return {
+    ...operation,
+    ...(description ? { description } : {}),
+    ...(security ? { security } : {}),
+    responses: sorted,
+  };
 }
 
 /** Builds the OpenAPI 3.1 document of the API. */
@@ -89,7 +111,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       const target = (paths[path] ??= {});
       for (const [method, operation] of Object.entries(item) as Array<[Method, Operation]>) {
         if (target[method]) throw new Error(`two parts of the OpenAPI document define ${method.toUpperCase()} ${path}`);
-        if (operationIds.has(operation.operationId)) throw new Error(`operationId ${operation.operationId} is used twice`);
+        if (operationIds.has(operation.operationId))
+          throw new Error(`operationId ${operation.operationId} is used twice`);
         operationIds.add(operation.operationId);
         target[method] = complete(method, path, operation);
       }
@@ -100,16 +123,22 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     info: {
       title: 'Capstan API',
       version: '1',
-      description: 'Start and inspect durable runs on Temporal: tasks, DAGs, pipelines and Pulumi stack operations. '
-        + 'Every failure answers `{ error: { code, message, details } }`; details name each bad field.',
+      description:
+        'Start and inspect durable runs on Temporal: tasks, DAGs, pipelines and Pulumi stack operations. ' +
+        'Every failure answers `{ error: { code, message, details } }`; details name each bad field.',
     },
-    // Roles: viewer reads, operator also changes state, admin also manages tokens, repositories and reads the audit log.
+    // Roles: viewer reads, operator also changes state,
+    // admin also manages tokens and repositories and reads the audit log.
     security: [{ bearer: [] }],
     tags,
     paths,
     components: {
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'An API token (cap_…), created with POST /v1/tokens or `capstan token create`.' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API token (cap_…), created with POST /v1/tokens or `capstan token create`.',
+        },
       },
       schemas,
       requestBodies,

@@ -5,7 +5,17 @@ import { gitlabWebhook } from '../pipelines/gitlab-webhook';
 import { FORGE_PROVIDERS } from '../pipelines/repository-store';
 import type { ForgeWebhook } from '../pipelines/webhook-events';
 import { CreateRepositoryBodySchema, RepositoryNameSchema } from '../routes/repositories';
-import { errors, bodyRef, jsonRequestBody, jsonResponse, pathParameter, ref, schemaOf, type OpenApiPart, type Operation } from './shared';
+import {
+  errors,
+  bodyRef,
+  jsonRequestBody,
+  jsonResponse,
+  pathParameter,
+  ref,
+  schemaOf,
+  type OpenApiPart,
+  type Operation,
+} from './shared';
 
 /** A registered repository as the API shows it: whether secrets are set, never their values. */
 const RepositorySchema = z.object({
@@ -25,7 +35,10 @@ const WebhookAcceptedSchema = z.object({
   started: z.boolean(),
   runId: z.string().optional(),
   created: z.boolean().optional().describe('false for a redelivery of a delivery that started a run already.'),
-  reason: z.string().optional().describe('Why nothing started: an event Capstan ignores, no pipeline file, no matching trigger.'),
+  reason: z
+    .string()
+    .optional()
+    .describe('Why nothing started: an event Capstan ignores, no pipeline file, no matching trigger.'),
   event: z.string().optional(),
   repository: z.string().optional(),
   sha: z.string().optional(),
@@ -33,12 +46,19 @@ const WebhookAcceptedSchema = z.object({
   links: z.object({ self: z.string() }).optional(),
 });
 
-const header = (name: string, description: string) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+const header = (name: string, description: string) => ({
+  name,
+  in: 'header',
+  required: false,
+  description,
+  schema: { type: 'string' },
+});
 
 function delivery(forge: ForgeWebhook, signature: string): Operation {
   const name = forge.provider === 'github' ? 'GitHub' : 'GitLab';
   return {
-    operationId: `receive${name}Webhook`, tags: ['Webhooks'],
+    operationId: `receive${name}Webhook`,
+    tags: ['Webhooks'],
     summary: `A ${name} webhook delivery: a push or merge/pull request starts the repository's pipeline at that commit`,
     description: 'No bearer token: the delivery proves itself with the webhook secret of the repository it names.',
     parameters: [
@@ -46,9 +66,16 @@ function delivery(forge: ForgeWebhook, signature: string): Operation {
       header(forge.eventHeader, 'The event: push, pull or merge request, ping'),
       ...forge.deliveryHeaders.map((name) => header(name, 'The delivery id: a redelivery starts nothing new')),
     ],
-    requestBody: { required: true, content: { 'application/json': { schema: { type: 'object', description: `${name}'s event payload` } } } },
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { type: 'object', description: `${name}'s event payload` } } },
+    },
     responses: {
-      200: jsonResponse('A ping, answered', { type: 'object', required: ['pong'], properties: { pong: { const: true }, repository: { type: 'string' } } }),
+      200: jsonResponse('A ping, answered', {
+        type: 'object',
+        required: ['pong'],
+        properties: { pong: { const: true }, repository: { type: 'string' } },
+      }),
       202: jsonResponse('A run started, found (redelivery), or nothing started and why', ref('WebhookAccepted')),
       ...errors({
         400: 'Malformed JSON, or an event or delivery header missing',
@@ -79,7 +106,9 @@ export function repositoryPart(): OpenApiPart {
     paths: {
       '/v1/repositories': {
         post: {
-          operationId: 'createRepository', tags: ['Repositories'], minimumRole: 'admin',
+          operationId: 'createRepository',
+          tags: ['Repositories'],
+          minimumRole: 'admin',
           summary: 'Register a repository: where its pipeline is, its webhook secret, where commit statuses go',
           requestBody: bodyRef('CreateRepositoryRequest'),
           responses: {
@@ -88,19 +117,38 @@ export function repositoryPart(): OpenApiPart {
           },
         },
         get: {
-          operationId: 'listRepositories', tags: ['Repositories'], minimumRole: 'admin', summary: 'List the registered repositories',
+          operationId: 'listRepositories',
+          tags: ['Repositories'],
+          minimumRole: 'admin',
+          summary: 'List the registered repositories',
           responses: {
-            200: jsonResponse('The repositories', { type: 'object', required: ['repositories'], properties: {
-              repositories: { type: 'array', items: ref('Repository') },
-            } }),
+            200: jsonResponse('The repositories', {
+              type: 'object',
+              required: ['repositories'],
+              properties: {
+                repositories: { type: 'array', items: ref('Repository') },
+              },
+            }),
           },
         },
       },
       '/v1/repositories/{name}': {
         delete: {
-          operationId: 'deleteRepository', tags: ['Repositories'], minimumRole: 'admin', summary: 'Remove a repository',
-          parameters: [pathParameter('name', RepositoryNameSchema, 'owner/name as it is, slashes included (acme/web), or with %2F')],
-          responses: { 200: jsonResponse('The removed repository', ref('Repository')), ...errors({ 404: 'No such repository' }) },
+          operationId: 'deleteRepository',
+          tags: ['Repositories'],
+          minimumRole: 'admin',
+          summary: 'Remove a repository',
+          parameters: [
+            pathParameter(
+              'name',
+              RepositoryNameSchema,
+              'owner/name as it is, slashes included (acme/web), or with %2F',
+            ),
+          ],
+          responses: {
+            200: jsonResponse('The removed repository', ref('Repository')),
+            ...errors({ 404: 'No such repository' }),
+          },
         },
       },
       '/v1/webhooks/github': {

@@ -23,40 +23,66 @@ export function servicePart(): OpenApiPart {
     paths: {
       '/v1/node-classes': {
         get: {
-          operationId: 'listNodeClasses', tags: ['Node classes'], summary: 'Worker pools with their live workers',
+          operationId: 'listNodeClasses',
+          tags: ['Node classes'],
+          summary: 'Worker pools with their live workers',
           responses: {
-            200: jsonResponse('The node classes', { type: 'object', required: ['nodeClasses'], properties: {
-              nodeClasses: { type: 'array', items: { $ref: '#/components/schemas/NodeClass' } },
-            } }),
+            200: jsonResponse('The node classes', {
+              type: 'object',
+              required: ['nodeClasses'],
+              properties: {
+                nodeClasses: { type: 'array', items: { $ref: '#/components/schemas/NodeClass' } },
+              },
+            }),
           },
         },
       },
       '/healthz': {
         get: {
-          operationId: 'checkHealth', tags: ['Service'], summary: 'The process is up',
-          responses: { 200: jsonResponse('Up', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }) },
+          operationId: 'checkHealth',
+          tags: ['Service'],
+          summary: 'The process is up',
+          responses: {
+            200: jsonResponse('Up', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }),
+          },
         },
       },
       '/readyz': {
         get: {
-          operationId: 'checkReadiness', tags: ['Service'], summary: 'Temporal is reachable',
+          operationId: 'checkReadiness',
+          tags: ['Service'],
+          summary: 'Temporal is reachable',
           responses: {
-            200: jsonResponse('Ready', { type: 'object', required: ['status', 'temporal'], properties: {
-              status: { const: 'ready' }, temporal: { const: 'reachable' },
-            } }),
+            200: jsonResponse('Ready', {
+              type: 'object',
+              required: ['status', 'temporal'],
+              properties: {
+                status: { const: 'ready' },
+                temporal: { const: 'reachable' },
+              },
+            }),
             ...errors({ 503: 'Temporal is not reachable' }),
           },
         },
       },
       '/metrics': {
         get: {
-          operationId: 'getMetrics', tags: ['Service'], summary: 'Prometheus metrics',
-          responses: { 200: { description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          operationId: 'getMetrics',
+          tags: ['Service'],
+          summary: 'Prometheus metrics',
+          responses: {
+            200: {
+              description: 'The Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
         },
       },
       '/v1/openapi.json': {
         get: {
-          operationId: 'getOpenApiDocument', tags: ['Service'], summary: 'This document',
+          operationId: 'getOpenApiDocument',
+          tags: ['Service'],
+          summary: 'This document',
           responses: { 200: jsonResponse('The OpenAPI 3.1 document', { type: 'object' }) },
         },
       },

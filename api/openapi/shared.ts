@@ -42,7 +42,8 @@ export interface OpenApiPart {
  */
 export function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   const { $schema: _dialect, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
-  if ('$defs' in json) throw new Error('a zod schema with $defs (a cycle or a schema id) needs its definitions lifted into components');
+  if ('$defs' in json)
+    throw new Error('a zod schema with $defs (a cycle or a schema id) needs its definitions lifted into components');
   return json;
 }
 
@@ -80,7 +81,13 @@ export function bodyRef(name: string): JsonSchema {
 
 /** A path parameter whose schema is the zod schema that validates it. */
 export function pathParameter(name: string, schema: z.ZodType, description?: string): JsonSchema {
-  return { name, in: 'path', required: true, ...(description ? { description } : {}), schema: schemaOf(schema, 'input') };
+  return {
+    name,
+    in: 'path',
+    required: true,
+    ...(description ? { description } : {}),
+    schema: schemaOf(schema, 'input'),
+  };
 }
 
 /** The query parameters of a zod object that validates a query string, one per property. */
@@ -88,7 +95,13 @@ export function queryParameters(schema: z.ZodType): JsonSchema[] {
   const json = schemaOf(schema, 'input') as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => {
     const { description, ...rest } = property;
-    return { name, in: 'query', required: json.required?.includes(name) ?? false, ...(description ? { description } : {}), schema: rest };
+    return {
+      name,
+      in: 'query',
+      required: json.required?.includes(name) ?? false,
+      ...(description ? { description } : {}),
+      schema: rest,
+    };
   });
 }
 
@@ -97,7 +110,8 @@ export const IDEMPOTENCY_KEY_HEADER: JsonSchema = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  description: 'A repeat with the same key and body answers the run the first request started (header Idempotent-Replayed: true).',
+  description:
+    'A repeat with the same key and body answers the run the first request started (header Idempotent-Replayed: true).',
   schema: schemaOf(IdempotencyKeySchema, 'input'),
 };
 
@@ -111,5 +125,7 @@ export function errorResponse(description: string): Record<string, unknown> {
 
 /** Error responses of one operation, keyed by status, each with what it means there. */
 export function errors(described: Partial<Record<ErrorStatus, string>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(described).map(([status, description]) => [status, errorResponse(description)]));
+  return Object.fromEntries(
+    Object.entries(described).map(([status, description]) => [status, errorResponse(description)]),
+  );
 }

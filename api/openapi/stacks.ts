@@ -1,7 +1,17 @@
 /** The document's part for Pulumi stacks: declarations, operations and approvals of previewed plans. */
 import { z } from 'zod';
 import { DecisionSchema, NameSchema, StackDeclarationSchema, StackOperationRequestSchema } from '../routes/stacks';
-import { errors, bodyRef, jsonRequestBody, jsonResponse, pathParameter, ref, schemaOf, type OpenApiPart, type Operation } from './shared';
+import {
+  errors,
+  bodyRef,
+  jsonRequestBody,
+  jsonResponse,
+  pathParameter,
+  ref,
+  schemaOf,
+  type OpenApiPart,
+  type Operation,
+} from './shared';
 
 /** A declared stack as the API shows it; secret config fields are masked. */
 const StackSchema = z.object({
@@ -36,14 +46,20 @@ const notDeclared = 'The stack is not declared (PUT it first)';
 
 function decide(decision: 'approve' | 'reject'): Operation {
   return {
-    operationId: `${decision}StackOperation`, tags: ['Stacks'],
+    operationId: `${decision}StackOperation`,
+    tags: ['Stacks'],
     summary: `${decision === 'approve' ? 'Approve' : 'Reject'} the previewed plan of the up waiting on this stack`,
     parameters: address,
     requestBody: bodyRef('StackDecision'),
     responses: {
-      200: jsonResponse('The decision was taken; the operation state now', { type: 'object', required: ['runId', 'state'], properties: {
-        runId: { type: 'string' }, state: { type: 'object' },
-      } }),
+      200: jsonResponse('The decision was taken; the operation state now', {
+        type: 'object',
+        required: ['runId', 'state'],
+        properties: {
+          runId: { type: 'string' },
+          state: { type: 'object' },
+        },
+      }),
       ...errors({ 404: notDeclared, 409: 'Refused: no operation is waiting, or this principal may not decide it' }),
     },
   };
@@ -52,7 +68,12 @@ function decide(decision: 'approve' | 'reject'): Operation {
 /** Declaring stacks, running operations on them and reading them with their resources. */
 export function stackPart(): OpenApiPart {
   return {
-    tags: [{ name: 'Stacks', description: 'Pulumi stacks of registered programs: declare, preview, up, refresh, destroy, drift checks.' }],
+    tags: [
+      {
+        name: 'Stacks',
+        description: 'Pulumi stacks of registered programs: declare, preview, up, refresh, destroy, drift checks.',
+      },
+    ],
     schemas: {
       Stack: schemaOf(StackSchema, 'output'),
       StackDetail: schemaOf(StackDetailSchema, 'output'),
@@ -65,15 +86,23 @@ export function stackPart(): OpenApiPart {
     paths: {
       '/v1/stacks': {
         get: {
-          operationId: 'listStacks', tags: ['Stacks'], summary: 'List declared stacks',
+          operationId: 'listStacks',
+          tags: ['Stacks'],
+          summary: 'List declared stacks',
           responses: {
-            200: jsonResponse('The stacks', { type: 'object', required: ['stacks'], properties: { stacks: { type: 'array', items: ref('Stack') } } }),
+            200: jsonResponse('The stacks', {
+              type: 'object',
+              required: ['stacks'],
+              properties: { stacks: { type: 'array', items: ref('Stack') } },
+            }),
           },
         },
       },
       '/v1/stacks/{project}/{stack}': {
         get: {
-          operationId: 'getStack', tags: ['Stacks'], summary: 'A stack with its resources and the operation running on it',
+          operationId: 'getStack',
+          tags: ['Stacks'],
+          summary: 'A stack with its resources and the operation running on it',
           parameters: address,
           responses: {
             200: jsonResponse('The stack', ref('StackDetail')),
@@ -81,37 +110,55 @@ export function stackPart(): OpenApiPart {
           },
         },
         put: {
-          operationId: 'declareStack', tags: ['Stacks'], summary: "Declare a stack, or change a declared stack's config, labels, TTL or drift schedule",
+          operationId: 'declareStack',
+          tags: ['Stacks'],
+          summary: "Declare a stack, or change a declared stack's config, labels, TTL or drift schedule",
           parameters: address,
           requestBody: bodyRef('StackDeclaration'),
           responses: {
             200: jsonResponse('The declaration was changed', ref('Stack')),
             201: jsonResponse('The stack was declared', ref('Stack')),
-            ...errors({ 400: "Invalid declaration, an unknown program, or config its program refuses; details name each field" }),
+            ...errors({
+              400: 'Invalid declaration, an unknown program, or config its program refuses; details name each field',
+            }),
           },
         },
         delete: {
-          operationId: 'deleteStack', tags: ['Stacks'], summary: 'Forget a stack that holds no resources (destroy it first)',
+          operationId: 'deleteStack',
+          tags: ['Stacks'],
+          summary: 'Forget a stack that holds no resources (destroy it first)',
           parameters: address,
           responses: {
-            200: jsonResponse('Forgotten', { type: 'object', required: ['deleted'], properties: { deleted: { type: 'string' } } }),
+            200: jsonResponse('Forgotten', {
+              type: 'object',
+              required: ['deleted'],
+              properties: { deleted: { type: 'string' } },
+            }),
             ...errors({ 404: notDeclared, 409: 'The stack still holds resources, or an operation runs on it' }),
           },
         },
       },
       '/v1/stacks/{project}/{stack}/operations': {
         post: {
-          operationId: 'startStackOperation', tags: ['Stacks'], summary: 'Run an operation on a stack: preview, up, refresh, destroy or drift',
+          operationId: 'startStackOperation',
+          tags: ['Stacks'],
+          summary: 'Run an operation on a stack: preview, up, refresh, destroy or drift',
           parameters: address,
           requestBody: bodyRef('StackOperationRequest'),
           responses: {
-            202: jsonResponse('Started, or queued behind the running operation', { type: 'object', required: ['runId', 'queued', 'links'], properties: {
-              runId: { type: 'string' },
-              queued: { type: 'boolean' },
-              links: { type: 'object', properties: { self: { type: 'string' }, stack: { type: 'string' } } },
-            } }),
+            202: jsonResponse('Started, or queued behind the running operation', {
+              type: 'object',
+              required: ['runId', 'queued', 'links'],
+              properties: {
+                runId: { type: 'string' },
+                queued: { type: 'boolean' },
+                links: { type: 'object', properties: { self: { type: 'string' }, stack: { type: 'string' } } },
+              },
+            }),
             ...errors({
-              400: 'Invalid request: destroy without confirm, approval on an operation other than up; details name each field',
+              400:
+                'Invalid request: destroy without confirm, approval on an operation other than up; ' +
+                'details name each field',
               404: notDeclared,
               409: 'Another operation runs on the stack (details name it); send queue: true to wait in line',
             }),

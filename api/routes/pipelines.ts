@@ -37,7 +37,8 @@ export const ApprovalBodySchema = z.strictObject({
 export const JobIdParamSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id');
 
 /** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
-export const StepParamSchema = z.string().regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>');
+export const StepParamSchema = z.string()
+  .regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>');
 
 /** Routes of pipeline runs. */
 export function pipelineRoutes(deps: ApiDeps): Router {

@@ -18,7 +18,8 @@ import { parseOr400 } from '../validate';
 import { fieldIssues } from '../../config/zod-issues';
 
 /** A project's or stack's name in a path. */
-export const NameSchema = z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
+export const NameSchema = z.string()
+  .regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
 const CronSchema = z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "*/15 * * * *"');
 
 /** Body of `PUT /v1/stacks/:project/:stack`. */

@@ -20,7 +20,9 @@ const compiled = new Map<string, ValidateFunction>();
 function compile(key: string, schema: Schema): ValidateFunction {
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajv.compile(JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${DOC_ID}#/components/`)) as Schema);
+    validate = ajv.compile(
+      JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', `"${DOC_ID}#/components/`)) as Schema,
+    );
     compiled.set(key, validate);
   }
   return validate;
@@ -40,5 +42,9 @@ export function assertDocumentedAnswer(method: string, path: string, status: num
   const schema = (response.content as Record<string, { schema: Schema }> | undefined)?.['application/json']?.schema;
   assert.ok(schema, `${operation.operationId} ${status}: the document gives no JSON schema for this answer`);
   const validate = compile(`${operation.operationId} ${status}`, schema);
-  assert.ok(validate(body), `${operation.operationId} ${status} does not match the document: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body)}`);
+  assert.ok(
+    validate(body),
+    `${operation.operationId} ${status} does not match the document: ${ajv.errorsText(validate.errors)}\n` +
+      JSON.stringify(body),
+  );
 }
