@@ -62,19 +62,17 @@ function complete(method: Method, path: string, { minimumRole, ...operation }: O
   };
   const hasInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
   if (hasInput) add('400', 'InvalidRequest');
-  let security = operation.security;
+  // Open paths say so with `security: []`; the rest take the document's default, a bearer token.
+  const security = needsToken(path) ? undefined : [];
   let description = operation.description;
-  if (needsToken(path)) {
+  if (security === undefined) {
     const policyRole = requiredRole(method.toUpperCase(), path);
     const role = minimumRole && !roleAtLeast(policyRole, minimumRole) ? minimumRole : policyRole;
     add('401', 'Unauthorized');
     if (role !== 'viewer') add('403', 'Forbidden');
     add('429', 'TooManyRequests');
     add('503', 'Unavailable');
-    security = undefined; // the document's default: a bearer token
     description = [`Needs a token with the ${role} role or above.`, description].filter(Boolean).join(' ');
-  } else {
-    security = [];
   }
   if (operation.requestBody) {
     add('413', 'PayloadTooLarge');
