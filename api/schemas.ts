@@ -26,8 +26,16 @@ export const RunIdSchema = z.string().min(1).max(1000);
 /** The error body every failed request gets. */
 export const ErrorBodySchema = z.object({
   error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    code: z.string().describe('Stable and machine-readable, e.g. invalid_request, run_not_found, stack_busy.'),
+    message: z.string().describe('What went wrong and how to fix it, in words.'),
+    details: z.union([
+      z.array(z.looseObject({
+        field: z.string().describe('Dotted path of the field, e.g. retry.maxAttempts, query.limit, Idempotency-Key.'),
+        message: z.string(),
+        line: z.number().int().optional().describe('Line in a YAML file, where there is one.'),
+        column: z.number().int().optional(),
+      })).describe('One entry per bad field'),
+      z.record(z.string(), z.unknown()).describe('What stands in the way, e.g. the run that holds a busy stack'),
+    ]).optional(),
   }),
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+import { assertDocumentedAnswer } from './helpers/openapi-conformance';
 import { assertProcessGone } from './helpers/processes';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 import { waitForFile } from './helpers/wait';
@@ -307,7 +308,8 @@ describe('service endpoints', () => {
     assert.equal(ready.body.temporal, 'reachable');
     const openapi = await stack.request('GET', '/v1/openapi.json');
     assert.equal(openapi.body.openapi, '3.1.0');
-    const taskSchema = openapi.body.paths['/v1/tasks'].post.requestBody.content['application/json'].schema;
+    const taskBody = openapi.body.paths['/v1/tasks'].post.requestBody.$ref.replace('#/components/requestBodies/', '');
+    const taskSchema = openapi.body.components.requestBodies[taskBody].content['application/json'].schema;
     assert.ok(taskSchema.required.includes('nodeClass'));
     assert.equal(taskSchema.properties.timeoutSeconds.exclusiveMinimum, 0, 'generated from the validating schema');
     const metrics = await (await fetch(`${stack.baseUrl}/metrics`)).text();
@@ -317,3 +319,40 @@ describe('service endpoints', () => {
   });
 });
 
+
+describe('answers match the OpenAPI document', () => {
+  test('starting, reading, listing, cancelling and refusing: each answer is listed and matches its schema', async () => {
+    const check = async (method: string, path: string, template: string, body?: unknown, headers?: Record<string, string>) => {
+      const answer = await stack.request(method, path, body, headers);
+      assertDocumentedAnswer(method, template, answer.status, answer.body);
+      return answer;
+    };
+    const spec = { nodeClass: 'a', name: 'documented', command: 'echo "size=1" >> "$CAPSTAN_OUTPUT"', labels: { team: 'docs' } };
+    const started = await check('POST', '/v1/tasks', '/v1/tasks', spec, { 'Idempotency-Key': 'openapi-conformance' });
+    assert.equal(started.status, 202);
+    assert.equal((await check('POST', '/v1/tasks', '/v1/tasks', spec, { 'Idempotency-Key': 'openapi-conformance' })).body.created, false);
+    assert.equal((await check('POST', '/v1/tasks', '/v1/tasks', { ...spec, name: 'other' }, { 'Idempotency-Key': 'openapi-conformance' })).status, 422);
+    await waitForRunEnd(stack, started.body.runId);
+    const runPath = `/v1/runs/${started.body.runId}`;
+    assert.equal((await check('GET', runPath, '/v1/runs/{id}')).body.status, 'completed');
+    assert.equal((await check('GET', `${runPath}/attempts`, '/v1/runs/{id}/attempts')).status, 200);
+    assert.equal((await check('POST', `${runPath}/cancel`, '/v1/runs/{id}/cancel')).status, 409);
+
+    const sleeping = await check('POST', '/v1/tasks', '/v1/tasks', { nodeClass: 'a', command: 'sleep 30' });
+    const live = await check('GET', `/v1/runs/${sleeping.body.runId}`, '/v1/runs/{id}');
+    assert.equal(live.body.status, 'running');
+    assert.equal((await check('POST', `/v1/runs/${sleeping.body.runId}/cancel`, '/v1/runs/{id}/cancel')).status, 202);
+    assert.equal((await waitForRunEnd(stack, sleeping.body.runId)).status, 'cancelled');
+    await check('GET', `/v1/runs/${sleeping.body.runId}`, '/v1/runs/{id}');
+
+    assert.equal((await check('GET', '/v1/runs?limit=5', '/v1/runs')).status, 200);
+    assert.equal((await check('GET', '/v1/runs?limit=0', '/v1/runs')).status, 400);
+    assert.equal((await check('POST', '/v1/tasks', '/v1/tasks', { command: 'true' })).status, 400);
+    assert.equal((await check('GET', '/v1/runs/task-unknown', '/v1/runs/{id}')).status, 404);
+    assert.equal((await check('GET', '/v1/runs', '/v1/runs', undefined, { authorization: '' })).status, 401);
+    assert.equal((await check('GET', '/v1/node-classes', '/v1/node-classes')).status, 200);
+    assert.equal((await check('GET', '/v1/usage', '/v1/usage')).status, 200);
+    assert.equal((await check('GET', '/healthz', '/healthz')).status, 200);
+    assert.equal((await check('GET', '/readyz', '/readyz')).status, 200);
+  });
+});

@@ -19,7 +19,8 @@ const MAX_WINDOW_DAYS = 366;
 /** Most days one backfill may re-run. */
 const MAX_BACKFILL_DAYS = 366;
 
-const DateSchema = z.iso.date({ error: 'must be a date, YYYY-MM-DD' });
+/** A UTC day, as a report's path and a backfill's body name it. */
+export const DateSchema = z.iso.date({ error: 'must be a date, YYYY-MM-DD' });
 const InstantSchema = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO date (YYYY-MM-DD, UTC midnight) or date-time with offset' });
 const GroupBySchema = z.union([z.enum(['nodeClass', 'run', 'name', 'kind', 'day']), z.string().regex(/^label:[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be nodeClass, run, name, kind, day or label:<key>')]);
 

@@ -8,7 +8,8 @@ import type { ApiDeps } from '../services/deps';
 import { startDag } from '../services/start-dag';
 import { parseDagSpec, parseOr400 } from '../validate';
 
-const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
+/** The media types a DAG may be sent as YAML with. */
+export const YAML_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml'];
 
 /** Routes that start DAG runs. */
 export function dagRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {

@@ -5,8 +5,11 @@ import { deploymentsOf, latestDeployments } from '../../db/stores/deployments';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 
-const EnvironmentNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name');
-const HistoryQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
+/** An environment's name in a path. */
+export const EnvironmentNameSchema = z.string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name');
+/** Query string of `GET /v1/environments/:name/deployments`. */
+export const HistoryQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
 
 /** Routes over the deploy history that pipeline runs record. */
 export function environmentRoutes(deps: ApiDeps): Router {

@@ -33,6 +33,13 @@ export const ApprovalBodySchema = z.strictObject({
   comment: z.string().max(2000).optional(),
 });
 
+/** A job id in a step log's path. */
+export const JobIdParamSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id');
+
+/** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
+export const StepParamSchema = z.string()
+  .regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>');
+
 /** Routes of pipeline runs. */
 export function pipelineRoutes(deps: ApiDeps): Router {
   const router = Router();
@@ -71,8 +78,8 @@ export function pipelineRoutes(deps: ApiDeps): Router {
 
   router.get('/v1/runs/:id/jobs/:job/steps/:step/log', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
-    const job = parseOr400(z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id'), req.params.job, 'job', 'job');
-    const step = parseOr400(z.string().regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>'), req.params.step, 'step', 'step');
+    const job = parseOr400(JobIdParamSchema, req.params.job, 'job', 'job');
+    const step = parseOr400(StepParamSchema, req.params.step, 'step', 'step');
     if (req.query.follow === 'true') {
       const ended = async (): Promise<boolean> => {
         const state = await deps.client.workflow.getHandle(runId).query(pipelineStateQuery).catch(() => undefined);

@@ -17,7 +17,9 @@ import { operationInput, startStackOperation, syncDriftSchedule, syncTtlTimer } 
 import { parseOr400 } from '../validate';
 import { fieldIssues } from '../../config/zod-issues';
 
-const NameSchema = z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
+/** A project's or stack's name in a path. */
+export const NameSchema = z.string()
+  .regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
 const CronSchema = z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "*/15 * * * *"');
 
 /** Body of `PUT /v1/stacks/:project/:stack`. */
@@ -41,7 +43,8 @@ export const StackOperationRequestSchema = z.strictObject({
   queue: z.boolean().default(false).describe('Wait in line when another operation runs, instead of 409.'),
 });
 
-const DecisionSchema = z.strictObject({ comment: z.string().max(2000).optional() });
+/** Body of approve and reject on a stack. */
+export const DecisionSchema = z.strictObject({ comment: z.string().max(2000).optional() });
 
 /** Routes of Pulumi stacks. */
 export function stackRoutes(deps: ApiDeps): Router {

@@ -1,0 +1,281 @@
+/** The document's part for runs: start tasks and DAGs; list runs; read one, its graph, events and outputs. */
+import { z } from 'zod';
+import { RUN_KINDS } from '../../workflows/definitions';
+import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
+import { TaskSpecSchema } from '../../workflows/contracts/task-spec';
+import { YAML_TYPES } from '../routes/dags';
+import { GraphQuerySchema } from '../routes/graph';
+import { OutputRefParamSchema } from '../routes/outputs';
+import { ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
+import { STATUS_TO_TEMPORAL } from '../services/run-views';
+import {
+  errors,
+  IDEMPOTENCY_KEY_HEADER,
+  bodyRef,
+  jsonRequestBody,
+  jsonResponse,
+  pathParameter,
+  queryParameters,
+  ref,
+  schemaOf,
+  type OpenApiPart,
+} from './shared';
+
+const RunStatusSchema = z.enum(['unknown', ...Object.keys(STATUS_TO_TEMPORAL)]);
+
+/** What the API answers when it started a run (or found the one an idempotent repeat started). */
+export const StartedRunSchema = z.object({
+  runId: z.string().describe('The run id, which is the Temporal workflow id.'),
+  created: z.boolean().describe('false when an Idempotency-Key or delivery id found a run started before.'),
+  links: z.object({ self: z.string() }),
+});
+
+/** What a retry answers: the new run, what it reuses and what runs again. */
+const RetriedRunSchema = StartedRunSchema.extend({
+  reused: z.number().int().describe('Nodes whose results were carried over.'),
+  rerun: z.number().int().describe('Nodes that run again.'),
+  retryOf: z.string(),
+});
+
+/** One line of the run list. */
+const RunSummarySchema = z.object({
+  runId: z.string(),
+  kind: z.enum([...RUN_KINDS, 'unknown']),
+  name: z.string().optional(),
+  nodeClass: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  startedBy: z.string().optional().describe('The principal whose token started the run.'),
+  status: RunStatusSchema,
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().optional(),
+});
+
+/** A run with what the API knows of it; the kind-specific parts are open objects. */
+const RunDetailSchema = RunSummarySchema.extend({
+  webUiUrl: z.string().optional().describe("The run's history in the Temporal Web UI."),
+  historyLength: z.number().int(),
+  live: z
+    .looseObject({ pendingAttempts: z.array(z.looseObject({ attempt: z.number(), state: z.string() })) })
+    .optional()
+    .describe('Workflow state (absent when no orchestrator answers) and the attempts in flight.'),
+  warnings: z.array(z.string()).optional(),
+  result: z.looseObject({}).optional().describe('Task runs: exit code, outputs, worker, attempts.'),
+  dag: z
+    .looseObject({
+      counts: z.record(z.string(), z.number()),
+      total: z.number(),
+      nodes: z.array(z.looseObject({ key: z.string() })),
+    })
+    .optional()
+    .describe('DAG runs: counts and one page of node states (query offset and limit).'),
+  dagResult: z.looseObject({}).optional(),
+  pipeline: z
+    .looseObject({})
+    .optional()
+    .describe('Pipeline runs: every job with its steps, worker, approval and rollback.'),
+  stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),
+  failure: z.object({ type: z.string().optional(), message: z.string(), details: z.unknown().optional() }).optional(),
+});
+
+const runId = pathParameter('id', RunIdSchema, 'The run id (the Temporal workflow id).');
+
+/** Starting runs, reading them and their graphs, events and stored outputs. */
+export function runPart(): OpenApiPart {
+  return {
+    tags: [
+      { name: 'Runs', description: 'Start tasks and DAGs; list, read, follow, cancel and retry runs of every kind.' },
+      { name: 'Outputs', description: 'Task outputs too large for the run history, by reference.' },
+    ],
+    schemas: {
+      StartedRun: schemaOf(StartedRunSchema, 'output'),
+      RetriedRun: schemaOf(RetriedRunSchema, 'output'),
+      RunSummary: schemaOf(RunSummarySchema, 'output'),
+      RunDetail: schemaOf(RunDetailSchema, 'output'),
+    },
+    requestBodies: {
+      TaskSpec: jsonRequestBody(TaskSpecSchema),
+      DagSpec: {
+        required: true,
+        content: {
+          ...jsonRequestBody(DagSpecSchema).content,
+          ...Object.fromEntries(
+            YAML_TYPES.map((type) => [type, { schema: { type: 'string', description: 'The DAG spec as YAML' } }]),
+          ),
+        },
+      },
+    },
+    paths: {
+      '/v1/tasks': {
+        post: {
+          operationId: 'startTask',
+          tags: ['Runs'],
+          summary: 'Start a shell task on a node class',
+          parameters: [IDEMPOTENCY_KEY_HEADER],
+          requestBody: bodyRef('TaskSpec'),
+          responses: {
+            202: jsonResponse(
+              'Run started (or, with a replayed Idempotency-Key, the run it started before)',
+              ref('StartedRun'),
+            ),
+            ...errors({
+              400: 'Invalid spec or Idempotency-Key; details name each field',
+              415: 'Body is not JSON',
+              422: 'Idempotency-Key reused with a different body',
+            }),
+          },
+        },
+      },
+      '/v1/dags': {
+        post: {
+          operationId: 'startDag',
+          tags: ['Runs'],
+          summary: 'Start a DAG of tasks, sent as JSON or as YAML',
+          parameters: [IDEMPOTENCY_KEY_HEADER],
+          requestBody: bodyRef('DagSpec'),
+          responses: {
+            202: jsonResponse(
+              'Run started (or, with a replayed Idempotency-Key, the run it started before)',
+              ref('StartedRun'),
+            ),
+            ...errors({
+              400:
+                'Invalid spec (duplicate ids, unknown dependencies, cycles, unknown classes, bad expressions, size) ' +
+                'or YAML',
+              415: 'Neither JSON nor YAML',
+              422: 'Idempotency-Key reused with a different body',
+            }),
+          },
+        },
+      },
+      '/v1/runs': {
+        get: {
+          operationId: 'listRuns',
+          tags: ['Runs'],
+          summary: 'List runs: running first, then the most recently finished',
+          parameters: queryParameters(ListRunsQuerySchema),
+          responses: {
+            200: jsonResponse('A page of runs', {
+              type: 'object',
+              required: ['runs', 'nextCursor'],
+              properties: {
+                runs: { type: 'array', items: ref('RunSummary') },
+                nextCursor: {
+                  type: ['string', 'null'],
+                  description: 'Pass as cursor for the next page; null on the last.',
+                },
+              },
+            }),
+          },
+        },
+      },
+      '/v1/runs/{id}': {
+        get: {
+          operationId: 'getRun',
+          tags: ['Runs'],
+          summary: 'A run with its live state, result or failure',
+          parameters: [runId, ...queryParameters(NodePageSchema)],
+          responses: { 200: jsonResponse('The run', ref('RunDetail')), ...errors({ 404: 'Unknown run' }) },
+        },
+      },
+      '/v1/runs/{id}/cancel': {
+        post: {
+          operationId: 'cancelRun',
+          tags: ['Runs'],
+          summary: 'Cancel a running run; its process groups are killed',
+          parameters: [runId],
+          responses: {
+            202: jsonResponse('Cancellation requested', {
+              type: 'object',
+              required: ['runId', 'status'],
+              properties: {
+                runId: { type: 'string' },
+                status: { const: 'cancelling' },
+              },
+            }),
+            ...errors({ 404: 'Unknown run', 409: 'The run is not running' }),
+          },
+        },
+      },
+      '/v1/runs/{id}/retry': {
+        post: {
+          operationId: 'retryRun',
+          tags: ['Runs'],
+          summary: 'Retry a failed or cancelled DAG run from its failure, reusing what succeeded',
+          parameters: [runId, IDEMPOTENCY_KEY_HEADER],
+          responses: {
+            202: jsonResponse('The new run', ref('RetriedRun')),
+            ...errors({
+              404: 'Unknown run',
+              409: 'Not a failed or cancelled DAG run',
+              422: 'Idempotency-Key reused for another run',
+            }),
+          },
+        },
+      },
+      '/v1/runs/{id}/graph': {
+        get: {
+          operationId: 'getRunGraph',
+          tags: ['Runs'],
+          summary: "A DAG run's graph with live node states: SVG, Mermaid or JSON",
+          parameters: [runId, ...queryParameters(GraphQuerySchema)],
+          responses: {
+            200: {
+              description: 'The graph in the format asked for',
+              content: {
+                'image/svg+xml': { schema: { type: 'string' } },
+                'text/plain': { schema: { type: 'string', description: 'Mermaid flowchart' } },
+                'application/json': {
+                  schema: schemaOf(
+                    z.object({
+                      nodes: z.array(z.object({ key: z.string(), status: z.string(), layer: z.number().int() })),
+                      edges: z.array(z.tuple([z.string(), z.string()])).describe('[from, to] node keys'),
+                    }),
+                    'output',
+                  ),
+                },
+              },
+            },
+            ...errors({ 404: 'Unknown run', 409: 'Not a DAG run' }),
+          },
+        },
+      },
+      '/v1/runs/{id}/events': {
+        get: {
+          operationId: 'followRunEvents',
+          tags: ['Runs'],
+          summary: 'Follow a run: server-sent progress events, then end',
+          description:
+            'Events `progress` (status, counts, the nodes that changed) while the run runs, ' +
+            'then one `end` { runId, status }.',
+          parameters: [runId],
+          responses: {
+            200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            ...errors({ 404: 'Unknown run' }),
+          },
+        },
+      },
+      '/v1/outputs/{reference}': {
+        get: {
+          operationId: 'getOutput',
+          tags: ['Outputs'],
+          summary: 'The content of a task output kept in the output store',
+          description:
+            'An output value of the form capstan-ref:sha256:<hex>:<bytes> names content kept outside the history.',
+          parameters: [pathParameter('reference', OutputRefParamSchema)],
+          responses: {
+            200: {
+              description: 'The content, exactly as the task wrote it',
+              content: {
+                'application/octet-stream': {
+                  schema: { type: 'string', contentMediaType: 'application/octet-stream' },
+                },
+              },
+            },
+            ...errors({ 400: 'Not an output reference', 404: 'No stored output for the reference' }),
+          },
+        },
+      },
+    },
+  };
+}

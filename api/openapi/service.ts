@@ -1,0 +1,91 @@
+/** The document's part for the service itself: probes, metrics, this document, and the worker pools. */
+import { z } from 'zod';
+import { NodeClassSchema } from '../../config/node-classes';
+import { errors, jsonResponse, schemaOf, type OpenApiPart } from './shared';
+
+/** A node class with the workers polling its task queue now. */
+const NodeClassViewSchema = NodeClassSchema.extend({
+  taskQueue: z.string(),
+  liveWorkers: z.number().int(),
+  capacity: z.number().int().describe('Live workers times the concurrency of each.'),
+  workers: z.array(z.object({ identity: z.string(), lastSeenAt: z.string().optional(), live: z.boolean() })),
+});
+
+/** Probes, metrics, the OpenAPI document and the node classes. */
+export function servicePart(): OpenApiPart {
+  return {
+    tags: [
+      { name: 'Node classes', description: 'Worker pools, each a Temporal task queue, with their live workers.' },
+      { name: 'Service', description: 'Probes, Prometheus metrics and this document; no token needed.' },
+    ],
+    schemas: { NodeClass: schemaOf(NodeClassViewSchema, 'output') },
+    requestBodies: {},
+    paths: {
+      '/v1/node-classes': {
+        get: {
+          operationId: 'listNodeClasses',
+          tags: ['Node classes'],
+          summary: 'Worker pools with their live workers',
+          responses: {
+            200: jsonResponse('The node classes', {
+              type: 'object',
+              required: ['nodeClasses'],
+              properties: {
+                nodeClasses: { type: 'array', items: { $ref: '#/components/schemas/NodeClass' } },
+              },
+            }),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          operationId: 'checkHealth',
+          tags: ['Service'],
+          summary: 'The process is up',
+          responses: {
+            200: jsonResponse('Up', { type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }),
+          },
+        },
+      },
+      '/readyz': {
+        get: {
+          operationId: 'checkReadiness',
+          tags: ['Service'],
+          summary: 'Temporal is reachable',
+          responses: {
+            200: jsonResponse('Ready', {
+              type: 'object',
+              required: ['status', 'temporal'],
+              properties: {
+                status: { const: 'ready' },
+                temporal: { const: 'reachable' },
+              },
+            }),
+            ...errors({ 503: 'Temporal is not reachable' }),
+          },
+        },
+      },
+      '/metrics': {
+        get: {
+          operationId: 'getMetrics',
+          tags: ['Service'],
+          summary: 'Prometheus metrics',
+          responses: {
+            200: {
+              description: 'The Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/v1/openapi.json': {
+        get: {
+          operationId: 'getOpenApiDocument',
+          tags: ['Service'],
+          summary: 'This document',
+          responses: { 200: jsonResponse('The OpenAPI 3.1 document', { type: 'object' }) },
+        },
+      },
+    },
+  };
+}
