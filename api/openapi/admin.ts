@@ -1,6 +1,6 @@
 /** The document's part for administration: API tokens and the audit log (admin only). */
 import { z } from 'zod';
-import { ROLES } from '../auth/roles';
+import { ROLES } from '../../db/stores/token-roles';
 import { AuditQuerySchema, CreateTokenBodySchema, TokenIdSchema } from '../auth/schemas';
 import {
   errors,

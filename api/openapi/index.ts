@@ -3,7 +3,7 @@
  * the zod schemas that validate requests; who may call what comes from the access policy itself.
  */
 import { needsToken, requiredRole } from '../auth/policy';
-import { roleAtLeast } from '../auth/roles';
+import { roleAtLeast } from '../../db/stores/token-roles';
 import { ErrorBodySchema } from '../schemas';
 import { adminPart } from './admin';
 import { costPart } from './costs';

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { githubWebhook } from '../pipelines/github-webhook';
 import { gitlabWebhook } from '../pipelines/gitlab-webhook';
-import { FORGE_PROVIDERS } from '../pipelines/repository-store';
+import { FORGE_PROVIDERS } from '../../db/stores/repository-store';
 import type { ForgeWebhook } from '../pipelines/webhook-events';
 import { CreateRepositoryBodySchema, RepositoryNameSchema } from '../routes/repositories';
 import {

@@ -1,6 +1,6 @@
 /** Building blocks of the OpenAPI document: JSON Schemas from zod, parameters, bodies and the shared error answers. */
 import { z } from 'zod';
-import type { Role } from '../auth/roles';
+import type { Role } from '../../db/stores/token-roles';
 import { IdempotencyKeySchema } from '../schemas';
 
 /** A JSON Schema (OpenAPI 3.1 uses JSON Schema 2020-12 as it is). */
