@@ -16,6 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { DagResult, DagStateView, DagWorkflowInput, NodeState } from './contracts/dag-run';
 import { DagSpecSchema } from './contracts/dag-spec';
+import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import type { TaskState } from './contracts/task-run';
 import { packStates, unpackStates } from './dag/carry';
@@ -109,7 +110,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const result: DagResult = { status: scheduler.failing ? 'failed' : 'succeeded', counts, failed, executions };
   if (scheduler.failing) {
     throw ApplicationFailure.create({
-      type: 'DagFailed', nonRetryable: true, details: [result],
+      type: FailureTypes.dagFailed, nonRetryable: true, details: [result],
       message: `${failed.length} task${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}`,
     });
   }

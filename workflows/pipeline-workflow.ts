@@ -1,6 +1,7 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createForgeActivities } from '../activities/forge';
+import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import { lockPreemptedSignal, resolveGroupName } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
@@ -108,7 +109,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   await report(failed.length > 0 ? 'failure' : 'success', failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded');
   if (failed.length > 0) {
     throw ApplicationFailure.create({
-      type: 'PipelineFailed', nonRetryable: true, details: [state],
+      type: FailureTypes.pipelineFailed, nonRetryable: true, details: [state],
       message: `jobs failed: ${failed.map((j) => `${j.id} (${j.message ?? 'failed'})`).join('; ')}`,
     });
   }

@@ -1,6 +1,7 @@
 /** One operation on one Pulumi stack (workflow id `stack:<project>/<stack>`): preview, approval, apply of that plan, refresh, destroy or a drift check. */
 import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { StackActivities } from '../activities/pulumi/stack-activities';
+import { FailureTypes } from './contracts/failure-types';
 import type { StackOperationInput, StackOperationState } from './contracts/stack-operation';
 import { stackApprovalUpdate, stackStateQuery, type StackDecision } from './stack/definitions';
 
@@ -22,7 +23,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     heartbeatTimeout: '30s',
     // A cancelled operation ends only once Pulumi has stopped, so the next one never meets its lock.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['StackInputError', 'PlanViolation'] },
+    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation] },
   });
   const records = proxyActivities<StackActivities>({ taskQueue: input.taskQueue, startToCloseTimeout: '1m', retry: { maximumAttempts: 20 } });
   const runId = workflowInfo().runId;
@@ -78,7 +79,7 @@ async function awaitApproval(input: StackOperationInput, state: StackOperationSt
   if (state.approval.state === 'approved') return;
   state.phase = 'rejected';
   state.message = state.approval.state === 'rejected' ? `rejected by ${state.approval.by}` : `no approval within ${policy.timeoutSeconds}s`;
-  throw ApplicationFailure.nonRetryable(state.message, 'StackApprovalRefused');
+  throw ApplicationFailure.nonRetryable(state.message, FailureTypes.stackApprovalRefused);
 }
 
 function validateDecision(input: StackOperationInput, state: StackOperationState, decision: StackDecision): void {
