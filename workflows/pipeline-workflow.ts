@@ -3,11 +3,11 @@ import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyAc
 import type { createForgeActivities } from '../activities/forge';
 import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
-import { lockPreemptedSignal, resolveGroupName } from './concurrency-lock-workflow';
+import { lockPreemptedSignal } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
 import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
-import { acquireLock, type HeldLock } from './pipeline/locks';
+import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
 /**
@@ -75,7 +75,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   let runLock: HeldLock | undefined;
   try {
     if (spec.concurrency) {
-      const group = resolveGroupName(spec.concurrency.group, trigger.branch);
+      const group = groupNameOfRun(spec.concurrency.group, trigger.branch);
       runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; }, ctx.cancelCleanly);
       state.message = undefined;
     }
@@ -147,7 +147,7 @@ function commitStatusReporter(ctx: JobContext, state: PipelineRunState): (status
 async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: string) => void): Promise<HeldLock[]> {
   const locks: HeldLock[] = [];
   if (job.concurrency) {
-    const group = resolveGroupName(job.concurrency.group, ctx.trigger.branch);
+    const group = groupNameOfRun(job.concurrency.group, ctx.trigger.branch);
     locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait, ctx.cancelCleanly));
   }
   if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait, ctx.cancelCleanly));
