@@ -6,7 +6,8 @@ import { nodeClassTaskQueue } from './contracts/node-class';
 import { lockPreemptedSignal } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
-import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
+import { checkDecision, decisionRecord } from './approval/gate';
+import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
@@ -39,7 +40,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   setHandler(pipelineStateQuery, () => state);
   setHandler(approvalUpdate, (decision) => {
     const record = recordOf(decision.jobId);
-    record.approval = { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
+    record.approval = decisionRecord(decision);
     return record;
   }, { validator: (decision) => validateDecision(input, state, decision) });
   let preemption: { by: string; group: string } | undefined;
@@ -154,15 +155,13 @@ async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: str
   return locks;
 }
 
-function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: ApprovalDecision): void {
+function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: JobApprovalDecision): void {
   const record = state.jobs.find((j) => j.id === decision.jobId);
   if (!record) throw new Error(`no job "${decision.jobId}" in this run`);
   if (record.status !== 'waiting-approval') throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
-  const approval = input.spec.jobs[decision.jobId]!.environment!.approval!;
-  if (approval.approvers.length > 0 && !approval.approvers.includes(decision.by)) {
-    throw new Error(`${decision.by} may not approve "${decision.jobId}"; approvers: ${approval.approvers.join(', ')}`);
-  }
-  if (!approval.allowTriggerer && decision.by === input.trigger.triggeredBy) {
-    throw new Error(`${decision.by} triggered this run and may not approve its deploy to ${input.spec.jobs[decision.jobId]!.environment!.name}`);
-  }
+  const environment = input.spec.jobs[decision.jobId]!.environment!;
+  const { approvers, allowTriggerer } = environment.approval!;
+  checkDecision({ approvers, requester: input.trigger.triggeredBy, requesterMayDecide: allowTriggerer }, record, decision, {
+    name: `"${decision.jobId}"`, requesterDid: 'triggered this run', requesterName: `its deploy to ${environment.name}`,
+  });
 }
