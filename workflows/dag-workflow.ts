@@ -15,11 +15,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DagResult, DagStateView, DagWorkflowInput, NodeState } from './contracts/dag-run';
-import { DagSpecSchema } from './contracts/dag-spec';
 import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import type { TaskState } from './contracts/task-run';
 import { packStates, unpackStates } from './dag/carry';
+import { dagSpecOf } from './dag/defaults';
 import { buildPlan } from './dag/plan';
 import { renderTask } from './dag/render';
 import { DagScheduler } from './dag/scheduler';
@@ -33,8 +33,8 @@ const MAX_QUERY_PAGE = 1000;
 /** Runs a DAG to its end; fails with `DagFailed` naming the failed tasks. */
 export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const { policy } = input;
-  // The API validated it; parsing again here only applies the defaults, deterministically.
-  const spec = DagSpecSchema.parse(input.spec);
+  // The API validated it; the defaults are those the run was started with, not today's schema's.
+  const spec = dagSpecOf(input);
   const plan = buildPlan(spec);
   const states: NodeState[] = input.carried ? unpackStates(input.carried.states) : plan.nodes.map(() => ({ status: 'pending' }));
   const executions = (input.carried?.executions ?? 0) + 1;
@@ -92,7 +92,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
       setCurrentDetails(describe(scheduler, spec.name, executions));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {
-        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, policy, carried: { states: packStates(states, runStart), executions } });
+        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, ...defaultsOf(input), policy, carried: { states: packStates(states, runStart), executions } });
       }
       await condition(() => changed);
     }
@@ -115,6 +115,11 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     });
   }
   return result;
+}
+
+/** The defaults a continued run keeps: those it was given, or none (then LEGACY_DAG_DEFAULTS) for runs started without. */
+function defaultsOf(input: DagWorkflowInput): Pick<DagWorkflowInput, 'defaults'> {
+  return input.defaults ? { defaults: input.defaults } : {};
 }
 
 function failureMessage(err: unknown, failingFast: boolean): string {

@@ -38,7 +38,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
       case 'up': {
         const { preview, plan } = await pulumi.previewStack(address);
         state.preview = preview;
-        if (input.approval && hasChanges(preview.changeSummary)) await awaitApproval(input, state);
+        if (input.approval && hasChanges(preview.changeSummary)) await approveBeforeApply(input, state);
         state.phase = 'applying';
         state.result = await pulumi.applyStack({ ...address, plan });
         break;
@@ -72,7 +72,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
 }
 
 /** Waits for a decision without holding any worker; rejection or timeout fails the operation before anything is applied. */
-async function awaitApproval(input: StackOperationInput, state: StackOperationState): Promise<void> {
+async function approveBeforeApply(input: StackOperationInput, state: StackOperationState): Promise<void> {
   state.phase = 'waiting-approval';
   const refusal = await awaitApproval(state, input.approval!.timeoutSeconds);
   if (refusal === undefined) return;

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { createShellActivities } from '../activities/shell';
 import { FailureTypes } from './contracts/failure-types';
-import type { CommandOutcome, type TaskExecutionPolicy, type TaskResult, TaskState } from './contracts/task-run';
+import type { CommandOutcome, TaskExecutionPolicy, TaskResult, TaskState } from './contracts/task-run';
 import type { TaskRetry, TaskSpec } from './contracts/task-spec';
 import { shellCommandActivityOptions } from './task-activity-options';
 

@@ -42,6 +42,3 @@ export const FailureTypes = {
   invalidCommitStatus: 'InvalidCommitStatus',
 } as const;
 
-/** One failure type of the catalogue. */
-export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];
-

@@ -3,10 +3,8 @@ import type { ApprovalRecord } from './approval';
 import type { TaskExecutionPolicy } from './task-run';
 import type { PipelineSpec } from './pipeline-spec';
 
-/** Events that start pipelines. */
-export const PIPELINE_EVENTS = ['push', 'pull_request', 'manual'] as const;
-/** One such event. */
-export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];
+/** An event that starts pipelines. */
+export type PipelineEvent = 'push' | 'pull_request' | 'manual';
 
 /** Where the code comes from and why the run started. */
 export interface PipelineTrigger {
