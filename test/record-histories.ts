@@ -13,6 +13,7 @@ import { loadConfig } from '../config/env';
 import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
+import { dollarBranchScenario } from './helpers/dollar-branch-scenario';
 import { freePort } from './helpers/ports';
 import { startPostgresServer } from './helpers/postgres-server';
 import { costScenario, stackScenario, type Recorded } from './helpers/stack-scenarios';
@@ -143,6 +144,8 @@ async function main(): Promise<void> {
     const several = async (scenario: (s: TestStack) => Promise<Record<string, Recorded>>) => {
       for (const [name, run] of Object.entries(await scenario(stack))) record(name, run.workflowId, run.executionId);
     };
+    // A branch with a `$` takes the patched, literal naming of its concurrency group.
+    if (wanted('pipeline-dollar-branch')) record('pipeline-dollar-branch', (await dollarBranchScenario(stack)).runId);
     if (wanted('cost-analysis')) await several(costScenario);
     if (wanted(...STACK_HISTORIES)) await several(stackScenario);
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {
