@@ -99,14 +99,19 @@ async function withServers(record: () => Promise<void>, needsPulumi: boolean): P
   const config = loadConfig();
   const binary = await resolveTemporalBinary({ configuredPath: config.temporal.binary, cacheDir: config.cacheDir });
   // Only the stack scenarios need it, and a first build of it takes minutes.
-  const pulumi = needsPulumi ? await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir }) : undefined;
+  const pulumi = needsPulumi
+    ? await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir })
+    : undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-record-'));
   const server = await startDevServer({
-    binary: binary.path, dbFile: join(scratch, 'temporal.db'), logFile: join(scratch, 'temporal.log'), ip: '127.0.0.1', port: await freePort(), namespace: 'default',
+    binary: binary.path, dbFile: join(scratch, 'temporal.db'), logFile: join(scratch, 'temporal.log'),
+    ip: '127.0.0.1', port: await freePort(), namespace: 'default',
   });
   const postgres = startPostgresServer(await freePort());
   Object.assign(process.env, {
-    CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_DATABASE_URL: postgres.url,
+    CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address,
+    CAPSTAN_TEST_TEMPORAL_BIN: binary.path,
+    CAPSTAN_TEST_DATABASE_URL: postgres.url,
     ...(pulumi ? { CAPSTAN_TEST_PULUMI_BIN: pulumi.path } : {}),
   });
   try {

@@ -15,7 +15,8 @@ const HISTORIES = join(__dirname, '..', '..', 'test', 'histories');
 function recordedTypes(): Set<string> {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
   return new Set(files.map((file) => {
-    const events = (JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Array<Record<string, any>> }).events;
+    const history = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Array<Record<string, any>> };
+    const events = history.events;
     return String(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name);
   }));
 }

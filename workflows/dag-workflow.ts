@@ -92,7 +92,8 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
       setCurrentDetails(describe(scheduler, spec.name, executions));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {
-        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, ...defaultsOf(input), policy, carried: { states: packStates(states, runStart), executions } });
+        const carried = { states: packStates(states, runStart), executions };
+        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, ...defaultsOf(input), policy, carried });
       }
       await condition(() => changed);
     }
@@ -117,7 +118,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   return result;
 }
 
-/** The defaults a continued run keeps: those it was given, or none (then LEGACY_DAG_DEFAULTS) for runs started without. */
+/** The defaults a continued run keeps: those it was given, or none (LEGACY_DAG_DEFAULTS) if it was started without. */
 function defaultsOf(input: DagWorkflowInput): Pick<DagWorkflowInput, 'defaults'> {
   return input.defaults ? { defaults: input.defaults } : {};
 }

@@ -161,7 +161,8 @@ function validateDecision(input: PipelineRunInput, state: PipelineRunState, deci
   if (record.status !== 'waiting-approval') throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
   const environment = input.spec.jobs[decision.jobId]!.environment!;
   const { approvers, allowTriggerer } = environment.approval!;
-  checkDecision({ approvers, requester: input.trigger.triggeredBy, requesterMayDecide: allowTriggerer }, record, decision, {
+  const rule = { approvers, requester: input.trigger.triggeredBy, requesterMayDecide: allowTriggerer };
+  checkDecision(rule, record, decision, {
     name: `"${decision.jobId}"`, requesterDid: 'triggered this run', requesterName: `its deploy to ${environment.name}`,
   });
 }

@@ -25,7 +25,9 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     heartbeatTimeout: '30s',
     // A cancelled operation ends only once Pulumi has stopped, so the next one never meets its lock.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation] },
+    retry: {
+      initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation],
+    },
   });
   const records = proxyActivities<StackActivities>({ taskQueue: input.taskQueue, startToCloseTimeout: '1m', retry: { maximumAttempts: 20 } });
   const runId = workflowInfo().runId;
@@ -85,7 +87,9 @@ function validateDecision(input: StackOperationInput, state: StackOperationState
   if (state.phase !== 'waiting-approval') throw new Error(`the ${input.operation} of ${input.project}/${input.stack} is ${state.phase}, not waiting for approval`);
   const { approvers, allowRequester } = input.approval!;
   checkDecision({ approvers, requester: input.requestedBy, requesterMayDecide: allowRequester }, state, decision, {
-    name: `the ${input.operation} of ${input.project}/${input.stack}`, requesterDid: 'asked for this operation', requesterName: 'it',
+    name: `the ${input.operation} of ${input.project}/${input.stack}`,
+    requesterDid: 'asked for this operation',
+    requesterName: 'it',
   });
 }
 

@@ -9,7 +9,11 @@ import { startRun, type StartedRun } from './start-run';
  * large specs inside Temporal's payload limit, with today's defaults for the workflow to fill in.
  */
 export function startDag(deps: ApiDeps, spec: DagSpec, asSent: DagSpecInput, idempotencyKey?: string): Promise<StartedRun> {
-  const input: DagWorkflowInput = { spec: asSent, defaults: currentDagDefaults(), policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass } };
+  const input: DagWorkflowInput = {
+    spec: asSent,
+    defaults: currentDagDefaults(),
+    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
+  };
   return startRun(deps, {
     kind: 'dag',
     workflowType: 'dagWorkflow',

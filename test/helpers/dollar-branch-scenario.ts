@@ -37,13 +37,16 @@ jobs:
     gitIn(repo, 'add', '-A');
     gitIn(repo, 'commit', '-q', '-m', 'pipeline');
     const sha = gitIn(repo, 'rev-parse', 'HEAD');
-    const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'record/dollar', cloneUrl: repo, sha, branch: DOLLAR_BRANCH });
+    const started = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'record/dollar', cloneUrl: repo, sha, branch: DOLLAR_BRANCH,
+    });
     if (started.status !== 202) throw new Error(`start: ${JSON.stringify(started.body)}`);
     const runId = started.body.runId as string;
     const run = await waitForRunEnd(stack, runId);
     const lockIds: string[] = [];
     const prefix = concurrencyLockId(stack.prefix, 'dollar-');
-    for await (const lock of stack.client.workflow.list({ query: `WorkflowType = 'concurrencyLockWorkflow' AND WorkflowId STARTS_WITH '${prefix}'` })) {
+    const query = `WorkflowType = 'concurrencyLockWorkflow' AND WorkflowId STARTS_WITH '${prefix}'`;
+    for await (const lock of stack.client.workflow.list({ query })) {
       lockIds.push(lock.workflowId);
     }
     return { runId, run, lockIds };

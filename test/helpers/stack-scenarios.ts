@@ -38,12 +38,19 @@ export async function stackScenario(stack: TestStack): Promise<Record<string, Re
     const config = { dir: join(dir, 'site'), message: 'recorded', port: await freePort() };
     const declared = await stack.request('PUT', '/v1/stacks/rec/site', { program: 'local-site', config });
     if (declared.status >= 300) throw new Error(`declaring the stack: ${JSON.stringify(declared.body)}`);
-    const up = await stack.request('POST', '/v1/stacks/rec/site/operations', { operation: 'up', approval: { timeoutSeconds: 600 } });
+    const up = await stack.request('POST', '/v1/stacks/rec/site/operations', {
+      operation: 'up', approval: { timeoutSeconds: 600 },
+    });
     if (up.status !== 202) throw new Error(`up: ${JSON.stringify(up.body)}`);
     const runId: string = up.body.runId;
-    await waitUntil('approval wait', async () => ((await stack.request('GET', runPath(runId))).body.stack?.phase === 'waiting-approval' ? true : undefined));
+    await waitUntil('approval wait', async () => {
+      const { body } = await stack.request('GET', runPath(runId));
+      return body.stack?.phase === 'waiting-approval' ? true : undefined;
+    });
     const approver = await stack.mintToken('operator', { principal: 'approver' });
-    const approved = await stack.request('POST', '/v1/stacks/rec/site/approve', { comment: 'recorded' }, { authorization: `Bearer ${approver.token}` });
+    const approved = await stack.request('POST', '/v1/stacks/rec/site/approve', { comment: 'recorded' }, {
+      authorization: `Bearer ${approver.token}`,
+    });
     if (approved.status !== 200) throw new Error(`approve: ${JSON.stringify(approved.body)}`);
     const ended = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
     if (ended.status !== 'completed') throw new Error(`up ended ${ended.status}: ${JSON.stringify(ended)}`);
@@ -53,7 +60,8 @@ export async function stackScenario(stack: TestStack): Promise<Record<string, Re
     const ttlId = 'stack-ttl:rec/site';
     await stack.client.workflow.getHandle(ttlId).result();
     const queued = await waitUntil('TTL destroy queue run', async () => {
-      for await (const w of stack.client.workflow.list({ query: `WorkflowType = 'stackQueueWorkflow' AND WorkflowId STARTS_WITH 'stack-ttl-destroy:rec/site'` })) return w;
+      const query = `WorkflowType = 'stackQueueWorkflow' AND WorkflowId STARTS_WITH 'stack-ttl-destroy:rec/site'`;
+      for await (const w of stack.client.workflow.list({ query })) return w;
       return undefined;
     });
     return {
@@ -70,7 +78,9 @@ export async function stackScenario(stack: TestStack): Promise<Record<string, Re
 export async function costScenario(stack: TestStack): Promise<Record<string, Recorded>> {
   const workflowId = `${stack.prefix}-record-cost`;
   const handle = await stack.client.workflow.start('costAnalysisWorkflow', {
-    workflowId, taskQueue: orchestratorTaskQueue(stack.prefix), args: [{ activityTaskQueue: nodeClassTaskQueue(stack.prefix, 'a') }],
+    workflowId,
+    taskQueue: orchestratorTaskQueue(stack.prefix),
+    args: [{ activityTaskQueue: nodeClassTaskQueue(stack.prefix, 'a') }],
   });
   await handle.result();
   return { 'cost-analysis': { workflowId } };

@@ -4,14 +4,17 @@ import { describe, test } from 'node:test';
 import { checkDecision, decisionRecord, type GateSubject } from '../../workflows/approval/gate';
 import type { ApprovalRule } from '../../workflows/contracts/approval';
 
-const subject: GateSubject = { name: '"deploy"', requesterDid: 'triggered this run', requesterName: 'its deploy to production' };
+const subject: GateSubject = {
+  name: '"deploy"', requesterDid: 'triggered this run', requesterName: 'its deploy to production',
+};
 const waiting = () => ({ approval: { state: 'waiting' as const } });
 
 describe('checkDecision', () => {
   test('lets a listed approver decide, and anyone when no approvers are listed', () => {
     const rule: ApprovalRule = { approvers: ['release-manager'], requester: 'alice', requesterMayDecide: false };
     assert.doesNotThrow(() => checkDecision(rule, waiting(), { approve: true, by: 'release-manager' }, subject));
-    assert.doesNotThrow(() => checkDecision({ ...rule, approvers: [] }, waiting(), { approve: false, by: 'bob' }, subject));
+    const anyone = { ...rule, approvers: [] };
+    assert.doesNotThrow(() => checkDecision(anyone, waiting(), { approve: false, by: 'bob' }, subject));
   });
 
   test('refuses a principal who is not an approver, naming the approvers', () => {
@@ -24,7 +27,8 @@ describe('checkDecision', () => {
     const rule: ApprovalRule = { approvers: [], requester: 'alice', requesterMayDecide: false };
     assert.throws(() => checkDecision(rule, waiting(), { approve: true, by: 'alice' }, subject),
       { message: 'alice triggered this run and may not approve its deploy to production' });
-    assert.doesNotThrow(() => checkDecision({ ...rule, requesterMayDecide: true }, waiting(), { approve: true, by: 'alice' }, subject));
+    const allowed = { ...rule, requesterMayDecide: true };
+    assert.doesNotThrow(() => checkDecision(allowed, waiting(), { approve: true, by: 'alice' }, subject));
   });
 
   test('refuses a second decision once the gate is decided', () => {
@@ -32,6 +36,8 @@ describe('checkDecision', () => {
     const holder = { approval: decisionRecord({ approve: false, by: 'bob', comment: 'not today' }) };
     assert.equal(holder.approval.state, 'rejected');
     assert.equal(holder.approval.comment, 'not today');
-    assert.throws(() => checkDecision(rule, holder, { approve: true, by: 'carol' }, subject), { message: '"deploy" was rejected by bob already' });
+    assert.throws(() => checkDecision(rule, holder, { approve: true, by: 'carol' }, subject), {
+      message: '"deploy" was rejected by bob already',
+    });
   });
 });

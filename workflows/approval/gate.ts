@@ -25,9 +25,12 @@ export interface GateHolder {
  * Throws when `decision` may not be taken: the gate was decided already, or `decision.by` may not
  * decide under `rule`. An Update validator calls it, so a refused decision writes no history.
  */
-export function checkDecision(rule: ApprovalRule, holder: GateHolder, decision: ApprovalDecision, subject: GateSubject): void {
-  if (holder.approval && holder.approval.state !== 'waiting') {
-    throw new Error(`${subject.name} was ${holder.approval.state}${holder.approval.by ? ` by ${holder.approval.by}` : ''} already`);
+export function checkDecision(
+  rule: ApprovalRule, holder: GateHolder, decision: ApprovalDecision, subject: GateSubject,
+): void {
+  const decided = holder.approval;
+  if (decided && decided.state !== 'waiting') {
+    throw new Error(`${subject.name} was ${decided.state}${decided.by ? ` by ${decided.by}` : ''} already`);
   }
   if (rule.approvers.length > 0 && !rule.approvers.includes(decision.by)) {
     throw new Error(`${decision.by} may not approve ${subject.name}; approvers: ${rule.approvers.join(', ')}`);
@@ -39,7 +42,8 @@ export function checkDecision(rule: ApprovalRule, holder: GateHolder, decision: 
 
 /** The record a decision leaves, stamped now. */
 export function decisionRecord(decision: ApprovalDecision): ApprovalRecord {
-  return { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
+  const state = decision.approve ? 'approved' : 'rejected';
+  return { state, by: decision.by, at: new Date().toISOString(), comment: decision.comment };
 }
 
 /**

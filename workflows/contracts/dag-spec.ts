@@ -45,7 +45,8 @@ export const DagSpecSchema = z.strictObject({
 /** The schema's defaults as the values a DAG run is given (see dag/defaults.ts). */
 export function currentDagDefaults(): DagDefaults {
   const spec = DagSpecSchema.parse({
-    name: 'defaults', tasks: [{ id: 'a', nodeClass: 'c', command: 'c' }, { id: 'b', nodeClass: 'c', stack: { project: 'p', stack: 's' } }],
+    name: 'defaults',
+    tasks: [{ id: 'a', nodeClass: 'c', command: 'c' }, { id: 'b', nodeClass: 'c', stack: { project: 'p', stack: 's' } }],
   });
   const [task, stackTask] = spec.tasks as [DagTask, DagTask];
   return {

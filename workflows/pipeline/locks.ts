@@ -1,7 +1,8 @@
 /** Taking a concurrency group's lock from a pipeline run: queue behind the holder, or preempt it. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, patched, sleep, startChild, type ChildWorkflowHandle,
+  CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, patched, sleep, startChild,
+  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { concurrencyLockId, concurrencyLockWorkflow, preemptLockSignal, releaseLockSignal } from '../concurrency-lock-workflow';
 import { concurrencyGroupName, GROUP_TEMPLATE } from './concurrency-group';

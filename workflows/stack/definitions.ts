@@ -6,5 +6,8 @@ import type { StackOperationState } from '../contracts/stack-operation';
 /** Live state of a stack operation. */
 export const stackStateQuery = defineQuery<StackOperationState>('stackState');
 
-/** Approves or rejects the previewed plan of an `up` waiting between preview and apply; the validator refuses (no history written) when not allowed. */
+/**
+ * Approves or rejects the previewed plan of an `up` waiting between preview and apply; the validator
+ * refuses (no history written) when not allowed.
+ */
 export const stackApprovalUpdate = defineUpdate<StackOperationState, [ApprovalDecision]>('decideStackApproval');
