@@ -8,7 +8,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
 import type { Pool } from 'pg';
-import { createForgeActivities, ForgeFailureTypes } from '../activities/forge';
+import { createForgeActivities } from '../activities/forge';
+import { FailureTypes } from '../workflows/contracts/failure-types';
 import { createRepository } from '../db/stores/repository-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
@@ -130,7 +131,7 @@ test('a 401 (bad token) or 404 (unknown repository) is a non-retryable failure n
     answer = { status, body: '{"message":"Bad credentials"}' };
     const err = await failure(activities().reportCommitStatus({ repository: 'acme/web', sha: SHA, state: 'success', context: 'c', description: 'd' }));
     assert.equal(err.nonRetryable, true, String(status));
-    assert.equal(err.type, ForgeFailureTypes.rejected);
+    assert.equal(err.type, FailureTypes.forgeStatusRejected);
     assert.match(err.message, new RegExp(`github answered ${status} to POST .*/statuses/${SHA}: \\{"message":"Bad credentials"\\}`));
     assert.doesNotMatch(err.message, /ghp_secret/, 'the token is never in a message');
   }
@@ -141,14 +142,14 @@ test('a 500, a 429 and a rate-limited 403 are retryable failures; a malformed sh
     answer = { status, body: 'upstream trouble', headers };
     const err = await failure(activities().reportCommitStatus({ repository: 'group/sub/app', sha: SHA, state: 'pending', context: 'c', description: 'd' }));
     assert.equal(err.nonRetryable, false, `${status} ${JSON.stringify(headers)}`);
-    assert.equal(err.type, ForgeFailureTypes.unavailable);
+    assert.equal(err.type, FailureTypes.forgeStatusUnavailable);
     assert.match(err.message, new RegExp(`gitlab answered ${status} .*: upstream trouble`));
   }
   answer = { status: 403, body: 'forbidden' };
   assert.equal((await failure(activities().reportCommitStatus({ repository: 'acme/web', sha: SHA, state: 'pending', context: 'c', description: 'd' }))).nonRetryable, true, 'a plain 403 is the token lacking rights');
   received = [];
   const bad = await failure(activities().reportCommitStatus({ repository: 'acme/web', sha: '../../x', state: 'pending', context: 'c', description: 'd' }));
-  assert.equal(bad.type, ForgeFailureTypes.invalid);
+  assert.equal(bad.type, FailureTypes.invalidCommitStatus);
   assert.equal(bad.nonRetryable, true);
   assert.equal(received.length, 0);
 });

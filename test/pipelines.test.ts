@@ -12,6 +12,8 @@ import { freePort } from './helpers/ports';
 import { waitForFile } from './helpers/wait';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 import { gitIn } from './helpers/git';
+import { DOLLAR_BRANCH, dollarBranchScenario } from './helpers/dollar-branch-scenario';
+import { concurrencyLockId } from '../workflows/concurrency-lock-workflow';
 
 let stack: TestStack;
 let repo: string;
@@ -308,4 +310,12 @@ jobs:
   assert.equal(timedOut.status, 'failed');
   assert.equal(timedOut.pipeline.jobs[0].approval.state, 'timed-out');
   assert.equal(timedOut.pipeline.jobs[0].message, 'no approval within 3s');
+});
+
+test('a branch whose name holds $& names its concurrency group literally', { timeout: 120_000 }, async () => {
+  const { run, lockIds } = await dollarBranchScenario(stack);
+  assert.equal(run.status, 'completed', JSON.stringify(run.pipeline ?? run.failure));
+  assert.equal(run.pipeline.trigger.branch, DOLLAR_BRANCH);
+  // A plain String.replace would have read "$&" as the matched template and "$1" as a missing group.
+  assert.deepEqual(lockIds, [concurrencyLockId(stack.prefix, `dollar-${DOLLAR_BRANCH}`)]);
 });

@@ -1,13 +1,22 @@
 /**
- * Records task, DAG and pipeline workflow histories for the replay test: `node dist/test/record-histories.js` with
- * CAPSTAN_TEST_TEMPORAL_ADDRESS and CAPSTAN_TEST_TEMPORAL_BIN pointing at a dev server and its CLI. Re-record only when a change is meant
- * to be incompatible and is guarded by `patched()`; keep the old files to prove the guard.
+ * Records a history of every workflow type for the replay test: `node dist/test/record-histories.js [NAME…]`
+ * starts a dev server and PostgreSQL of its own (or uses those CAPSTAN_TEST_TEMPORAL_ADDRESS, CAPSTAN_TEST_TEMPORAL_BIN
+ * and CAPSTAN_TEST_DATABASE_URL name) and needs the Pulumi CLI for the stack scenarios. Re-record only when a change
+ * is meant to be incompatible and is guarded by `patched()`; keep the old files to prove the guard.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDevServer } from '../cli/dev-server';
+import { loadConfig } from '../config/env';
+import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
+import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
+import { dollarBranchScenario } from './helpers/dollar-branch-scenario';
+import { freePort } from './helpers/ports';
+import { startPostgresServer } from './helpers/postgres-server';
+import { costScenario, stackScenario, type Recorded } from './helpers/stack-scenarios';
 import { gitIn } from './helpers/git';
 import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -84,10 +93,45 @@ jobs:
   }
 }
 
+/** Runs `record` against the suite's servers, or against a dev server and PostgreSQL started for it. */
+async function withServers(record: () => Promise<void>, needsPulumi: boolean): Promise<void> {
+  if (process.env.CAPSTAN_TEST_TEMPORAL_ADDRESS && process.env.CAPSTAN_TEST_DATABASE_URL) return record();
+  const config = loadConfig();
+  const binary = await resolveTemporalBinary({ configuredPath: config.temporal.binary, cacheDir: config.cacheDir });
+  // Only the stack scenarios need it, and a first build of it takes minutes.
+  const pulumi = needsPulumi
+    ? await resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir })
+    : undefined;
+  const scratch = mkdtempSync(join(tmpdir(), 'capstan-record-'));
+  const server = await startDevServer({
+    binary: binary.path, dbFile: join(scratch, 'temporal.db'), logFile: join(scratch, 'temporal.log'),
+    ip: '127.0.0.1', port: await freePort(), namespace: 'default',
+  });
+  const postgres = startPostgresServer(await freePort());
+  Object.assign(process.env, {
+    CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address,
+    CAPSTAN_TEST_TEMPORAL_BIN: binary.path,
+    CAPSTAN_TEST_DATABASE_URL: postgres.url,
+    ...(pulumi ? { CAPSTAN_TEST_PULUMI_BIN: pulumi.path } : {}),
+  });
+  try {
+    await record();
+  } finally {
+    await server.stop();
+    postgres.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+// `node dist/test/record-histories.js NAME…` records only those scenarios.
+const only = process.argv.slice(2);
+const wanted = (...names: string[]) => only.length === 0 || names.some((n) => only.includes(n));
+const STACK_HISTORIES = ['stack-up-approved', 'stack-ttl-destroy', 'stack-queue-destroy'];
+
 async function main(): Promise<void> {
-  // `node dist/test/record-histories.js NAME…` records only those scenarios.
-  const only = process.argv.slice(2);
-  const stack = await startTestStack({ continueAsNewAfterEvents: 150 });
+  // Workers of class a run the cost activities too, and Pulumi when a stack scenario is recorded.
+  const workerEnv = { CAPSTAN_COST_NODE_CLASS: 'a', ...(wanted(...STACK_HISTORIES) ? { CAPSTAN_PULUMI_NODE_CLASS: 'a' } : {}) };
+  const stack = await startTestStack({ continueAsNewAfterEvents: 150, workerEnv });
   const record = (name: string, workflowId: string, executionId?: string): void => {
     // The CLI's JSON is the format Temporal documents for replay tests.
     const history = execFileSync(process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
@@ -96,12 +140,19 @@ async function main(): Promise<void> {
     process.stderr.write(`recorded ${name}\n`);
   };
   try {
-    if (only.length === 0 || only.includes('pipeline-deploy-rollback')) record('pipeline-deploy-rollback', await pipelineScenario(stack));
-    if (only.length === 0 || only.includes('pipeline-cancelled-in-progress')) {
+    if (wanted('pipeline-deploy-rollback')) record('pipeline-deploy-rollback', await pipelineScenario(stack));
+    if (wanted('pipeline-cancelled-in-progress', 'lock-preempted')) {
       const preempted = await cancelInProgressScenario(stack);
       record('pipeline-cancelled-in-progress', preempted.runId);
       record('lock-preempted', preempted.lock.workflowId, preempted.lock.runId);
     }
+    const several = async (scenario: (s: TestStack) => Promise<Record<string, Recorded>>) => {
+      for (const [name, run] of Object.entries(await scenario(stack))) record(name, run.workflowId, run.executionId);
+    };
+    // A branch with a `$` takes the patched, literal naming of its concurrency group.
+    if (wanted('pipeline-dollar-branch')) record('pipeline-dollar-branch', (await dollarBranchScenario(stack)).runId);
+    if (wanted('cost-analysis')) await several(costScenario);
+    if (wanted(...STACK_HISTORIES)) await several(stackScenario);
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {
       if (only.length > 0 && !only.includes(name)) continue;
       const { body } = await stack.request('POST', route, spec);
@@ -117,7 +168,7 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+withServers(main, wanted(...STACK_HISTORIES)).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

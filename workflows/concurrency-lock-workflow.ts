@@ -49,8 +49,3 @@ export async function concurrencyLockWorkflow({ holder, group }: ConcurrencyLock
 export function concurrencyLockId(taskQueuePrefix: string, group: string): string {
   return `lock:${taskQueuePrefix}:${group}`;
 }
-
-/** A group name with `${{ branch }}` filled in. */
-export function resolveGroupName(group: string, branch: string): string {
-  return group.replace(/\$\{\{\s*branch\s*\}\}/g, branch);
-}

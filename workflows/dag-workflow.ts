@@ -15,10 +15,11 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DagResult, DagStateView, DagWorkflowInput, NodeState } from './contracts/dag-run';
-import { DagSpecSchema } from './contracts/dag-spec';
+import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import type { TaskState } from './contracts/task-run';
 import { packStates, unpackStates } from './dag/carry';
+import { dagSpecOf } from './dag/defaults';
 import { buildPlan } from './dag/plan';
 import { renderTask } from './dag/render';
 import { DagScheduler } from './dag/scheduler';
@@ -32,8 +33,8 @@ const MAX_QUERY_PAGE = 1000;
 /** Runs a DAG to its end; fails with `DagFailed` naming the failed tasks. */
 export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const { policy } = input;
-  // The API validated it; parsing again here only applies the defaults, deterministically.
-  const spec = DagSpecSchema.parse(input.spec);
+  // The API validated it; the defaults are those the run was started with, not today's schema's.
+  const spec = dagSpecOf(input);
   const plan = buildPlan(spec);
   const states: NodeState[] = input.carried ? unpackStates(input.carried.states) : plan.nodes.map(() => ({ status: 'pending' }));
   const executions = (input.carried?.executions ?? 0) + 1;
@@ -91,7 +92,8 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
       setCurrentDetails(describe(scheduler, spec.name, executions));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {
-        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, policy, carried: { states: packStates(states, runStart), executions } });
+        const carried = { states: packStates(states, runStart), executions };
+        await continueAsNew<typeof dagWorkflow>({ spec: input.spec, ...defaultsOf(input), policy, carried });
       }
       await condition(() => changed);
     }
@@ -109,11 +111,16 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const result: DagResult = { status: scheduler.failing ? 'failed' : 'succeeded', counts, failed, executions };
   if (scheduler.failing) {
     throw ApplicationFailure.create({
-      type: 'DagFailed', nonRetryable: true, details: [result],
+      type: FailureTypes.dagFailed, nonRetryable: true, details: [result],
       message: `${failed.length} task${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}`,
     });
   }
   return result;
+}
+
+/** The defaults a continued run keeps: those it was given, or none (LEGACY_DAG_DEFAULTS) if it was started without. */
+function defaultsOf(input: DagWorkflowInput): Pick<DagWorkflowInput, 'defaults'> {
+  return input.defaults ? { defaults: input.defaults } : {};
 }
 
 function failureMessage(err: unknown, failingFast: boolean): string {

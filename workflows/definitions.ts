@@ -7,7 +7,7 @@ import type { TaskState } from './contracts/task-run';
 /** Live state of a running task workflow. */
 export const taskStateQuery = defineQuery<TaskState>('taskState');
 
-/** Kind of run (`task` now; `dag`, `pipeline`, `stack` later), for filtering lists. */
+/** Kind of run (one of RUN_KINDS), for filtering lists. */
 export const kindSearchAttribute = defineSearchAttributeKey('CapstanKind', SearchAttributeType.KEYWORD);
 /** Node class a task runs on. */
 export const nodeClassSearchAttribute = defineSearchAttributeKey('CapstanNodeClass', SearchAttributeType.KEYWORD);

@@ -1,12 +1,14 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
 import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createForgeActivities } from '../activities/forge';
+import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
-import { lockPreemptedSignal, resolveGroupName } from './concurrency-lock-workflow';
+import { lockPreemptedSignal } from './concurrency-lock-workflow';
 import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
-import { approvalUpdate, pipelineStateQuery, type ApprovalDecision } from './pipeline/definitions';
-import { acquireLock, type HeldLock } from './pipeline/locks';
+import { checkDecision, decisionRecord } from './approval/gate';
+import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
+import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
 /**
@@ -38,7 +40,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   setHandler(pipelineStateQuery, () => state);
   setHandler(approvalUpdate, (decision) => {
     const record = recordOf(decision.jobId);
-    record.approval = { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
+    record.approval = decisionRecord(decision);
     return record;
   }, { validator: (decision) => validateDecision(input, state, decision) });
   let preemption: { by: string; group: string } | undefined;
@@ -74,7 +76,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   let runLock: HeldLock | undefined;
   try {
     if (spec.concurrency) {
-      const group = resolveGroupName(spec.concurrency.group, trigger.branch);
+      const group = groupNameOfRun(spec.concurrency.group, trigger.branch);
       runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; }, ctx.cancelCleanly);
       state.message = undefined;
     }
@@ -108,7 +110,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   await report(failed.length > 0 ? 'failure' : 'success', failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded');
   if (failed.length > 0) {
     throw ApplicationFailure.create({
-      type: 'PipelineFailed', nonRetryable: true, details: [state],
+      type: FailureTypes.pipelineFailed, nonRetryable: true, details: [state],
       message: `jobs failed: ${failed.map((j) => `${j.id} (${j.message ?? 'failed'})`).join('; ')}`,
     });
   }
@@ -146,22 +148,21 @@ function commitStatusReporter(ctx: JobContext, state: PipelineRunState): (status
 async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: string) => void): Promise<HeldLock[]> {
   const locks: HeldLock[] = [];
   if (job.concurrency) {
-    const group = resolveGroupName(job.concurrency.group, ctx.trigger.branch);
+    const group = groupNameOfRun(job.concurrency.group, ctx.trigger.branch);
     locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait, ctx.cancelCleanly));
   }
   if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait, ctx.cancelCleanly));
   return locks;
 }
 
-function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: ApprovalDecision): void {
+function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: JobApprovalDecision): void {
   const record = state.jobs.find((j) => j.id === decision.jobId);
   if (!record) throw new Error(`no job "${decision.jobId}" in this run`);
   if (record.status !== 'waiting-approval') throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
-  const approval = input.spec.jobs[decision.jobId]!.environment!.approval!;
-  if (approval.approvers.length > 0 && !approval.approvers.includes(decision.by)) {
-    throw new Error(`${decision.by} may not approve "${decision.jobId}"; approvers: ${approval.approvers.join(', ')}`);
-  }
-  if (!approval.allowTriggerer && decision.by === input.trigger.triggeredBy) {
-    throw new Error(`${decision.by} triggered this run and may not approve its deploy to ${input.spec.jobs[decision.jobId]!.environment!.name}`);
-  }
+  const environment = input.spec.jobs[decision.jobId]!.environment!;
+  const { approvers, allowTriggerer } = environment.approval!;
+  const rule = { approvers, requester: input.trigger.triggeredBy, requesterMayDecide: allowTriggerer };
+  checkDecision(rule, record, decision, {
+    name: `"${decision.jobId}"`, requesterDid: 'triggered this run', requesterName: `its deploy to ${environment.name}`,
+  });
 }

@@ -1,8 +1,11 @@
 /** One operation on one Pulumi stack (workflow id `stack:<project>/<stack>`): preview, approval, apply of that plan, refresh, destroy or a drift check. */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { StackActivities } from '../activities/pulumi/stack-activities';
+import { FailureTypes } from './contracts/failure-types';
 import type { StackOperationInput, StackOperationState } from './contracts/stack-operation';
-import { stackApprovalUpdate, stackStateQuery, type StackDecision } from './stack/definitions';
+import { awaitApproval, checkDecision, decisionRecord } from './approval/gate';
+import type { ApprovalDecision } from './contracts/approval';
+import { stackApprovalUpdate, stackStateQuery } from './stack/definitions';
 
 /** Runs the operation to its end; a failed, rejected or refused operation fails the workflow with the reason. */
 export async function stackOperationWorkflow(input: StackOperationInput): Promise<StackOperationState> {
@@ -10,7 +13,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
   const state: StackOperationState = { ...address, operation: input.operation, requestedBy: input.requestedBy, phase: 'previewing' };
   setHandler(stackStateQuery, () => state);
   setHandler(stackApprovalUpdate, (decision) => {
-    state.approval = { state: decision.approve ? 'approved' : 'rejected', by: decision.by, at: new Date().toISOString(), comment: decision.comment };
+    state.approval = decisionRecord(decision);
     return state;
   }, { validator: (decision) => validateDecision(input, state, decision) });
 
@@ -22,7 +25,9 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     heartbeatTimeout: '30s',
     // A cancelled operation ends only once Pulumi has stopped, so the next one never meets its lock.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: ['StackInputError', 'PlanViolation'] },
+    retry: {
+      initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation],
+    },
   });
   const records = proxyActivities<StackActivities>({ taskQueue: input.taskQueue, startToCloseTimeout: '1m', retry: { maximumAttempts: 20 } });
   const runId = workflowInfo().runId;
@@ -35,7 +40,7 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
       case 'up': {
         const { preview, plan } = await pulumi.previewStack(address);
         state.preview = preview;
-        if (input.approval && hasChanges(preview.changeSummary)) await awaitApproval(input, state);
+        if (input.approval && hasChanges(preview.changeSummary)) await approveBeforeApply(input, state);
         state.phase = 'applying';
         state.result = await pulumi.applyStack({ ...address, plan });
         break;
@@ -69,27 +74,23 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
 }
 
 /** Waits for a decision without holding any worker; rejection or timeout fails the operation before anything is applied. */
-async function awaitApproval(input: StackOperationInput, state: StackOperationState): Promise<void> {
-  const policy = input.approval!;
+async function approveBeforeApply(input: StackOperationInput, state: StackOperationState): Promise<void> {
   state.phase = 'waiting-approval';
-  state.approval = { state: 'waiting' };
-  const decided = await condition(() => state.approval?.state !== 'waiting', `${policy.timeoutSeconds}s`);
-  if (!decided) state.approval = { state: 'timed-out', at: new Date().toISOString() };
-  if (state.approval.state === 'approved') return;
+  const refusal = await awaitApproval(state, input.approval!.timeoutSeconds);
+  if (refusal === undefined) return;
   state.phase = 'rejected';
-  state.message = state.approval.state === 'rejected' ? `rejected by ${state.approval.by}` : `no approval within ${policy.timeoutSeconds}s`;
-  throw ApplicationFailure.nonRetryable(state.message, 'StackApprovalRefused');
+  state.message = refusal;
+  throw ApplicationFailure.nonRetryable(state.message, FailureTypes.stackApprovalRefused);
 }
 
-function validateDecision(input: StackOperationInput, state: StackOperationState, decision: StackDecision): void {
+function validateDecision(input: StackOperationInput, state: StackOperationState, decision: ApprovalDecision): void {
   if (state.phase !== 'waiting-approval') throw new Error(`the ${input.operation} of ${input.project}/${input.stack} is ${state.phase}, not waiting for approval`);
-  const policy = input.approval!;
-  if (policy.approvers.length > 0 && !policy.approvers.includes(decision.by)) {
-    throw new Error(`${decision.by} may not approve it; approvers: ${policy.approvers.join(', ')}`);
-  }
-  if (!policy.allowRequester && decision.by === input.requestedBy) {
-    throw new Error(`${decision.by} asked for this operation and may not approve it`);
-  }
+  const { approvers, allowRequester } = input.approval!;
+  checkDecision({ approvers, requester: input.requestedBy, requesterMayDecide: allowRequester }, state, decision, {
+    name: `the ${input.operation} of ${input.project}/${input.stack}`,
+    requesterDid: 'asked for this operation',
+    requesterName: 'it',
+  });
 }
 
 function hasChanges(summary: Record<string, number>): boolean {

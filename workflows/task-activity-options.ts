@@ -1,6 +1,7 @@
 /** The named activity-options preset of the task workflow. */
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { FailureTypes, type TaskExecutionPolicy } from './contracts/task-run';
+import { FailureTypes } from './contracts/failure-types';
+import type { TaskExecutionPolicy } from './contracts/task-run';
 
 /** Extra time past the command timeout before Temporal itself gives up on an attempt. */
 const START_TO_CLOSE_GRACE_SECONDS = 60;

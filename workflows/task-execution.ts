@@ -10,7 +10,8 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import type { createShellActivities } from '../activities/shell';
-import { FailureTypes, type CommandOutcome, type TaskExecutionPolicy, type TaskResult, type TaskState } from './contracts/task-run';
+import { FailureTypes } from './contracts/failure-types';
+import type { CommandOutcome, TaskExecutionPolicy, TaskResult, TaskState } from './contracts/task-run';
 import type { TaskRetry, TaskSpec } from './contracts/task-spec';
 import { shellCommandActivityOptions } from './task-activity-options';
 

@@ -1,5 +1,6 @@
 /** The commit status activity: tells the forge that a commit's pipeline is pending, passed or failed. */
 import { ApplicationFailure } from '@temporalio/common';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
 import { statusRequest, type CommitStatus } from './status-request';
 import { findStatusTarget, type ForgeDb } from '../../db/stores/status-target';
 
@@ -18,16 +19,6 @@ export interface ReportCommitStatusResult {
   reason?: string;
 }
 
-/** Failure types of the forge activities. */
-export const ForgeFailureTypes = {
-  /** The forge refused the request (bad token, unknown repository or commit): retrying cannot help. */
-  rejected: 'ForgeStatusRejected',
-  /** The forge could not be reached or failed (5xx, 429, rate limits): Temporal retries. */
-  unavailable: 'ForgeStatusUnavailable',
-  /** The input cannot name a status (not a commit SHA, an unknown state). */
-  invalid: 'InvalidCommitStatus',
-} as const;
-
 /** A hung forge must not hold an activity slot until the activity's own timeout. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -41,8 +32,8 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
     /** Sets a commit status on the repository's forge; `{ reported: false, reason }` when the repository has no status endpoint. */
     async reportCommitStatus(input: ReportCommitStatusInput): Promise<ReportCommitStatusResult> {
       // The SHA goes into a URL path: anything but hex digits could point the request somewhere else.
-      if (!SHA.test(input.sha)) throw ApplicationFailure.create({ type: ForgeFailureTypes.invalid, message: `sha "${input.sha}" is not a full commit SHA`, nonRetryable: true });
-      if (!STATES.includes(input.state)) throw ApplicationFailure.create({ type: ForgeFailureTypes.invalid, message: `state "${input.state}" is not pending, success or failure`, nonRetryable: true });
+      if (!SHA.test(input.sha)) throw ApplicationFailure.create({ type: FailureTypes.invalidCommitStatus, message: `sha "${input.sha}" is not a full commit SHA`, nonRetryable: true });
+      if (!STATES.includes(input.state)) throw ApplicationFailure.create({ type: FailureTypes.invalidCommitStatus, message: `state "${input.state}" is not pending, success or failure`, nonRetryable: true });
       const lookup = await findStatusTarget(deps.db, input.repository);
       if ('reason' in lookup) return { reported: false, reason: lookup.reason };
       const request = statusRequest(lookup.target, { ...input, repository: lookup.name });
@@ -53,7 +44,7 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
           method: 'POST', headers: request.headers, body: JSON.stringify(request.body), redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
       } catch (err) {
-        throw ApplicationFailure.create({ type: ForgeFailureTypes.unavailable, message: `POST ${request.url} failed: ${(err as Error).message}`, nonRetryable: false });
+        throw ApplicationFailure.create({ type: FailureTypes.forgeStatusUnavailable, message: `POST ${request.url} failed: ${(err as Error).message}`, nonRetryable: false });
       }
       if (response.ok) {
         await response.body?.cancel();
@@ -63,7 +54,7 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
       const body = location ? `redirected to ${location}` : (await response.text().catch(() => '')).slice(0, 2000);
       const retry = worthRetrying(response);
       throw ApplicationFailure.create({
-        type: retry ? ForgeFailureTypes.unavailable : ForgeFailureTypes.rejected,
+        type: retry ? FailureTypes.forgeStatusUnavailable : FailureTypes.forgeStatusRejected,
         message: `${lookup.target.provider} answered ${response.status} to POST ${request.url}: ${body}`,
         nonRetryable: !retry,
         details: [{ status: response.status, body }],

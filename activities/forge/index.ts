@@ -1,3 +1,3 @@
 /** Forge activities: commit statuses on GitHub and GitLab. */
-export { createForgeActivities, ForgeFailureTypes, type ForgeActivityDeps, type ReportCommitStatusInput, type ReportCommitStatusResult } from './commit-status';
+export { createForgeActivities, type ForgeActivityDeps, type ReportCommitStatusInput, type ReportCommitStatusResult } from './commit-status';
 export { MAX_DESCRIPTION_CHARS, type CommitState } from './status-request';

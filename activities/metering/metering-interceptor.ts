@@ -6,7 +6,8 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
 import type { Logger } from '../../config/logger';
-import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
+import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { RunJobStepInput, StepMeter } from '../pipeline/job-activities';
 import type { RunShellCommandInput } from '../shell';
 import type { AttemptEnd, AttemptKey, AttemptLedger } from '../../db/stores/attempt-ledger';
@@ -99,9 +100,9 @@ function endOfFailure(err: unknown): AttemptEnd {
   if (err instanceof CancelledFailure) return { outcome: 'cancelled', endedAt };
   if (err instanceof ApplicationFailure) {
     const outcome = err.details?.[0] as Partial<CommandOutcome> | undefined;
-    if (err.type === FailureTypes.commandFailed || err.type === 'StepFailed') return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === FailureTypes.commandFailed || err.type === FailureTypes.stepFailed) return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
     if (err.type === FailureTypes.commandTimedOut) return { outcome: 'timed_out', endedAt, exitCode: outcome?.exitCode, detail: err.message };
-    if (err.type === 'WorkerShutdown') return { outcome: 'lost', endedAt, detail: err.message };
+    if (err.type === FailureTypes.workerShutdown) return { outcome: 'lost', endedAt, detail: err.message };
   }
   return { outcome: 'error', endedAt, detail: err instanceof Error ? err.message : String(err) };
 }

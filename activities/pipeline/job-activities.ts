@@ -4,6 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
 import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
 import { readOutputs } from '../shell/attempt-files';
 import { offloadOutputs } from '../shell/offload-outputs';
@@ -17,9 +18,6 @@ import type { PipelineActivityDeps } from './deps';
 import { checkoutCommit } from './git-checkout';
 import { openStepLog, type StepLog } from './step-log';
 import { checkEnvSizes, checkStepPaths, expandStepReferences, StepInputError } from './step-references';
-
-/** Failure types of steps, for the workflow's retry decisions. */
-export const StepFailureTypes = { stepFailed: 'StepFailed', stepInvalid: 'StepInvalid' } as const;
 
 /** Which job a call is about. */
 export interface JobRef {
@@ -95,12 +93,12 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
         const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail, outputs: outputs ?? {} };
         log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
-          throw ApplicationFailure.create({ type: StepFailureTypes.stepFailed, message: `step exited with code ${exitCode}`, details: [outcome], nonRetryable: true });
+          throw ApplicationFailure.create({ type: FailureTypes.stepFailed, message: `step exited with code ${exitCode}`, details: [outcome], nonRetryable: true });
         }
         return outcome;
       } catch (err) {
         log.close(`[capstan] step failed: ${(err as Error).message}`);
-        if (err instanceof ArtifactError || err instanceof StepInputError) throw ApplicationFailure.create({ type: StepFailureTypes.stepInvalid, message: err.message, nonRetryable: true });
+        if (err instanceof ArtifactError || err instanceof StepInputError) throw ApplicationFailure.create({ type: FailureTypes.stepInvalid, message: err.message, nonRetryable: true });
         throw err;
       } finally {
         clearInterval(beat);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { stackOutputRef, type DriftReport, type StackApplyResult, type StackPhase, type StackPreview } from '../../workflows/contracts/stack-operation';
 import { openConfig } from '../../db/stores/stack-config-secrets';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
 import { EngineProgress, plannedChanges } from './engine-progress';
 import type { ProgramRegistry } from '../../infra/programs/registry';
 import { findStack, recordOperation, replaceResources } from '../../db/stores/stack-records';
@@ -48,7 +49,7 @@ export function createStackActivities(deps: StackActivityDeps) {
           await writeFile(join(dir, 'plan.json'), input.plan);
           const result = await stack.up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent, signal }).catch((err: Error) => {
             const violation = /violates plan[^\n]*/.exec(err.message);
-            if (violation) throw ApplicationFailure.nonRetryable(`the stack changed since the preview, so the apply was refused: ${violation[0]}`, 'PlanViolation');
+            if (violation) throw ApplicationFailure.nonRetryable(`the stack changed since the preview, so the apply was refused: ${violation[0]}`, FailureTypes.planViolation);
             throw err;
           });
           await recordResources(deps, input, stack);
@@ -107,7 +108,7 @@ export interface PulumiUnavailable {
  */
 export function unavailableStackActivities(reason: PulumiUnavailable, db: Pool): StackActivities {
   const fail = (): never => {
-    throw ApplicationFailure.retryable(`this worker has no Pulumi CLI: ${reason.unavailable}`, 'PulumiUnavailable');
+    throw ApplicationFailure.retryable(`this worker has no Pulumi CLI: ${reason.unavailable}`, FailureTypes.pulumiUnavailable);
   };
   return {
     previewStack: async () => fail(),
@@ -124,18 +125,18 @@ export function unavailableStackActivities(reason: PulumiUnavailable, db: Pool):
 async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress, signal: AbortSignal) => Promise<T>): Promise<T> {
   const context = Context.current();
   const record = await findStack(deps.db, address);
-  if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, 'StackInputError');
+  if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, FailureTypes.stackInputError);
   const program = deps.programs.find(record.program);
-  if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, 'StackInputError');
+  if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, FailureTypes.stackInputError);
   let config: Record<string, unknown>;
   try {
     config = openConfig(record.config, deps.configKey);
   } catch (err) {
     // Another key will not appear by retrying on this worker.
-    throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack}: ${(err as Error).message}`, 'StackInputError');
+    throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack}: ${(err as Error).message}`, FailureTypes.stackInputError);
   }
   const parsed = program.configSchema.safeParse(config);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, 'StackInputError');
+  if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, FailureTypes.stackInputError);
   const stack = await openStack(deps.settings, address, () => program.run(parsed.data, address));
   // Temporal runs one operation per stack, so a lock seen on a retry was left by this operation's
   // earlier attempt on a worker that died; clearing it lets the retry go on.

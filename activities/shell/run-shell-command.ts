@@ -1,7 +1,8 @@
 /** The shell-command activity: one attempt of a task in a fresh workspace. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { FailureTypes, type CommandOutcome } from '../../workflows/contracts/task-run';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
+import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { commandLine, InvalidTaskError, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
 import { expandReferences, type StackOutputReader } from './expand-references';
@@ -134,7 +135,7 @@ function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutS
     // A stopping worker hands the attempt back for another worker; a user's cancel ends it.
     if (workerShutdown) {
       throw ApplicationFailure.create({
-        type: 'WorkerShutdown', message: 'worker shut down during the attempt; process group killed', details: [{ activityAttempt: outcome.activityAttempt }],
+        type: FailureTypes.workerShutdown, message: 'worker shut down during the attempt; process group killed', details: [{ activityAttempt: outcome.activityAttempt }],
       });
     }
     throw new CancelledFailure('task cancelled; process group killed');
@@ -164,7 +165,7 @@ function setupFailure(err: unknown, activityAttempt: number): ApplicationFailure
     : (err as Error).message;
   const message = `could not start the command: ${reason}`;
   return ApplicationFailure.create({
-    type: invalid ? FailureTypes.invalidTask : 'WorkerSetupFailed',
+    type: invalid ? FailureTypes.invalidTask : FailureTypes.workerSetupFailed,
     message,
     nonRetryable: invalid,
     details: [{ activityAttempt }],

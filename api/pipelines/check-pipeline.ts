@@ -7,7 +7,7 @@ import { artifactIssues } from './check-artifacts';
 import { needsIssues } from './check-needs';
 import { outputIssues } from './check-outputs';
 import type { PathIssue, SpecPath } from './pipeline-issue';
-import { GROUP_TEMPLATE } from './triggers';
+import { GROUP_TEMPLATE } from '../../workflows/pipeline/concurrency-group';
 
 /** Most jobs one pipeline may have: each is a group of activities and a record in the run's state. */
 export const MAX_PIPELINE_JOBS = 100;

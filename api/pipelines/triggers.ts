@@ -1,4 +1,4 @@
-/** Decides whether an event starts a pipeline, and names concurrency groups. Pure. */
+/** Decides whether an event starts a pipeline. Pure. */
 import type { PipelineEvent } from '../../workflows/contracts/pipeline-run';
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 
@@ -10,9 +10,6 @@ export interface TriggerEvent {
 
 /** Whether a pipeline runs for an event, and why not when it does not. */
 export type TriggerMatch = { matched: true } | { matched: false; reason: string };
-
-/** `${{ branch }}` in a concurrency group name, with any spaces inside the braces. */
-export const GROUP_TEMPLATE = /\$\{\{\s*branch\s*\}\}/g;
 
 /** Matches `event` against the spec's `on`: push and pull_request by branch filter, manual when enabled. */
 export function matchTrigger(spec: Pick<PipelineSpec, 'on'>, event: TriggerEvent): TriggerMatch {
@@ -44,10 +41,4 @@ function globRegExp(pattern: string): RegExp {
     }
   }
   return new RegExp(`^${source}$`, 's');
-}
-
-/** The concurrency group of a run on `branch`: `group` with every `${{ branch }}` replaced by the branch. */
-export function concurrencyGroupName(group: string, branch: string): string {
-  // A function replacement, so that "$&" or "$1" in a branch name stays literal text.
-  return group.replace(GROUP_TEMPLATE, () => branch);
 }

@@ -2,7 +2,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { NodeStatus } from '../../workflows/contracts/dag-run';
-import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
+import { dagSpecOf } from '../../workflows/dag/defaults';
 import { buildPlan } from '../../workflows/dag/plan';
 import { ApiError } from '../errors';
 import { dagInputOf } from '../services/dag-run-data';
@@ -61,7 +61,7 @@ async function loadGraph(deps: ApiDeps, runId: string): Promise<{ graph: DagGrap
   ]);
   const status = new Map<string, NodeStatus>();
   for (const page of [first, ...pages]) for (const node of page.dag?.nodes ?? []) status.set(node.key, node.status);
-  const spec = DagSpecSchema.parse(input.spec);
+  const spec = dagSpecOf(input);
   const plan = buildPlan(spec);
   const nodes = plan.nodes.map((n) => ({ key: n.key, task: n.task, deps: n.deps, status: status.get(n.key) ?? 'pending' }));
   const unknown = plan.nodes.length - plan.nodes.filter((n) => status.has(n.key)).length;

@@ -1,7 +1,7 @@
 /** Retry from failure: a new run of the same DAG that reuses what succeeded and runs the rest again. */
 import { packStates } from '../../workflows/dag/carry';
+import { dagSpecOf, LEGACY_DAG_DEFAULTS } from '../../workflows/dag/defaults';
 import { buildPlan } from '../../workflows/dag/plan';
-import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
 import type { DagWorkflowInput, NodeState } from '../../workflows/contracts/dag-run';
 import type { RunMemo } from '../../workflows/definitions';
 import { ApiError } from '../errors';
@@ -24,7 +24,7 @@ export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: st
   const [input, nodes] = await Promise.all([dagInputOf(deps, runId), allNodeStates(deps, runId)]);
   // Everything downstream of a task that runs again runs again too, even if it succeeded last time
   // (after an always() or a continueOnError), so that it sees its upstream's new outputs.
-  const plan = buildPlan(DagSpecSchema.parse(input.spec));
+  const plan = buildPlan(dagSpecOf(input));
   const rerun = plan.nodes.map((_n, i) => nodes[i]?.status !== 'succeeded');
   const dependents: number[][] = plan.nodes.map(() => []);
   plan.nodes.forEach((node, i) => node.deps.forEach((d) => dependents[d]!.push(i)));
@@ -42,6 +42,8 @@ export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: st
   const reused = states.filter((s) => s.reused).length;
   const retryInput: DagWorkflowInput = {
     spec: input.spec,
+    // The retry runs the DAG as the failed run did, with the defaults that run was given.
+    defaults: input.defaults ?? LEGACY_DAG_DEFAULTS,
     policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
     carried: { states: packStates(states, Date.now()), executions: 0 },
   };

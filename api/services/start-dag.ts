@@ -1,15 +1,19 @@
 /** Starts DAG runs. */
 import type { DagWorkflowInput } from '../../workflows/contracts/dag-run';
-import type { DagSpec, DagSpecInput } from '../../workflows/contracts/dag-spec';
+import { currentDagDefaults, type DagSpec, type DagSpecInput } from '../../workflows/contracts/dag-spec';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
 /**
- * Starts a validated DAG (see parseDagSpec). The spec is sent as the user wrote it: the workflow
- * applies defaults itself, which keeps large specs inside Temporal's payload limit.
+ * Starts a validated DAG (see parseDagSpec). The spec is sent as the user wrote it, which keeps
+ * large specs inside Temporal's payload limit, with today's defaults for the workflow to fill in.
  */
 export function startDag(deps: ApiDeps, spec: DagSpec, asSent: DagSpecInput, idempotencyKey?: string): Promise<StartedRun> {
-  const input: DagWorkflowInput = { spec: asSent, policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass } };
+  const input: DagWorkflowInput = {
+    spec: asSent,
+    defaults: currentDagDefaults(),
+    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
+  };
   return startRun(deps, {
     kind: 'dag',
     workflowType: 'dagWorkflow',

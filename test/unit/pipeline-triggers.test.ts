@@ -1,7 +1,7 @@
-/** Trigger matching (events, branch filters and their globs) and concurrency group names. */
+/** Trigger matching (events, branch filters and their globs). */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { branchMatches, concurrencyGroupName, matchTrigger } from '../../api/pipelines/triggers';
+import { branchMatches, matchTrigger } from '../../api/pipelines/triggers';
 import { PipelineSpecSchema, type PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 
 const specWith = (on: unknown): PipelineSpec => PipelineSpecSchema.parse({
@@ -77,22 +77,4 @@ describe('branch globs', () => {
       assert.equal(branchMatches(pattern, branch), expected);
     });
   }
-});
-
-describe('concurrencyGroupName', () => {
-  test('replaces ${{ branch }} with the branch, with or without spaces inside the braces', () => {
-    assert.equal(concurrencyGroupName('deploy-${{ branch }}', 'main'), 'deploy-main');
-    assert.equal(concurrencyGroupName('deploy-${{branch}}', 'main'), 'deploy-main');
-    assert.equal(concurrencyGroupName('deploy-${{   branch\t}}', 'release/1.0'), 'deploy-release/1.0');
-  });
-
-  test('replaces every occurrence and leaves the rest alone', () => {
-    assert.equal(concurrencyGroupName('${{ branch }}/${{ branch }}', 'x'), 'x/x');
-    assert.equal(concurrencyGroupName('production', 'main'), 'production');
-    assert.equal(concurrencyGroupName('${{ sha }}', 'main'), '${{ sha }}');
-  });
-
-  test('keeps replacement patterns in a branch name literal', () => {
-    assert.equal(concurrencyGroupName('g-${{ branch }}', 'a$&b$1'), 'g-a$&b$1');
-  });
 });

@@ -1,5 +1,6 @@
 /** Inputs, per-task state and results of the DAG workflow; plain types shared by API, workflow and CLI. */
 import type { PackedStates } from '../dag/carry';
+import type { DagDefaults } from '../dag/defaults';
 import type { DagSpecInput } from './dag-spec';
 import type { TaskExecutionPolicy } from './task-run';
 
@@ -33,11 +34,13 @@ export interface DagExecutionPolicy extends Omit<TaskExecutionPolicy, 'taskQueue
 
 /**
  * Input of `dagWorkflow`. The spec travels as sent (defaults not applied, which keeps a 10,000-task
- * spec under Temporal's 2 MB payload limit); `carried` holds node states from the previous
- * execution of the same run (continue-as-new) or from the run being retried.
+ * spec under Temporal's 2 MB payload limit) with the defaults to fill in; `carried` holds node
+ * states from the previous execution of the same run (continue-as-new) or from the run being retried.
  */
 export interface DagWorkflowInput {
   spec: DagSpecInput;
+  /** The defaults the run fills in (absent in runs started before they were sent: LEGACY_DAG_DEFAULTS). */
+  defaults?: DagDefaults;
   policy: DagExecutionPolicy;
   carried?: { states: PackedStates; executions: number };
 }

@@ -3,18 +3,19 @@
  * validates API bodies and YAML files, generates the OpenAPI document and types the DAG workflow.
  */
 import { z } from 'zod';
+import type { DagDefaults } from '../dag/defaults';
 import { StackTaskSchema } from './stack-operation';
 import { LabelsSchema, TASK_BODY_SHAPE } from './task-spec';
 
 /** A task id: letters, digits, `_` and `-`, starting with a letter or `_`; usable inside `${{ tasks.<id>... }}`. */
-export const DAG_TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+const DAG_TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Temporal task priority: 1 is served first, 5 last; 3 when unset. */
-export const PrioritySchema = z.number().int().min(1).max(5);
+const PrioritySchema = z.number().int().min(1).max(5);
 
 /** One task of a DAG: a task body plus its place in the graph. */
-export const DagTaskSchema = z.strictObject({
+const DagTaskSchema = z.strictObject({
   id: z.string().regex(DAG_TASK_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_" (max 63)'),
   ...TASK_BODY_SHAPE,
   dependsOn: z.array(z.string().min(1)).max(1000).default([]),
@@ -40,6 +41,22 @@ export const DagSpecSchema = z.strictObject({
   priority: PrioritySchema.default(3),
   labels: LabelsSchema,
 });
+
+/** The schema's defaults as the values a DAG run is given (see dag/defaults.ts). */
+export function currentDagDefaults(): DagDefaults {
+  const spec = DagSpecSchema.parse({
+    name: 'defaults',
+    tasks: [{ id: 'a', nodeClass: 'c', command: 'c' }, { id: 'b', nodeClass: 'c', stack: { project: 'p', stack: 's' } }],
+  });
+  const [task, stackTask] = spec.tasks as [DagTask, DagTask];
+  return {
+    maxParallel: spec.maxParallel, failFast: spec.failFast, priority: spec.priority,
+    task: {
+      args: task.args, env: task.env, timeoutSeconds: task.timeoutSeconds, retry: task.retry, dependsOn: task.dependsOn,
+      continueOnError: task.continueOnError, stackOperation: stackTask.stack!.operation,
+    },
+  };
+}
 
 /** A DAG spec as sent (defaults not yet applied). */
 export type DagSpecInput = z.input<typeof DagSpecSchema>;

@@ -1,11 +1,10 @@
 /** What a pipeline run is started with and what it reports; shared by the pipeline workflow and the API. */
+import type { ApprovalRecord } from './approval';
 import type { TaskExecutionPolicy } from './task-run';
 import type { PipelineSpec } from './pipeline-spec';
 
-/** Events that start pipelines. */
-export const PIPELINE_EVENTS = ['push', 'pull_request', 'manual'] as const;
-/** One such event. */
-export type PipelineEvent = (typeof PIPELINE_EVENTS)[number];
+/** An event that starts pipelines. */
+export type PipelineEvent = 'push' | 'pull_request' | 'manual';
 
 /** Where the code comes from and why the run started. */
 export interface PipelineTrigger {
@@ -56,7 +55,7 @@ export interface JobRecord {
   /** Worker whose workspace the job's steps share. */
   worker?: string;
   steps: StepRecord[];
-  approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
+  approval?: ApprovalRecord;
   /** Deploy jobs: the release they put in place and the one they replaced (from Capstan's deploy history). */
   deployment?: { environment: string; sha: string; previousSha?: string };
   /** The job's `outputs:` rendered from its steps' outputs when it succeeded; what `needs.<job>.outputs` reads. */

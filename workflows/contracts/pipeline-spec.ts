@@ -9,13 +9,13 @@ import { TaskRetrySchema } from './task-spec';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
-export const JOB_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+const JOB_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 /** A step id: what `${{ steps.<id>.outputs.<name> }}` names, unique within its job. */
-export const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+const STEP_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 /** A job output name, as `${{ needs.<job>.outputs.<name> }}` spells it. */
-export const JOB_OUTPUT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
+const JOB_OUTPUT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
 /** An artifact name: a file-name-safe word. */
-export const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 const envMap = z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string().max(131_072)).default({});
 const stepId = z.string().regex(STEP_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"').optional()
@@ -80,13 +80,13 @@ const ApprovalSchema = z.strictObject({
 });
 
 /** A concurrency group: runs (or deploy jobs) of one group run one at a time. */
-export const ConcurrencySchema = z.strictObject({
+const ConcurrencySchema = z.strictObject({
   group: z.string().min(1).max(200).describe('Group name; `${{ branch }}` is replaced by the run\'s branch.'),
   cancelInProgress: z.boolean().default(false).describe('Cancel the running member of the group instead of queueing behind it.'),
 });
 
 /** A job: steps on one worker of `runs-on`, sharing its workspace. */
-export const PipelineJobSchema = z.strictObject({
+const PipelineJobSchema = z.strictObject({
   'runs-on': z.string().min(1).describe('Node class whose worker runs every step of the job.'),
   needs: z.array(z.string().min(1)).max(100).default([]),
   env: envMap,
@@ -118,5 +118,3 @@ export type PipelineSpec = z.output<typeof PipelineSpecSchema>;
 export type PipelineJob = z.output<typeof PipelineJobSchema>;
 /** A validated step. */
 export type PipelineStep = z.output<typeof PipelineStepSchema>;
-/** A validated shell step. */
-export type RunStep = z.output<typeof RunStepSchema>;

@@ -1,5 +1,6 @@
 /** Stack operations: what the API asks for, what the workflow reports, and the one workflow id per stack. */
 import { z } from 'zod';
+import type { ApprovalRecord } from './approval';
 
 /** A Pulumi project or stack name as Capstan accepts it (safe in a workflow id, a path and a URL). */
 export const STACK_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -81,7 +82,7 @@ export interface StackOperationState {
   requestedBy: string;
   phase: StackPhase;
   preview?: StackPreview;
-  approval?: { state: 'waiting' | 'approved' | 'rejected' | 'timed-out'; by?: string; at?: string; comment?: string };
+  approval?: ApprovalRecord;
   result?: StackApplyResult;
   drift?: DriftReport;
   message?: string;

@@ -58,11 +58,3 @@ export interface TaskState {
   lastFailure?: string;
   nextAttemptAt?: string;
 }
-
-/** Failure types the shell activity raises; the workflow retries only command failures. */
-export const FailureTypes = {
-  commandFailed: 'CommandFailed',
-  commandTimedOut: 'CommandTimedOut',
-  invalidTask: 'InvalidTask',
-  taskFailed: 'TaskFailed',
-} as const;

@@ -62,8 +62,6 @@ export function commandOrScriptIssue(body: unknown): string | undefined {
   return (fields.command === undefined) === (fields.script === undefined) ? 'exactly one of "command" or "script" is required' : undefined;
 }
 
-/** A task spec as sent (defaults not yet applied). */
-export type TaskSpecInput = z.input<typeof TaskSpecSchema>;
 /** A validated task spec with defaults applied. */
 export type TaskSpec = z.output<typeof TaskSpecSchema>;
 /** The retry settings of a validated task spec. */

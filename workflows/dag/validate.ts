@@ -125,7 +125,7 @@ function expressionIssues(spec: DagSpec, task: DagTask, index: number, ids: Map<
 }
 
 /** The fields of a task that may hold `${{ }}` templates, with their names as the spec spells them. */
-export function templatedFields(task: DagTask): Array<[string, string]> {
+function templatedFields(task: DagTask): Array<[string, string]> {
   return [
     ...(task.command !== undefined ? [['command', task.command] as [string, string]] : []),
     ...(task.script !== undefined ? [['script', task.script] as [string, string]] : []),

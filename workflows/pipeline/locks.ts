@@ -1,7 +1,24 @@
 /** Taking a concurrency group's lock from a pipeline run: queue behind the holder, or preempt it. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, sleep, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, patched, sleep, startChild,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
 import { concurrencyLockId, concurrencyLockWorkflow, preemptLockSignal, releaseLockSignal } from '../concurrency-lock-workflow';
+import { concurrencyGroupName, GROUP_TEMPLATE } from './concurrency-group';
+
+/**
+ * Since this patch a `$` in a branch name stays literal in a concurrency group's name; before it,
+ * `$&`, `$1` and the like in a branch were replacement patterns. The patch is asked only when the
+ * branch has a `$`, the only case where the names differ, so other runs' histories stay as they were.
+ */
+const LITERAL_BRANCH_IN_GROUP = 'pipeline-literal-branch-in-group';
+
+/** The name of `group` for a run on `branch`, as the run's history fixed it. */
+export function groupNameOfRun(group: string, branch: string): string {
+  if (!branch.includes('$') || patched(LITERAL_BRANCH_IN_GROUP)) return concurrencyGroupName(group, branch);
+  return group.replace(GROUP_TEMPLATE, branch);
+}
 
 /** A held lock; `release` lets the next member of the group in. */
 export interface HeldLock {

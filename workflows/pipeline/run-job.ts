@@ -1,8 +1,9 @@
 /** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, condition, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
+import { awaitApproval } from '../approval/gate';
 import { nodeClassTaskQueue } from '../contracts/node-class';
 import { stackWorkflowId } from '../contracts/stack-operation';
 import { executeStackTask } from '../stack/stack-task';
@@ -47,14 +48,11 @@ export function stepName(step: PipelineStep, index: number): string {
 export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, record: JobRecord, needs: TemplateScope['needs'] = {}): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
-    // Waiting holds no worker: the workflow only sleeps on a condition with a timer.
     record.status = 'waiting-approval';
-    record.approval = { state: 'waiting' };
-    const decided = await condition(() => record.approval?.state !== 'waiting', `${approval.timeoutSeconds}s`);
-    if (!decided) record.approval = { state: 'timed-out', at: new Date().toISOString() };
-    if (record.approval.state !== 'approved') {
+    const refusal = await awaitApproval(record, approval.timeoutSeconds);
+    if (refusal !== undefined) {
       record.status = 'failed';
-      record.message = record.approval.state === 'rejected' ? `rejected by ${record.approval.by}` : `no approval within ${approval.timeoutSeconds}s`;
+      record.message = refusal;
       return;
     }
   }

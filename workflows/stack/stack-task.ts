@@ -1,5 +1,6 @@
 /** A DAG task that runs an operation on a Pulumi stack: the stack's outputs become the task's outputs. */
 import { ApplicationFailure, executeChild, workflowInfo } from '@temporalio/workflow';
+import { FailureTypes } from '../contracts/failure-types';
 import type { StackTaskSchema } from '../contracts/stack-operation';
 import type { z } from 'zod';
 import type { TaskResult } from '../contracts/task-run';
@@ -20,7 +21,7 @@ export async function executeStackTask(spec: StackTaskSpec, key: string, taskQue
     workflowId: `${runId}:${key}:${spec.operation}`,
     args: [{ operation: { ...spec, requestedBy, taskQueue }, ifBusy: 'wait' }],
   });
-  if (!outcome.ran) throw ApplicationFailure.nonRetryable(outcome.reason, 'StackTaskNotRun');
+  if (!outcome.ran) throw ApplicationFailure.nonRetryable(outcome.reason, FailureTypes.stackTaskNotRun);
   const outputs = Object.fromEntries(Object.entries(outcome.state.result?.outputs ?? {})
     .map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
   const finishedAt = new Date().toISOString();
