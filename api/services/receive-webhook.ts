@@ -10,7 +10,7 @@ import { readPipelineFile } from '../pipelines/read-pipeline-file';
 import type { RepositoryRecord } from '../pipelines/repository-store';
 import { matchTrigger } from '../pipelines/triggers';
 import { decodeWebhookBody } from '../pipelines/webhook-body';
-import type { ForgeWebhook } from '../pipelines/webhook-events';
+import type { ForgeEvent, ForgeWebhook } from '../pipelines/webhook-events';
 import { IdempotencyKeySchema } from '../schemas';
 import { parseOr400 } from '../validate';
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
@@ -75,22 +75,44 @@ export async function receiveWebhook(options: ReceiveWebhookOptions): Promise<We
     principal, action: forge.auditAction(eventName), deliveryId: found?.value ?? delivery.requestId,
     target: targetOf(sender),
   });
+  const { event: eventType, deliveryId } = requiredHeaders(forge, eventName, found);
+  // An organization sends only its hook's ping (see ForgeWebhook.sender), answered as a repository hook's is.
+  if (sender.kind === 'organization') return { status: 200, body: { pong: true, organization: sender.login } };
+  const event = forge.interpret(eventType, payload);
+  const repository = sender.repository;
+  if (event.kind === 'ping') return { status: 200, body: { pong: true, repository: repository.name } };
+  if (event.kind === 'ignored') return { status: 202, body: { started: false, reason: event.reason } };
+  return buildCommit(deps, { forge, repository, event, deliveryId, principal });
+}
+
+/** The event and the delivery's id, which every delivery must carry; 400 naming the header missing. */
+function requiredHeaders(
+  forge: ForgeWebhook, eventName: string | undefined, found: { header: string; value?: string } | undefined,
+): { event: string; deliveryId: string } {
   if (eventName === undefined || eventName === '') {
     const missing = [{ field: forge.eventHeader, message: 'is missing' }];
     throw new ApiError(400, 'invalid_request', `${forge.eventHeader} is missing`, missing);
   }
-  if (!found) {
+  if (found?.value === undefined) {
     throw new ApiError(400, 'invalid_request',
       `${forge.deliveryHeaders.join(' or ')} is missing: a delivery needs an id, so a redelivery starts nothing new`,
       forge.deliveryHeaders.map((field) => ({ field, message: 'is missing' })));
   }
-  const deliveryId = parseOr400(IdempotencyKeySchema, found.value, 'header', found.header);
-  // An organization sends only its hook's ping (see ForgeWebhook.sender), answered as a repository hook's is.
-  if (sender.kind === 'organization') return { status: 200, body: { pong: true, organization: sender.login } };
-  const event = forge.interpret(eventName, payload);
-  const repository = sender.repository;
-  if (event.kind === 'ping') return { status: 200, body: { pong: true, repository: repository.name } };
-  if (event.kind === 'ignored') return { status: 202, body: { started: false, reason: event.reason } };
+  return { event: eventName, deliveryId: parseOr400(IdempotencyKeySchema, found.value, 'header', found.header) };
+}
+
+/** A verified delivery that asks for a build. */
+interface BuildRequest {
+  forge: ForgeWebhook;
+  repository: RepositoryRecord;
+  event: Extract<ForgeEvent, { kind: 'build' }>;
+  deliveryId: string;
+  principal: Principal;
+}
+
+/** Starts the pipeline at the commit when it has one whose triggers match; otherwise says why not. */
+async function buildCommit(deps: ApiDeps, request: BuildRequest): Promise<WebhookAnswer> {
+  const { forge, repository, event, deliveryId, principal } = request;
   const build = { event: event.event, repository: repository.name, sha: event.sha, branch: event.branch };
   const spec = await pipelineAt(deps, repository, event.sha);
   if (spec === undefined) {
