@@ -154,14 +154,24 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         post: {
           summary: `A ${forge} webhook delivery (no bearer token; ${headers}): a push or pull request starts the repository's pipeline at that commit`,
           security: [],
-          requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { type: 'object' } },
+              // GitHub's default for a new hook; signed as sent, payload= decoded after the check.
+              ...(forge === 'github' ? { 'application/x-www-form-urlencoded': { schema: {
+                type: 'object', required: ['payload'],
+                properties: { payload: { type: 'string', description: 'The JSON payload' } },
+              } } } : {}),
+            },
+          },
           responses: {
-            200: { description: 'A ping, answered' },
+            200: { description: 'A ping: { pong: true, repository }, or { pong: true, organization } (organization hook)' },
             202: { description: '{ started: true, runId, created } (created: false for a redelivery), or { started: false, reason } when the delivery starts nothing' },
             400: errorResponse('Malformed JSON, or a header or payload field missing'),
-            401: errorResponse('Missing or wrong signature or token; nothing started'),
-            404: errorResponse('Repository not registered'),
-            415: errorResponse('Body is not JSON'),
+            401: errorResponse('Not signed with the secret of a registered repository of that name; an unknown '
+              + 'repository gets the same answer; nothing started'),
+            415: errorResponse(forge === 'github' ? 'Body is neither JSON nor form-encoded' : 'Body is not JSON'),
             422: errorResponse('The pipeline file at that commit is invalid (details list every issue), or the commit cannot be fetched'),
           },
         },
