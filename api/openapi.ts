@@ -166,7 +166,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             },
           },
           responses: {
-            200: { description: 'A ping: { pong: true, repository }, or { pong: true, organization } (organization hook)' },
+            200: { description: 'A ping, answered: { pong: true } with its repository or organization' },
             202: { description: '{ started: true, runId, created } (created: false for a redelivery), or { started: false, reason } when the delivery starts nothing' },
             400: errorResponse('Malformed JSON, or a header or payload field missing'),
             401: errorResponse('Not signed with the secret of a registered repository of that name; an unknown '
