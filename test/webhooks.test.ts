@@ -89,6 +89,9 @@ function deliver(forge: 'github' | 'gitlab', body: string, headers: Record<strin
   return stack.request('POST', `/v1/webhooks/${forge}`, body, { authorization: '', ...headers });
 }
 
+/** A body as GitHub's form content type sends it: `payload=` and the JSON, URL-encoded (spaces as +). */
+const formBody = (json: string) => new URLSearchParams({ payload: json }).toString();
+
 function github(event: string, delivery: string, body: string, signature = sign(body)) {
   return deliver('github', body, { 'X-GitHub-Event': event, 'X-GitHub-Delivery': delivery, 'X-Hub-Signature-256': signature });
 }
@@ -160,50 +163,130 @@ test('a signed push to main starts a run that completes; the same delivery again
   assert.equal(await stack.countRuns(), before + 1, 'a redelivery starts no run');
 });
 
-test('a missing, malformed or wrong signature is 401 and starts nothing', async () => {
+test('an unknown repository and a missing, malformed or wrong signature get one 401, and start nothing', async () => {
   const before = await stack.countRuns();
   const body = githubPush(mainSha);
   const tampered = body.replace('alice', 'mallory');
-  const cases: Array<[string, Record<string, string>, string, RegExp]> = [
-    ['tampered body', { 'X-Hub-Signature-256': sign(body) }, tampered, /does not match/],
-    ['wrong secret', { 'X-Hub-Signature-256': sign(body, 'another-secret-0123456789') }, body, /does not match/],
-    ['missing header', {}, body, /X-Hub-Signature-256 is missing/],
-    ['malformed header', { 'X-Hub-Signature-256': 'sha1=abc' }, body, /not sha256=<64 hex digits>/],
+  const unknown = githubPush(mainSha, 'refs/heads/main', 'acme/other');
+  const cases: Array<[string, Record<string, string>, string]> = [
+    ['unknown repository', { 'X-Hub-Signature-256': sign(unknown) }, unknown],
+    ['unknown repository, unsigned', {}, unknown],
+    ['an unregistrable name', { 'X-Hub-Signature-256': sign(body) }, githubPush(mainSha, undefined, 'acme/\u0000web')],
+    ['tampered body', { 'X-Hub-Signature-256': sign(body) }, tampered],
+    ['wrong secret', { 'X-Hub-Signature-256': sign(body, 'another-secret-0123456789') }, body],
+    ['missing header', {}, body],
+    ['malformed header', { 'X-Hub-Signature-256': 'sha1=abc' }, body],
   ];
-  for (const [what, signature, sent, message] of cases) {
+  const answers = [];
+  for (const [what, signature, sent] of cases) {
     const answer = await deliver('github', sent, { 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': `unsigned-${what}`, ...signature });
     assert.equal(answer.status, 401, what);
-    assert.equal(answer.body.error.code, 'invalid_signature');
-    assert.match(answer.body.error.message, message, what);
-    assert.equal(answer.body.error.details[0].field, 'X-Hub-Signature-256');
+    answers.push(answer.body);
   }
-  const wrongToken = await deliver('gitlab', JSON.stringify({ object_kind: 'push', ref: 'refs/heads/main', after: mainSha, project: { path_with_namespace: 'group/sub/web' } }),
-    { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Event-UUID': 'gl-unsigned', 'X-Gitlab-Token': `${GITLAB_SECRET}x` });
+  // Nothing in the answer tells a registered name from an unknown one.
+  for (const [index, answer] of answers.entries()) assert.deepEqual(answer, answers[0], cases[index]![0]);
+  assert.equal(answers[0].error.code, 'invalid_signature');
+  assert.match(answers[0].error.message, /not signed with the webhook secret of a registered github repository/);
+  assert.equal(answers[0].error.details[0].field, 'X-Hub-Signature-256');
+
+  const gitlabPush = (name: string) =>
+    JSON.stringify({ ref: 'refs/heads/main', after: mainSha, project: { path_with_namespace: name } });
+  const gitlab = async (name: string, token: string) => deliver('gitlab', gitlabPush(name), {
+    'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Event-UUID': 'gl-unsigned', 'X-Gitlab-Token': token,
+  });
+  const wrongToken = await gitlab('group/sub/web', `${GITLAB_SECRET}x`);
   assert.equal(wrongToken.status, 401);
-  assert.match(wrongToken.body.error.message, /X-Gitlab-Token is not the repository's webhook secret/);
+  assert.match(wrongToken.body.error.message, /not signed with the webhook secret of a registered gitlab repository/);
+  assert.deepEqual((await gitlab('group/sub/other', GITLAB_SECRET)).body, wrongToken.body, 'an unknown GitLab project');
+  const asGithub = await gitlab('acme/web', GITHUB_SECRET);
+  assert.deepEqual(asGithub.body, wrongToken.body, 'a GitHub repository takes no GitLab deliveries');
   assert.equal(await stack.countRuns(), before);
 });
 
-test('an unknown repository is 404, malformed JSON 400, a body that is not JSON 415, a ping 200', async () => {
-  const unknown = await github('push', 'd-unknown', githubPush(mainSha, 'refs/heads/main', 'acme/other'));
-  assert.equal(unknown.status, 404);
-  assert.equal(unknown.body.error.code, 'repository_not_found');
-  const asGitlab = await deliver('gitlab', JSON.stringify({ ref: 'refs/heads/main', after: mainSha, project: { path_with_namespace: 'acme/web' } }), { 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Token': GITHUB_SECRET });
-  assert.equal(asGitlab.status, 404, 'a GitHub repository does not take GitLab deliveries');
+test('malformed JSON 400, a body of another type 415, a ping 200', async () => {
   const malformed = await github('push', 'd-malformed', '{"ref": ');
   assert.equal(malformed.status, 400);
   assert.equal(malformed.body.error.code, 'malformed_json');
   const noName = await github('push', 'd-noname', JSON.stringify({ ref: 'refs/heads/main', after: mainSha }));
   assert.equal(noName.status, 400);
   assert.equal(noName.body.error.details[0].field, 'repository');
-  const form = await stack.request('POST', '/v1/webhooks/github', 'payload=%7B%7D', { authorization: '', 'Content-Type': 'application/x-www-form-urlencoded' });
-  assert.equal(form.status, 415);
+  const text = await deliver('github', '{}', { 'Content-Type': 'text/plain' });
+  assert.equal(text.status, 415);
+  const accepted = 'must be application/json or application/x-www-form-urlencoded';
+  assert.deepEqual(text.body.error.details, [{ field: 'Content-Type', message: accepted }]);
+  const form = formBody(githubPush(mainSha, 'refs/heads/main', 'group/sub/web'));
+  const gitlabForm = await deliver('gitlab', form, {
+    'Content-Type': 'application/x-www-form-urlencoded', 'X-Gitlab-Event': 'Push Hook', 'X-Gitlab-Token': GITLAB_SECRET,
+  });
+  assert.equal(gitlabForm.status, 415, 'GitLab always sends JSON');
   const ping = await github('ping', 'd-ping', JSON.stringify({ zen: 'Keep it logically awesome.', repository: { full_name: 'acme/web' } }));
   assert.equal(ping.status, 200);
   assert.deepEqual(ping.body, { pong: true, repository: 'acme/web' });
   const noDelivery = await deliver('github', githubPush(mainSha), { 'X-GitHub-Event': 'push', 'X-Hub-Signature-256': sign(githubPush(mainSha)) });
   assert.equal(noDelivery.status, 400);
   assert.equal(noDelivery.body.error.details[0].field, 'X-GitHub-Delivery');
+});
+
+test('an organization hook\'s ping signed with its repositories\' secret is 200, any other the one 401', async () => {
+  // What GitHub sends when an organization hook is created: the organization, no repository.
+  const orgPing = (login: string) => JSON.stringify({
+    zen: 'Approachable is better than simple.', hook_id: 7, hook: { type: 'Organization', id: 7, events: ['push'] },
+    organization: { login, id: 42 }, sender: { login: 'alice' },
+  });
+  const pong = await github('ping', 'org-ping', orgPing('Acme'));
+  assert.equal(pong.status, 200, JSON.stringify(pong.body));
+  assert.deepEqual(pong.body, { pong: true, organization: 'Acme' });
+  // As a form, the content type GitHub gives a new hook by default.
+  const formPong = await deliver('github', formBody(orgPing('acme')), {
+    'Content-Type': 'application/x-www-form-urlencoded', 'X-GitHub-Event': 'ping', 'X-GitHub-Delivery': 'org-ping-form',
+    'X-Hub-Signature-256': sign(formBody(orgPing('acme'))),
+  });
+  assert.deepEqual([formPong.status, formPong.body], [200, { pong: true, organization: 'acme' }]);
+
+  const refusals = [
+    await github('ping', 'org-ping-wrong', orgPing('acme'), sign(orgPing('acme'), 'another-secret-0123456789')),
+    await deliver('github', orgPing('acme'), { 'X-GitHub-Event': 'ping', 'X-GitHub-Delivery': 'org-ping-unsigned' }),
+    // No repository of that organization is registered, so no secret can vouch for its hook.
+    await github('ping', 'org-ping-other', orgPing('globex')),
+  ];
+  const repositoryRefusal = await github('push', 'org-compare', githubPush(mainSha, 'refs/heads/main', 'acme/other'));
+  for (const answer of refusals) assert.deepEqual([answer.status, answer.body], [401, repositoryRefusal.body]);
+
+  const { body } = await stack.request('GET', '/v1/audit?principal=webhook:github&limit=500');
+  const rows = body.entries.filter((e: any) => e.requestId.startsWith('org-ping'));
+  assert.deepEqual(rows.map((e: any) => [e.requestId, e.action, e.tokenId, e.target, e.status]).sort(), [
+    ['org-ping', 'webhook.ping', 'webhook:org:Acme', 'Acme', 200],
+    ['org-ping-form', 'webhook.ping', 'webhook:org:acme', 'acme', 200],
+  ]);
+});
+
+test('a form-encoded push signed as sent starts the run; tampered, it is refused', { timeout: 180_000 }, async () => {
+  const before = await stack.countRuns();
+  const form = formBody(githubPush(mainSha).replace('alice', 'dora'));
+  // GitHub's default content type for a new hook.
+  const post = (sent: string, delivery: string) => deliver('github', sent, {
+    'Content-Type': 'application/x-www-form-urlencoded', 'X-GitHub-Event': 'push', 'X-GitHub-Delivery': delivery,
+    'X-Hub-Signature-256': sign(form),
+  });
+  const tampered = form.replace('dora', 'mallory');
+  const refused = await post(tampered, 'form-tampered');
+  assert.equal(refused.status, 401, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, 'invalid_signature');
+  // Re-encoding the same payload (lower-case escapes) changes the bytes, so the signature no longer holds either.
+  const reencoded = form.replaceAll('%3A', '%3a');
+  assert.notEqual(reencoded, form);
+  const reencodedAnswer = await post(reencoded, 'form-reencoded');
+  assert.equal(reencodedAnswer.status, 401);
+  assert.equal(await stack.countRuns(), before, 'a refused delivery starts nothing');
+
+  const started = await post(form, 'form-1');
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const { body } = started;
+  assert.deepEqual([body.started, body.created, body.sha, body.branch], [true, true, mainSha, 'main']);
+  const run = await waitForRunEnd(stack, encodeURIComponent(started.body.runId), 120_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+  assert.deepEqual([run.pipeline.trigger.deliveryId, run.pipeline.trigger.triggeredBy], ['form-1', 'github:dora']);
+  assert.equal(await stack.countRuns(), before + 1);
 });
 
 test('deliveries that start nothing answer 202 with the reason: another branch, a tag, a deleted branch, a pull request, other events', async () => {
@@ -267,12 +350,15 @@ test('every verified delivery has an audit row (delivery id as request id, the r
   assert.deepEqual([byDelivery.get('ignored-3')![0].action, byDelivery.get('ignored-5')![0].action], ['webhook.pull_request', 'webhook.other']);
   const broken = byDelivery.get('d-broken')![0];
   assert.deepEqual([broken.outcome, broken.status], ['rejected', 422]);
-  assert.ok(![...byDelivery.keys()].some((id) => id.startsWith('unsigned-')), 'deliveries refused for their signature leave no row');
+  const refused = ['form-tampered', 'form-reencoded', 'org-ping-wrong', 'org-ping-unsigned', 'org-ping-other',
+    'org-compare'];
+  const refusedRows = [...byDelivery.keys()].filter((id) => id.startsWith('unsigned-') || refused.includes(id));
+  assert.deepEqual(refusedRows, [], 'refused deliveries leave no row');
   const gitlab = await stack.request('GET', '/v1/audit?principal=webhook:gitlab');
   assert.deepEqual(gitlab.body.entries.map((e: any) => e.requestId).sort(), ['gl-key-1', 'gl-key-1']);
 });
 
-test('DELETE /v1/repositories/<owner>/<name> removes a repository; its deliveries are then 404', async () => {
+test('DELETE /v1/repositories/<owner>/<name> removes a repository; its deliveries are then refused', async () => {
   const removed = await stack.request('DELETE', '/v1/repositories/acme/web');
   assert.equal(removed.status, 200, JSON.stringify(removed.body));
   assert.equal(removed.body.name, 'acme/web');
@@ -280,7 +366,7 @@ test('DELETE /v1/repositories/<owner>/<name> removes a repository; its deliverie
   assert.equal((await stack.request('DELETE', '/v1/repositories/acme/web')).status, 404);
   assert.equal((await stack.request('DELETE', `/v1/repositories/${encodeURIComponent('group/sub/web')}`)).status, 200, 'an encoded name works too');
   assert.deepEqual((await stack.request('GET', '/v1/repositories')).body.repositories, []);
-  assert.equal((await github('push', 'after-delete', githubPush(mainSha))).status, 404);
+  assert.equal((await github('push', 'after-delete', githubPush(mainSha))).status, 401);
   const audit = await stack.request('GET', '/v1/audit?target=acme/web&action=DELETE%20/v1/repositories/acme/web');
   assert.equal(audit.body.entries.length, 2, 'both deletions are audited with the repository as target');
 });

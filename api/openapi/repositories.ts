@@ -68,20 +68,33 @@ function delivery(forge: ForgeWebhook, signature: string): Operation {
     ],
     requestBody: {
       required: true,
-      content: { 'application/json': { schema: { type: 'object', description: `${name}'s event payload` } } },
+      content: {
+        'application/json': { schema: { type: 'object', description: `${name}'s event payload` } },
+        // GitHub's default for a new hook: the signature covers the form body as sent; payload= is decoded after the check.
+        ...(forge.provider === 'github'
+          ? {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  required: ['payload'],
+                  properties: { payload: { type: 'string', description: 'The JSON event payload' } },
+                },
+              },
+            }
+          : {}),
+      },
     },
     responses: {
-      200: jsonResponse('A ping, answered', {
+      200: jsonResponse('A ping, answered, naming its repository or (an organization hook) its organization', {
         type: 'object',
         required: ['pong'],
-        properties: { pong: { const: true }, repository: { type: 'string' } },
+        properties: { pong: { const: true }, repository: { type: 'string' }, organization: { type: 'string' } },
       }),
       202: jsonResponse('A run started, found (redelivery), or nothing started and why', ref('WebhookAccepted')),
       ...errors({
-        400: 'Malformed JSON, or an event or delivery header missing',
-        401: 'Missing or wrong signature; nothing started',
-        404: 'The repository is not registered',
-        415: 'Body is not JSON (set the webhook content type to application/json)',
+        400: 'Malformed JSON or form body, or an event or delivery header missing',
+        401: 'Not signed with the secret of a registered repository of that name; an unknown repository gets the same answer; nothing started',
+        415: forge.provider === 'github' ? 'Body is neither JSON nor form-encoded' : 'Body is not JSON',
         422: 'The pipeline file at that commit is invalid (details list every issue), or the commit cannot be fetched',
         503: "Capstan's database is not reachable; nothing started, the forge may redeliver",
       }),

@@ -1,6 +1,7 @@
 /** GitLab's webhooks: `Push Hook` and `Merge Request Hook` start pipelines, anything else is ignored. Pure. */
 import { z } from 'zod';
 import { parseOr400 } from '../validate';
+import { JSON_MEDIA_TYPE } from './webhook-body';
 import { CommitShaSchema, forgeUser, pushEvent, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
 import { GITLAB_TOKEN_HEADER, verifyGitlabToken } from './webhook-signature';
 
@@ -51,7 +52,11 @@ export const gitlabWebhook: ForgeWebhook = {
   eventHeader: 'X-Gitlab-Event',
   signatureHeader: GITLAB_TOKEN_HEADER,
   deliveryHeaders: ['Idempotency-Key', 'X-Gitlab-Event-UUID'],
-  repositoryName: (payload) => parseOr400(ProjectSchema, payload, 'webhook payload').project.path_with_namespace,
+  // GitLab always sends JSON.
+  mediaTypes: [JSON_MEDIA_TYPE],
+  sender: (_eventName, payload) => ({
+    kind: 'repository', name: parseOr400(ProjectSchema, payload, 'webhook payload').project.path_with_namespace,
+  }),
   verify: (_rawBody, header, secret) => verifyGitlabToken(header(GITLAB_TOKEN_HEADER), secret),
   auditAction: (eventName) => `webhook.${eventName === 'Push Hook' ? 'push' : eventName === 'Merge Request Hook' ? 'pull_request' : 'other'}`,
   interpret: (eventName, payload) => {

@@ -23,6 +23,12 @@ export type ForgeEvent =
     triggeredBy: string;
   };
 
+/**
+ * Whom a delivery says it comes from, before anything is verified: a repository (by its name on the
+ * forge), or, for the ping of a GitHub organization hook, which names no repository, an organization.
+ */
+export type ClaimedSender = { kind: 'repository'; name: string } | { kind: 'organization'; login: string };
+
 /** How one forge's webhooks are read; the route is the same for every forge. */
 export interface ForgeWebhook {
   provider: ForgeProvider;
@@ -32,8 +38,10 @@ export interface ForgeWebhook {
   signatureHeader: string;
   /** Headers that carry the delivery's id, the first one present wins; a redelivery carries the same id. */
   deliveryHeaders: readonly string[];
-  /** The payload's name of the repository, as registered; a 400 naming the field when it is missing. */
-  repositoryName(payload: unknown): string;
+  /** The body content types the forge sends, the first the one it is best configured with. */
+  mediaTypes: readonly string[];
+  /** Who the payload says sent it; a 400 naming the field when it names no one. */
+  sender(eventName: string | undefined, payload: unknown): ClaimedSender;
   /** Whether the delivery carries the repository's secret. */
   verify(rawBody: Buffer, header: (name: string) => string | undefined, secret: string): SignatureCheck;
   /** The audit action of an event header, known before the payload is read: `webhook.push`, `webhook.pull_request`, `webhook.ping` or `webhook.other`. */

@@ -2,24 +2,18 @@
  * Pulumi stacks: declare a stack (`PUT /v1/stacks/:project/:stack`), run operations on it
  * (`POST …/operations`), approve or reject a previewed plan, and read stacks with their resources.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { sealConfig } from '../../db/stores/stack-config-secrets';
-import { maskConfig } from '../../infra/programs/registry';
-import { declareStack, findStack, forgetStack, listStacks, resourcesOf, type StackRecord } from '../../db/stores/stack-records';
 import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../workflows/contracts/stack-operation';
-import { stackApprovalUpdate, stackStateQuery } from '../../workflows/stack/definitions';
 import { actingPrincipal } from '../auth/principal';
-import { ApiError, validationError } from '../errors';
 import type { ApiDeps } from '../services/deps';
-import { operationInput, startStackOperation, syncDriftSchedule, syncTtlTimer } from '../services/stack-operations';
+import {
+  declareStackFor, decideStackApproval, describeStack, forgetDeclaredStack, listStackViews, requestStackOperation, type StackAt,
+} from '../services/stacks';
 import { parseOr400 } from '../validate';
-import { fieldIssues } from '../../config/zod-issues';
 
 /** A project's or stack's name in a path. */
-export const NameSchema = z.string()
-  .regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
+export const NameSchema = z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
 const CronSchema = z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "*/15 * * * *"');
 
 /** Body of `PUT /v1/stacks/:project/:stack`. */
@@ -43,109 +37,58 @@ export const StackOperationRequestSchema = z.strictObject({
   queue: z.boolean().default(false).describe('Wait in line when another operation runs, instead of 409.'),
 });
 
-/** Body of approve and reject on a stack. */
+/** Body of an approval decision. */
 export const DecisionSchema = z.strictObject({ comment: z.string().max(2000).optional() });
 
 /** Routes of Pulumi stacks. */
 export function stackRoutes(deps: ApiDeps): Router {
   const router = Router();
-  const address = (params: Record<string, string | undefined>) => ({
-    project: parseOr400(NameSchema, params.project, 'project', 'project'),
-    stack: parseOr400(NameSchema, params.stack, 'stack', 'stack'),
-  });
-  const declared = async (params: Record<string, string | undefined>) => {
-    const at = address(params);
-    const record = await findStack(deps.db, at);
-    if (!record) throw new ApiError(404, 'stack_not_found', `stack ${at.project}/${at.stack} is not declared; PUT /v1/stacks/${at.project}/${at.stack} first`);
-    return record;
-  };
-
-  // Secret config fields (passwords, admin URLs) are stored for the workers but never shown.
-  const view = (record: StackRecord): StackRecord => ({ ...record, config: maskConfig(deps.programs.find(record.program), record.config) });
+  const by = (): string => actingPrincipal()!.name;
 
   router.get('/v1/stacks', async (_req, res) => {
-    res.json({ stacks: (await listStacks(deps.db)).map(view) });
+    res.json({ stacks: await listStackViews(deps) });
   });
 
   router.get('/v1/stacks/:project/:stack', async (req, res) => {
-    const record = await declared(req.params);
-    const handle = deps.client.workflow.getHandle(stackWorkflowId(record.project, record.stack));
-    const description = await handle.describe().catch((err: unknown) => { if (err instanceof WorkflowNotFoundError) return undefined; throw err; });
-    const current = description?.status.name === 'RUNNING' ? await handle.query(stackStateQuery).catch(() => undefined) : undefined;
-    res.json({ ...view(record), resources: await resourcesOf(deps.db, record), ...(current ? { currentOperation: current } : {}) });
+    res.json(await describeStack(deps, stackAt(req.params)));
   });
 
   router.put('/v1/stacks/:project/:stack', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
-    const at = address(req.params);
-    const body = parseOr400(StackDeclarationSchema, req.body, 'stack declaration');
-    const program = deps.programs.find(body.program);
-    if (!program) {
-      throw validationError([{ field: 'program', message: `unknown program "${body.program}"; known: ${deps.programs.names.join(', ')}` }], 'stack declaration');
-    }
-    const config = program.configSchema.safeParse(body.config);
-    if (!config.success) throw validationError(fieldIssues(config.error.issues, 'config'), `config for program "${body.program}"`);
-    const by = actingPrincipal()!.name;
-    const expiresAt = body.ttlSeconds === null ? null : new Date(Date.now() + body.ttlSeconds * 1000).toISOString();
-    const sealed = sealConfig(body.config, program.secretFields, deps.stackConfigKey);
-    const created = await declareStack(deps.db, at, { program: body.program, config: sealed, labels: body.labels, expiresAt, driftSchedule: body.driftSchedule, by });
-    const record = (await findStack(deps.db, at))!;
-    await syncTtlTimer(deps, record, by);
-    await syncDriftSchedule(deps, record, by);
-    res.status(created ? 201 : 200).json(view(record));
+    const at = stackAt(req.params);
+    const declaration = parseOr400(StackDeclarationSchema, req.body, 'stack declaration');
+    const declared = await declareStackFor(deps, { at, declaration, by: by() });
+    res.status(declared.created ? 201 : 200).json(declared.view);
   });
 
   router.delete('/v1/stacks/:project/:stack', async (req, res) => {
-    const record = await declared(req.params);
-    const name = `${record.project}/${record.stack}`;
-    const resources = await resourcesOf(deps.db, record);
-    if (resources.length > 0) {
-      throw new ApiError(409, 'stack_not_empty', `stack ${name} still holds ${resources.length} resources; destroy it first (POST /v1/stacks/${name}/operations {"operation":"destroy","confirm":"${name}"})`);
-    }
-    const running = await deps.client.workflow.getHandle(stackWorkflowId(record.project, record.stack)).describe()
-      .then((d) => d.status.name === 'RUNNING', (err: unknown) => { if (err instanceof WorkflowNotFoundError) return false; throw err; });
-    if (running) throw new ApiError(409, 'stack_busy', `an operation is running on ${name}; wait for it or cancel it first`);
-    // Timer and schedule first: a stack forgotten with its drift schedule left would be checked for ever.
-    const by = actingPrincipal()!.name;
-    const gone = { ...record, expiresAt: null, driftSchedule: null };
-    await syncTtlTimer(deps, gone, by);
-    await syncDriftSchedule(deps, gone, by);
-    await forgetStack(deps.db, record);
-    res.json({ deleted: name });
+    res.json({ deleted: await forgetDeclaredStack(deps, stackAt(req.params), by()) });
   });
 
   router.post('/v1/stacks/:project/:stack/operations', express.json({ limit: 65_536 }), async (req, res) => {
-    const body = parseOr400(StackOperationRequestSchema, req.body, 'stack operation');
-    const record = await declared(req.params);
-    const name = `${record.project}/${record.stack}`;
-    if (body.operation === 'destroy' && body.confirm !== name) {
-      throw validationError([{ field: 'confirm', message: `destroy needs "confirm": "${name}"` }], 'stack operation');
-    }
-    if (body.approval && body.operation !== 'up') {
-      throw validationError([{ field: 'approval', message: 'only an up waits for approval' }], 'stack operation');
-    }
-    const input = operationInput(deps, record, body.operation, actingPrincipal()!.name, body.approval);
-    const started = await startStackOperation(deps, input, body.queue);
+    const request = parseOr400(StackOperationRequestSchema, req.body, 'stack operation');
+    const { stack, ...started } = await requestStackOperation(deps, { at: stackAt(req.params), request, by: by() });
     res.locals.runId = started.runId;
-    res.status(202).json({ ...started, links: { self: `/v1/runs/${encodeURIComponent(started.runId)}`, stack: `/v1/stacks/${name}` } });
+    const links = { self: `/v1/runs/${encodeURIComponent(started.runId)}`, stack: `/v1/stacks/${stack}` };
+    res.status(202).json({ ...started, links });
   });
 
   for (const decision of ['approve', 'reject'] as const) {
     router.post(`/v1/stacks/:project/:stack/${decision}`, express.json({ limit: 65_536 }), async (req, res) => {
-      const record = await declared(req.params);
+      const at = stackAt(req.params);
       const body = parseOr400(DecisionSchema, req.body ?? {}, 'request body');
-      const runId = stackWorkflowId(record.project, record.stack);
-      res.locals.runId = runId;
-      try {
-        const state = await deps.client.workflow.getHandle(runId).executeUpdate(stackApprovalUpdate, {
-          args: [{ approve: decision === 'approve', by: actingPrincipal()!.name, comment: body.comment }],
-        });
-        res.json({ runId, state });
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'approval_refused', err.cause?.message ?? err.message);
-        if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'approval_refused', `no operation is running on ${record.project}/${record.stack}`);
-        throw err;
-      }
+      // Set first, so the audit row names the run even when the decision is refused.
+      res.locals.runId = stackWorkflowId(at.project, at.stack);
+      const approve = decision === 'approve';
+      res.json(await decideStackApproval(deps, { at, approve, by: by(), comment: body.comment }));
     });
   }
   return router;
+}
+
+/** The stack a path names, each part validated. */
+function stackAt(params: Record<string, string | undefined>): StackAt {
+  return {
+    project: parseOr400(NameSchema, params.project, 'project', 'project'),
+    stack: parseOr400(NameSchema, params.stack, 'stack', 'stack'),
+  };
 }

@@ -29,10 +29,23 @@ describe('branchOfRef', () => {
 });
 
 describe('GitHub deliveries', () => {
-  test('the repository name is repository.full_name; its absence names the field', () => {
-    assert.equal(githubWebhook.repositoryName({ repository: { full_name: 'acme/web' } }), 'acme/web');
-    badRequest(() => githubWebhook.repositoryName({}), 'repository');
-    badRequest(() => githubWebhook.repositoryName({ repository: { full_name: 7 } }), 'repository.full_name');
+  test('the sender is repository.full_name; its absence names the field', () => {
+    const named = { repository: { full_name: 'acme/web' } };
+    assert.deepEqual(githubWebhook.sender('push', named), { kind: 'repository', name: 'acme/web' });
+    badRequest(() => githubWebhook.sender('push', {}), 'repository');
+    badRequest(() => githubWebhook.sender('push', { repository: { full_name: 7 } }), 'repository.full_name');
+  });
+
+  test('only a ping without a repository is an organization hook\'s, naming organization.login', () => {
+    const orgPing = { zen: 'Design for failure.', hook: { type: 'Organization' }, organization: { login: 'acme' } };
+    assert.deepEqual(githubWebhook.sender('ping', orgPing), { kind: 'organization', login: 'acme' });
+    // Every other event of an organization hook names its repository, and must.
+    badRequest(() => githubWebhook.sender('push', orgPing), 'repository');
+    // A repository hook's ping in an organization names both: the repository wins.
+    const repositoryPing = { ...orgPing, repository: { full_name: 'acme/web' } };
+    assert.deepEqual(githubWebhook.sender('ping', repositoryPing), { kind: 'repository', name: 'acme/web' });
+    badRequest(() => githubWebhook.sender('ping', { organization: { login: 'bad/login' } }), 'repository');
+    badRequest(() => githubWebhook.sender('ping', { zen: 'an app hook names neither' }), 'repository');
   });
 
   test('a push to a branch builds `after` on that branch, triggered by the sender', () => {
@@ -80,8 +93,9 @@ describe('GitHub deliveries', () => {
 
 describe('GitLab deliveries', () => {
   test('the repository name is project.path_with_namespace', () => {
-    assert.equal(gitlabWebhook.repositoryName({ project: { path_with_namespace: 'group/sub/web' } }), 'group/sub/web');
-    badRequest(() => gitlabWebhook.repositoryName({ repository: {} }), 'project');
+    const project = { project: { path_with_namespace: 'group/sub/web' } };
+    assert.deepEqual(gitlabWebhook.sender('Push Hook', project), { kind: 'repository', name: 'group/sub/web' });
+    badRequest(() => gitlabWebhook.sender('Push Hook', { repository: {} }), 'project');
   });
 
   test('a push hook builds `after`, triggered by user_username; tag pushes and deletions start nothing', () => {
