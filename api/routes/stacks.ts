@@ -3,7 +3,8 @@
  * (`POST …/operations`), approve or reject a previewed plan, and read stacks with their resources.
  */
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { z } from 'zod';
 import { sealConfig } from '../../activities/pulumi/config-secrets';
 import { maskConfig } from '../../activities/pulumi/programs';
@@ -72,7 +73,7 @@ export function stackRoutes(deps: ApiDeps): Router {
     res.json({ ...view(record), resources: await resourcesOf(deps.db, record), ...(current ? { currentOperation: current } : {}) });
   });
 
-  router.put('/v1/stacks/:project/:stack', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.put('/v1/stacks/:project/:stack', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const at = address(req.params);
     const body = parseOr400(StackDeclarationSchema, req.body, 'stack declaration');
     const program = deps.programs.find(body.program);
@@ -110,7 +111,7 @@ export function stackRoutes(deps: ApiDeps): Router {
     res.json({ deleted: name });
   });
 
-  router.post('/v1/stacks/:project/:stack/operations', express.json({ limit: 65_536 }), async (req, res) => {
+  router.post('/v1/stacks/:project/:stack/operations', jsonBody({ limit: 65_536 }), async (req, res) => {
     const body = parseOr400(StackOperationRequestSchema, req.body, 'stack operation');
     const record = await declared(req.params);
     const name = `${record.project}/${record.stack}`;
@@ -127,7 +128,7 @@ export function stackRoutes(deps: ApiDeps): Router {
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/v1/stacks/:project/:stack/${decision}`, express.json({ limit: 65_536 }), async (req, res) => {
+    router.post(`/v1/stacks/:project/:stack/${decision}`, jsonBody({ limit: 65_536 }), async (req, res) => {
       const record = await declared(req.params);
       const body = parseOr400(DecisionSchema, req.body ?? {}, 'request body');
       const runId = stackWorkflowId(record.project, record.stack);
