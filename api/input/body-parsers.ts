@@ -43,25 +43,21 @@ const pool = new ParsePool();
  * media type, or without a body, passes with `req.body` undefined, as with express.json.
  */
 export function jsonBody(options: BodyOptions): BodyMiddleware {
-  const types = ['application/json', ...(options.yaml ? YAML_TYPES : [])];
-  const read = express.raw({ type: types, limit: options.limit });
-  const parse = async (req: Request): Promise<void> => {
+  const readJson = express.raw({ type: 'application/json', limit: options.limit });
+  // The YAML bound is the reader's limit, so a larger body is refused by its Content-Length, unread.
+  const yamlLimit = Math.min(options.limit, options.maxYamlBytes ?? options.limit);
+  const readYaml = express.raw({ type: [...YAML_TYPES], limit: yamlLimit });
+  const parse = async (req: Request, format: BodyFormat): Promise<void> => {
     const bytes: unknown = req.body;
     if (!Buffer.isBuffer(bytes)) {
       req.body = undefined;
       return;
     }
     checkCharset(req);
-    const format: BodyFormat = options.yaml && req.is([...YAML_TYPES]) ? 'yaml' : 'json';
     // An empty JSON body reads as {}, as express.json has it: clients often send one with a POST that needs none.
     if (bytes.length === 0 && format === 'json') {
       req.body = {};
       return;
-    }
-    if (format === 'yaml' && options.maxYamlBytes !== undefined && bytes.length > options.maxYamlBytes) {
-      throw new ApiError(413, 'payload_too_large', `a YAML body may be at most ${options.maxYamlBytes} bytes; this one is ${bytes.length}`, [
-        { field: '(body)', message: `more than ${options.maxYamlBytes} bytes of YAML` },
-      ]);
     }
     const job = { format, maxValueBytes: options.maxValueBytes };
     const outcome = bytes.length <= INLINE_PARSE_MAX_BYTES
@@ -72,9 +68,15 @@ export function jsonBody(options: BodyOptions): BodyMiddleware {
   // One handler rather than two, so routes keep their typed (req, res) after it.
   return (incoming, res, next) => {
     const req = incoming as Request;
-    read(req, res as Response, (err?: unknown) => {
+    const format: BodyFormat = options.yaml && req.is([...YAML_TYPES]) ? 'yaml' : 'json';
+    (format === 'yaml' ? readYaml : readJson)(req, res as Response, (err?: unknown) => {
+      if ((err as { type?: string } | undefined)?.type === 'entity.too.large' && format === 'yaml' && yamlLimit < options.limit) {
+        return next(new ApiError(413, 'payload_too_large', `a YAML body may be at most ${yamlLimit} bytes`, [
+          { field: '(body)', message: `more than ${yamlLimit} bytes of YAML; send JSON, or a smaller spec` },
+        ]));
+      }
       if (err) return next(err);
-      parse(req).then(() => next(), next);
+      parse(req, format).then(() => next(), next);
     });
   };
 }

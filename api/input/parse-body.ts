@@ -33,13 +33,21 @@ export function parseBody(job: ParseJob): ParseOutcome {
   } catch (err) {
     return refusal(err, job.format);
   }
+  if (job.maxValueBytes !== undefined || job.format === 'yaml') {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch {
+      // Only YAML gets here: an alias inside the node it names makes a value no spec can be.
+      const message = 'an alias refers to a node that contains it; a spec must be a tree';
+      return { kind: 'malformed', code: 'malformed_yaml', message: `request body is not valid YAML: ${message}`, details: [{ field: '(body)', message }] };
+    }
+    // Measured here, so a value too large to keep is never copied back to the main thread, nor walked.
+    const bytes = Buffer.byteLength(json ?? '');
+    if (job.maxValueBytes !== undefined && bytes > job.maxValueBytes) return { kind: 'too-large', bytes };
+  }
   const issues = textIssues(value).map((issue) => ({ field: fieldPath(issue.path) || '(body)', message: issue.message }));
   if (issues.length > 0) return { kind: 'invalid', issues };
-  if (job.maxValueBytes !== undefined) {
-    // Measured here, so a value too large to keep is never copied back to the main thread.
-    const bytes = Buffer.byteLength(JSON.stringify(value) ?? '');
-    if (bytes > job.maxValueBytes) return { kind: 'too-large', bytes };
-  }
   return { kind: 'value', value };
 }
 

@@ -3,6 +3,7 @@
  * while a 16 MB YAML document is read. Workers start on first use and are kept for the next body;
  * one that runs out of memory or time is replaced, and its body refused.
  */
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../errors';
@@ -16,8 +17,13 @@ export interface ParsePoolLimits {
   maxHeapMb: number;
 }
 
-/** Two threads (the API's machine may have two cores), a minute and 1 GiB of heap per body. */
-export const DEFAULT_PARSE_POOL_LIMITS: ParsePoolLimits = { threads: 2, timeoutMs: 60_000, maxHeapMb: 1024 };
+/**
+ * One thread fewer than the machine has cores (one at least, two at most), so parsing never takes
+ * the core the event loop needs; a minute and 1 GiB of heap per body.
+ */
+export const DEFAULT_PARSE_POOL_LIMITS: ParsePoolLimits = {
+  threads: Math.max(1, Math.min(2, availableParallelism() - 1)), timeoutMs: 60_000, maxHeapMb: 1024,
+};
 
 /** Parses bodies on worker threads, at most `threads` at once; others wait in line. */
 export class ParsePool {

@@ -69,6 +69,12 @@ describe('parseBody', () => {
     assert.equal(parseBody({ text: 'a: 1\na: 2\n', format: 'yaml' }).kind, 'malformed');
     assert.deepEqual(parseBody({ text: '{"a":"0123456789"}', format: 'json', maxValueBytes: 10 }), { kind: 'too-large', bytes: 18 });
   });
+
+  test('a YAML alias inside the node it names is refused, not handed on as a cyclic value', () => {
+    const outcome = parseBody({ text: 'a: &x\n  b: *x\n', format: 'yaml' });
+    assert.equal(outcome.kind, 'malformed');
+    assert.match(JSON.stringify(outcome), /alias refers to a node that contains it/);
+  });
 });
 
 describe('parameterAt', () => {

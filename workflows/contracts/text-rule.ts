@@ -33,34 +33,49 @@ function keyProblem(key: string): string | undefined {
   return problem === undefined ? undefined : `key ${problem}`;
 }
 
+/** A place still to visit; its path is rebuilt from the parents only when it holds an issue. */
+interface Place {
+  value: unknown;
+  parent: Place | undefined;
+  key: string | number | undefined;
+}
+
+function pathOf(place: Place, root: (string | number)[]): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let at: Place | undefined = place; at?.key !== undefined; at = at.parent) path.push(at.key);
+  return [...root, ...path.reverse()];
+}
+
 /**
  * Every string and key of a parsed input (JSON, YAML, query string) that breaks the rule, at most
- * `MAX_TEXT_ISSUES`. Iterative, and each object is visited once, so deep or self-referencing YAML
- * (anchors) cannot overflow the stack or loop.
+ * `MAX_TEXT_ISSUES`, in document order. Iterative, and each object is visited once, so deep or
+ * self-referencing YAML (anchors) cannot overflow the stack or loop.
  */
 export function textIssues(value: unknown, root: (string | number)[] = []): TextIssue[] {
   const issues: TextIssue[] = [];
   const seen = new Set<object>();
-  const pending: { value: unknown; path: (string | number)[] }[] = [{ value, path: root }];
+  const pending: Place[] = [{ value, parent: undefined, key: undefined }];
   while (pending.length > 0 && issues.length < MAX_TEXT_ISSUES) {
-    const { value: current, path } = pending.pop()!;
+    const place = pending.pop()!;
+    const current = place.value;
     if (typeof current === 'string') {
       const problem = textProblem(current);
-      if (problem !== undefined) issues.push({ path, message: problem });
+      if (problem !== undefined) issues.push({ path: pathOf(place, root), message: problem });
       continue;
     }
     if (typeof current !== 'object' || current === null || seen.has(current)) continue;
     seen.add(current);
     if (Array.isArray(current)) {
-      for (let i = current.length - 1; i >= 0; i--) pending.push({ value: current[i], path: [...path, i] });
+      for (let i = current.length - 1; i >= 0; i--) pending.push({ value: current[i], parent: place, key: i });
       continue;
     }
     const keys = Object.keys(current);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
+      const child: Place = { value: (current as Record<string, unknown>)[key], parent: place, key };
       const problem = keyProblem(key);
-      if (problem !== undefined) issues.push({ path: [...path, key], message: problem });
-      else pending.push({ value: (current as Record<string, unknown>)[key], path: [...path, key] });
+      if (problem !== undefined) issues.push({ path: pathOf(child, root), message: problem });
+      else pending.push(child);
     }
   }
   return issues.slice(0, MAX_TEXT_ISSUES);
