@@ -23,12 +23,13 @@ export interface BodyOptions {
   /** Also accept the YAML media types. */
   yaml?: boolean;
   /**
-   * Most bytes of a YAML body. YAML costs some 30 times what JSON does to parse, so a body that
+   * Most bytes of a YAML body. YAML costs tens of times what JSON does to parse, so a body that
    * cannot hold an acceptable value is refused unread rather than occupying a parser thread.
    */
   maxYamlBytes?: number;
   /** Most bytes of the parsed value as JSON, checked where it was parsed; more calls `tooLarge`. */
   maxValueBytes?: number;
+  /** The error for a value over `maxValueBytes`; a generic 413 when absent. */
   tooLarge?: (bytes: number) => ApiError;
 }
 
