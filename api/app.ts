@@ -3,6 +3,7 @@ import express, { type Express } from 'express';
 import type { Logger } from '../config/logger';
 import { apiAccess } from './auth/access';
 import { ApiError, errorHandler } from './errors';
+import { checkQueryAndPath } from './input/text-params';
 import { createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { requestContext } from './request-context';
@@ -40,6 +41,8 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.get('/v1/openapi.json', (_req, res) => {
     res.json(openApi);
   });
+  // Query strings and path segments are held to the text rule before anything reads them.
+  app.use(checkQueryAndPath(app));
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
   app.use(apiAccess(deps, logger));
   app.use(tokenRoutes(deps));

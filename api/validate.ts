@@ -5,7 +5,7 @@ import type { NodeClass } from '../config/node-classes';
 import { commandOrScriptIssue, TaskSpecSchema, type TaskSpec } from '../workflows/contracts/task-spec';
 import { DagSpecSchema, type DagSpec } from '../workflows/contracts/dag-spec';
 import { validateDag, type DagLimits } from '../workflows/dag/validate';
-import { validationError } from './errors';
+import { validationError, type ApiError } from './errors';
 
 /** Parses `value` or throws a 400 ApiError; `root` prefixes field names (e.g. `query`, `header`). */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string, root = ''): z.output<S> {
@@ -32,14 +32,17 @@ export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec
 /** Largest DAG spec (JSON as sent) a run can carry through continue-as-new with its node states. */
 export const MAX_DAG_SPEC_BYTES = 1_000_000;
 
+/** The 400 for a DAG spec of `specBytes` bytes of JSON, more than MAX_DAG_SPEC_BYTES. */
+export function dagSpecTooLarge(specBytes: number): ApiError {
+  return validationError([{ field: 'tasks', message: `the spec is ${specBytes} bytes of JSON; at most ${MAX_DAG_SPEC_BYTES} fit beside the run's state in Temporal's 2 MB payload limit` }], 'DAG spec');
+}
+
 /** Validates a DAG spec: its shape, then the graph (ids, dependencies, cycles, classes, expressions, size). */
 export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: DagLimits): DagSpec {
   const spec = parseOr400(DagSpecSchema, body, 'DAG spec');
   // The spec rides in every continue-as-new input next to the packed node states; both must fit 2 MB.
   const specBytes = Buffer.byteLength(JSON.stringify(body));
-  if (specBytes > MAX_DAG_SPEC_BYTES) {
-    throw validationError([{ field: 'tasks', message: `the spec is ${specBytes} bytes of JSON; at most ${MAX_DAG_SPEC_BYTES} fit beside the run's state in Temporal's 2 MB payload limit` }], 'DAG spec');
-  }
+  if (specBytes > MAX_DAG_SPEC_BYTES) throw dagSpecTooLarge(specBytes);
   const issues = validateDag(spec, nodeClasses.map((c) => c.name), limits);
   if (issues.length > 0) throw validationError(issues, 'DAG spec');
   return spec;

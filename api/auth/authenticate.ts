@@ -6,6 +6,7 @@ import { ApiError } from '../errors';
 import { withDatabase } from './database-errors';
 import { needsToken } from './policy';
 import { actAs, type Principal } from './principal';
+import { FailedAuthThrottle } from './failed-auth-throttle';
 import { RateLimiter, type RateLimit } from './rate-limiter';
 import { parseBearer } from './bearer';
 import { findTokenBySecret, tokenStatus, touchToken } from '../../db/stores/token-store';
@@ -19,6 +20,12 @@ function unauthorized(res: Response, message: string, invalidToken: boolean): Ap
   return new ApiError(401, 'unauthorized', message, [{ field: 'Authorization', message }]);
 }
 
+function tooManyFailures(res: Response, retryAfterSeconds: number): ApiError {
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  const message = `too many requests with an unknown, revoked or expired token from this address; retry in ${retryAfterSeconds} s`;
+  return new ApiError(429, 'too_many_failed_authentications', message, [{ field: 'Authorization', message }]);
+}
+
 /** The principal `authenticate` found for this request; undefined on open paths. */
 export function principalOf(res: Response): Principal | undefined {
   return res.locals.principal as Principal | undefined;
@@ -26,20 +33,26 @@ export function principalOf(res: Response): Principal | undefined {
 
 /**
  * Checks `Authorization: Bearer <token>` against the stored hashes (401 when missing, malformed,
- * unknown, revoked or expired), then takes one request from the token's bucket (429 when empty),
+ * unknown, revoked or expired; 429 before the lookup for an address that failed too often), then takes one request from the token's bucket (429 when empty),
  * and runs the rest of the request as the token's principal.
  */
 export function authenticate(db: Pool, limit: RateLimit, logger: Logger): RequestHandler {
   const limiter = new RateLimiter(limit);
+  const failures = new FailedAuthThrottle();
   const touched = new Map<string, number>();
   return async (req: Request, res: Response, next) => {
     if (!needsToken(req.path)) return next();
     const credentials = parseBearer(req.get('authorization'));
     if (credentials.kind === 'none') throw unauthorized(res, 'this route needs a token: send Authorization: Bearer <token>', false);
     if (credentials.kind === 'malformed') throw unauthorized(res, 'the Authorization header is not "Bearer <token>"', false);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const admitted = failures.admit(address, credentials.token);
+    if (!admitted.allowed) throw tooManyFailures(res, admitted.retryAfterSeconds);
     const token = await withDatabase('checking the token', () => findTokenBySecret(db, credentials.token));
+    const status = token ? tokenStatus(token) : 'unknown';
+    if (!token || status !== 'active') failures.failed(address);
+    else failures.succeeded(credentials.token);
     if (!token) throw unauthorized(res, 'the token is not known', true);
-    const status = tokenStatus(token);
     if (status === 'revoked') throw unauthorized(res, `token ${token.id} was revoked at ${token.revokedAt!.toISOString()}`, true);
     if (status === 'expired') throw unauthorized(res, `token ${token.id} expired at ${token.expiresAt!.toISOString()}`, true);
     const decision = limiter.take(token.id);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RUN_KINDS } from '../../workflows/definitions';
 import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
 import { TaskSpecSchema } from '../../workflows/contracts/task-spec';
-import { YAML_TYPES } from '../routes/dags';
+import { YAML_TYPES } from '../input/body-parsers';
 import { GraphQuerySchema } from '../routes/graph';
 import { OutputRefParamSchema } from '../routes/outputs';
 import { ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';

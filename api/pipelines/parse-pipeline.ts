@@ -8,7 +8,8 @@ import type { NodeClass } from '../../config/node-classes';
 import { PipelineSpecSchema, type PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { checkPipeline } from './check-pipeline';
 import { fieldOf, PipelineSpecError, type PathIssue, type PipelineIssue, type SpecPath } from './pipeline-issue';
-import { reservedKeyIssues, schemaIssues } from './schema-issues';
+import { schemaIssues } from './schema-issues';
+import { textIssues } from '../../workflows/contracts/text-rule';
 import { positionOf, type Position } from './yaml-positions';
 
 export { PipelineSpecError } from './pipeline-issue';
@@ -49,8 +50,11 @@ function validate(raw: unknown, source: string, nodeClasses: NodeClass[], locate
   if (raw === null || raw === undefined) {
     throw new PipelineSpecError(source, located([{ path: [], message: 'is empty; a pipeline needs at least name and jobs' }], locate));
   }
+  // The text rule first (NUL, lone surrogates, `__proto__`), as for an API body: it holds whatever the shape.
+  const textual = textIssues(raw);
+  if (textual.length > 0) throw new PipelineSpecError(source, located(textual, locate));
   const result = PipelineSpecSchema.safeParse(raw);
-  const shapeIssues = [...reservedKeyIssues(raw), ...(result.success ? [] : schemaIssues(result.error.issues, raw))];
+  const shapeIssues = result.success ? [] : schemaIssues(result.error.issues, raw);
   // The checks need a spec of the right shape, so they run only once the schema passes.
   if (!result.success || shapeIssues.length > 0) throw new PipelineSpecError(source, located(shapeIssues, locate));
   const spec = result.data;

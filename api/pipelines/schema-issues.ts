@@ -61,29 +61,6 @@ function typeName(expected: string): string {
   return TYPE_NAMES[expected] ?? expected;
 }
 
-/**
- * Every `__proto__` key of the input. zod drops such keys from records without an issue, so a job
- * or variable of that name would vanish from the run silently; refusing it is the honest answer.
- * Iterative, so a deeply nested body cannot overflow the stack.
- */
-export function reservedKeyIssues(input: unknown): PathIssue[] {
-  const issues: PathIssue[] = [];
-  const stack: Array<{ value: unknown; path: SpecPath }> = [{ value: input, path: [] }];
-  while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (Array.isArray(value)) {
-      value.forEach((item, index) => stack.push({ value: item, path: [...path, index] }));
-      continue;
-    }
-    for (const key of Object.keys(value)) {
-      if (key === '__proto__') issues.push({ path: [...path, key], message: 'is a reserved name; choose another' });
-      else stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
-    }
-  }
-  return issues.reverse();
-}
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

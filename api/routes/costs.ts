@@ -2,7 +2,8 @@
  * Cost analysis: `GET /v1/costs` (ad hoc, by group and window), `GET /v1/costs/chart.svg`, stored
  * reports (`GET /v1/costs/reports`), and the analysis schedule (list, trigger, backfill past days).
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import type { CostGroupBy } from '../../db/stores/cost-queries';
@@ -92,7 +93,7 @@ export function costRoutes(deps: ApiDeps): Router {
     await deps.client.schedule.getHandle(scheduleId).trigger(ScheduleOverlapPolicy.ALLOW_ALL);
     res.status(202).json({ scheduleId, triggered: true });
   });
-  router.post('/v1/costs/schedules/:id/backfill', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/costs/schedules/:id/backfill', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const body = parseOr400(CostBackfillSchema, req.body ?? {}, 'request body');
     requireSchedule(req.params.id);
     const first = Date.parse(`${body.from}T00:00:00Z`);

@@ -4,7 +4,8 @@
  * `GET /v1/runs/:id/jobs/:job/steps/:step/log` (a step's log, whole or followed live).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { z } from 'zod';
 import { approvalUpdate, pipelineStateQuery } from '../../workflows/pipeline/definitions';
 import { actingPrincipal } from '../auth/principal';
@@ -43,7 +44,7 @@ export const StepParamSchema = z.string()
 /** Routes of pipeline runs. */
 export function pipelineRoutes(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/v1/pipelines/runs', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/pipelines/runs', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const body = parseOr400(ManualPipelineRunSchema, req.body, 'request body');
     const rawKey = req.get('idempotency-key');
     const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
@@ -59,7 +60,7 @@ export function pipelineRoutes(deps: ApiDeps): Router {
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/v1/runs/:id/${decision}`, express.json({ limit: 65_536 }), async (req, res) => {
+    router.post(`/v1/runs/:id/${decision}`, jsonBody({ limit: 65_536 }), async (req, res) => {
       const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
       res.locals.runId = runId;
       const body = parseOr400(ApprovalBodySchema, req.body, 'request body');

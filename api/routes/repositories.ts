@@ -3,7 +3,8 @@
  * without secrets, `DELETE /v1/repositories/<owner>/<name>` removes one (the name as it is, slashes
  * and all; `%2F` for a slash works too).
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { z } from 'zod';
 import { principalOf } from '../auth/authenticate';
 import { requireRole } from '../auth/authorize';
@@ -41,7 +42,7 @@ export const CreateRepositoryBodySchema = z.strictObject({
 export function repositoryRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.use('/v1/repositories', requireRole('admin'));
-  router.post('/v1/repositories', express.json({ limit: 65_536 }), async (req, res) => {
+  router.post('/v1/repositories', jsonBody({ limit: 65_536 }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
     }

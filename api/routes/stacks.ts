@@ -2,7 +2,8 @@
  * Pulumi stacks: declare a stack (`PUT /v1/stacks/:project/:stack`), run operations on it
  * (`POST …/operations`), approve or reject a previewed plan, and read stacks with their resources.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { z } from 'zod';
 import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../workflows/contracts/stack-operation';
 import { actingPrincipal } from '../auth/principal';
@@ -53,7 +54,7 @@ export function stackRoutes(deps: ApiDeps): Router {
     res.json(await describeStack(deps, stackAt(req.params)));
   });
 
-  router.put('/v1/stacks/:project/:stack', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.put('/v1/stacks/:project/:stack', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const at = stackAt(req.params);
     const declaration = parseOr400(StackDeclarationSchema, req.body, 'stack declaration');
     const declared = await declareStackFor(deps, { at, declaration, by: by() });
@@ -64,7 +65,7 @@ export function stackRoutes(deps: ApiDeps): Router {
     res.json({ deleted: await forgetDeclaredStack(deps, stackAt(req.params), by()) });
   });
 
-  router.post('/v1/stacks/:project/:stack/operations', express.json({ limit: 65_536 }), async (req, res) => {
+  router.post('/v1/stacks/:project/:stack/operations', jsonBody({ limit: 65_536 }), async (req, res) => {
     const request = parseOr400(StackOperationRequestSchema, req.body, 'stack operation');
     const { stack, ...started } = await requestStackOperation(deps, { at: stackAt(req.params), request, by: by() });
     res.locals.runId = started.runId;
@@ -73,7 +74,7 @@ export function stackRoutes(deps: ApiDeps): Router {
   });
 
   for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/v1/stacks/:project/:stack/${decision}`, express.json({ limit: 65_536 }), async (req, res) => {
+    router.post(`/v1/stacks/:project/:stack/${decision}`, jsonBody({ limit: 65_536 }), async (req, res) => {
       const at = stackAt(req.params);
       const body = parseOr400(DecisionSchema, req.body ?? {}, 'request body');
       // Set first, so the audit row names the run even when the decision is refused.

@@ -1,5 +1,6 @@
 /** `POST /v1/tasks`: start a shell task on a node class. */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { ApiError } from '../errors';
 import type { ApiMetrics } from '../metrics';
 import { IdempotencyKeySchema } from '../schemas';
@@ -10,7 +11,7 @@ import { parseOr400, parseTaskSpec } from '../validate';
 /** Routes that start task runs. */
 export function taskRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
   const router = Router();
-  router.post('/v1/tasks', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/tasks', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
     }

@@ -1,5 +1,6 @@
 /** API tokens (admin only): `POST /v1/tokens` creates one and shows its secret once, `GET` lists, `DELETE /:id` revokes. */
-import express, { Router } from 'express';
+import { Router } from 'express';
+import { jsonBody } from '../input/body-parsers';
 import { principalOf } from '../auth/authenticate';
 import { requireRole } from '../auth/authorize';
 import { withDatabase } from '../auth/database-errors';
@@ -13,7 +14,7 @@ import { parseOr400 } from '../validate';
 export function tokenRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.use('/v1/tokens', requireRole('admin'));
-  router.post('/v1/tokens', express.json({ limit: deps.maxBodyBytes }), async (req, res) => {
+  router.post('/v1/tokens', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     if (!req.is('application/json')) {
       throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
     }

@@ -37,7 +37,10 @@ export function usageRoutes(deps: ApiDeps): Router {
   });
   router.get('/v1/runs/:id/attempts', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
-    res.json({ runId, attempts: await attemptsOfRun(deps.db, runId) });
+    const attempts = await attemptsOfRun(deps.db, runId);
+    // No attempts may mean no such run: answer 404 as GET /v1/runs/:id does (describe throws WorkflowNotFoundError).
+    if (attempts.length === 0) await deps.client.workflow.getHandle(runId).describe();
+    res.json({ runId, attempts });
   });
   return router;
 }

@@ -31,7 +31,10 @@ const DagTaskSchema = z.strictObject({
     .describe('Run an operation on a declared Pulumi stack instead of a command, on the workers that run Pulumi; the stack outputs become the task outputs.'),
 });
 
-/** A DAG run request. */
+/**
+ * A DAG run request. The text rule (text-rule.ts) is applied by the API before this schema, not in
+ * it: dagWorkflow parses the spec again, and a new refinement would change the replay of running DAGs.
+ */
 export const DagSpecSchema = z.strictObject({
   name: z.string().min(1).max(200),
   tasks: z.array(DagTaskSchema).min(1).max(100_000),

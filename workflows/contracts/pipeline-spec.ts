@@ -5,6 +5,7 @@
  */
 import { StackTaskSchema } from './stack-operation';
 import { z } from 'zod';
+import { withTextRule } from './text-rule';
 import { TaskRetrySchema } from './task-spec';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -98,8 +99,8 @@ const PipelineJobSchema = z.strictObject({
     .describe('Outputs of the job for jobs that need it, e.g. `version: ${{ steps.tag.outputs.version }}`.'),
 });
 
-/** The whole pipeline. */
-export const PipelineSpecSchema = z.strictObject({
+/** The whole pipeline; every text in it is held to the text rule (text-rule.ts), as files come from any editor. */
+export const PipelineSpecSchema = withTextRule(z.strictObject({
   name: z.string().min(1).max(200),
   on: z.strictObject({
     push: z.strictObject({ branches: branchFilter }).optional(),
@@ -110,7 +111,7 @@ export const PipelineSpecSchema = z.strictObject({
   concurrency: ConcurrencySchema.optional(),
   jobs: z.record(z.string().regex(JOB_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'), PipelineJobSchema)
     .refine((jobs) => Object.keys(jobs).length > 0, 'must have at least one job'),
-});
+}));
 
 /** A validated pipeline spec. */
 export type PipelineSpec = z.output<typeof PipelineSpecSchema>;

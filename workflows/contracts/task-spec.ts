@@ -3,6 +3,7 @@
  * types the task workflow. Zod is pure JavaScript, so this file is safe inside the workflow bundle.
  */
 import { z } from 'zod';
+import { withTextRule } from './text-rule';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
@@ -44,8 +45,8 @@ export const TASK_BODY_SHAPE = {
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
 };
 
-/** What a user sends to run one shell task. */
-export const TaskSpecSchema = z.strictObject({
+/** What a user sends to run one shell task; every text in it is held to the text rule (text-rule.ts). */
+export const TaskSpecSchema = withTextRule(z.strictObject({
   name: z.string().min(1).max(200).optional().describe('Human-readable name shown in lists and the Web UI.'),
   ...TASK_BODY_SHAPE,
   priority: z.number().int().min(1).max(5).default(3)
@@ -54,7 +55,7 @@ export const TaskSpecSchema = z.strictObject({
 }).superRefine((spec, ctx) => {
   const issue = commandOrScriptIssue(spec);
   if (issue) ctx.addIssue({ code: 'custom', path: ['command'], message: issue });
-});
+}));
 
 /** The rule that a task has exactly one of `command` and `script`, usable on a body that failed other checks. */
 export function commandOrScriptIssue(body: unknown): string | undefined {
