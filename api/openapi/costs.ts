@@ -108,6 +108,7 @@ export function costPart(): OpenApiPart {
                 attempts: { type: 'array', items: ref('Attempt') },
               },
             }),
+            ...errors({ 404: 'No run with that id' }),
           },
         },
       },
