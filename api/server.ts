@@ -26,7 +26,9 @@ async function main(): Promise<void> {
   // Every start creates the schedule or updates it to this configuration: one schedule, under a fixed id, however often the API restarts.
   const costSchedule = await ensureCostSchedule(client, costScheduleSettings(config.taskQueuePrefix, config.cost, nodeClasses));
   logger.info({ scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule }, 'cost analysis schedule in place');
-  const app = createApp(apiDepsFromConfig(config, client, db, nodeClasses, shippedPrograms, configKeyFrom(await pulumiPassphrase(config, logger))), logger);
+  const stackConfigKey = configKeyFrom(await pulumiPassphrase(config, logger));
+  const deps = apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey });
+  const app = createApp(deps, logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const attempts = await seed(db, to);
     process.stderr.write(`[bench:costs] seeded ${RUNS} runs, ${attempts} attempts in ${num(performance.now() - t0, 0)} ms\n`);
     const { secret } = await createToken(db, { principal: 'bench', role: 'viewer', createdBy: 'bench' });
-    const deps = { ...apiDepsFromConfig(config, client, db, nodeClasses, shippedPrograms, configKeyFrom('bench: no stacks')), auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
+    const deps = { ...apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey: configKeyFrom('bench: no stacks') }), auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
     server = createApp(deps, createLogger('bench-api', 'silent')).listen(0, '127.0.0.1');
     await new Promise((r) => server!.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

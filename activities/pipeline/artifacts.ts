@@ -37,8 +37,19 @@ export async function uploadArtifact(store: ArtifactStore, ref: ArtifactRef, wor
   }
 }
 
+/** Which artifact to unpack, and where. */
+export interface ArtifactDownload {
+  runId: string;
+  name: string;
+  /** The job's workspace; `dir` is relative to it. */
+  workspace: string;
+  dir: string;
+  maxBytes: number;
+}
+
 /** Unpacks artifact `name` of `runId`, whichever job uploaded it, into `dir` inside `workspace`; returns its size. */
-export async function downloadArtifact(store: ArtifactStore, runId: string, name: string, workspace: string, dir: string, maxBytes: number): Promise<number> {
+export async function downloadArtifact(store: ArtifactStore, download: ArtifactDownload): Promise<number> {
+  const { runId, name, workspace, dir, maxBytes } = download;
   const suffix = `/${safeSegment(name)}.tar`;
   // The downloading job does not know the uploader's id; the name alone is unique within the run.
   const found = (await store.list(runPrefix(runId))).filter((a) => isArtifactKey(a.key) && a.key.endsWith(suffix));

@@ -130,7 +130,7 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   }
   if ('download-artifact' in step) {
     const { name, path } = step['download-artifact'];
-    const bytes = await downloadArtifact(deps.artifactStore, runId, name, workspace, path, deps.maxArtifactBytes);
+    const bytes = await downloadArtifact(deps.artifactStore, { runId, name, workspace, dir: path, maxBytes: deps.maxArtifactBytes });
     log.write(`downloaded artifact "${name}" into ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `downloaded ${name} (${bytes} bytes)` };
   }

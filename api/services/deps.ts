@@ -39,8 +39,18 @@ export interface ApiDeps {
   stackConfigKey: Buffer;
 }
 
+/** What the API is built from besides its configuration: its clients and what start-up loaded. */
+export interface ApiParts {
+  client: Client;
+  db: Pool;
+  nodeClasses: NodeClass[];
+  programs: ProgramRegistry;
+  stackConfigKey: Buffer;
+}
+
 /** The API's dependencies as a deployment's configuration sets them. */
-export function apiDepsFromConfig(config: CapstanConfig, client: Client, db: Pool, nodeClasses: NodeClass[], programs: ProgramRegistry, stackConfigKey: Buffer): ApiDeps {
+export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDeps {
+  const { client, db, nodeClasses, programs, stackConfigKey } = parts;
   return {
     client,
     db,

@@ -80,7 +80,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
 
     // The API phase is one token sending as fast as it can: a rate limit would measure itself, not the API.
-    const deps: ApiDeps = { ...apiDepsFromConfig(config, client, db, options.nodeClasses, shippedPrograms, configKeyFrom('bench: no stacks')), namespace: 'default', auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
+    const deps: ApiDeps = { ...apiDepsFromConfig(config, { client, db, nodeClasses: options.nodeClasses, programs: shippedPrograms, stackConfigKey: configKeyFrom('bench: no stacks') }), namespace: 'default', auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
     const { record, secret: apiToken } = await createToken(db, { principal: 'bench', role: 'admin', createdBy: 'bench' });
     const principal: Principal = { name: record.principal, tokenId: record.id, role: record.role };
     const assertAlive = (): void => running.forEach((r) => r.assertAlive());

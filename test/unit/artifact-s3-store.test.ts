@@ -58,7 +58,7 @@ describe('S3ArtifactStore', () => {
     assert.equal(standin.bucket(BUCKET).get('ci/artifacts/pipeline_acme_web_abc/build/app.tar')!.body.length, bytes);
     const put = standin.requests.find((r) => r.method === 'PUT')!;
     assert.equal(put.contentSha256, 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'the body is streamed in aws-chunked encoding with a CRC32 trailer, not buffered');
-    assert.equal(await downloadArtifact(store, 'pipeline:acme/web@abc', 'app', deploy, '.', 1 << 30), bytes);
+    assert.equal(await downloadArtifact(store, { runId: 'pipeline:acme/web@abc', name: 'app', workspace: deploy, dir: '.', maxBytes: 1 << 30 }), bytes);
     assert.ok(readFileSync(join(deploy, 'dist', 'blob.bin')).equals(blob));
     assert.equal(readFileSync(join(deploy, 'dist', 'app.js'), 'utf8'), 'ok\n');
     assert.ok(standin.requests.length >= 3);
@@ -70,7 +70,7 @@ describe('S3ArtifactStore', () => {
 
   test('a missing object is ArtifactMissingError; downloadArtifact names the artifact and run', async () => {
     await assert.rejects(store.get('r/build/app.tar', join(deploy, 'x.tar'), 1 << 20), (err: Error) => err instanceof ArtifactMissingError && err.message.includes('s3://capstan-artifacts/ci/artifacts/'));
-    await assert.rejects(downloadArtifact(store, 'r', 'app', deploy, '.', 1 << 20), /download-artifact "app": no such artifact in run r/);
+    await assert.rejects(downloadArtifact(store, { runId: 'r', name: 'app', workspace: deploy, dir: '.', maxBytes: 1 << 20 }), /download-artifact "app": no such artifact in run r/);
   });
 
   test('listing pages through continuation tokens and keeps to the prefix', async () => {
@@ -110,7 +110,7 @@ describe('S3ArtifactStore', () => {
   test('a stored object over the limit is refused on download: by its listed size, its Content-Length, or bytes counted as they stream', async () => {
     const key = `${PREFIX}/r/build/big.tar`;
     standin.putObject(BUCKET, key, randomBytes(50_000));
-    await assert.rejects(downloadArtifact(store, 'r', 'big', deploy, 'in', 20_000),
+    await assert.rejects(downloadArtifact(store, { runId: 'r', name: 'big', workspace: deploy, dir: 'in', maxBytes: 20_000 }),
       (err: Error) => err instanceof ArtifactError && err.message === 'download-artifact "big": the stored artifact is 50000 bytes, over the 20000-byte limit (CAPSTAN_MAX_ARTIFACT_BYTES)');
     assert.equal(existsSync(join(deploy, 'in')), false);
     await assert.rejects(store.get('r/build/big.tar', join(deploy, 'a.tar'), 20_000), (err: Error) => err instanceof ArtifactTooLargeError && err.bytes === 50_000 && !err.atLeast);

@@ -48,7 +48,7 @@ describe('LocalArtifactStore through upload and download', () => {
     const uploaded = await uploadArtifact(store, { runId, jobId: 'build', name: 'app' }, build, 'dist', 1 << 30);
     assert.ok(uploaded > 200_000);
     assert.deepEqual(readdirSync(join(root, 'pipeline_acme_web_abc123', 'build')), ['app.tar'], 'one file under <run>/<job>/<name>.tar, no temporary left');
-    const downloaded = await downloadArtifact(store, runId, 'app', deploy, 'out', 1 << 30);
+    const downloaded = await downloadArtifact(store, { runId, name: 'app', workspace: deploy, dir: 'out', maxBytes: 1 << 30 });
     assert.equal(downloaded, uploaded);
     assert.equal(readFileSync(join(deploy, 'out', 'dist', 'app.js'), 'utf8'), 'console.log(1)\n');
     assert.ok(readFileSync(join(deploy, 'out', 'dist', 'assets', 'blob.bin')).equals(binary));
@@ -60,7 +60,7 @@ describe('LocalArtifactStore through upload and download', () => {
     const { store, build } = setup();
     await assert.rejects(uploadArtifact(store, { runId: 'r', jobId: 'build', name: 'app' }, build, 'nope', 1 << 30),
       (err: Error) => err instanceof ArtifactError && /upload-artifact "app": path "nope" does not exist/.test(err.message));
-    await assert.rejects(downloadArtifact(store, 'r', 'app', build, '.', 1 << 30),
+    await assert.rejects(downloadArtifact(store, { runId: 'r', name: 'app', workspace: build, dir: '.', maxBytes: 1 << 30 }),
       (err: Error) => err instanceof ArtifactError && /download-artifact "app": no such artifact in run r/.test(err.message));
     await assert.rejects(store.get('r/build/app.tar', join(build, 'x'), 1 << 30), ArtifactMissingError);
   });
@@ -78,7 +78,7 @@ describe('LocalArtifactStore through upload and download', () => {
     const { store, build, deploy } = setup();
     writeFileSync(join(build, 'big.bin'), randomBytes(50_000));
     const bytes = await uploadArtifact(store, { runId: 'r', jobId: 'build', name: 'big' }, build, 'big.bin', 1 << 30);
-    await assert.rejects(downloadArtifact(store, 'r', 'big', deploy, 'in', 10_000),
+    await assert.rejects(downloadArtifact(store, { runId: 'r', name: 'big', workspace: deploy, dir: 'in', maxBytes: 10_000 }),
       (err: Error) => err instanceof ArtifactError && err.message === `download-artifact "big": the stored artifact is ${bytes} bytes, over the 10000-byte limit (CAPSTAN_MAX_ARTIFACT_BYTES)`);
     assert.equal(existsSync(join(deploy, 'in')), false);
     await assert.rejects(store.get('r/build/big.tar', join(deploy, 'x.tar'), 10_000), (err: Error) => err instanceof ArtifactTooLargeError && err.bytes === bytes);
