@@ -1,7 +1,7 @@
 /** Entry point of `npm start`: the whole stack on one machine, stopped cleanly by Ctrl-C. */
 import { loadConfig } from '../config/env';
 import { loadNodeClasses } from '../config/node-classes';
-import { startStack, type Stack } from './stack';
+import { startLocalStack, type LocalStack } from './local-stack';
 
 const say = (line: string): void => {
   process.stderr.write(`[capstan] ${line}\n`);
@@ -10,7 +10,7 @@ const say = (line: string): void => {
 async function main(): Promise<void> {
   // Handlers go in first: a signal during a long start (building the Temporal CLI) must still stop
   // what has started, once it has, instead of leaving the dev server and workers behind.
-  const running: { stack?: Stack } = {};
+  const running: { stack?: LocalStack } = {};
   let stopRequested = false;
   const shutdown = (signal: string): void => {
     if (stopRequested) return;
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   say(`data directory: ${config.dataDir}`);
-  const stack = await startStack(config, nodeClasses, say);
+  const stack = await startLocalStack(config, nodeClasses, say);
   running.stack = stack;
   if (stopRequested) return stopAndExit(stack);
   say(`API:             ${stack.apiUrl}  (try, with CAPSTAN_TOKEN set to an admin or operator token: curl -X POST ${stack.apiUrl}/v1/tasks -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`);
@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   say('Capstan is up. Press Ctrl-C to stop.');
 }
 
-async function stopAndExit(stack: Stack): Promise<void> {
+async function stopAndExit(stack: LocalStack): Promise<void> {
   await stack.stop();
   say('stopped');
   process.exit(0);

@@ -12,8 +12,8 @@ import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-bi
 /** Default first port for the workers' Prometheus endpoints; each worker takes the next one. */
 const DEFAULT_WORKER_METRICS_BASE_PORT = 9464;
 
-/** A running stack. */
-export interface Stack {
+/** The local process group `npm start` runs (not a Pulumi stack). */
+export interface LocalStack {
   apiUrl: string;
   uiUrl?: string;
   workerMetricsPorts: Record<string, number>;
@@ -21,7 +21,7 @@ export interface Stack {
 }
 
 /** Starts everything `npm start` runs and resolves once the API answers /readyz. */
-export async function startStack(config: CapstanConfig, nodeClasses: NodeClass[], say: (line: string) => void): Promise<Stack> {
+export async function startLocalStack(config: CapstanConfig, nodeClasses: NodeClass[], say: (line: string) => void): Promise<LocalStack> {
   let devServer: DevServer | undefined;
   let uiUrl = config.temporal.uiUrl;
   if (config.temporal.startDevServer) {
