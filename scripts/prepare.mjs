@@ -1,7 +1,7 @@
 // Runs before `npm start` and `npm test`: installs dependencies when the lock file changed, then compiles.
 // Plain JavaScript with no dependencies, because it runs before any are installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,14 +15,13 @@ const say = (line) => process.stderr.write(`[capstan] ${line}\n`);
 /** Runs npm quietly; its whole output goes to a file, so a failure is one line here, not npm's pages. */
 function npmQuietly(args, logFile) {
   const run = spawnSync(npm, args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
-  mkdirSync(dirname(logFile), { recursive: true });
-  writeFileSync(logFile, `$ npm ${args.join(' ')}\n${run.stdout ?? ''}${run.stderr ?? ''}`);
+  appendFileSync(logFile, `$ npm ${args.join(' ')}\n${run.stdout ?? ''}${run.stderr ?? ''}`);
   if (run.status === 0) return undefined;
   // npm's own first word on why, without its log-file footer.
   const reason = `${run.stderr ?? ''}`.split('\n')
     .filter((line) => /^npm (error|ERR!)/.test(line))
     .map((line) => line.replace(/^npm (error|ERR!)\s*/, '').trim())
-    .find((line) => line !== '' && !/log of this run|^A complete log/.test(line));
+    .find((line) => line !== '' && !/^code \S+$|log of this run/.test(line));
   return reason ?? (run.error?.message || `exit code ${run.status}`);
 }
 
@@ -31,6 +30,8 @@ if (dependenciesInstalled) {
   const started = Date.now();
   const logFile = join(process.env.CAPSTAN_DATA_DIR || join(root, '.capstan'), 'logs', 'npm-install.log');
   say('installing dependencies (npm ci) ...');
+  mkdirSync(dirname(logFile), { recursive: true });
+  writeFileSync(logFile, '');
   const ciFailure = npmQuietly(['ci', '--no-audit', '--no-fund'], logFile);
   if (ciFailure !== undefined) {
     // A registry mirror that lacks some platform's optional packages can make `npm ci` refuse the lock file;
