@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const config = loadConfig();
+  const config = loadConfig(startEnv(process.argv.slice(2)));
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   say(`data directory: ${config.dataDir}`);
   const stack = await startLocalStack(config, nodeClasses, say);
@@ -32,6 +32,13 @@ async function main(): Promise<void> {
   say(`Temporal:        ${config.temporal.address} (namespace ${config.temporal.namespace})`);
   say(`worker metrics:  ${Object.entries(stack.workerMetricsPorts).map(([n, p]) => `${n}=:${p}`).join(' ')}`);
   say('Capstan is up. Press Ctrl-C to stop.');
+}
+
+/** The environment with `npm start`'s own options applied: `--verbose` is CAPSTAN_VERBOSE=true; anything else is refused. */
+function startEnv(args: string[]): NodeJS.ProcessEnv {
+  const unknown = args.filter((arg) => arg !== '--verbose');
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')}; npm start takes --verbose (npm start -- --verbose)`);
+  return args.includes('--verbose') ? { ...process.env, CAPSTAN_VERBOSE: 'true' } : process.env;
 }
 
 async function stopAndExit(stack: LocalStack): Promise<void> {
