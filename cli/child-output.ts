@@ -63,12 +63,13 @@ export function routeChildOutput(streams: Array<Readable | null>, options: Child
 
 /**
  * The terminal's version of one line, or undefined for a log line below warn. Plain text is for people
- * already (the admin token, a crash message) and passes as it is; `key` groups repeats; `level` is pino's.
+ * already (the admin token, a crash message) and passes, named by its process; `key` groups repeats; `level` is pino's.
  */
 export function terminalLine(line: string, label: string): { text: string; key: string; level: number } | undefined {
   const entry = parseLogLine(line);
   if (entry === undefined) {
-    const text = line.startsWith('[capstan]') ? line : `[${label}] ${line}`;
+    // A child's own "[capstan] …" lines (the admin token, a progress line) are named by the child instead.
+    const text = `[${label}] ${line.replace(/^\[capstan\] /, '')}`;
     return { text, key: text, level: PLAIN_TEXT_LEVEL };
   }
   if (entry.level < 40) return undefined;

@@ -55,7 +55,8 @@ export async function buildIntoCache(target: string, label: string, build: (scra
         await claim.release();
       }
     }
-    const progress = startProgress(`waiting for another process that is building ${target}`);
+    // Another process's build shows its own progress; one line a minute here is enough.
+    const progress = startProgress(`waiting for ${target}, which another process is building`, 60_000);
     try {
       const outcome = await waitForOtherBuild(target, OTHER_BUILD_TIMEOUT_MS);
       progress.stop(outcome === 'built' ? `cached at ${target}` : 'that process died; building here');

@@ -18,8 +18,8 @@ test('a warning or an error is one plain line naming the process; info and debug
   assert.equal(terminalLine(line(20, 'debug'), 'api'), undefined);
 });
 
-test('plain text passes as it is, named by its process unless it names itself', () => {
-  assert.equal(terminalLine('[capstan] admin token (shown once, store it now): cap_x', 'api')?.text, '[capstan] admin token (shown once, store it now): cap_x');
+test('plain text passes as it is, named by its process', () => {
+  assert.equal(terminalLine('[capstan] admin token (shown once, store it now): cap_x', 'api')?.text, '[api] admin token (shown once, store it now): cap_x');
   assert.equal(terminalLine('node-class worker failed: boom', 'worker gpu')?.text, '[worker gpu] node-class worker failed: boom');
   assert.equal(terminalLine('{not json', 'api')?.text, '[api] {not json');
 });
