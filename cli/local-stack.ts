@@ -27,7 +27,9 @@ export interface LocalStack {
 }
 
 /** Starts everything `npm start` runs and resolves once the API answers /readyz; the Pulumi CLI may still be coming. */
-export async function startLocalStack(config: CapstanConfig, nodeClasses: NodeClass[], say: (line: string) => void): Promise<LocalStack> {
+export async function startLocalStack(
+  config: CapstanConfig, nodeClasses: NodeClass[], say: (line: string) => void,
+): Promise<LocalStack> {
   let devServer: SupervisedDevServer | undefined;
   let uiUrl = config.temporal.uiUrl;
   if (config.temporal.startDevServer) {
@@ -48,22 +50,31 @@ export async function startLocalStack(config: CapstanConfig, nodeClasses: NodeCl
     await waitForFrontend(config.temporal.address, config.temporal.namespace, 30_000);
   }
 
-  const pulumi = nodeClasses.some((c) => c.name === config.pulumi.nodeClass) ? obtainPulumiInBackground(config, say) : undefined;
+  const runsStacks = nodeClasses.some((c) => c.name === config.pulumi.nodeClass);
+  const pulumi = runsStacks ? obtainPulumiInBackground(config, say) : undefined;
   const supervisor = new Supervisor({ report: say, logDir: config.logs.dir, verbose: config.logs.verbose });
-  say(`logs:            ${config.logs.dir}/<process>.log${config.logs.verbose ? ' (also shown here)' : ' (npm start -- --verbose shows them here too)'}`);
+  const shown = config.logs.verbose ? 'also shown here' : 'npm start -- --verbose shows them here too';
+  say(`logs:            ${config.logs.dir}/<process>.log (${shown})`);
   let databaseUrl = config.database.url;
   if (!databaseUrl) {
     // No database configured: the embedded one, under the data directory. API and workers wait for it as they start.
     databaseUrl = `postgres://postgres@127.0.0.1:${config.database.embeddedPort}/postgres`;
     supervisor.start({
-      name: 'embedded-db', label: 'embedded-db', script: join(REPO_ROOT, 'dist', 'db', 'embedded-server.js'), env: { ...process.env, CAPSTAN_DATA_DIR: config.dataDir },
+      name: 'embedded-db',
+      label: 'embedded-db',
+      script: join(REPO_ROOT, 'dist', 'db', 'embedded-server.js'),
+      env: { ...process.env, CAPSTAN_DATA_DIR: config.dataDir },
     });
     say(`database:        embedded PostgreSQL (PGlite) in ${join(config.dataDir, 'postgres')}, ${databaseUrl}`);
   } else {
     say(`database:        ${redactUrl(databaseUrl)}`);
   }
   const baseEnv = {
-    ...process.env, CAPSTAN_DATA_DIR: config.dataDir, CAPSTAN_DATABASE_URL: databaseUrl, ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}), ...pulumi?.env,
+    ...process.env,
+    CAPSTAN_DATA_DIR: config.dataDir,
+    CAPSTAN_DATABASE_URL: databaseUrl,
+    ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
+    ...pulumi?.env,
   };
   const metricsBase = config.worker.metricsPort ?? DEFAULT_WORKER_METRICS_BASE_PORT;
   const workerMetricsPorts: Record<string, number> = { orchestrator: metricsBase };
@@ -80,7 +91,9 @@ export async function startLocalStack(config: CapstanConfig, nodeClasses: NodeCl
       name: `node-worker:${nodeClass.name}`,
       label: `worker ${nodeClass.name}`,
       script: join(dist, 'workers', 'node-class-worker.js'),
-      env: { ...baseEnv, CAPSTAN_NODE_CLASS: nodeClass.name, CAPSTAN_WORKER_METRICS_PORT: String(metricsBase + 1 + index) },
+      env: {
+        ...baseEnv, CAPSTAN_NODE_CLASS: nodeClass.name, CAPSTAN_WORKER_METRICS_PORT: String(metricsBase + 1 + index),
+      },
     });
   });
   supervisor.start({ name: 'api', label: 'api', script: join(dist, 'api', 'server.js'), env: baseEnv });
@@ -99,7 +112,8 @@ export async function startLocalStack(config: CapstanConfig, nodeClasses: NodeCl
     await stop();
     throw err;
   }
-  return { apiUrl, uiUrl, workerMetricsPorts, logDir: config.logs.dir, pulumiReady: pulumi?.ready ?? Promise.resolve(), stop };
+  const pulumiReady = pulumi?.ready ?? Promise.resolve();
+  return { apiUrl, uiUrl, workerMetricsPorts, logDir: config.logs.dir, pulumiReady, stop };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, logFile: string): Promise<void> {
@@ -117,7 +131,9 @@ async function waitForHttp(url: string, timeoutMs: number, logFile: string): Pro
  * workers are told its path; otherwise it is obtained here in the background, with progress in the terminal,
  * while everything else starts: the workers wait for this build (they share its claim) rather than start their own.
  */
-function obtainPulumiInBackground(config: CapstanConfig, say: (line: string) => void): { env: Record<string, string>; ready: Promise<void> } {
+function obtainPulumiInBackground(
+  config: CapstanConfig, say: (line: string) => void,
+): { env: Record<string, string>; ready: Promise<void> } {
   const cached = cachedPulumiPath(config.cacheDir);
   if (config.pulumi.binary === undefined && isExecutable(cached)) {
     say(`Pulumi CLI:      ${cached} (cache), for stack operations on class ${config.pulumi.nodeClass}`);
@@ -125,11 +141,15 @@ function obtainPulumiInBackground(config: CapstanConfig, say: (line: string) => 
   }
   const started = Date.now();
   if (config.pulumi.binary === undefined) {
-    say('Pulumi CLI:      not in the cache; obtaining it in the background (stack operations wait for it, all else starts now)');
+    say('Pulumi CLI:      not in the cache; obtaining it in the background '
+      + '(stack operations wait for it, all else starts now)');
   }
-  const ready = resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir }).then((pulumi) => {
-    const after = pulumi.source === 'go-build' || pulumi.source === 'pulumi-install' ? ` after ${Math.round((Date.now() - started) / 1000)}s` : '';
-    say(`Pulumi CLI:      ready${after}: ${pulumi.path} (${pulumi.source}); stack operations on class ${config.pulumi.nodeClass} can run`);
+  const resolving = resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
+  const ready = resolving.then((pulumi) => {
+    const obtained = pulumi.source === 'go-build' || pulumi.source === 'pulumi-install';
+    const after = obtained ? ` after ${Math.round((Date.now() - started) / 1000)}s` : '';
+    const where = `${pulumi.path} (${pulumi.source})`;
+    say(`Pulumi CLI:      ready${after}: ${where}; stack operations on class ${config.pulumi.nodeClass} can run`);
   }, (err: unknown) => {
     say(`Pulumi CLI:      unavailable, so stack operations will fail until it is: ${(err as Error).message}`);
   });

@@ -34,10 +34,12 @@ async function main(): Promise<void> {
   say('Capstan is up. Press Ctrl-C to stop.');
 }
 
-/** The environment with `npm start`'s own options applied: `--verbose` is CAPSTAN_VERBOSE=true; anything else is refused. */
+/** The environment with `npm start`'s own options applied: `--verbose` is CAPSTAN_VERBOSE=true; others are refused. */
 function startEnv(args: string[]): NodeJS.ProcessEnv {
   const unknown = args.filter((arg) => arg !== '--verbose');
-  if (unknown.length > 0) throw new Error(`unknown option ${unknown.join(' ')}; npm start takes --verbose (npm start -- --verbose)`);
+  if (unknown.length > 0) {
+    throw new Error(`unknown option ${unknown.join(' ')}; npm start takes --verbose (npm start -- --verbose)`);
+  }
   return args.includes('--verbose') ? { ...process.env, CAPSTAN_VERBOSE: 'true' } : process.env;
 }
 

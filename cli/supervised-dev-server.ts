@@ -12,14 +12,19 @@ export interface SupervisedDevServer {
   uiUrl?: string;
   /** The running server's process id, undefined while it is being restarted. */
   pid(): number | undefined;
-  /** From now on an exit is not a death to recover from: `npm start` is stopping (a terminal's Ctrl-C reaches the server too). */
+  /**
+   * From now on an exit is no death to recover from: `npm start` is stopping (a terminal's Ctrl-C
+   * reaches the server too).
+   */
   endSupervision(): void;
   /** Stops the server (and any restart under way) for good. */
   stop(): Promise<void>;
 }
 
 /** Starts the dev server and restarts it, with backoff, whenever it exits on its own. */
-export async function superviseDevServer(options: DevServerOptions, report: (line: string) => void): Promise<SupervisedDevServer> {
+export async function superviseDevServer(
+  options: DevServerOptions, report: (line: string) => void,
+): Promise<SupervisedDevServer> {
   let current: DevServer | undefined = await startDevServer(options);
   let stopping = false;
   let restarting: Promise<void> | undefined;
@@ -31,12 +36,14 @@ export async function superviseDevServer(options: DevServerOptions, report: (lin
         const server = await startDevServer(options);
         current = server;
         if (stopping) return;
-        report(`the Temporal dev server is back after ${((Date.now() - diedAt) / 1000).toFixed(1)}s; runs in flight carry on`);
+        const seconds = ((Date.now() - diedAt) / 1000).toFixed(1);
+        report(`the Temporal dev server is back after ${seconds}s; runs in flight carry on`);
         watch(server);
         return;
       } catch (err) {
         const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** attempt);
-        report(`the Temporal dev server did not come back (${(err as Error).message}); trying again in ${delay / 1000}s`);
+        const why = (err as Error).message;
+        report(`the Temporal dev server did not come back (${why}); trying again in ${delay / 1000}s`);
         await new Promise((r) => setTimeout(r, delay));
       }
     }

@@ -43,9 +43,14 @@ export class Supervisor {
 
   /** Starts a child and restarts it with backoff whenever it exits on its own. */
   start(spec: ChildSpec, restarts = 0): void {
-    const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], { env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], {
+      env: spec.env, stdio: ['ignore', 'pipe', 'pipe'],
+    });
     routeChildOutput([child.stdout, child.stderr], {
-      label: spec.label, logFile: this.logFor(spec), verbose: this.options.verbose, print: (line) => process.stderr.write(`${line}\n`),
+      label: spec.label,
+      logFile: this.logFor(spec),
+      verbose: this.options.verbose,
+      print: (line) => process.stderr.write(`${line}\n`),
       quiet: () => this.stopping,
     });
     this.children.set(spec.name, child);

@@ -1,7 +1,9 @@
 // Runs before `npm start` and `npm test`: installs dependencies when the lock file changed, then compiles.
 // Plain JavaScript with no dependencies, because it runs before any are installed.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -53,7 +55,7 @@ function sourceOf(compiled) {
   return match ? join(root, `${match[1]}.ts`) : undefined;
 }
 
-/** Deletes compiled files whose source is gone (a deleted or renamed test must not run from dist/); returns how many. */
+/** Deletes compiled files whose source is gone (a deleted or renamed test must not run from dist/); returns a count. */
 function removeOrphans(dir) {
   let removed = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -89,7 +91,8 @@ if (existsSync(dist)) removeOrphans(dist);
 if (dependenciesInstalled || someOutputMissing()) rmSync(join(dist, '.tsbuildinfo'), { force: true });
 // Build mode with tsconfig's build-info file (dist/.tsbuildinfo): when no source is newer than it, tsc stops at once
 // instead of parsing the whole program; deleting dist/ also forgets what was built.
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(root, 'tsconfig.json')], {
+const tscBin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const tsc = spawnSync(process.execPath, [tscBin, '-b', join(root, 'tsconfig.json')], {
   cwd: root, stdio: 'inherit',
 });
 if (tsc.status !== 0) {

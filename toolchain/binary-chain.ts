@@ -34,6 +34,9 @@ export async function firstBinary<Source extends string>(
   throw makeError([`Could not obtain ${what}. Tried, in order:`, ...ways.map((w, i) => `  ${i + 1}. ${w.label}`), ...reasons, fix].join('\n'));
 }
 
+/** Builds a binary in `scratch`, calling `tick` per step of progress, and returns its path. */
+export type BuildFn = (scratch: string, tick: () => void) => Promise<string>;
+
 /** How long a process waits for another process's build of the same binary before giving up. */
 const OTHER_BUILD_TIMEOUT_MS = 30 * 60_000;
 
@@ -42,7 +45,7 @@ const OTHER_BUILD_TIMEOUT_MS = 30 * 60_000;
  * place, so an interrupted build never leaves a half binary in the cache; progress is printed meanwhile.
  * When another process is already building `target`, waits for its binary instead of building a second one.
  */
-export async function buildIntoCache(target: string, label: string, build: (scratch: string, tick: () => void) => Promise<string>): Promise<string> {
+export async function buildIntoCache(target: string, label: string, build: BuildFn): Promise<string> {
   await mkdir(dirname(target), { recursive: true });
   for (;;) {
     const claim = await claimBuild(target);
@@ -68,7 +71,7 @@ export async function buildIntoCache(target: string, label: string, build: (scra
   }
 }
 
-async function buildClaimed(target: string, label: string, build: (scratch: string, tick: () => void) => Promise<string>): Promise<string> {
+async function buildClaimed(target: string, label: string, build: BuildFn): Promise<string> {
   const scratch = await mkdtemp(join(dirname(target), 'build-'));
   const progress = startProgress(label);
   try {

@@ -24,7 +24,7 @@ export function claimFileOf(target: string): string {
   return `${target}.building`;
 }
 
-/** Claims the build of `target`; undefined when another live process holds the claim. A dead holder's claim is taken over. */
+/** Claims the build of `target`; undefined when another live process holds the claim. A dead holder's is taken over. */
 export async function claimBuild(target: string): Promise<BuildClaim | undefined> {
   const file = claimFileOf(target);
   const owner: ClaimOwner = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
@@ -72,7 +72,8 @@ export async function waitForOtherBuild(target: string, timeoutMs: number, pollM
     }
     if (await isStale(file)) return 'abandoned';
     if (Date.now() > deadline) {
-      throw new Error(`another process (pid ${owner?.pid ?? '?'}) has been building ${target} for over ${Math.round(timeoutMs / 60_000)} minutes`);
+      const minutes = Math.round(timeoutMs / 60_000);
+      throw new Error(`process ${owner?.pid ?? '?'} has been building ${target} for over ${minutes} minutes`);
     }
     await new Promise((r) => setTimeout(r, pollMs));
   }

@@ -62,11 +62,14 @@ export interface PendingStackRuntime {
  * Reads stack outputs for commands that reference them: with the Pulumi class's own runtime when given,
  * otherwise obtaining Pulumi settings on first use.
  */
-function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: () => Promise<PulumiSettings>): StackOutputReader {
+function stackOutputReader(
+  config: CapstanConfig, logger: Logger, pulumi?: () => Promise<PulumiSettings>,
+): StackOutputReader {
+  const obtain = pulumi ?? (() => pulumiSettingsFor(config, logger));
   let settings: Promise<PulumiSettings> | undefined;
   return async (project, stack, key) => {
     // A failure (no CLI yet) is not remembered, so a later command tries again.
-    settings ??= (pulumi ?? (() => pulumiSettingsFor(config, logger)))().catch((err: unknown) => { settings = undefined; throw err; });
+    settings ??= obtain().catch((err: unknown) => { settings = undefined; throw err; });
     return readStackOutput(await settings, { project, stack }, key);
   };
 }
@@ -113,11 +116,12 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
  * `db` keeps deploy history; with `pulumi` it also runs stack operations, once that runtime is ready.
  */
 export function createNodeClassWorker(
-  connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool,
-  pulumi?: PendingStackRuntime,
+  connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger,
+  db: Pool, pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
-  const stackOutputs = stackOutputReader(config, logger, pulumi && (() => pulumi.ready.then((runtime) => runtime.settings)));
+  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
+  const stackOutputs = stackOutputReader(config, logger, ownSettings);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
     workerIdentity: identity,
@@ -137,7 +141,8 @@ export function createNodeClassWorker(
     activities: {
       ...createShellActivities(deps), ...pipelineActivities(config, nodeClass, stackOutputs), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
       ...(pulumi === undefined ? {} : deferredStackActivities({
-        ready: pulumi.ready.then((runtime) => ({ ...runtime, db, programs: shippedPrograms })), startedAt: pulumi.startedAt,
+        ready: pulumi.ready.then((runtime) => ({ ...runtime, db, programs: shippedPrograms })),
+        startedAt: pulumi.startedAt,
       }, db)),
       ...createCostActivities(costActivityDeps(config, db)),
     },

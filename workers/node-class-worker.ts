@@ -12,7 +12,8 @@ import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import {
-  connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS, type PendingStackRuntime, type StackRuntime,
+  connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS,
+  type PendingStackRuntime, type StackRuntime,
 } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 

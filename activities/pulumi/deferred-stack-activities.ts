@@ -17,8 +17,10 @@ export interface PendingStackDeps {
 /** How long one attempt waits for the CLI; the operation's retries wait again. */
 export const PULUMI_WAIT_PER_ATTEMPT_MS = 60_000;
 
-/** Stack activities that first wait (bounded by `waitMs`) for `pending`; the operation record needs no Pulumi and never waits. */
-export function deferredStackActivities(pending: PendingStackDeps, db: Pool, waitMs = PULUMI_WAIT_PER_ATTEMPT_MS): StackActivities {
+/** Stack activities that first wait (at most `waitMs`) for `pending`; recording the operation never waits. */
+export function deferredStackActivities(
+  pending: PendingStackDeps, db: Pool, waitMs = PULUMI_WAIT_PER_ATTEMPT_MS,
+): StackActivities {
   let activities: StackActivities | undefined;
   let failure: string | undefined;
   void pending.ready.then(
@@ -28,7 +30,9 @@ export function deferredStackActivities(pending: PendingStackDeps, db: Pool, wai
   const ready = async (): Promise<StackActivities> => {
     if (!activities && failure === undefined) await waitHeartbeating(pending.ready, waitMs);
     if (activities) return activities;
-    if (failure !== undefined) throw ApplicationFailure.retryable(`this worker has no Pulumi CLI: ${failure}`, 'PulumiUnavailable');
+    if (failure !== undefined) {
+      throw ApplicationFailure.retryable(`this worker has no Pulumi CLI: ${failure}`, 'PulumiUnavailable');
+    }
     const seconds = Math.round((Date.now() - pending.startedAt) / 1000);
     throw ApplicationFailure.retryable(
       `the Pulumi CLI is still being built (${seconds}s so far); this operation is retried and runs once it is ready`,
