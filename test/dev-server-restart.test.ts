@@ -31,7 +31,9 @@ function devServerPids(): number[] {
   }).map(Number);
 }
 
-test('the dev server killed with SIGKILL mid-DAG comes back on the same database and port, and the DAG completes', { timeout: 300_000 }, async () => {
+const TITLE = 'the dev server killed with SIGKILL mid-DAG comes back on the same database and port, and the DAG completes';
+
+test(TITLE, { timeout: 300_000 }, async () => {
   const temporalPort = await freePort();
   const token = 'cap_dev-server-restart-test-admin-token-0123456789';
   started = await startCapstan({
@@ -53,17 +55,24 @@ test('the dev server killed with SIGKILL mid-DAG comes back on the same database
 
   // Two layers of three tasks that take a few seconds each; the second layer reads the first one's outputs.
   const tasks = [
-    ...[1, 2, 3].map((i) => ({ id: `first${i}`, nodeClass: 'general', command: `sleep 3; echo "n=${i}" >> "$CAPSTAN_OUTPUT"` })),
-    ...[1, 2, 3].map((i) => ({ id: `second${i}`, nodeClass: 'general', dependsOn: [`first${i}`], command: 'sleep 2; echo done' })),
+    ...[1, 2, 3].map((i) => ({
+      id: `first${i}`, nodeClass: 'general', command: `sleep 3; echo "n=${i}" >> "$CAPSTAN_OUTPUT"`,
+    })),
+    ...[1, 2, 3].map((i) => ({
+      id: `second${i}`, nodeClass: 'general', dependsOn: [`first${i}`], command: 'sleep 2; echo done',
+    })),
   ];
-  const response = await fetch(`${api}/v1/dags`, { method: 'POST', headers, body: JSON.stringify({ name: 'dev-server-kill', tasks }) });
+  const body = JSON.stringify({ name: 'dev-server-kill', tasks });
+  const response = await fetch(`${api}/v1/dags`, { method: 'POST', headers, body });
   assert.equal(response.status, 202, await response.clone().text());
   const { runId } = (await response.json()) as { runId: string };
-  const runOf = async (): Promise<any> => (await fetch(`${api}/v1/runs/${encodeURIComponent(runId)}`, { headers })).json();
+  const runUrl = `${api}/v1/runs/${encodeURIComponent(runId)}`;
+  const runOf = async (): Promise<any> => (await fetch(runUrl, { headers })).json();
 
   let counts: Record<string, number> = {};
-  for (const deadline = Date.now() + 60_000; (counts.running ?? 0) === 0; await new Promise((r) => setTimeout(r, 200))) {
-    assert.ok(Date.now() < deadline, `no task of the DAG started running: ${JSON.stringify(counts)}`);
+  const startDeadline = Date.now() + 60_000;
+  for (; (counts.running ?? 0) === 0; await new Promise((r) => setTimeout(r, 200))) {
+    assert.ok(Date.now() < startDeadline, `no task of the DAG started running: ${JSON.stringify(counts)}`);
     counts = (await runOf()).dag?.counts ?? {};
   }
 
@@ -72,11 +81,13 @@ test('the dev server killed with SIGKILL mid-DAG comes back on the same database
   assert.equal((counts.succeeded ?? 0) < 6, true, 'the DAG is in the middle when the server is killed');
   process.kill(before, 'SIGKILL');
 
-  await waitFor(() => /the Temporal dev server stopped \(SIGKILL\); restarting it/.test(started!.output()), 'npm start noticing the death', 15_000);
-  await waitFor(() => /the Temporal dev server is back after/.test(started!.output()), 'the dev server coming back', 60_000);
+  const said = (pattern: RegExp) => (): boolean => pattern.test(started!.output());
+  await waitFor(said(/the Temporal dev server stopped \(SIGKILL\); restarting it/), 'npm start noticing the death', 15_000);
+  await waitFor(said(/the Temporal dev server is back after/), 'the dev server coming back', 60_000);
   const [after] = devServerPids();
   assert.ok(after && after !== before, `a new dev server process (before ${before}, after ${after})`);
-  assert.match(started.output(), new RegExp(`same database \\(${join(dataDir, 'temporal', 'dev-server.db').replace(/[.]/g, '\\.')}\\) and port ${temporalPort}`));
+  const dbFile = join(dataDir, 'temporal', 'dev-server.db');
+  assert.ok(started.output().includes(`same database (${dbFile}) and port ${temporalPort}`), started.output());
 
   let run: any;
   for (const deadline = Date.now() + 180_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {

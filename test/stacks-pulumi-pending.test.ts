@@ -32,7 +32,9 @@ after(async () => {
   rmSync(cacheDir, { recursive: true, force: true });
 });
 
-test('tasks run while the CLI is being built; an up waits for it and completes once it is there', { timeout: 240_000 }, async () => {
+const TITLE = 'tasks run while the CLI is being built; an up waits for it and completes once it is there';
+
+test(TITLE, { timeout: 240_000 }, async () => {
   const pulumi = process.env.CAPSTAN_TEST_PULUMI_BIN;
   assert.ok(pulumi, 'the test runner provides the Pulumi CLI');
   const task = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'echo before-pulumi' });
@@ -40,8 +42,9 @@ test('tasks run while the CLI is being built; an up waits for it and completes o
   assert.equal(taskRun.status, 'completed');
   assert.equal(taskRun.result.stdout, 'before-pulumi\n');
 
-  const config = { adminUrl: testDatabaseAdminUrl(), database: 'app_pending', role: 'app_pending', password: 'pending-password' };
-  assert.equal((await stack.request('PUT', '/v1/stacks/shop/pending', { program: 'postgres-database', config })).status, 201);
+  const config = { adminUrl: testDatabaseAdminUrl(), database: 'app_pending', role: 'app_pending', password: 'pending-pw' };
+  const declared = await stack.request('PUT', '/v1/stacks/shop/pending', { program: 'postgres-database', config });
+  assert.equal(declared.status, 201);
   assert.equal((await stack.request('POST', '/v1/stacks/shop/pending/operations', { operation: 'up' })).status, 202);
   await new Promise((r) => setTimeout(r, 5000));
   const waiting = (await stack.request('GET', `/v1/runs/${encodeURIComponent('stack:shop/pending')}`)).body;

@@ -40,7 +40,8 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   const warned = /^\[(api|worker general)\] warn: no CAPSTAN_PULUMI_PASSPHRASE/m.exec(first.output());
   assert.ok(warned, first.output());
   const logFile = join(dataDir, 'logs', `${warned[1]!.replace(' ', '-')}.log`);
-  assert.match(readFileSync(logFile, 'utf8'), /^\{.*"msg":"no CAPSTAN_PULUMI_PASSPHRASE/m, `the JSON line is in ${logFile}`);
+  const inFile = /^\{.*"msg":"no CAPSTAN_PULUMI_PASSPHRASE/m;
+  assert.match(readFileSync(logFile, 'utf8'), inFile, `the JSON line is in ${logFile}`);
   // The first start has no admin token yet: it makes one and prints it, once.
   const tokens = [...first.output().matchAll(/admin token \(shown once, store it now\): (cap_[\w-]+)/g)].map((m) => m[1]!);
   assert.equal(tokens.length, 1, `the admin token is printed once:\n${first.output()}`);

@@ -1,4 +1,4 @@
-/** Builds of a cached binary are claimed: a second builder, in this process or another, waits for the first one's binary. */
+/** Builds of a cached binary are claimed: a second builder, in this process or another, waits for the first's binary. */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -63,7 +63,8 @@ describe('buildIntoCache', () => {
     const target = join(scratch, 'stale', 'tool');
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
     mkdirSync(join(target, '..'), { recursive: true });
-    writeFileSync(claimFileOf(target), JSON.stringify({ pid: Number(dead.stdout), host: hostname(), startedAt: new Date().toISOString() }));
+    const owner = { pid: Number(dead.stdout), host: hostname(), startedAt: new Date().toISOString() };
+    writeFileSync(claimFileOf(target), JSON.stringify(owner));
     const runs = { count: 0 };
     assert.equal(await buildIntoCache(target, 'building tool', slowBuild(10, runs)), target);
     assert.equal(runs.count, 1);

@@ -1,4 +1,4 @@
-/** What `npm start` shows of its children's output: plain text as it is, warnings and errors as one line, nothing below. */
+/** What `npm start` shows of its children's output: plain text, warnings and errors as one line each, nothing below. */
 import assert from 'node:assert/strict';
 import { createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,20 +11,24 @@ const line = (level: number, msg: string, extra: Record<string, unknown> = {}): 
   JSON.stringify({ level, time: '2026-01-01T00:00:00.000Z', component: 'x', pid: 1, ...extra, msg });
 
 test('a warning or an error is one plain line naming the process; info and debug stay in the file', () => {
-  assert.equal(terminalLine(line(40, 'database connection dropped'), 'worker general')?.text, '[worker general] warn: database connection dropped');
-  const failed = terminalLine(line(50, 'Pulumi CLI unavailable', { err: { type: 'Error', message: 'no Go toolchain\n  at x', stack: '...' } }), 'worker general');
+  const dropped = terminalLine(line(40, 'database connection dropped'), 'worker general');
+  assert.equal(dropped?.text, '[worker general] warn: database connection dropped');
+  const err = { type: 'Error', message: 'no Go toolchain\n  at x', stack: '...' };
+  const failed = terminalLine(line(50, 'Pulumi CLI unavailable', { err }), 'worker general');
   assert.equal(failed?.text, '[worker general] error: Pulumi CLI unavailable: no Go toolchain');
   assert.equal(terminalLine(line(30, 'API listening'), 'api'), undefined);
   assert.equal(terminalLine(line(20, 'debug'), 'api'), undefined);
 });
 
 test('plain text passes as it is, named by its process', () => {
-  assert.equal(terminalLine('[capstan] admin token (shown once, store it now): cap_x', 'api')?.text, '[api] admin token (shown once, store it now): cap_x');
-  assert.equal(terminalLine('node-class worker failed: boom', 'worker gpu')?.text, '[worker gpu] node-class worker failed: boom');
+  const token = terminalLine('[capstan] admin token (shown once, store it now): cap_x', 'api');
+  assert.equal(token?.text, '[api] admin token (shown once, store it now): cap_x');
+  const crash = terminalLine('node-class worker failed: boom', 'worker gpu');
+  assert.equal(crash?.text, '[worker gpu] node-class worker failed: boom');
   assert.equal(terminalLine('{not json', 'api')?.text, '[api] {not json');
 });
 
-test('every line reaches the file; a repeated warning reaches the terminal once; verbose shows every line', async () => {
+test('every line reaches the file; a repeated warning reaches the terminal once; verbose shows all', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-child-output-'));
   const run = async (verbose: boolean): Promise<{ printed: string[]; file: string }> => {
     const file = join(dir, `${verbose}.log`);
