@@ -19,10 +19,6 @@ export interface LocalStack {
   apiUrl: string;
   uiUrl?: string;
   workerMetricsPorts: Record<string, number>;
-  /** Where each process's output is written. */
-  logDir: string;
-  /** Settles once the Pulumi CLI is obtained (or could not be); at once when no class runs stack operations. */
-  pulumiReady: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +47,7 @@ export async function startLocalStack(
   }
 
   const runsStacks = nodeClasses.some((c) => c.name === config.pulumi.nodeClass);
-  const pulumi = runsStacks ? obtainPulumiInBackground(config, say) : undefined;
+  const pulumiEnv = runsStacks ? obtainPulumiInBackground(config, say) : {};
   const supervisor = new Supervisor({ report: say, logDir: config.logs.dir, verbose: config.logs.verbose });
   const shown = config.logs.verbose ? 'also shown here' : 'npm start -- --verbose shows them here too';
   say(`logs:            ${config.logs.dir}/<process>.log (${shown})`);
@@ -74,7 +70,7 @@ export async function startLocalStack(
     CAPSTAN_DATA_DIR: config.dataDir,
     CAPSTAN_DATABASE_URL: databaseUrl,
     ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
-    ...pulumi?.env,
+    ...pulumiEnv,
   };
   const metricsBase = config.worker.metricsPort ?? DEFAULT_WORKER_METRICS_BASE_PORT;
   const workerMetricsPorts: Record<string, number> = { orchestrator: metricsBase };
@@ -112,8 +108,7 @@ export async function startLocalStack(
     await stop();
     throw err;
   }
-  const pulumiReady = pulumi?.ready ?? Promise.resolve();
-  return { apiUrl, uiUrl, workerMetricsPorts, logDir: config.logs.dir, pulumiReady, stop };
+  return { apiUrl, uiUrl, workerMetricsPorts, stop };
 }
 
 async function waitForHttp(url: string, timeoutMs: number, logFile: string): Promise<void> {
@@ -127,17 +122,18 @@ async function waitForHttp(url: string, timeoutMs: number, logFile: string): Pro
 }
 
 /**
- * The Pulumi CLI for the Pulumi class's stack operations. When it is at hand (configured, on PATH, cached) the
- * workers are told its path; otherwise it is obtained here in the background, with progress in the terminal,
- * while everything else starts: the workers wait for this build (they share its claim) rather than start their own.
+ * The Pulumi CLI for the Pulumi class's stack operations, as environment for the workers. When it is at
+ * hand (configured, on PATH, cached) the workers are told its path; otherwise it is obtained here in the
+ * background, with progress in the terminal, while everything else starts: the workers wait for this
+ * build (they share its claim) rather than start their own.
  */
 function obtainPulumiInBackground(
   config: CapstanConfig, say: (line: string) => void,
-): { env: Record<string, string>; ready: Promise<void> } {
+): Record<string, string> {
   const cached = cachedPulumiPath(config.cacheDir);
   if (config.pulumi.binary === undefined && isExecutable(cached)) {
     say(`Pulumi CLI:      ${cached} (cache), for stack operations on class ${config.pulumi.nodeClass}`);
-    return { env: { CAPSTAN_PULUMI_BIN: cached }, ready: Promise.resolve() };
+    return { CAPSTAN_PULUMI_BIN: cached };
   }
   const started = Date.now();
   if (config.pulumi.binary === undefined) {
@@ -145,7 +141,7 @@ function obtainPulumiInBackground(
       + '(stack operations wait for it, all else starts now)');
   }
   const resolving = resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
-  const ready = resolving.then((pulumi) => {
+  void resolving.then((pulumi) => {
     const obtained = pulumi.source === 'go-build' || pulumi.source === 'pulumi-install';
     const after = obtained ? ` after ${Math.round((Date.now() - started) / 1000)}s` : '';
     const where = `${pulumi.path} (${pulumi.source})`;
@@ -153,5 +149,5 @@ function obtainPulumiInBackground(
   }, (err: unknown) => {
     say(`Pulumi CLI:      unavailable, so stack operations will fail until it is: ${(err as Error).message}`);
   });
-  return { env: {}, ready };
+  return {};
 }

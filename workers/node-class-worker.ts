@@ -41,7 +41,11 @@ async function main(): Promise<void> {
   const pulumi = nodeClass.name === config.pulumi.nodeClass ? pendingStackRuntime(config, logger) : undefined;
   // Providers a killed worker of this machine left behind would otherwise run for ever.
   let stopOrphanSweeper: (() => void) | undefined;
-  pulumi?.ready.then(() => { stopOrphanSweeper = startOrphanProviderSweeper(logger, 30_000); }, (err: unknown) => {
+  let stopped = false;
+  pulumi?.ready.then(() => {
+    // A CLI that arrives after shutdown must not start a timer that keeps this process alive.
+    if (!stopped) stopOrphanSweeper = startOrphanProviderSweeper(logger, 30_000);
+  }, (err: unknown) => {
     logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
   });
   const connection = await connectWorker(config);
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
   await Promise.all([worker.run(), stepWorker.run()]);
+  stopped = true;
   stopSweeper();
   stopRetention();
   stopOrphanSweeper?.();
