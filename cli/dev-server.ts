@@ -61,8 +61,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   ];
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  // Once both pipes are drained, however the server ended (stopped, crashed, killed).
+  child.once('close', () => log.end());
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const address = `${options.ip}:${options.port}`;
   let ready: boolean;
@@ -83,10 +85,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     uiUrl: options.uiPort === undefined ? undefined : `http://${options.ip}:${options.uiPort}`,
     process: child,
-    stop: async () => {
-      await stopChild(child, 10_000);
-      log.end();
-    },
+    stop: () => stopChild(child, 10_000),
   };
 }
 

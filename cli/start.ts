@@ -1,7 +1,7 @@
 /** Entry point of `npm start`: the whole stack on one machine, stopped cleanly by Ctrl-C. */
 import { loadConfig } from '../config/env';
 import { loadNodeClasses } from '../config/node-classes';
-import { startStack, type Stack } from './stack';
+import { startLocalStack, type LocalStack } from './local-stack';
 
 const say = (line: string): void => {
   process.stderr.write(`[capstan] ${line}\n`);
@@ -10,7 +10,7 @@ const say = (line: string): void => {
 async function main(): Promise<void> {
   // Handlers go in first: a signal during a long start (building the Temporal CLI) must still stop
   // what has started, once it has, instead of leaving the dev server and workers behind.
-  const running: { stack?: Stack } = {};
+  const running: { stack?: LocalStack } = {};
   let stopRequested = false;
   const shutdown = (signal: string): void => {
     if (stopRequested) return;
@@ -21,10 +21,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
-  const config = loadConfig();
+  const config = loadConfig(startEnv(process.argv.slice(2)));
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
   say(`data directory: ${config.dataDir}`);
-  const stack = await startStack(config, nodeClasses, say);
+  const stack = await startLocalStack(config, nodeClasses, say);
   running.stack = stack;
   if (stopRequested) return stopAndExit(stack);
   say(`API:             ${stack.apiUrl}  (try, with CAPSTAN_TOKEN set to an admin or operator token: curl -X POST ${stack.apiUrl}/v1/tasks -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`);
@@ -34,7 +34,16 @@ async function main(): Promise<void> {
   say('Capstan is up. Press Ctrl-C to stop.');
 }
 
-async function stopAndExit(stack: Stack): Promise<void> {
+/** The environment with `npm start`'s own options applied: `--verbose` is CAPSTAN_VERBOSE=true; others are refused. */
+function startEnv(args: string[]): NodeJS.ProcessEnv {
+  const unknown = args.filter((arg) => arg !== '--verbose');
+  if (unknown.length > 0) {
+    throw new Error(`unknown option ${unknown.join(' ')}; npm start takes --verbose (npm start -- --verbose)`);
+  }
+  return args.includes('--verbose') ? { ...process.env, CAPSTAN_VERBOSE: 'true' } : process.env;
+}
+
+async function stopAndExit(stack: LocalStack): Promise<void> {
   await stack.stop();
   say('stopped');
   process.exit(0);

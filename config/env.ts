@@ -85,6 +85,8 @@ const EnvSchema = z.object({
   CAPSTAN_COST_GCP_PROJECT: z.string().regex(/^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a project ID: 6 to 30 lowercase letters, digits and dashes').optional(),
   CAPSTAN_COST_GCP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  // npm start: also show the processes' JSON log lines in the terminal (they always go to files under the data directory).
+  CAPSTAN_VERBOSE: flag.default(false),
 }).refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
   path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
   message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
@@ -126,6 +128,8 @@ export interface CapstanConfig {
   /** Scheduled cost analysis; see activities/cost. */
   cost: CostConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /** Where `npm start` writes each process's output, and whether it also shows those JSON lines in the terminal. */
+  logs: { dir: string; verbose: boolean };
 }
 
 /** Cost analysis settings: the schedule, the node class whose workers run its activities, files, thresholds and sources. */
@@ -242,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
         : undefined,
     },
     logLevel: e.CAPSTAN_LOG_LEVEL,
+    logs: { dir: join(dataDir, 'logs'), verbose: e.CAPSTAN_VERBOSE },
   };
 }
 

@@ -1,28 +1,102 @@
 // Runs before `npm start` and `npm test`: installs dependencies when the lock file changed, then compiles.
 // Plain JavaScript with no dependencies, because it runs before any are installed.
-import { execFileSync } from 'node:child_process';
-import { existsSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
 const installed = join(root, 'node_modules', '.package-lock.json');
 const lock = join(root, 'package-lock.json');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const say = (line) => process.stderr.write(`[capstan] ${line}\n`);
 
-if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
-  process.stderr.write('[capstan] installing dependencies (npm ci) ...\n');
-  try {
-    execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  } catch {
-    // A registry mirror that lacks other platforms' optional packages (e.g. @swc/core-darwin-*) leaves
-    // a lock file `npm ci` calls out of sync; `npm install --no-save` installs the same versions
-    // from it without rewriting it.
-    process.stderr.write('[capstan] npm ci refused the lock file; installing from it with npm install --no-save\n');
-    execFileSync(npm, ['install', '--no-save', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
-  }
+/** Runs npm quietly; its whole output goes to a file, so a failure is one line here, not npm's pages. */
+function npmQuietly(args, logFile) {
+  const run = spawnSync(npm, args, { cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  appendFileSync(logFile, `$ npm ${args.join(' ')}\n${run.stdout ?? ''}${run.stderr ?? ''}`);
+  if (run.status === 0) return undefined;
+  // npm's own first word on why, without its log-file footer.
+  const reason = `${run.stderr ?? ''}`.split('\n')
+    .filter((line) => /^npm (error|ERR!)/.test(line))
+    .map((line) => line.replace(/^npm (error|ERR!)\s*/, '').trim())
+    .find((line) => line !== '' && !/^code \S+$|log of this run/.test(line));
+  return reason ?? (run.error?.message || `exit code ${run.status}`);
 }
-process.stderr.write('[capstan] compiling TypeScript ...\n');
-// A fresh dist/: compiled files of deleted or renamed sources (old tests among them) must not linger.
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: 'inherit' });
+
+const dependenciesInstalled = !existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs;
+if (dependenciesInstalled) {
+  const started = Date.now();
+  const logFile = join(process.env.CAPSTAN_DATA_DIR || join(root, '.capstan'), 'logs', 'npm-install.log');
+  say('installing dependencies (npm ci) ...');
+  mkdirSync(dirname(logFile), { recursive: true });
+  writeFileSync(logFile, '');
+  const ciFailure = npmQuietly(['ci', '--no-audit', '--no-fund'], logFile);
+  if (ciFailure !== undefined) {
+    // A registry mirror that lacks some platform's optional packages can make `npm ci` refuse the lock file;
+    // `npm install --no-save` installs the same versions from it without rewriting it.
+    say(`npm ci failed (${ciFailure}); installing from the lock file with npm install --no-save instead`);
+    const installFailure = npmQuietly(['install', '--no-save', '--no-audit', '--no-fund'], logFile);
+    if (installFailure !== undefined) {
+      say(`installing dependencies failed: ${installFailure} (npm's full output: ${logFile})`);
+      process.exit(1);
+    }
+  }
+  say(`dependencies installed in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+/** Source file a compiled file came from: dist/a/b.js and dist/a/b.js.map come from a/b.ts. */
+function sourceOf(compiled) {
+  const rel = relative(dist, compiled);
+  const match = /^(.*)\.js(\.map)?$/.exec(rel);
+  return match ? join(root, `${match[1]}.ts`) : undefined;
+}
+
+/** Deletes compiled files whose source is gone (a deleted or renamed test must not run from dist/); returns a count. */
+function removeOrphans(dir) {
+  let removed = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      removed += removeOrphans(path);
+      if (readdirSync(path).length === 0) rmdirSync(path);
+      continue;
+    }
+    const source = sourceOf(path);
+    if (source !== undefined && !existsSync(source)) {
+      rmSync(path, { force: true });
+      removed += 1;
+    }
+  }
+  return removed;
+}
+
+/** Whether some source has no compiled file: tsc's build-info does not notice outputs deleted by hand. */
+function someOutputMissing() {
+  const include = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')).include ?? [];
+  const missing = (dir) => readdirSync(dir, { withFileTypes: true }).some((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name !== 'node_modules' && missing(path);
+    return /(?<!\.d)\.ts$/.test(entry.name) && !existsSync(join(dist, relative(root, path)).replace(/\.ts$/, '.js'));
+  });
+  return include.some((folder) => existsSync(join(root, folder)) && missing(join(root, folder)));
+}
+
+const compileStarted = Date.now();
+if (existsSync(dist)) removeOrphans(dist);
+// New dependencies may change types, and tsc's check of what is up to date looks only at our sources.
+if (dependenciesInstalled || someOutputMissing()) rmSync(join(dist, '.tsbuildinfo'), { force: true });
+// Build mode with tsconfig's build-info file (dist/.tsbuildinfo): when no source is newer than it, tsc stops at once
+// instead of parsing the whole program; deleting dist/ also forgets what was built.
+const tscBin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const tsc = spawnSync(process.execPath, [tscBin, '-b', join(root, 'tsconfig.json')], {
+  cwd: root, stdio: 'inherit',
+});
+if (tsc.status !== 0) {
+  say('compiling TypeScript failed (errors above)');
+  process.exit(1);
+}
+say(`TypeScript compiled in ${((Date.now() - compileStarted) / 1000).toFixed(1)}s`);

@@ -3,49 +3,19 @@
  * `temporal workflow list` and the Web UI; Ctrl-C; and a second start that still has the run.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { Pool } from 'pg';
 import { readMigrations } from '../db/migrate';
 import { createTestDatabase } from './helpers/database';
+import { startCapstan, stopWithCtrlC } from './helpers/npm-start';
 import { freePort } from './helpers/ports';
 
-const START = join(__dirname, '..', 'cli', 'start.js');
 const dataDir = mkdtempSync(join(tmpdir(), 'capstan-start-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
-
-interface Started {
-  child: ChildProcess;
-  apiUrl: string;
-  uiUrl: string;
-  output: () => string;
-}
-
-async function startCapstan(env: NodeJS.ProcessEnv): Promise<Started> {
-  const child = spawn(process.execPath, [START], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-  const deadline = Date.now() + 120_000;
-  while (!stderr.includes('Capstan is up')) {
-    if (child.exitCode !== null) throw new Error(`start exited early:\n${stderr}`);
-    if (Date.now() > deadline) throw new Error(`start did not come up:\n${stderr}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const apiUrl = /API:\s+(http:\/\/\S+)/.exec(stderr)?.[1];
-  const uiUrl = /Temporal Web UI:\s+(http:\/\/\S+)/.exec(stderr)?.[1];
-  assert.ok(apiUrl && uiUrl, `banner names the API and the Web UI:\n${stderr}`);
-  return { child, apiUrl, uiUrl, output: () => stderr };
-}
-
-async function stopWithCtrlC(started: Started): Promise<void> {
-  started.child.kill('SIGINT');
-  const code = await new Promise<number | null>((resolve) => started.child.once('exit', resolve));
-  assert.equal(code, 0, started.output());
-  assert.match(started.output(), /stopped/);
-}
 
 test('npm start runs tasks, survives a stop and a start, and shows runs in Temporal', { timeout: 300_000 }, async () => {
   const temporalPort = await freePort();
@@ -63,6 +33,15 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   delete env.CAPSTAN_DATABASE_URL; // no database configured: the embedded one
   const first = await startCapstan(env);
   assert.match(first.output(), /database:\s+embedded PostgreSQL \(PGlite\)/);
+  // The terminal is for people: the processes' JSON lines go to files it names; a warning shows as one plain line.
+  assert.ok(first.output().includes(`logs:            ${join(dataDir, 'logs')}/<process>.log`), first.output());
+  assert.doesNotMatch(first.output(), /^\{/m, 'no JSON log line in the terminal');
+  // Whichever process makes the passphrase first (the API or the Pulumi class's worker) warns about it.
+  const warned = /^\[(api|worker general)\] warn: no CAPSTAN_PULUMI_PASSPHRASE/m.exec(first.output());
+  assert.ok(warned, first.output());
+  const logFile = join(dataDir, 'logs', `${warned[1]!.replace(' ', '-')}.log`);
+  const inFile = /^\{.*"msg":"no CAPSTAN_PULUMI_PASSPHRASE/m;
+  assert.match(readFileSync(logFile, 'utf8'), inFile, `the JSON line is in ${logFile}`);
   // The first start has no admin token yet: it makes one and prints it, once.
   const tokens = [...first.output().matchAll(/admin token \(shown once, store it now\): (cap_[\w-]+)/g)].map((m) => m[1]!);
   assert.equal(tokens.length, 1, `the admin token is printed once:\n${first.output()}`);
@@ -102,7 +81,9 @@ test('npm start runs tasks, survives a stop and a start, and shows runs in Tempo
   await stopWithCtrlC(first);
   await assert.rejects(fetch(`${first.apiUrl}/healthz`), 'the API is down after Ctrl-C');
 
-  const second = await startCapstan(env);
+  // --verbose shows the JSON lines in the terminal too.
+  const second = await startCapstan({ ...env, CAPSTAN_LOG_LEVEL: 'info' }, ['--verbose']);
+  assert.match(second.output(), /^\{.*"msg":"API listening"/m);
   assert.doesNotMatch(second.output(), /admin token \(shown once/, 'an admin token exists, so no new one is made');
   const list = (await (await fetch(`${second.apiUrl}/v1/runs`, { headers: auth })).json()) as { runs: Array<{ runId: string; status: string }> };
   assert.deepEqual(list.runs.find((r) => r.runId === runId)?.status, 'completed', 'the earlier run is still listed');

@@ -9,9 +9,9 @@ import { meteringInterceptors } from '../activities/metering';
 import type { AttemptLedger } from '../db/stores/attempt-ledger';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
-import { pulumiSettingsFor } from '../toolchain/pulumi-settings';
-import { createStackActivities, readStackOutput, unavailableStackActivities, type PulumiUnavailable } from '../activities/pulumi/stack-activities';
-import type { PulumiSettings } from '../toolchain/pulumi-settings';
+import { pulumiSettingsFor, type PulumiSettings } from '../toolchain/pulumi-settings';
+import { deferredStackActivities } from '../activities/pulumi/deferred-stack-activities';
+import { readStackOutput } from '../activities/pulumi/stack-activities';
 import { shippedPrograms } from '../infra/programs/registry';
 import { createCostActivities } from '../activities/cost';
 import { costActivityDeps } from '../activities/cost/from-config';
@@ -52,12 +52,24 @@ export interface StackRuntime {
   configKey: Buffer;
 }
 
-/** Reads stack outputs for commands that reference them; a worker outside the Pulumi class obtains Pulumi settings on first use. */
-function stackOutputReader(config: CapstanConfig, logger: Logger, pulumi?: PulumiSettings): StackOutputReader {
-  let settings: Promise<PulumiSettings> | undefined = pulumi ? Promise.resolve(pulumi) : undefined;
+/** The Pulumi runtime a worker of the Pulumi class is obtaining in the background, and since when. */
+export interface PendingStackRuntime {
+  ready: Promise<StackRuntime>;
+  startedAt: number;
+}
+
+/**
+ * Reads stack outputs for commands that reference them: with the Pulumi class's own runtime when given,
+ * otherwise obtaining Pulumi settings on first use.
+ */
+function stackOutputReader(
+  config: CapstanConfig, logger: Logger, pulumi?: () => Promise<PulumiSettings>,
+): StackOutputReader {
+  const obtain = pulumi ?? (() => pulumiSettingsFor(config, logger));
+  let settings: Promise<PulumiSettings> | undefined;
   return async (project, stack, key) => {
     // A failure (no CLI yet) is not remembered, so a later command tries again.
-    settings ??= pulumiSettingsFor(config, logger).catch((err: unknown) => { settings = undefined; throw err; });
+    settings ??= obtain().catch((err: unknown) => { settings = undefined; throw err; });
     return readStackOutput(await settings, { project, stack }, key);
   };
 }
@@ -101,11 +113,15 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
 
 /**
  * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
- * `db` keeps deploy history; with `pulumi` it also runs stack operations.
+ * `db` keeps deploy history; with `pulumi` it also runs stack operations, once that runtime is ready.
  */
-export function createNodeClassWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger, db: Pool, pulumi?: StackRuntime | PulumiUnavailable): Promise<Worker> {
+export function createNodeClassWorker(
+  connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger,
+  db: Pool, pulumi?: PendingStackRuntime,
+): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
-  const stackOutputs = stackOutputReader(config, logger, pulumi && !('unavailable' in pulumi) ? pulumi.settings : undefined);
+  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
+  const stackOutputs = stackOutputReader(config, logger, ownSettings);
   const deps: ShellActivityDeps = {
     workspaceRoot: config.worker.workspaceDir,
     workerIdentity: identity,
@@ -124,7 +140,10 @@ export function createNodeClassWorker(connection: NativeConnection, config: Caps
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
       ...createShellActivities(deps), ...pipelineActivities(config, nodeClass, stackOutputs), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
-      ...(pulumi === undefined ? {} : 'unavailable' in pulumi ? unavailableStackActivities(pulumi, db) : createStackActivities({ ...pulumi, db, programs: shippedPrograms })),
+      ...(pulumi === undefined ? {} : deferredStackActivities({
+        ready: pulumi.ready.then((runtime) => ({ ...runtime, db, programs: shippedPrograms })),
+        startedAt: pulumi.startedAt,
+      }, db)),
       ...createCostActivities(costActivityDeps(config, db)),
     },
     interceptors: {

@@ -12,7 +12,10 @@ import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
-import { connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS, type StackRuntime } from './create-worker';
+import {
+  connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS,
+  type PendingStackRuntime, type StackRuntime,
+} from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
@@ -33,22 +36,26 @@ async function main(): Promise<void> {
   const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
   // Retention counts in days, so an hourly sweep from every worker is timely enough and cheap.
   const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), { retentionDays: config.pipeline.artifactRetentionDays, intervalMs: 60 * 60 * 1000, logger });
-  // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI.
-  // A missing CLI must not take the class's other work down: its stack operations fail saying why instead.
-  const pulumi = nodeClass.name === config.pulumi.nodeClass
-    ? await stackRuntime(config, logger).catch((err: unknown) => {
-      logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
-      return { unavailable: (err as Error).message };
-    })
-    : undefined;
+  // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI. The CLI is obtained in the
+  // background (a first start builds it for minutes): the class's other work starts now, and its stack operations
+  // wait for the CLI or fail saying it is still being built.
+  const pulumi = nodeClass.name === config.pulumi.nodeClass ? pendingStackRuntime(config, logger) : undefined;
   // Providers a killed worker of this machine left behind would otherwise run for ever.
-  const stopOrphanSweeper = pulumi && !('unavailable' in pulumi) ? startOrphanProviderSweeper(logger, 30_000) : undefined;
+  let stopOrphanSweeper: (() => void) | undefined;
+  let stopped = false;
+  pulumi?.ready.then(() => {
+    // A CLI that arrives after shutdown must not start a timer that keeps this process alive.
+    if (!stopped) stopOrphanSweeper = startOrphanProviderSweeper(logger, 30_000);
+  }, (err: unknown) => {
+    logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
+  });
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
   logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
   await Promise.all([worker.run(), stepWorker.run()]);
+  stopped = true;
   stopSweeper();
   stopRetention();
   stopOrphanSweeper?.();
@@ -57,8 +64,12 @@ async function main(): Promise<void> {
   logger.info('node-class worker stopped');
 }
 
-async function stackRuntime(config: CapstanConfig, logger: Logger): Promise<StackRuntime> {
-  return { settings: await pulumiSettingsFor(config, logger), configKey: configKeyFrom(await pulumiPassphrase(config, logger)) };
+function pendingStackRuntime(config: CapstanConfig, logger: Logger): PendingStackRuntime {
+  const startedAt = Date.now();
+  const ready = (async (): Promise<StackRuntime> => ({
+    settings: await pulumiSettingsFor(config, logger), configKey: configKeyFrom(await pulumiPassphrase(config, logger)),
+  }))();
+  return { ready, startedAt };
 }
 
 main().catch((err: unknown) => {

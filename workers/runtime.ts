@@ -6,10 +6,14 @@ const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = 
   TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
 };
 
+const NOT_POLLING = /^No (workflows|activities) registered, not polling/;
+
 /** Adapts a pino logger to the SDK's logger, naming the workflow id `runId` as every Capstan log line does. */
 function temporalLoggerFor(logger: Logger): TemporalLogger {
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}): void => {
     const { workflowId, ...rest } = meta as LogMetadata & { workflowId?: string };
+    // Capstan's workers are activity-only or workflow-only by design; the SDK's warning about it is no news.
+    if (level === 'WARN' && NOT_POLLING.test(message)) level = 'INFO';
     logger[LEVELS[level]]({ ...(workflowId ? { runId: workflowId } : {}), ...rest }, message);
   };
   return {

@@ -97,30 +97,6 @@ export function createStackActivities(deps: StackActivityDeps) {
 /** The activities' type, for the workflow's proxy. */
 export type StackActivities = ReturnType<typeof createStackActivities>;
 
-/** Why this worker cannot run Pulumi (no CLI could be obtained). */
-export interface PulumiUnavailable {
-  unavailable: string;
-}
-
-/**
- * Stand-ins registered when the Pulumi CLI could not be obtained: each fails, retryably (another
- * worker of the class may have the CLI), with the reason, instead of "activity not registered".
- */
-export function unavailableStackActivities(reason: PulumiUnavailable, db: Pool): StackActivities {
-  const fail = (): never => {
-    throw ApplicationFailure.retryable(`this worker has no Pulumi CLI: ${reason.unavailable}`, FailureTypes.pulumiUnavailable);
-  };
-  return {
-    previewStack: async () => fail(),
-    applyStack: async () => fail(),
-    refreshStack: async () => fail(),
-    destroyStack: async () => fail(),
-    checkDrift: async () => fail(),
-    // The record needs no Pulumi, so the stack still shows the operation and its failure.
-    recordStackOperation: (input) => recordOperation(db, input, input),
-  };
-}
-
 /** Opens the stack with its declared program and config, heartbeating progress while `fn` runs. */
 async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress, signal: AbortSignal) => Promise<T>): Promise<T> {
   const context = Context.current();

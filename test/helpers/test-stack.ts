@@ -40,7 +40,7 @@ export interface TestStackOptions {
   /** Lower it to make DAG runs continue as new early. */
   continueAsNewAfterEvents?: number;
   /** Extra environment of every worker process, e.g. a smaller CAPSTAN_MAX_OUTPUT_BYTES. */
-  workerEnv?: Record<string, string>;
+  workerEnv?: Record<string, string | undefined>;
   /** Per-token rate limit of the stack's API; generous by default so polling tests never meet it. */
   rateLimit?: { ratePerSecond: number; burst: number };
 }

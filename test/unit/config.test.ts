@@ -48,6 +48,12 @@ describe('environment', () => {
     assert.equal(loadConfig({ CAPSTAN_OUTPUT_STORE_DIR: '/mnt/shared/outputs' }).worker.outputStoreDir, '/mnt/shared/outputs');
     assert.throws(() => loadConfig({ CAPSTAN_INLINE_OUTPUT_BYTES: '1048576' }), /CAPSTAN_INLINE_OUTPUT_BYTES/);
   });
+  test("npm start's logs are files under the data directory; CAPSTAN_VERBOSE also shows them, and takes only a flag", () => {
+    assert.deepEqual(loadConfig({ CAPSTAN_DATA_DIR: '/srv/capstan' }).logs, { dir: '/srv/capstan/logs', verbose: false });
+    assert.equal(loadConfig({ CAPSTAN_VERBOSE: 'true' }).logs.verbose, true);
+    assert.equal(loadConfig({ CAPSTAN_VERBOSE: '0' }).logs.verbose, false);
+    assert.throws(() => loadConfig({ CAPSTAN_VERBOSE: 'loud' }), (err: Error) => err instanceof ConfigError && /CAPSTAN_VERBOSE/.test(err.message));
+  });
   test('bad values fail loudly, naming each variable', () => {
     assert.throws(() => loadConfig({ CAPSTAN_API_PORT: 'eighty', CAPSTAN_TEMPORAL_ADDRESS: 'nohostport', CAPSTAN_TEMPORAL_DEV_SERVER: 'maybe' }),
       (err: Error) => err instanceof ConfigError
