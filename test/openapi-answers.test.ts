@@ -189,7 +189,7 @@ describe('answers match the OpenAPI document', () => {
 
   test('usage, costs, outputs and the service routes', async () => {
     assert.equal((await call('GET', '/v1/usage?groupBy=day', '/v1/usage')).status, 200);
-    assert.equal((await call('GET', '/v1/runs/task-none/attempts', '/v1/runs/{id}/attempts')).status, 200);
+    assert.equal((await call('GET', '/v1/runs/task-none/attempts', '/v1/runs/{id}/attempts')).status, 404);
     assert.equal((await call('GET', '/v1/costs?groupBy=kind', '/v1/costs')).status, 200);
     assert.equal((await call('GET', '/v1/costs?from=2020-01-01&to=2026-01-01', '/v1/costs')).status, 400);
     assert.equal((await call('GET', '/v1/costs/reports', '/v1/costs/reports')).status, 200);
