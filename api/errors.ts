@@ -1,5 +1,10 @@
 /** The API's one error shape, `{ error: { code, message, details } }`, and the mapping of every failure to it. */
-import { isGrpcServiceError, ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import type { ErrorRequestHandler } from 'express';
 import { describeIssues, type FieldIssue } from '../config/zod-issues';
 import type { Logger } from '../config/logger';
@@ -37,9 +42,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (apiError.status >= 500) logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
+    if (apiError.status >= 500)
+      logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed');
     res.status(apiError.status).json({
-      error: { code: apiError.code, message: apiError.message, ...(apiError.details === undefined ? {} : { details: apiError.details }) },
+      error: {
+        code: apiError.code,
+        message: apiError.message,
+        ...(apiError.details === undefined ? {} : { details: apiError.details }),
+      },
     });
   };
 }
@@ -48,10 +58,14 @@ function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const bodyError = err as { type?: string; status?: number; limit?: number };
   if (bodyError.type === 'entity.parse.failed') {
-    return new ApiError(400, 'malformed_json', 'request body is not valid JSON', [{ field: '(body)', message: (err as Error).message }]);
+    return new ApiError(400, 'malformed_json', 'request body is not valid JSON', [
+      { field: '(body)', message: (err as Error).message },
+    ]);
   }
   if (bodyError.type === 'entity.too.large') {
-    return new ApiError(413, 'payload_too_large', `request body is larger than the ${bodyError.limit}-byte limit`, [{ field: '(body)', message: 'too large' }]);
+    return new ApiError(413, 'payload_too_large', `request body is larger than the ${bodyError.limit}-byte limit`, [
+      { field: '(body)', message: 'too large' },
+    ]);
   }
   if (bodyError.type === 'encoding.unsupported' || bodyError.type === 'charset.unsupported') {
     return new ApiError(415, 'unsupported_media_type', (err as Error).message);
@@ -62,7 +76,11 @@ function toApiError(err: unknown): ApiError {
     return new ApiError(503, 'temporal_unavailable', `Temporal is not reachable: ${(err as Error).message}`);
   }
   if (isConnectionError(err)) {
-    return new ApiError(503, 'database_unavailable', `Capstan's database is not reachable: ${(err as Error).message}; retry later`);
+    return new ApiError(
+      503,
+      'database_unavailable',
+      `Capstan's database is not reachable: ${(err as Error).message}; retry later`,
+    );
   }
   return new ApiError(500, 'internal', 'internal error; see the API log for the request id');
 }

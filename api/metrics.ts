@@ -14,17 +14,23 @@ export function createApiMetrics(): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'capstan_api_' });
   const requests = new Counter({
-    name: 'capstan_http_requests_total', help: 'HTTP requests by method, route and status.',
-    labelNames: ['method', 'route', 'status'] as const, registers: [registry],
+    name: 'capstan_http_requests_total',
+    help: 'HTTP requests by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
   });
   const latency = new Histogram({
-    name: 'capstan_http_request_duration_seconds', help: 'HTTP request latency by method and route.',
-    labelNames: ['method', 'route'] as const, registers: [registry],
+    name: 'capstan_http_request_duration_seconds',
+    help: 'HTTP request latency by method and route.',
+    labelNames: ['method', 'route'] as const,
+    registers: [registry],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
   });
   const runsStarted = new Counter({
-    name: 'capstan_runs_started_total', help: 'Runs started through the API, by kind.',
-    labelNames: ['kind'] as const, registers: [registry],
+    name: 'capstan_runs_started_total',
+    help: 'Runs started through the API, by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
   });
   const middleware: RequestHandler = (req, res, next) => {
     const stop = latency.startTimer();

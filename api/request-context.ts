@@ -13,10 +13,17 @@ export function requestContext(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const runId = res.locals.runId as string | undefined;
-      logger.info({
-        requestId, method: req.method, path: req.originalUrl, status: res.statusCode,
-        durationMs: Number(process.hrtime.bigint() - started) / 1e6, ...(runId ? { runId } : {}),
-      }, 'request');
+      logger.info(
+        {
+          requestId,
+          method: req.method,
+          path: req.originalUrl,
+          status: res.statusCode,
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+          ...(runId ? { runId } : {}),
+        },
+        'request',
+      );
     });
     next();
   };

@@ -18,7 +18,9 @@ export const NodePageSchema = z.strictObject({
 });
 
 /** The `Idempotency-Key` header: printable ASCII, at most 255 characters. */
-export const IdempotencyKeySchema = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces');
+export const IdempotencyKeySchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces');
 
 /** A run id in a path. */
 export const RunIdSchema = z.string().min(1).max(1000);
@@ -28,14 +30,22 @@ export const ErrorBodySchema = z.object({
   error: z.object({
     code: z.string().describe('Stable and machine-readable, e.g. invalid_request, run_not_found, stack_busy.'),
     message: z.string().describe('What went wrong and how to fix it, in words.'),
-    details: z.union([
-      z.array(z.looseObject({
-        field: z.string().describe('Dotted path of the field, e.g. retry.maxAttempts, query.limit, Idempotency-Key.'),
-        message: z.string(),
-        line: z.number().int().optional().describe('Line in a YAML file, where there is one.'),
-        column: z.number().int().optional(),
-      })).describe('One entry per bad field'),
-      z.record(z.string(), z.unknown()).describe('What stands in the way, e.g. the run that holds a busy stack'),
-    ]).optional(),
+    details: z
+      .union([
+        z
+          .array(
+            z.looseObject({
+              field: z
+                .string()
+                .describe('Dotted path of the field, e.g. retry.maxAttempts, query.limit, Idempotency-Key.'),
+              message: z.string(),
+              line: z.number().int().optional().describe('Line in a YAML file, where there is one.'),
+              column: z.number().int().optional(),
+            }),
+          )
+          .describe('One entry per bad field'),
+        z.record(z.string(), z.unknown()).describe('What stands in the way, e.g. the run that holds a busy stack'),
+      ])
+      .optional(),
   }),
 });

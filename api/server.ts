@@ -24,8 +24,14 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   // Every start creates the schedule or updates it to this configuration: one schedule, under a fixed id, however often the API restarts.
-  const costSchedule = await ensureCostSchedule(client, costScheduleSettings(config.taskQueuePrefix, config.cost, nodeClasses));
-  logger.info({ scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule }, 'cost analysis schedule in place');
+  const costSchedule = await ensureCostSchedule(
+    client,
+    costScheduleSettings(config.taskQueuePrefix, config.cost, nodeClasses),
+  );
+  logger.info(
+    { scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule },
+    'cost analysis schedule in place',
+  );
   const stackConfigKey = configKeyFrom(await pulumiPassphrase(config, logger));
   const deps = apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey });
   const app = createApp(deps, logger);

@@ -20,10 +20,14 @@ export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec
   const issues: FieldIssue[] = result.success ? [] : fieldIssues(result.error.issues);
   // zod skips the object's refinements when a field fails, so the command/script rule is checked here too.
   const commandIssue = commandOrScriptIssue(body);
-  if (!result.success && commandIssue && !issues.some((i) => i.field === 'command')) issues.push({ field: 'command', message: commandIssue });
+  if (!result.success && commandIssue && !issues.some((i) => i.field === 'command'))
+    issues.push({ field: 'command', message: commandIssue });
   const nodeClass = (body as { nodeClass?: unknown } | null)?.nodeClass;
   if (typeof nodeClass === 'string' && !nodeClasses.some((c) => c.name === nodeClass)) {
-    issues.push({ field: 'nodeClass', message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}` });
+    issues.push({
+      field: 'nodeClass',
+      message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}`,
+    });
   }
   if (!result.success || issues.length > 0) throw validationError(issues, 'task spec');
   return result.data;
@@ -34,7 +38,15 @@ export const MAX_DAG_SPEC_BYTES = 1_000_000;
 
 /** The 400 for a DAG spec of `specBytes` bytes of JSON, more than MAX_DAG_SPEC_BYTES. */
 export function dagSpecTooLarge(specBytes: number): ApiError {
-  return validationError([{ field: 'tasks', message: `the spec is ${specBytes} bytes of JSON; at most ${MAX_DAG_SPEC_BYTES} fit beside the run's state in Temporal's 2 MB payload limit` }], 'DAG spec');
+  return validationError(
+    [
+      {
+        field: 'tasks',
+        message: `the spec is ${specBytes} bytes of JSON; at most ${MAX_DAG_SPEC_BYTES} fit beside the run's state in Temporal's 2 MB payload limit`,
+      },
+    ],
+    'DAG spec',
+  );
 }
 
 /** Validates a DAG spec: its shape, then the graph (ids, dependencies, cycles, classes, expressions, size). */
@@ -43,7 +55,11 @@ export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: Da
   // The spec rides in every continue-as-new input next to the packed node states; both must fit 2 MB.
   const specBytes = Buffer.byteLength(JSON.stringify(body));
   if (specBytes > MAX_DAG_SPEC_BYTES) throw dagSpecTooLarge(specBytes);
-  const issues = validateDag(spec, nodeClasses.map((c) => c.name), limits);
+  const issues = validateDag(
+    spec,
+    nodeClasses.map((c) => c.name),
+    limits,
+  );
   if (issues.length > 0) throw validationError(issues, 'DAG spec');
   return spec;
 }

@@ -67,7 +67,9 @@ async function openBenchDatabase(scratch: string): Promise<{ url: string; kind: 
     const server: PostgresServer = startPostgresServer(await freePort());
     return { url: server.url, kind: 'PostgreSQL server (initdb, loopback)', stop: async () => server.remove() };
   } catch (err) {
-    process.stderr.write(`[bench:costs] no PostgreSQL server binaries (${(err as Error).message.slice(0, 80)}…); using the embedded PGlite\n`);
+    process.stderr.write(
+      `[bench:costs] no PostgreSQL server binaries (${(err as Error).message.slice(0, 80)}…); using the embedded PGlite\n`,
+    );
     const embedded = await startEmbeddedDatabase(join(scratch, 'pglite'), await freePort());
     return { url: embedded.url, kind: 'embedded PGlite', stop: () => embedded.stop() };
   }
@@ -87,9 +89,20 @@ async function main(): Promise<void> {
     const from = new Date(to.getTime() - 7 * 86_400_000);
     const t0 = performance.now();
     const attempts = await seed(db, to);
-    process.stderr.write(`[bench:costs] seeded ${RUNS} runs, ${attempts} attempts in ${num(performance.now() - t0, 0)} ms\n`);
+    process.stderr.write(
+      `[bench:costs] seeded ${RUNS} runs, ${attempts} attempts in ${num(performance.now() - t0, 0)} ms\n`,
+    );
     const { secret } = await createToken(db, { principal: 'bench', role: 'viewer', createdBy: 'bench' });
-    const deps = { ...apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey: configKeyFrom('bench: no stacks') }), auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
+    const deps = {
+      ...apiDepsFromConfig(config, {
+        client,
+        db,
+        nodeClasses,
+        programs: shippedPrograms,
+        stackConfigKey: configKeyFrom('bench: no stacks'),
+      }),
+      auth: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+    };
     server = createApp(deps, createLogger('bench-api', 'silent')).listen(0, '127.0.0.1');
     await new Promise((r) => server!.once('listening', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -100,8 +113,11 @@ async function main(): Promise<void> {
       return response.text();
     };
     // The baseline: the same rows summed per group by plain SQL, no pricing, no joins, no HTTP.
-    const raw = (keySql: string) => () => db.query(
-      `SELECT ${keySql} AS key, count(*), sum(duration_ms) FROM task_attempts WHERE started_at >= $1 AND started_at < $2 GROUP BY 1`, [from, to]);
+    const raw = (keySql: string) => () =>
+      db.query(
+        `SELECT ${keySql} AS key, count(*), sum(duration_ms) FROM task_attempts WHERE started_at >= $1 AND started_at < $2 GROUP BY 1`,
+        [from, to],
+      );
     const rawSamples = await time(REPS, raw('node_class'));
     const rawLabel = await time(REPS, raw(`labels ->> 'team'`));
     const cases: Array<[string, string]> = [
@@ -113,9 +129,23 @@ async function main(): Promise<void> {
       ['GET /v1/costs/chart.svg?groupBy=label:team', `/v1/costs/chart.svg?groupBy=label:team&${window}`],
     ];
     const rawP50 = summarize(rawSamples).p50;
-    const rows: string[][] = [['query (one week, ' + `${RUNS} runs, ${attempts} attempts)`, 'p50 ms', 'p95 ms', 'max ms', 'vs raw SQL p50']];
-    rows.push(['raw SQL: count+sum by node_class (baseline)', num(rawP50), num(summarize(rawSamples).p95), num(summarize(rawSamples).max), 'x1.00']);
-    rows.push(['raw SQL: count+sum by labels->>team', num(summarize(rawLabel).p50), num(summarize(rawLabel).p95), num(summarize(rawLabel).max), ratio(summarize(rawLabel).p50, rawP50)]);
+    const rows: string[][] = [
+      ['query (one week, ' + `${RUNS} runs, ${attempts} attempts)`, 'p50 ms', 'p95 ms', 'max ms', 'vs raw SQL p50'],
+    ];
+    rows.push([
+      'raw SQL: count+sum by node_class (baseline)',
+      num(rawP50),
+      num(summarize(rawSamples).p95),
+      num(summarize(rawSamples).max),
+      'x1.00',
+    ]);
+    rows.push([
+      'raw SQL: count+sum by labels->>team',
+      num(summarize(rawLabel).p50),
+      num(summarize(rawLabel).p95),
+      num(summarize(rawLabel).max),
+      ratio(summarize(rawLabel).p50, rawP50),
+    ]);
     for (const [label, path] of cases) {
       const s = summarize(await time(REPS, () => get(path)));
       rows.push([label, num(s.p50), num(s.p95), num(s.max), ratio(s.p50, rawP50)]);

@@ -12,7 +12,15 @@ import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-bi
 import { loadConfig } from '../config/env';
 import { loadNodeClasses, type NodeClass } from '../config/node-classes';
 import { withBenchEnv } from './lib/bench-env';
-import { measureChain, measureFanout, measureLarge, measureValidation, warmUp, type LargeDag, type Paired } from './lib/dag-phases';
+import {
+  measureChain,
+  measureFanout,
+  measureLarge,
+  measureValidation,
+  warmUp,
+  type LargeDag,
+  type Paired,
+} from './lib/dag-phases';
 import { startRawBaseline } from './lib/dag-raw';
 import { renderDagReport } from './lib/dag-report';
 import { installDagRuntime, warningTally } from './lib/dag-runtime';
@@ -23,11 +31,12 @@ import { intSetting, progressLogger } from './lib/settings';
 const started = performance.now();
 
 function load(): string {
-  return loadavg().map((x) => x.toFixed(2)).join(' ');
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 const log = progressLogger('dag-bench', started);
-
 
 async function attempt<T>(what: string, phase: () => Promise<T> | T): Promise<Outcome<T>> {
   try {
@@ -66,8 +75,14 @@ async function main(): Promise<void> {
   log(header.replace('\n', '\n  '));
 
   log('[validation] 10,000-task layered spec, 5 runs');
-  const validation = await attempt('validation', () => measureValidation(10_000, nodeClasses.map((c) => c.name),
-    { maxExpandedTasks: base.dag.maxExpandedTasks, maxMatrixBranches: base.dag.maxMatrixBranches }, 5));
+  const validation = await attempt('validation', () =>
+    measureValidation(
+      10_000,
+      nodeClasses.map((c) => c.name),
+      { maxExpandedTasks: base.dag.maxExpandedTasks, maxMatrixBranches: base.dag.maxMatrixBranches },
+      5,
+    ),
+  );
 
   const workspaceDir = await mkdtemp(join(tmpdir(), 'capstan-dag-bench-ws-'));
   const cleanup = (): void => rmSync(workspaceDir, { recursive: true, force: true });
@@ -84,46 +99,70 @@ async function main(): Promise<void> {
   let fanout: Outcome<Paired> = failed('not run');
   let large: Outcome<LargeDag> = failed('not run');
   try {
-    await attempt('environment', () => withBenchEnv({
-      binary: binary.path, label: 'dag', dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG, portFrom: 27400, base, workspaceDir,
-      nodeClass, nodeClasses, withRaw: false, log,
-    }, async (env) => {
-      const raw = await startRawBaseline(env.address, env.deps.taskQueuePrefix, nodeClass.concurrency);
-      try {
-        const alive = (): void => {
-          env.assertAlive();
-          raw.assertAlive();
-        };
-        log('[warm-up] small chain and fan-out, Capstan and raw');
-        await warmUp(env, raw, nodeClass.name);
-        alive();
-        chain = await attempt('chain', () => measureChain(env, raw, nodeClass.name, chainLength, reps, log));
-        alive();
-        fanout = await attempt('fan-out', () => measureFanout(env, raw, nodeClass.name, fanoutWidth, reps, log));
-        alive();
-        loads.push(['before the layered DAG', load()]);
-        large = await attempt('layered DAG', () => measureLarge(env, nodeClass.name, largeTasks, 100, 200, deadlineS * 1000, log));
-        loads.push(['after it', load()]);
-      } finally {
-        await raw.stop().catch((err: unknown) => log(`stopping the raw workers failed: ${(err as Error).message}`));
-      }
-    }));
+    await attempt('environment', () =>
+      withBenchEnv(
+        {
+          binary: binary.path,
+          label: 'dag',
+          dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
+          portFrom: 27400,
+          base,
+          workspaceDir,
+          nodeClass,
+          nodeClasses,
+          withRaw: false,
+          log,
+        },
+        async (env) => {
+          const raw = await startRawBaseline(env.address, env.deps.taskQueuePrefix, nodeClass.concurrency);
+          try {
+            const alive = (): void => {
+              env.assertAlive();
+              raw.assertAlive();
+            };
+            log('[warm-up] small chain and fan-out, Capstan and raw');
+            await warmUp(env, raw, nodeClass.name);
+            alive();
+            chain = await attempt('chain', () => measureChain(env, raw, nodeClass.name, chainLength, reps, log));
+            alive();
+            fanout = await attempt('fan-out', () => measureFanout(env, raw, nodeClass.name, fanoutWidth, reps, log));
+            alive();
+            loads.push(['before the layered DAG', load()]);
+            large = await attempt('layered DAG', () =>
+              measureLarge(env, nodeClass.name, largeTasks, 100, 200, deadlineS * 1000, log),
+            );
+            loads.push(['after it', load()]);
+          } finally {
+            await raw.stop().catch((err: unknown) => log(`stopping the raw workers failed: ${(err as Error).message}`));
+          }
+        },
+      ),
+    );
   } finally {
     cleanup();
   }
   loads.push(['end', load()]);
-  process.stdout.write(`${renderDagReport({
-    header, nodeClass: { name: nodeClass.name, concurrency: nodeClass.concurrency },
-    continueAsNewAfterEvents: base.dag.continueAsNewAfterEvents, chain, fanout, large, validation, loads, warnings: [...warningTally],
-    totalSeconds: (performance.now() - started) / 1000,
-  }).join('\n')}\n`);
+  process.stdout.write(
+    `${renderDagReport({
+      header,
+      nodeClass: { name: nodeClass.name, concurrency: nodeClass.concurrency },
+      continueAsNewAfterEvents: base.dag.continueAsNewAfterEvents,
+      chain,
+      fanout,
+      large,
+      validation,
+      loads,
+      warnings: [...warningTally],
+      totalSeconds: (performance.now() - started) / 1000,
+    }).join('\n')}\n`,
+  );
 }
 
 main().then(
   // Explicit exit: the SDK runtime's native threads can keep the event loop alive after the workers stopped.
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`dag bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(`dag bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     killLiveServers();
     process.exit(1);
   },

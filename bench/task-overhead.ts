@@ -23,11 +23,12 @@ const started = performance.now();
 
 /** The 1, 5 and 15 minute load averages: on a shared 2-core machine they say how much the figures can be trusted. */
 function load(): string {
-  return loadavg().map((x) => x.toFixed(2)).join(' ');
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 const log = progressLogger('bench', started);
-
 
 /** Runs a phase and keeps its error as text, so one failed phase still lets the others report. */
 async function attempt<T>(what: string, phase: () => Promise<T>): Promise<Outcome<T>> {
@@ -77,29 +78,61 @@ async function main(): Promise<void> {
     const spawn = await attempt('spawn timing', async () => ({
       shell: await measureShellSpawn(tasks),
       body: await measureActivityBody(tasks, NOOP_SPEC, {
-        workspaceRoot: workspaceDir, workerIdentity: 'bench', outputTailBytes: base.worker.outputTailBytes,
+        workspaceRoot: workspaceDir,
+        workerIdentity: 'bench',
+        outputTailBytes: base.worker.outputTailBytes,
         // The same values createNodeClassWorker passes.
-        keepWorkspaces: false, maxHeartbeatIntervalMs: 10_000, killGraceMs: 5000,
-        outputStoreDir: join(workspaceDir, 'outputs'), maxOutputFileBytes: base.worker.maxOutputFileBytes, inlineOutputBytes: base.worker.inlineOutputBytes,
+        keepWorkspaces: false,
+        maxHeartbeatIntervalMs: 10_000,
+        killGraceMs: 5000,
+        outputStoreDir: join(workspaceDir, 'outputs'),
+        maxOutputFileBytes: base.worker.maxOutputFileBytes,
+        inlineOutputBytes: base.worker.inlineOutputBytes,
       }),
     }));
 
-    const envOptions = (label: string, dynamicConfig: Record<string, string>, portFrom: number, withRaw: boolean): BenchEnvOptions => ({
-      binary: binary.path, label, dynamicConfig, portFrom, base, workspaceDir, nodeClass: general, nodeClasses, withRaw, log,
+    const envOptions = (
+      label: string,
+      dynamicConfig: Record<string, string>,
+      portFrom: number,
+      withRaw: boolean,
+    ): BenchEnvOptions => ({
+      binary: binary.path,
+      label,
+      dynamicConfig,
+      portFrom,
+      base,
+      workspaceDir,
+      nodeClass: general,
+      nodeClasses,
+      withRaw,
+      log,
     });
     // Servers one after the other, never two at once: an idle second server would still take CPU from the first.
     const p1Description = '1 read/write partition, new matcher (Capstan DEV_SERVER_DYNAMIC_CONFIG)';
     const p1 = await attempt('part 1 on partitions=1', () =>
-      withBenchEnv(envOptions('partitions=1', DEV_SERVER_DYNAMIC_CONFIG, 27233, true), (env) => measureOverhead(env, tasks, warmup, log)));
+      withBenchEnv(envOptions('partitions=1', DEV_SERVER_DYNAMIC_CONFIG, 27233, true), (env) =>
+        measureOverhead(env, tasks, warmup, log),
+      ),
+    );
     const defDescription = 'server defaults, no dynamic config';
     const def = await attempt('part 1 on defaults', () =>
-      withBenchEnv(envOptions('defaults', {}, 27243, true), (env) => measureOverhead(env, tasks, warmup, log)));
+      withBenchEnv(envOptions('defaults', {}, 27243, true), (env) => measureOverhead(env, tasks, warmup, log)),
+    );
     // A fresh server for the API phase, so its hundreds of runs cannot affect part 1, nor part 1's runs it.
     const api = await attempt('part 3 API load', () =>
-      withBenchEnv(envOptions('api', DEV_SERVER_DYNAMIC_CONFIG, 27253, false), (env) => benchApi(env, { requests, concurrency, warmup, log })));
+      withBenchEnv(envOptions('api', DEV_SERVER_DYNAMIC_CONFIG, 27253, false), (env) =>
+        benchApi(env, { requests, concurrency, warmup, log }),
+      ),
+    );
 
     const results: BenchResults = {
-      header, tasks, warmup, spawn, concurrency, api,
+      header,
+      tasks,
+      warmup,
+      spawn,
+      concurrency,
+      api,
       servers: [
         { name: 'partitions=1', description: p1Description, overhead: p1 },
         { name: 'defaults', description: defDescription, overhead: def },
@@ -117,7 +150,7 @@ main().then(
   // Explicit exit: the SDK runtime's native threads can keep the event loop alive after the workers stopped.
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    console.error(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     killLiveServers();
     process.exit(1);
   },

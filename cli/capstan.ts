@@ -25,7 +25,15 @@ options: --api URL (default $CAPSTAN_API_URL or http://127.0.0.1:8080), --token 
          --idempotency-key KEY`;
 
 /** Options that take a value, so the value is not read as a positional argument. */
-const VALUE_OPTIONS = ['--api', '--token', '--idempotency-key', '--principal', '--role', '--expires-in', '--database-url'];
+const VALUE_OPTIONS = [
+  '--api',
+  '--token',
+  '--idempotency-key',
+  '--principal',
+  '--role',
+  '--expires-in',
+  '--database-url',
+];
 
 async function main(argv: string[]): Promise<number> {
   const flags = new Set(argv.filter((a) => a === '--follow'));
@@ -35,7 +43,10 @@ async function main(argv: string[]): Promise<number> {
   };
   const positional = argv.filter((a, i) => !a.startsWith('--') && !VALUE_OPTIONS.includes(argv[i - 1] ?? ''));
   const [command, target] = positional;
-  const api: ApiTarget = { baseUrl: option('--api') ?? process.env.CAPSTAN_API_URL ?? 'http://127.0.0.1:8080', token: option('--token') ?? process.env.CAPSTAN_TOKEN };
+  const api: ApiTarget = {
+    baseUrl: option('--api') ?? process.env.CAPSTAN_API_URL ?? 'http://127.0.0.1:8080',
+    token: option('--token') ?? process.env.CAPSTAN_TOKEN,
+  };
   if (!command || !target) {
     console.error(USAGE);
     return 2;
@@ -50,7 +61,11 @@ async function main(argv: string[]): Promise<number> {
       return report(api, started.runId, flags.has('--follow'));
     }
     case 'retry': {
-      const started = await callApi<{ runId: string; rerun: number; reused: number }>(api, 'POST', `/v1/runs/${encodeURIComponent(target)}/retry`);
+      const started = await callApi<{ runId: string; rerun: number; reused: number }>(
+        api,
+        'POST',
+        `/v1/runs/${encodeURIComponent(target)}/retry`,
+      );
       console.log(`retrying ${target}: ${started.rerun} task(s) to run again, ${started.reused} reused`);
       return report(api, started.runId, flags.has('--follow'));
     }
@@ -96,11 +111,18 @@ interface TokenView {
 }
 
 /** `token create|list|revoke`: through the API as an admin, or (create only) straight to the database. */
-async function tokenCommand(api: ApiTarget, sub: string, id: string | undefined, option: (name: string) => string | undefined): Promise<number> {
+async function tokenCommand(
+  api: ApiTarget,
+  sub: string,
+  id: string | undefined,
+  option: (name: string) => string | undefined,
+): Promise<number> {
   if (sub === 'list') {
     const { tokens } = await callApi<{ tokens: TokenView[] }>(api, 'GET', '/v1/tokens');
     for (const t of tokens) {
-      console.log(`${t.id}  ${t.principal}  ${t.role}  ${t.status}  created ${t.createdAt}  expires ${t.expiresAt ?? 'never'}  last used ${t.lastUsedAt ?? 'never'}`);
+      console.log(
+        `${t.id}  ${t.principal}  ${t.role}  ${t.status}  created ${t.createdAt}  expires ${t.expiresAt ?? 'never'}  last used ${t.lastUsedAt ?? 'never'}`,
+      );
     }
     return 0;
   }
@@ -120,7 +142,9 @@ async function tokenCommand(api: ApiTarget, sub: string, id: string | undefined,
   const problems = [
     ...(principal ? [] : ['--principal NAME is required']),
     ...(role && (ROLES as readonly string[]).includes(role) ? [] : [`--role must be one of ${ROLES.join(', ')}`]),
-    ...(expiresIn !== undefined && expiresInSeconds === undefined ? [`--expires-in "${expiresIn}" is not a duration like 90s, 15m, 12h, 30d or 2w`] : []),
+    ...(expiresIn !== undefined && expiresInSeconds === undefined
+      ? [`--expires-in "${expiresIn}" is not a duration like 90s, 15m, 12h, 30d or 2w`]
+      : []),
   ];
   if (problems.length > 0) {
     console.error(`capstan: ${problems.join('; ')}`);
@@ -133,15 +157,26 @@ async function tokenCommand(api: ApiTarget, sub: string, id: string | undefined,
     const db = await openDatabase(databaseUrl, createLogger('capstan-cli', 'warn'), 10_000);
     try {
       const expiresAt = expiresInSeconds === undefined ? undefined : new Date(Date.now() + expiresInSeconds * 1000);
-      const { record, secret } = await createToken(db, { principal: principal!, role: role as Role, createdBy: `${osUser()}@${hostname()} (capstan token create --database-url)`, expiresAt });
+      const { record, secret } = await createToken(db, {
+        principal: principal!,
+        role: role as Role,
+        createdBy: `${osUser()}@${hostname()} (capstan token create --database-url)`,
+        expiresAt,
+      });
       created = { id: record.id, token: secret, expiresAt: record.expiresAt?.toISOString() ?? null };
     } finally {
       await db.end();
     }
   } else {
-    created = await callApi(api, 'POST', '/v1/tokens', { principal, role, ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }) });
+    created = await callApi(api, 'POST', '/v1/tokens', {
+      principal,
+      role,
+      ...(expiresInSeconds === undefined ? {} : { expiresInSeconds }),
+    });
   }
-  console.error(`created token ${created.id} for ${principal} (${role}), expires ${created.expiresAt ?? 'never'}; it is shown once, store it now:`);
+  console.error(
+    `created token ${created.id} for ${principal} (${role}), expires ${created.expiresAt ?? 'never'}; it is shown once, store it now:`,
+  );
   console.log(created.token);
   return 0;
 }
@@ -159,8 +194,13 @@ function readSpec(path: string): unknown {
   return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
-  console.error(err instanceof ApiCallError || err instanceof Error ? `capstan: ${err.message}` : err);
-  // 2: the request was refused as invalid; 3: the token was refused (401) or may not do it (403).
-  process.exit(!(err instanceof ApiCallError) ? 1 : err.status === 400 ? 2 : err.status === 401 || err.status === 403 ? 3 : 1);
-});
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof ApiCallError || err instanceof Error ? `capstan: ${err.message}` : err);
+    // 2: the request was refused as invalid; 3: the token was refused (401) or may not do it (403).
+    process.exit(
+      !(err instanceof ApiCallError) ? 1 : err.status === 400 ? 2 : err.status === 401 || err.status === 403 ? 3 : 1,
+    );
+  },
+);

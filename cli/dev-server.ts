@@ -49,15 +49,24 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await mkdir(dirname(options.dbFile), { recursive: true });
   await mkdir(dirname(options.logFile), { recursive: true });
   const args = [
-    'server', 'start-dev',
-    '--ip', options.ip,
-    '--port', String(options.port),
-    '--db-filename', options.dbFile,
-    '--namespace', options.namespace,
-    '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip,
+    '--port',
+    String(options.port),
+    '--db-filename',
+    options.dbFile,
+    '--namespace',
+    options.namespace,
+    '--log-level',
+    'warn',
     ...(options.uiPort === undefined ? ['--headless'] : ['--ui-port', String(options.uiPort)]),
     ...Object.entries(REQUIRED_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
-    ...Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => ['--dynamic-config-value', `${k}=${v}`]),
+    ...Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => [
+      '--dynamic-config-value',
+      `${k}=${v}`,
+    ]),
   ];
   const log = createWriteStream(options.logFile, { flags: 'a' });
   const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,7 +88,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw err;
   }
   if (!ready) {
-    throw new Error(`the Temporal dev server exited during start; see ${options.logFile} (is port ${options.port} already in use?)`);
+    throw new Error(
+      `the Temporal dev server exited during start; see ${options.logFile} (is port ${options.port} already in use?)`,
+    );
   }
   return {
     address,

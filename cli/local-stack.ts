@@ -24,7 +24,9 @@ export interface LocalStack {
 
 /** Starts everything `npm start` runs and resolves once the API answers /readyz; the Pulumi CLI may still be coming. */
 export async function startLocalStack(
-  config: CapstanConfig, nodeClasses: NodeClass[], say: (line: string) => void,
+  config: CapstanConfig,
+  nodeClasses: NodeClass[],
+  say: (line: string) => void,
 ): Promise<LocalStack> {
   let devServer: SupervisedDevServer | undefined;
   let uiUrl = config.temporal.uiUrl;
@@ -32,15 +34,18 @@ export async function startLocalStack(
     const binary = await resolveTemporalBinary({ configuredPath: config.temporal.binary, cacheDir: config.cacheDir });
     say(`Temporal CLI: ${temporalVersion(binary.path)} (${binary.source}: ${binary.path})`);
     const [ip, port] = config.temporal.address.split(':') as [string, string];
-    devServer = await superviseDevServer({
-      binary: binary.path,
-      dbFile: join(config.dataDir, 'temporal', 'dev-server.db'),
-      logFile: join(config.logs.dir, 'temporal-dev-server.log'),
-      ip,
-      port: Number(port),
-      uiPort: config.temporal.uiPort,
-      namespace: config.temporal.namespace,
-    }, say);
+    devServer = await superviseDevServer(
+      {
+        binary: binary.path,
+        dbFile: join(config.dataDir, 'temporal', 'dev-server.db'),
+        logFile: join(config.logs.dir, 'temporal-dev-server.log'),
+        ip,
+        port: Number(port),
+        uiPort: config.temporal.uiPort,
+        namespace: config.temporal.namespace,
+      },
+      say,
+    );
     uiUrl ??= devServer.uiUrl;
   } else {
     await waitForFrontend(config.temporal.address, config.temporal.namespace, 30_000);
@@ -88,7 +93,9 @@ export async function startLocalStack(
       label: `worker ${nodeClass.name}`,
       script: join(dist, 'workers', 'node-class-worker.js'),
       env: {
-        ...baseEnv, CAPSTAN_NODE_CLASS: nodeClass.name, CAPSTAN_WORKER_METRICS_PORT: String(metricsBase + 1 + index),
+        ...baseEnv,
+        CAPSTAN_NODE_CLASS: nodeClass.name,
+        CAPSTAN_WORKER_METRICS_PORT: String(metricsBase + 1 + index),
       },
     });
   });
@@ -114,7 +121,10 @@ export async function startLocalStack(
 async function waitForHttp(url: string, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const ok = await fetch(url).then((r) => r.ok, () => false);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -127,9 +137,7 @@ async function waitForHttp(url: string, timeoutMs: number, logFile: string): Pro
  * background, with progress in the terminal, while everything else starts: the workers wait for this
  * build (they share its claim) rather than start their own.
  */
-function obtainPulumiInBackground(
-  config: CapstanConfig, say: (line: string) => void,
-): Record<string, string> {
+function obtainPulumiInBackground(config: CapstanConfig, say: (line: string) => void): Record<string, string> {
   const cached = cachedPulumiPath(config.cacheDir);
   if (config.pulumi.binary === undefined && isExecutable(cached)) {
     say(`Pulumi CLI:      ${cached} (cache), for stack operations on class ${config.pulumi.nodeClass}`);
@@ -137,17 +145,22 @@ function obtainPulumiInBackground(
   }
   const started = Date.now();
   if (config.pulumi.binary === undefined) {
-    say('Pulumi CLI:      not in the cache; obtaining it in the background '
-      + '(stack operations wait for it, all else starts now)');
+    say(
+      'Pulumi CLI:      not in the cache; obtaining it in the background ' +
+        '(stack operations wait for it, all else starts now)',
+    );
   }
   const resolving = resolvePulumiBinary({ configuredPath: config.pulumi.binary, cacheDir: config.cacheDir });
-  void resolving.then((pulumi) => {
-    const obtained = pulumi.source === 'go-build' || pulumi.source === 'pulumi-install';
-    const after = obtained ? ` after ${Math.round((Date.now() - started) / 1000)}s` : '';
-    const where = `${pulumi.path} (${pulumi.source})`;
-    say(`Pulumi CLI:      ready${after}: ${where}; stack operations on class ${config.pulumi.nodeClass} can run`);
-  }, (err: unknown) => {
-    say(`Pulumi CLI:      unavailable, so stack operations will fail until it is: ${(err as Error).message}`);
-  });
+  void resolving.then(
+    (pulumi) => {
+      const obtained = pulumi.source === 'go-build' || pulumi.source === 'pulumi-install';
+      const after = obtained ? ` after ${Math.round((Date.now() - started) / 1000)}s` : '';
+      const where = `${pulumi.path} (${pulumi.source})`;
+      say(`Pulumi CLI:      ready${after}: ${where}; stack operations on class ${config.pulumi.nodeClass} can run`);
+    },
+    (err: unknown) => {
+      say(`Pulumi CLI:      unavailable, so stack operations will fail until it is: ${(err as Error).message}`);
+    },
+  );
   return {};
 }

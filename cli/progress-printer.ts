@@ -1,8 +1,15 @@
 /** Human lines for run progress events: one line per node that changed, a count line, and the ending. */
 
 const MARKS: Record<string, string> = {
-  pending: '·', dispatched: '▶', running: '▶', 'backing-off': '↻', succeeded: '✓', completed: '✓',
-  failed: '✗', skipped: '○', cancelled: '■',
+  pending: '·',
+  dispatched: '▶',
+  running: '▶',
+  'backing-off': '↻',
+  succeeded: '✓',
+  completed: '✓',
+  failed: '✗',
+  skipped: '○',
+  cancelled: '■',
 };
 
 /** A progress event as `GET /v1/runs/:id/events` sends it. */
@@ -11,7 +18,14 @@ export interface ProgressEvent {
   status: string;
   counts?: Record<string, number>;
   webUiUrl?: string;
-  changes: Array<{ key: string; status: string; attempts?: number; worker?: string; exitCode?: number; message?: string }>;
+  changes: Array<{
+    key: string;
+    status: string;
+    attempts?: number;
+    worker?: string;
+    exitCode?: number;
+    message?: string;
+  }>;
   failure?: { message: string };
 }
 
@@ -19,7 +33,8 @@ export interface ProgressEvent {
 export function printProgress(event: ProgressEvent): void {
   for (const change of event.changes) {
     if (change.status === 'pending') continue;
-    const attempts = change.attempts !== undefined ? ` (${change.attempts} attempt${change.attempts === 1 ? '' : 's'})` : '';
+    const attempts =
+      change.attempts !== undefined ? ` (${change.attempts} attempt${change.attempts === 1 ? '' : 's'})` : '';
     const where = change.worker ? ` on ${change.worker}` : '';
     const why = change.message && change.status !== 'succeeded' ? `: ${change.message}` : '';
     console.log(`  ${MARKS[change.status] ?? '?'} ${change.key} ${change.status}${attempts}${where}${why}`);
@@ -27,7 +42,10 @@ export function printProgress(event: ProgressEvent): void {
   if (event.counts) {
     const total = Object.values(event.counts).reduce((a, b) => a + b, 0);
     const done = total - (event.counts.pending ?? 0) - (event.counts.running ?? 0);
-    const parts = Object.entries(event.counts).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ');
+    const parts = Object.entries(event.counts)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ');
     console.log(`[${done}/${total}] ${parts}`);
   }
   if (event.status !== 'running') {

@@ -27,10 +27,16 @@ async function main(): Promise<void> {
   const stack = await startLocalStack(config, nodeClasses, say);
   running.stack = stack;
   if (stopRequested) return stopAndExit(stack);
-  say(`API:             ${stack.apiUrl}  (try, with CAPSTAN_TOKEN set to an admin or operator token: curl -X POST ${stack.apiUrl}/v1/tasks -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`);
+  say(
+    `API:             ${stack.apiUrl}  (try, with CAPSTAN_TOKEN set to an admin or operator token: curl -X POST ${stack.apiUrl}/v1/tasks -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`,
+  );
   say(`Temporal Web UI: ${stack.uiUrl ?? '(external cluster; set CAPSTAN_TEMPORAL_UI_URL)'}`);
   say(`Temporal:        ${config.temporal.address} (namespace ${config.temporal.namespace})`);
-  say(`worker metrics:  ${Object.entries(stack.workerMetricsPorts).map(([n, p]) => `${n}=:${p}`).join(' ')}`);
+  say(
+    `worker metrics:  ${Object.entries(stack.workerMetricsPorts)
+      .map(([n, p]) => `${n}=:${p}`)
+      .join(' ')}`,
+  );
   say('Capstan is up. Press Ctrl-C to stop.');
 }
 

@@ -23,7 +23,8 @@ export interface SupervisedDevServer {
 
 /** Starts the dev server and restarts it, with backoff, whenever it exits on its own. */
 export async function superviseDevServer(
-  options: DevServerOptions, report: (line: string) => void,
+  options: DevServerOptions,
+  report: (line: string) => void,
 ): Promise<SupervisedDevServer> {
   let current: DevServer | undefined = await startDevServer(options);
   let stopping = false;
@@ -53,7 +54,9 @@ export async function superviseDevServer(
       if (stopping) return;
       current = undefined;
       report(`the Temporal dev server stopped (${signal ?? `exit code ${code}`}); restarting it on ${where}`);
-      restarting = restart(Date.now()).finally(() => { restarting = undefined; });
+      restarting = restart(Date.now()).finally(() => {
+        restarting = undefined;
+      });
     });
   };
   watch(current);
@@ -62,7 +65,9 @@ export async function superviseDevServer(
     address: current.address,
     uiUrl: current.uiUrl,
     pid: () => current?.process.pid,
-    endSupervision: () => { stopping = true; },
+    endSupervision: () => {
+      stopping = true;
+    },
     stop: async () => {
       stopping = true;
       await restarting;

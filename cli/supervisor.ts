@@ -44,7 +44,8 @@ export class Supervisor {
   /** Starts a child and restarts it with backoff whenever it exits on its own. */
   start(spec: ChildSpec, restarts = 0): void {
     const child = spawn(process.execPath, [spec.script, ...(spec.args ?? [])], {
-      env: spec.env, stdio: ['ignore', 'pipe', 'pipe'],
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     routeChildOutput([child.stdout, child.stderr], {
       label: spec.label,
@@ -62,7 +63,9 @@ export class Supervisor {
       const attempt = Date.now() - startedAt > 60_000 ? 0 : restarts + 1;
       const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempt - 1));
       this.options.report(`${spec.label} exited (${signal ?? `code ${code}`}); restarting in ${delay / 1000}s`);
-      setTimeout(() => { if (!this.stopping) this.start(spec, attempt); }, delay).unref();
+      setTimeout(() => {
+        if (!this.stopping) this.start(spec, attempt);
+      }, delay).unref();
     });
   }
 

@@ -10,90 +10,164 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
 const port = int(0, 65_535);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
-const EnvSchema = z.object({
-  CAPSTAN_DATA_DIR: z.string().min(1).default(join(REPO_ROOT, '.capstan')),
-  CAPSTAN_CACHE_DIR: z.string().min(1).optional(),
-  CAPSTAN_NODE_CLASSES_FILE: z.string().min(1).default(join(REPO_ROOT, 'config', 'node-classes.yaml')),
-  CAPSTAN_TASK_QUEUE_PREFIX: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes').default('capstan'),
-  CAPSTAN_TEMPORAL_ADDRESS: z.string().regex(/^[^:\s]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
-  CAPSTAN_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  CAPSTAN_TEMPORAL_DEV_SERVER: flag.default(true),
-  CAPSTAN_TEMPORAL_BIN: z.string().min(1).optional(),
-  CAPSTAN_TEMPORAL_UI_PORT: port.default(8233),
-  CAPSTAN_TEMPORAL_UI_URL: z.url().optional(),
-  CAPSTAN_API_HOST: z.string().min(1).default('127.0.0.1'),
-  CAPSTAN_API_PORT: port.default(8080),
-  CAPSTAN_API_MAX_BODY_BYTES: int(1024).default(1_048_576),
-  CAPSTAN_API_MAX_DAG_BODY_BYTES: int(1024).default(16_777_216),
-  CAPSTAN_DAG_MAX_TASKS: int(1).default(10_000),
-  CAPSTAN_DAG_MAX_MATRIX_BRANCHES: int(1).default(256),
-  CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS: int(100, 50_000).default(10_000),
-  CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
-  CAPSTAN_WORKER_METRICS_PORT: port.optional(),
-  CAPSTAN_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
-  CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
-  CAPSTAN_KEEP_WORKSPACES: flag.default(false),
-  CAPSTAN_OUTPUT_TAIL_BYTES: int(256, 524_288).default(16_384),
-  CAPSTAN_OUTPUT_STORE_DIR: z.string().min(1).optional(),
-  // The file is parsed as one string; V8 strings stop near 512 MiB.
-  CAPSTAN_MAX_OUTPUT_BYTES: int(1024, 268_435_456).default(67_108_864),
-  // Four times this stays inline at most, so at 65536 a result holds what it did before the store (256 KiB).
-  CAPSTAN_INLINE_OUTPUT_BYTES: int(256, 65_536).default(16_384),
-  CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: int(2, 3600).default(20),
-  CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
-  CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
-  CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
-  CAPSTAN_STEP_LOG_DIR: z.string().min(1).optional(),
-  CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
-  CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
-  CAPSTAN_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
-  CAPSTAN_ARTIFACT_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes').optional(),
-  CAPSTAN_ARTIFACT_S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  CAPSTAN_ARTIFACT_S3_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
-  CAPSTAN_ARTIFACT_S3_PREFIX: z.string().regex(/^[A-Za-z0-9._\/-]{1,512}$/, 'must be letters, digits, ".", "_", "-" and "/"').refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not hold "." or ".." segments').optional(),
-  // 0 keeps artifacts for ever (or leaves expiry to a bucket lifecycle rule).
-  CAPSTAN_ARTIFACT_RETENTION_DAYS: int(0, 36_500).default(30),
-  CAPSTAN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
-  CAPSTAN_EMBEDDED_DB_PORT: port.default(54329),
-  CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
-  CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
-  CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
-  CAPSTAN_PULUMI_BIN: z.string().min(1).optional(),
-  CAPSTAN_PULUMI_BACKEND_URL: z.string().regex(/^[a-z][a-z0-9+]*:\/\//, 'must be a Pulumi backend URL such as file:///path, s3://bucket or https://api.pulumi.com').optional(),
-  CAPSTAN_PULUMI_PASSPHRASE: z.string().min(1).optional(),
-  CAPSTAN_PULUMI_SECRETS_PROVIDER: z.string().min(1).optional(),
-  CAPSTAN_PULUMI_NODE_CLASS: z.string().min(1).default('general'),
-  // Cost analysis on a Temporal Schedule: five-field cron in UTC (default 00:30 daily), its catch-up window, where alerts go.
-  CAPSTAN_COST_CRON: z.string().regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "30 0 * * *"').default('30 0 * * *'),
-  CAPSTAN_COST_CATCHUP_WINDOW_SECONDS: int(60, 31_536_000).default(172_800),
-  CAPSTAN_COST_OVERLAP: z.enum(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'ALLOW_ALL']).default('BUFFER_ONE'),
-  CAPSTAN_COST_NODE_CLASS: z.string().min(1).optional(),
-  CAPSTAN_COST_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  CAPSTAN_COST_PRICE_CATALOG_FILE: z.string().min(1).optional(),
-  CAPSTAN_COST_BUDGETS_FILE: z.string().min(1).default(join(REPO_ROOT, 'config', 'budgets.yaml')),
-  CAPSTAN_COST_LOOKBACK_DAYS: int(7, 366).default(28),
-  CAPSTAN_COST_ANOMALY_THRESHOLD: z.string().regex(/^\d+(\.\d+)?$/, 'must be a positive number such as 3.5').transform(Number).pipe(z.number().min(1)).default(3.5),
-  CAPSTAN_COST_LOW_UTILISATION_PERCENT: int(0, 100).default(25),
-  CAPSTAN_COST_STALE_STACK_DAYS: int(1, 3650).default(14),
-  CAPSTAN_COST_BILLING_SOURCES: z.string().regex(/^\s*((aws|gcp)\s*(,\s*(aws|gcp)\s*)*)?$/, 'must be empty or a comma-separated list of "aws" and "gcp"')
-    .transform((v) => [...new Set(v.split(',').map((s) => s.trim()).filter((s) => s !== ''))] as Array<'aws' | 'gcp'>).default(() => []),
-  CAPSTAN_COST_AWS_REGION: z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1').default('us-east-1'),
-  CAPSTAN_COST_AWS_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  // The billing export table is written into the query (a table cannot be a parameter), so only its documented shape passes.
-  CAPSTAN_COST_GCP_BILLING_TABLE: z.string().regex(/^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/,
-    'must be <project>.<dataset>.gcp_billing_export_v1_<BILLING_ACCOUNT> such as my-project.billing.gcp_billing_export_v1_012345_6789AB_CDEF01').optional(),
-  CAPSTAN_COST_GCP_PROJECT: z.string().regex(/^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'must be a project ID: 6 to 30 lowercase letters, digits and dashes').optional(),
-  CAPSTAN_COST_GCP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
-  CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
-  // npm start: also show the processes' JSON log lines in the terminal (they always go to files under the data directory).
-  CAPSTAN_VERBOSE: flag.default(false),
-}).refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
-  path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
-  message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
-}).refine((e) => !e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') || e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined, {
-  path: ['CAPSTAN_COST_GCP_BILLING_TABLE'],
-  message: 'is required when CAPSTAN_COST_BILLING_SOURCES has gcp',
-});
+const EnvSchema = z
+  .object({
+    CAPSTAN_DATA_DIR: z.string().min(1).default(join(REPO_ROOT, '.capstan')),
+    CAPSTAN_CACHE_DIR: z.string().min(1).optional(),
+    CAPSTAN_NODE_CLASSES_FILE: z
+      .string()
+      .min(1)
+      .default(join(REPO_ROOT, 'config', 'node-classes.yaml')),
+    CAPSTAN_TASK_QUEUE_PREFIX: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be lowercase letters, digits and dashes')
+      .default('capstan'),
+    CAPSTAN_TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'must be host:port')
+      .default('127.0.0.1:7233'),
+    CAPSTAN_TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    CAPSTAN_TEMPORAL_DEV_SERVER: flag.default(true),
+    CAPSTAN_TEMPORAL_BIN: z.string().min(1).optional(),
+    CAPSTAN_TEMPORAL_UI_PORT: port.default(8233),
+    CAPSTAN_TEMPORAL_UI_URL: z.url().optional(),
+    CAPSTAN_API_HOST: z.string().min(1).default('127.0.0.1'),
+    CAPSTAN_API_PORT: port.default(8080),
+    CAPSTAN_API_MAX_BODY_BYTES: int(1024).default(1_048_576),
+    CAPSTAN_API_MAX_DAG_BODY_BYTES: int(1024).default(16_777_216),
+    CAPSTAN_DAG_MAX_TASKS: int(1).default(10_000),
+    CAPSTAN_DAG_MAX_MATRIX_BRANCHES: int(1).default(256),
+    CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS: int(100, 50_000).default(10_000),
+    CAPSTAN_NODE_CLASS: z.string().min(1).optional(),
+    CAPSTAN_WORKER_METRICS_PORT: port.optional(),
+    CAPSTAN_WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    CAPSTAN_WORKSPACE_DIR: z.string().min(1).optional(),
+    CAPSTAN_KEEP_WORKSPACES: flag.default(false),
+    CAPSTAN_OUTPUT_TAIL_BYTES: int(256, 524_288).default(16_384),
+    CAPSTAN_OUTPUT_STORE_DIR: z.string().min(1).optional(),
+    // The file is parsed as one string; V8 strings stop near 512 MiB.
+    CAPSTAN_MAX_OUTPUT_BYTES: int(1024, 268_435_456).default(67_108_864),
+    // Four times this stays inline at most, so at 65536 a result holds what it did before the store (256 KiB).
+    CAPSTAN_INLINE_OUTPUT_BYTES: int(256, 65_536).default(16_384),
+    CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS: int(2, 3600).default(20),
+    CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
+    CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
+    CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
+    CAPSTAN_STEP_LOG_DIR: z.string().min(1).optional(),
+    CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
+    CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
+    CAPSTAN_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
+    CAPSTAN_ARTIFACT_S3_BUCKET: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes',
+      )
+      .optional(),
+    CAPSTAN_ARTIFACT_S3_ENDPOINT: z
+      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+      .optional(),
+    CAPSTAN_ARTIFACT_S3_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1')
+      .default('us-east-1'),
+    CAPSTAN_ARTIFACT_S3_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._\/-]{1,512}$/, 'must be letters, digits, ".", "_", "-" and "/"')
+      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not hold "." or ".." segments')
+      .optional(),
+    // 0 keeps artifacts for ever (or leaves expiry to a bucket lifecycle rule).
+    CAPSTAN_ARTIFACT_RETENTION_DAYS: int(0, 36_500).default(30),
+    CAPSTAN_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+    CAPSTAN_EMBEDDED_DB_PORT: port.default(54329),
+    CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+    CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
+    CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
+    CAPSTAN_PULUMI_BIN: z.string().min(1).optional(),
+    CAPSTAN_PULUMI_BACKEND_URL: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9+]*:\/\//,
+        'must be a Pulumi backend URL such as file:///path, s3://bucket or https://api.pulumi.com',
+      )
+      .optional(),
+    CAPSTAN_PULUMI_PASSPHRASE: z.string().min(1).optional(),
+    CAPSTAN_PULUMI_SECRETS_PROVIDER: z.string().min(1).optional(),
+    CAPSTAN_PULUMI_NODE_CLASS: z.string().min(1).default('general'),
+    // Cost analysis on a Temporal Schedule: five-field cron in UTC (default 00:30 daily), its catch-up window, where alerts go.
+    CAPSTAN_COST_CRON: z
+      .string()
+      .regex(/^\S+( \S+){4}$/, 'must be a five-field cron expression such as "30 0 * * *"')
+      .default('30 0 * * *'),
+    CAPSTAN_COST_CATCHUP_WINDOW_SECONDS: int(60, 31_536_000).default(172_800),
+    CAPSTAN_COST_OVERLAP: z.enum(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'ALLOW_ALL']).default('BUFFER_ONE'),
+    CAPSTAN_COST_NODE_CLASS: z.string().min(1).optional(),
+    CAPSTAN_COST_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    CAPSTAN_COST_PRICE_CATALOG_FILE: z.string().min(1).optional(),
+    CAPSTAN_COST_BUDGETS_FILE: z
+      .string()
+      .min(1)
+      .default(join(REPO_ROOT, 'config', 'budgets.yaml')),
+    CAPSTAN_COST_LOOKBACK_DAYS: int(7, 366).default(28),
+    CAPSTAN_COST_ANOMALY_THRESHOLD: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, 'must be a positive number such as 3.5')
+      .transform(Number)
+      .pipe(z.number().min(1))
+      .default(3.5),
+    CAPSTAN_COST_LOW_UTILISATION_PERCENT: int(0, 100).default(25),
+    CAPSTAN_COST_STALE_STACK_DAYS: int(1, 3650).default(14),
+    CAPSTAN_COST_BILLING_SOURCES: z
+      .string()
+      .regex(/^\s*((aws|gcp)\s*(,\s*(aws|gcp)\s*)*)?$/, 'must be empty or a comma-separated list of "aws" and "gcp"')
+      .transform(
+        (v) =>
+          [
+            ...new Set(
+              v
+                .split(',')
+                .map((s) => s.trim())
+                .filter((s) => s !== ''),
+            ),
+          ] as Array<'aws' | 'gcp'>,
+      )
+      .default(() => []),
+    CAPSTAN_COST_AWS_REGION: z
+      .string()
+      .regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1')
+      .default('us-east-1'),
+    CAPSTAN_COST_AWS_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    // The billing export table is written into the query (a table cannot be a parameter), so only its documented shape passes.
+    CAPSTAN_COST_GCP_BILLING_TABLE: z
+      .string()
+      .regex(
+        /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/,
+        'must be <project>.<dataset>.gcp_billing_export_v1_<BILLING_ACCOUNT> such as my-project.billing.gcp_billing_export_v1_012345_6789AB_CDEF01',
+      )
+      .optional(),
+    CAPSTAN_COST_GCP_PROJECT: z
+      .string()
+      .regex(
+        /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/,
+        'must be a project ID: 6 to 30 lowercase letters, digits and dashes',
+      )
+      .optional(),
+    CAPSTAN_COST_GCP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    // npm start: also show the processes' JSON log lines in the terminal (they always go to files under the data directory).
+    CAPSTAN_VERBOSE: flag.default(false),
+  })
+  .refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
+    path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
+    message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
+  })
+  .refine((e) => !e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') || e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined, {
+    path: ['CAPSTAN_COST_GCP_BILLING_TABLE'],
+    message: 'is required when CAPSTAN_COST_BILLING_SOURCES has gcp',
+  });
 
 /** Capstan's validated configuration. */
 export interface CapstanConfig {
@@ -101,7 +175,14 @@ export interface CapstanConfig {
   cacheDir: string;
   nodeClassesFile: string;
   taskQueuePrefix: string;
-  temporal: { address: string; namespace: string; startDevServer: boolean; binary?: string; uiPort: number; uiUrl?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    startDevServer: boolean;
+    binary?: string;
+    uiPort: number;
+    uiUrl?: string;
+  };
   api: { host: string; port: number; maxBodyBytes: number; maxDagBodyBytes: number };
   dag: { maxExpandedTasks: number; maxMatrixBranches: number; continueAsNewAfterEvents: number };
   worker: {
@@ -119,12 +200,25 @@ export interface CapstanConfig {
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
   pollerLivenessSeconds: number;
   /** Where pipeline step logs and artifacts go (shared filesystems when workers and API are on several machines). */
-  pipeline: { stepLogDir: string; artifactDir: string; maxArtifactBytes: number; artifactStore: ArtifactStoreConfig; artifactRetentionDays: number };
+  pipeline: {
+    stepLogDir: string;
+    artifactDir: string;
+    maxArtifactBytes: number;
+    artifactStore: ArtifactStoreConfig;
+    artifactRetentionDays: number;
+  };
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
   auth: { adminToken?: string; ratePerSecond: number; burst: number };
   /** Pulumi stack operations: the CLI, the state backend, secrets, and the node class whose workers run them. */
-  pulumi: { binary?: string; backendUrl: string; passphrase?: string; secretsProvider?: string; nodeClass: string; stateDir: string };
+  pulumi: {
+    binary?: string;
+    backendUrl: string;
+    passphrase?: string;
+    secretsProvider?: string;
+    nodeClass: string;
+    stateDir: string;
+  };
   /** Scheduled cost analysis; see activities/cost. */
   cost: CostConfig;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
@@ -154,8 +248,7 @@ export interface CostConfig {
 
 /** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
 export type ArtifactStoreConfig =
-  | { kind: 'local' }
-  | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix?: string };
+  { kind: 'local' } | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix?: string };
 
 /** A configuration value that is missing or wrong; the message names each variable. */
 export class ConfigError extends Error {}
@@ -181,7 +274,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       uiPort: e.CAPSTAN_TEMPORAL_UI_PORT,
       uiUrl: e.CAPSTAN_TEMPORAL_UI_URL?.replace(/\/$/, ''),
     },
-    api: { host: e.CAPSTAN_API_HOST, port: e.CAPSTAN_API_PORT, maxBodyBytes: e.CAPSTAN_API_MAX_BODY_BYTES, maxDagBodyBytes: e.CAPSTAN_API_MAX_DAG_BODY_BYTES },
+    api: {
+      host: e.CAPSTAN_API_HOST,
+      port: e.CAPSTAN_API_PORT,
+      maxBodyBytes: e.CAPSTAN_API_MAX_BODY_BYTES,
+      maxDagBodyBytes: e.CAPSTAN_API_MAX_DAG_BODY_BYTES,
+    },
     dag: {
       maxExpandedTasks: e.CAPSTAN_DAG_MAX_TASKS,
       maxMatrixBranches: e.CAPSTAN_DAG_MAX_MATRIX_BRANCHES,
@@ -208,13 +306,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       stepLogDir: resolve(e.CAPSTAN_STEP_LOG_DIR ?? join(dataDir, 'step-logs')),
       artifactDir: resolve(e.CAPSTAN_ARTIFACT_DIR ?? join(dataDir, 'artifacts')),
       maxArtifactBytes: e.CAPSTAN_MAX_ARTIFACT_BYTES,
-      artifactStore: e.CAPSTAN_ARTIFACT_STORE === 's3'
-        ? { kind: 's3', bucket: e.CAPSTAN_ARTIFACT_S3_BUCKET!, region: e.CAPSTAN_ARTIFACT_S3_REGION, endpoint: e.CAPSTAN_ARTIFACT_S3_ENDPOINT, prefix: e.CAPSTAN_ARTIFACT_S3_PREFIX }
-        : { kind: 'local' },
+      artifactStore:
+        e.CAPSTAN_ARTIFACT_STORE === 's3'
+          ? {
+              kind: 's3',
+              bucket: e.CAPSTAN_ARTIFACT_S3_BUCKET!,
+              region: e.CAPSTAN_ARTIFACT_S3_REGION,
+              endpoint: e.CAPSTAN_ARTIFACT_S3_ENDPOINT,
+              prefix: e.CAPSTAN_ARTIFACT_S3_PREFIX,
+            }
+          : { kind: 'local' },
       artifactRetentionDays: e.CAPSTAN_ARTIFACT_RETENTION_DAYS,
     },
     database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
-    auth: { adminToken: e.CAPSTAN_ADMIN_TOKEN, ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND, burst: e.CAPSTAN_API_RATE_LIMIT_BURST },
+    auth: {
+      adminToken: e.CAPSTAN_ADMIN_TOKEN,
+      ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND,
+      burst: e.CAPSTAN_API_RATE_LIMIT_BURST,
+    },
     pulumi: {
       binary: e.CAPSTAN_PULUMI_BIN,
       backendUrl: e.CAPSTAN_PULUMI_BACKEND_URL ?? `file://${join(dataDir, 'pulumi', 'backend')}`,
@@ -229,7 +338,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       overlap: e.CAPSTAN_COST_OVERLAP,
       nodeClass: e.CAPSTAN_COST_NODE_CLASS,
       webhookUrl: e.CAPSTAN_COST_WEBHOOK_URL,
-      priceCatalogFile: e.CAPSTAN_COST_PRICE_CATALOG_FILE === undefined ? undefined : resolve(e.CAPSTAN_COST_PRICE_CATALOG_FILE),
+      priceCatalogFile:
+        e.CAPSTAN_COST_PRICE_CATALOG_FILE === undefined ? undefined : resolve(e.CAPSTAN_COST_PRICE_CATALOG_FILE),
       budgetsFile: resolve(e.CAPSTAN_COST_BUDGETS_FILE),
       lookbackDays: e.CAPSTAN_COST_LOOKBACK_DAYS,
       anomalyThreshold: e.CAPSTAN_COST_ANOMALY_THRESHOLD,
@@ -237,13 +347,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       staleStackDays: e.CAPSTAN_COST_STALE_STACK_DAYS,
       billingSources: e.CAPSTAN_COST_BILLING_SOURCES,
       aws: { region: e.CAPSTAN_COST_AWS_REGION, endpoint: e.CAPSTAN_COST_AWS_ENDPOINT },
-      gcp: e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') && e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined
-        ? {
-          project: e.CAPSTAN_COST_GCP_PROJECT ?? e.CAPSTAN_COST_GCP_BILLING_TABLE.replace(/\.[^.]+\.[^.]+$/, ''),
-          billingTable: e.CAPSTAN_COST_GCP_BILLING_TABLE,
-          endpoint: e.CAPSTAN_COST_GCP_ENDPOINT,
-        }
-        : undefined,
+      gcp:
+        e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') && e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined
+          ? {
+              project: e.CAPSTAN_COST_GCP_PROJECT ?? e.CAPSTAN_COST_GCP_BILLING_TABLE.replace(/\.[^.]+\.[^.]+$/, ''),
+              billingTable: e.CAPSTAN_COST_GCP_BILLING_TABLE,
+              endpoint: e.CAPSTAN_COST_GCP_ENDPOINT,
+            }
+          : undefined,
     },
     logLevel: e.CAPSTAN_LOG_LEVEL,
     logs: { dir: join(dataDir, 'logs'), verbose: e.CAPSTAN_VERBOSE },
@@ -253,5 +364,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
 /** The database URL a process other than `npm start` must be given; fails naming the variable. */
 export function requireDatabaseUrl(config: CapstanConfig): string {
   if (config.database.url) return config.database.url;
-  throw new ConfigError('invalid configuration: CAPSTAN_DATABASE_URL is not set (npm start sets it for the processes it starts)');
+  throw new ConfigError(
+    'invalid configuration: CAPSTAN_DATABASE_URL is not set (npm start sets it for the processes it starts)',
+  );
 }

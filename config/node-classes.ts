@@ -7,7 +7,9 @@ import { describeIssues, fieldIssues } from './zod-issues';
 
 /** One worker pool. */
 export const NodeClassSchema = z.strictObject({
-  name: z.string().regex(NODE_CLASS_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (max 40)'),
+  name: z
+    .string()
+    .regex(NODE_CLASS_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (max 40)'),
   description: z.string().max(500).optional(),
   concurrency: z.number().int().min(1).max(1000),
   pricePerHour: z.number().min(0),
@@ -17,17 +19,23 @@ export const NodeClassSchema = z.strictObject({
 /** A validated node class. */
 export type NodeClass = z.output<typeof NodeClassSchema>;
 
-const NodeClassFileSchema = z.strictObject({
-  nodeClasses: z.array(NodeClassSchema).min(1, 'must declare at least one node class'),
-}).superRefine((file, ctx) => {
-  const seen = new Set<string>();
-  file.nodeClasses.forEach((nodeClass, index) => {
-    if (seen.has(nodeClass.name)) {
-      ctx.addIssue({ code: 'custom', path: ['nodeClasses', index, 'name'], message: `duplicate node class "${nodeClass.name}"` });
-    }
-    seen.add(nodeClass.name);
+const NodeClassFileSchema = z
+  .strictObject({
+    nodeClasses: z.array(NodeClassSchema).min(1, 'must declare at least one node class'),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.nodeClasses.forEach((nodeClass, index) => {
+      if (seen.has(nodeClass.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nodeClasses', index, 'name'],
+          message: `duplicate node class "${nodeClass.name}"`,
+        });
+      }
+      seen.add(nodeClass.name);
+    });
   });
-});
 
 /** A node-class file that cannot be used; the message names the file and each bad entry. */
 export class NodeClassConfigError extends Error {}
@@ -53,7 +61,9 @@ export function loadNodeClasses(path: string): NodeClass[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new NodeClassConfigError(`cannot read node-class file ${path} (CAPSTAN_NODE_CLASSES_FILE): ${(err as Error).message}`);
+    throw new NodeClassConfigError(
+      `cannot read node-class file ${path} (CAPSTAN_NODE_CLASSES_FILE): ${(err as Error).message}`,
+    );
   }
   return parseNodeClasses(text, path);
 }

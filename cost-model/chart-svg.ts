@@ -16,7 +16,10 @@ const COLOURS = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00
 
 /** Escapes text for XML content and attributes. */
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
 }
 
 /** Renders the series over `days` (YYYY-MM-DD); each series is one `<g class="series" data-series="name">` with its polyline. */
@@ -37,12 +40,15 @@ export function renderCostChart(title: string, days: readonly string[], series: 
   ];
   for (let t = 0; t <= 4; t++) {
     const v = (max * t) / 4;
-    out.push(`<text x="${PAD.left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#444">${escapeXml(formatUsd(Math.round(v)))}</text>`);
+    out.push(
+      `<text x="${PAD.left - 6}" y="${y(v) + 4}" text-anchor="end" fill="#444">${escapeXml(formatUsd(Math.round(v)))}</text>`,
+    );
   }
   // At most ~8 date labels, so a month of days stays legible.
   const step = Math.max(1, Math.ceil(days.length / 8));
   days.forEach((day, i) => {
-    if (i % step === 0 || i === days.length - 1) out.push(`<text x="${x(i)}" y="${PAD.top + plotH + 18}" text-anchor="middle" fill="#444">${day.slice(5)}</text>`);
+    if (i % step === 0 || i === days.length - 1)
+      out.push(`<text x="${x(i)}" y="${PAD.top + plotH + 18}" text-anchor="middle" fill="#444">${day.slice(5)}</text>`);
   });
   series.forEach((s, index) => {
     const colour = COLOURS[index % COLOURS.length]!;
@@ -58,13 +64,20 @@ export function renderCostChart(title: string, days: readonly string[], series: 
       `</g>`,
     );
   });
-  if (series.length === 0) out.push(`<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH / 2}" text-anchor="middle" fill="#888">no cost in this window</text>`);
+  if (series.length === 0)
+    out.push(
+      `<text x="${PAD.left + plotW / 2}" y="${PAD.top + plotH / 2}" text-anchor="middle" fill="#888">no cost in this window</text>`,
+    );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
 
 /** Turns rows of (key, day, micros) into aligned series over every day of [firstDay, lastDay], largest total first, at most `limit` (the rest summed as "other"). */
-export function seriesFromRows(rows: ReadonlyArray<{ key: string; day: string; micros: number }>, days: readonly string[], limit = 8): ChartSeries[] {
+export function seriesFromRows(
+  rows: ReadonlyArray<{ key: string; day: string; micros: number }>,
+  days: readonly string[],
+  limit = 8,
+): ChartSeries[] {
   const index = new Map(days.map((d, i) => [d, i]));
   const byKey = new Map<string, number[]>();
   for (const r of rows) {
@@ -74,10 +87,15 @@ export function seriesFromRows(rows: ReadonlyArray<{ key: string; day: string; m
     values[i]! += r.micros;
     byKey.set(r.key, values);
   }
-  const all = [...byKey].map(([name, values]) => ({ name, values, total: values.reduce((a, b) => a + b, 0) }))
+  const all = [...byKey]
+    .map(([name, values]) => ({ name, values, total: values.reduce((a, b) => a + b, 0) }))
     .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
   const shown = all.slice(0, limit).map(({ name, values }) => ({ name, values }));
   const rest = all.slice(limit);
-  if (rest.length > 0) shown.push({ name: `other (${rest.length})`, values: days.map((_, i) => rest.reduce((s, r) => s + r.values[i]!, 0)) });
+  if (rest.length > 0)
+    shown.push({
+      name: `other (${rest.length})`,
+      values: days.map((_, i) => rest.reduce((s, r) => s + r.values[i]!, 0)),
+    });
   return shown;
 }

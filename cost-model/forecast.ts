@@ -29,7 +29,14 @@ export function forecastMonthEnd(daily: ReadonlyMap<string, number>, date: strin
   const mean = Number(divRoundHalfUp(BigInt(trailing), 7n));
   const lastDay = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() + 1, 0)).getUTCDate();
   const daysLeft = lastDay - day.getUTCDate();
-  return { method: FORECAST_METHOD, month, monthToDateMicros: monthToDate, trailing7DayMeanMicros: mean, daysLeft, forecastMicros: monthToDate + mean * daysLeft };
+  return {
+    method: FORECAST_METHOD,
+    month,
+    monthToDateMicros: monthToDate,
+    trailing7DayMeanMicros: mean,
+    daysLeft,
+    forecastMicros: monthToDate + mean * daysLeft,
+  };
 }
 
 /** The UTC calendar day of an instant, as YYYY-MM-DD. */

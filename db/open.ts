@@ -6,7 +6,9 @@ import { createPool, isConnectionError } from './pool';
 
 /** Connects to `url` (retrying while the server is still starting, up to `waitMs`) and brings the schema up to date. */
 export async function openDatabase(url: string, logger: Logger, waitMs = 60_000): Promise<Pool> {
-  const pool = createPool(url, (err) => logger.warn({ err: err.message }, 'database connection dropped; the next query reconnects'));
+  const pool = createPool(url, (err) =>
+    logger.warn({ err: err.message }, 'database connection dropped; the next query reconnects'),
+  );
   const deadline = Date.now() + waitMs;
   for (let delay = 200; ; delay = Math.min(delay * 2, 2000)) {
     try {

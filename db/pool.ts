@@ -22,6 +22,12 @@ export function createPool(url: string, onIdleError: PoolErrorListener, max = 10
 export function isConnectionError(err: unknown): boolean {
   const code = (err as { code?: string } | undefined)?.code ?? '';
   const message = err instanceof Error ? err.message : '';
-  return ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(code)
-    || /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(message);
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08003', '08006'].includes(
+      code,
+    ) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      message,
+    )
+  );
 }

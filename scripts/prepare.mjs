@@ -2,7 +2,15 @@
 // Plain JavaScript with no dependencies, because it runs before any are installed.
 import { spawnSync } from 'node:child_process';
 import {
-  appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync,
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +28,8 @@ function npmQuietly(args, logFile) {
   appendFileSync(logFile, `$ npm ${args.join(' ')}\n${run.stdout ?? ''}${run.stderr ?? ''}`);
   if (run.status === 0) return undefined;
   // npm's own first word on why, without its log-file footer.
-  const reason = `${run.stderr ?? ''}`.split('\n')
+  const reason = `${run.stderr ?? ''}`
+    .split('\n')
     .filter((line) => /^npm (error|ERR!)/.test(line))
     .map((line) => line.replace(/^npm (error|ERR!)\s*/, '').trim())
     .find((line) => line !== '' && !/^code \S+$|log of this run/.test(line));
@@ -77,11 +86,12 @@ function removeOrphans(dir) {
 /** Whether some source has no compiled file: tsc's build-info does not notice outputs deleted by hand. */
 function someOutputMissing() {
   const include = JSON.parse(readFileSync(join(root, 'tsconfig.json'), 'utf8')).include ?? [];
-  const missing = (dir) => readdirSync(dir, { withFileTypes: true }).some((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name !== 'node_modules' && missing(path);
-    return /(?<!\.d)\.ts$/.test(entry.name) && !existsSync(join(dist, relative(root, path)).replace(/\.ts$/, '.js'));
-  });
+  const missing = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name !== 'node_modules' && missing(path);
+      return /(?<!\.d)\.ts$/.test(entry.name) && !existsSync(join(dist, relative(root, path)).replace(/\.ts$/, '.js'));
+    });
   return include.some((folder) => existsSync(join(root, folder)) && missing(join(root, folder)));
 }
 
@@ -93,7 +103,8 @@ if (dependenciesInstalled || someOutputMissing()) rmSync(join(dist, '.tsbuildinf
 // instead of parsing the whole program; deleting dist/ also forgets what was built.
 const tscBin = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 const tsc = spawnSync(process.execPath, [tscBin, '-b', join(root, 'tsconfig.json')], {
-  cwd: root, stdio: 'inherit',
+  cwd: root,
+  stdio: 'inherit',
 });
 if (tsc.status !== 0) {
   say('compiling TypeScript failed (errors above)');

@@ -23,16 +23,33 @@ before(async () => {
   const database = await createTestDatabase();
   dropDatabase = database.drop;
   db = await openDatabase(database.url, createLogger('test-db', 'silent'));
-  auth = { Authorization: `Bearer ${(await createToken(db, { principal: 'op', role: 'operator', createdBy: 'test' })).secret}` };
+  auth = {
+    Authorization: `Bearer ${(await createToken(db, { principal: 'op', role: 'operator', createdBy: 'test' })).secret}`,
+  };
   // A port nobody listens on: every RPC fails with UNAVAILABLE.
   connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
-  const app = createApp({
-    client: new Client({ connection }), db, namespace: 'default', taskQueuePrefix: 'unreachable', auth: { ratePerSecond: 100, burst: 100 },
-    nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
-    taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 }, pollerLivenessSeconds: 75, maxBodyBytes: 65_536,
-    maxDagBodyBytes: 65_536, dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 }, dagPolicy: { continueAsNewAfterEvents: 10_000 },
-    outputStoreDir: '/nonexistent/capstan-outputs', stepLogDir: '/nonexistent/capstan-step-logs', pulumiNodeClass: 'a', programs: { find: () => undefined, names: [] }, stackConfigKey: Buffer.alloc(32),
-  }, createLogger('api-test', 'silent'));
+  const app = createApp(
+    {
+      client: new Client({ connection }),
+      db,
+      namespace: 'default',
+      taskQueuePrefix: 'unreachable',
+      auth: { ratePerSecond: 100, burst: 100 },
+      nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
+      taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 },
+      pollerLivenessSeconds: 75,
+      maxBodyBytes: 65_536,
+      maxDagBodyBytes: 65_536,
+      dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 },
+      dagPolicy: { continueAsNewAfterEvents: 10_000 },
+      outputStoreDir: '/nonexistent/capstan-outputs',
+      stepLogDir: '/nonexistent/capstan-step-logs',
+      pulumiNodeClass: 'a',
+      programs: { find: () => undefined, names: [] },
+      stackConfigKey: Buffer.alloc(32),
+    },
+    createLogger('api-test', 'silent'),
+  );
   server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -50,10 +67,16 @@ test('healthz answers, readyz and run routes answer 503 temporal_unavailable', {
   assert.equal(ready.status, 503);
   assert.equal(((await ready.json()) as any).error.code, 'temporal_unavailable');
   const start = await fetch(`${baseUrl}/v1/tasks`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: JSON.stringify({ nodeClass: 'a', command: 'true' }),
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...auth },
+    body: JSON.stringify({ nodeClass: 'a', command: 'true' }),
   });
   assert.equal(start.status, 503);
   assert.equal(((await start.json()) as any).error.code, 'temporal_unavailable');
-  const bad = await fetch(`${baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: '{}' });
+  const bad = await fetch(`${baseUrl}/v1/tasks`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...auth },
+    body: '{}',
+  });
   assert.equal(bad.status, 400, 'validation still comes first');
 });

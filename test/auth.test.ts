@@ -16,8 +16,12 @@ import { createTestDatabase } from './helpers/database';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
-before(async () => { stack = await startTestStack({ startWorkersFor: ['a'] }); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack({ startWorkersFor: ['a'] });
+});
+after(async () => {
+  await stack?.stop();
+});
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
 const NO_TOKEN = { authorization: '' };
@@ -48,18 +52,34 @@ describe('authentication', () => {
   test('no token, a malformed one or an unknown one: 401 with WWW-Authenticate, nothing started, nothing audited', async () => {
     const before = await stack.countRuns();
     const auditBefore = (await stack.db.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n;
-    for (const headers of [NO_TOKEN, { authorization: 'Basic dXNlcjpwYXNz' }, bearer('cap_not-a-real-token'), bearer(`${stack.adminToken}x`)]) {
+    for (const headers of [
+      NO_TOKEN,
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      bearer('cap_not-a-real-token'),
+      bearer(`${stack.adminToken}x`),
+    ]) {
       const res = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, headers);
       assert.equal(res.status, 401, JSON.stringify(headers));
       assert.equal(res.body.error.code, 'unauthorized');
       assert.match(res.headers.get('www-authenticate') ?? '', /^Bearer /);
     }
     assert.match((await stack.request('GET', '/v1/runs', undefined, NO_TOKEN)).body.error.message, /needs a token/);
-    assert.match((await stack.request('GET', '/v1/runs', undefined, bearer('cap_nope'))).headers.get('www-authenticate') ?? '', /invalid_token/);
-    assert.equal((await stack.request('GET', '/V1/RUNS', undefined, NO_TOKEN)).status, 401, 'routing ignores case, so the check does too');
+    assert.match(
+      (await stack.request('GET', '/v1/runs', undefined, bearer('cap_nope'))).headers.get('www-authenticate') ?? '',
+      /invalid_token/,
+    );
+    assert.equal(
+      (await stack.request('GET', '/V1/RUNS', undefined, NO_TOKEN)).status,
+      401,
+      'routing ignores case, so the check does too',
+    );
     assert.equal((await stack.request('POST', '/v1/runs/x/cancel', undefined, NO_TOKEN)).status, 401);
     assert.equal(await stack.countRuns(), before, 'nothing started');
-    assert.equal((await stack.db.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n, auditBefore, 'no principal, no audit row');
+    assert.equal(
+      (await stack.db.query('SELECT count(*)::int AS n FROM audit_log')).rows[0].n,
+      auditBefore,
+      'no principal, no audit row',
+    );
   });
 
   test('probes, metrics and the OpenAPI document stay open; the document declares the bearer scheme', async () => {
@@ -79,11 +99,26 @@ describe('roles', () => {
     const viewer = await stack.mintToken('viewer', { principal: 'vera' });
     assert.equal((await stack.request('GET', '/v1/runs', undefined, bearer(viewer.token))).status, 200);
     const before = await stack.countRuns();
-    const refused = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { ...bearer(viewer.token), 'x-request-id': 'viewer-start' });
+    const refused = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { nodeClass: 'a', command: 'true' },
+      { ...bearer(viewer.token), 'x-request-id': 'viewer-start' },
+    );
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, 'forbidden');
     assert.match(refused.body.error.message, /needs the operator role.*has the viewer role/);
-    assert.equal((await stack.request('POST', '/v1/dags', { name: 'x', tasks: [{ id: 'a', nodeClass: 'a', command: 'true' }] }, bearer(viewer.token))).status, 403);
+    assert.equal(
+      (
+        await stack.request(
+          'POST',
+          '/v1/dags',
+          { name: 'x', tasks: [{ id: 'a', nodeClass: 'a', command: 'true' }] },
+          bearer(viewer.token),
+        )
+      ).status,
+      403,
+    );
     assert.equal((await stack.request('GET', '/v1/tokens', undefined, bearer(viewer.token))).status, 403);
     assert.equal(await stack.countRuns(), before, 'nothing started');
     // A known principal's refused attempt to change something is on record.
@@ -95,10 +130,18 @@ describe('roles', () => {
 
   test('an operator starts and cancels; runs, lists and the runs table show who started them', async () => {
     const alice = await stack.mintToken('operator', { principal: 'alice' });
-    const started = await stack.request('POST', '/v1/tasks', { ...SLEEP, name: 'nap', labels: { team: 'infra' } }, bearer(alice.token));
+    const started = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { ...SLEEP, name: 'nap', labels: { team: 'infra' } },
+      bearer(alice.token),
+    );
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const runId = started.body.runId;
-    assert.equal((await stack.request('GET', `/v1/runs/${runId}`, undefined, bearer(alice.token))).body.startedBy, 'alice');
+    assert.equal(
+      (await stack.request('GET', `/v1/runs/${runId}`, undefined, bearer(alice.token))).body.startedBy,
+      'alice',
+    );
     const cancel = await stack.request('POST', `/v1/runs/${runId}/cancel`, undefined, bearer(alice.token));
     assert.equal(cancel.status, 202);
     assert.equal((await waitForRunEnd(stack, runId)).status, 'cancelled');
@@ -108,14 +151,21 @@ describe('roles', () => {
     assert.equal(list.body.runs.find((r: any) => r.runId === runId)?.startedBy, 'alice');
     // Operators may not read the audit log or manage tokens.
     assert.equal((await stack.request('GET', '/v1/audit', undefined, bearer(alice.token))).status, 403);
-    assert.equal((await stack.request('POST', '/v1/tokens', { principal: 'x', role: 'admin' }, bearer(alice.token))).status, 403);
+    assert.equal(
+      (await stack.request('POST', '/v1/tokens', { principal: 'x', role: 'admin' }, bearer(alice.token))).status,
+      403,
+    );
   });
 
   test('DAGs (YAML too), retries and idempotent replays record their starter', async () => {
     const alice = await stack.mintToken('operator', { principal: 'alice' });
     const bob = await stack.mintToken('operator', { principal: 'bob' });
     const yaml = 'name: nap-dag\ntasks:\n  - id: nap\n    nodeClass: a\n    command: sleep 30\n';
-    const dag = await fetch(`${stack.baseUrl}/v1/dags`, { method: 'POST', headers: { 'Content-Type': 'application/yaml', ...bearer(alice.token) }, body: yaml });
+    const dag = await fetch(`${stack.baseUrl}/v1/dags`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml', ...bearer(alice.token) },
+      body: yaml,
+    });
     assert.equal(dag.status, 202);
     const dagId = ((await dag.json()) as any).runId;
     assert.equal((await stack.request('GET', `/v1/runs/${dagId}`)).body.startedBy, 'alice');
@@ -123,12 +173,26 @@ describe('roles', () => {
     assert.equal((await waitForRunEnd(stack, dagId)).status, 'cancelled');
     const retry = await stack.request('POST', `/v1/runs/${dagId}/retry`, undefined, bearer(bob.token));
     assert.equal(retry.status, 202, JSON.stringify(retry.body));
-    assert.equal((await stack.request('GET', `/v1/runs/${retry.body.runId}`)).body.startedBy, 'bob', 'a retry is started by whoever retried');
+    assert.equal(
+      (await stack.request('GET', `/v1/runs/${retry.body.runId}`)).body.startedBy,
+      'bob',
+      'a retry is started by whoever retried',
+    );
     await stack.request('POST', `/v1/runs/${retry.body.runId}/cancel`, undefined, bearer(bob.token));
 
     const key = { 'Idempotency-Key': `auth-${Date.now()}` };
-    const first = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { ...bearer(alice.token), ...key });
-    const replay = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { ...bearer(bob.token), ...key });
+    const first = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { nodeClass: 'a', command: 'true' },
+      { ...bearer(alice.token), ...key },
+    );
+    const replay = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { nodeClass: 'a', command: 'true' },
+      { ...bearer(bob.token), ...key },
+    );
     assert.equal(replay.body.runId, first.body.runId);
     assert.equal(replay.body.created, false);
     const { rows } = await stack.db.query('SELECT started_by FROM runs WHERE run_id = $1', [first.body.runId]);
@@ -139,7 +203,11 @@ describe('roles', () => {
 
 describe('tokens', () => {
   test('created by an admin and shown once; listed without secret or hash; the table holds no plain token', async () => {
-    const created = await stack.request('POST', '/v1/tokens', { principal: 'carol', role: 'operator', expiresInSeconds: 3600 });
+    const created = await stack.request('POST', '/v1/tokens', {
+      principal: 'carol',
+      role: 'operator',
+      expiresInSeconds: 3600,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const { id, token } = created.body;
     assert.match(token, /^cap_[\w-]{43}$/);
@@ -153,14 +221,26 @@ describe('tokens', () => {
     const listed = await stack.request('GET', '/v1/tokens');
     assert.equal(listed.status, 200);
     const mine = listed.body.tokens.find((t: any) => t.id === id);
-    assert.deepEqual(Object.keys(mine).sort(), ['createdAt', 'createdBy', 'expiresAt', 'id', 'lastUsedAt', 'principal', 'revokedAt', 'role', 'status']);
+    assert.deepEqual(Object.keys(mine).sort(), [
+      'createdAt',
+      'createdBy',
+      'expiresAt',
+      'id',
+      'lastUsedAt',
+      'principal',
+      'revokedAt',
+      'role',
+      'status',
+    ]);
     assert.equal(mine.status, 'active');
     assert.ok(!JSON.stringify(listed.body).includes(token.slice(4)), 'no secret in the list');
 
     const { rows } = await stack.db.query('SELECT * FROM api_tokens');
     for (const row of rows) {
       for (const [column, value] of Object.entries(row)) {
-        const text = Buffer.isBuffer(value) ? `${value.toString('hex')} ${value.toString('base64url')} ${value.toString('latin1')}` : String(value);
+        const text = Buffer.isBuffer(value)
+          ? `${value.toString('hex')} ${value.toString('base64url')} ${value.toString('latin1')}`
+          : String(value);
         assert.ok(!text.includes(token.slice(4)), `column ${column} holds no token`);
         assert.ok(!text.includes(stack.adminToken.slice(4)), `column ${column} holds no admin token`);
       }
@@ -172,14 +252,31 @@ describe('tokens', () => {
   test('bad bodies are refused naming each field, and create nothing', async () => {
     const count = async () => (await stack.db.query('SELECT count(*)::int AS n FROM api_tokens')).rows[0].n;
     const before = await count();
-    const bad = await stack.request('POST', '/v1/tokens', { principal: '', role: 'root', expiresAt: '2000-01-01T00:00:00Z', extra: 1 });
+    const bad = await stack.request('POST', '/v1/tokens', {
+      principal: '',
+      role: 'root',
+      expiresAt: '2000-01-01T00:00:00Z',
+      extra: 1,
+    });
     assert.equal(bad.status, 400);
     assert.deepEqual(bad.body.error.details.map((d: any) => d.field).sort(), ['extra', 'principal', 'role']);
-    const past = await stack.request('POST', '/v1/tokens', { principal: 'p', role: 'viewer', expiresAt: '2000-01-01T00:00:00Z' });
+    const past = await stack.request('POST', '/v1/tokens', {
+      principal: 'p',
+      role: 'viewer',
+      expiresAt: '2000-01-01T00:00:00Z',
+    });
     assert.deepEqual(past.body.error.details, [{ field: 'expiresAt', message: 'must be in the future' }]);
-    const both = await stack.request('POST', '/v1/tokens', { principal: 'p', role: 'viewer', expiresAt: '2999-01-01T00:00:00Z', expiresInSeconds: 600 });
+    const both = await stack.request('POST', '/v1/tokens', {
+      principal: 'p',
+      role: 'viewer',
+      expiresAt: '2999-01-01T00:00:00Z',
+      expiresInSeconds: 600,
+    });
     assert.equal(both.body.error.details[0].field, 'expiresInSeconds');
-    assert.equal((await stack.request('POST', '/v1/tokens', { principal: 'p', role: 'viewer', expiresInSeconds: 1.5 })).status, 400);
+    assert.equal(
+      (await stack.request('POST', '/v1/tokens', { principal: 'p', role: 'viewer', expiresInSeconds: 1.5 })).status,
+      400,
+    );
     assert.equal(await count(), before);
   });
 
@@ -203,7 +300,10 @@ describe('tokens', () => {
     const expired = await stack.request('GET', '/v1/runs', undefined, bearer(shortLived.token));
     assert.equal(expired.status, 401);
     assert.match(expired.body.error.message, /expired/);
-    assert.equal((await stack.request('GET', '/v1/tokens')).body.tokens.find((t: any) => t.id === shortLived.id).status, 'expired');
+    assert.equal(
+      (await stack.request('GET', '/v1/tokens')).body.tokens.find((t: any) => t.id === shortLived.id).status,
+      'expired',
+    );
   });
 
   test('last use is recorded', async () => {
@@ -212,7 +312,8 @@ describe('tokens', () => {
     const deadline = Date.now() + 5000;
     let lastUsed: Date | null = null;
     while (!lastUsed && Date.now() < deadline) {
-      lastUsed = (await stack.db.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [erin.id])).rows[0].last_used_at;
+      lastUsed = (await stack.db.query('SELECT last_used_at FROM api_tokens WHERE id = $1', [erin.id])).rows[0]
+        .last_used_at;
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(lastUsed, 'last_used_at is set after a request');
@@ -249,11 +350,25 @@ describe('rate limit', () => {
 describe('audit log', () => {
   test('start, cancel and token changes are recorded with principal, request id, target and outcome; reads are not', async () => {
     const op = await stack.mintToken('operator', { principal: 'auditee' });
-    const start = await stack.request('POST', '/v1/tasks', SLEEP, { ...bearer(op.token), 'x-request-id': 'audit-start' });
+    const start = await stack.request('POST', '/v1/tasks', SLEEP, {
+      ...bearer(op.token),
+      'x-request-id': 'audit-start',
+    });
     const runId = start.body.runId;
-    await stack.request('POST', `/v1/runs/${runId}/cancel`, undefined, { ...bearer(op.token), 'x-request-id': 'audit-cancel' });
-    await stack.request('POST', `/v1/runs/${runId}/cancel`, undefined, { ...bearer(op.token), 'x-request-id': 'audit-cancel' });
-    const created = await stack.request('POST', '/v1/tokens', { principal: 'temp', role: 'viewer' }, { 'x-request-id': 'audit-token-create' });
+    await stack.request('POST', `/v1/runs/${runId}/cancel`, undefined, {
+      ...bearer(op.token),
+      'x-request-id': 'audit-cancel',
+    });
+    await stack.request('POST', `/v1/runs/${runId}/cancel`, undefined, {
+      ...bearer(op.token),
+      'x-request-id': 'audit-cancel',
+    });
+    const created = await stack.request(
+      'POST',
+      '/v1/tokens',
+      { principal: 'temp', role: 'viewer' },
+      { 'x-request-id': 'audit-token-create' },
+    );
     await stack.request('DELETE', `/v1/tokens/${created.body.id}`, undefined, { 'x-request-id': 'audit-token-revoke' });
     await stack.request('GET', `/v1/runs/${runId}`, undefined, { ...bearer(op.token), 'x-request-id': 'audit-read' });
 
@@ -270,17 +385,40 @@ describe('audit log', () => {
     const cancels = await auditRowsOf('audit-cancel');
     assert.equal(cancels.length, 2, 'a repeated request id gets a row per request');
     // The second cancel may land while the run is still stopping (202) or after (409); either way it is on record.
-    assert.deepEqual(cancels.map((r) => [r.action, r.target]), [['run.cancel', runId], ['run.cancel', runId]]);
+    assert.deepEqual(
+      cancels.map((r) => [r.action, r.target]),
+      [
+        ['run.cancel', runId],
+        ['run.cancel', runId],
+      ],
+    );
     assert.deepEqual([cancels[0].outcome, cancels[0].status], ['succeeded', 202]);
     const [tokenCreate] = await auditRowsOf('audit-token-create');
-    assert.deepEqual([tokenCreate.principal, tokenCreate.action, tokenCreate.target, tokenCreate.outcome, tokenCreate.status], ['test-admin', 'token.create', created.body.id, 'succeeded', 201]);
+    assert.deepEqual(
+      [tokenCreate.principal, tokenCreate.action, tokenCreate.target, tokenCreate.outcome, tokenCreate.status],
+      ['test-admin', 'token.create', created.body.id, 'succeeded', 201],
+    );
     const [tokenRevoke] = await auditRowsOf('audit-token-revoke');
-    assert.deepEqual([tokenRevoke.action, tokenRevoke.target, tokenRevoke.outcome], ['token.revoke', created.body.id, 'succeeded']);
-    assert.equal((await stack.db.query("SELECT count(*)::int AS n FROM audit_log WHERE request_id = 'audit-read' OR method IN ('GET', 'HEAD')")).rows[0].n, 0);
+    assert.deepEqual(
+      [tokenRevoke.action, tokenRevoke.target, tokenRevoke.outcome],
+      ['token.revoke', created.body.id, 'succeeded'],
+    );
+    assert.equal(
+      (
+        await stack.db.query(
+          "SELECT count(*)::int AS n FROM audit_log WHERE request_id = 'audit-read' OR method IN ('GET', 'HEAD')",
+        )
+      ).rows[0].n,
+      0,
+    );
 
     const listed = await stack.request('GET', '/v1/audit?principal=auditee');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.entries.map((e: any) => e.action), ['run.cancel', 'run.cancel', 'task.start'], 'newest first');
+    assert.deepEqual(
+      listed.body.entries.map((e: any) => e.action),
+      ['run.cancel', 'run.cancel', 'task.start'],
+      'newest first',
+    );
     assert.equal(listed.body.entries[2].requestId, 'audit-start');
     assert.equal(listed.body.entries[2].target, runId);
     const byTarget = await stack.request('GET', `/v1/audit?action=run.cancel&target=${runId}`);
@@ -289,11 +427,18 @@ describe('audit log', () => {
     assert.equal(page1.body.entries.length, 2);
     assert.ok(page1.body.nextCursor);
     const page2 = await stack.request('GET', `/v1/audit?principal=auditee&limit=2&cursor=${page1.body.nextCursor}`);
-    assert.deepEqual(page2.body.entries.map((e: any) => e.requestId), ['audit-start']);
+    assert.deepEqual(
+      page2.body.entries.map((e: any) => e.requestId),
+      ['audit-start'],
+    );
     assert.equal(page2.body.nextCursor, null);
     const future = new Date(Date.now() + 3_600_000).toISOString();
     assert.deepEqual((await stack.request('GET', `/v1/audit?since=${encodeURIComponent(future)}`)).body.entries, []);
-    assert.equal((await stack.request('GET', `/v1/audit?principal=auditee&until=${encodeURIComponent(future)}`)).body.entries.length, 3);
+    assert.equal(
+      (await stack.request('GET', `/v1/audit?principal=auditee&until=${encodeURIComponent(future)}`)).body.entries
+        .length,
+      3,
+    );
     const badCursor = await stack.request('GET', '/v1/audit?cursor=abc');
     assert.equal(badCursor.status, 400);
     assert.equal(badCursor.body.error.details[0].field, 'query.cursor');
@@ -308,7 +453,12 @@ describe('database unavailable', () => {
     const app = await serve({ ...stack.deps, db });
     try {
       const { secret } = await createToken(db, { principal: 'op', role: 'operator', createdBy: 'test' });
-      const start = () => fetch(`${app.url}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...bearer(secret) }, body: JSON.stringify(SLEEP) });
+      const start = () =>
+        fetch(`${app.url}/v1/tasks`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', ...bearer(secret) },
+          body: JSON.stringify(SLEEP),
+        });
       assert.equal((await fetch(`${app.url}/v1/runs?limit=1`, { headers: bearer(secret) })).status, 200);
       const before = await stack.countRuns();
 

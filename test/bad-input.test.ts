@@ -14,8 +14,12 @@ const run = promisify(execFile);
 
 let stack: TestStack;
 // No node-class workers: nothing here should run, and a run that did start would stay visible.
-before(async () => { stack = await startTestStack({ startWorkersFor: [] }); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack({ startWorkersFor: [] });
+});
+after(async () => {
+  await stack?.stop();
+});
 
 /** Rows of every table a refused request could have written to. */
 async function rowCounts(): Promise<Record<string, number>> {
@@ -38,9 +42,17 @@ function assertNamed(res: { status: number; body: any }, status: number, field: 
 }
 
 const task = { nodeClass: 'a', command: 'true' };
-const repository = { name: 'acme/web', provider: 'github', cloneUrl: '/tmp/acme-web', webhookSecret: 'a-secret-of-16-chars' };
-const dag = (extra: Record<string, unknown> = {}, taskExtra: Record<string, unknown> = {}) => (
-  { name: 'd', tasks: [{ id: 'a', nodeClass: 'a', command: 'echo ${{ matrix.os }}', ...taskExtra }], ...extra });
+const repository = {
+  name: 'acme/web',
+  provider: 'github',
+  cloneUrl: '/tmp/acme-web',
+  webhookSecret: 'a-secret-of-16-chars',
+};
+const dag = (extra: Record<string, unknown> = {}, taskExtra: Record<string, unknown> = {}) => ({
+  name: 'd',
+  tasks: [{ id: 'a', nodeClass: 'a', command: 'echo ${{ matrix.os }}', ...taskExtra }],
+  ...extra,
+});
 
 describe('NUL and lone surrogates in body fields: 400 naming the field, nothing started or stored', () => {
   const cases: [string, string, string, unknown, string, RegExp][] = [
@@ -49,14 +61,55 @@ describe('NUL and lone surrogates in body fields: 400 naming the field, nothing 
     ['task env key', 'POST', '/v1/tasks', { ...task, env: { ['A\0B']: '1' } }, 'env.A\0B', /key must not contain NUL/],
     ['DAG name', 'POST', '/v1/dags', dag({ name: 'd\0' }), 'name', /NUL/],
     ['DAG label value', 'POST', '/v1/dags', dag({ labels: { team: '\udc00' } }), 'labels.team', /surrogate/],
-    ['DAG matrix value', 'POST', '/v1/dags', dag({}, { matrix: { os: ['linux', 'mac\0os'] } }), 'tasks[0].matrix.os[1]', /NUL/],
+    [
+      'DAG matrix value',
+      'POST',
+      '/v1/dags',
+      dag({}, { matrix: { os: ['linux', 'mac\0os'] } }),
+      'tasks[0].matrix.os[1]',
+      /NUL/,
+    ],
     ['repository cloneUrl', 'POST', '/v1/repositories', { ...repository, cloneUrl: '/tmp/a\0b' }, 'cloneUrl', /NUL/],
-    ['repository webhookSecret', 'POST', '/v1/repositories', { ...repository, webhookSecret: 'a-secret-of-16-chars\0' }, 'webhookSecret', /NUL/],
-    ['repository statusToken', 'POST', '/v1/repositories',
-      { ...repository, statusApiUrl: 'https://api.github.com', statusToken: 'tok\ud83d' }, 'statusToken', /surrogate/],
-    ['stack label value', 'PUT', '/v1/stacks/proj/dev', { program: 'random-pet', labels: { team: 'a\0' } }, 'labels.team', /NUL/],
-    ['stack config value', 'PUT', '/v1/stacks/proj/dev', { program: 'random-pet', config: { prefix: { deep: ['\0'] } } }, 'config.prefix.deep[0]', /NUL/],
-    ['pipeline run sha', 'POST', '/v1/pipelines/runs', { repository: 'acme/web', cloneUrl: '/tmp/x', sha: 'a\0', branch: 'main' }, 'sha', /NUL/],
+    [
+      'repository webhookSecret',
+      'POST',
+      '/v1/repositories',
+      { ...repository, webhookSecret: 'a-secret-of-16-chars\0' },
+      'webhookSecret',
+      /NUL/,
+    ],
+    [
+      'repository statusToken',
+      'POST',
+      '/v1/repositories',
+      { ...repository, statusApiUrl: 'https://api.github.com', statusToken: 'tok\ud83d' },
+      'statusToken',
+      /surrogate/,
+    ],
+    [
+      'stack label value',
+      'PUT',
+      '/v1/stacks/proj/dev',
+      { program: 'random-pet', labels: { team: 'a\0' } },
+      'labels.team',
+      /NUL/,
+    ],
+    [
+      'stack config value',
+      'PUT',
+      '/v1/stacks/proj/dev',
+      { program: 'random-pet', config: { prefix: { deep: ['\0'] } } },
+      'config.prefix.deep[0]',
+      /NUL/,
+    ],
+    [
+      'pipeline run sha',
+      'POST',
+      '/v1/pipelines/runs',
+      { repository: 'acme/web', cloneUrl: '/tmp/x', sha: 'a\0', branch: 'main' },
+      'sha',
+      /NUL/,
+    ],
   ];
   for (const [what, method, path, body, field, message] of cases) {
     test(what, async () => {
@@ -69,7 +122,12 @@ describe('NUL and lone surrogates in body fields: 400 naming the field, nothing 
   test('the same rule in a YAML DAG body ("\\0" is a YAML escape)', async () => {
     const before = await rowCounts();
     const yaml = 'name: d\nlabels:\n  team: "a\\0b"\ntasks:\n  - id: a\n    nodeClass: a\n    command: "true"\n';
-    assertNamed(await stack.request('POST', '/v1/dags', yaml, { 'Content-Type': 'application/yaml' }), 400, 'labels.team', /NUL/);
+    assertNamed(
+      await stack.request('POST', '/v1/dags', yaml, { 'Content-Type': 'application/yaml' }),
+      400,
+      'labels.team',
+      /NUL/,
+    );
     assert.deepEqual(await rowCounts(), before);
   });
 
@@ -104,7 +162,12 @@ describe('keys a JavaScript object would lose', () => {
     const body = '{"nodeClass":"a","command":"env","env":{"__proto__":{"LD_PRELOAD":"/tmp/x.so"},"A":"1"}}';
     assertNamed(await stack.request('POST', '/v1/tasks', body), 400, 'env.__proto__', /reserved/);
     const yaml = 'name: d\ntasks:\n  - id: a\n    nodeClass: a\n    command: "true"\n    env:\n      __proto__: x\n';
-    assertNamed(await stack.request('POST', '/v1/dags', yaml, { 'Content-Type': 'application/yaml' }), 400, 'tasks[0].env.__proto__', /reserved/);
+    assertNamed(
+      await stack.request('POST', '/v1/dags', yaml, { 'Content-Type': 'application/yaml' }),
+      400,
+      'tasks[0].env.__proto__',
+      /reserved/,
+    );
     assert.equal(await stack.countRuns(), 0);
   });
 
@@ -139,7 +202,9 @@ function getHealth(agent: Agent): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, agent }, (res) => {
       res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/healthz answered ${res.statusCode}`))));
+      res.on('end', () =>
+        res.statusCode === 200 ? resolve() : reject(new Error(`/healthz answered ${res.statusCode}`)),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -159,7 +224,14 @@ function pollHealth(): { stop: () => Promise<number[]> } {
       await new Promise((r) => setTimeout(r, 5));
     }
   })();
-  return { stop: async () => { running = false; await loop; agent.destroy(); return latencies; } };
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      agent.destroy();
+      return latencies;
+    },
+  };
 }
 
 describe('no body holds the event loop', () => {
@@ -167,7 +239,11 @@ describe('no body holds the event loop', () => {
     const runsBefore = await stack.countRuns();
     const poll = pollHealth();
     // Another process sends them, as another client would: this one is the API and the polling client.
-    const { stdout } = await run(process.execPath, [join(__dirname, 'helpers', 'post-large-dags.js'), stack.baseUrl, stack.adminToken]);
+    const { stdout } = await run(process.execPath, [
+      join(__dirname, 'helpers', 'post-large-dags.js'),
+      stack.baseUrl,
+      stack.adminToken,
+    ]);
     const latencies = await poll.stop();
     const [huge, parsed, large] = JSON.parse(stdout) as { status: number; body: any; bytes: number }[];
     assert.deepEqual([huge!.bytes, parsed!.bytes, large!.bytes], [15_800_000, 3_900_000, 15_800_000]);
@@ -177,8 +253,13 @@ describe('no body holds the event loop', () => {
     assertNamed(large!, 400, 'tasks', /bytes of JSON/);
     const slowest = Math.max(...latencies);
     assert.ok(latencies.length >= 20, `only ${latencies.length} polls`);
-    assert.ok(slowest < 100, `slowest /healthz of ${latencies.length}: ${slowest.toFixed(1)} ms; over 50 ms: ${
-      latencies.filter((l) => l > 50).map((l) => l.toFixed(0)).join(', ')}`);
+    assert.ok(
+      slowest < 100,
+      `slowest /healthz of ${latencies.length}: ${slowest.toFixed(1)} ms; over 50 ms: ${latencies
+        .filter((l) => l > 50)
+        .map((l) => l.toFixed(0))
+        .join(', ')}`,
+    );
     assert.equal(await stack.countRuns(), runsBefore);
   });
 });
@@ -187,10 +268,21 @@ describe('no body holds the event loop', () => {
 function getFrom(localAddress: string, token: string): Promise<{ status: number; retryAfter?: string }> {
   const url = new URL(`${stack.baseUrl}/v1/runs`);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, localAddress, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined }));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        localAddress,
+        headers: { authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () =>
+          resolve({ status: res.statusCode!, retryAfter: res.headers['retry-after'] as string | undefined }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -205,11 +297,18 @@ describe('failed authentications', () => {
       statuses.push(res.status);
       retryAfter ??= res.retryAfter;
     }
-    assert.ok(statuses.slice(0, 15).every((s) => s === 401), statuses.join(','));
+    assert.ok(
+      statuses.slice(0, 15).every((s) => s === 401),
+      statuses.join(','),
+    );
     const throttled = statuses.filter((s) => s === 429).length;
     assert.ok(throttled >= 10, `${throttled} of 40 throttled: ${statuses.join(',')}`);
     assert.match(retryAfter ?? '', /^\d+$/);
-    assert.equal((await getFrom('127.0.0.3', stack.adminToken)).status, 200, 'a valid token from the throttled address');
+    assert.equal(
+      (await getFrom('127.0.0.3', stack.adminToken)).status,
+      200,
+      'a valid token from the throttled address',
+    );
     assert.equal((await getFrom('127.0.0.4', 'cap_other')).status, 401, 'another address is not throttled');
   });
 });

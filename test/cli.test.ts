@@ -8,16 +8,26 @@ import { startTestStack, type TestStack } from './helpers/test-stack';
 
 const CLI = join(__dirname, '..', 'cli', 'capstan.js');
 let stack: TestStack;
-before(async () => { stack = await startTestStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 function capstan(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl, CAPSTAN_TOKEN: stack.adminToken } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl, CAPSTAN_TOKEN: stack.adminToken },
+    });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
     child.on('exit', (code) => resolve({ code, out, err }));
   });
 }
@@ -47,7 +57,10 @@ test('run --follow shows each task as it ends and exits 0', { timeout: 120_000 }
 
 test('run --follow exits non-zero and names the failed task', { timeout: 120_000 }, async () => {
   const file = join(stack.dataDir, 'failing.yaml');
-  writeFileSync(file, 'name: failing\ntasks:\n  - { id: ok, nodeClass: a, command: "true" }\n  - { id: broken, nodeClass: a, dependsOn: [ok], command: "exit 9" }\n');
+  writeFileSync(
+    file,
+    'name: failing\ntasks:\n  - { id: ok, nodeClass: a, command: "true" }\n  - { id: broken, nodeClass: a, dependsOn: [ok], command: "exit 9" }\n',
+  );
   const { code, out } = await capstan(['run', file, '--follow']);
   assert.equal(code, 1, out);
   assert.match(out, /✗ broken failed \(1 attempt\).*exited with code 9/);

@@ -64,12 +64,16 @@ function environmentOf(service: Service): Record<string, string | undefined> {
   const env = service.environment;
   if (env === undefined) return {};
   if (Array.isArray(env)) {
-    return Object.fromEntries(env.map((entry) => {
-      const at = entry.indexOf('=');
-      return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
-    }));
+    return Object.fromEntries(
+      env.map((entry) => {
+        const at = entry.indexOf('=');
+        return at < 0 ? [entry, undefined] : [entry.slice(0, at), entry.slice(at + 1)];
+      }),
+    );
   }
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]));
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v === null || v === undefined ? undefined : String(v)]),
+  );
 }
 
 function buildOf(service: Service): { context: string; dockerfile: string } {
@@ -97,8 +101,14 @@ function sourceOf(script: string): string {
 
 // ---- Dockerfile parsing ----
 
-interface Instruction { keyword: string; args: string }
-interface Stage { name?: string; instructions: Instruction[] }
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+interface Stage {
+  name?: string;
+  instructions: Instruction[];
+}
 
 function dockerfileStages(dockerfilePath = join(ROOT, 'Dockerfile')): Stage[] {
   const text = readFileSync(dockerfilePath, 'utf8').replace(/\\\r?\n/g, ' ');
@@ -121,17 +131,27 @@ function dockerfileStages(dockerfilePath = join(ROOT, 'Dockerfile')): Stage[] {
   return stages;
 }
 
-interface Copy { from?: string; sources: string[]; dest: string }
+interface Copy {
+  from?: string;
+  sources: string[];
+  dest: string;
+}
 
 function copiesOf(stage: Stage): Copy[] {
-  return stage.instructions.filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD').map((i) => {
-    const words = i.args.split(/\s+/);
-    const flags = words.filter((w) => w.startsWith('--'));
-    const rest = words.filter((w) => !w.startsWith('--'));
-    const paths = rest[0]?.startsWith('[') ? (JSON.parse(rest.join(' ')) as string[]) : rest;
-    assert.ok(paths.length >= 2, `Dockerfile: "${i.keyword} ${i.args}" needs a source and a destination`);
-    return { from: flags.find((f) => f.startsWith('--from='))?.slice('--from='.length), sources: paths.slice(0, -1), dest: paths[paths.length - 1] as string };
-  });
+  return stage.instructions
+    .filter((i) => i.keyword === 'COPY' || i.keyword === 'ADD')
+    .map((i) => {
+      const words = i.args.split(/\s+/);
+      const flags = words.filter((w) => w.startsWith('--'));
+      const rest = words.filter((w) => !w.startsWith('--'));
+      const paths = rest[0]?.startsWith('[') ? (JSON.parse(rest.join(' ')) as string[]) : rest;
+      assert.ok(paths.length >= 2, `Dockerfile: "${i.keyword} ${i.args}" needs a source and a destination`);
+      return {
+        from: flags.find((f) => f.startsWith('--from='))?.slice('--from='.length),
+        sources: paths.slice(0, -1),
+        dest: paths[paths.length - 1] as string,
+      };
+    });
 }
 
 /** A Dockerfile COPY source relative to the build context, without `./` or a trailing slash. */
@@ -144,17 +164,24 @@ function contextPath(source: string): string {
 function dockerignoreRules(context: string): { pattern: RegExp; negate: boolean; text: string }[] {
   const file = join(context, '.dockerignore');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#')).map((line) => {
-    const negate = line.startsWith('!');
-    const glob = posix.normalize(line.replace(/^!/, '').replace(/^\/+/, '')).replace(/\/+$/, '');
-    const body = glob.split(/(\*\*|\*|\?)/).map((part) => {
-      if (part === '**') return '.*';
-      if (part === '*') return '[^/]*';
-      if (part === '?') return '[^/]';
-      return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-    }).join('');
-    return { pattern: new RegExp(`^${body}$`), negate, text: line };
-  });
+  return readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((line) => {
+      const negate = line.startsWith('!');
+      const glob = posix.normalize(line.replace(/^!/, '').replace(/^\/+/, '')).replace(/\/+$/, '');
+      const body = glob
+        .split(/(\*\*|\*|\?)/)
+        .map((part) => {
+          if (part === '**') return '.*';
+          if (part === '*') return '[^/]*';
+          if (part === '?') return '[^/]';
+          return part.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+        })
+        .join('');
+      return { pattern: new RegExp(`^${body}$`), negate, text: line };
+    });
 }
 
 function ignoredBy(rules: ReturnType<typeof dockerignoreRules>, path: string): string | undefined {
@@ -174,8 +201,15 @@ function matchingPaths(context: string, source: string): string[] {
   if (!/[*?]/.test(name)) return existsSync(join(context, path)) ? [path] : [];
   const dir = dirname(path);
   if (!existsSync(join(context, dir))) return [];
-  const pattern = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-  return readdirSync(join(context, dir)).filter((entry) => pattern.test(entry)).map((entry) => posix.join(dir, entry));
+  const pattern = new RegExp(
+    `^${name
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
+  return readdirSync(join(context, dir))
+    .filter((entry) => pattern.test(entry))
+    .map((entry) => posix.join(dir, entry));
 }
 
 /** Relative imports (import, require, require.resolve) reachable from `entries`, as repo-relative paths. */
@@ -189,9 +223,13 @@ function importClosure(entries: string[]): Set<string> {
     seen.add(rel);
     if (!file.endsWith('.ts')) continue;
     const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(?\s*|\brequire(?:\.resolve)?\(\s*)['"](\.\.?\/[^'"]*)['"]/g)) {
+    for (const m of text.matchAll(
+      /(?:\bfrom\s+|\bimport\s*\(?\s*|\brequire(?:\.resolve)?\(\s*)['"](\.\.?\/[^'"]*)['"]/g,
+    )) {
       const base = resolve(dirname(file), (m[1] as string).replace(/\.js$/, ''));
-      const target = [`${base}.ts`, join(base, 'index.ts'), base].find((candidate) => existsSync(candidate) && !candidate.endsWith(sep));
+      const target = [`${base}.ts`, join(base, 'index.ts'), base].find(
+        (candidate) => existsSync(candidate) && !candidate.endsWith(sep),
+      );
       if (target && !target.endsWith('.d.ts')) queue.push(target);
     }
   }
@@ -201,12 +239,15 @@ function importClosure(entries: string[]): Set<string> {
 /** Every `node dist/...js` the image is started with: compose commands and entrypoints, then the Dockerfile CMD. */
 function startedScripts(): { where: string; script: string }[] {
   const fromCompose = services().flatMap(([name, s]) =>
-    nodeScripts([...argv(s.entrypoint), ...argv(s.command)]).map((script) => ({ where: `service ${name}`, script })));
+    nodeScripts([...argv(s.entrypoint), ...argv(s.command)]).map((script) => ({ where: `service ${name}`, script })),
+  );
   const finalStage = dockerfileStages().at(-1) as Stage;
-  const fromDockerfile = finalStage.instructions.filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT').flatMap((i) => {
-    const args = i.args.trim().startsWith('[') ? (JSON.parse(i.args) as string[]) : argv(i.args);
-    return nodeScripts(args).map((script) => ({ where: `Dockerfile ${i.keyword}`, script }));
-  });
+  const fromDockerfile = finalStage.instructions
+    .filter((i) => i.keyword === 'CMD' || i.keyword === 'ENTRYPOINT')
+    .flatMap((i) => {
+      const args = i.args.trim().startsWith('[') ? (JSON.parse(i.args) as string[]) : argv(i.args);
+      return nodeScripts(args).map((script) => ({ where: `Dockerfile ${i.keyword}`, script }));
+    });
   return [...fromCompose, ...fromDockerfile];
 }
 
@@ -228,7 +269,12 @@ test('every service that builds points at a context holding its Dockerfile, and 
     assert.ok(existsSync(context), `${name}: build context ${context} does not exist`);
     assert.ok(existsSync(join(context, dockerfile)), `${name}: ${dockerfile} is not in the build context ${context}`);
   }
-  const builds = new Set(built.map(([, s]) => { const b = buildOf(s); return `${b.context}|${b.dockerfile}|${s.image ?? ''}`; }));
+  const builds = new Set(
+    built.map(([, s]) => {
+      const b = buildOf(s);
+      return `${b.context}|${b.dockerfile}|${s.image ?? ''}`;
+    }),
+  );
   assert.equal(builds.size, 1, `Capstan services build different images: ${[...builds].join(', ')}`);
 });
 
@@ -238,19 +284,36 @@ test('node-class workers match config/node-classes.yaml one to one', () => {
   assert.ok(workers.length > 0, 'no service sets CAPSTAN_NODE_CLASS');
   for (const [name, service] of workers) {
     const nodeClass = environmentOf(service).CAPSTAN_NODE_CLASS as string;
-    assert.ok(declared.includes(nodeClass), `${name}: CAPSTAN_NODE_CLASS=${nodeClass} is not declared (declared: ${declared.join(', ')})`);
-    assert.deepEqual(nodeScripts(argv(service.command)), ['dist/workers/node-class-worker.js'], `${name}: sets a node class but does not run the node-class worker`);
-    assert.equal(name, `worker-${nodeClass}`, `${name}: node-class worker services are named worker-<class>, as --scale uses them`);
+    assert.ok(
+      declared.includes(nodeClass),
+      `${name}: CAPSTAN_NODE_CLASS=${nodeClass} is not declared (declared: ${declared.join(', ')})`,
+    );
+    assert.deepEqual(
+      nodeScripts(argv(service.command)),
+      ['dist/workers/node-class-worker.js'],
+      `${name}: sets a node class but does not run the node-class worker`,
+    );
+    assert.equal(
+      name,
+      `worker-${nodeClass}`,
+      `${name}: node-class worker services are named worker-<class>, as --scale uses them`,
+    );
   }
   for (const nodeClass of declared) {
-    assert.ok(workers.some(([, s]) => environmentOf(s).CAPSTAN_NODE_CLASS === nodeClass), `node class ${nodeClass} has no worker service`);
+    assert.ok(
+      workers.some(([, s]) => environmentOf(s).CAPSTAN_NODE_CLASS === nodeClass),
+      `node class ${nodeClass} has no worker service`,
+    );
   }
 });
 
 test('every `node dist/...js` started has its TypeScript source', () => {
   const scripts = startedScripts();
   for (const [name] of builtServices()) {
-    assert.ok(scripts.some((s) => s.where === `service ${name}`), `${name}: runs no \`node dist/...js\` command`);
+    assert.ok(
+      scripts.some((s) => s.where === `service ${name}`),
+      `${name}: runs no \`node dist/...js\` command`,
+    );
   }
   for (const { where, script } of scripts) {
     const source = sourceOf(script);
@@ -269,9 +332,13 @@ test('every depends_on names a defined service, and waits only on states it can 
       const target = all.get(dep);
       assert.ok(target, `${name}: depends_on ${dep}, which is not a service`);
       assert.ok(conditions.includes(condition), `${name}: unknown depends_on condition ${condition}`);
-      if (condition === 'service_healthy') assert.ok(target.healthcheck, `${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+      if (condition === 'service_healthy')
+        assert.ok(target.healthcheck, `${name}: waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       if (condition === 'service_completed_successfully') {
-        assert.ok(!target.restart || target.restart === 'no', `${name}: waits for ${dep} to complete, but ${dep} restarts (${target.restart})`);
+        assert.ok(
+          !target.restart || target.restart === 'no',
+          `${name}: waits for ${dep} to complete, but ${dep} restarts (${target.restart})`,
+        );
       }
     }
   }
@@ -300,10 +367,18 @@ test('node-class workers have no container_name and no fixed host port, so --sca
   for (const [name, service] of workers) {
     assert.equal(service.container_name, undefined, `${name}: container_name allows one container only`);
     for (const port of service.ports ?? []) {
-      const published = typeof port === 'object'
-        ? port.published
-        : String(port).replace(/\/\w+$/, '').split(':').slice(0, -1).at(-1);
-      assert.ok(published === undefined || published === '', `${name}: publishes host port ${published}; a second replica could not bind it`);
+      const published =
+        typeof port === 'object'
+          ? port.published
+          : String(port)
+              .replace(/\/\w+$/, '')
+              .split(':')
+              .slice(0, -1)
+              .at(-1);
+      assert.ok(
+        published === undefined || published === '',
+        `${name}: publishes host port ${published}; a second replica could not bind it`,
+      );
     }
   }
 });
@@ -317,7 +392,11 @@ test('every CAPSTAN_ variable in the compose file is one config/env.ts reads', (
   for (const m of composeText().matchAll(/\$\{?(CAPSTAN_[A-Z0-9_]+)/g)) names.add(m[1] as string);
   assert.ok(names.size > 0, 'no CAPSTAN_ variables found');
   for (const name of names) {
-    assert.match(envSource, new RegExp(`(^|[^A-Z0-9_])${name}\\s*:`), `${name} is set in docker-compose.yml but config/env.ts does not read it`);
+    assert.match(
+      envSource,
+      new RegExp(`(^|[^A-Z0-9_])${name}\\s*:`),
+      `${name} is set in docker-compose.yml but config/env.ts does not read it`,
+    );
   }
 });
 
@@ -326,33 +405,61 @@ test('Capstan services reach Temporal by service name, and the API listens where
   for (const [name, service] of builtServices()) {
     const address = environmentOf(service).CAPSTAN_TEMPORAL_ADDRESS ?? '';
     const host = address.split(':')[0] as string;
-    assert.ok(all.has(host), `${name}: CAPSTAN_TEMPORAL_ADDRESS=${address} is not a compose service (127.0.0.1 is the container itself)`);
+    assert.ok(
+      all.has(host),
+      `${name}: CAPSTAN_TEMPORAL_ADDRESS=${address} is not a compose service (127.0.0.1 is the container itself)`,
+    );
   }
   const apis = builtServices().filter(([, s]) => nodeScripts(argv(s.command)).includes('dist/api/server.js'));
   assert.equal(apis.length, 1, 'expected one API service');
   const [apiName, api] = apis[0] as [string, Service];
   const env = environmentOf(api);
-  const dockerfileEnv = dockerfileStages().at(-1)?.instructions.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ') ?? '';
+  const dockerfileEnv =
+    dockerfileStages()
+      .at(-1)
+      ?.instructions.filter((i) => i.keyword === 'ENV')
+      .map((i) => i.args)
+      .join(' ') ?? '';
   const host = env.CAPSTAN_API_HOST ?? /CAPSTAN_API_HOST=(\S+)/.exec(dockerfileEnv)?.[1];
-  assert.equal(host, '0.0.0.0', `${apiName}: the API must listen on 0.0.0.0 to be reachable from outside its container`);
+  assert.equal(
+    host,
+    '0.0.0.0',
+    `${apiName}: the API must listen on 0.0.0.0 to be reachable from outside its container`,
+  );
   const port = env.CAPSTAN_API_PORT ?? '8080';
-  const targets = (api.ports ?? []).map((p) => String(typeof p === 'object' ? p.target : String(p).replace(/\/\w+$/, '').split(':').at(-1)));
+  const targets = (api.ports ?? []).map((p) =>
+    String(
+      typeof p === 'object'
+        ? p.target
+        : String(p)
+            .replace(/\/\w+$/, '')
+            .split(':')
+            .at(-1),
+    ),
+  );
   assert.ok(targets.includes(port), `${apiName}: listens on ${port} but publishes ${targets.join(', ') || 'no port'}`);
 });
 
 test('a service registers every search attribute in REQUIRED_SEARCH_ATTRIBUTES with its type', () => {
   const registered = new Map<string, string>();
   for (const [, service] of services()) {
-    const args = [...argv(service.entrypoint), ...argv(service.command)].flatMap((a) => a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a]);
+    const args = [...argv(service.entrypoint), ...argv(service.command)].flatMap((a) =>
+      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a],
+    );
     if (!args.join(' ').includes('search-attribute create')) continue;
-    const valuesOf = (flag: string): string[] => args.flatMap((a, i) => (a === flag && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
+    const valuesOf = (flag: string): string[] =>
+      args.flatMap((a, i) => (a === flag && args[i + 1] !== undefined ? [args[i + 1] as string] : []));
     const names = valuesOf('--name');
     const types = valuesOf('--type');
     assert.equal(names.length, types.length, 'each --name needs its --type');
     names.forEach((n, i) => registered.set(n, types[i] as string));
   }
   for (const [name, type] of Object.entries(REQUIRED_SEARCH_ATTRIBUTES)) {
-    assert.equal(registered.get(name)?.toLowerCase(), type.toLowerCase(), `search attribute ${name} (${type}) is not registered by any service`);
+    assert.equal(
+      registered.get(name)?.toLowerCase(),
+      type.toLowerCase(),
+      `search attribute ${name} (${type}) is not registered by any service`,
+    );
   }
 });
 
@@ -360,7 +467,10 @@ test('images not built here are pinned to a version tag', () => {
   for (const [name, service] of services().filter(([, s]) => s.build === undefined)) {
     assert.ok(service.image, `${name}: neither build nor image`);
     const tag = /:([^/:@]+)$/.exec(service.image)?.[1];
-    assert.ok(tag && tag !== 'latest' && /\d+\.\d+/.test(tag), `${name}: image ${service.image} is not pinned to a major.minor version tag`);
+    assert.ok(
+      tag && tag !== 'latest' && /\d+\.\d+/.test(tag),
+      `${name}: image ${service.image} is not pinned to a major.minor version tag`,
+    );
   }
 });
 
@@ -368,7 +478,9 @@ test('images not built here are pinned to a version tag', () => {
 
 test('the Dockerfile copies only paths that exist and that .dockerignore lets through', () => {
   const rules = dockerignoreRules(ROOT);
-  const copies = dockerfileStages().flatMap(copiesOf).filter((c) => c.from === undefined);
+  const copies = dockerfileStages()
+    .flatMap(copiesOf)
+    .filter((c) => c.from === undefined);
   assert.ok(copies.length > 0, 'Dockerfile copies nothing from the build context');
   for (const { sources } of copies) {
     for (const source of sources) {
@@ -377,7 +489,11 @@ test('the Dockerfile copies only paths that exist and that .dockerignore lets th
       for (const path of paths) {
         if (path === '.') continue;
         const rule = ignoredBy(rules, path);
-        assert.equal(rule, undefined, `COPY source ${path} is excluded from the build context by .dockerignore rule "${rule}"`);
+        assert.equal(
+          rule,
+          undefined,
+          `COPY source ${path} is excluded from the build context by .dockerignore rule "${rule}"`,
+        );
       }
     }
   }
@@ -387,11 +503,16 @@ test('the build stage copies every source directory the entry points import', ()
   const stages = dockerfileStages();
   const build = stages.find((s) => s.instructions.some((i) => i.keyword === 'RUN' && /\btsc\b/.test(i.args)));
   assert.ok(build, 'no Dockerfile stage runs tsc');
-  const copied = copiesOf(build).filter((c) => c.from === undefined).flatMap((c) => c.sources.map(contextPath));
+  const copied = copiesOf(build)
+    .filter((c) => c.from === undefined)
+    .flatMap((c) => c.sources.map(contextPath));
   const entries = [...new Set(startedScripts().map(({ script }) => sourceOf(script)))];
   for (const file of importClosure(entries)) {
     const top = file.split('/')[0] as string;
-    assert.ok(copied.includes('.') || copied.includes(top), `${file} is imported by an entry point, but the build stage does not copy ${top}`);
+    assert.ok(
+      copied.includes('.') || copied.includes(top),
+      `${file} is imported by an entry point, but the build stage does not copy ${top}`,
+    );
   }
 });
 
@@ -407,14 +528,25 @@ test('the runtime image has dist/ next to config/node-classes.yaml and runs as a
       for (const copy of copiesOf({ instructions: [instruction] })) {
         const dest = posix.resolve(workdir, copy.dest);
         const intoDir = copy.dest.endsWith('/') || copy.sources.length > 1;
-        destinations.push(...copy.sources.map((s) => (intoDir ? posix.join(dest, posix.basename(contextPath(s))) : dest)));
+        destinations.push(
+          ...copy.sources.map((s) => (intoDir ? posix.join(dest, posix.basename(contextPath(s))) : dest)),
+        );
       }
     }
   }
   // config/paths.ts takes the clone root to be dist/..; the default node-class file is <root>/config/node-classes.yaml.
-  assert.ok(destinations.includes(posix.join(workdir, 'dist')), `runtime stage does not put dist/ in ${workdir} (copies to: ${destinations.join(', ')})`);
-  assert.ok(destinations.includes(posix.join(workdir, 'config', 'node-classes.yaml')), `runtime stage does not put config/node-classes.yaml in ${workdir}`);
-  assert.ok(destinations.includes(posix.join(workdir, 'package.json')), `runtime stage does not put package.json in ${workdir}`);
+  assert.ok(
+    destinations.includes(posix.join(workdir, 'dist')),
+    `runtime stage does not put dist/ in ${workdir} (copies to: ${destinations.join(', ')})`,
+  );
+  assert.ok(
+    destinations.includes(posix.join(workdir, 'config', 'node-classes.yaml')),
+    `runtime stage does not put config/node-classes.yaml in ${workdir}`,
+  );
+  assert.ok(
+    destinations.includes(posix.join(workdir, 'package.json')),
+    `runtime stage does not put package.json in ${workdir}`,
+  );
   assert.ok(user && user !== 'root' && user !== '0', `runtime stage runs as ${user ?? 'root (no USER)'}`);
 });
 
@@ -426,6 +558,10 @@ test('docker compose config accepts the file', (t) => {
     t.skip('the docker compose plugin is not installed here');
     return;
   }
-  const result = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('docker', ['compose', '-f', COMPOSE_FILE, 'config', '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   assert.equal(result.status, 0, `docker compose config failed: ${result.stderr || result.error?.message}`);
 });

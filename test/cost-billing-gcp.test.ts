@@ -14,7 +14,13 @@ import { gatherExternal } from '../activities/cost/external';
 const PROJECT = 'capstan-billing';
 const TABLE = 'finance-prj.billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9';
 
-interface Seen { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders; body: any }
+interface Seen {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: any;
+}
 
 const SCHEMA = {
   fields: [
@@ -43,32 +49,57 @@ describe('GCP billing export source', () => {
   const reply = (res: import('node:http').ServerResponse, status: number, body: unknown) =>
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8' }).end(JSON.stringify(body));
   const page = (index: number, kind: string) => ({
-    kind, schema: SCHEMA, jobReference: { projectId: PROJECT, jobId: 'job_standin', location: 'US' },
-    totalRows: '4', rows: PAGES[index], jobComplete: true,
+    kind,
+    schema: SCHEMA,
+    jobReference: { projectId: PROJECT, jobId: 'job_standin', location: 'US' },
+    totalRows: '4',
+    rows: PAGES[index],
+    jobComplete: true,
     ...(index + 1 < PAGES.length ? { pageToken: `page-${index + 2}` } : {}),
   });
 
   before(async () => {
     server = createServer((req, res) => {
       let text = '';
-      req.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+      req.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+      });
       req.on('end', () => {
         const url = new URL(req.url ?? '/', 'http://standin');
-        seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: text ? JSON.parse(text) : undefined });
+        seen.push({
+          method: req.method ?? '',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: text ? JSON.parse(text) : undefined,
+        });
         if (req.headers.authorization !== 'Bearer standin-access-token') {
-          reply(res, 401, { error: { code: 401, message: 'Request is missing required authentication credential.', status: 'UNAUTHENTICATED' } });
+          reply(res, 401, {
+            error: {
+              code: 401,
+              message: 'Request is missing required authentication credential.',
+              status: 'UNAUTHENTICATED',
+            },
+          });
           return;
         }
         if (unavailableAnswers > 0) {
           unavailableAnswers--;
-          reply(res, 503, { error: { code: 503, message: 'Service unavailable', errors: [{ reason: 'backendError', message: 'Service unavailable' }] } });
+          reply(res, 503, {
+            error: {
+              code: 503,
+              message: 'Service unavailable',
+              errors: [{ reason: 'backendError', message: 'Service unavailable' }],
+            },
+          });
           return;
         }
         if (req.method === 'POST' && url.pathname === `/bigquery/v2/projects/${PROJECT}/queries`) {
           if (mode === 'denied') {
             reply(res, 403, {
               error: {
-                code: 403, status: 'PERMISSION_DENIED',
+                code: 403,
+                status: 'PERMISSION_DENIED',
                 message: `Access Denied: Table ${TABLE.replace('.', ':')}: User does not have permission to query table.`,
                 errors: [{ reason: 'accessDenied', domain: 'global', message: 'Access Denied' }],
               },
@@ -76,11 +107,22 @@ describe('GCP billing export source', () => {
             return;
           }
           if (mode === 'euros') {
-            reply(res, 200, { kind: 'bigquery#queryResponse', schema: SCHEMA, jobReference: { projectId: PROJECT, jobId: 'job_eur', location: 'EU' }, totalRows: '1', rows: [row('2026-03-10', 'Compute Engine', 'EUR', '3')], jobComplete: true });
+            reply(res, 200, {
+              kind: 'bigquery#queryResponse',
+              schema: SCHEMA,
+              jobReference: { projectId: PROJECT, jobId: 'job_eur', location: 'EU' },
+              totalRows: '1',
+              rows: [row('2026-03-10', 'Compute Engine', 'EUR', '3')],
+              jobComplete: true,
+            });
             return;
           }
           if (mode === 'running') {
-            reply(res, 200, { kind: 'bigquery#queryResponse', jobReference: { projectId: PROJECT, jobId: 'job_standin', location: 'US' }, jobComplete: false });
+            reply(res, 200, {
+              kind: 'bigquery#queryResponse',
+              jobReference: { projectId: PROJECT, jobId: 'job_standin', location: 'US' },
+              jobComplete: false,
+            });
             return;
           }
           reply(res, 200, page(0, 'bigquery#queryResponse'));
@@ -117,7 +159,8 @@ describe('GCP billing export source', () => {
     client.setCredentials({ access_token: 'standin-access-token', expiry_date: Date.now() + 3_600_000 });
     return client;
   };
-  const source = () => new GcpBillingExportSource({ projectId: PROJECT, table: TABLE, endpoint, authClient: authClient() });
+  const source = () =>
+    new GcpBillingExportSource({ projectId: PROJECT, table: TABLE, endpoint, authClient: authClient() });
 
   const EXPECTED = [
     { source: 'gcp', day: '2026-03-10', service: 'Compute Engine', micros: 12_345_679 },
@@ -130,11 +173,14 @@ describe('GCP billing export source', () => {
     const costs = await source().dailyCosts('2026-03-10', '2026-03-12');
     assert.deepEqual(costs, EXPECTED);
 
-    assert.deepEqual(seen.map((s) => `${s.method} ${s.path} ${s.query.get('pageToken') ?? ''}`), [
-      `POST /bigquery/v2/projects/${PROJECT}/queries `,
-      `GET /bigquery/v2/projects/${PROJECT}/queries/job_standin page-2`,
-      `GET /bigquery/v2/projects/${PROJECT}/queries/job_standin page-3`,
-    ]);
+    assert.deepEqual(
+      seen.map((s) => `${s.method} ${s.path} ${s.query.get('pageToken') ?? ''}`),
+      [
+        `POST /bigquery/v2/projects/${PROJECT}/queries `,
+        `GET /bigquery/v2/projects/${PROJECT}/queries/job_standin page-2`,
+        `GET /bigquery/v2/projects/${PROJECT}/queries/job_standin page-3`,
+      ],
+    );
     const body = seen[0]!.body;
     // The window travels as typed parameters; the only thing written into the SQL is the validated table.
     assert.equal(body.useLegacySql, false);
@@ -157,7 +203,10 @@ describe('GCP billing export source', () => {
     mode = 'running';
     const costs = await source().dailyCosts('2026-03-10', '2026-03-12');
     assert.deepEqual(costs, EXPECTED);
-    assert.deepEqual(seen.map((s) => `${s.method} ${s.query.get('pageToken') ?? '-'}`), ['POST -', 'GET -', 'GET page-2', 'GET page-3']);
+    assert.deepEqual(
+      seen.map((s) => `${s.method} ${s.query.get('pageToken') ?? '-'}`),
+      ['POST -', 'GET -', 'GET page-2', 'GET page-3'],
+    );
   });
 
   test('an unavailable answer is retried by the client', async () => {
@@ -168,7 +217,13 @@ describe('GCP billing export source', () => {
   });
 
   test('paging stops at the page limit instead of following the endpoint for ever', async () => {
-    const limited = new GcpBillingExportSource({ projectId: PROJECT, table: TABLE, endpoint, authClient: authClient(), maxPages: 2 });
+    const limited = new GcpBillingExportSource({
+      projectId: PROJECT,
+      table: TABLE,
+      endpoint,
+      authClient: authClient(),
+      maxPages: 2,
+    });
     await assert.rejects(limited.dailyCosts('2026-03-10', '2026-03-12'), /after 2 pages/);
   });
 
@@ -177,7 +232,10 @@ describe('GCP billing export source', () => {
     const external = await gatherExternal([source()], '2026-03-10', '2026-03-11');
     assert.equal(external.totalMicros, 0);
     assert.deepEqual(external.sources, []);
-    assert.deepEqual(external.errors.map((e) => e.source), ['gcp']);
+    assert.deepEqual(
+      external.errors.map((e) => e.source),
+      ['gcp'],
+    );
     assert.match(external.errors[0]!.error, /Access Denied: Table finance-prj:billing_export/);
     assert.equal(seen.length, 1, 'a permission error is not retried');
   });
@@ -192,13 +250,24 @@ describe('GCP billing export source', () => {
   test('credentials the service refuses are reported', async () => {
     const anonymous = new OAuth2Client();
     anonymous.setCredentials({ access_token: 'someone-else', expiry_date: Date.now() + 3_600_000 });
-    const external = await gatherExternal([new GcpBillingExportSource({ projectId: PROJECT, table: TABLE, endpoint, authClient: anonymous })], '2026-03-10', '2026-03-11');
+    const external = await gatherExternal(
+      [new GcpBillingExportSource({ projectId: PROJECT, table: TABLE, endpoint, authClient: anonymous })],
+      '2026-03-10',
+      '2026-03-11',
+    );
     assert.match(external.errors[0]!.error, /missing required authentication credential/);
   });
 
   test('a table name outside the export shape is refused before any request', () => {
-    for (const table of ['finance-prj.billing_export.invoices', 'finance-prj.billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`; DROP TABLE x; --', 'billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9']) {
-      assert.throws(() => new GcpBillingExportSource({ projectId: PROJECT, table, endpoint }), /not a billing export table/);
+    for (const table of [
+      'finance-prj.billing_export.invoices',
+      'finance-prj.billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9`; DROP TABLE x; --',
+      'billing_export.gcp_billing_export_v1_01A2B3_C4D5E6_F7A8B9',
+    ]) {
+      assert.throws(
+        () => new GcpBillingExportSource({ projectId: PROJECT, table, endpoint }),
+        /not a billing export table/,
+      );
     }
     assert.equal(seen.length, 0);
   });

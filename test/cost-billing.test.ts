@@ -9,7 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import { AwsCostExplorerSource } from '../activities/cost/billing/aws-cost-explorer';
 import { gatherExternal } from '../activities/cost/external';
 
-interface Seen { headers: IncomingHttpHeaders; body: any }
+interface Seen {
+  headers: IncomingHttpHeaders;
+  body: any;
+}
 
 describe('AWS Cost Explorer billing source', () => {
   let server: Server;
@@ -21,29 +24,54 @@ describe('AWS Cost Explorer billing source', () => {
     process.env.AWS_SECRET_ACCESS_KEY = 'standin-secret';
     server = createServer((req, res) => {
       let text = '';
-      req.on('data', (c: Buffer) => { text += c.toString('utf8'); });
+      req.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+      });
       req.on('end', () => {
         const body = JSON.parse(text);
         seen.push({ headers: req.headers, body });
         if (failNext > 0) {
           failNext--;
-          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({ __type: 'DataUnavailableException', message: 'data is not available' }));
+          res
+            .writeHead(400, { 'content-type': 'application/x-amz-json-1.1' })
+            .end(JSON.stringify({ __type: 'DataUnavailableException', message: 'data is not available' }));
           return;
         }
         // Two pages: the first day on page one, the second on page two.
         const page = body.NextPageToken === 'page-2' ? 2 : 1;
-        const day = page === 1 ? { Start: '2026-03-10', End: '2026-03-11' } : { Start: '2026-03-11', End: '2026-03-12' };
-        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify({
-          ResultsByTime: [{
-            TimePeriod: day, Estimated: false, Total: {},
-            Groups: page === 1
-              ? [{ Keys: ['Amazon Relational Database Service'], Metrics: { UnblendedCost: { Amount: '12.3456789', Unit: 'USD' } } },
-                { Keys: ['Amazon Simple Storage Service'], Metrics: { UnblendedCost: { Amount: '0.0000004', Unit: 'USD' } } }]
-              : [{ Keys: ['Amazon Relational Database Service'], Metrics: { UnblendedCost: { Amount: '1.5', Unit: 'USD' } } }],
-          }],
-          ...(page === 1 ? { NextPageToken: 'page-2' } : {}),
-          DimensionValueAttributes: [],
-        }));
+        const day =
+          page === 1 ? { Start: '2026-03-10', End: '2026-03-11' } : { Start: '2026-03-11', End: '2026-03-12' };
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(
+          JSON.stringify({
+            ResultsByTime: [
+              {
+                TimePeriod: day,
+                Estimated: false,
+                Total: {},
+                Groups:
+                  page === 1
+                    ? [
+                        {
+                          Keys: ['Amazon Relational Database Service'],
+                          Metrics: { UnblendedCost: { Amount: '12.3456789', Unit: 'USD' } },
+                        },
+                        {
+                          Keys: ['Amazon Simple Storage Service'],
+                          Metrics: { UnblendedCost: { Amount: '0.0000004', Unit: 'USD' } },
+                        },
+                      ]
+                    : [
+                        {
+                          Keys: ['Amazon Relational Database Service'],
+                          Metrics: { UnblendedCost: { Amount: '1.5', Unit: 'USD' } },
+                        },
+                      ],
+              },
+            ],
+            ...(page === 1 ? { NextPageToken: 'page-2' } : {}),
+            DimensionValueAttributes: [],
+          }),
+        );
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -65,9 +93,15 @@ describe('AWS Cost Explorer billing source', () => {
     ]);
     assert.equal(seen.length, 2);
     assert.equal(seen[0]!.headers['x-amz-target'], 'AWSInsightsIndexService.GetCostAndUsage');
-    assert.match(String(seen[0]!.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/us-east-1\/ce\/aws4_request/);
+    assert.match(
+      String(seen[0]!.headers.authorization),
+      /^AWS4-HMAC-SHA256 Credential=AKIDSTANDIN\/\d{8}\/us-east-1\/ce\/aws4_request/,
+    );
     assert.deepEqual(seen[0]!.body, {
-      TimePeriod: { Start: '2026-03-10', End: '2026-03-12' }, Granularity: 'DAILY', Metrics: ['UnblendedCost'], GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
+      TimePeriod: { Start: '2026-03-10', End: '2026-03-12' },
+      Granularity: 'DAILY',
+      Metrics: ['UnblendedCost'],
+      GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
     });
     assert.equal(seen[1]!.body.NextPageToken, 'page-2');
   });
@@ -79,7 +113,10 @@ describe('AWS Cost Explorer billing source', () => {
     source.destroy();
     failNext = 0;
     assert.equal(external.totalMicros, 0);
-    assert.deepEqual(external.errors.map((e) => e.source), ['aws']);
+    assert.deepEqual(
+      external.errors.map((e) => e.source),
+      ['aws'],
+    );
     assert.match(external.errors[0]!.error, /data is not available/);
   });
 });

@@ -45,37 +45,153 @@ describe('cost analysis', () => {
   before(async () => {
     hook = await startWebhookReceiver();
     const budgets = join(process.env.TMPDIR ?? '/tmp', `capstan-budgets-${randomBytes(4).toString('hex')}.yaml`);
-    writeFileSync(budgets, 'budgets:\n  - name: team-payments\n    label: team\n    value: payments\n    monthlyUsd: 100\n    thresholds: [0.005, 0.5]\n');
+    writeFileSync(
+      budgets,
+      'budgets:\n  - name: team-payments\n    label: team\n    value: payments\n    monthlyUsd: 100\n    thresholds: [0.005, 0.5]\n',
+    );
     // Classes a ($0.10/h, 2 slots) and b ($0.50/h, 2 slots), one live worker each.
-    stack = await startTestStack({ workerEnv: { CAPSTAN_COST_WEBHOOK_URL: hook.url, CAPSTAN_COST_BUDGETS_FILE: budgets, CAPSTAN_COST_NODE_CLASS: 'a' } });
+    stack = await startTestStack({
+      workerEnv: {
+        CAPSTAN_COST_WEBHOOK_URL: hook.url,
+        CAPSTAN_COST_BUDGETS_FILE: budgets,
+        CAPSTAN_COST_NODE_CLASS: 'a',
+      },
+    });
     const attempts: SeedAttempt[] = [];
     for (let i = 1; i <= 28; i++) {
       const day = dayBefore(i);
       await seedRun(stack.db, `hist-pay-${i}`, 'nightly-build', PAY);
       await seedRun(stack.db, `hist-search-${i}`, 'search-index', SEARCH);
       // Labels from the run record only: the attempt carries none.
-      attempts.push({ runId: `hist-pay-${i}`, taskId: 'build', attempt: 1, nodeClass: 'a', worker: 'w-a1', startedAt: at(day, 2), durationMs: 36_000 * (35 + n(i)), outcome: 'succeeded' });
-      attempts.push({ runId: `hist-search-${i}`, taskId: 'index', attempt: 1, nodeClass: 'b', worker: 'w-b1', startedAt: at(day, 3), durationMs: 36_000 * (20 + m(i)), outcome: 'succeeded' });
+      attempts.push({
+        runId: `hist-pay-${i}`,
+        taskId: 'build',
+        attempt: 1,
+        nodeClass: 'a',
+        worker: 'w-a1',
+        startedAt: at(day, 2),
+        durationMs: 36_000 * (35 + n(i)),
+        outcome: 'succeeded',
+      });
+      attempts.push({
+        runId: `hist-search-${i}`,
+        taskId: 'index',
+        attempt: 1,
+        nodeClass: 'b',
+        worker: 'w-b1',
+        startedAt: at(day, 3),
+        durationMs: 36_000 * (20 + m(i)),
+        outcome: 'succeeded',
+      });
     }
     await seedRun(stack.db, 'run-pay', 'nightly-build', PAY);
     await seedRun(stack.db, 'run-search', 'search-index', SEARCH);
     attempts.push(
-      { runId: 'run-pay', taskId: 'build', attempt: 1, nodeClass: 'a', worker: 'w-a1', startedAt: at(D, 1), durationMs: 720_000, outcome: 'succeeded', labels: PAY },
-      { runId: 'run-pay', taskId: 'test', attempt: 1, nodeClass: 'a', worker: 'w-a1', startedAt: at(D, 2), durationMs: 180_000, outcome: 'failed', labels: PAY },
-      { runId: 'run-pay', taskId: 'test', attempt: 2, nodeClass: 'a', worker: 'w-a1', startedAt: at(D, 3), durationMs: 360_000, outcome: 'succeeded', labels: PAY },
+      {
+        runId: 'run-pay',
+        taskId: 'build',
+        attempt: 1,
+        nodeClass: 'a',
+        worker: 'w-a1',
+        startedAt: at(D, 1),
+        durationMs: 720_000,
+        outcome: 'succeeded',
+        labels: PAY,
+      },
+      {
+        runId: 'run-pay',
+        taskId: 'test',
+        attempt: 1,
+        nodeClass: 'a',
+        worker: 'w-a1',
+        startedAt: at(D, 2),
+        durationMs: 180_000,
+        outcome: 'failed',
+        labels: PAY,
+      },
+      {
+        runId: 'run-pay',
+        taskId: 'test',
+        attempt: 2,
+        nodeClass: 'a',
+        worker: 'w-a1',
+        startedAt: at(D, 3),
+        durationMs: 360_000,
+        outcome: 'succeeded',
+        labels: PAY,
+      },
       // The spike: a lost 24-minute attempt and its 48-minute retry, on three workers of class b.
-      { runId: 'run-search', taskId: 'index', attempt: 1, nodeClass: 'b', worker: 'w-b1', startedAt: at(D, 4), durationMs: 1_440_000, outcome: 'lost', labels: SEARCH },
-      { runId: 'run-search', taskId: 'index', attempt: 2, nodeClass: 'b', worker: 'w-b2', startedAt: at(D, 5), durationMs: 2_880_000, outcome: 'succeeded', labels: SEARCH },
-      { runId: 'run-search', taskId: 'notify', attempt: 1, nodeClass: 'b', worker: 'w-b3', startedAt: at(D, 6), durationMs: 36_000, outcome: 'succeeded', labels: SEARCH },
+      {
+        runId: 'run-search',
+        taskId: 'index',
+        attempt: 1,
+        nodeClass: 'b',
+        worker: 'w-b1',
+        startedAt: at(D, 4),
+        durationMs: 1_440_000,
+        outcome: 'lost',
+        labels: SEARCH,
+      },
+      {
+        runId: 'run-search',
+        taskId: 'index',
+        attempt: 2,
+        nodeClass: 'b',
+        worker: 'w-b2',
+        startedAt: at(D, 5),
+        durationMs: 2_880_000,
+        outcome: 'succeeded',
+        labels: SEARCH,
+      },
+      {
+        runId: 'run-search',
+        taskId: 'notify',
+        attempt: 1,
+        nodeClass: 'b',
+        worker: 'w-b3',
+        startedAt: at(D, 6),
+        durationMs: 36_000,
+        outcome: 'succeeded',
+        labels: SEARCH,
+      },
     );
     await seedAttempts(stack.db, attempts);
     const t0 = Date.parse(`${D}T00:00:00Z`);
     await seedStacks(stack.db, [
-      { project: 'web', stack: 'prod', status: 'active', labels: { team: 'payments' }, createdAt: new Date(t0 - 40 * DAY), updatedAt: new Date(t0 - 2 * DAY),
-        lastOperationAt: new Date(t0 - 2 * DAY), resourceTypes: ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role', 'pulumi-nodejs:dynamic/local:Process'] },
-      { project: 'web', stack: 'preview-1', status: 'active', labels: { team: 'payments' }, createdAt: new Date(t0 - 30 * DAY), updatedAt: new Date(t0 - 30 * DAY),
-        lastOperationAt: new Date(t0 - 30 * DAY), expiresAt: new Date(t0 - DAY), resourceTypes: ['pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File'] },
-      { project: 'old', stack: 'gone', status: 'destroyed', labels: {}, createdAt: new Date(t0 - 60 * DAY), updatedAt: new Date(t0 - 5 * DAY), resourceTypes: [] },
+      {
+        project: 'web',
+        stack: 'prod',
+        status: 'active',
+        labels: { team: 'payments' },
+        createdAt: new Date(t0 - 40 * DAY),
+        updatedAt: new Date(t0 - 2 * DAY),
+        lastOperationAt: new Date(t0 - 2 * DAY),
+        resourceTypes: [
+          'pulumi-nodejs:dynamic/postgres:Database',
+          'pulumi-nodejs:dynamic/postgres:Role',
+          'pulumi-nodejs:dynamic/local:Process',
+        ],
+      },
+      {
+        project: 'web',
+        stack: 'preview-1',
+        status: 'active',
+        labels: { team: 'payments' },
+        createdAt: new Date(t0 - 30 * DAY),
+        updatedAt: new Date(t0 - 30 * DAY),
+        lastOperationAt: new Date(t0 - 30 * DAY),
+        expiresAt: new Date(t0 - DAY),
+        resourceTypes: ['pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File'],
+      },
+      {
+        project: 'old',
+        stack: 'gone',
+        status: 'destroyed',
+        labels: {},
+        createdAt: new Date(t0 - 60 * DAY),
+        updatedAt: new Date(t0 - 5 * DAY),
+        resourceTypes: [],
+      },
     ]);
   });
   after(async () => {
@@ -83,10 +199,11 @@ describe('cost analysis', () => {
     await hook?.close();
   });
 
-  const reportOf = (date: string) => waitFor(`the report of ${date}`, async () => {
-    const r = await stack.request('GET', `/v1/costs/reports?date=${date}`);
-    return r.status === 200 ? r.body : undefined;
-  });
+  const reportOf = (date: string) =>
+    waitFor(`the report of ${date}`, async () => {
+      const r = await stack.request('GET', `/v1/costs/reports?date=${date}`);
+      return r.status === 200 ? r.body : undefined;
+    });
 
   test('the schedule exists after start, and the API lists it', async () => {
     const id = costScheduleId(stack.prefix);
@@ -96,115 +213,233 @@ describe('cost analysis', () => {
     assert.equal(described.policies.catchupWindow, 172_800_000);
     const listed = await stack.request('GET', '/v1/costs/schedules');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.schedules.map((s: any) => [s.id, s.cron]), [[id, '30 0 * * *']]);
+    assert.deepEqual(
+      listed.body.schedules.map((s: any) => [s.id, s.cron]),
+      [[id, '30 0 * * *']],
+    );
   });
 
-  test('a triggered analysis matches the hand calculation; the spike is an anomaly, the noise is not', { timeout: 120_000 }, async () => {
-    const viewer = (await stack.mintToken('viewer')).token;
-    const refused = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`, undefined, { authorization: `Bearer ${viewer}` });
-    assert.equal(refused.status, 403);
-    const triggered = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
-    assert.equal(triggered.status, 202, JSON.stringify(triggered.body));
-    const { report } = await reportOf(D);
+  test(
+    'a triggered analysis matches the hand calculation; the spike is an anomaly, the noise is not',
+    { timeout: 120_000 },
+    async () => {
+      const viewer = (await stack.mintToken('viewer')).token;
+      const refused = await stack.request(
+        'POST',
+        `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`,
+        undefined,
+        { authorization: `Bearer ${viewer}` },
+      );
+      assert.equal(refused.status, 403);
+      const triggered = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
+      assert.equal(triggered.status, 202, JSON.stringify(triggered.body));
+      const { report } = await reportOf(D);
 
-    // Compute: duration × price/h. Class a $0.10/h = 100,000 µ$/h: build 720 s → 20,000; test#1 180 s (failed) → 5,000; test#2 360 s → 10,000.
-    // Class b $0.50/h = 500,000 µ$/h: index#1 1,440 s (lost) → 200,000; index#2 2,880 s → 400,000; notify 36 s → 5,000.
-    assert.deepEqual(report.groups.nodeClass.map((g: any) => [g.key, g.computeMicros, g.wasteMicros, g.totalMicros, g.attempts, g.failedAttempts]), [
-      ['b', 405_000, 200_000, 605_000, 3, 1], ['a', 30_000, 5_000, 35_000, 3, 1],
-    ]);
-    assert.deepEqual(report.groups['label:team'].map((g: any) => [g.key, g.totalMicros]), [['search', 605_000], ['payments', 35_000]]);
-    assert.deepEqual(report.groups.name.map((g: any) => [g.key, g.totalMicros]), [['search-index', 605_000], ['nightly-build', 35_000]]);
-    assert.deepEqual(report.groups.run.map((g: any) => [g.key, g.totalMicros]), [['run-search', 605_000], ['run-pay', 35_000]]);
-    // Previous day (i = 1): payments 36 s × (35 + n(1)) at $0.10/h = 1,000 µ$ × 37; search 36 s × (20 + m(1)) at $0.50/h = 5,000 µ$ × 20.
-    const prevPay = 1000 * (35 + n(1));
-    const prevSearch = 5000 * (20 + m(1));
-    assert.deepEqual(report.groups['label:team'].map((g: any) => g.previousTotalMicros), [prevSearch, prevPay]);
+      // Compute: duration × price/h. Class a $0.10/h = 100,000 µ$/h: build 720 s → 20,000; test#1 180 s (failed) → 5,000; test#2 360 s → 10,000.
+      // Class b $0.50/h = 500,000 µ$/h: index#1 1,440 s (lost) → 200,000; index#2 2,880 s → 400,000; notify 36 s → 5,000.
+      assert.deepEqual(
+        report.groups.nodeClass.map((g: any) => [
+          g.key,
+          g.computeMicros,
+          g.wasteMicros,
+          g.totalMicros,
+          g.attempts,
+          g.failedAttempts,
+        ]),
+        [
+          ['b', 405_000, 200_000, 605_000, 3, 1],
+          ['a', 30_000, 5_000, 35_000, 3, 1],
+        ],
+      );
+      assert.deepEqual(
+        report.groups['label:team'].map((g: any) => [g.key, g.totalMicros]),
+        [
+          ['search', 605_000],
+          ['payments', 35_000],
+        ],
+      );
+      assert.deepEqual(
+        report.groups.name.map((g: any) => [g.key, g.totalMicros]),
+        [
+          ['search-index', 605_000],
+          ['nightly-build', 35_000],
+        ],
+      );
+      assert.deepEqual(
+        report.groups.run.map((g: any) => [g.key, g.totalMicros]),
+        [
+          ['run-search', 605_000],
+          ['run-pay', 35_000],
+        ],
+      );
+      // Previous day (i = 1): payments 36 s × (35 + n(1)) at $0.10/h = 1,000 µ$ × 37; search 36 s × (20 + m(1)) at $0.50/h = 5,000 µ$ × 20.
+      const prevPay = 1000 * (35 + n(1));
+      const prevSearch = 5000 * (20 + m(1));
+      assert.deepEqual(
+        report.groups['label:team'].map((g: any) => g.previousTotalMicros),
+        [prevSearch, prevPay],
+      );
 
-    // Idle: workers = max(metered, live) → a: max(1, 1) = 1, b: max(3, 1) = 3; 2 slots each.
-    // a: busy 1,260 s of 1 × 2 × 86,400 s; idle = costOfMs(172,800,000 − 1,260,000 ms at 100,000)/2 = 4,765,000/2 = 2,382,500.
-    // b: busy 4,356 s of 3 × 2 × 86,400 s; idle = costOfMs(518,400,000 − 4,356,000 ms at 500,000)/2 = 71,395,000/2 = 35,697,500.
-    assert.deepEqual(report.idle.map((c: any) => [c.nodeClass, c.workers, c.utilisation, c.idleMicros, c.low]), [
-      ['a', 1, 0.0073, 2_382_500, true], ['b', 3, 0.0084, 35_697_500, true],
-    ]);
-    // Infrastructure: web/prod = Database 0.02 + Role 0 + Process 0.01 = $0.03/h × 24 h = 720,000; web/preview-1 = Directory 0.0001 + File 0 → 2,400.
-    assert.deepEqual(report.infrastructure.stacks.map((s: any) => [`${s.project}/${s.stack}`, s.costMicros, s.flags]), [
-      ['old/gone', 0, []], ['web/preview-1', 2_400, ['expired', 'stale']], ['web/prod', 720_000, []],
-    ]);
-    // Totals: compute 30,000 + 405,000; waste 5,000 + 200,000; idle 2,382,500 + 35,697,500; infra 722,400; no external source.
-    assert.deepEqual(report.totals, { computeMicros: 435_000, wasteMicros: 205_000, idleMicros: 38_080_000, infraMicros: 722_400, externalMicros: 0, totalMicros: 39_442_400 });
-    assert.equal(report.previous.totalMicros, prevPay + prevSearch + 722_400);
-    assert.equal(report.change.totalMicros, 435_000 + 205_000 + 722_400 - (prevPay + prevSearch + 722_400));
+      // Idle: workers = max(metered, live) → a: max(1, 1) = 1, b: max(3, 1) = 3; 2 slots each.
+      // a: busy 1,260 s of 1 × 2 × 86,400 s; idle = costOfMs(172,800,000 − 1,260,000 ms at 100,000)/2 = 4,765,000/2 = 2,382,500.
+      // b: busy 4,356 s of 3 × 2 × 86,400 s; idle = costOfMs(518,400,000 − 4,356,000 ms at 500,000)/2 = 71,395,000/2 = 35,697,500.
+      assert.deepEqual(
+        report.idle.map((c: any) => [c.nodeClass, c.workers, c.utilisation, c.idleMicros, c.low]),
+        [
+          ['a', 1, 0.0073, 2_382_500, true],
+          ['b', 3, 0.0084, 35_697_500, true],
+        ],
+      );
+      // Infrastructure: web/prod = Database 0.02 + Role 0 + Process 0.01 = $0.03/h × 24 h = 720,000; web/preview-1 = Directory 0.0001 + File 0 → 2,400.
+      assert.deepEqual(
+        report.infrastructure.stacks.map((s: any) => [`${s.project}/${s.stack}`, s.costMicros, s.flags]),
+        [
+          ['old/gone', 0, []],
+          ['web/preview-1', 2_400, ['expired', 'stale']],
+          ['web/prod', 720_000, []],
+        ],
+      );
+      // Totals: compute 30,000 + 405,000; waste 5,000 + 200,000; idle 2,382,500 + 35,697,500; infra 722,400; no external source.
+      assert.deepEqual(report.totals, {
+        computeMicros: 435_000,
+        wasteMicros: 205_000,
+        idleMicros: 38_080_000,
+        infraMicros: 722_400,
+        externalMicros: 0,
+        totalMicros: 39_442_400,
+      });
+      assert.equal(report.previous.totalMicros, prevPay + prevSearch + 722_400);
+      assert.equal(report.change.totalMicros, 435_000 + 205_000 + 722_400 - (prevPay + prevSearch + 722_400));
 
-    // Anomalies: search's day (605,000 against a baseline around 100,000) and everything it dominates; payments' 35,000 is its median.
-    assert.deepEqual(report.anomalies.map((a: any) => `${a.dimension}=${a.key}`).sort(), [
-      'label:environment=prod', 'label:project=search', 'label:team=search', 'name=search-index', 'nodeClass=b', 'total=all',
-    ]);
-    const spike = report.anomalies.find((a: any) => a.dimension === 'nodeClass')!;
-    // Baseline of b: 5,000 × (20 + m(i)), i = 1..28: median 100,000; |deviations| are 5,000 × |m| → MAD 10,000; z = 0.6745 × 505,000 / 10,000 = 34.06.
-    assert.deepEqual([spike.medianMicros, spike.madMicros, spike.score, spike.direction], [100_000, 10_000, 34.06, 'up']);
-    assert.match(spike.explanation, /nodeClass=b cost \$0\.61 on .*modified z-score 34\.06 \(threshold 3\.5\)/);
+      // Anomalies: search's day (605,000 against a baseline around 100,000) and everything it dominates; payments' 35,000 is its median.
+      assert.deepEqual(report.anomalies.map((a: any) => `${a.dimension}=${a.key}`).sort(), [
+        'label:environment=prod',
+        'label:project=search',
+        'label:team=search',
+        'name=search-index',
+        'nodeClass=b',
+        'total=all',
+      ]);
+      const spike = report.anomalies.find((a: any) => a.dimension === 'nodeClass')!;
+      // Baseline of b: 5,000 × (20 + m(i)), i = 1..28: median 100,000; |deviations| are 5,000 × |m| → MAD 10,000; z = 0.6745 × 505,000 / 10,000 = 34.06.
+      assert.deepEqual(
+        [spike.medianMicros, spike.madMicros, spike.score, spike.direction],
+        [100_000, 10_000, 34.06, 'up'],
+      );
+      assert.match(spike.explanation, /nodeClass=b cost \$0\.61 on .*modified z-score 34\.06 \(threshold 3\.5\)/);
 
-    // Forecast: month-to-date of compute + waste + infrastructure, plus the 7-day mean × days left (all by hand from the seeds).
-    const daily = (i: number) => (i === 0 ? 640_000 : 1000 * (35 + n(i)) + 5000 * (20 + m(i))) + 722_400;
-    const month = D.slice(0, 7);
-    let mtd = 0;
-    for (let i = 0; i <= 28; i++) if (dayBefore(i).startsWith(month)) mtd += daily(i);
-    let week = 0;
-    for (let i = 0; i < 7; i++) week += daily(i);
-    const mean = Math.floor((week * 2 + 7) / 14);
-    const dDate = new Date(`${D}T00:00:00Z`);
-    const daysLeft = new Date(Date.UTC(dDate.getUTCFullYear(), dDate.getUTCMonth() + 1, 0)).getUTCDate() - dDate.getUTCDate();
-    assert.deepEqual([report.forecast.monthToDateMicros, report.forecast.trailing7DayMeanMicros, report.forecast.daysLeft, report.forecast.forecastMicros], [mtd, mean, daysLeft, mtd + mean * daysLeft]);
-    assert.match(report.forecast.method, /trailing|7 days/);
+      // Forecast: month-to-date of compute + waste + infrastructure, plus the 7-day mean × days left (all by hand from the seeds).
+      const daily = (i: number) => (i === 0 ? 640_000 : 1000 * (35 + n(i)) + 5000 * (20 + m(i))) + 722_400;
+      const month = D.slice(0, 7);
+      let mtd = 0;
+      for (let i = 0; i <= 28; i++) if (dayBefore(i).startsWith(month)) mtd += daily(i);
+      let week = 0;
+      for (let i = 0; i < 7; i++) week += daily(i);
+      const mean = Math.floor((week * 2 + 7) / 14);
+      const dDate = new Date(`${D}T00:00:00Z`);
+      const daysLeft =
+        new Date(Date.UTC(dDate.getUTCFullYear(), dDate.getUTCMonth() + 1, 0)).getUTCDate() - dDate.getUTCDate();
+      assert.deepEqual(
+        [
+          report.forecast.monthToDateMicros,
+          report.forecast.trailing7DayMeanMicros,
+          report.forecast.daysLeft,
+          report.forecast.forecastMicros,
+        ],
+        [mtd, mean, daysLeft, mtd + mean * daysLeft],
+      );
+      assert.match(report.forecast.method, /trailing|7 days/);
 
-    // Budget team=payments: month-to-date payments compute + its two stacks (722,400 a day), against $100; 0.5% = $0.50 is crossed, 50% is not.
-    let payMtd = 0;
-    for (let i = 0; i <= 28; i++) if (dayBefore(i).startsWith(month)) payMtd += (i === 0 ? 35_000 : 1000 * (35 + n(i))) + 722_400;
-    assert.deepEqual(report.budgets.map((b: any) => [b.name, b.spentMicros, b.crossed]), [['team-payments', payMtd, [0.005]]]);
+      // Budget team=payments: month-to-date payments compute + its two stacks (722,400 a day), against $100; 0.5% = $0.50 is crossed, 50% is not.
+      let payMtd = 0;
+      for (let i = 0; i <= 28; i++)
+        if (dayBefore(i).startsWith(month)) payMtd += (i === 0 ? 35_000 : 1000 * (35 + n(i))) + 722_400;
+      assert.deepEqual(
+        report.budgets.map((b: any) => [b.name, b.spentMicros, b.crossed]),
+        [['team-payments', payMtd, [0.005]]],
+      );
 
-    // Recommendations, largest saving first: b down to 1 worker (2 × 24 h × $0.50 × 30), the costliest failing task (200,000 × 30), the expired stack (100 µ$/h × 720 h).
-    assert.deepEqual(report.recommendations.map((r: any) => [r.kind, r.subject, r.savingsMicrosPer30Days]), [
-      ['reduce-workers', 'nodeClass=b', 720_000_000], ['fix-failing-task', 'task=search-index/index', 6_000_000], ['delete-stack', 'stack=web/preview-1', 72_000],
-    ]);
-    assert.ok(report.summary.some((line: string) => line.startsWith(`${D}: total $39.44`)), report.summary.join('\n'));
+      // Recommendations, largest saving first: b down to 1 worker (2 × 24 h × $0.50 × 30), the costliest failing task (200,000 × 30), the expired stack (100 µ$/h × 720 h).
+      assert.deepEqual(
+        report.recommendations.map((r: any) => [r.kind, r.subject, r.savingsMicrosPer30Days]),
+        [
+          ['reduce-workers', 'nodeClass=b', 720_000_000],
+          ['fix-failing-task', 'task=search-index/index', 6_000_000],
+          ['delete-stack', 'stack=web/preview-1', 72_000],
+        ],
+      );
+      assert.ok(
+        report.summary.some((line: string) => line.startsWith(`${D}: total $39.44`)),
+        report.summary.join('\n'),
+      );
 
-    // The webhook got one message per anomaly and one for the budget, Slack-shaped.
-    await waitFor('notifications', async () => (hook.bodies.length >= 7 ? true : undefined), 30_000);
-    assert.equal(hook.bodies.length, 7);
-    const budgetMessages = hook.bodies.filter((b) => /Budget alert: team-payments/.test(b.text));
-    assert.equal(budgetMessages.length, 1);
-    assert.equal(budgetMessages[0].blocks[0].type, 'header');
-    assert.match(budgetMessages[0].blocks[1].text.text, /crossed 0\.5% of the budget/);
+      // The webhook got one message per anomaly and one for the budget, Slack-shaped.
+      await waitFor('notifications', async () => (hook.bodies.length >= 7 ? true : undefined), 30_000);
+      assert.equal(hook.bodies.length, 7);
+      const budgetMessages = hook.bodies.filter((b) => /Budget alert: team-payments/.test(b.text));
+      assert.equal(budgetMessages.length, 1);
+      assert.equal(budgetMessages[0].blocks[0].type, 'header');
+      assert.match(budgetMessages[0].blocks[1].text.text, /crossed 0\.5% of the budget/);
 
-    // The ad hoc API agrees with the report.
-    const adHoc = await stack.request('GET', `/v1/costs?groupBy=label:team&from=${D}&to=${dayOf(Date.parse(D) + DAY)}`);
-    assert.equal(adHoc.status, 200);
-    assert.deepEqual(adHoc.body.groups.map((g: any) => [g.key, g.totalMicros, g.display.total]), [['search', 605_000, '$0.61'], ['payments', 35_000, '$0.04']]);
-    assert.equal(adHoc.body.totals.totalMicros, 640_000);
-  });
+      // The ad hoc API agrees with the report.
+      const adHoc = await stack.request(
+        'GET',
+        `/v1/costs?groupBy=label:team&from=${D}&to=${dayOf(Date.parse(D) + DAY)}`,
+      );
+      assert.equal(adHoc.status, 200);
+      assert.deepEqual(
+        adHoc.body.groups.map((g: any) => [g.key, g.totalMicros, g.display.total]),
+        [
+          ['search', 605_000, '$0.61'],
+          ['payments', 35_000, '$0.04'],
+        ],
+      );
+      assert.equal(adHoc.body.totals.totalMicros, 640_000);
+    },
+  );
 
-  test('running the same day again replaces its report and sends no notification twice', { timeout: 120_000 }, async () => {
-    const first = await reportOf(D);
-    await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
-    await waitFor('a newer report', async () => {
-      const r = await stack.request('GET', `/v1/costs/reports?date=${D}`);
-      return r.body.generatedAt !== first.generatedAt ? true : undefined;
-    });
-    const rows = await stack.db.query(`SELECT count(*)::int AS n FROM cost_reports WHERE report_date = $1`, [D]);
-    assert.equal(rows.rows[0].n, 1);
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(hook.bodies.length, 7, 'nothing sent again');
-    const notes = await stack.db.query(`SELECT kind, count(*)::int AS n FROM cost_notifications GROUP BY kind ORDER BY kind`);
-    assert.deepEqual(notes.rows.map((r) => [r.kind, r.n]), [['anomaly', 6], ['budget', 1]]);
-  });
+  test(
+    'running the same day again replaces its report and sends no notification twice',
+    { timeout: 120_000 },
+    async () => {
+      const first = await reportOf(D);
+      await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
+      await waitFor('a newer report', async () => {
+        const r = await stack.request('GET', `/v1/costs/reports?date=${D}`);
+        return r.body.generatedAt !== first.generatedAt ? true : undefined;
+      });
+      const rows = await stack.db.query(`SELECT count(*)::int AS n FROM cost_reports WHERE report_date = $1`, [D]);
+      assert.equal(rows.rows[0].n, 1);
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(hook.bodies.length, 7, 'nothing sent again');
+      const notes = await stack.db.query(
+        `SELECT kind, count(*)::int AS n FROM cost_notifications GROUP BY kind ORDER BY kind`,
+      );
+      assert.deepEqual(
+        notes.rows.map((r) => [r.kind, r.n]),
+        [
+          ['anomaly', 6],
+          ['budget', 1],
+        ],
+      );
+    },
+  );
 
   test('charts: the stored one and an ad hoc one parse as SVG with one series per group', async () => {
-    const stored = await fetch(`${stack.baseUrl}/v1/costs/reports/${D}/chart.svg`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const stored = await fetch(`${stack.baseUrl}/v1/costs/reports/${D}/chart.svg`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
     assert.equal(stored.status, 200);
     assert.match(stored.headers.get('content-type')!, /image\/svg\+xml/);
-    const series = (svg: string) => allElements(parseXml(svg)).filter((e) => e.attributes.class === 'series').map((e) => e.attributes['data-series']);
+    const series = (svg: string) =>
+      allElements(parseXml(svg))
+        .filter((e) => e.attributes.class === 'series')
+        .map((e) => e.attributes['data-series']);
     assert.deepEqual(series(await stored.text()), ['b', 'a']);
-    const adHoc = await fetch(`${stack.baseUrl}/v1/costs/chart.svg?groupBy=label:team&from=${dayBefore(7)}&to=${dayOf(Date.parse(D) + DAY)}`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
+    const adHoc = await fetch(
+      `${stack.baseUrl}/v1/costs/chart.svg?groupBy=label:team&from=${dayBefore(7)}&to=${dayOf(Date.parse(D) + DAY)}`,
+      { headers: { authorization: `Bearer ${stack.adminToken}` } },
+    );
     assert.deepEqual(series(await adHoc.text()), ['search', 'payments']);
   });
 
@@ -215,9 +450,24 @@ describe('cost analysis', () => {
       ['GET', '/v1/costs?from=yesterday', undefined, /from/],
       ['GET', '/v1/costs?from=2026-01-02&to=2026-01-01', undefined, /from/],
       ['GET', '/v1/costs/reports?date=2026-02-30x', undefined, /date/],
-      ['POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`, { from: '2026-13-01', to: dayBefore(1) }, /from/],
-      ['POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`, { from: dayBefore(2), to: dayOf(Date.now()) }, /to/],
-      ['POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`, { from: dayBefore(1), to: dayBefore(3) }, /to/],
+      [
+        'POST',
+        `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`,
+        { from: '2026-13-01', to: dayBefore(1) },
+        /from/,
+      ],
+      [
+        'POST',
+        `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`,
+        { from: dayBefore(2), to: dayOf(Date.now()) },
+        /to/,
+      ],
+      [
+        'POST',
+        `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`,
+        { from: dayBefore(1), to: dayBefore(3) },
+        /to/,
+      ],
     ];
     for (const [method, path, body, field] of cases) {
       const r = await stack.request(method, path, body);
@@ -231,18 +481,31 @@ describe('cost analysis', () => {
   });
 
   test('a backfill over 7 past days makes 7 reports', { timeout: 180_000 }, async () => {
-    const r = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`, { from: dayBefore(7), to: dayBefore(1) });
+    const r = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/backfill`, {
+      from: dayBefore(7),
+      to: dayBefore(1),
+    });
     assert.equal(r.status, 202, JSON.stringify(r.body));
     assert.equal(r.body.days, 7);
     const days = Array.from({ length: 7 }, (_, i) => dayBefore(i + 1)).sort();
-    const stored = await waitFor('7 backfilled reports', async () => {
-      const { rows } = await stack.db.query(`SELECT to_char(report_date, 'YYYY-MM-DD') AS d FROM cost_reports WHERE report_date < $1 ORDER BY 1`, [D]);
-      return rows.length >= 7 ? rows.map((row) => row.d) : undefined;
-    }, 150_000);
+    const stored = await waitFor(
+      '7 backfilled reports',
+      async () => {
+        const { rows } = await stack.db.query(
+          `SELECT to_char(report_date, 'YYYY-MM-DD') AS d FROM cost_reports WHERE report_date < $1 ORDER BY 1`,
+          [D],
+        );
+        return rows.length >= 7 ? rows.map((row) => row.d) : undefined;
+      },
+      150_000,
+    );
     assert.deepEqual(stored, days);
     const one = (await reportOf(dayBefore(3))).report;
     // Day i = 3 by hand: payments 1,000 × (35 + n(3)), search 5,000 × (20 + m(3)).
-    assert.deepEqual(one.groups['label:team'].map((g: any) => [g.key, g.totalMicros]).sort(), [['payments', 1000 * (35 + n(3))], ['search', 5000 * (20 + m(3))]]);
+    assert.deepEqual(one.groups['label:team'].map((g: any) => [g.key, g.totalMicros]).sort(), [
+      ['payments', 1000 * (35 + n(3))],
+      ['search', 5000 * (20 + m(3))],
+    ]);
     assert.deepEqual(one.anomalies, [], 'noise only');
     const listed = await stack.request('GET', '/v1/costs/reports?limit=10');
     assert.equal(listed.body.report.date, D, 'latest');
@@ -270,11 +533,26 @@ describe('the cost schedule across API restarts', () => {
       const child = spawn(process.execPath, [join(__dirname, '..', 'api', 'server.js')], {
         stdio: ['ignore', 'ignore', 'inherit'],
         env: {
-          ...process.env, CAPSTAN_TEMPORAL_ADDRESS: testTemporalAddress(), CAPSTAN_TASK_QUEUE_PREFIX: prefix, CAPSTAN_NODE_CLASSES_FILE: classes,
-          CAPSTAN_DATABASE_URL: stack.databaseUrl, CAPSTAN_API_PORT: String(port), CAPSTAN_DATA_DIR: stack.dataDir, CAPSTAN_LOG_LEVEL: 'warn', CAPSTAN_COST_CRON: cron,
+          ...process.env,
+          CAPSTAN_TEMPORAL_ADDRESS: testTemporalAddress(),
+          CAPSTAN_TASK_QUEUE_PREFIX: prefix,
+          CAPSTAN_NODE_CLASSES_FILE: classes,
+          CAPSTAN_DATABASE_URL: stack.databaseUrl,
+          CAPSTAN_API_PORT: String(port),
+          CAPSTAN_DATA_DIR: stack.dataDir,
+          CAPSTAN_LOG_LEVEL: 'warn',
+          CAPSTAN_COST_CRON: cron,
         },
       });
-      await waitFor('the API', () => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => (r.ok ? true : undefined), () => undefined), 60_000);
+      await waitFor(
+        'the API',
+        () =>
+          fetch(`http://127.0.0.1:${port}/readyz`).then(
+            (r) => (r.ok ? true : undefined),
+            () => undefined,
+          ),
+        60_000,
+      );
       return child;
     };
     try {
@@ -290,7 +568,10 @@ describe('the cost schedule across API restarts', () => {
       });
       assert.deepEqual(found, [id], 'exactly one');
     } finally {
-      await stack.client.schedule.getHandle(id).delete().catch(() => undefined);
+      await stack.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     }
   });
 });

@@ -12,7 +12,9 @@ before(async () => {
     continueAsNewAfterEvents: 2000,
   });
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 test('a 200-task DAG survives SIGKILL of its orchestrator and node workers', { timeout: 300_000 }, async () => {
   // 20 layers of 10; every task depends on two of the layer before and records its own number.
@@ -45,5 +47,8 @@ test('a 200-task DAG survives SIGKILL of its orchestrator and node workers', { t
   assert.equal(run.dagResult.counts.succeeded, 200);
   assert.equal(run.dag.nodes.length, 200);
   run.dag.nodes.forEach((node: any, i: number) => assert.equal(node.outputs.n, String(i), `outputs of ${node.key}`));
-  assert.ok(run.dag.nodes.some((n: any) => n.attempts > 1), 'tasks that were running on the killed worker ran again');
+  assert.ok(
+    run.dag.nodes.some((n: any) => n.attempts > 1),
+    'tasks that were running on the killed worker ran again',
+  );
 });

@@ -5,8 +5,12 @@ import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-st
 
 let stack: TestStack;
 // A low threshold makes every run here continue as new several times, so that path is always exercised.
-before(async () => { stack = await startTestStack({ continueAsNewAfterEvents: 200 }); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack({ continueAsNewAfterEvents: 200 });
+});
+after(async () => {
+  await stack?.stop();
+});
 
 async function runDag(spec: unknown): Promise<any> {
   const started = await stack.request('POST', '/v1/dags', spec);
@@ -22,14 +26,36 @@ describe('a DAG that succeeds', () => {
       name: 'diamond',
       tasks: [
         { id: 'a', nodeClass: 'a', command: 'echo "seed=42" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'b', nodeClass: 'a', dependsOn: ['a'], command: 'echo "v=$(( ${{ tasks.a.outputs.seed }} + 1 ))" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'c', nodeClass: 'b', dependsOn: ['a'], command: 'echo "v=$(( ${{ tasks.a.outputs.seed }} * 2 ))" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'd', nodeClass: 'a', dependsOn: ['b', 'c'], command: 'echo "sum=$(( ${{ tasks.b.outputs.v }} + ${{ tasks.c.outputs.v }} ))" >> "$CAPSTAN_OUTPUT"' },
+        {
+          id: 'b',
+          nodeClass: 'a',
+          dependsOn: ['a'],
+          command: 'echo "v=$(( ${{ tasks.a.outputs.seed }} + 1 ))" >> "$CAPSTAN_OUTPUT"',
+        },
+        {
+          id: 'c',
+          nodeClass: 'b',
+          dependsOn: ['a'],
+          command: 'echo "v=$(( ${{ tasks.a.outputs.seed }} * 2 ))" >> "$CAPSTAN_OUTPUT"',
+        },
+        {
+          id: 'd',
+          nodeClass: 'a',
+          dependsOn: ['b', 'c'],
+          command: 'echo "sum=$(( ${{ tasks.b.outputs.v }} + ${{ tasks.c.outputs.v }} ))" >> "$CAPSTAN_OUTPUT"',
+        },
       ],
     });
     assert.equal(run.status, 'completed', JSON.stringify(run));
     assert.equal(run.kind, 'dag');
-    assert.deepEqual(run.dagResult.counts, { pending: 0, running: 0, succeeded: 4, failed: 0, skipped: 0, cancelled: 0 });
+    assert.deepEqual(run.dagResult.counts, {
+      pending: 0,
+      running: 0,
+      succeeded: 4,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+    });
     const nodes = byKey(run);
     assert.equal(nodes.b.outputs.v, '43');
     assert.equal(nodes.c.outputs.v, '84');
@@ -57,8 +83,18 @@ describe('a DAG that succeeds', () => {
     const run = await runDag({
       name: 'matrix',
       tasks: [
-        { id: 'square', nodeClass: 'a', matrix: { n: [1, 2, 3, 4, 5] }, command: 'echo "sq=$(( ${{ matrix.n }} * ${{ matrix.n }} ))" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'gather', nodeClass: 'a', dependsOn: ['square'], command: "echo 'all=${{ tasks.square.outputs.sq }}' >> \"$CAPSTAN_OUTPUT\"" },
+        {
+          id: 'square',
+          nodeClass: 'a',
+          matrix: { n: [1, 2, 3, 4, 5] },
+          command: 'echo "sq=$(( ${{ matrix.n }} * ${{ matrix.n }} ))" >> "$CAPSTAN_OUTPUT"',
+        },
+        {
+          id: 'gather',
+          nodeClass: 'a',
+          dependsOn: ['square'],
+          command: 'echo \'all=${{ tasks.square.outputs.sq }}\' >> "$CAPSTAN_OUTPUT"',
+        },
       ],
     });
     assert.equal(run.status, 'completed', JSON.stringify(run));
@@ -72,8 +108,20 @@ describe('a DAG that succeeds', () => {
       name: 'conditions',
       tasks: [
         { id: 'check', nodeClass: 'a', command: 'echo "deploy=no" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'deploy', nodeClass: 'a', dependsOn: ['check'], when: "tasks.check.outputs.deploy == 'yes'", command: 'true' },
-        { id: 'notify', nodeClass: 'a', dependsOn: ['deploy'], when: 'always()', command: 'echo "saw=${{ tasks.deploy.status }}" >> "$CAPSTAN_OUTPUT"' },
+        {
+          id: 'deploy',
+          nodeClass: 'a',
+          dependsOn: ['check'],
+          when: "tasks.check.outputs.deploy == 'yes'",
+          command: 'true',
+        },
+        {
+          id: 'notify',
+          nodeClass: 'a',
+          dependsOn: ['deploy'],
+          when: 'always()',
+          command: 'echo "saw=${{ tasks.deploy.status }}" >> "$CAPSTAN_OUTPUT"',
+        },
       ],
     });
     assert.equal(run.status, 'completed', JSON.stringify(run));
@@ -129,7 +177,10 @@ describe('operating a DAG run', () => {
   test('cancel stops running tasks and marks the rest cancelled', async () => {
     const started = await stack.request('POST', '/v1/dags', {
       name: 'to-cancel',
-      tasks: [{ id: 'long', nodeClass: 'a', command: 'sleep 60' }, { id: 'next', nodeClass: 'a', dependsOn: ['long'], command: 'true' }],
+      tasks: [
+        { id: 'long', nodeClass: 'a', command: 'sleep 60' },
+        { id: 'next', nodeClass: 'a', dependsOn: ['long'], command: 'true' },
+      ],
     });
     const runId = started.body.runId;
     for (let i = 0; i < 100; i++) {
@@ -147,7 +198,9 @@ describe('operating a DAG run', () => {
 
   test('a run of 60 tasks continues as new and keeps every node state', async () => {
     const tasks = Array.from({ length: 60 }, (_, i) => ({
-      id: `t${i}`, nodeClass: i % 2 ? 'a' : 'b', dependsOn: i >= 10 ? [`t${i - 10}`] : [],
+      id: `t${i}`,
+      nodeClass: i % 2 ? 'a' : 'b',
+      dependsOn: i >= 10 ? [`t${i - 10}`] : [],
       command: `echo "i=${i}" >> "$CAPSTAN_OUTPUT"`,
     }));
     const run = await runDag({ name: 'wide', maxParallel: 10, tasks });
@@ -165,8 +218,18 @@ describe('operating a DAG run', () => {
       failFast: false,
       tasks: [
         { id: 'setup', nodeClass: 'a', command: 'echo "token=abc" >> "$CAPSTAN_OUTPUT"' },
-        { id: 'flaky', nodeClass: 'a', dependsOn: ['setup'], command: `[ -f ${marker} ] || { touch ${marker}; exit 1; }; echo "got=\${{ tasks.setup.outputs.token }}" >> "$CAPSTAN_OUTPUT"` },
-        { id: 'after', nodeClass: 'a', dependsOn: ['flaky'], command: 'echo "saw=${{ tasks.flaky.outputs.got }}" >> "$CAPSTAN_OUTPUT"' },
+        {
+          id: 'flaky',
+          nodeClass: 'a',
+          dependsOn: ['setup'],
+          command: `[ -f ${marker} ] || { touch ${marker}; exit 1; }; echo "got=\${{ tasks.setup.outputs.token }}" >> "$CAPSTAN_OUTPUT"`,
+        },
+        {
+          id: 'after',
+          nodeClass: 'a',
+          dependsOn: ['flaky'],
+          command: 'echo "saw=${{ tasks.flaky.outputs.got }}" >> "$CAPSTAN_OUTPUT"',
+        },
         { id: 'side', nodeClass: 'b', dependsOn: ['setup'], command: 'true' },
       ],
     };
@@ -194,7 +257,11 @@ describe('operating a DAG run', () => {
 
   test('a DAG can be sent as YAML', async () => {
     const yaml = 'name: from-yaml\ntasks:\n  - id: hello\n    nodeClass: a\n    command: echo hi\n';
-    const response = await fetch(`${stack.baseUrl}/v1/dags`, { method: 'POST', headers: { 'Content-Type': 'application/yaml', Authorization: `Bearer ${stack.adminToken}` }, body: yaml });
+    const response = await fetch(`${stack.baseUrl}/v1/dags`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/yaml', Authorization: `Bearer ${stack.adminToken}` },
+      body: yaml,
+    });
     assert.equal(response.status, 202);
     const run = await waitForRunEnd(stack, ((await response.json()) as any).runId);
     assert.equal(run.status, 'completed');
@@ -205,13 +272,55 @@ describe('invalid DAGs are rejected, naming the place, and start nothing', () =>
   const t = (id: string, extra: Record<string, unknown> = {}) => ({ id, nodeClass: 'a', command: 'true', ...extra });
   const cases: Array<[string, unknown, string, RegExp]> = [
     ['duplicate ids', { name: 'x', tasks: [t('a'), t('a')] }, 'tasks[1].id', /duplicate task id "a"/],
-    ['unknown dependency', { name: 'x', tasks: [t('build'), t('test', { dependsOn: ['biuld'] })] }, 'tasks[1].dependsOn[0]', /unknown task "biuld"/],
-    ['a cycle, printed', { name: 'x', tasks: [t('a', { dependsOn: ['c'] }), t('b', { dependsOn: ['a'] }), t('c', { dependsOn: ['b'] })] }, 'tasks[0].dependsOn', /cycle: a → c → b → a/],
-    ['unknown node class', { name: 'x', tasks: [t('a', { nodeClass: 'gpu' })] }, 'tasks[0].nodeClass', /unknown node class "gpu"/],
-    ['output of a task that is not upstream', { name: 'x', tasks: [t('a'), t('b', { command: 'echo ${{ tasks.a.outputs.v }}' })] }, 'tasks[1].command', /"a" is not upstream of "b"/],
-    ['malformed condition', { name: 'x', tasks: [t('a'), t('b', { dependsOn: ['a'], when: "tasks.a.status == 'ok' &&" })] }, 'tasks[1].when', /at \d+/],
-    ['matrix past the limit', { name: 'x', tasks: [t('a', { matrix: { x: Array.from({ length: 10 }, (_, i) => i), y: Array.from({ length: 10 }, (_, i) => i) } })] }, 'tasks[0].matrix', /100 branches, over the limit of 64/],
-    ['matrix key that does not exist', { name: 'x', tasks: [t('a', { matrix: { os: ['l'] }, command: 'echo ${{ matrix.arch }}' })] }, 'tasks[0].command', /no matrix key "arch"/],
+    [
+      'unknown dependency',
+      { name: 'x', tasks: [t('build'), t('test', { dependsOn: ['biuld'] })] },
+      'tasks[1].dependsOn[0]',
+      /unknown task "biuld"/,
+    ],
+    [
+      'a cycle, printed',
+      { name: 'x', tasks: [t('a', { dependsOn: ['c'] }), t('b', { dependsOn: ['a'] }), t('c', { dependsOn: ['b'] })] },
+      'tasks[0].dependsOn',
+      /cycle: a → c → b → a/,
+    ],
+    [
+      'unknown node class',
+      { name: 'x', tasks: [t('a', { nodeClass: 'gpu' })] },
+      'tasks[0].nodeClass',
+      /unknown node class "gpu"/,
+    ],
+    [
+      'output of a task that is not upstream',
+      { name: 'x', tasks: [t('a'), t('b', { command: 'echo ${{ tasks.a.outputs.v }}' })] },
+      'tasks[1].command',
+      /"a" is not upstream of "b"/,
+    ],
+    [
+      'malformed condition',
+      { name: 'x', tasks: [t('a'), t('b', { dependsOn: ['a'], when: "tasks.a.status == 'ok' &&" })] },
+      'tasks[1].when',
+      /at \d+/,
+    ],
+    [
+      'matrix past the limit',
+      {
+        name: 'x',
+        tasks: [
+          t('a', {
+            matrix: { x: Array.from({ length: 10 }, (_, i) => i), y: Array.from({ length: 10 }, (_, i) => i) },
+          }),
+        ],
+      },
+      'tasks[0].matrix',
+      /100 branches, over the limit of 64/,
+    ],
+    [
+      'matrix key that does not exist',
+      { name: 'x', tasks: [t('a', { matrix: { os: ['l'] }, command: 'echo ${{ matrix.arch }}' })] },
+      'tasks[0].command',
+      /no matrix key "arch"/,
+    ],
   ];
   for (const [name, body, field, message] of cases) {
     test(name, async () => {

@@ -19,37 +19,51 @@ async function schemaOf(pool: Pool): Promise<string> {
 
 async function checkTwice(pool: Pool): Promise<void> {
   const first = await migrate(pool);
-  assert.deepEqual(first, readMigrations().map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`));
+  assert.deepEqual(
+    first,
+    readMigrations().map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`),
+  );
   const schema = await schemaOf(pool);
   const marks = (await pool.query('SELECT version, applied_at FROM capstan_migrations ORDER BY version')).rows;
   assert.deepEqual(await migrate(pool), [], 'a second run applies nothing');
   assert.equal(await schemaOf(pool), schema, 'a second run changes no table');
-  assert.deepEqual((await pool.query('SELECT version, applied_at FROM capstan_migrations ORDER BY version')).rows, marks);
+  assert.deepEqual(
+    (await pool.query('SELECT version, applied_at FROM capstan_migrations ORDER BY version')).rows,
+    marks,
+  );
   assert.match(schema, /task_attempts/);
   assert.match(schema, /token_sha256/);
 }
 
-test('migrations on a real PostgreSQL: applied once, a second run changes nothing, concurrent runs agree', { timeout: 60_000 }, async () => {
-  const database = await createTestDatabase();
-  const pools = [new Pool({ connectionString: database.url }), new Pool({ connectionString: database.url })];
-  try {
-    // Two starters at once (the API and a worker): the advisory lock lets one apply and the other see it done.
-    const results = await Promise.all(pools.map((p) => migrate(p)));
-    assert.equal(results.flat().length, readMigrations().length, 'each migration applied exactly once between the two');
-    assert.deepEqual(await migrate(pools[0]!), []);
-  } finally {
-    await Promise.all(pools.map((p) => p.end()));
-    await database.drop();
-  }
-  const fresh = await createTestDatabase();
-  const pool = new Pool({ connectionString: fresh.url });
-  try {
-    await checkTwice(pool);
-  } finally {
-    await pool.end();
-    await fresh.drop();
-  }
-});
+test(
+  'migrations on a real PostgreSQL: applied once, a second run changes nothing, concurrent runs agree',
+  { timeout: 60_000 },
+  async () => {
+    const database = await createTestDatabase();
+    const pools = [new Pool({ connectionString: database.url }), new Pool({ connectionString: database.url })];
+    try {
+      // Two starters at once (the API and a worker): the advisory lock lets one apply and the other see it done.
+      const results = await Promise.all(pools.map((p) => migrate(p)));
+      assert.equal(
+        results.flat().length,
+        readMigrations().length,
+        'each migration applied exactly once between the two',
+      );
+      assert.deepEqual(await migrate(pools[0]!), []);
+    } finally {
+      await Promise.all(pools.map((p) => p.end()));
+      await database.drop();
+    }
+    const fresh = await createTestDatabase();
+    const pool = new Pool({ connectionString: fresh.url });
+    try {
+      await checkTwice(pool);
+    } finally {
+      await pool.end();
+      await fresh.drop();
+    }
+  },
+);
 
 test('a migration edited after it was applied is refused, naming it', { timeout: 60_000 }, async () => {
   const database = await createTestDatabase();
@@ -59,9 +73,17 @@ test('a migration edited after it was applied is refused, naming it', { timeout:
     await migrate(pool);
     const first = readMigrations()[0]!;
     mkdirSync(dir, { recursive: true });
-    for (const m of readMigrations()) writeFileSync(join(dir, `${String(m.version).padStart(4, '0')}_${m.name}.sql`), readFileSync(join(MIGRATIONS_DIR, `${String(m.version).padStart(4, '0')}_${m.name}.sql`)));
+    for (const m of readMigrations())
+      writeFileSync(
+        join(dir, `${String(m.version).padStart(4, '0')}_${m.name}.sql`),
+        readFileSync(join(MIGRATIONS_DIR, `${String(m.version).padStart(4, '0')}_${m.name}.sql`)),
+      );
     writeFileSync(join(dir, `0001_${first.name}.sql`), `${first.sql}\n-- edited\n`);
-    await assert.rejects(migrate(pool, readMigrations(dir)), (err: Error) => err instanceof MigrationError && /migration 1 \(task_attempts\) changed after it was applied/.test(err.message));
+    await assert.rejects(
+      migrate(pool, readMigrations(dir)),
+      (err: Error) =>
+        err instanceof MigrationError && /migration 1 \(task_attempts\) changed after it was applied/.test(err.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
     await pool.end();
@@ -69,23 +91,29 @@ test('a migration edited after it was applied is refused, naming it', { timeout:
   }
 });
 
-test('the embedded database (PGlite) takes the same migrations, and keeps data across a restart', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'capstan-pglite-'));
-  const port = await freePort();
-  try {
-    let embedded = await startEmbeddedDatabase(dir, port);
-    let pool = new Pool({ connectionString: embedded.url, max: 4 });
-    await checkTwice(pool);
-    await pool.query(`INSERT INTO runs (run_id, kind, started_by) VALUES ('r1', 'task', 'tester')`);
-    await pool.end();
-    await embedded.stop();
-    embedded = await startEmbeddedDatabase(dir, port);
-    pool = new Pool({ connectionString: embedded.url, max: 4 });
-    assert.deepEqual(await migrate(pool), []);
-    assert.deepEqual((await pool.query('SELECT run_id, started_by FROM runs')).rows, [{ run_id: 'r1', started_by: 'tester' }]);
-    await pool.end();
-    await embedded.stop();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'the embedded database (PGlite) takes the same migrations, and keeps data across a restart',
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'capstan-pglite-'));
+    const port = await freePort();
+    try {
+      let embedded = await startEmbeddedDatabase(dir, port);
+      let pool = new Pool({ connectionString: embedded.url, max: 4 });
+      await checkTwice(pool);
+      await pool.query(`INSERT INTO runs (run_id, kind, started_by) VALUES ('r1', 'task', 'tester')`);
+      await pool.end();
+      await embedded.stop();
+      embedded = await startEmbeddedDatabase(dir, port);
+      pool = new Pool({ connectionString: embedded.url, max: 4 });
+      assert.deepEqual(await migrate(pool), []);
+      assert.deepEqual((await pool.query('SELECT run_id, started_by FROM runs')).rows, [
+        { run_id: 'r1', started_by: 'tester' },
+      ]);
+      await pool.end();
+      await embedded.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

@@ -21,17 +21,21 @@ after(async () => {
 /** Pids of dev servers running on this test's database file, read from /proc. */
 function devServerPids(): number[] {
   const dbFile = join(dataDir, 'temporal', 'dev-server.db');
-  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).filter((pid) => {
-    try {
-      const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-      return args.includes('start-dev') && args.includes(dbFile);
-    } catch {
-      return false; // gone meanwhile
-    }
-  }).map(Number);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args.includes('start-dev') && args.includes(dbFile);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
 }
 
-const TITLE = 'the dev server killed with SIGKILL mid-DAG comes back on the same database and port, and the DAG completes';
+const TITLE =
+  'the dev server killed with SIGKILL mid-DAG comes back on the same database and port, and the DAG completes';
 
 test(TITLE, { timeout: 300_000 }, async () => {
   const temporalPort = await freePort();
@@ -56,10 +60,15 @@ test(TITLE, { timeout: 300_000 }, async () => {
   // Two layers of three tasks that take a few seconds each; the second layer reads the first one's outputs.
   const tasks = [
     ...[1, 2, 3].map((i) => ({
-      id: `first${i}`, nodeClass: 'general', command: `sleep 3; echo "n=${i}" >> "$CAPSTAN_OUTPUT"`,
+      id: `first${i}`,
+      nodeClass: 'general',
+      command: `sleep 3; echo "n=${i}" >> "$CAPSTAN_OUTPUT"`,
     })),
     ...[1, 2, 3].map((i) => ({
-      id: `second${i}`, nodeClass: 'general', dependsOn: [`first${i}`], command: 'sleep 2; echo done',
+      id: `second${i}`,
+      nodeClass: 'general',
+      dependsOn: [`first${i}`],
+      command: 'sleep 2; echo done',
     })),
   ];
   const body = JSON.stringify({ name: 'dev-server-kill', tasks });
@@ -82,7 +91,11 @@ test(TITLE, { timeout: 300_000 }, async () => {
   process.kill(before, 'SIGKILL');
 
   const said = (pattern: RegExp) => (): boolean => pattern.test(started!.output());
-  await waitFor(said(/the Temporal dev server stopped \(SIGKILL\); restarting it/), 'npm start noticing the death', 15_000);
+  await waitFor(
+    said(/the Temporal dev server stopped \(SIGKILL\); restarting it/),
+    'npm start noticing the death',
+    15_000,
+  );
   await waitFor(said(/the Temporal dev server is back after/), 'the dev server coming back', 60_000);
   const [after] = devServerPids();
   assert.ok(after && after !== before, `a new dev server process (before ${before}, after ${after})`);

@@ -10,8 +10,12 @@ import { formatOutputRef, parseOutputRef } from '../workflows/contracts/output-r
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
-before(async () => { stack = await startTestStack(); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack();
+});
+after(async () => {
+  await stack?.stop();
+});
 
 const byKey = (run: any): Record<string, any> => Object.fromEntries(run.dag.nodes.map((n: any) => [n.key, n]));
 
@@ -57,7 +61,14 @@ describe('a 3 MiB output', () => {
         { id: 'a', nodeClass: 'a', script: PRODUCE },
         { id: 'b', nodeClass: 'b', dependsOn: ['a'], script: CONSUME },
         // Too large for one environment variable: refused before the spawn, and not retried.
-        { id: 'c', nodeClass: 'a', dependsOn: ['a'], env: { X: '${{ tasks.a.outputs.big }}' }, command: 'true', retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 } },
+        {
+          id: 'c',
+          nodeClass: 'a',
+          dependsOn: ['a'],
+          env: { X: '${{ tasks.a.outputs.big }}' },
+          command: 'true',
+          retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 },
+        },
       ],
     });
   });
@@ -78,7 +89,10 @@ describe('a 3 MiB output', () => {
     const c = byKey(run).c;
     assert.equal(c.status, 'failed', JSON.stringify(c));
     assert.equal(c.attempts, 1, 'an invalid task is not retried');
-    assert.match(c.message, /env\.X is 3145728 bytes after templates, over the 131072-byte limit Linux puts on one argument or variable/);
+    assert.match(
+      c.message,
+      /env\.X is 3145728 bytes after templates, over the 131072-byte limit Linux puts on one argument or variable/,
+    );
     assert.match(c.message, /inside "script"/);
     assert.equal(run.status, 'failed');
   });
@@ -117,10 +131,18 @@ describe('GET /v1/outputs/:reference', () => {
 
 test('a reference the store lacks fails the task without retrying, naming the field and the store', async () => {
   const missing = formatOutputRef({ sha256: '4'.repeat(64), bytes: 10 });
-  const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'echo "$X"', env: { X: missing }, retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 } });
+  const started = await stack.request('POST', '/v1/tasks', {
+    nodeClass: 'a',
+    command: 'echo "$X"',
+    env: { X: missing },
+    retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 },
+  });
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const run = await waitForRunEnd(stack, started.body.runId);
   assert.equal(run.status, 'failed');
   assert.equal(run.failure.details.attempts, 1);
-  assert.match(run.failure.message, new RegExp(`env\\.X: ${missing} is not in the output store ${stack.dataDir}/outputs`));
+  assert.match(
+    run.failure.message,
+    new RegExp(`env\\.X: ${missing} is not in the output store ${stack.dataDir}/outputs`),
+  );
 });

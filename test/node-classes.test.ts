@@ -5,8 +5,12 @@ import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-st
 
 let stack: TestStack;
 // Class `b` starts with no worker: tasks for it must wait until one appears.
-before(async () => { stack = await startTestStack({ startWorkersFor: ['a'] }); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack({ startWorkersFor: ['a'] });
+});
+after(async () => {
+  await stack?.stop();
+});
 
 test('GET /v1/node-classes shows each class with its live workers, and an empty pool', async () => {
   const { status, body } = await stack.request('GET', '/v1/node-classes');
@@ -44,10 +48,14 @@ test('a task for a class with no worker waits, says so, and runs on that class o
 
 test('with both pools up, each task runs only on a worker of its class', async () => {
   const specs = [
-    { nodeClass: 'a', command: 'echo a' }, { nodeClass: 'b', command: 'echo b' },
-    { nodeClass: 'a', command: 'echo a' }, { nodeClass: 'b', command: 'echo b' },
+    { nodeClass: 'a', command: 'echo a' },
+    { nodeClass: 'b', command: 'echo b' },
+    { nodeClass: 'a', command: 'echo a' },
+    { nodeClass: 'b', command: 'echo b' },
   ];
-  const runIds = await Promise.all(specs.map(async (spec) => (await stack.request('POST', '/v1/tasks', spec)).body.runId));
+  const runIds = await Promise.all(
+    specs.map(async (spec) => (await stack.request('POST', '/v1/tasks', spec)).body.runId),
+  );
   const runs = await Promise.all(runIds.map((id) => waitForRunEnd(stack, id)));
   runs.forEach((run, i) => {
     assert.equal(run.status, 'completed');

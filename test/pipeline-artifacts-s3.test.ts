@@ -39,7 +39,9 @@ before(async () => {
   git('init', '-q', '-b', 'main');
   mkdirSync(join(repo, '.capstan'));
   writeFileSync(join(repo, 'app.txt'), 'hello from the build job\n');
-  writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: artifacts
+  writeFileSync(
+    join(repo, '.capstan', 'pipeline.yaml'),
+    `name: artifacts
 on: { manual: true }
 jobs:
   build:
@@ -54,8 +56,11 @@ jobs:
     steps:
       - download-artifact: { name: app, path: got }
       - run: test "$(cat got/dist/VERSION)" = "$CAPSTAN_SHA" && cat got/dist/app.txt
-`);
-  writeFileSync(join(repo, '.capstan', 'too-big.yaml'), `name: too-big
+`,
+  );
+  writeFileSync(
+    join(repo, '.capstan', 'too-big.yaml'),
+    `name: too-big
 on: { manual: true }
 jobs:
   huge:
@@ -63,7 +68,8 @@ jobs:
     steps:
       - run: head -c 200000 /dev/urandom > blob.bin
       - upload-artifact: { name: blob, path: blob.bin }
-`);
+`,
+  );
   git('add', '-A');
   git('commit', '-q', '-m', 'fixture');
   sha = git('rev-parse', 'HEAD');
@@ -76,32 +82,56 @@ after(async () => {
 });
 
 async function runPipeline(pipelinePath: string): Promise<any> {
-  const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/artifacts', cloneUrl: repo, sha, branch: 'main', pipelinePath });
+  const started = await stack.request('POST', '/v1/pipelines/runs', {
+    repository: 'acme/artifacts',
+    cloneUrl: repo,
+    sha,
+    branch: 'main',
+    pipelinePath,
+  });
   assert.equal(started.status, 202, JSON.stringify(started.body));
   return waitForRunEnd(stack, started.body.runId, 120_000);
 }
 
-test('an artifact uploaded by a job on class a is downloaded by a job on class b through the S3 bucket', { timeout: 180_000 }, async () => {
-  const run = await runPipeline('.capstan/pipeline.yaml');
-  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
-  const [build, verify] = run.pipeline.jobs;
-  assert.match(build.worker, /\/a\/\d+$/);
-  assert.match(verify.worker, /\/b\/\d+$/);
-  const keys = [...standin.bucket(BUCKET).keys()];
-  assert.deepEqual(keys, [`capstan/${run.runId.replace(/[^A-Za-z0-9._-]/g, '_')}/build/app.tar`]);
-  const methods = standin.requests.map((r) => r.method);
-  assert.ok(methods.includes('PUT') && methods.includes('GET'), `requests: ${methods.join(' ')}`);
-  assert.ok(standin.requests.every((r) => r.authorization?.startsWith('AWS4-HMAC-SHA256 Credential=AKIDPIPELINETEST/')), 'every request signed with the credentials from the environment');
-  const log = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/verify/steps/1/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
-  assert.match(log, /hello from the build job/);
-});
+test(
+  'an artifact uploaded by a job on class a is downloaded by a job on class b through the S3 bucket',
+  { timeout: 180_000 },
+  async () => {
+    const run = await runPipeline('.capstan/pipeline.yaml');
+    assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+    const [build, verify] = run.pipeline.jobs;
+    assert.match(build.worker, /\/a\/\d+$/);
+    assert.match(verify.worker, /\/b\/\d+$/);
+    const keys = [...standin.bucket(BUCKET).keys()];
+    assert.deepEqual(keys, [`capstan/${run.runId.replace(/[^A-Za-z0-9._-]/g, '_')}/build/app.tar`]);
+    const methods = standin.requests.map((r) => r.method);
+    assert.ok(methods.includes('PUT') && methods.includes('GET'), `requests: ${methods.join(' ')}`);
+    assert.ok(
+      standin.requests.every((r) => r.authorization?.startsWith('AWS4-HMAC-SHA256 Credential=AKIDPIPELINETEST/')),
+      'every request signed with the credentials from the environment',
+    );
+    const log = await (
+      await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/verify/steps/1/log`, {
+        headers: { authorization: `Bearer ${stack.adminToken}` },
+      })
+    ).text();
+    assert.match(log, /hello from the build job/);
+  },
+);
 
-test('an artifact over CAPSTAN_MAX_ARTIFACT_BYTES fails its step, naming the artifact, its size and the variable', { timeout: 120_000 }, async () => {
-  const before = standin.bucket(BUCKET).size;
-  const run = await runPipeline('.capstan/too-big.yaml');
-  assert.equal(run.status, 'failed');
-  const step = run.pipeline.jobs[0].steps[1];
-  assert.equal(step.status, 'failed');
-  assert.match(step.message, /upload-artifact "blob": \d{6} bytes, over the 65536-byte limit \(CAPSTAN_MAX_ARTIFACT_BYTES\)/);
-  assert.equal(standin.bucket(BUCKET).size, before, 'nothing stored');
-});
+test(
+  'an artifact over CAPSTAN_MAX_ARTIFACT_BYTES fails its step, naming the artifact, its size and the variable',
+  { timeout: 120_000 },
+  async () => {
+    const before = standin.bucket(BUCKET).size;
+    const run = await runPipeline('.capstan/too-big.yaml');
+    assert.equal(run.status, 'failed');
+    const step = run.pipeline.jobs[0].steps[1];
+    assert.equal(step.status, 'failed');
+    assert.match(
+      step.message,
+      /upload-artifact "blob": \d{6} bytes, over the 65536-byte limit \(CAPSTAN_MAX_ARTIFACT_BYTES\)/,
+    );
+    assert.equal(standin.bucket(BUCKET).size, before, 'nothing stored');
+  },
+);

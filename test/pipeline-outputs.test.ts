@@ -84,35 +84,84 @@ after(async () => {
   if (repo) rmSync(repo, { recursive: true, force: true });
 });
 
-test('a step reads an earlier step\'s outputs; a job on another class reads the job outputs of the job it needs', { timeout: 180_000 }, async () => {
-  const sha = commitPipeline(PIPELINE);
-  const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/outputs', cloneUrl: repo, sha, branch: 'main' });
-  assert.equal(started.status, 202, JSON.stringify(started.body));
-  const run = await waitForRunEnd(stack, started.body.runId, 150_000);
-  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
-  const version = `2.4.0-${sha.slice(0, 7)}`;
-  const [build, deploy] = run.pipeline.jobs;
-  assert.match(build.worker, /\/a\/\d+$/);
-  assert.match(deploy.worker, /\/b\/\d+$/);
-  const { big, ...small } = build.steps[1].outputs;
-  assert.deepEqual(small, { version, dir: 'out', notes: 'first line\nsecond line' });
-  assert.match(big, /^capstan-ref:sha256:[0-9a-f]{64}:100000$/, 'a 100 kB output is kept in the output store and travels by reference');
-  assert.deepEqual(build.steps[2].outputs, { length: 'set' }, 'an expression, not only a reference, is evaluated');
-  assert.deepEqual(build.outputs, { version, notes: 'first line\nsecond line' }, 'the job publishes its outputs: map');
-  assert.deepEqual(deploy.steps.map((s: any) => s.status), ['succeeded', 'succeeded']);
-  assert.deepEqual(deploy.steps[1].outputs, { seen: version }, 'the dependent job read the job output in its script, env and artifact path');
-  const log = await (await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/deploy/steps/0/log`, { headers: { authorization: `Bearer ${stack.adminToken}` } })).text();
-  assert.match(log, new RegExp(`downloaded artifact "bundle" into got-${version}`));
-});
+test(
+  "a step reads an earlier step's outputs; a job on another class reads the job outputs of the job it needs",
+  { timeout: 180_000 },
+  async () => {
+    const sha = commitPipeline(PIPELINE);
+    const started = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'acme/outputs',
+      cloneUrl: repo,
+      sha,
+      branch: 'main',
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = await waitForRunEnd(stack, started.body.runId, 150_000);
+    assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+    const version = `2.4.0-${sha.slice(0, 7)}`;
+    const [build, deploy] = run.pipeline.jobs;
+    assert.match(build.worker, /\/a\/\d+$/);
+    assert.match(deploy.worker, /\/b\/\d+$/);
+    const { big, ...small } = build.steps[1].outputs;
+    assert.deepEqual(small, { version, dir: 'out', notes: 'first line\nsecond line' });
+    assert.match(
+      big,
+      /^capstan-ref:sha256:[0-9a-f]{64}:100000$/,
+      'a 100 kB output is kept in the output store and travels by reference',
+    );
+    assert.deepEqual(build.steps[2].outputs, { length: 'set' }, 'an expression, not only a reference, is evaluated');
+    assert.deepEqual(
+      build.outputs,
+      { version, notes: 'first line\nsecond line' },
+      'the job publishes its outputs: map',
+    );
+    assert.deepEqual(
+      deploy.steps.map((s: any) => s.status),
+      ['succeeded', 'succeeded'],
+    );
+    assert.deepEqual(
+      deploy.steps[1].outputs,
+      { seen: version },
+      'the dependent job read the job output in its script, env and artifact path',
+    );
+    const log = await (
+      await fetch(`${stack.baseUrl}/v1/runs/${encodeURIComponent(run.runId)}/jobs/deploy/steps/0/log`, {
+        headers: { authorization: `Bearer ${stack.adminToken}` },
+      })
+    ).text();
+    assert.match(log, new RegExp(`downloaded artifact "bundle" into got-${version}`));
+  },
+);
 
-test('a reference to a job outside needs is refused before the run starts, at its line and column', { timeout: 60_000 }, async () => {
-  const before = await stack.countRuns();
-  const bad = PIPELINE.replace('needs: [build]', 'needs: []');
-  const sha = commitPipeline(bad);
-  const refused = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/outputs', cloneUrl: repo, sha, branch: 'main' });
-  assert.equal(refused.status, 400, JSON.stringify(refused.body));
-  const lines: string[] = refused.body.error.message.split('\n');
-  assert.ok(lines.includes('.capstan/pipeline.yaml:33:7: jobs.deploy.env.RELEASE: needs.build.outputs.version: job "build" is not in the needs of "deploy"; add it to needs (outputs of jobs needed only through other jobs are not readable)'), lines.join('\n'));
-  assert.ok(lines.some((l) => l.startsWith('.capstan/pipeline.yaml:37:9: jobs.deploy.steps[1].run: needs.build.outputs.version: job "build" is not in the needs')), lines.join('\n'));
-  assert.equal(await stack.countRuns(), before, 'nothing started');
-});
+test(
+  'a reference to a job outside needs is refused before the run starts, at its line and column',
+  { timeout: 60_000 },
+  async () => {
+    const before = await stack.countRuns();
+    const bad = PIPELINE.replace('needs: [build]', 'needs: []');
+    const sha = commitPipeline(bad);
+    const refused = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'acme/outputs',
+      cloneUrl: repo,
+      sha,
+      branch: 'main',
+    });
+    assert.equal(refused.status, 400, JSON.stringify(refused.body));
+    const lines: string[] = refused.body.error.message.split('\n');
+    assert.ok(
+      lines.includes(
+        '.capstan/pipeline.yaml:33:7: jobs.deploy.env.RELEASE: needs.build.outputs.version: job "build" is not in the needs of "deploy"; add it to needs (outputs of jobs needed only through other jobs are not readable)',
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      lines.some((l) =>
+        l.startsWith(
+          '.capstan/pipeline.yaml:37:9: jobs.deploy.steps[1].run: needs.build.outputs.version: job "build" is not in the needs',
+        ),
+      ),
+      lines.join('\n'),
+    );
+    assert.equal(await stack.countRuns(), before, 'nothing started');
+  },
+);

@@ -7,12 +7,18 @@ let stack: TestStack;
 before(async () => {
   stack = await startTestStack({ nodeClasses: [{ name: 'single', concurrency: 1, pricePerHour: 0, labels: {} }] });
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 test('a priority-1 task submitted after 20 priority-5 tasks starts before the backlog drains', async () => {
   const backlog: string[] = [];
   for (let i = 0; i < 20; i++) {
-    const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'single', priority: 5, command: 'sleep 0.3' });
+    const started = await stack.request('POST', '/v1/tasks', {
+      nodeClass: 'single',
+      priority: 5,
+      command: 'sleep 0.3',
+    });
     assert.equal(started.status, 202);
     backlog.push(started.body.runId);
   }

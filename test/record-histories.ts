@@ -20,28 +20,51 @@ import { costScenario, stackScenario, type Recorded } from './helpers/stack-scen
 import { gitIn } from './helpers/git';
 import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
-const chain = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, nodeClass: 'a', command: 'true', dependsOn: i > 0 ? [`t${i - 1}`] : [] }));
+const chain = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    nodeClass: 'a',
+    command: 'true',
+    dependsOn: i > 0 ? [`t${i - 1}`] : [],
+  }));
 
 /** Each scenario: the route it is posted to, and the body. */
 const SCENARIOS: Record<string, [string, Record<string, unknown>]> = {
   'task-succeeds': ['/v1/tasks', { nodeClass: 'a', command: 'echo hello; echo "k=v" >> "$CAPSTAN_OUTPUT"' }],
-  'task-retries-then-fails': ['/v1/tasks', { nodeClass: 'a', command: 'exit 2', retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 } }],
+  'task-retries-then-fails': [
+    '/v1/tasks',
+    { nodeClass: 'a', command: 'exit 2', retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 } },
+  ],
   'task-cancelled': ['/v1/tasks', { nodeClass: 'a', command: 'sleep 30' }],
-  'dag-diamond-matrix': ['/v1/dags', {
-    name: 'diamond', tasks: [
-      { id: 'a', nodeClass: 'a', command: 'echo "v=1" >> "$CAPSTAN_OUTPUT"' },
-      { id: 'b', nodeClass: 'a', dependsOn: ['a'], matrix: { n: [1, 2, 3] }, command: 'echo "sq=${{ matrix.n }}" >> "$CAPSTAN_OUTPUT"' },
-      { id: 'c', nodeClass: 'b', dependsOn: ['a'], when: "tasks.a.outputs.v == '1'", command: 'true' },
-      { id: 'd', nodeClass: 'a', dependsOn: ['b', 'c'], command: 'echo ${{ tasks.b.outputs.sq }}' },
-    ],
-  }],
-  'dag-fail-fast': ['/v1/dags', {
-    name: 'fail-fast', tasks: [
-      { id: 'boom', nodeClass: 'a', command: 'sleep 0.3; exit 1' },
-      { id: 'slow', nodeClass: 'b', command: 'sleep 5' },
-      { id: 'after', nodeClass: 'a', dependsOn: ['boom'], command: 'true' },
-    ],
-  }],
+  'dag-diamond-matrix': [
+    '/v1/dags',
+    {
+      name: 'diamond',
+      tasks: [
+        { id: 'a', nodeClass: 'a', command: 'echo "v=1" >> "$CAPSTAN_OUTPUT"' },
+        {
+          id: 'b',
+          nodeClass: 'a',
+          dependsOn: ['a'],
+          matrix: { n: [1, 2, 3] },
+          command: 'echo "sq=${{ matrix.n }}" >> "$CAPSTAN_OUTPUT"',
+        },
+        { id: 'c', nodeClass: 'b', dependsOn: ['a'], when: "tasks.a.outputs.v == '1'", command: 'true' },
+        { id: 'd', nodeClass: 'a', dependsOn: ['b', 'c'], command: 'echo ${{ tasks.b.outputs.sq }}' },
+      ],
+    },
+  ],
+  'dag-fail-fast': [
+    '/v1/dags',
+    {
+      name: 'fail-fast',
+      tasks: [
+        { id: 'boom', nodeClass: 'a', command: 'sleep 0.3; exit 1' },
+        { id: 'slow', nodeClass: 'b', command: 'sleep 5' },
+        { id: 'after', nodeClass: 'a', dependsOn: ['boom'], command: 'true' },
+      ],
+    },
+  ],
   // With the stack's low continue-as-new threshold this records a later execution, which starts from carried state.
   'dag-continued-as-new': ['/v1/dags', { name: 'chain', maxParallel: 5, tasks: chain(40) }],
 };
@@ -56,7 +79,9 @@ async function pipelineScenario(stack: TestStack): Promise<string> {
   try {
     git('init', '-q', '-b', 'main');
     mkdirSync(join(repo, '.capstan'));
-    writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: record
+    writeFileSync(
+      join(repo, '.capstan', 'pipeline.yaml'),
+      `name: record
 on: { manual: true }
 concurrency: { group: 'record-\${{ branch }}' }
 jobs:
@@ -75,17 +100,28 @@ jobs:
       - run: exit 3
     rollback:
       - run: echo rolled back
-`);
+`,
+    );
     git('add', '-A');
     git('commit', '-q', '-m', 'pipeline');
-    const { body } = await stack.request('POST', '/v1/pipelines/runs', { repository: 'record/web', cloneUrl: repo, sha: git('rev-parse', 'HEAD'), branch: 'main' });
+    const { body } = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'record/web',
+      cloneUrl: repo,
+      sha: git('rev-parse', 'HEAD'),
+      branch: 'main',
+    });
     for (;;) {
       const run = (await stack.request('GET', `/v1/runs/${encodeURIComponent(body.runId)}`)).body;
       if (run.pipeline?.jobs[1].status === 'waiting-approval') break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const approver = await stack.mintToken('operator', { principal: 'approver' });
-    await stack.request('POST', `/v1/runs/${encodeURIComponent(body.runId)}/approve`, { job: 'deploy' }, { authorization: `Bearer ${approver.token}` });
+    await stack.request(
+      'POST',
+      `/v1/runs/${encodeURIComponent(body.runId)}/approve`,
+      { job: 'deploy' },
+      { authorization: `Bearer ${approver.token}` },
+    );
     await waitForRunEnd(stack, body.runId);
     return body.runId;
   } finally {
@@ -104,8 +140,12 @@ async function withServers(record: () => Promise<void>, needsPulumi: boolean): P
     : undefined;
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-record-'));
   const server = await startDevServer({
-    binary: binary.path, dbFile: join(scratch, 'temporal.db'), logFile: join(scratch, 'temporal.log'),
-    ip: '127.0.0.1', port: await freePort(), namespace: 'default',
+    binary: binary.path,
+    dbFile: join(scratch, 'temporal.db'),
+    logFile: join(scratch, 'temporal.log'),
+    ip: '127.0.0.1',
+    port: await freePort(),
+    namespace: 'default',
   });
   const postgres = startPostgresServer(await freePort());
   Object.assign(process.env, {
@@ -130,12 +170,28 @@ const STACK_HISTORIES = ['stack-up-approved', 'stack-ttl-destroy', 'stack-queue-
 
 async function main(): Promise<void> {
   // Workers of class a run the cost activities too, and Pulumi when a stack scenario is recorded.
-  const workerEnv = { CAPSTAN_COST_NODE_CLASS: 'a', ...(wanted(...STACK_HISTORIES) ? { CAPSTAN_PULUMI_NODE_CLASS: 'a' } : {}) };
+  const workerEnv = {
+    CAPSTAN_COST_NODE_CLASS: 'a',
+    ...(wanted(...STACK_HISTORIES) ? { CAPSTAN_PULUMI_NODE_CLASS: 'a' } : {}),
+  };
   const stack = await startTestStack({ continueAsNewAfterEvents: 150, workerEnv });
   const record = (name: string, workflowId: string, executionId?: string): void => {
     // The CLI's JSON is the format Temporal documents for replay tests.
-    const history = execFileSync(process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
-      ['workflow', 'show', '--workflow-id', workflowId, ...(executionId ? ['--run-id', executionId] : []), '--address', testTemporalAddress(), '--output', 'json'], { encoding: 'utf8' });
+    const history = execFileSync(
+      process.env.CAPSTAN_TEST_TEMPORAL_BIN ?? 'temporal',
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        ...(executionId ? ['--run-id', executionId] : []),
+        '--address',
+        testTemporalAddress(),
+        '--output',
+        'json',
+      ],
+      { encoding: 'utf8' },
+    );
     writeFileSync(join(__dirname, '..', '..', 'test', 'histories', `${name}.json`), history);
     process.stderr.write(`recorded ${name}\n`);
   };

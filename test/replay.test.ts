@@ -14,11 +14,13 @@ const HISTORIES = join(__dirname, '..', '..', 'test', 'histories');
 /** The workflow type each recorded history is of, from its first event. */
 function recordedTypes(): Set<string> {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
-  return new Set(files.map((file) => {
-    const history = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Array<Record<string, any>> };
-    const events = history.events;
-    return String(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name);
-  }));
+  return new Set(
+    files.map((file) => {
+      const history = JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')) as { events: Array<Record<string, any>> };
+      const events = history.events;
+      return String(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name);
+    }),
+  );
 }
 
 test('every workflow type Capstan registers has a recorded history', () => {
@@ -33,9 +35,18 @@ test('every workflow type Capstan registers has a recorded history', () => {
 test('every recorded history replays without nondeterminism', { timeout: 120_000 }, async () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
   assert.ok(files.length >= 9, 'histories are recorded (see test/record-histories.ts)');
-  assert.ok(files.some((f) => f.startsWith('dag-')), 'DAG histories are among them');
-  assert.ok(files.some((f) => f.startsWith('pipeline-')), 'pipeline histories are among them');
-  const histories = files.map((file) => ({ workflowId: file, history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))) }));
+  assert.ok(
+    files.some((f) => f.startsWith('dag-')),
+    'DAG histories are among them',
+  );
+  assert.ok(
+    files.some((f) => f.startsWith('pipeline-')),
+    'pipeline histories are among them',
+  );
+  const histories = files.map((file) => ({
+    workflowId: file,
+    history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))),
+  }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows') }, histories)) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);

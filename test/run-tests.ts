@@ -15,11 +15,13 @@ import { freePort } from './helpers/ports';
 import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
 
 function testFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return testFiles(path);
-    return entry.name.endsWith('.test.js') ? [path] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return testFiles(path);
+      return entry.name.endsWith('.test.js') ? [path] : [];
+    })
+    .sort();
 }
 
 async function main(): Promise<number> {
@@ -55,7 +57,13 @@ async function main(): Promise<number> {
       // One file at a time: several suites start worker processes, and the machine has two cores.
       const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {
         stdio: 'inherit',
-        env: { ...process.env, CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address, CAPSTAN_TEST_TEMPORAL_BIN: binary.path, CAPSTAN_TEST_PULUMI_BIN: pulumi.path, CAPSTAN_TEST_DATABASE_URL: databaseUrl },
+        env: {
+          ...process.env,
+          CAPSTAN_TEST_TEMPORAL_ADDRESS: server.address,
+          CAPSTAN_TEST_TEMPORAL_BIN: binary.path,
+          CAPSTAN_TEST_PULUMI_BIN: pulumi.path,
+          CAPSTAN_TEST_DATABASE_URL: databaseUrl,
+        },
       });
       child.on('exit', (exitCode) => resolve(exitCode ?? 1));
     });
@@ -67,7 +75,10 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -42,7 +42,12 @@ test(TITLE, { timeout: 240_000 }, async () => {
   assert.equal(taskRun.status, 'completed');
   assert.equal(taskRun.result.stdout, 'before-pulumi\n');
 
-  const config = { adminUrl: testDatabaseAdminUrl(), database: 'app_pending', role: 'app_pending', password: 'pending-pw' };
+  const config = {
+    adminUrl: testDatabaseAdminUrl(),
+    database: 'app_pending',
+    role: 'app_pending',
+    password: 'pending-pw',
+  };
   const declared = await stack.request('PUT', '/v1/stacks/shop/pending', { program: 'postgres-database', config });
   assert.equal(declared.status, 201);
   assert.equal((await stack.request('POST', '/v1/stacks/shop/pending/operations', { operation: 'up' })).status, 202);

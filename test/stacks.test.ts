@@ -23,7 +23,9 @@ before(async () => {
   stack = await startTestStack({ workerEnv: { CAPSTAN_PULUMI_NODE_CLASS: 'a' }, heartbeatTimeoutSeconds: 5 });
   operatorB = (await stack.mintToken('operator', { principal: 'operator-b' })).token;
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 const runPath = (runId: string) => `/v1/runs/${encodeURIComponent(runId)}`;
 const suffix = () => randomBytes(3).toString('hex');
@@ -42,16 +44,25 @@ async function query<T>(sql: string, params: unknown[] = [], url = adminUrl): Pr
   }
 }
 
-const databaseExists = async (name: string) => (await query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
+const databaseExists = async (name: string) =>
+  (await query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
 
 /** Whether the role exists with `password`; the test server trusts every login, so the stored SCRAM secret is checked. */
 async function hasPassword(role: string, password: string): Promise<boolean> {
-  const rows = await query<{ secret: string }>('SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1 AND rolcanlogin', [role]);
+  const rows = await query<{ secret: string }>(
+    'SELECT rolpassword AS secret FROM pg_authid WHERE rolname = $1 AND rolcanlogin',
+    [role],
+  );
   return rows[0] !== undefined && scramIsFor(rows[0].secret, password);
 }
 
 async function operate(project: string, name: string, body: Record<string, unknown>, token?: string) {
-  return stack.request('POST', `/v1/stacks/${project}/${name}/operations`, body, token ? { Authorization: `Bearer ${token}` } : {});
+  return stack.request(
+    'POST',
+    `/v1/stacks/${project}/${name}/operations`,
+    body,
+    token ? { Authorization: `Bearer ${token}` } : {},
+  );
 }
 
 /** Waits until the stack's operation reaches `phase` (e.g. waiting for approval). */
@@ -60,7 +71,8 @@ async function waitForPhase(runId: string, phase: string, timeoutMs = 90_000): P
   for (;;) {
     const { body } = await stack.request('GET', runPath(runId));
     if (body.stack?.phase === phase) return body;
-    if (body.status !== undefined && body.status !== 'running') throw new Error(`run ended before ${phase}: ${JSON.stringify(body)}`);
+    if (body.status !== undefined && body.status !== 'running')
+      throw new Error(`run ended before ${phase}: ${JSON.stringify(body)}`);
     if (Date.now() > deadline) throw new Error(`no ${phase} within ${timeoutMs} ms: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -70,13 +82,23 @@ test('bad input is refused naming the field, and nothing is declared or run', as
   const unknown = await stack.request('PUT', '/v1/stacks/shop/bad', { program: 'no-such-program' });
   assert.equal(unknown.status, 400);
   assert.equal(unknown.body.error.details[0].field, 'program');
-  const badConfig = await stack.request('PUT', '/v1/stacks/shop/bad', { program: 'postgres-database', config: { ...dbConfig('x'), database: 'Not A Name' } });
+  const badConfig = await stack.request('PUT', '/v1/stacks/shop/bad', {
+    program: 'postgres-database',
+    config: { ...dbConfig('x'), database: 'Not A Name' },
+  });
   assert.equal(badConfig.status, 400);
-  assert.deepEqual(badConfig.body.error.details.map((d: { field: string }) => d.field), ['config.database']);
+  assert.deepEqual(
+    badConfig.body.error.details.map((d: { field: string }) => d.field),
+    ['config.database'],
+  );
   assert.equal((await stack.request('GET', '/v1/stacks/shop/bad')).status, 404);
 
   const id = suffix();
-  assert.equal((await stack.request('PUT', `/v1/stacks/shop/d${id}`, { program: 'postgres-database', config: dbConfig(id) })).status, 201);
+  assert.equal(
+    (await stack.request('PUT', `/v1/stacks/shop/d${id}`, { program: 'postgres-database', config: dbConfig(id) }))
+      .status,
+    201,
+  );
   const unconfirmed = await operate('shop', `d${id}`, { operation: 'destroy' });
   assert.equal(unconfirmed.status, 400);
   assert.equal(unconfirmed.body.error.details[0].field, 'confirm');
@@ -99,7 +121,16 @@ test('up creates the database; a config change previews as a diff, approval appl
   const id = suffix();
   const name = `s${id}`;
   const runId = `stack:shop/${name}`;
-  assert.equal((await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), labels: { team: 'payments' } })).status, 201);
+  assert.equal(
+    (
+      await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+        program: 'postgres-database',
+        config: dbConfig(id),
+        labels: { team: 'payments' },
+      })
+    ).status,
+    201,
+  );
 
   const up = await operate('shop', name, { operation: 'up' });
   assert.equal(up.status, 202, JSON.stringify(up.body));
@@ -108,29 +139,50 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.equal(created.status, 'completed', JSON.stringify(created));
   // Pulumi counts the stack itself too: the stack, the role and the database.
   assert.equal(created.stack.result.resourceChanges.create, 3);
-  assert.equal(created.stack.result.outputs.connectionString, `capstan-stack-output:shop/${name}:connectionString`, 'a secret output travels as a reference');
-  assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(runId).fetchHistory()).includes('first-password'), 'no secret in the history');
+  assert.equal(
+    created.stack.result.outputs.connectionString,
+    `capstan-stack-output:shop/${name}:connectionString`,
+    'a secret output travels as a reference',
+  );
+  assert.ok(
+    !JSON.stringify(await stack.client.workflow.getHandle(runId).fetchHistory()).includes('first-password'),
+    'no secret in the history',
+  );
   assert.equal(created.stack.result.outputs.database, `app_${id}`);
   assert.ok(await databaseExists(`app_${id}`), 'the database exists in PostgreSQL');
   assert.ok(await hasPassword(`app_${id}`, 'first-password'));
   const afterUp = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
   assert.equal(afterUp.status, 'active');
-  assert.deepEqual(afterUp.resources.map((r: { type: string }) => r.type).sort(), ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role']);
+  assert.deepEqual(afterUp.resources.map((r: { type: string }) => r.type).sort(), [
+    'pulumi-nodejs:dynamic/postgres:Database',
+    'pulumi-nodejs:dynamic/postgres:Role',
+  ]);
 
   // A new password: the preview shows one in-place update of the role, and waits for approval.
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'second-password') });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id, 'second-password'),
+  });
   const change = await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
   assert.equal(change.status, 202);
   const waiting = await waitForPhase(runId, 'waiting-approval');
   assert.deepEqual(waiting.stack.preview.changeSummary, { same: 2, update: 1 });
-  assert.deepEqual(waiting.stack.preview.changes.map((c: { type: string; op: string }) => `${c.op} ${c.type}`), ['update pulumi-nodejs:dynamic/postgres:Role']);
+  assert.deepEqual(
+    waiting.stack.preview.changes.map((c: { type: string; op: string }) => `${c.op} ${c.type}`),
+    ['update pulumi-nodejs:dynamic/postgres:Role'],
+  );
   assert.ok(await hasPassword(`app_${id}`, 'first-password'), 'nothing applied before approval');
 
   // The requester may not approve their own change; another operator may.
   const own = await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {});
   assert.equal(own.status, 409);
   assert.match(own.body.error.message, /may not approve/);
-  const approved = await stack.request('POST', `/v1/stacks/shop/${name}/approve`, { comment: 'ok' }, { Authorization: `Bearer ${operatorB}` });
+  const approved = await stack.request(
+    'POST',
+    `/v1/stacks/shop/${name}/approve`,
+    { comment: 'ok' },
+    { Authorization: `Bearer ${operatorB}` },
+  );
   assert.equal(approved.status, 200, JSON.stringify(approved.body));
   const applied = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
   assert.equal(applied.status, 'completed', JSON.stringify(applied));
@@ -139,10 +191,16 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.ok(await hasPassword(`app_${id}`, 'second-password'), 'the previewed change was applied');
 
   // Preview a third password, then change the config again before approving: the plan no longer matches.
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'third-password') });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id, 'third-password'),
+  });
   await operate('shop', name, { operation: 'up', approval: { timeoutSeconds: 600 } });
   await waitForPhase(runId, 'waiting-approval');
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'fourth-password') });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id, 'fourth-password'),
+  });
   await stack.request('POST', `/v1/stacks/shop/${name}/approve`, {}, { Authorization: `Bearer ${operatorB}` });
   const refused = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
   assert.equal(refused.status, 'failed', JSON.stringify(refused));
@@ -199,13 +257,21 @@ test('cancelling an up that waits for approval applies nothing and frees the sta
 test('a database dropped by hand is reported as drift by the scheduled check', async () => {
   const id = suffix();
   const name = `drift${id}`;
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), driftSchedule: '0 3 * * *' });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id),
+    driftSchedule: '0 3 * * *',
+  });
   await operate('shop', name, { operation: 'up' });
   assert.equal((await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 120_000)).status, 'completed');
 
   const schedule = stack.client.schedule.getHandle(`stack-drift:shop/${name}`);
   const described = await schedule.describe();
-  assert.equal(described.action.type === 'startWorkflow' && described.action.workflowType, 'stackQueueWorkflow', 'the schedule exists in Temporal');
+  assert.equal(
+    described.action.type === 'startWorkflow' && described.action.workflowType,
+    'stackQueueWorkflow',
+    'the schedule exists in Temporal',
+  );
   // No drift yet: the scheduled action, triggered now instead of at 03:00.
   await schedule.trigger();
   const clean = await waitForDriftCheck(name, undefined);
@@ -215,7 +281,10 @@ test('a database dropped by hand is reported as drift by the scheduled check', a
   await schedule.trigger();
   const drift = await waitForDriftCheck(name, clean.checkedAt);
   assert.equal(drift.drifted, true);
-  assert.deepEqual(drift.resources.map((r: { type: string; op: string }) => `${r.op} ${r.type}`), ['delete pulumi-nodejs:dynamic/postgres:Database']);
+  assert.deepEqual(
+    drift.resources.map((r: { type: string; op: string }) => `${r.op} ${r.type}`),
+    ['delete pulumi-nodejs:dynamic/postgres:Database'],
+  );
   // A read-only check: the state still holds the database until someone refreshes or re-applies.
   const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
   assert.equal(view.resources.length, 2);
@@ -224,18 +293,24 @@ test('a database dropped by hand is reported as drift by the scheduled check', a
   assert.match(refused.body.error.message, /destroy it first/);
 });
 
-test('a DAG provisions a database, then a task connects with the stack\'s secret connection string', async () => {
+test("a DAG provisions a database, then a task connects with the stack's secret connection string", async () => {
   const id = suffix();
   const name = `dag${id}`;
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'dag-password') });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id, 'dag-password'),
+  });
   const started = await stack.request('POST', '/v1/dags', {
     name: 'provision-then-use',
     tasks: [
       { id: 'db', nodeClass: 'a', stack: { project: 'shop', stack: name } },
       {
-        id: 'use', nodeClass: 'b', dependsOn: ['db'],
+        id: 'use',
+        nodeClass: 'b',
+        dependsOn: ['db'],
         env: { DATABASE_URL: '${{ tasks.db.outputs.connectionString }}' },
-        script: 'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user || \'@\' || current_database()")" >> "$CAPSTAN_OUTPUT"',
+        script:
+          'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user || \'@\' || current_database()")" >> "$CAPSTAN_OUTPUT"',
       },
     ],
   });
@@ -247,13 +322,19 @@ test('a DAG provisions a database, then a task connects with the stack\'s secret
   assert.equal(nodes.db.outputs.connectionString, `capstan-stack-output:shop/${name}:connectionString`);
   assert.equal(nodes.use.outputs.who, `app_${id}@app_${id}`, 'the task connected as the new role to the new database');
   assert.ok(await databaseExists(`app_${id}`));
-  assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('dag-password'), 'no secret in the DAG history');
+  assert.ok(
+    !JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('dag-password'),
+    'no secret in the DAG history',
+  );
 });
 
 test('a pipeline provisions a database in one job, and the job that needs it connects with the secret connection string', async () => {
   const id = suffix();
   const name = `pipe${id}`;
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id, 'pipe-password') });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id, 'pipe-password'),
+  });
   const T = '$';
   const pipeline = `name: provision-and-use
 on: { manual: true }
@@ -283,17 +364,35 @@ jobs:
     gitIn(repo, 'add', '-A');
     gitIn(repo, 'commit', '-q', '-m', 'pipeline');
     const sha = gitIn(repo, 'rev-parse', 'HEAD');
-    const started = await stack.request('POST', '/v1/pipelines/runs', { repository: 'acme/infra', cloneUrl: repo, sha, branch: 'main' });
+    const started = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'acme/infra',
+      cloneUrl: repo,
+      sha,
+      branch: 'main',
+    });
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const run = await waitForRunEnd(stack, started.body.runId, 180_000);
     assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
     const [provision, use] = run.pipeline.jobs;
     assert.equal(provision.steps[0].name, `up stack shop/${name}`);
     assert.equal(provision.steps[0].outputs.database, `app_${id}`);
-    assert.equal(provision.outputs.url, `capstan-stack-output:shop/${name}:connectionString`, 'the secret travels as a reference');
-    assert.deepEqual(use.steps[0].outputs, { who: `app_${id}@app_${id}` }, 'the deploy job connected as the new role to the new database');
+    assert.equal(
+      provision.outputs.url,
+      `capstan-stack-output:shop/${name}:connectionString`,
+      'the secret travels as a reference',
+    );
+    assert.deepEqual(
+      use.steps[0].outputs,
+      { who: `app_${id}@app_${id}` },
+      'the deploy job connected as the new role to the new database',
+    );
     assert.ok(await databaseExists(`app_${id}`));
-    assert.ok(!JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('pipe-password'), 'no secret in the pipeline history');
+    assert.ok(
+      !JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes(
+        'pipe-password',
+      ),
+      'no secret in the pipeline history',
+    );
   } finally {
     rmSync(repo, { recursive: true, force: true });
   }
@@ -301,8 +400,10 @@ jobs:
 
 /** Waits until no Pulumi dynamic-provider process is an orphan (parent PID 1) on this machine. */
 async function waitForNoOrphanProviders(): Promise<void> {
-  const orphans = (): string[] => execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' }).split('\n')
-    .filter((line) => /^\s*1\s/.test(line) && line.includes('pulumi-resource-pulumi-nodejs'));
+  const orphans = (): string[] =>
+    execFileSync('ps', ['-eo', 'ppid=,args='], { encoding: 'utf8' })
+      .split('\n')
+      .filter((line) => /^\s*1\s/.test(line) && line.includes('pulumi-resource-pulumi-nodejs'));
   const deadline = Date.now() + 60_000;
   while (orphans().length > 0) {
     if (Date.now() > deadline) throw new Error(`orphaned providers still running: ${orphans().join('; ')}`);
@@ -314,7 +415,13 @@ async function waitForDriftCheck(name: string, after: string | undefined): Promi
   const deadline = Date.now() + 120_000;
   for (;;) {
     const view = (await stack.request('GET', `/v1/stacks/shop/${name}`)).body;
-    if (view.lastDrift && view.lastDrift.checkedAt !== after && view.lastOperation === 'drift' && !view.currentOperation) return view.lastDrift;
+    if (
+      view.lastDrift &&
+      view.lastDrift.checkedAt !== after &&
+      view.lastOperation === 'drift' &&
+      !view.currentOperation
+    )
+      return view.lastDrift;
     if (Date.now() > deadline) throw new Error(`no drift check on ${name}: ${JSON.stringify(view)}`);
     await new Promise((r) => setTimeout(r, 300));
   }
@@ -323,12 +430,20 @@ async function waitForDriftCheck(name: string, after: string | undefined): Promi
 test('a TTL stack is destroyed after expiry and its resources are gone', async () => {
   const id = suffix();
   const name = `ttl${id}`;
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), ttlSeconds: 3600 });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id),
+    ttlSeconds: 3600,
+  });
   await operate('shop', name, { operation: 'up' });
   assert.equal((await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 120_000)).status, 'completed');
   assert.ok(await databaseExists(`app_${id}`));
   // Re-declaring with a short TTL replaces the hour-long timer.
-  await stack.request('PUT', `/v1/stacks/shop/${name}`, { program: 'postgres-database', config: dbConfig(id), ttlSeconds: 2 });
+  await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+    program: 'postgres-database',
+    config: dbConfig(id),
+    ttlSeconds: 2,
+  });
   const deadline = Date.now() + 120_000;
   let view: any;
   do {
@@ -387,7 +502,10 @@ test('kill -9 of the worker during up: the operation finishes when a worker retu
   const deadline = Date.now() + 60_000;
   while (!attempt?.heartbeat) {
     const run = (await stack.request('GET', runPath(runId))).body;
-    assert.ok(run.status === 'running' && Date.now() < deadline, `no heartbeat seen while the apply ran: ${JSON.stringify(run)}`);
+    assert.ok(
+      run.status === 'running' && Date.now() < deadline,
+      `no heartbeat seen while the apply ran: ${JSON.stringify(run)}`,
+    );
     attempt = run.live?.pendingAttempts?.find((a: { state: string }) => a.state === 'started');
     if (!attempt?.heartbeat) await new Promise((r) => setTimeout(r, 100));
   }
@@ -399,9 +517,13 @@ test('kill -9 of the worker during up: the operation finishes when a worker retu
   await stack.startWorker('a');
   const done = await waitForRunEnd(stack, encodeURIComponent(runId), 180_000);
   assert.equal(done.status, 'completed', JSON.stringify(done));
-  const attempts = (await stack.client.workflow.getHandle(runId).fetchHistory()).events!
-    .filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
-  assert.ok(attempts.some((n) => (n ?? 0) >= 2), `the killed apply attempt was retried: ${JSON.stringify(attempts)}`);
+  const attempts = (await stack.client.workflow.getHandle(runId).fetchHistory())
+    .events!.filter((e) => e.activityTaskStartedEventAttributes)
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  assert.ok(
+    attempts.some((n) => (n ?? 0) >= 2),
+    `the killed apply attempt was retried: ${JSON.stringify(attempts)}`,
+  );
   assert.ok(await databaseExists(`app_${id}`));
   // The killed worker's dynamic-provider process, orphaned, is stopped by the sweep of a worker that runs on.
   await waitForNoOrphanProviders();

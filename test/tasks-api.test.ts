@@ -9,8 +9,12 @@ import { waitForFile } from './helpers/wait';
 
 let stack: TestStack;
 // A small output-file limit, so the test of it writes 300 kB rather than the 64 MiB default.
-before(async () => { stack = await startTestStack({ workerEnv: { CAPSTAN_MAX_OUTPUT_BYTES: '262144' } }); });
-after(async () => { await stack?.stop(); });
+before(async () => {
+  stack = await startTestStack({ workerEnv: { CAPSTAN_MAX_OUTPUT_BYTES: '262144' } });
+});
+after(async () => {
+  await stack?.stop();
+});
 
 async function runTask(spec: Record<string, unknown>, headers?: Record<string, string>): Promise<any> {
   const started = await stack.request('POST', '/v1/tasks', spec, headers);
@@ -23,7 +27,8 @@ describe('a task that succeeds', () => {
     const run = await runTask({
       nodeClass: 'a',
       name: 'greet',
-      command: 'echo hello; echo "to stderr" >&2; echo "version=1.2.3" >> "$CAPSTAN_OUTPUT"; printf "notes<<EOF\\nline one\\nline two\\nEOF\\n" >> "$CAPSTAN_OUTPUT"',
+      command:
+        'echo hello; echo "to stderr" >&2; echo "version=1.2.3" >> "$CAPSTAN_OUTPUT"; printf "notes<<EOF\\nline one\\nline two\\nEOF\\n" >> "$CAPSTAN_OUTPUT"',
     });
     assert.equal(run.status, 'completed');
     assert.equal(run.kind, 'task');
@@ -41,7 +46,8 @@ describe('a task that succeeds', () => {
   test('script, args, env and working directory reach the command in a fresh workspace', async () => {
     const run = await runTask({
       nodeClass: 'a',
-      script: 'set -u\necho "args=$1,$2 greeting=$GREETING"\npwd\nls -A | wc -l\necho "run=$CAPSTAN_RUN_ID" >> "$CAPSTAN_OUTPUT"\necho "leak=${CAPSTAN_TASK_QUEUE_PREFIX:-none} attempt=$CAPSTAN_ATTEMPT" >> "$CAPSTAN_OUTPUT"',
+      script:
+        'set -u\necho "args=$1,$2 greeting=$GREETING"\npwd\nls -A | wc -l\necho "run=$CAPSTAN_RUN_ID" >> "$CAPSTAN_OUTPUT"\necho "leak=${CAPSTAN_TASK_QUEUE_PREFIX:-none} attempt=$CAPSTAN_ATTEMPT" >> "$CAPSTAN_OUTPUT"',
       args: ['one', 'two words'],
       env: { GREETING: 'hi there' },
       workingDirectory: 'sub/dir',
@@ -76,8 +82,12 @@ describe('a task that fails', () => {
     assert.equal(run.failure.details.attempts, 1);
   });
 
-  test('CAPSTAN_ATTEMPT counts the task\'s attempts across command retries', async () => {
-    const run = await runTask({ nodeClass: 'a', command: '[ "$CAPSTAN_ATTEMPT" -ge 3 ]', retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 } });
+  test("CAPSTAN_ATTEMPT counts the task's attempts across command retries", async () => {
+    const run = await runTask({
+      nodeClass: 'a',
+      command: '[ "$CAPSTAN_ATTEMPT" -ge 3 ]',
+      retry: { maxAttempts: 3, initialIntervalSeconds: 0.1 },
+    });
     assert.equal(run.status, 'completed', JSON.stringify(run));
     assert.equal(run.result.attempts, 3);
   });
@@ -96,7 +106,11 @@ describe('a task that fails', () => {
   });
 
   test('gives up after maxAttempts', async () => {
-    const run = await runTask({ nodeClass: 'a', command: 'exit 7', retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 } });
+    const run = await runTask({
+      nodeClass: 'a',
+      command: 'exit 7',
+      retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 },
+    });
     assert.equal(run.status, 'failed');
     assert.match(run.failure.message, /exited with code 7 \(after 2 attempts\)/);
     assert.equal(run.failure.details.attempts, 2);
@@ -111,7 +125,10 @@ describe('a task that fails', () => {
   });
 
   test('an output file over CAPSTAN_MAX_OUTPUT_BYTES fails the task instead of being loaded', async () => {
-    const run = await runTask({ nodeClass: 'a', command: 'head -c 300000 /dev/zero | tr "\\0" a | sed "s/^/big=/" >> "$CAPSTAN_OUTPUT"' });
+    const run = await runTask({
+      nodeClass: 'a',
+      command: 'head -c 300000 /dev/zero | tr "\\0" a | sed "s/^/big=/" >> "$CAPSTAN_OUTPUT"',
+    });
     assert.equal(run.status, 'failed', JSON.stringify(run));
     assert.match(run.failure.message, /CAPSTAN_OUTPUT is 300004 bytes, over the 262144-byte limit/);
   });
@@ -127,7 +144,10 @@ describe('a task that fails', () => {
 describe('cancellation', () => {
   test('cancelling a running task kills its process group and ends the run cancelled', async () => {
     const pidFile = `${stack.dataDir}/cancel-child.pid`;
-    const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `sleep 300 & echo $! > ${pidFile}; wait` });
+    const started = await stack.request('POST', '/v1/tasks', {
+      nodeClass: 'a',
+      command: `sleep 300 & echo $! > ${pidFile}; wait`,
+    });
     const runId = started.body.runId;
     await waitForFile(pidFile, 'the task start');
     const live = await stack.request('GET', `/v1/runs/${runId}`);
@@ -146,7 +166,11 @@ describe('cancellation', () => {
 
 describe('cancellation while backing off', () => {
   test('a run waiting to retry a failed command is cancelled at once', async () => {
-    const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'exit 1', retry: { maxAttempts: 3, initialIntervalSeconds: 600, maxIntervalSeconds: 600 } });
+    const started = await stack.request('POST', '/v1/tasks', {
+      nodeClass: 'a',
+      command: 'exit 1',
+      retry: { maxAttempts: 3, initialIntervalSeconds: 600, maxIntervalSeconds: 600 },
+    });
     const runId = started.body.runId;
     let live;
     for (let i = 0; i < 100; i++) {
@@ -181,8 +205,18 @@ describe('idempotency', () => {
   });
 
   test('the same body with its keys in another order is the same request', async () => {
-    const first = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true', env: { A: '1', B: '2' } }, { 'Idempotency-Key': 'order-1' });
-    const second = await stack.request('POST', '/v1/tasks', { env: { B: '2', A: '1' }, command: 'true', nodeClass: 'a' }, { 'Idempotency-Key': 'order-1' });
+    const first = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { nodeClass: 'a', command: 'true', env: { A: '1', B: '2' } },
+      { 'Idempotency-Key': 'order-1' },
+    );
+    const second = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { env: { B: '2', A: '1' }, command: 'true', nodeClass: 'a' },
+      { 'Idempotency-Key': 'order-1' },
+    );
     assert.equal(second.status, 202, JSON.stringify(second.body));
     assert.equal(second.body.runId, first.body.runId);
   });
@@ -190,7 +224,12 @@ describe('idempotency', () => {
   test('reusing a key with a different body is rejected and starts nothing', async () => {
     await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'true' }, { 'Idempotency-Key': 'k-1' });
     const before = await stack.countRuns();
-    const reused = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'false' }, { 'Idempotency-Key': 'k-1' });
+    const reused = await stack.request(
+      'POST',
+      '/v1/tasks',
+      { nodeClass: 'a', command: 'false' },
+      { 'Idempotency-Key': 'k-1' },
+    );
     assert.equal(reused.status, 422);
     assert.equal(reused.body.error.code, 'idempotency_key_reused');
     assert.equal(reused.body.error.details[0].field, 'Idempotency-Key');
@@ -213,7 +252,13 @@ describe('listing runs', () => {
     assert.equal(page1.body.runs[0].runId, failed.runId, 'the most recently finished failure comes first');
     assert.deepEqual(page1.body.runs[0].labels, { team: 'platform' });
     // Temporal lists running runs first; one that ends between two pages moves and could show twice.
-    for (let i = 0; i < 300 && (await stack.client.workflow.count(`TaskQueue = '${stack.prefix}-orchestrator' AND ExecutionStatus = 'Running'`)).count > 0; i++) {
+    for (
+      let i = 0;
+      i < 300 &&
+      (await stack.client.workflow.count(`TaskQueue = '${stack.prefix}-orchestrator' AND ExecutionStatus = 'Running'`))
+        .count > 0;
+      i++
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const all: string[] = [];
@@ -226,9 +271,11 @@ describe('listing runs', () => {
     } while (cursor);
     // The suite's other files share this Temporal server; their runs are listed too, so judge by this stack's own.
     const mine: string[] = [];
-    for await (const info of stack.client.workflow.list({ query: `TaskQueue = '${stack.prefix}-orchestrator'` })) mine.push(info.workflowId);
+    for await (const info of stack.client.workflow.list({ query: `TaskQueue = '${stack.prefix}-orchestrator'` }))
+      mine.push(info.workflowId);
     assert.ok(mine.length > 10);
-    for (const runId of mine) assert.equal(all.filter((id) => id === runId).length, 1, `${runId} listed exactly once across pages`);
+    for (const runId of mine)
+      assert.equal(all.filter((id) => id === runId).length, 1, `${runId} listed exactly once across pages`);
     assert.ok(all.includes(failed.runId));
   });
 
@@ -236,7 +283,11 @@ describe('listing runs', () => {
     await runTask({ nodeClass: 'a', command: 'true' });
     const first = await stack.request('GET', '/v1/runs?limit=1');
     assert.ok(first.body.nextCursor, 'there is a next page');
-    for (const cursor of ['zzzz', Buffer.from('garbage').toString('base64'), `${first.body.nextCursor}&status=failed`]) {
+    for (const cursor of [
+      'zzzz',
+      Buffer.from('garbage').toString('base64'),
+      `${first.body.nextCursor}&status=failed`,
+    ]) {
       const response = await stack.request('GET', `/v1/runs?limit=1&cursor=${cursor}`);
       assert.equal(response.status, 400, cursor);
       assert.equal(response.body.error.details[0].field, 'query.cursor');
@@ -256,10 +307,25 @@ describe('bad input is rejected, names the field, and starts nothing', () => {
     ['unknown node class', { nodeClass: 'gpu', command: 'echo' }, 400, 'nodeClass'],
     ['negative timeout', { nodeClass: 'a', command: 'echo', timeoutSeconds: -5 }, 400, 'timeoutSeconds'],
     ['wrong-typed field', { nodeClass: 'a', command: 'echo', args: 'not-a-list' }, 400, 'args'],
-    ['retry interval above its cap', { nodeClass: 'a', command: 'echo', retry: { initialIntervalSeconds: 120 } }, 400, 'retry.initialIntervalSeconds'],
-    ['wrong-typed nested field', { nodeClass: 'a', command: 'echo', retry: { maxAttempts: 'three' } }, 400, 'retry.maxAttempts'],
+    [
+      'retry interval above its cap',
+      { nodeClass: 'a', command: 'echo', retry: { initialIntervalSeconds: 120 } },
+      400,
+      'retry.initialIntervalSeconds',
+    ],
+    [
+      'wrong-typed nested field',
+      { nodeClass: 'a', command: 'echo', retry: { maxAttempts: 'three' } },
+      400,
+      'retry.maxAttempts',
+    ],
     ['bad env name', { nodeClass: 'a', command: 'echo', env: { 'BAD NAME': 'x' } }, 400, 'env.BAD NAME'],
-    ['escaping working directory', { nodeClass: 'a', command: 'echo', workingDirectory: '../../etc' }, 400, 'workingDirectory'],
+    [
+      'escaping working directory',
+      { nodeClass: 'a', command: 'echo', workingDirectory: '../../etc' },
+      400,
+      'workingDirectory',
+    ],
     ['unknown field', { nodeClass: 'a', command: 'echo', comand: 'typo' }, 400, 'comand'],
     ['a JSON array', [1, 2], 400, '(body)'],
     ['oversized body', { nodeClass: 'a', command: 'x'.repeat(70 * 1024) }, 413, '(body)'],
@@ -279,7 +345,11 @@ describe('bad input is rejected, names the field, and starts nothing', () => {
 
   test('a body that is not JSON gets 415', async () => {
     const before = await stack.countRuns();
-    const response = await fetch(`${stack.baseUrl}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${stack.adminToken}` }, body: 'echo hi' });
+    const response = await fetch(`${stack.baseUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', Authorization: `Bearer ${stack.adminToken}` },
+      body: 'echo hi',
+    });
     assert.equal(response.status, 415);
     assert.equal(((await response.json()) as any).error.details[0].field, 'Content-Type');
     assert.equal(await stack.countRuns(), before);
@@ -319,19 +389,43 @@ describe('service endpoints', () => {
   });
 });
 
-
 describe('answers match the OpenAPI document', () => {
   test('starting, reading, listing, cancelling and refusing: each answer is listed and matches its schema', async () => {
-    const check = async (method: string, path: string, template: string, body?: unknown, headers?: Record<string, string>) => {
+    const check = async (
+      method: string,
+      path: string,
+      template: string,
+      body?: unknown,
+      headers?: Record<string, string>,
+    ) => {
       const answer = await stack.request(method, path, body, headers);
       assertDocumentedAnswer(method, template, answer.status, answer.body);
       return answer;
     };
-    const spec = { nodeClass: 'a', name: 'documented', command: 'echo "size=1" >> "$CAPSTAN_OUTPUT"', labels: { team: 'docs' } };
+    const spec = {
+      nodeClass: 'a',
+      name: 'documented',
+      command: 'echo "size=1" >> "$CAPSTAN_OUTPUT"',
+      labels: { team: 'docs' },
+    };
     const started = await check('POST', '/v1/tasks', '/v1/tasks', spec, { 'Idempotency-Key': 'openapi-conformance' });
     assert.equal(started.status, 202);
-    assert.equal((await check('POST', '/v1/tasks', '/v1/tasks', spec, { 'Idempotency-Key': 'openapi-conformance' })).body.created, false);
-    assert.equal((await check('POST', '/v1/tasks', '/v1/tasks', { ...spec, name: 'other' }, { 'Idempotency-Key': 'openapi-conformance' })).status, 422);
+    assert.equal(
+      (await check('POST', '/v1/tasks', '/v1/tasks', spec, { 'Idempotency-Key': 'openapi-conformance' })).body.created,
+      false,
+    );
+    assert.equal(
+      (
+        await check(
+          'POST',
+          '/v1/tasks',
+          '/v1/tasks',
+          { ...spec, name: 'other' },
+          { 'Idempotency-Key': 'openapi-conformance' },
+        )
+      ).status,
+      422,
+    );
     await waitForRunEnd(stack, started.body.runId);
     const runPath = `/v1/runs/${started.body.runId}`;
     assert.equal((await check('GET', runPath, '/v1/runs/{id}')).body.status, 'completed');

@@ -10,7 +10,9 @@ let stack: TestStack;
 before(async () => {
   stack = await startTestStack({ startWorkersFor: [], heartbeatTimeoutSeconds: 3 });
 });
-after(async () => { await stack?.stop(); });
+after(async () => {
+  await stack?.stop();
+});
 
 test('kill -9 of the node worker during a long task: retried when a worker is back, attempt count shows it', async () => {
   const first = await stack.startWorker('a');
@@ -40,7 +42,10 @@ test('SIGTERM shuts a node worker down gracefully: the running attempt finishes 
   const worker = await stack.startWorker('a');
   const marker = join(stack.dataDir, 'graceful-started');
   // Shorter than the stack's 2 s shutdown grace, so the attempt can finish while the worker drains.
-  const started = await stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: `touch ${marker}; sleep 1; echo finished` });
+  const started = await stack.request('POST', '/v1/tasks', {
+    nodeClass: 'a',
+    command: `touch ${marker}; sleep 1; echo finished`,
+  });
   await waitForFile(marker, 'attempt start');
   worker.kill('SIGTERM');
   const exitCode = await new Promise<number | null>((resolve) => worker.once('exit', resolve));

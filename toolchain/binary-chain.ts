@@ -20,7 +20,10 @@ export interface BinaryWay<Source extends string> {
 
 /** Tries each way in order; throws `makeError` with every way and each failure when none gives a binary. */
 export async function firstBinary<Source extends string>(
-  what: string, ways: BinaryWay<Source>[], fix: string, makeError: (message: string) => Error,
+  what: string,
+  ways: BinaryWay<Source>[],
+  fix: string,
+  makeError: (message: string) => Error,
 ): Promise<{ path: string; source: Source }> {
   const reasons: string[] = [];
   for (const way of ways) {
@@ -31,7 +34,14 @@ export async function firstBinary<Source extends string>(
       reasons.push(`  - ${way.label}: ${(err as Error).message}`);
     }
   }
-  throw makeError([`Could not obtain ${what}. Tried, in order:`, ...ways.map((w, i) => `  ${i + 1}. ${w.label}`), ...reasons, fix].join('\n'));
+  throw makeError(
+    [
+      `Could not obtain ${what}. Tried, in order:`,
+      ...ways.map((w, i) => `  ${i + 1}. ${w.label}`),
+      ...reasons,
+      fix,
+    ].join('\n'),
+  );
 }
 
 /** Builds a binary in `scratch`, calling `tick` per step of progress, and returns its path. */
@@ -87,11 +97,18 @@ async function buildClaimed(target: string, label: string, build: BuildFn): Prom
 }
 
 /** Runs the `go` tool; `-v` prints one line per compiled package, which ticks the progress counter. */
-export function runGo(go: string, args: string[], options: { cwd?: string; env: NodeJS.ProcessEnv }, tick: () => void): Promise<void> {
+export function runGo(
+  go: string,
+  args: string[],
+  options: { cwd?: string; env: NodeJS.ProcessEnv },
+  tick: () => void,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const child = spawn(go, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'ignore', 'pipe'] });
     // A stopped `npm start` must not leave a build running on its own (it would hold no claim any more).
-    const killOnExit = (): void => { child.kill('SIGKILL'); };
+    const killOnExit = (): void => {
+      child.kill('SIGKILL');
+    };
     process.once('exit', killOnExit);
     child.once('exit', () => process.removeListener('exit', killOnExit));
     let lastLines = '';
@@ -101,13 +118,19 @@ export function runGo(go: string, args: string[], options: { cwd?: string; env: 
       lastLines = (lastLines + text).slice(-2000);
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go ${args[0]} exited with ${code}: ${lastLines.trim()}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`go ${args[0]} exited with ${code}: ${lastLines.trim()}`)),
+    );
   });
 }
 
 /** The first executable named `name` on a PATH string. */
 export function findOnPath(name: string, pathValue: string): string | undefined {
-  return pathValue.split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find(isExecutable);
+  return pathValue
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, name))
+    .find(isExecutable);
 }
 
 /** Whether `file` is a regular file this process may execute. */

@@ -38,7 +38,11 @@ export async function claimBuild(target: string): Promise<BuildClaim | undefined
       continue;
     }
     const onExit = (): void => {
-      try { unlinkSync(file); } catch { /* already gone */ }
+      try {
+        unlinkSync(file);
+      } catch {
+        /* already gone */
+      }
     };
     process.once('exit', onExit);
     return {

@@ -10,7 +10,9 @@ export function startProgress(label: string, intervalMs = 5000): { tick(): void;
     process.stderr.write(`[capstan] ${label}: ${elapsed()} elapsed${count > 0 ? `, ${count} packages built` : ''}\n`);
   }, intervalMs);
   return {
-    tick: () => { count += 1; },
+    tick: () => {
+      count += 1;
+    },
     stop: (summary) => {
       clearInterval(timer);
       process.stderr.write(`[capstan] ${label}: ${summary} in ${elapsed()}\n`);

@@ -15,7 +15,8 @@ export const PULUMI_CLI_VERSION = '3.248.0';
  * `pkg/v3`'s own go.mod replaces this module; `go install` refuses modules with replace lines, so
  * a throwaway module repeats it. Check the tag's go.mod when changing PULUMI_CLI_VERSION.
  */
-const CLIPBOARD_REPLACEMENT = 'github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e';
+const CLIPBOARD_REPLACEMENT =
+  'github.com/atotto/clipboard => github.com/tgummerer/clipboard v0.0.0-20241001131231-d02d263e614e';
 
 /** Where a Pulumi binary came from, for the startup log. */
 export type PulumiBinarySource = 'configured' | 'path' | 'cache' | 'go-build' | 'pulumi-install';
@@ -49,12 +50,25 @@ export async function resolvePulumiBinary(options: ResolvePulumiOptions): Promis
     return { path: options.configuredPath, source: 'configured' };
   }
   const cached = cachedPulumiPath(options.cacheDir);
-  return firstBinary<PulumiBinarySource>(`the Pulumi CLI v${PULUMI_CLI_VERSION}`, [
-    { source: 'path', label: `\`pulumi\` v${PULUMI_CLI_VERSION} on PATH`, find: () => pulumiOnPath(env) },
-    { source: 'cache', label: `the cache at ${cached}`, find: () => (isExecutable(cached) ? cached : undefined) },
-    { source: 'go-build', label: `a Go build of github.com/pulumi/pulumi/pkg/v3@v${PULUMI_CLI_VERSION}`, find: () => buildWithGo(cached, env) },
-    { source: 'pulumi-install', label: "the Automation API's installer (needs internet)", find: () => (options.install ?? installWithAutomationApi)(dirname(dirname(cached))) },
-  ], 'Fix one: set CAPSTAN_PULUMI_BIN, put pulumi on PATH, install Go 1.25+, or allow internet access.', (message) => new PulumiBinaryError(message));
+  return firstBinary<PulumiBinarySource>(
+    `the Pulumi CLI v${PULUMI_CLI_VERSION}`,
+    [
+      { source: 'path', label: `\`pulumi\` v${PULUMI_CLI_VERSION} on PATH`, find: () => pulumiOnPath(env) },
+      { source: 'cache', label: `the cache at ${cached}`, find: () => (isExecutable(cached) ? cached : undefined) },
+      {
+        source: 'go-build',
+        label: `a Go build of github.com/pulumi/pulumi/pkg/v3@v${PULUMI_CLI_VERSION}`,
+        find: () => buildWithGo(cached, env),
+      },
+      {
+        source: 'pulumi-install',
+        label: "the Automation API's installer (needs internet)",
+        find: () => (options.install ?? installWithAutomationApi)(dirname(dirname(cached))),
+      },
+    ],
+    'Fix one: set CAPSTAN_PULUMI_BIN, put pulumi on PATH, install Go 1.25+, or allow internet access.',
+    (message) => new PulumiBinaryError(message),
+  );
 }
 
 /** A `pulumi` on PATH of the pinned version; one of another version is reported, not used. */
@@ -73,34 +87,59 @@ export function cachedPulumiPath(cacheDir: string): string {
 
 /** The version the binary reports, such as `v3.248.0`, or '' if it cannot run. */
 export function pulumiVersion(binary: string): string {
-  const out = spawnSync(binary, ['version'], { encoding: 'utf8', env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' } });
+  const out = spawnSync(binary, ['version'], {
+    encoding: 'utf8',
+    env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: 'true' },
+  });
   return out.status === 0 ? out.stdout.trim() : '';
 }
 
 async function buildWithGo(target: string, env: NodeJS.ProcessEnv): Promise<string> {
   const go = findOnPath('go', env.PATH ?? '');
   if (!go) throw new Error('no Go toolchain on PATH to build it from the Go module proxy');
-  return buildIntoCache(target, `building Pulumi CLI v${PULUMI_CLI_VERSION} with Go (about 4 minutes on a warm module cache)`, async (scratch, tick) => {
-    // A throwaway module that repeats pkg/v3's non-local replacement, which `go install` would refuse.
-    await writeFile(join(scratch, 'go.mod'), [
-      'module capstan.local/pulumi-build', '', 'go 1.25', '',
-      'require (',
-      `\tgithub.com/pulumi/pulumi/pkg/v3 v${PULUMI_CLI_VERSION}`,
-      `\tgithub.com/pulumi/pulumi/sdk/v3 v${PULUMI_CLI_VERSION}`,
-      ')', '',
-      `replace ${CLIPBOARD_REPLACEMENT}`, '',
-    ].join('\n'));
-    await runGo(go, [
-      'build', '-v', '-trimpath', '-o', join(scratch, 'pulumi'),
-      '-ldflags', `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_CLI_VERSION}`,
-      'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
-    ], {
-      cwd: scratch,
-      // The sum database is not reachable through a module-proxy-only network; go.sum is written from the proxy.
-      env: { ...env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOSUMDB: env.GOSUMDB ?? 'off' },
-    }, tick);
-    return join(scratch, 'pulumi');
-  });
+  return buildIntoCache(
+    target,
+    `building Pulumi CLI v${PULUMI_CLI_VERSION} with Go (about 4 minutes on a warm module cache)`,
+    async (scratch, tick) => {
+      // A throwaway module that repeats pkg/v3's non-local replacement, which `go install` would refuse.
+      await writeFile(
+        join(scratch, 'go.mod'),
+        [
+          'module capstan.local/pulumi-build',
+          '',
+          'go 1.25',
+          '',
+          'require (',
+          `\tgithub.com/pulumi/pulumi/pkg/v3 v${PULUMI_CLI_VERSION}`,
+          `\tgithub.com/pulumi/pulumi/sdk/v3 v${PULUMI_CLI_VERSION}`,
+          ')',
+          '',
+          `replace ${CLIPBOARD_REPLACEMENT}`,
+          '',
+        ].join('\n'),
+      );
+      await runGo(
+        go,
+        [
+          'build',
+          '-v',
+          '-trimpath',
+          '-o',
+          join(scratch, 'pulumi'),
+          '-ldflags',
+          `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_CLI_VERSION}`,
+          'github.com/pulumi/pulumi/pkg/v3/cmd/pulumi',
+        ],
+        {
+          cwd: scratch,
+          // The sum database is not reachable through a module-proxy-only network; go.sum is written from the proxy.
+          env: { ...env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOSUMDB: env.GOSUMDB ?? 'off' },
+        },
+        tick,
+      );
+      return join(scratch, 'pulumi');
+    },
+  );
 }
 
 async function installWithAutomationApi(root: string): Promise<string> {

@@ -25,7 +25,10 @@ export async function pulumiSettingsFor(config: CapstanConfig, logger: Logger): 
   logger.info({ pulumi: binary.path, source: binary.source }, 'Pulumi CLI ready');
   const passphrase = await pulumiPassphrase(config, logger);
   return {
-    binary: binary.path, backendUrl: config.pulumi.backendUrl, secretsProvider: config.pulumi.secretsProvider, stateDir: config.pulumi.stateDir,
+    binary: binary.path,
+    backendUrl: config.pulumi.backendUrl,
+    secretsProvider: config.pulumi.secretsProvider,
+    stateDir: config.pulumi.stateDir,
     // With a secrets provider Pulumi needs no passphrase; Capstan still uses one to seal stack config.
     ...(config.pulumi.secretsProvider ? {} : { passphrase }),
   };
@@ -46,9 +49,16 @@ export async function pulumiPassphrase(config: CapstanConfig, logger: Logger): P
     // data directory got there first, and then theirs is used; nobody ever reads a half-written file.
     const scratch = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     await writeFile(scratch, randomBytes(32).toString('base64url'), { mode: 0o600 });
-    const created = await link(scratch, file).then(() => true, () => false);
+    const created = await link(scratch, file).then(
+      () => true,
+      () => false,
+    );
     await rm(scratch, { force: true });
-    if (created) logger.warn({ file }, 'no CAPSTAN_PULUMI_PASSPHRASE: stack secrets are encrypted with a passphrase generated in this file; the API and workers on other machines need the same one');
+    if (created)
+      logger.warn(
+        { file },
+        'no CAPSTAN_PULUMI_PASSPHRASE: stack secrets are encrypted with a passphrase generated in this file; the API and workers on other machines need the same one',
+      );
     return (await readFile(file, 'utf8')).trim();
   }
 }

@@ -45,15 +45,28 @@ export async function resolveTemporalBinary(options: ResolveTemporalOptions): Pr
     return { path: options.configuredPath, source: 'configured' };
   }
   const cached = cachedBinaryPath(options.cacheDir);
-  return firstBinary<BinarySource>(`the Temporal CLI v${TEMPORAL_CLI_VERSION}`, [
-    { source: 'path', label: '`temporal` on PATH', find: () => findOnPath('temporal', env.PATH ?? '') },
-    { source: 'cache', label: `the cache at ${cached}`, find: () => (isExecutable(cached) ? cached : undefined) },
-    { source: 'go-build', label: `go install ${MODULE}@v${TEMPORAL_CLI_VERSION}`, find: () => buildWithGo(cached, env) },
-    { source: 'sdk-download', label: "the Temporal SDK's download (needs internet)", find: () => (options.download ?? downloadWithSdk)(options.cacheDir).catch((err: Error) => {
-      throw new Error(`the Temporal SDK's download failed: ${err.message}`);
-    }) },
-  ], 'Fix one: set CAPSTAN_TEMPORAL_BIN to a temporal binary, put one on PATH, install Go 1.25+, or allow internet access.',
-  (message) => new TemporalBinaryError(message));
+  return firstBinary<BinarySource>(
+    `the Temporal CLI v${TEMPORAL_CLI_VERSION}`,
+    [
+      { source: 'path', label: '`temporal` on PATH', find: () => findOnPath('temporal', env.PATH ?? '') },
+      { source: 'cache', label: `the cache at ${cached}`, find: () => (isExecutable(cached) ? cached : undefined) },
+      {
+        source: 'go-build',
+        label: `go install ${MODULE}@v${TEMPORAL_CLI_VERSION}`,
+        find: () => buildWithGo(cached, env),
+      },
+      {
+        source: 'sdk-download',
+        label: "the Temporal SDK's download (needs internet)",
+        find: () =>
+          (options.download ?? downloadWithSdk)(options.cacheDir).catch((err: Error) => {
+            throw new Error(`the Temporal SDK's download failed: ${err.message}`);
+          }),
+      },
+    ],
+    'Fix one: set CAPSTAN_TEMPORAL_BIN to a temporal binary, put one on PATH, install Go 1.25+, or allow internet access.',
+    (message) => new TemporalBinaryError(message),
+  );
 }
 
 /** Path of the cached binary for the pinned version. */
@@ -64,14 +77,26 @@ export function cachedBinaryPath(cacheDir: string): string {
 async function buildWithGo(target: string, env: NodeJS.ProcessEnv): Promise<string> {
   const go = findOnPath('go', env.PATH ?? '');
   if (!go) throw new Error('no Go toolchain on PATH to build it from the Go module proxy');
-  return buildIntoCache(target, `building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go (takes minutes on a cold module cache)`, async (scratch, tick) => {
-    await runGo(go, [
-      'install', '-v', '-trimpath',
-      '-ldflags', `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
-      `${MODULE}@v${TEMPORAL_CLI_VERSION}`,
-    ], { env: { ...env, GOBIN: scratch, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } }, tick);
-    return join(scratch, 'temporal');
-  });
+  return buildIntoCache(
+    target,
+    `building Temporal CLI v${TEMPORAL_CLI_VERSION} with Go (takes minutes on a cold module cache)`,
+    async (scratch, tick) => {
+      await runGo(
+        go,
+        [
+          'install',
+          '-v',
+          '-trimpath',
+          '-ldflags',
+          `-X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}`,
+          `${MODULE}@v${TEMPORAL_CLI_VERSION}`,
+        ],
+        { env: { ...env, GOBIN: scratch, CGO_ENABLED: '0', GOFLAGS: '-mod=mod' } },
+        tick,
+      );
+      return join(scratch, 'temporal');
+    },
+  );
 }
 
 /** Lets the SDK download the CLI (it starts a throwaway server to do so), then keeps the file in our cache. */
@@ -89,7 +114,9 @@ export async function downloadWithSdk(cacheDir: string): Promise<string> {
     progress.stop('failed');
     throw err;
   }
-  const found = readdirSync(downloadDir).map((f) => join(downloadDir, f)).find((f) => statSync(f).isFile() && isExecutable(f));
+  const found = readdirSync(downloadDir)
+    .map((f) => join(downloadDir, f))
+    .find((f) => statSync(f).isFile() && isExecutable(f));
   if (!found) throw new Error(`the SDK reported success but left no executable in ${downloadDir}`);
   // Into the cache path, so the next start finds it in step 3 instead of downloading again.
   const target = cachedBinaryPath(cacheDir);

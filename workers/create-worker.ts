@@ -63,13 +63,18 @@ export interface PendingStackRuntime {
  * otherwise obtaining Pulumi settings on first use.
  */
 function stackOutputReader(
-  config: CapstanConfig, logger: Logger, pulumi?: () => Promise<PulumiSettings>,
+  config: CapstanConfig,
+  logger: Logger,
+  pulumi?: () => Promise<PulumiSettings>,
 ): StackOutputReader {
   const obtain = pulumi ?? (() => pulumiSettingsFor(config, logger));
   let settings: Promise<PulumiSettings> | undefined;
   return async (project, stack, key) => {
     // A failure (no CLI yet) is not remembered, so a later command tries again.
-    settings ??= obtain().catch((err: unknown) => { settings = undefined; throw err; });
+    settings ??= obtain().catch((err: unknown) => {
+      settings = undefined;
+      throw err;
+    });
     return readStackOutput(await settings, { project, stack }, key);
   };
 }
@@ -90,20 +95,34 @@ function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass, stackOu
     workerQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
     killGraceMs: 5000,
     // Large step outputs go to the same store as DAG task outputs, and travel by reference.
-    outputStore: { dir: config.worker.outputStoreDir, inlineBytes: config.worker.inlineOutputBytes, maxFileBytes: config.worker.maxOutputFileBytes },
+    outputStore: {
+      dir: config.worker.outputStoreDir,
+      inlineBytes: config.worker.inlineOutputBytes,
+      maxFileBytes: config.worker.maxOutputFileBytes,
+    },
     stackOutputs,
   });
 }
 
 /** The worker on this process's own queue: the steps of the pipeline jobs whose workspace it holds. */
-export function createJobStepWorker(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger): Promise<Worker> {
+export function createJobStepWorker(
+  connection: NativeConnection,
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  ledger: AttemptLedger,
+  logger: Logger,
+): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
     activities: pipelineActivities(config, nodeClass, stackOutputReader(config, logger)),
-    interceptors: { activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })] },
+    interceptors: {
+      activity: [
+        meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
+      ],
+    },
     identity,
     // The steps of the jobs this worker claimed; a job's steps run one at a time.
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
@@ -116,8 +135,13 @@ export function createJobStepWorker(connection: NativeConnection, config: Capsta
  * `db` keeps deploy history; with `pulumi` it also runs stack operations, once that runtime is ready.
  */
 export function createNodeClassWorker(
-  connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, ledger: AttemptLedger, logger: Logger,
-  db: Pool, pulumi?: PendingStackRuntime,
+  connection: NativeConnection,
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  ledger: AttemptLedger,
+  logger: Logger,
+  db: Pool,
+  pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
@@ -139,15 +163,25 @@ export function createNodeClassWorker(
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
-      ...createShellActivities(deps), ...pipelineActivities(config, nodeClass, stackOutputs), ...createDeploymentActivities(db), ...createForgeActivities({ db }),
-      ...(pulumi === undefined ? {} : deferredStackActivities({
-        ready: pulumi.ready.then((runtime) => ({ ...runtime, db, programs: shippedPrograms })),
-        startedAt: pulumi.startedAt,
-      }, db)),
+      ...createShellActivities(deps),
+      ...pipelineActivities(config, nodeClass, stackOutputs),
+      ...createDeploymentActivities(db),
+      ...createForgeActivities({ db }),
+      ...(pulumi === undefined
+        ? {}
+        : deferredStackActivities(
+            {
+              ready: pulumi.ready.then((runtime) => ({ ...runtime, db, programs: shippedPrograms })),
+              startedAt: pulumi.startedAt,
+            },
+            db,
+          )),
       ...createCostActivities(costActivityDeps(config, db)),
     },
     interceptors: {
-      activity: [meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS })],
+      activity: [
+        meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
+      ],
     },
     identity,
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,

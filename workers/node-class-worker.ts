@@ -13,8 +13,12 @@ import { createLogger } from '../config/logger';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import {
-  connectWorker, createJobStepWorker, createNodeClassWorker, METERING_TOUCH_INTERVAL_MS,
-  type PendingStackRuntime, type StackRuntime,
+  connectWorker,
+  createJobStepWorker,
+  createNodeClassWorker,
+  METERING_TOUCH_INTERVAL_MS,
+  type PendingStackRuntime,
+  type StackRuntime,
 } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
@@ -26,16 +30,26 @@ async function main(): Promise<void> {
   const nodeClass = classes.find((c) => c.name === className);
   if (!nodeClass) {
     const known = classes.map((c) => c.name).join(', ');
-    throw new Error(`node class ${className ? `"${className}" is not in ${config.nodeClassesFile}` : 'not given'}; pass --class NAME or set CAPSTAN_NODE_CLASS to one of: ${known}`);
+    throw new Error(
+      `node class ${className ? `"${className}" is not in ${config.nodeClassesFile}` : 'not given'}; pass --class NAME or set CAPSTAN_NODE_CLASS to one of: ${known}`,
+    );
   }
   const logger = createLogger(`node-worker:${nodeClass.name}`, config.logLevel);
   installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   const db = await openDatabase(requireDatabaseUrl(config), logger);
   const ledger = new AttemptLedger(db);
   // Four missed refreshes: a worker that is alive but slow to reach the database is not declared dead.
-  const stopSweeper = startLostAttemptSweeper(ledger, { intervalMs: METERING_TOUCH_INTERVAL_MS, lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS, logger });
+  const stopSweeper = startLostAttemptSweeper(ledger, {
+    intervalMs: METERING_TOUCH_INTERVAL_MS,
+    lostAfterMs: 4 * METERING_TOUCH_INTERVAL_MS,
+    logger,
+  });
   // Retention counts in days, so an hourly sweep from every worker is timely enough and cheap.
-  const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), { retentionDays: config.pipeline.artifactRetentionDays, intervalMs: 60 * 60 * 1000, logger });
+  const stopRetention = startArtifactRetentionSweeper(openArtifactStore(config.pipeline), {
+    retentionDays: config.pipeline.artifactRetentionDays,
+    intervalMs: 60 * 60 * 1000,
+    logger,
+  });
   // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI. The CLI is obtained in the
   // background (a first start builds it for minutes): the class's other work starts now, and its stack operations
   // wait for the CLI or fail saying it is still being built.
@@ -43,16 +57,22 @@ async function main(): Promise<void> {
   // Providers a killed worker of this machine left behind would otherwise run for ever.
   let stopOrphanSweeper: (() => void) | undefined;
   let stopped = false;
-  pulumi?.ready.then(() => {
-    // A CLI that arrives after shutdown must not start a timer that keeps this process alive.
-    if (!stopped) stopOrphanSweeper = startOrphanProviderSweeper(logger, 30_000);
-  }, (err: unknown) => {
-    logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
-  });
+  pulumi?.ready.then(
+    () => {
+      // A CLI that arrives after shutdown must not start a timer that keeps this process alive.
+      if (!stopped) stopOrphanSweeper = startOrphanProviderSweeper(logger, 30_000);
+    },
+    (err: unknown) => {
+      logger.error({ err }, 'Pulumi CLI unavailable; stack operations on this worker will fail until it is');
+    },
+  );
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
-  logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency }, 'node-class worker polling');
+  logger.info(
+    { taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency },
+    'node-class worker polling',
+  );
   // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
   await Promise.all([worker.run(), stepWorker.run()]);
   stopped = true;
@@ -67,7 +87,8 @@ async function main(): Promise<void> {
 function pendingStackRuntime(config: CapstanConfig, logger: Logger): PendingStackRuntime {
   const startedAt = Date.now();
   const ready = (async (): Promise<StackRuntime> => ({
-    settings: await pulumiSettingsFor(config, logger), configKey: configKeyFrom(await pulumiPassphrase(config, logger)),
+    settings: await pulumiSettingsFor(config, logger),
+    configKey: configKeyFrom(await pulumiPassphrase(config, logger)),
   }))();
   return { ready, startedAt };
 }

@@ -10,7 +10,10 @@ async function main(): Promise<void> {
   installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
   const connection = await connectWorker(config);
   const worker = await createOrchestratorWorker(connection, config);
-  logger.info({ taskQueue: worker.options.taskQueue, identity: worker.options.identity }, 'orchestrator worker polling');
+  logger.info(
+    { taskQueue: worker.options.taskQueue, identity: worker.options.identity },
+    'orchestrator worker polling',
+  );
   await worker.run();
   await connection.close();
   logger.info('orchestrator worker stopped');

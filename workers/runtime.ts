@@ -3,7 +3,11 @@ import { Runtime, type LogLevel, type LogMetadata, type Logger as TemporalLogger
 import type { Logger } from '../config/logger';
 
 const LEVELS: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
-  TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error',
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
 };
 
 const NOT_POLLING = /^No (workflows|activities) registered, not polling/;
@@ -31,8 +35,11 @@ export function installWorkerRuntime(logger: Logger, metrics: { host: string; po
   Runtime.install({
     logger: temporalLoggerFor(logger),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
-    telemetryOptions: metrics.port === undefined ? undefined : {
-      metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } },
-    },
+    telemetryOptions:
+      metrics.port === undefined
+        ? undefined
+        : {
+            metrics: { prometheus: { bindAddress: `${metrics.host}:${metrics.port}` } },
+          },
   });
 }

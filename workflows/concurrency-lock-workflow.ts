@@ -30,8 +30,12 @@ export interface ConcurrencyLockInput {
 export async function concurrencyLockWorkflow({ holder, group }: ConcurrencyLockInput): Promise<void> {
   let released = false;
   let preemptedBy: string | undefined;
-  setHandler(releaseLockSignal, () => { released = true; });
-  setHandler(preemptLockSignal, ({ by }) => { if (by !== holder) preemptedBy = by; });
+  setHandler(releaseLockSignal, () => {
+    released = true;
+  });
+  setHandler(preemptLockSignal, ({ by }) => {
+    if (by !== holder) preemptedBy = by;
+  });
   await condition(() => released || preemptedBy !== undefined);
   if (released) return;
   const holderRun = getExternalWorkflowHandle(holder);

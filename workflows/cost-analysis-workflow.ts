@@ -26,8 +26,14 @@ export interface CostAnalysisWorkflowResult extends AnalyzeCostsResult {
 const scheduledStartTime = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
 
 // Reading a month of metering and stacks takes seconds; retries cover a database or worker restart.
-const ANALYSIS_OPTIONS = { startToCloseTimeout: '10 minutes', retry: { initialInterval: '5 seconds', maximumAttempts: 5 } } as const;
-const NOTIFY_OPTIONS = { startToCloseTimeout: '2 minutes', retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4 } } as const;
+const ANALYSIS_OPTIONS = {
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '5 seconds', maximumAttempts: 5 },
+} as const;
+const NOTIFY_OPTIONS = {
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+} as const;
 
 /** Runs the analysis of one day; idempotent per day (the report is replaced, notifications are keyed). */
 export async function costAnalysisWorkflow(input: CostAnalysisWorkflowInput): Promise<CostAnalysisWorkflowResult> {
@@ -35,7 +41,10 @@ export async function costAnalysisWorkflow(input: CostAnalysisWorkflowInput): Pr
   const nominal = info.typedSearchAttributes.get(scheduledStartTime) ?? info.runStartTime;
   const date = input.date ?? new Date(nominal.getTime() - 86_400_000).toISOString().slice(0, 10);
   const { analyzeCosts } = proxyActivities<CostActivities>({ ...ANALYSIS_OPTIONS, taskQueue: input.activityTaskQueue });
-  const { sendCostNotifications } = proxyActivities<CostActivities>({ ...NOTIFY_OPTIONS, taskQueue: input.activityTaskQueue });
+  const { sendCostNotifications } = proxyActivities<CostActivities>({
+    ...NOTIFY_OPTIONS,
+    taskQueue: input.activityTaskQueue,
+  });
   const analysis = await analyzeCosts({ date, workflowId: info.workflowId });
   try {
     const { sent } = await sendCostNotifications({});

@@ -36,7 +36,9 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   // The API validated it; the defaults are those the run was started with, not today's schema's.
   const spec = dagSpecOf(input);
   const plan = buildPlan(spec);
-  const states: NodeState[] = input.carried ? unpackStates(input.carried.states) : plan.nodes.map(() => ({ status: 'pending' }));
+  const states: NodeState[] = input.carried
+    ? unpackStates(input.carried.states)
+    : plan.nodes.map(() => ({ status: 'pending' }));
   const executions = (input.carried?.executions ?? 0) + 1;
   const scheduler = new DagScheduler(spec, plan, states);
   const scopes = new Map<number, CancellationScope>();
@@ -47,7 +49,10 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     const offset = Math.max(0, query.offset ?? 0);
     const limit = Math.min(MAX_QUERY_PAGE, Math.max(1, query.limit ?? MAX_QUERY_PAGE));
     return {
-      counts: scheduler.counts(), failing: scheduler.failing, executions, total: plan.nodes.length,
+      counts: scheduler.counts(),
+      failing: scheduler.failing,
+      executions,
+      total: plan.nodes.length,
       nodes: states.slice(offset, offset + limit).map((state, i) => {
         const node = plan.nodes[offset + i]!;
         return { key: node.key, task: spec.tasks[node.task]!.id, ...state };
@@ -64,29 +69,51 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     const scope = new CancellationScope();
     scopes.set(node, scope);
     states[node] = { status: 'running', startedAt };
-    const taskQueue = nodeClassTaskQueue(policy.taskQueuePrefix, task.stack ? policy.pulumiNodeClass ?? task.nodeClass : task.nodeClass);
-    scope.run(() => (task.stack
-      ? executeStackTask(task.stack, planNode.key, taskQueue, `dag run ${workflowInfo().workflowId}`)
-      : executeTask(taskSpec, { ...policy, taskQueue }, taskState, { priority: taskSpec.priority, workspaceKey: planNode.key }))).then(
-      (result) => scheduler.finish(node, {
-        status: 'succeeded', attempts: result.attempts, startedAt, finishedAt: result.finishedAt, worker: result.worker,
-        exitCode: result.exitCode, outputs: result.outputs,
-      }),
-      (err: unknown) => scheduler.finish(node, {
-        status: isCancellation(err) ? 'cancelled' : 'failed', attempts: taskState.attemptsFinished, startedAt,
-        finishedAt: new Date().toISOString(), message: failureMessage(err, scheduler.failing && spec.failFast),
-        ...exitCodeOf(err),
-      }),
-    ).finally(() => {
-      scopes.delete(node);
-      changed = true;
-    });
+    const taskQueue = nodeClassTaskQueue(
+      policy.taskQueuePrefix,
+      task.stack ? (policy.pulumiNodeClass ?? task.nodeClass) : task.nodeClass,
+    );
+    scope
+      .run(() =>
+        task.stack
+          ? executeStackTask(task.stack, planNode.key, taskQueue, `dag run ${workflowInfo().workflowId}`)
+          : executeTask(taskSpec, { ...policy, taskQueue }, taskState, {
+              priority: taskSpec.priority,
+              workspaceKey: planNode.key,
+            }),
+      )
+      .then(
+        (result) =>
+          scheduler.finish(node, {
+            status: 'succeeded',
+            attempts: result.attempts,
+            startedAt,
+            finishedAt: result.finishedAt,
+            worker: result.worker,
+            exitCode: result.exitCode,
+            outputs: result.outputs,
+          }),
+        (err: unknown) =>
+          scheduler.finish(node, {
+            status: isCancellation(err) ? 'cancelled' : 'failed',
+            attempts: taskState.attemptsFinished,
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            message: failureMessage(err, scheduler.failing && spec.failFast),
+            ...exitCodeOf(err),
+          }),
+      )
+      .finally(() => {
+        scopes.delete(node);
+        changed = true;
+      });
   };
 
   try {
     for (;;) {
       changed = false;
-      const draining = workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
+      const draining =
+        workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
       if (scheduler.failing && spec.failFast) for (const scope of scopes.values()) scope.cancel();
       if (!draining) scheduler.next(spec.maxParallel - scopes.size).dispatch.forEach(launch);
       setCurrentDetails(describe(scheduler, spec.name, executions));
@@ -111,7 +138,9 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const result: DagResult = { status: scheduler.failing ? 'failed' : 'succeeded', counts, failed, executions };
   if (scheduler.failing) {
     throw ApplicationFailure.create({
-      type: FailureTypes.dagFailed, nonRetryable: true, details: [result],
+      type: FailureTypes.dagFailed,
+      nonRetryable: true,
+      details: [result],
       message: `${failed.length} task${failed.length === 1 ? '' : 's'} failed: ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', ...' : ''}`,
     });
   }
@@ -129,12 +158,15 @@ function failureMessage(err: unknown, failingFast: boolean): string {
 }
 
 function exitCodeOf(err: unknown): { exitCode?: number } {
-  const details = err instanceof ApplicationFailure ? (err.details?.[0] as { exitCode?: number } | undefined) : undefined;
+  const details =
+    err instanceof ApplicationFailure ? (err.details?.[0] as { exitCode?: number } | undefined) : undefined;
   return details?.exitCode === undefined ? {} : { exitCode: details.exitCode };
 }
 
 function describe(scheduler: DagScheduler, name: string, executions: number): string {
   const c = scheduler.counts();
-  const parts = Object.entries(c).filter(([, n]) => n > 0).map(([status, n]) => `${status} ${n}`);
+  const parts = Object.entries(c)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${status} ${n}`);
   return `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
 }

@@ -1,5 +1,13 @@
 /** The pipeline workflow: jobs in dependency order, each on a worker of its class, with approvals and rollback. */
-import { ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { createForgeActivities } from '../activities/forge';
 import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
@@ -26,25 +34,41 @@ const STEP_OUTPUTS = 'pipeline-step-outputs';
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
-  const ctx: JobContext = { runId: workflowInfo().workflowId, spec, trigger, policy: input.policy, cancelCleanly: patched(CANCEL_CLEANLY), stepOutputs: patched(STEP_OUTPUTS) };
+  const ctx: JobContext = {
+    runId: workflowInfo().workflowId,
+    spec,
+    trigger,
+    policy: input.policy,
+    cancelCleanly: patched(CANCEL_CLEANLY),
+    stepOutputs: patched(STEP_OUTPUTS),
+  };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {
     name: spec.name,
     trigger,
     status: 'running',
     jobs: jobIds.map((id) => ({
-      id, status: 'pending', nodeClass: spec.jobs[id]!['runs-on'], steps: spec.jobs[id]!.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
+      id,
+      status: 'pending',
+      nodeClass: spec.jobs[id]!['runs-on'],
+      steps: spec.jobs[id]!.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
     })),
   };
   const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
   setHandler(pipelineStateQuery, () => state);
-  setHandler(approvalUpdate, (decision) => {
-    const record = recordOf(decision.jobId);
-    record.approval = decisionRecord(decision);
-    return record;
-  }, { validator: (decision) => validateDecision(input, state, decision) });
+  setHandler(
+    approvalUpdate,
+    (decision) => {
+      const record = recordOf(decision.jobId);
+      record.approval = decisionRecord(decision);
+      return record;
+    },
+    { validator: (decision) => validateDecision(input, state, decision) },
+  );
   let preemption: { by: string; group: string } | undefined;
-  setHandler(lockPreemptedSignal, (taken) => { preemption ??= taken; });
+  setHandler(lockPreemptedSignal, (taken) => {
+    preemption ??= taken;
+  });
 
   const finished = new Map<string, Promise<void>>();
   const start = (id: string): Promise<void> => {
@@ -60,7 +84,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         record.message = `needs ${blocked.join(', ')}, which did not succeed`;
         return;
       }
-      const locks = await jobLocks(ctx, job, (message) => { record.message = message; });
+      const locks = await jobLocks(ctx, job, (message) => {
+        record.message = message;
+      });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
         await runJob(ctx, id, job, record, Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])));
@@ -77,7 +103,16 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   try {
     if (spec.concurrency) {
       const group = groupNameOfRun(spec.concurrency.group, trigger.branch);
-      runLock = await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, spec.concurrency.cancelInProgress, (message) => { state.message = message; }, ctx.cancelCleanly);
+      runLock = await acquireLock(
+        ctx.policy.taskQueuePrefix,
+        group,
+        ctx.runId,
+        spec.concurrency.cancelInProgress,
+        (message) => {
+          state.message = message;
+        },
+        ctx.cancelCleanly,
+      );
       state.message = undefined;
     }
     await Promise.all(jobIds.map(start));
@@ -94,7 +129,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     state.status = 'cancelled';
     state.message = reason;
     for (const job of state.jobs) {
-      if (job.status !== 'pending' && job.status !== 'running' && job.status !== 'waiting-approval' && job.status !== 'cancelled') continue;
+      if (
+        job.status !== 'pending' &&
+        job.status !== 'running' &&
+        job.status !== 'waiting-approval' &&
+        job.status !== 'cancelled'
+      )
+        continue;
       job.status = 'cancelled';
       job.message = reason;
       job.finishedAt ??= new Date().toISOString();
@@ -107,10 +148,15 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   }
   const failed = state.jobs.filter((j) => j.status === 'failed');
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
-  await report(failed.length > 0 ? 'failure' : 'success', failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded');
+  await report(
+    failed.length > 0 ? 'failure' : 'success',
+    failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded',
+  );
   if (failed.length > 0) {
     throw ApplicationFailure.create({
-      type: FailureTypes.pipelineFailed, nonRetryable: true, details: [state],
+      type: FailureTypes.pipelineFailed,
+      nonRetryable: true,
+      details: [state],
       message: `jobs failed: ${failed.map((j) => `${j.id} (${j.message ?? 'failed'})`).join('; ')}`,
     });
   }
@@ -122,7 +168,10 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
  * without a status endpoint). A forge that refuses or is down never fails the run: the outcome is
  * kept in the run's state instead.
  */
-function commitStatusReporter(ctx: JobContext, state: PipelineRunState): (status: 'pending' | 'success' | 'failure', description: string) => Promise<void> {
+function commitStatusReporter(
+  ctx: JobContext,
+  state: PipelineRunState,
+): (status: 'pending' | 'success' | 'failure', description: string) => Promise<void> {
   const firstClass = Object.values(ctx.spec.jobs)[0]!['runs-on'];
   const { reportCommitStatus } = proxyActivities<ReturnType<typeof createForgeActivities>>({
     taskQueue: nodeClassTaskQueue(ctx.policy.taskQueuePrefix, firstClass),
@@ -132,9 +181,15 @@ function commitStatusReporter(ctx: JobContext, state: PipelineRunState): (status
   return async (status, description) => {
     try {
       const result = await reportCommitStatus({
-        repository: ctx.trigger.repository, sha: ctx.trigger.sha, state: status, context: `capstan/${ctx.spec.name}`, description: `${description} (${ctx.runId})`,
+        repository: ctx.trigger.repository,
+        sha: ctx.trigger.sha,
+        state: status,
+        context: `capstan/${ctx.spec.name}`,
+        description: `${description} (${ctx.runId})`,
       });
-      state.commitStatus = result.reported ? `reported ${status}` : `not reported: ${result.reason ?? 'no status endpoint'}`;
+      state.commitStatus = result.reported
+        ? `reported ${status}`
+        : `not reported: ${result.reason ?? 'no status endpoint'}`;
     } catch (err) {
       state.commitStatus = `reporting ${status} failed: ${(err as Error).message}`;
     }
@@ -149,20 +204,42 @@ async function jobLocks(ctx: JobContext, job: PipelineJob, onWait: (message: str
   const locks: HeldLock[] = [];
   if (job.concurrency) {
     const group = groupNameOfRun(job.concurrency.group, ctx.trigger.branch);
-    locks.push(await acquireLock(ctx.policy.taskQueuePrefix, group, ctx.runId, job.concurrency.cancelInProgress, onWait, ctx.cancelCleanly));
+    locks.push(
+      await acquireLock(
+        ctx.policy.taskQueuePrefix,
+        group,
+        ctx.runId,
+        job.concurrency.cancelInProgress,
+        onWait,
+        ctx.cancelCleanly,
+      ),
+    );
   }
-  if (job.environment) locks.push(await acquireLock(ctx.policy.taskQueuePrefix, `environment:${job.environment.name}`, ctx.runId, false, onWait, ctx.cancelCleanly));
+  if (job.environment)
+    locks.push(
+      await acquireLock(
+        ctx.policy.taskQueuePrefix,
+        `environment:${job.environment.name}`,
+        ctx.runId,
+        false,
+        onWait,
+        ctx.cancelCleanly,
+      ),
+    );
   return locks;
 }
 
 function validateDecision(input: PipelineRunInput, state: PipelineRunState, decision: JobApprovalDecision): void {
   const record = state.jobs.find((j) => j.id === decision.jobId);
   if (!record) throw new Error(`no job "${decision.jobId}" in this run`);
-  if (record.status !== 'waiting-approval') throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
+  if (record.status !== 'waiting-approval')
+    throw new Error(`job "${decision.jobId}" is ${record.status}, not waiting for approval`);
   const environment = input.spec.jobs[decision.jobId]!.environment!;
   const { approvers, allowTriggerer } = environment.approval!;
   const rule = { approvers, requester: input.trigger.triggeredBy, requesterMayDecide: allowTriggerer };
   checkDecision(rule, record, decision, {
-    name: `"${decision.jobId}"`, requesterDid: 'triggered this run', requesterName: `its deploy to ${environment.name}`,
+    name: `"${decision.jobId}"`,
+    requesterDid: 'triggered this run',
+    requesterName: `its deploy to ${environment.name}`,
   });
 }

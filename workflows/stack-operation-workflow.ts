@@ -1,5 +1,14 @@
 /** One operation on one Pulumi stack (workflow id `stack:<project>/<stack>`): preview, approval, apply of that plan, refresh, destroy or a drift check. */
-import { ActivityCancellationType, ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { StackActivities } from '../activities/pulumi/stack-activities';
 import { FailureTypes } from './contracts/failure-types';
 import type { StackOperationInput, StackOperationState } from './contracts/stack-operation';
@@ -10,12 +19,21 @@ import { stackApprovalUpdate, stackStateQuery } from './stack/definitions';
 /** Runs the operation to its end; a failed, rejected or refused operation fails the workflow with the reason. */
 export async function stackOperationWorkflow(input: StackOperationInput): Promise<StackOperationState> {
   const address = { project: input.project, stack: input.stack };
-  const state: StackOperationState = { ...address, operation: input.operation, requestedBy: input.requestedBy, phase: 'previewing' };
+  const state: StackOperationState = {
+    ...address,
+    operation: input.operation,
+    requestedBy: input.requestedBy,
+    phase: 'previewing',
+  };
   setHandler(stackStateQuery, () => state);
-  setHandler(stackApprovalUpdate, (decision) => {
-    state.approval = decisionRecord(decision);
-    return state;
-  }, { validator: (decision) => validateDecision(input, state, decision) });
+  setHandler(
+    stackApprovalUpdate,
+    (decision) => {
+      state.approval = decisionRecord(decision);
+      return state;
+    },
+    { validator: (decision) => validateDecision(input, state, decision) },
+  );
 
   // Pulumi operations heartbeat engine progress; a worker killed mid-operation is noticed within the
   // heartbeat timeout and the attempt retried, first clearing the lock the dead attempt left.
@@ -26,10 +44,16 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     // A cancelled operation ends only once Pulumi has stopped, so the next one never meets its lock.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
-      initialInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation],
+      initialInterval: '2s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: [FailureTypes.stackInputError, FailureTypes.planViolation],
     },
   });
-  const records = proxyActivities<StackActivities>({ taskQueue: input.taskQueue, startToCloseTimeout: '1m', retry: { maximumAttempts: 20 } });
+  const records = proxyActivities<StackActivities>({
+    taskQueue: input.taskQueue,
+    startToCloseTimeout: '1m',
+    retry: { maximumAttempts: 20 },
+  });
   const runId = workflowInfo().runId;
   await records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: 'running' });
   try {
@@ -65,11 +89,20 @@ export async function stackOperationWorkflow(input: StackOperationInput): Promis
     const cause = err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
     state.message ??= cause?.message ?? (err as Error).message;
     // Recorded even when the run is being cancelled, so the stack never looks busy afterwards.
-    await CancellationScope.nonCancellable(() => records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: state.phase }));
-    if (cause) throw ApplicationFailure.create({ message: cause.message, type: cause.type ?? undefined, nonRetryable: true });
+    await CancellationScope.nonCancellable(() =>
+      records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: state.phase }),
+    );
+    if (cause)
+      throw ApplicationFailure.create({ message: cause.message, type: cause.type ?? undefined, nonRetryable: true });
     throw err;
   }
-  await records.recordStackOperation({ ...address, operation: input.operation, runId, outcome: 'succeeded', drift: state.drift });
+  await records.recordStackOperation({
+    ...address,
+    operation: input.operation,
+    runId,
+    outcome: 'succeeded',
+    drift: state.drift,
+  });
   return state;
 }
 
@@ -84,7 +117,10 @@ async function approveBeforeApply(input: StackOperationInput, state: StackOperat
 }
 
 function validateDecision(input: StackOperationInput, state: StackOperationState, decision: ApprovalDecision): void {
-  if (state.phase !== 'waiting-approval') throw new Error(`the ${input.operation} of ${input.project}/${input.stack} is ${state.phase}, not waiting for approval`);
+  if (state.phase !== 'waiting-approval')
+    throw new Error(
+      `the ${input.operation} of ${input.project}/${input.stack} is ${state.phase}, not waiting for approval`,
+    );
   const { approvers, allowRequester } = input.approval!;
   checkDecision({ approvers, requester: input.requestedBy, requesterMayDecide: allowRequester }, state, decision, {
     name: `the ${input.operation} of ${input.project}/${input.stack}`,

@@ -26,7 +26,12 @@ export async function stackQueueWorkflow(input: StackQueueInput): Promise<StackQ
         workflowId: stackWorkflowId(project, stack),
         args: [input.operation],
         // The same memo and kind as an operation the API starts, so run views and lists show it as a stack run.
-        memo: { kind: 'stack', name: `${project}/${stack}`, startedBy: input.operation.requestedBy, labels: { operation: input.operation.operation } } satisfies RunMemo,
+        memo: {
+          kind: 'stack',
+          name: `${project}/${stack}`,
+          startedBy: input.operation.requestedBy,
+          labels: { operation: input.operation.operation },
+        } satisfies RunMemo,
         typedSearchAttributes: [{ key: kindSearchAttribute, value: 'stack' }],
         // The operation is the stack's; it finishes even if whoever queued it goes away.
         parentClosePolicy: ParentClosePolicy.ABANDON,

@@ -31,7 +31,12 @@ export interface ExecuteTaskOptions {
  * Runs `spec` until it succeeds or its last command attempt fails; updates `state` as it goes.
  * Throws a `TaskFailed` ApplicationFailure naming the exit code, or a CancelledFailure.
  */
-export async function executeTask(spec: TaskSpec, policy: TaskExecutionPolicy, state: TaskState, options: ExecuteTaskOptions = {}): Promise<TaskResult> {
+export async function executeTask(
+  spec: TaskSpec,
+  policy: TaskExecutionPolicy,
+  state: TaskState,
+  options: ExecuteTaskOptions = {},
+): Promise<TaskResult> {
   const { runShellCommand } = proxyActivities<ShellActivities>({
     ...shellCommandActivityOptions(policy, spec.timeoutSeconds),
     ...(options.priority === undefined ? {} : { priority: { priorityKey: options.priority } }),
@@ -40,11 +45,20 @@ export async function executeTask(spec: TaskSpec, policy: TaskExecutionPolicy, s
   for (;;) {
     options.onProgress?.(state);
     try {
-      const outcome = await runShellCommand({ spec, attemptsBefore: state.attemptsFinished, workspaceKey: options.workspaceKey });
+      const outcome = await runShellCommand({
+        spec,
+        attemptsBefore: state.attemptsFinished,
+        workspaceKey: options.workspaceKey,
+      });
       state.attemptsFinished += outcome.activityAttempt;
       state.phase = 'succeeded';
       const { activityAttempt: _a, timedOut: _t, commandStartedAt, ...rest } = outcome;
-      return { ...rest, attempts: state.attemptsFinished, startedAt: commandStartedAt ?? startedAt, finishedAt: new Date().toISOString() };
+      return {
+        ...rest,
+        attempts: state.attemptsFinished,
+        startedAt: commandStartedAt ?? startedAt,
+        finishedAt: new Date().toISOString(),
+      };
     } catch (err) {
       // After a cancel request any ending of the attempt (even a heartbeat timeout) means cancelled.
       if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
@@ -84,18 +98,22 @@ function commandOutcomeOf(err: unknown): CommandOutcome | undefined {
  */
 function attemptsOfLostActivity(err: unknown): number {
   const cause = err instanceof ActivityFailure ? err.cause : undefined;
-  const carried = cause instanceof TimeoutFailure
-    ? (cause.lastHeartbeatDetails as { attempt?: number } | undefined)?.attempt
-    : cause instanceof ApplicationFailure ? (cause.details?.[0] as { activityAttempt?: number } | undefined)?.activityAttempt : undefined;
+  const carried =
+    cause instanceof TimeoutFailure
+      ? (cause.lastHeartbeatDetails as { attempt?: number } | undefined)?.attempt
+      : cause instanceof ApplicationFailure
+        ? (cause.details?.[0] as { activityAttempt?: number } | undefined)?.activityAttempt
+        : undefined;
   return carried ?? 1;
 }
 
 function taskFailure(state: TaskState, outcome: CommandOutcome | undefined, cause: unknown): ApplicationFailure {
   const attempts = `${state.attemptsFinished} attempt${state.attemptsFinished === 1 ? '' : 's'}`;
   // lastFailure is the activity's own message: the exit code, the timeout, or the bad output line.
-  const message = outcome === undefined
-    ? `task failed after ${attempts}: ${state.lastFailure ?? 'unknown error'}`
-    : `${state.lastFailure ?? `command exited with code ${outcome.exitCode}`} (after ${attempts})`;
+  const message =
+    outcome === undefined
+      ? `task failed after ${attempts}: ${state.lastFailure ?? 'unknown error'}`
+      : `${state.lastFailure ?? `command exited with code ${outcome.exitCode}`} (after ${attempts})`;
   const { activityAttempt: _a, ...detail } = outcome ?? { activityAttempt: 0 };
   return ApplicationFailure.create({
     type: FailureTypes.taskFailed,

@@ -33,7 +33,11 @@ export function analysisWindow(date: string, lookbackDays: number): AnalysisWind
   const from = new Date(`${date}T00:00:00Z`);
   const monthStart = `${date.slice(0, 7)}-01`;
   return {
-    date, from, to: new Date(from.getTime() + DAY_MS), previousDate: addDays(date, -1), monthStart,
+    date,
+    from,
+    to: new Date(from.getTime() + DAY_MS),
+    previousDate: addDays(date, -1),
+    monthStart,
     seriesFromDay: [addDays(date, -lookbackDays), monthStart].sort()[0]!,
   };
 }
@@ -84,14 +88,19 @@ export async function gatherMeteredCosts(db: Pool, query: MeteredCostsQuery): Pr
   // Runs only for the day itself, the 50 costliest: a day may hold thousands.
   const runsFrom = addDaysDate(window.from, -1);
   const runRows = await costByGroup(db, { from: runsFrom, to, groupBy: 'run', prices, byDay: true });
-  groups.run = groupFigures(runRows, date, previousDate).filter((g) => g.attempts > 0).slice(0, 50);
+  groups.run = groupFigures(runRows, date, previousDate)
+    .filter((g) => g.attempts > 0)
+    .slice(0, 50);
 
   const byClass = rowsByDim.get('nodeClass')!;
   const dayFigures = groupFigures(byClass, date, previousDate);
   const sum = (pick: (g: GroupFigures) => number): number => dayFigures.reduce((total, g) => total + pick(g), 0);
   return {
-    rowsByDim, groups, computeDaily: sumSeries(dailySeries(byClass)),
-    computeMicros: sum((g) => g.computeMicros), wasteMicros: sum((g) => g.wasteMicros),
+    rowsByDim,
+    groups,
+    computeDaily: sumSeries(dailySeries(byClass)),
+    computeMicros: sum((g) => g.computeMicros),
+    wasteMicros: sum((g) => g.wasteMicros),
     previousMicros: sum((g) => g.previousTotalMicros),
   };
 }
@@ -105,14 +114,21 @@ export interface IdleCosts {
 
 /** Measures what the workers of each class cost beyond the work they did on the day. */
 export async function measureIdleCapacity(
-  deps: CostActivityDeps, window: AnalysisWindow, prices: ReadonlyMap<string, number>,
+  deps: CostActivityDeps,
+  window: AnalysisWindow,
+  prices: ReadonlyMap<string, number>,
 ): Promise<IdleCosts> {
   const usage = await classUsage(deps.db, window.from, window.to);
-  const capacity = await Promise.all(deps.nodeClasses.map(async (c) => ({
-    nodeClass: c.name, concurrency: c.concurrency, microsPerHour: prices.get(c.name)!,
-    busyMs: usage.get(c.name)?.busyMs ?? 0,
-    meteredWorkers: usage.get(c.name)?.meteredWorkers ?? 0, livePollers: await deps.livePollers(c.name),
-  })));
+  const capacity = await Promise.all(
+    deps.nodeClasses.map(async (c) => ({
+      nodeClass: c.name,
+      concurrency: c.concurrency,
+      microsPerHour: prices.get(c.name)!,
+      busyMs: usage.get(c.name)?.busyMs ?? 0,
+      meteredWorkers: usage.get(c.name)?.meteredWorkers ?? 0,
+      livePollers: await deps.livePollers(c.name),
+    })),
+  );
   const idle = idleCapacity(capacity, DAY_MS, deps.settings.lowUtilisation);
   return { ...idle, idleMicros: idle.classes.reduce((sum, c) => sum + c.idleMicros, 0) };
 }
@@ -145,14 +161,17 @@ export async function priceInfrastructure(deps: CostActivityDeps, window: Analys
       }
     }
   }
-  const previousMicros = dailyMicros.get(window.previousDate)
-    ?? priceStacks(stacks, addDaysDate(window.from, -1), window.from, settings).totalMicros;
+  const previousMicros =
+    dailyMicros.get(window.previousDate) ??
+    priceStacks(stacks, addDaysDate(window.from, -1), window.from, settings).totalMicros;
   return { today, dailyMicros, monthByLabelMicros, previousMicros };
 }
 
 /** The task whose failed attempts cost the most on the day, if any failed. */
 export function costliestFailures(
-  db: Pool, window: AnalysisWindow, prices: ReadonlyMap<string, number>,
+  db: Pool,
+  window: AnalysisWindow,
+  prices: ReadonlyMap<string, number>,
 ): ReturnType<typeof mostFailingTask> {
   return mostFailingTask(db, window.from, window.to, prices);
 }

@@ -14,7 +14,10 @@ import { dailySeries, summarize, type CostReport, type CostTotals } from './repo
 
 /** Days of the series where a day's figure is above the usual, by dimension and in total. */
 export function detectAnomalies(
-  metered: MeteredCosts, labelKeys: readonly string[], date: string, settings: AnalysisSettings,
+  metered: MeteredCosts,
+  labelKeys: readonly string[],
+  date: string,
+  settings: AnalysisSettings,
 ): CostAnomaly[] {
   const anomalies: CostAnomaly[] = [];
   for (const dim of ['nodeClass', 'name', ...labelKeys.map((k) => `label:${k}`)]) {
@@ -64,26 +67,34 @@ export interface FailingTask {
 
 /** Savings to act on, largest first: idle classes, stale or expired stacks, the costliest failing task. */
 export function recommend(
-  idle: IdleCosts, infra: InfraCosts, failing: FailingTask | undefined, date: string,
+  idle: IdleCosts,
+  infra: InfraCosts,
+  failing: FailingTask | undefined,
+  date: string,
 ): Recommendation[] {
   const recommendations: Recommendation[] = [...idle.recommendations];
   for (const st of infra.today.stacks) {
     if (st.flags.length === 0) continue;
     recommendations.push({
-      kind: 'delete-stack', subject: `stack=${st.project}/${st.stack}`, explanation: `delete stack ${st.explanation}`,
+      kind: 'delete-stack',
+      subject: `stack=${st.project}/${st.stack}`,
+      explanation: `delete stack ${st.explanation}`,
       savingsMicrosPer30Days: costOfMs(30 * 86_400_000, st.microsPerHour),
     });
   }
   if (failing) {
     recommendations.push({
-      kind: 'fix-failing-task', subject: `task=${failing.name}/${failing.taskId}`,
+      kind: 'fix-failing-task',
+      subject: `task=${failing.name}/${failing.taskId}`,
       savingsMicrosPer30Days: failing.wasteMicros * 30,
-      explanation: `look at task ${failing.taskId} of ${failing.name}: ${failing.failedAttempts} failed attempts `
-        + `on ${date} (the costliest failures of the day)`,
+      explanation:
+        `look at task ${failing.taskId} of ${failing.name}: ${failing.failedAttempts} failed attempts ` +
+        `on ${date} (the costliest failures of the day)`,
     });
   }
-  return recommendations.sort((a, b) =>
-    b.savingsMicrosPer30Days - a.savingsMicrosPer30Days || a.subject.localeCompare(b.subject));
+  return recommendations.sort(
+    (a, b) => b.savingsMicrosPer30Days - a.savingsMicrosPer30Days || a.subject.localeCompare(b.subject),
+  );
 }
 
 /** Everything the report is made of. */
@@ -104,31 +115,48 @@ export interface ReportParts {
 export function assembleReport(parts: ReportParts): CostReport {
   const { window, metered, infra, external, forecast } = parts;
   const totals: CostTotals = {
-    computeMicros: metered.computeMicros, wasteMicros: metered.wasteMicros, idleMicros: parts.idle.idleMicros,
-    infraMicros: infra.today.totalMicros, externalMicros: external.totalMicros, totalMicros: 0,
+    computeMicros: metered.computeMicros,
+    wasteMicros: metered.wasteMicros,
+    idleMicros: parts.idle.idleMicros,
+    infraMicros: infra.today.totalMicros,
+    externalMicros: external.totalMicros,
+    totalMicros: 0,
   };
-  totals.totalMicros = totals.computeMicros + totals.wasteMicros + totals.idleMicros + totals.infraMicros
-    + totals.externalMicros;
+  totals.totalMicros =
+    totals.computeMicros + totals.wasteMicros + totals.idleMicros + totals.infraMicros + totals.externalMicros;
   // Idle and external figures of the previous day are not recomputed; its stored report has them if it ran.
   const previous = {
-    date: window.previousDate, computeMicros: 0, wasteMicros: 0, idleMicros: 0, infraMicros: infra.previousMicros,
+    date: window.previousDate,
+    computeMicros: 0,
+    wasteMicros: 0,
+    idleMicros: 0,
+    infraMicros: infra.previousMicros,
     externalMicros: 0,
     totalMicros: metered.previousMicros + infra.previousMicros,
   };
   const attributedToday = totals.computeMicros + totals.wasteMicros + totals.infraMicros;
   const changeMicros = attributedToday - previous.totalMicros;
   const body: Omit<CostReport, 'summary'> = {
-    windowKind: 'daily', date: window.date, from: window.from.toISOString(), to: window.to.toISOString(),
+    windowKind: 'daily',
+    date: window.date,
+    from: window.from.toISOString(),
+    to: window.to.toISOString(),
     currency: 'USD',
     methods: reportMethods(parts.settings, forecast),
-    totals, previous,
+    totals,
+    previous,
     change: {
       totalMicros: changeMicros,
       relative: previous.totalMicros === 0 ? null : Math.round((changeMicros / previous.totalMicros) * 10_000) / 10_000,
     },
-    groups: metered.groups, idle: parts.idle.classes, infrastructure: infra.today, external,
-    anomalies: parts.anomalies, forecast,
-    budgets: parts.budgets, recommendations: parts.recommendations,
+    groups: metered.groups,
+    idle: parts.idle.classes,
+    infrastructure: infra.today,
+    external,
+    anomalies: parts.anomalies,
+    forecast,
+    budgets: parts.budgets,
+    recommendations: parts.recommendations,
   };
   return { ...body, summary: summarize(body) };
 }
@@ -136,19 +164,24 @@ export function assembleReport(parts: ReportParts): CostReport {
 /** How each figure of the report is computed, in the report's own words. */
 function reportMethods(s: AnalysisSettings, forecast: MonthForecast): CostReport['methods'] {
   return {
-    compute: 'each closed attempt started in the window: duration × its node class pricePerHour, rounded half up to '
-      + 'a micro-dollar per attempt; attributed to run, name, kind, node class and labels (the attempt\'s, else the '
-      + 'run\'s)',
-    waste: 'the same for attempts that did not succeed (failed, timed out, lost, cancelled, errored): the cost of '
-      + 'failures and retries',
-    idle: 'per node class: pricePerHour × (workers × hours − busy hours / concurrency), workers = max(distinct metered '
-      + `workers, live pollers at analysis time); utilisation below ${s.lowUtilisation * 100}% is low`,
-    infrastructure: 'each managed stack\'s resources priced per hour from the resource price catalog × hours the stack '
-      + `existed in the window; flagged when past its TTL or without an operation for ${s.staleStackDays} days`,
+    compute:
+      'each closed attempt started in the window: duration × its node class pricePerHour, rounded half up to ' +
+      "a micro-dollar per attempt; attributed to run, name, kind, node class and labels (the attempt's, else the " +
+      "run's)",
+    waste:
+      'the same for attempts that did not succeed (failed, timed out, lost, cancelled, errored): the cost of ' +
+      'failures and retries',
+    idle:
+      'per node class: pricePerHour × (workers × hours − busy hours / concurrency), workers = max(distinct metered ' +
+      `workers, live pollers at analysis time); utilisation below ${s.lowUtilisation * 100}% is low`,
+    infrastructure:
+      "each managed stack's resources priced per hour from the resource price catalog × hours the stack " +
+      `existed in the window; flagged when past its TTL or without an operation for ${s.staleStackDays} days`,
     anomalies: anomalyMethod(s),
     forecast: `${forecast.method}; counts compute, waste and infrastructure (idle and external bills are not forecast)`,
-    budgets: 'month-to-date compute, waste and infrastructure in the budget\'s scope (a label value, or everything) '
-      + 'against its monthly amount; each threshold notifies once per month',
+    budgets:
+      "month-to-date compute, waste and infrastructure in the budget's scope (a label value, or everything) " +
+      'against its monthly amount; each threshold notifies once per month',
   };
 }
 
@@ -156,8 +189,11 @@ function reportMethods(s: AnalysisSettings, forecast: MonthForecast): CostReport
 export function costChart(metered: MeteredCosts, date: string, s: AnalysisSettings): string {
   const chartDays: string[] = [];
   for (let day = addDays(date, -s.lookbackDays); day <= date; day = addDays(day, 1)) chartDays.push(day);
-  const rows = (metered.rowsByDim.get(s.chartGroupBy) ?? metered.rowsByDim.get('nodeClass')!)
-    .map((r) => ({ key: r.key, day: r.day!, micros: r.totalMicros }));
+  const rows = (metered.rowsByDim.get(s.chartGroupBy) ?? metered.rowsByDim.get('nodeClass')!).map((r) => ({
+    key: r.key,
+    day: r.day!,
+    micros: r.totalMicros,
+  }));
   const title = `Daily cost by ${s.chartGroupBy}, ${chartDays[0]} to ${date}`;
   return renderCostChart(title, chartDays, seriesFromRows(rows, chartDays));
 }

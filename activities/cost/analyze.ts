@@ -6,7 +6,12 @@ import type { Pool } from 'pg';
 import type { NodeClass } from '../../config/node-classes';
 import type { AnomalySettings, CostAnomaly } from './anomalies';
 import {
-  analysisWindow, classPrices, costliestFailures, gatherMeteredCosts, measureIdleCapacity, priceInfrastructure,
+  analysisWindow,
+  classPrices,
+  costliestFailures,
+  gatherMeteredCosts,
+  measureIdleCapacity,
+  priceInfrastructure,
   reportLabelKeys,
 } from './analysis-inputs';
 import { assembleReport, checkBudgets, costChart, detectAnomalies, forecastMonth, recommend } from './analysis-report';
@@ -78,20 +83,35 @@ export async function analyzeCosts(deps: CostActivityDeps, input: AnalyzeCostsIn
   const budgets = checkBudgets({ budgets: deps.budgets, metered, infra, forecast, window });
   const recommendations = recommend(idle, infra, failing, date);
   const report = assembleReport({
-    window, settings, metered, idle, infra, external, anomalies, forecast, budgets, recommendations,
+    window,
+    settings,
+    metered,
+    idle,
+    infra,
+    external,
+    anomalies,
+    forecast,
+    budgets,
+    recommendations,
   });
 
   await storeReport(deps.db, report, costChart(metered, date, settings), input.workflowId);
   const newNotifications = await recordNotifications(deps.db, anomalies, budgets, date);
   return {
-    date, totalMicros: report.totals.totalMicros, anomalies: anomalies.length,
-    budgetsCrossed: budgets.filter((b) => b.crossed.length > 0).length, newNotifications,
+    date,
+    totalMicros: report.totals.totalMicros,
+    anomalies: anomalies.length,
+    budgetsCrossed: budgets.filter((b) => b.crossed.length > 0).length,
+    newNotifications,
   };
 }
 
 /** Records a notification per anomaly and per budget threshold crossed; how many were new (each is recorded once). */
 async function recordNotifications(
-  db: Pool, anomalies: readonly CostAnomaly[], budgets: readonly BudgetStatus[], date: string,
+  db: Pool,
+  anomalies: readonly CostAnomaly[],
+  budgets: readonly BudgetStatus[],
+  date: string,
 ): Promise<number> {
   let recorded = 0;
   for (const a of anomalies) {

@@ -17,14 +17,25 @@ export interface BudgetStatus {
 }
 
 /** Compares each budget with `spentOf(budget)`, the month-to-date spend in its scope. */
-export function evaluateBudgets(budgets: readonly Budget[], month: string, spentOf: (b: Budget) => number): BudgetStatus[] {
+export function evaluateBudgets(
+  budgets: readonly Budget[],
+  month: string,
+  spentOf: (b: Budget) => number,
+): BudgetStatus[] {
   return budgets.map((b) => {
     const spent = spentOf(b);
     const crossed = b.thresholds.filter((t) => spent >= Math.round(b.amountMicros * t));
     const scope = b.label === undefined ? 'all spend' : `label ${b.label}=${b.value}`;
     const ratio = Math.round((spent / b.amountMicros) * 10_000) / 10_000;
     return {
-      name: b.name, scope, month, amountMicros: b.amountMicros, spentMicros: spent, ratio, thresholds: b.thresholds, crossed,
+      name: b.name,
+      scope,
+      month,
+      amountMicros: b.amountMicros,
+      spentMicros: spent,
+      ratio,
+      thresholds: b.thresholds,
+      crossed,
       explanation: `budget ${b.name} (${scope}): ${formatUsd(spent)} of ${formatUsd(b.amountMicros)} spent in ${month} (${(ratio * 100).toFixed(1)}%)`,
     };
   });

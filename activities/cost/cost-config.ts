@@ -10,18 +10,24 @@ const PriceFileSchema = z.strictObject({
   resourcePrices: z.record(z.string().min(1), z.number().min(0, 'must be a price per hour in USD, 0 or more')),
 });
 
-const BudgetSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, ".", "_" and "-"'),
-  label: z.string().min(1).max(63).optional(),
-  value: z.string().min(1).max(256).optional(),
-  monthlyUsd: z.number().positive('must be a monthly amount in USD above 0'),
-  thresholds: z.array(z.number().positive().max(10)).min(1).default([0.8, 1]),
-}).refine((b) => (b.label === undefined) === (b.value === undefined), { message: 'label and value go together (both or neither)', path: ['value'] });
+const BudgetSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be lowercase letters, digits, ".", "_" and "-"'),
+    label: z.string().min(1).max(63).optional(),
+    value: z.string().min(1).max(256).optional(),
+    monthlyUsd: z.number().positive('must be a monthly amount in USD above 0'),
+    thresholds: z.array(z.number().positive().max(10)).min(1).default([0.8, 1]),
+  })
+  .refine((b) => (b.label === undefined) === (b.value === undefined), {
+    message: 'label and value go together (both or neither)',
+    path: ['value'],
+  });
 
 const BudgetFileSchema = z.strictObject({ budgets: z.array(BudgetSchema) }).superRefine((file, ctx) => {
   const seen = new Set<string>();
   file.budgets.forEach((b, i) => {
-    if (seen.has(b.name)) ctx.addIssue({ code: 'custom', path: ['budgets', i, 'name'], message: `duplicate budget "${b.name}"` });
+    if (seen.has(b.name))
+      ctx.addIssue({ code: 'custom', path: ['budgets', i, 'name'], message: `duplicate budget "${b.name}"` });
     seen.add(b.name);
   });
 });
@@ -62,7 +68,11 @@ function validated<S extends z.ZodType>(schema: S, raw: unknown, path: string): 
 export function loadResourcePrices(defaultsPath: string, overridePath?: string): Map<string, number> {
   const prices = new Map<string, number>();
   for (const path of overridePath === undefined ? [defaultsPath] : [defaultsPath, overridePath]) {
-    const file = validated(PriceFileSchema, readYaml(path, 'resource price catalog', 'CAPSTAN_COST_PRICE_CATALOG_FILE'), path);
+    const file = validated(
+      PriceFileSchema,
+      readYaml(path, 'resource price catalog', 'CAPSTAN_COST_PRICE_CATALOG_FILE'),
+      path,
+    );
     for (const [type, dollars] of Object.entries(file.resourcePrices)) prices.set(type, dollarsToMicros(dollars));
   }
   return prices;
@@ -72,7 +82,9 @@ export function loadResourcePrices(defaultsPath: string, overridePath?: string):
 export function loadBudgets(path: string): Budget[] {
   const file = validated(BudgetFileSchema, readYaml(path, 'budgets file', 'CAPSTAN_COST_BUDGETS_FILE'), path);
   return file.budgets.map((b) => ({
-    name: b.name, ...(b.label === undefined ? {} : { label: b.label, value: b.value }), amountMicros: dollarsToMicros(b.monthlyUsd),
+    name: b.name,
+    ...(b.label === undefined ? {} : { label: b.label, value: b.value }),
+    amountMicros: dollarsToMicros(b.monthlyUsd),
     thresholds: [...new Set(b.thresholds)].sort((x, y) => x - y),
   }));
 }

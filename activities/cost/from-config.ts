@@ -26,11 +26,16 @@ export function costActivityDeps(config: CapstanConfig, db: Pool): CostActivityD
     resourcePrices: loadResourcePrices(DEFAULT_PRICE_CATALOG, c.priceCatalogFile),
     budgets: loadBudgets(c.budgetsFile),
     billingSources: billingSources(c),
-    livePollers: (nodeClass) => countLivePollers(nodeClassTaskQueue(config.taskQueuePrefix, nodeClass), config.pollerLivenessSeconds),
+    livePollers: (nodeClass) =>
+      countLivePollers(nodeClassTaskQueue(config.taskQueuePrefix, nodeClass), config.pollerLivenessSeconds),
     webhookUrl: c.webhookUrl,
     settings: {
-      lookbackDays: c.lookbackDays, threshold: c.anomalyThreshold, minHistoryDays: 7, lowUtilisation: c.lowUtilisation,
-      staleStackDays: c.staleStackDays, chartGroupBy: 'nodeClass',
+      lookbackDays: c.lookbackDays,
+      threshold: c.anomalyThreshold,
+      minHistoryDays: 7,
+      lowUtilisation: c.lowUtilisation,
+      staleStackDays: c.staleStackDays,
+      chartGroupBy: 'nodeClass',
     },
   };
 }
@@ -41,7 +46,11 @@ export function billingSources(c: CapstanConfig['cost']): BillingSource[] {
     if (name === 'aws') return new AwsCostExplorerSource({ region: c.aws.region, endpoint: c.aws.endpoint });
     // loadConfig refuses gcp without a billing table, so a missing block here is a config built by hand.
     if (!c.gcp) throw new Error('the gcp billing source needs cost.gcp (CAPSTAN_COST_GCP_BILLING_TABLE)');
-    return new GcpBillingExportSource({ projectId: c.gcp.project, table: c.gcp.billingTable, endpoint: c.gcp.endpoint });
+    return new GcpBillingExportSource({
+      projectId: c.gcp.project,
+      table: c.gcp.billingTable,
+      endpoint: c.gcp.endpoint,
+    });
   });
 }
 

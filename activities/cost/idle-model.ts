@@ -44,7 +44,11 @@ const TARGET_UTILISATION = 0.5;
  * metering). A slot is one of a worker's `concurrency` places; an attempt occupies one for its
  * duration, so idle cost = price × (workers × hours − busy hours / concurrency).
  */
-export function idleCapacity(classes: readonly ClassCapacityInput[], windowMs: number, lowUtilisation: number): { classes: ClassIdle[]; recommendations: Recommendation[] } {
+export function idleCapacity(
+  classes: readonly ClassCapacityInput[],
+  windowMs: number,
+  lowUtilisation: number,
+): { classes: ClassIdle[]; recommendations: Recommendation[] } {
   const recommendations: Recommendation[] = [];
   const rows = classes.map((c): ClassIdle => {
     const workers = Math.max(c.meteredWorkers, c.livePollers);
@@ -60,13 +64,23 @@ export function idleCapacity(classes: readonly ClassCapacityInput[], windowMs: n
       if (needed < workers) {
         const perWindow = costOfMs((workers - needed) * windowMs, c.microsPerHour);
         recommendations.push({
-          kind: 'reduce-workers', subject: `nodeClass=${c.nodeClass}`,
+          kind: 'reduce-workers',
+          subject: `nodeClass=${c.nodeClass}`,
           explanation: `node class ${c.nodeClass} ran ${workers} workers at ${(utilisation * 100).toFixed(1)}% utilisation (below ${(lowUtilisation * 100).toFixed(0)}%); ${needed} would reach at most ${TARGET_UTILISATION * 100}%`,
-          savingsMicrosPer30Days: Math.round(perWindow * (30 * 24 * MS_PER_HOUR) / windowMs),
+          savingsMicrosPer30Days: Math.round((perWindow * (30 * 24 * MS_PER_HOUR)) / windowMs),
         });
       }
     }
-    return { nodeClass: c.nodeClass, workers, concurrency: c.concurrency, busyHours: Math.round((c.busyMs / MS_PER_HOUR) * 1000) / 1000, utilisation, capacityMicros, idleMicros, low };
+    return {
+      nodeClass: c.nodeClass,
+      workers,
+      concurrency: c.concurrency,
+      busyHours: Math.round((c.busyMs / MS_PER_HOUR) * 1000) / 1000,
+      utilisation,
+      capacityMicros,
+      idleMicros,
+      low,
+    };
   });
   return { classes: rows, recommendations };
 }

@@ -10,7 +10,9 @@ export function createCostActivities(deps: CostActivityDeps) {
     /** Analyses one UTC day and stores its report; records the notifications it calls for. */
     analyzeCosts: (input: AnalyzeCostsInput): Promise<AnalyzeCostsResult> => analyzeCosts(deps, input),
     /** Posts recorded notifications not yet sent to the configured webhook; returns how many were sent. */
-    sendCostNotifications: async (_input: Record<string, never>): Promise<{ sent: number }> => ({ sent: await sendPendingNotifications(deps.db, deps.webhookUrl) }),
+    sendCostNotifications: async (_input: Record<string, never>): Promise<{ sent: number }> => ({
+      sent: await sendPendingNotifications(deps.db, deps.webhookUrl),
+    }),
   };
 }
 

@@ -40,7 +40,12 @@ export interface InfraSettings {
  * The cost of each stack over [from, to): its resources' hourly prices × the hours it existed in the
  * window (until `updatedAt` once destroyed). Flags are judged at `to`, so a re-run of a past day gives the same report.
  */
-export function priceStacks(stacks: readonly StackRecord[], from: Date, to: Date, settings: InfraSettings): { stacks: StackCost[]; totalMicros: number; unpricedTypes: string[] } {
+export function priceStacks(
+  stacks: readonly StackRecord[],
+  from: Date,
+  to: Date,
+  settings: InfraSettings,
+): { stacks: StackCost[]; totalMicros: number; unpricedTypes: string[] } {
   const unpriced = new Set<string>();
   const priced = stacks.map((s): StackCost => {
     const end = s.status === 'destroyed' ? Math.min(s.updatedAt.getTime(), to.getTime()) : to.getTime();
@@ -69,9 +74,20 @@ export function priceStacks(stacks: readonly StackRecord[], from: Date, to: Date
       }
     }
     return {
-      project: s.project, stack: s.stack, status: s.status, labels: s.labels, resources: s.resourceTypes.length, microsPerHour, costMicros, flags,
+      project: s.project,
+      stack: s.stack,
+      status: s.status,
+      labels: s.labels,
+      resources: s.resourceTypes.length,
+      microsPerHour,
+      costMicros,
+      flags,
       ...(reasons.length > 0 ? { explanation: `${s.project}/${s.stack}: ${reasons.join('; ')}` } : {}),
     };
   });
-  return { stacks: priced, totalMicros: priced.reduce((sum, s) => sum + s.costMicros, 0), unpricedTypes: [...unpriced].sort() };
+  return {
+    stacks: priced,
+    totalMicros: priced.reduce((sum, s) => sum + s.costMicros, 0),
+    unpricedTypes: [...unpriced].sort(),
+  };
 }

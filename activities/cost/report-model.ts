@@ -45,7 +45,10 @@ export interface CostReport {
   groups: Record<string, GroupFigures[]>;
   idle: ClassIdle[];
   infrastructure: { stacks: StackCost[]; totalMicros: number; unpricedTypes: string[] };
-  external: { sources: Array<{ source: string; totalMicros: number; services: Array<{ service: string; micros: number }> }>; errors: Array<{ source: string; error: string }> };
+  external: {
+    sources: Array<{ source: string; totalMicros: number; services: Array<{ service: string; micros: number }> }>;
+    errors: Array<{ source: string; error: string }>;
+  };
   anomalies: CostAnomaly[];
   forecast: MonthForecast;
   budgets: BudgetStatus[];
@@ -59,7 +62,21 @@ export function groupFigures(rows: readonly CostRow[], date: string, previousDat
   const byKey = new Map<string, GroupFigures>();
   const entry = (key: string): GroupFigures => {
     let g = byKey.get(key);
-    if (!g) byKey.set(key, g = { key, attempts: 0, failedAttempts: 0, computeMicros: 0, wasteMicros: 0, totalMicros: 0, previousTotalMicros: 0, changeMicros: 0, change: null });
+    if (!g)
+      byKey.set(
+        key,
+        (g = {
+          key,
+          attempts: 0,
+          failedAttempts: 0,
+          computeMicros: 0,
+          wasteMicros: 0,
+          totalMicros: 0,
+          previousTotalMicros: 0,
+          changeMicros: 0,
+          change: null,
+        }),
+      );
     return g;
   };
   for (const r of rows) {
@@ -103,13 +120,21 @@ export function sumSeries(series: ReadonlyMap<string, ReadonlyMap<string, number
 export function summarize(report: Omit<CostReport, 'summary'>): string[] {
   const t = report.totals;
   const lines = [
-    `${report.date}: total ${formatUsd(t.totalMicros)} (compute ${formatUsd(t.computeMicros)}, waste ${formatUsd(t.wasteMicros)}, idle ${formatUsd(t.idleMicros)}, `
-      + `infrastructure ${formatUsd(t.infraMicros)}, external ${formatUsd(t.externalMicros)}); ${formatUsd(report.change.totalMicros)} against ${report.previous.date}`
-      + (report.change.relative === null ? '' : ` (${report.change.relative >= 0 ? '+' : ''}${(report.change.relative * 100).toFixed(1)}%)`),
+    `${report.date}: total ${formatUsd(t.totalMicros)} (compute ${formatUsd(t.computeMicros)}, waste ${formatUsd(t.wasteMicros)}, idle ${formatUsd(t.idleMicros)}, ` +
+      `infrastructure ${formatUsd(t.infraMicros)}, external ${formatUsd(t.externalMicros)}); ${formatUsd(report.change.totalMicros)} against ${report.previous.date}` +
+      (report.change.relative === null
+        ? ''
+        : ` (${report.change.relative >= 0 ? '+' : ''}${(report.change.relative * 100).toFixed(1)}%)`),
     `forecast for ${report.forecast.month}: ${formatUsd(report.forecast.forecastMicros)} (${report.forecast.method})`,
   ];
   for (const a of report.anomalies) lines.push(`anomaly: ${a.explanation}`);
-  for (const b of report.budgets) lines.push(b.crossed.length > 0 ? `${b.explanation}; crossed ${b.crossed.map((c) => `${c * 100}%`).join(', ')}` : b.explanation);
-  for (const r of report.recommendations) lines.push(`recommendation: ${r.explanation}; saves about ${formatUsd(r.savingsMicrosPer30Days)} per 30 days`);
+  for (const b of report.budgets)
+    lines.push(
+      b.crossed.length > 0
+        ? `${b.explanation}; crossed ${b.crossed.map((c) => `${c * 100}%`).join(', ')}`
+        : b.explanation,
+    );
+  for (const r of report.recommendations)
+    lines.push(`recommendation: ${r.explanation}; saves about ${formatUsd(r.savingsMicrosPer30Days)} per 30 days`);
   return lines;
 }

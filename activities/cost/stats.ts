@@ -29,7 +29,11 @@ export interface AnomalyVerdict {
 }
 
 /** Scores `value` against `baseline` (the days before it): anomalous when |modified z| ≥ threshold. */
-export function scoreAgainstBaseline(baseline: readonly number[], value: number, threshold = DEFAULT_ANOMALY_THRESHOLD): AnomalyVerdict {
+export function scoreAgainstBaseline(
+  baseline: readonly number[],
+  value: number,
+  threshold = DEFAULT_ANOMALY_THRESHOLD,
+): AnomalyVerdict {
   const m = median(baseline);
   const deviations = baseline.map((x) => Math.abs(x - m));
   const mad = median(deviations);
@@ -41,7 +45,14 @@ export function scoreAgainstBaseline(baseline: readonly number[], value: number,
   const meanAd = deviations.reduce((s, d) => s + d, 0) / deviations.length;
   if (meanAd > 0) {
     const score = round2((value - m) / (MEAN_AD_SCALE * meanAd));
-    return { median: m, mad, score, anomalous: Math.abs(score) >= threshold, direction, spread: 'meanAbsoluteDeviation' };
+    return {
+      median: m,
+      mad,
+      score,
+      anomalous: Math.abs(score) >= threshold,
+      direction,
+      spread: 'meanAbsoluteDeviation',
+    };
   }
   return { median: m, mad, score: value === m ? 0 : null, anomalous: value !== m, direction, spread: 'none' };
 }

@@ -32,8 +32,18 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
     /** Sets a commit status on the repository's forge; `{ reported: false, reason }` when the repository has no status endpoint. */
     async reportCommitStatus(input: ReportCommitStatusInput): Promise<ReportCommitStatusResult> {
       // The SHA goes into a URL path: anything but hex digits could point the request somewhere else.
-      if (!SHA.test(input.sha)) throw ApplicationFailure.create({ type: FailureTypes.invalidCommitStatus, message: `sha "${input.sha}" is not a full commit SHA`, nonRetryable: true });
-      if (!STATES.includes(input.state)) throw ApplicationFailure.create({ type: FailureTypes.invalidCommitStatus, message: `state "${input.state}" is not pending, success or failure`, nonRetryable: true });
+      if (!SHA.test(input.sha))
+        throw ApplicationFailure.create({
+          type: FailureTypes.invalidCommitStatus,
+          message: `sha "${input.sha}" is not a full commit SHA`,
+          nonRetryable: true,
+        });
+      if (!STATES.includes(input.state))
+        throw ApplicationFailure.create({
+          type: FailureTypes.invalidCommitStatus,
+          message: `state "${input.state}" is not pending, success or failure`,
+          nonRetryable: true,
+        });
       const lookup = await findStatusTarget(deps.db, input.repository);
       if ('reason' in lookup) return { reported: false, reason: lookup.reason };
       const request = statusRequest(lookup.target, { ...input, repository: lookup.name });
@@ -41,10 +51,18 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
       try {
         // No redirects: GitLab's PRIVATE-TOKEN would follow one to any host, and a moved repository needs its registration updated anyway.
         response = await send(request.url, {
-          method: 'POST', headers: request.headers, body: JSON.stringify(request.body), redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+          method: 'POST',
+          headers: request.headers,
+          body: JSON.stringify(request.body),
+          redirect: 'manual',
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
       } catch (err) {
-        throw ApplicationFailure.create({ type: FailureTypes.forgeStatusUnavailable, message: `POST ${request.url} failed: ${(err as Error).message}`, nonRetryable: false });
+        throw ApplicationFailure.create({
+          type: FailureTypes.forgeStatusUnavailable,
+          message: `POST ${request.url} failed: ${(err as Error).message}`,
+          nonRetryable: false,
+        });
       }
       if (response.ok) {
         await response.body?.cancel();
@@ -70,5 +88,8 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
  */
 function worthRetrying(response: Response): boolean {
   if (response.status >= 500 || response.status === 429) return true;
-  return response.status === 403 && (response.headers.has('retry-after') || response.headers.get('x-ratelimit-remaining') === '0');
+  return (
+    response.status === 403 &&
+    (response.headers.has('retry-after') || response.headers.get('x-ratelimit-remaining') === '0')
+  );
 }

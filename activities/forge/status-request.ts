@@ -49,7 +49,12 @@ export function statusRequest(target: StatusTarget, status: CommitStatus): Statu
     const [owner, ...rest] = status.repository.split('/');
     return {
       url: `${api}/repos/${encodeURIComponent(owner!)}/${encodeURIComponent(rest.join('/'))}/statuses/${status.sha}`,
-      headers: { Authorization: `Bearer ${target.token}`, Accept: 'application/vnd.github+json', 'X-GitHub-Api-Version': '2022-11-28', 'Content-Type': 'application/json' },
+      headers: {
+        Authorization: `Bearer ${target.token}`,
+        Accept: 'application/vnd.github+json',
+        'X-GitHub-Api-Version': '2022-11-28',
+        'Content-Type': 'application/json',
+      },
       body: { state: status.state, ...link, description, context: status.context },
     };
   }

@@ -4,7 +4,12 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, Next } from '@temporalio/worker';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  ActivityInterceptorsFactory,
+  Next,
+} from '@temporalio/worker';
 import type { Logger } from '../../config/logger';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import type { CommandOutcome } from '../../workflows/contracts/task-run';
@@ -28,21 +33,42 @@ export function meteringInterceptors(options: MeteringOptions): ActivityIntercep
 }
 
 class MeteringInbound implements ActivityInboundCallsInterceptor {
-  constructor(private readonly ctx: Context, private readonly options: MeteringOptions) {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly options: MeteringOptions,
+  ) {}
 
   async execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const { info } = this.ctx;
     const metered = meteredAttempt(info.activityType, input.args[0], info.attempt);
     if (metered === undefined) return next(input);
-    const key: AttemptKey = { runId: info.workflowExecution?.workflowId ?? info.activityId, taskId: metered.taskId, attempt: metered.attempt };
+    const key: AttemptKey = {
+      runId: info.workflowExecution?.workflowId ?? info.activityId,
+      taskId: metered.taskId,
+      attempt: metered.attempt,
+    };
     const { ledger, logger } = this.options;
     // Nothing runs unmetered: while the start cannot be written the command waits (nothing has run yet, so waiting costs only the slot).
-    await this.writeWhileAlive(key, 'start', () => ledger.recordStart({
-      ...key, runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''), nodeClass: metered.nodeClass, worker: this.options.worker,
-      activityId: info.activityId, labels: metered.labels, startedAt: new Date(), supersedes: metered.supersedes,
-    }), true);
+    await this.writeWhileAlive(
+      key,
+      'start',
+      () =>
+        ledger.recordStart({
+          ...key,
+          runKind: (info.workflowType ?? 'activity').replace(/Workflow$/, ''),
+          nodeClass: metered.nodeClass,
+          worker: this.options.worker,
+          activityId: info.activityId,
+          labels: metered.labels,
+          startedAt: new Date(),
+          supersedes: metered.supersedes,
+        }),
+      true,
+    );
     const touch = setInterval(() => {
-      ledger.touch(key, new Date()).catch((err: Error) => logger.warn({ ...key, err: err.message }, 'metering refresh failed'));
+      ledger
+        .touch(key, new Date())
+        .catch((err: Error) => logger.warn({ ...key, err: err.message }, 'metering refresh failed'));
     }, this.options.touchIntervalMs);
     let end: AttemptEnd | undefined;
     try {
@@ -64,7 +90,12 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
    * each failure is logged. The end is never given up on because failing the attempt would run the
    * command again; a cancelled attempt stops waiting (its row is then closed by the lost-attempt sweeper).
    */
-  private async writeWhileAlive(key: AttemptKey, what: 'start' | 'end', write: () => Promise<void>, throwOnCancel = false): Promise<void> {
+  private async writeWhileAlive(
+    key: AttemptKey,
+    what: 'start' | 'end',
+    write: () => Promise<void>,
+    throwOnCancel = false,
+  ): Promise<void> {
     const { logger } = this.options;
     const heartbeatMs = Math.min(5000, (this.ctx.info.heartbeatTimeoutMs ?? 15_000) / 3);
     let beat: NodeJS.Timeout | undefined;
@@ -72,8 +103,18 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
       await retryWrite(write, {
         signal: this.ctx.cancellationSignal,
         onError: (err) => {
-          logger.error({ ...key, err: err.message }, `metering ${what} write failed; retrying until the database answers`);
-          beat ??= setInterval(() => this.ctx.heartbeat({ attempt: this.ctx.info.attempt, metering: `waiting for the database to record the ${what}` }), heartbeatMs);
+          logger.error(
+            { ...key, err: err.message },
+            `metering ${what} write failed; retrying until the database answers`,
+          );
+          beat ??= setInterval(
+            () =>
+              this.ctx.heartbeat({
+                attempt: this.ctx.info.attempt,
+                metering: `waiting for the database to record the ${what}`,
+              }),
+            heartbeatMs,
+          );
         },
       });
     } catch (err) {
@@ -89,7 +130,12 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
 function meteredAttempt(activityType: string, arg: unknown, activityAttempt: number): StepMeter | undefined {
   if (activityType === 'runShellCommand') {
     const { spec, attemptsBefore = 0, workspaceKey } = arg as RunShellCommandInput;
-    return { taskId: workspaceKey ?? 'task', attempt: attemptsBefore + activityAttempt, nodeClass: spec.nodeClass, labels: spec.labels };
+    return {
+      taskId: workspaceKey ?? 'task',
+      attempt: attemptsBefore + activityAttempt,
+      nodeClass: spec.nodeClass,
+      labels: spec.labels,
+    };
   }
   if (activityType === 'runJobStep') return (arg as RunJobStepInput).meter;
   return undefined;
@@ -100,8 +146,10 @@ function endOfFailure(err: unknown): AttemptEnd {
   if (err instanceof CancelledFailure) return { outcome: 'cancelled', endedAt };
   if (err instanceof ApplicationFailure) {
     const outcome = err.details?.[0] as Partial<CommandOutcome> | undefined;
-    if (err.type === FailureTypes.commandFailed || err.type === FailureTypes.stepFailed) return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
-    if (err.type === FailureTypes.commandTimedOut) return { outcome: 'timed_out', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === FailureTypes.commandFailed || err.type === FailureTypes.stepFailed)
+      return { outcome: 'failed', endedAt, exitCode: outcome?.exitCode, detail: err.message };
+    if (err.type === FailureTypes.commandTimedOut)
+      return { outcome: 'timed_out', endedAt, exitCode: outcome?.exitCode, detail: err.message };
     if (err.type === FailureTypes.workerShutdown) return { outcome: 'lost', endedAt, detail: err.message };
   }
   return { outcome: 'error', endedAt, detail: err instanceof Error ? err.message : String(err) };

@@ -11,24 +11,51 @@ export async function deleteArtifactsOlderThan(store: ArtifactStore, cutoff: Dat
   for (const artifact of await store.list('')) {
     if (artifact.modifiedAt >= cutoff || !isSweepableKey(artifact.key)) continue;
     // One artifact that cannot be deleted must not shield every one listed after it.
-    await store.delete(artifact.key).then(() => { deleted++; }, (err: Error) => { failures.push(`${artifact.key}: ${err.message}`); });
+    await store.delete(artifact.key).then(
+      () => {
+        deleted++;
+      },
+      (err: Error) => {
+        failures.push(`${artifact.key}: ${err.message}`);
+      },
+    );
   }
-  if (failures.length > 0) throw new Error(`deleted ${deleted} expired artifacts; ${failures.length} could not be deleted, first ${failures[0]}`);
+  if (failures.length > 0)
+    throw new Error(
+      `deleted ${deleted} expired artifacts; ${failures.length} could not be deleted, first ${failures[0]}`,
+    );
   return deleted;
 }
 
 /** Sweeps once now and then every `intervalMs` (none when `retentionDays` is 0); returns the function that stops it. */
-export function startArtifactRetentionSweeper(store: ArtifactStore, options: { retentionDays: number; intervalMs: number; logger: Logger }): () => void {
+export function startArtifactRetentionSweeper(
+  store: ArtifactStore,
+  options: { retentionDays: number; intervalMs: number; logger: Logger },
+): () => void {
   if (options.retentionDays === 0) return () => undefined;
   let running = false;
   const sweep = (): void => {
     // A sweep of a big bucket may outlast the interval; two at once would only race each other.
     if (running) return;
     running = true;
-    deleteArtifactsOlderThan(store, new Date(Date.now() - options.retentionDays * DAY_MS)).then(
-      (deleted) => { if (deleted > 0) options.logger.info({ deleted, store: store.location, retentionDays: options.retentionDays }, 'artifacts: deleted expired artifacts'); },
-      (err: Error) => options.logger.warn({ err: err.message, store: store.location }, 'artifact retention sweep failed; will try again'),
-    ).finally(() => { running = false; });
+    deleteArtifactsOlderThan(store, new Date(Date.now() - options.retentionDays * DAY_MS))
+      .then(
+        (deleted) => {
+          if (deleted > 0)
+            options.logger.info(
+              { deleted, store: store.location, retentionDays: options.retentionDays },
+              'artifacts: deleted expired artifacts',
+            );
+        },
+        (err: Error) =>
+          options.logger.warn(
+            { err: err.message, store: store.location },
+            'artifact retention sweep failed; will try again',
+          ),
+      )
+      .finally(() => {
+        running = false;
+      });
   };
   sweep();
   const timer = setInterval(sweep, options.intervalMs);

@@ -25,14 +25,22 @@ export interface ArtifactStore {
 
 /** The store has no artifact under the key. */
 export class ArtifactMissingError extends Error {
-  constructor(readonly key: string, location: string) {
+  constructor(
+    readonly key: string,
+    location: string,
+  ) {
     super(`no artifact ${key} in ${location}`);
   }
 }
 
 /** A stored artifact is bigger than the reader accepts (`atLeast`: counted while streaming, so possibly bigger still). */
 export class ArtifactTooLargeError extends Error {
-  constructor(readonly key: string, readonly bytes: number, readonly maxBytes: number, readonly atLeast = false) {
+  constructor(
+    readonly key: string,
+    readonly bytes: number,
+    readonly maxBytes: number,
+    readonly atLeast = false,
+  ) {
     super(`artifact ${key} is ${atLeast ? 'at least ' : ''}${bytes} bytes, over the ${maxBytes}-byte limit`);
   }
 }

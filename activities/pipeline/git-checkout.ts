@@ -11,7 +11,11 @@ export async function checkoutCommit(cloneUrl: string, sha: string, dir: string,
   await mkdir(dir, { recursive: true });
   const git = async (...args: string[]): Promise<void> => {
     log.write(`$ git ${args.join(' ')}\n`);
-    const { stdout, stderr } = await run('git', args, { cwd: dir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+    const { stdout, stderr } = await run('git', args, {
+      cwd: dir,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+    });
     log.write(stdout);
     log.write(stderr);
   };

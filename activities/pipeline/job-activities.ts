@@ -89,16 +89,35 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
         const expanded = await expandStepReferences(input.step, input.env, store, deps.stackOutputs);
         checkStepPaths(expanded.step, workspace);
         checkEnvSizes(expanded.step, expanded.env);
-        const { exitCode, tail, outputs } = await runStep(deps, { ...input, ...expanded }, workspace, log, ctx.cancellationSignal, store);
-        const outcome: StepOutcome = { exitCode, durationMs: Date.now() - startedAt, worker: deps.workerIdentity, tail, outputs: outputs ?? {} };
+        const { exitCode, tail, outputs } = await runStep(
+          deps,
+          { ...input, ...expanded },
+          workspace,
+          log,
+          ctx.cancellationSignal,
+          store,
+        );
+        const outcome: StepOutcome = {
+          exitCode,
+          durationMs: Date.now() - startedAt,
+          worker: deps.workerIdentity,
+          tail,
+          outputs: outputs ?? {},
+        };
         log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
-          throw ApplicationFailure.create({ type: FailureTypes.stepFailed, message: `step exited with code ${exitCode}`, details: [outcome], nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: FailureTypes.stepFailed,
+            message: `step exited with code ${exitCode}`,
+            details: [outcome],
+            nonRetryable: true,
+          });
         }
         return outcome;
       } catch (err) {
         log.close(`[capstan] step failed: ${(err as Error).message}`);
-        if (err instanceof ArtifactError || err instanceof StepInputError) throw ApplicationFailure.create({ type: FailureTypes.stepInvalid, message: err.message, nonRetryable: true });
+        if (err instanceof ArtifactError || err instanceof StepInputError)
+          throw ApplicationFailure.create({ type: FailureTypes.stepInvalid, message: err.message, nonRetryable: true });
         throw err;
       } finally {
         clearInterval(beat);
@@ -115,7 +134,14 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
 /** Largest `$CAPSTAN_OUTPUT` file a step may write on a worker without an output store; outputs are then kept in the run's state whole. */
 const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
 
-async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, workspace: string, log: StepLog, signal: AbortSignal, store: OutputStore | undefined): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
+async function runStep(
+  deps: PipelineActivityDeps,
+  input: RunJobStepInput,
+  workspace: string,
+  log: StepLog,
+  signal: AbortSignal,
+  store: OutputStore | undefined,
+): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
   const { step, runId } = input;
   if ('checkout' in step) {
     const dir = step.checkout === true ? workspace : join(workspace, step.checkout.path ?? '.');
@@ -124,13 +150,25 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   }
   if ('upload-artifact' in step) {
     const { name, path } = step['upload-artifact'];
-    const bytes = await uploadArtifact(deps.artifactStore, { runId, jobId: input.jobId, name }, workspace, path, deps.maxArtifactBytes);
+    const bytes = await uploadArtifact(
+      deps.artifactStore,
+      { runId, jobId: input.jobId, name },
+      workspace,
+      path,
+      deps.maxArtifactBytes,
+    );
     log.write(`uploaded artifact "${name}" from ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `uploaded ${name} (${bytes} bytes)` };
   }
   if ('download-artifact' in step) {
     const { name, path } = step['download-artifact'];
-    const bytes = await downloadArtifact(deps.artifactStore, { runId, name, workspace, dir: path, maxBytes: deps.maxArtifactBytes });
+    const bytes = await downloadArtifact(deps.artifactStore, {
+      runId,
+      name,
+      workspace,
+      dir: path,
+      maxBytes: deps.maxArtifactBytes,
+    });
     log.write(`downloaded artifact "${name}" into ${path} (${bytes} bytes)\n`);
     return { exitCode: 0, tail: `downloaded ${name} (${bytes} bytes)` };
   }
@@ -143,11 +181,26 @@ async function runStep(deps: PipelineActivityDeps, input: RunJobStepInput, works
   await writeFile(script, step.run, { mode: 0o700 });
   await writeFile(outputFile, '');
   const tail = new TailBuffer(4096);
-  const write = (chunk: Buffer): void => { log.write(chunk); tail.push(chunk); };
+  const write = (chunk: Buffer): void => {
+    log.write(chunk);
+    tail.push(chunk);
+  };
   const exit = await runProcessGroup({
-    file: '/bin/bash', args: ['-e', '-o', 'pipefail', script], cwd,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))), ...input.env, CAPSTAN_WORKSPACE: workspace, CAPSTAN_OUTPUT: outputFile, ...step.env },
-    timeoutMs: step.timeoutSeconds * 1000, signal, killGraceMs: deps.killGraceMs, onStdout: write, onStderr: write,
+    file: '/bin/bash',
+    args: ['-e', '-o', 'pipefail', script],
+    cwd,
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))),
+      ...input.env,
+      CAPSTAN_WORKSPACE: workspace,
+      CAPSTAN_OUTPUT: outputFile,
+      ...step.env,
+    },
+    timeoutMs: step.timeoutSeconds * 1000,
+    signal,
+    killGraceMs: deps.killGraceMs,
+    onStdout: write,
+    onStderr: write,
   });
   await rm(script, { force: true });
   if (exit.aborted) {

@@ -4,7 +4,15 @@ import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { ArtifactMissingError, ArtifactTooLargeError, assertArtifactKey, isValidKey, stagingKey, type ArtifactStore, type StoredArtifact } from './artifact-store';
+import {
+  ArtifactMissingError,
+  ArtifactTooLargeError,
+  assertArtifactKey,
+  isValidKey,
+  stagingKey,
+  type ArtifactStore,
+  type StoredArtifact,
+} from './artifact-store';
 
 /** Artifacts as files under one directory, each written to a temporary name and renamed into place. */
 export class LocalArtifactStore implements ArtifactStore {
@@ -68,7 +76,13 @@ export class LocalArtifactStore implements ArtifactStore {
     await rm(path, { force: true });
     // Emptied job and run directories go too; one still in use refuses (ENOTEMPTY) and stays.
     for (let dir = dirname(path); dir !== this.root && dir.startsWith(this.root); dir = dirname(dir)) {
-      if (!(await rmdir(dir).then(() => true, () => false))) break;
+      if (
+        !(await rmdir(dir).then(
+          () => true,
+          () => false,
+        ))
+      )
+        break;
     }
   }
 
@@ -83,6 +97,10 @@ async function walk(dir: string): Promise<string[]> {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
     throw err;
   });
-  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve(e.isFile() ? [join(dir, e.name)] : []))));
+  const nested = await Promise.all(
+    entries.map((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : Promise.resolve(e.isFile() ? [join(dir, e.name)] : []),
+    ),
+  );
   return nested.flat();
 }

@@ -1,11 +1,24 @@
 /** The S3 artifact store: AWS S3 or an S3-compatible server (MinIO, Ceph, …), through the AWS SDK v3 client. */
-import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  DeleteObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ArtifactMissingError, ArtifactTooLargeError, assertArtifactKey, isValidKey, type ArtifactStore, type StoredArtifact } from './artifact-store';
+import {
+  ArtifactMissingError,
+  ArtifactTooLargeError,
+  assertArtifactKey,
+  isValidKey,
+  type ArtifactStore,
+  type StoredArtifact,
+} from './artifact-store';
 
 /** Where the bucket is; credentials come from the SDK's default chain (AWS_ACCESS_KEY_ID, AWS_PROFILE, an instance role, …). */
 export interface S3ArtifactStoreOptions {
@@ -28,7 +41,12 @@ export class S3ArtifactStore implements ArtifactStore {
   private readonly prefix: string;
 
   constructor(private readonly options: S3ArtifactStoreOptions) {
-    this.client = new S3Client({ region: options.region, endpoint: options.endpoint, forcePathStyle: options.endpoint !== undefined, logger: sdkLogger });
+    this.client = new S3Client({
+      region: options.region,
+      endpoint: options.endpoint,
+      forcePathStyle: options.endpoint !== undefined,
+      logger: sdkLogger,
+    });
     this.prefix = options.prefix ? `${options.prefix.replace(/^\/+|\/+$/g, '')}/` : '';
     this.location = `s3://${options.bucket}/${this.prefix}`;
   }
@@ -40,7 +58,15 @@ export class S3ArtifactStore implements ArtifactStore {
       const { size } = await stat(source);
       const Body = createReadStream(source);
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.options.bucket, Key, Body, ContentLength: size, ContentType: 'application/x-tar' }));
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: this.options.bucket,
+            Key,
+            Body,
+            ContentLength: size,
+            ContentType: 'application/x-tar',
+          }),
+        );
       } finally {
         Body.destroy();
       }
@@ -51,9 +77,11 @@ export class S3ArtifactStore implements ArtifactStore {
   async get(key: string, target: string, maxBytes: number): Promise<number> {
     const Key = this.objectKey(key);
     return this.retrying(async () => {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key })).catch((err: unknown) => {
-        throw statusOf(err) === 404 ? new ArtifactMissingError(key, this.location) : err;
-      });
+      const response = await this.client
+        .send(new GetObjectCommand({ Bucket: this.options.bucket, Key }))
+        .catch((err: unknown) => {
+          throw statusOf(err) === 404 ? new ArtifactMissingError(key, this.location) : err;
+        });
       const body = response.Body as Readable;
       if (response.ContentLength !== undefined && response.ContentLength > maxBytes) {
         body.destroy();
@@ -74,11 +102,15 @@ export class S3ArtifactStore implements ArtifactStore {
 
   async list(prefix: string): Promise<StoredArtifact[]> {
     const found: StoredArtifact[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.options.bucket, Prefix: this.prefix + prefix })) {
+    for await (const page of paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.options.bucket, Prefix: this.prefix + prefix },
+    )) {
       for (const object of page.Contents ?? []) {
         const key = object.Key?.slice(this.prefix.length);
         // Other objects in a shared bucket are not artifacts; an undated one is treated as new, never as expired.
-        if (key && isValidKey(key)) found.push({ key, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date() });
+        if (key && isValidKey(key))
+          found.push({ key, bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date() });
       }
     }
     return found;

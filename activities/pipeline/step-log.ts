@@ -15,7 +15,9 @@ export function openStepLog(path: string): StepLog {
   let open = true;
   return {
     // Synchronous writes keep nothing queued in memory: a flood of output waits on the disk, not the heap.
-    write: (chunk) => { if (open) writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk); },
+    write: (chunk) => {
+      if (open) writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    },
     close: (finalLine) => {
       if (!open) return;
       if (finalLine) writeSync(fd, `${finalLine}\n`);

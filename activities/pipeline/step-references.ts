@@ -7,7 +7,13 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { replaceOutputRefs } from '../../workflows/contracts/output-ref';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
-import { MAX_ARG_STRLEN, readOutputRefs, readStackOutputRefs, replaceStackOutputRefs, type StackOutputReader } from '../shell/expand-references';
+import {
+  MAX_ARG_STRLEN,
+  readOutputRefs,
+  readStackOutputRefs,
+  replaceStackOutputRefs,
+  type StackOutputReader,
+} from '../shell/expand-references';
 import type { OutputStore } from '../shell/output-store';
 import { mapStepTexts, templatedStepFields } from '../../workflows/pipeline/render-step';
 
@@ -19,14 +25,22 @@ export class StepInputError extends Error {}
  * when there is no store: then no step output was stored by reference). Throws StepInputError
  * naming the field for content the store lacks.
  */
-export async function expandStepReferences(step: PipelineStep, env: Record<string, string>, store: OutputStore | undefined, stackOutputs?: StackOutputReader): Promise<{ step: PipelineStep; env: Record<string, string> }> {
+export async function expandStepReferences(
+  step: PipelineStep,
+  env: Record<string, string>,
+  store: OutputStore | undefined,
+  stackOutputs?: StackOutputReader,
+): Promise<{ step: PipelineStep; env: Record<string, string> }> {
   const secrets = await expandStackOutputs(step, env, stackOutputs);
   if (secrets.step !== step || secrets.env !== env) return expandStepReferences(secrets.step, secrets.env, store);
   if (!store) return { step, env };
   const contents = await readOutputRefs(stepTexts(step, env), store, (message) => new StepInputError(message));
   if (contents.size === 0) return { step, env };
   const expand = (text: string): string => replaceOutputRefs(text, (reference) => contents.get(reference)!);
-  return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };
+  return {
+    step: mapStepTexts(step, expand),
+    env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])),
+  };
 }
 
 /** Every text of a step and its env that a reference may sit in, named as error messages name fields. */
@@ -38,11 +52,18 @@ function stepTexts(step: PipelineStep, env: Record<string, string>): Array<{ fie
 }
 
 /** Secret stack outputs (`capstan-stack-output:…`) replaced by their values, read from the stack's state on this worker. */
-async function expandStackOutputs(step: PipelineStep, env: Record<string, string>, read: StackOutputReader | undefined): Promise<{ step: PipelineStep; env: Record<string, string> }> {
+async function expandStackOutputs(
+  step: PipelineStep,
+  env: Record<string, string>,
+  read: StackOutputReader | undefined,
+): Promise<{ step: PipelineStep; env: Record<string, string> }> {
   const values = await readStackOutputRefs(stepTexts(step, env), read, (message) => new StepInputError(message));
   if (values.size === 0) return { step, env };
   const expand = (text: string): string => replaceStackOutputRefs(text, values);
-  return { step: mapStepTexts(step, expand), env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])) };
+  return {
+    step: mapStepTexts(step, expand),
+    env: Object.fromEntries(Object.entries(env).map(([key, value]) => [key, expand(value)])),
+  };
 }
 
 /**
@@ -52,7 +73,9 @@ async function expandStackOutputs(step: PipelineStep, env: Record<string, string
 export function checkEnvSizes(step: PipelineStep, env: Record<string, string>): void {
   for (const [key, value] of [...Object.entries(env), ...Object.entries('run' in step ? step.env : {})]) {
     if (Buffer.byteLength(`${key}=${value}`) + 1 > MAX_ARG_STRLEN) {
-      throw new StepInputError(`env.${key} is ${Buffer.byteLength(value)} bytes with its outputs filled in, over the ${MAX_ARG_STRLEN}-byte limit Linux puts on one variable; read the output in "run" instead`);
+      throw new StepInputError(
+        `env.${key} is ${Buffer.byteLength(value)} bytes with its outputs filled in, over the ${MAX_ARG_STRLEN}-byte limit Linux puts on one variable; read the output in "run" instead`,
+      );
     }
   }
 }

@@ -20,13 +20,19 @@ export const PULUMI_WAIT_PER_ATTEMPT_MS = 60_000;
 
 /** Stack activities that first wait (at most `waitMs`) for `pending`; recording the operation never waits. */
 export function deferredStackActivities(
-  pending: PendingStackDeps, db: Pool, waitMs = PULUMI_WAIT_PER_ATTEMPT_MS,
+  pending: PendingStackDeps,
+  db: Pool,
+  waitMs = PULUMI_WAIT_PER_ATTEMPT_MS,
 ): StackActivities {
   let activities: StackActivities | undefined;
   let failure: string | undefined;
   void pending.ready.then(
-    (deps) => { activities = createStackActivities(deps); },
-    (err: unknown) => { failure = (err as Error).message; },
+    (deps) => {
+      activities = createStackActivities(deps);
+    },
+    (err: unknown) => {
+      failure = (err as Error).message;
+    },
   );
   const ready = async (): Promise<StackActivities> => {
     if (!activities && failure === undefined) await waitHeartbeating(pending.ready, waitMs);
@@ -58,8 +64,13 @@ async function waitHeartbeating(promise: Promise<unknown>, waitMs: number): Prom
   let timeout: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      promise.then(() => undefined, () => undefined),
-      new Promise<void>((resolve) => { timeout = setTimeout(resolve, waitMs); }),
+      promise.then(
+        () => undefined,
+        () => undefined,
+      ),
+      new Promise<void>((resolve) => {
+        timeout = setTimeout(resolve, waitMs);
+      }),
       context.cancelled,
     ]);
   } finally {

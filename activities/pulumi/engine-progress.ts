@@ -10,7 +10,10 @@ export class EngineProgress {
   private lastResource?: string;
   private lastBeat = 0;
 
-  constructor(private readonly phase: string, private readonly beat: (progress: StackProgress) => void) {}
+  constructor(
+    private readonly phase: string,
+    private readonly beat: (progress: StackProgress) => void,
+  ) {}
 
   /** Pass as the Automation API's `onEvent`. */
   readonly onEvent = (event: EngineEvent): void => {
@@ -26,7 +29,11 @@ export class EngineProgress {
   /** Heartbeats now; also called on a timer so a long quiet step still proves the worker alive. */
   heartbeat(): void {
     this.lastBeat = Date.now();
-    this.beat({ phase: this.phase, done: { ...this.done }, ...(this.lastResource ? { lastResource: this.lastResource } : {}) });
+    this.beat({
+      phase: this.phase,
+      done: { ...this.done },
+      ...(this.lastResource ? { lastResource: this.lastResource } : {}),
+    });
   }
 }
 
@@ -34,7 +41,8 @@ export class EngineProgress {
 export function plannedChanges(events: EngineEvent[]): ResourceChange[] {
   return events.flatMap((event) => {
     const meta = event.resourcePreEvent?.metadata;
-    if (!meta || meta.op === 'same' || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:')) return [];
+    if (!meta || meta.op === 'same' || meta.type === 'pulumi:pulumi:Stack' || meta.type.startsWith('pulumi:providers:'))
+      return [];
     return [{ urn: meta.urn, type: meta.type, op: meta.op, ...(meta.diffs?.length ? { diffs: meta.diffs } : {}) }];
   });
 }

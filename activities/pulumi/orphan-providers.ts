@@ -35,7 +35,9 @@ export async function stopOrphanProviders(logger: Logger): Promise<number[]> {
 
 /** Sweeps at once and then every `intervalMs`; returns the stop function. */
 export function startOrphanProviderSweeper(logger: Logger, intervalMs: number): () => void {
-  const sweep = (): void => { void stopOrphanProviders(logger).catch((err: unknown) => logger.warn({ err }, 'orphan provider sweep failed')); };
+  const sweep = (): void => {
+    void stopOrphanProviders(logger).catch((err: unknown) => logger.warn({ err }, 'orphan provider sweep failed'));
+  };
   sweep();
   const timer = setInterval(sweep, intervalMs);
   timer.unref();
@@ -44,16 +46,20 @@ export function startOrphanProviderSweeper(logger: Logger, intervalMs: number): 
 
 async function listProcesses(): Promise<ProcessInfo[]> {
   const entries = await readdir('/proc').catch(() => [] as string[]);
-  const found = await Promise.all(entries.filter((e) => /^\d+$/.test(e)).map(async (pid): Promise<ProcessInfo | undefined> => {
-    try {
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-      // The command name in parentheses may hold spaces; fields after the last ')' are fixed.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
-      return { pid: Number(pid), ppid, cmdline };
-    } catch {
-      return undefined;
-    }
-  }));
+  const found = await Promise.all(
+    entries
+      .filter((e) => /^\d+$/.test(e))
+      .map(async (pid): Promise<ProcessInfo | undefined> => {
+        try {
+          const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+          // The command name in parentheses may hold spaces; fields after the last ')' are fixed.
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ').trim();
+          return { pid: Number(pid), ppid, cmdline };
+        } catch {
+          return undefined;
+        }
+      }),
+  );
   return found.filter((p): p is ProcessInfo => p !== undefined);
 }

@@ -5,7 +5,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Pool } from 'pg';
-import { stackOutputRef, type DriftReport, type StackApplyResult, type StackPhase, type StackPreview } from '../../workflows/contracts/stack-operation';
+import {
+  stackOutputRef,
+  type DriftReport,
+  type StackApplyResult,
+  type StackPhase,
+  type StackPreview,
+} from '../../workflows/contracts/stack-operation';
 import { openConfig } from '../../db/stores/stack-config-secrets';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import { EngineProgress, plannedChanges } from './engine-progress';
@@ -32,8 +38,18 @@ export function createStackActivities(deps: StackActivityDeps) {
         const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
         try {
           const events: EngineEvent[] = [];
-          const result = await stack.preview({ plan: join(dir, 'plan.json'), onEvent: (e) => { events.push(e); progress.onEvent(e); }, signal });
-          const preview = { changeSummary: { ...result.changeSummary } as Record<string, number>, changes: plannedChanges(events) };
+          const result = await stack.preview({
+            plan: join(dir, 'plan.json'),
+            onEvent: (e) => {
+              events.push(e);
+              progress.onEvent(e);
+            },
+            signal,
+          });
+          const preview = {
+            changeSummary: { ...result.changeSummary } as Record<string, number>,
+            changes: plannedChanges(events),
+          };
           return { preview, plan: await readFile(join(dir, 'plan.json'), 'utf8') };
         } finally {
           await rm(dir, { recursive: true, force: true });
@@ -47,13 +63,22 @@ export function createStackActivities(deps: StackActivityDeps) {
         const dir = await mkdtemp(join(tmpdir(), 'capstan-plan-'));
         try {
           await writeFile(join(dir, 'plan.json'), input.plan);
-          const result = await stack.up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent, signal }).catch((err: Error) => {
-            const violation = /violates plan[^\n]*/.exec(err.message);
-            if (violation) throw ApplicationFailure.nonRetryable(`the stack changed since the preview, so the apply was refused: ${violation[0]}`, FailureTypes.planViolation);
-            throw err;
-          });
+          const result = await stack
+            .up({ plan: join(dir, 'plan.json'), onEvent: progress.onEvent, signal })
+            .catch((err: Error) => {
+              const violation = /violates plan[^\n]*/.exec(err.message);
+              if (violation)
+                throw ApplicationFailure.nonRetryable(
+                  `the stack changed since the preview, so the apply was refused: ${violation[0]}`,
+                  FailureTypes.planViolation,
+                );
+              throw err;
+            });
           await recordResources(deps, input, stack);
-          return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(input, result.outputs) };
+          return {
+            resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>,
+            outputs: maskSecrets(input, result.outputs),
+          };
         } finally {
           await rm(dir, { recursive: true, force: true });
         }
@@ -65,7 +90,10 @@ export function createStackActivities(deps: StackActivityDeps) {
       return withStack(deps, address, 'refreshing', async (stack, progress, signal) => {
         const result = await stack.refresh({ onEvent: progress.onEvent, signal });
         await recordResources(deps, address, stack);
-        return { resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>, outputs: maskSecrets(address, await stack.outputs()) };
+        return {
+          resourceChanges: { ...result.summary.resourceChanges } as Record<string, number>,
+          outputs: maskSecrets(address, await stack.outputs()),
+        };
       });
     },
 
@@ -88,7 +116,9 @@ export function createStackActivities(deps: StackActivityDeps) {
     },
 
     /** Notes on the stack record which operation ran last and how it ended. */
-    async recordStackOperation(input: StackAddress & { operation: string; runId: string; outcome: StackPhase | 'running'; drift?: DriftReport }): Promise<void> {
+    async recordStackOperation(
+      input: StackAddress & { operation: string; runId: string; outcome: StackPhase | 'running'; drift?: DriftReport },
+    ): Promise<void> {
       await recordOperation(deps.db, input, input);
     },
   };
@@ -98,21 +128,41 @@ export function createStackActivities(deps: StackActivityDeps) {
 export type StackActivities = ReturnType<typeof createStackActivities>;
 
 /** Opens the stack with its declared program and config, heartbeating progress while `fn` runs. */
-async function withStack<T>(deps: StackActivityDeps, address: StackAddress, phase: string, fn: (stack: Stack, progress: EngineProgress, signal: AbortSignal) => Promise<T>): Promise<T> {
+async function withStack<T>(
+  deps: StackActivityDeps,
+  address: StackAddress,
+  phase: string,
+  fn: (stack: Stack, progress: EngineProgress, signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const context = Context.current();
   const record = await findStack(deps.db, address);
-  if (!record) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} is not declared`, FailureTypes.stackInputError);
+  if (!record)
+    throw ApplicationFailure.nonRetryable(
+      `stack ${address.project}/${address.stack} is not declared`,
+      FailureTypes.stackInputError,
+    );
   const program = deps.programs.find(record.program);
-  if (!program) throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack} names unknown program "${record.program}"`, FailureTypes.stackInputError);
+  if (!program)
+    throw ApplicationFailure.nonRetryable(
+      `stack ${address.project}/${address.stack} names unknown program "${record.program}"`,
+      FailureTypes.stackInputError,
+    );
   let config: Record<string, unknown>;
   try {
     config = openConfig(record.config, deps.configKey);
   } catch (err) {
     // Another key will not appear by retrying on this worker.
-    throw ApplicationFailure.nonRetryable(`stack ${address.project}/${address.stack}: ${(err as Error).message}`, FailureTypes.stackInputError);
+    throw ApplicationFailure.nonRetryable(
+      `stack ${address.project}/${address.stack}: ${(err as Error).message}`,
+      FailureTypes.stackInputError,
+    );
   }
   const parsed = program.configSchema.safeParse(config);
-  if (!parsed.success) throw ApplicationFailure.nonRetryable(`config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`, FailureTypes.stackInputError);
+  if (!parsed.success)
+    throw ApplicationFailure.nonRetryable(
+      `config of ${address.project}/${address.stack} no longer fits program "${program.name}": ${parsed.error.message}`,
+      FailureTypes.stackInputError,
+    );
   const stack = await openStack(deps.settings, address, () => program.run(parsed.data, address));
   // Temporal runs one operation per stack, so a lock seen on a retry was left by this operation's
   // earlier attempt on a worker that died; clearing it lets the retry go on.
@@ -141,11 +191,20 @@ async function recordResources(deps: StackActivityDeps, address: StackAddress, s
  * history or API answers; a downstream command gets the value from the encrypted state on its worker.
  */
 function maskSecrets(address: StackAddress, outputs: OutputMap): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).map(([key, output]) => [key, output.secret ? stackOutputRef(address.project, address.stack, key) : output.value]));
+  return Object.fromEntries(
+    Object.entries(outputs).map(([key, output]) => [
+      key,
+      output.secret ? stackOutputRef(address.project, address.stack, key) : output.value,
+    ]),
+  );
 }
 
 /** Reads one output of a stack from its state (decrypting secrets), for a command that references it. */
-export async function readStackOutput(settings: PulumiSettings, address: StackAddress, key: string): Promise<string | undefined> {
+export async function readStackOutput(
+  settings: PulumiSettings,
+  address: StackAddress,
+  key: string,
+): Promise<string | undefined> {
   // The program is not run to read outputs; an empty one satisfies the inline workspace.
   const stack = await openStack(settings, address, () => Promise.resolve({}));
   const output = (await stack.outputs())[key];

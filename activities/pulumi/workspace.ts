@@ -30,7 +30,8 @@ export function pulumiEnv(settings: PulumiSettings): Record<string, string> {
 
 /** Creates or selects `address` with `program` as its inline program, ready for preview/up/refresh/destroy. */
 export async function openStack(settings: PulumiSettings, address: StackAddress, program: PulumiFn): Promise<Stack> {
-  if (settings.backendUrl.startsWith('file://')) await mkdir(new URL(settings.backendUrl).pathname, { recursive: true });
+  if (settings.backendUrl.startsWith('file://'))
+    await mkdir(new URL(settings.backendUrl).pathname, { recursive: true });
   const workDir = join(settings.stateDir, 'workspaces', address.project, address.stack);
   await mkdir(workDir, { recursive: true });
   const envVars = pulumiEnv(settings);

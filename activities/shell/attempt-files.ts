@@ -18,7 +18,12 @@ export interface AttemptFiles {
 }
 
 /** Creates an empty workspace (and working directory) for attempt `attempt` of the task named by `path` (run id, then node key). */
-export async function prepareAttempt(workspaceRoot: string, path: string[], attempt: number, spec: TaskSpec): Promise<AttemptFiles> {
+export async function prepareAttempt(
+  workspaceRoot: string,
+  path: string[],
+  attempt: number,
+  spec: TaskSpec,
+): Promise<AttemptFiles> {
   const segments = path.map(safeSegment);
   const attemptDir = resolve(workspaceRoot, ...segments, `attempt-${attempt}`);
   const parents = segments.map((_s, i) => resolve(workspaceRoot, ...segments.slice(0, i + 1))).reverse();
@@ -54,7 +59,8 @@ export async function readOutputs(outputFile: string, maxBytes: number): Promise
   }
   try {
     const { size } = await handle.stat();
-    if (size > maxBytes) throw new OutputFileError(`is ${size} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_OUTPUT_BYTES)`);
+    if (size > maxBytes)
+      throw new OutputFileError(`is ${size} bytes, over the ${maxBytes}-byte limit (CAPSTAN_MAX_OUTPUT_BYTES)`);
     return parseOutputFile(await handle.readFile('utf8'));
   } finally {
     await handle.close();
@@ -66,7 +72,13 @@ export async function removeAttempt(files: AttemptFiles): Promise<void> {
   await rm(files.attemptDir, { recursive: true, force: true });
   for (const dir of files.parents) {
     // Another attempt or task of the run may still be there; then the directory stays.
-    if (!(await rmdir(dir).then(() => true, () => false))) break;
+    if (
+      !(await rmdir(dir).then(
+        () => true,
+        () => false,
+      ))
+    )
+      break;
   }
 }
 

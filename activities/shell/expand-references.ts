@@ -13,11 +13,16 @@ export const MAX_ARG_STRLEN = 131_072;
  * by its content; throws InvalidTaskError naming the field for content the store lacks and for an
  * argument or variable that would make the spawn fail with E2BIG.
  */
-export async function expandReferences(spec: TaskSpec, store: OutputStore, stackOutputs?: StackOutputReader): Promise<TaskSpec> {
+export async function expandReferences(
+  spec: TaskSpec,
+  store: OutputStore,
+  stackOutputs?: StackOutputReader,
+): Promise<TaskSpec> {
   const withStackOutputs = await expandStackOutputs(spec, stackOutputs);
   if (withStackOutputs !== spec) return expandReferences(withStackOutputs, store);
   const contents = await readOutputRefs(textFields(spec), store, (message) => new InvalidTaskError(message));
-  const expand = (text: string): string => (contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!));
+  const expand = (text: string): string =>
+    contents.size === 0 ? text : replaceOutputRefs(text, (reference) => contents.get(reference)!);
   const expanded = mapTexts(spec, expand);
   checkArgumentSizes(expanded);
   return expanded;
@@ -27,7 +32,11 @@ export async function expandReferences(spec: TaskSpec, store: OutputStore, stack
  * Reads the stored content of every output reference in `fields`; `fail` makes the error for one
  * the store lacks, naming the field.
  */
-export async function readOutputRefs(fields: ReadonlyArray<{ field: string; text: string }>, store: OutputStore, fail: (message: string) => Error): Promise<Map<string, string>> {
+export async function readOutputRefs(
+  fields: ReadonlyArray<{ field: string; text: string }>,
+  store: OutputStore,
+  fail: (message: string) => Error,
+): Promise<Map<string, string>> {
   const contents = new Map<string, string>();
   for (const { field, text } of fields) {
     for (const reference of findOutputRefs(text)) {
@@ -36,7 +45,9 @@ export async function readOutputRefs(fields: ReadonlyArray<{ field: string; text
         contents.set(reference, await store.get(reference));
       } catch (err) {
         if (!(err instanceof StoredOutputMissingError)) throw err;
-        throw fail(`${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`);
+        throw fail(
+          `${field}: ${err.message} (workers on several machines need CAPSTAN_OUTPUT_STORE_DIR on a filesystem they all share)`,
+        );
       }
     }
   }
@@ -56,12 +67,19 @@ async function expandStackOutputs(spec: TaskSpec, read: StackOutputReader | unde
  * Reads the value of every stack output reference in `fields`; `fail` makes the error for a
  * reference this worker cannot resolve (no Pulumi settings, no such output), naming the field.
  */
-export async function readStackOutputRefs(fields: ReadonlyArray<{ field: string; text: string }>, read: StackOutputReader | undefined, fail: (message: string) => Error): Promise<Map<string, string>> {
+export async function readStackOutputRefs(
+  fields: ReadonlyArray<{ field: string; text: string }>,
+  read: StackOutputReader | undefined,
+  fail: (message: string) => Error,
+): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   for (const { field, text } of fields) {
     for (const [reference, project, stack, key] of text.matchAll(STACK_OUTPUT_REF_PATTERN)) {
       if (values.has(reference)) continue;
-      if (!read) throw fail(`${field}: ${reference} needs this worker to reach Pulumi state (CAPSTAN_PULUMI_BACKEND_URL and its passphrase)`);
+      if (!read)
+        throw fail(
+          `${field}: ${reference} needs this worker to reach Pulumi state (CAPSTAN_PULUMI_BACKEND_URL and its passphrase)`,
+        );
       const value = await read(project!, stack!, key!);
       if (value === undefined) throw fail(`${field}: stack ${project}/${stack} has no output "${key}"`);
       values.set(reference, value);
@@ -101,7 +119,8 @@ function textFields(spec: TaskSpec): TextField[] {
   // The script reaches bash as a file, so no exec limit applies to it.
   if (spec.script !== undefined) fields.push({ field: 'script', text: spec.script });
   spec.args.forEach((text, i) => fields.push({ field: `args[${i}]`, text, execPrefix: '' }));
-  for (const [name, text] of Object.entries(spec.env)) fields.push({ field: `env.${name}`, text, execPrefix: `${name}=` });
+  for (const [name, text] of Object.entries(spec.env))
+    fields.push({ field: `env.${name}`, text, execPrefix: `${name}=` });
   if (spec.workingDirectory !== undefined) fields.push({ field: 'workingDirectory', text: spec.workingDirectory });
   return fields;
 }

@@ -11,7 +11,11 @@ export const MAX_INLINE_OUTPUTS_BYTES = 256 * 1024;
  * total at most 4 × `inlineBytes`; throws an OutputFileError when even that leaves more than
  * MAX_INLINE_OUTPUTS_BYTES (thousands of small outputs, which references would not shrink).
  */
-export async function offloadOutputs(outputs: Record<string, string>, store: OutputStore, inlineBytes: number): Promise<Record<string, string>> {
+export async function offloadOutputs(
+  outputs: Record<string, string>,
+  store: OutputStore,
+  inlineBytes: number,
+): Promise<Record<string, string>> {
   const result = { ...outputs };
   const sizes = new Map(Object.entries(outputs).map(([name, value]) => [name, Buffer.byteLength(value)]));
   let total = 0;
@@ -32,7 +36,9 @@ export async function offloadOutputs(outputs: Record<string, string>, store: Out
     await offload(name);
   }
   if (total > MAX_INLINE_OUTPUTS_BYTES) {
-    throw new OutputFileError(`holds ${Object.keys(outputs).length} outputs whose names and values take ${total} bytes even with the large ones stored by reference, over the ${MAX_INLINE_OUTPUTS_BYTES}-byte limit of a task result; write fewer outputs`);
+    throw new OutputFileError(
+      `holds ${Object.keys(outputs).length} outputs whose names and values take ${total} bytes even with the large ones stored by reference, over the ${MAX_INLINE_OUTPUTS_BYTES}-byte limit of a task result; write fewer outputs`,
+    );
   }
   return result;
 }

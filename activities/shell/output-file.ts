@@ -34,6 +34,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 function checkedName(name: string, index: number): string {
   if (!OUTPUT_NAME.test(name)) throw new OutputFileError(`line ${index + 1}: "${name}" is not a valid output name`);
   // Assigning "__proto__" on a plain object would replace its prototype instead of adding an output.
-  if (name === '__proto__') throw new OutputFileError(`line ${index + 1}: "__proto__" is reserved and cannot be an output name`);
+  if (name === '__proto__')
+    throw new OutputFileError(`line ${index + 1}: "__proto__" is reserved and cannot be an output name`);
   return name;
 }

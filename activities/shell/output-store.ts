@@ -50,7 +50,9 @@ export class OutputStore {
       throw new StoredOutputMissingError(`${reference} is not in the output store ${this.dir}`);
     }
     if (data.length !== ref.bytes) {
-      throw new StoredOutputMissingError(`${reference} is damaged in the output store ${this.dir}: ${data.length} bytes, not ${ref.bytes}`);
+      throw new StoredOutputMissingError(
+        `${reference} is damaged in the output store ${this.dir}: ${data.length} bytes, not ${ref.bytes}`,
+      );
     }
     return data.toString('utf8');
   }

@@ -4,7 +4,14 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
-import { commandLine, InvalidTaskError, prepareAttempt, readOutputs, removeAttempt, type AttemptFiles } from './attempt-files';
+import {
+  commandLine,
+  InvalidTaskError,
+  prepareAttempt,
+  readOutputs,
+  removeAttempt,
+  type AttemptFiles,
+} from './attempt-files';
 import { expandReferences, type StackOutputReader } from './expand-references';
 import { offloadOutputs } from './offload-outputs';
 import { OutputFileError } from './output-file';
@@ -47,7 +54,11 @@ export interface RunShellCommandInput {
 /** Builds the `runShellCommand` activity bound to one worker's settings. */
 export function createRunShellCommand(deps: ShellActivityDeps) {
   const store = new OutputStore(deps.outputStoreDir);
-  return async function runShellCommand({ spec: specAsSent, attemptsBefore = 0, workspaceKey }: RunShellCommandInput): Promise<CommandOutcome> {
+  return async function runShellCommand({
+    spec: specAsSent,
+    attemptsBefore = 0,
+    workspaceKey,
+  }: RunShellCommandInput): Promise<CommandOutcome> {
     const ctx = Context.current();
     const activityAttempt = ctx.info.attempt;
     const taskAttempt = attemptsBefore + activityAttempt;
@@ -59,7 +70,12 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     try {
       // References are resolved here, not in the workflow, so large content never enters history.
       spec = await expandReferences(specAsSent, store, deps.stackOutputs);
-      files = await prepareAttempt(deps.workspaceRoot, workspaceKey === undefined ? [runId] : [runId, workspaceKey], taskAttempt, spec);
+      files = await prepareAttempt(
+        deps.workspaceRoot,
+        workspaceKey === undefined ? [runId] : [runId, workspaceKey],
+        taskAttempt,
+        spec,
+      );
       [file, args] = await commandLine(spec, files.attemptDir);
     } catch (err) {
       throw setupFailure(err, activityAttempt);
@@ -80,15 +96,22 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     const startedAt = Date.now();
     ctx.log.info('task attempt started', { runId, attempt: taskAttempt, nodeClass: spec.nodeClass });
     // The activity attempt rides along so a heartbeat timeout still tells the workflow how many attempts ran.
-    const heartbeat = (): void => ctx.heartbeat({
-      attempt: activityAttempt, elapsedMs: Date.now() - startedAt, stdoutBytes: stdout.totalBytes, stderrBytes: stderr.totalBytes,
-    });
+    const heartbeat = (): void =>
+      ctx.heartbeat({
+        attempt: activityAttempt,
+        elapsedMs: Date.now() - startedAt,
+        stdoutBytes: stdout.totalBytes,
+        stderrBytes: stderr.totalBytes,
+      });
     heartbeat();
     const beat = setInterval(heartbeat, heartbeatIntervalMs(ctx.info.heartbeatTimeoutMs, deps.maxHeartbeatIntervalMs));
     let exit: ProcessGroupExit;
     try {
       exit = await runProcessGroup({
-        file, args, cwd: files.cwd, env,
+        file,
+        args,
+        cwd: files.cwd,
+        env,
         timeoutMs: spec.timeoutSeconds * 1000,
         signal: ctx.cancellationSignal,
         killGraceMs: deps.killGraceMs,
@@ -116,38 +139,59 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     };
     let outputError: string | undefined;
     try {
-      outcome.outputs = await offloadOutputs(await readOutputs(files.outputFile, deps.maxOutputFileBytes), store, deps.inlineOutputBytes);
+      outcome.outputs = await offloadOutputs(
+        await readOutputs(files.outputFile, deps.maxOutputFileBytes),
+        store,
+        deps.inlineOutputBytes,
+      );
     } catch (err) {
       if (!(err instanceof OutputFileError)) throw err;
       outputError = `$CAPSTAN_OUTPUT ${err.message}`;
     }
     if (!deps.keepWorkspaces) await removeAttempt(files);
     ctx.log.info('task attempt finished', {
-      runId, attempt: taskAttempt, exitCode: exit.exitCode, durationMs: outcome.durationMs, timedOut: exit.timedOut, aborted: exit.aborted,
+      runId,
+      attempt: taskAttempt,
+      exitCode: exit.exitCode,
+      durationMs: outcome.durationMs,
+      timedOut: exit.timedOut,
+      aborted: exit.aborted,
     });
     throwIfFailed(exit, outcome, spec.timeoutSeconds, outputError, ctx.cancellationDetails?.workerShutdown === true);
     return outcome;
   };
 }
 
-function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutSeconds: number, outputError: string | undefined, workerShutdown: boolean): void {
+function throwIfFailed(
+  exit: ProcessGroupExit,
+  outcome: CommandOutcome,
+  timeoutSeconds: number,
+  outputError: string | undefined,
+  workerShutdown: boolean,
+): void {
   if (exit.aborted) {
     // A stopping worker hands the attempt back for another worker; a user's cancel ends it.
     if (workerShutdown) {
       throw ApplicationFailure.create({
-        type: FailureTypes.workerShutdown, message: 'worker shut down during the attempt; process group killed', details: [{ activityAttempt: outcome.activityAttempt }],
+        type: FailureTypes.workerShutdown,
+        message: 'worker shut down during the attempt; process group killed',
+        details: [{ activityAttempt: outcome.activityAttempt }],
       });
     }
     throw new CancelledFailure('task cancelled; process group killed');
   }
   if (exit.timedOut) {
     throw ApplicationFailure.create({
-      type: FailureTypes.commandTimedOut, message: `command timed out after ${timeoutSeconds}s; its process group was killed`, details: [outcome],
+      type: FailureTypes.commandTimedOut,
+      message: `command timed out after ${timeoutSeconds}s; its process group was killed`,
+      details: [outcome],
     });
   }
   if (exit.exitCode !== 0 || outputError !== undefined) {
     throw ApplicationFailure.create({
-      type: FailureTypes.commandFailed, message: outputError ?? `command exited with code ${exit.exitCode}`, details: [outcome],
+      type: FailureTypes.commandFailed,
+      message: outputError ?? `command exited with code ${exit.exitCode}`,
+      details: [outcome],
     });
   }
 }
@@ -160,9 +204,10 @@ function throwIfFailed(exit: ProcessGroupExit, outcome: CommandOutcome, timeoutS
 function setupFailure(err: unknown, activityAttempt: number): ApplicationFailure {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   const invalid = err instanceof InvalidTaskError || code.startsWith('ERR_INVALID_ARG') || code === 'E2BIG';
-  const reason = code === 'E2BIG'
-    ? 'args and env together are more than the system passes to a program (E2BIG); put large values inside "script" instead'
-    : (err as Error).message;
+  const reason =
+    code === 'E2BIG'
+      ? 'args and env together are more than the system passes to a program (E2BIG); put large values inside "script" instead'
+      : (err as Error).message;
   const message = `could not start the command: ${reason}`;
   return ApplicationFailure.create({
     type: invalid ? FailureTypes.invalidTask : FailureTypes.workerSetupFailed,

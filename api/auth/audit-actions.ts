@@ -49,7 +49,10 @@ export function auditAction(method: string, path: string): AuditAction {
     });
     if (!matches) continue;
     const verb = captured[':verb']?.toLowerCase();
-    return { action: verb === undefined ? action : action.replace(':verb', verb), ...(captured[':id'] === undefined ? {} : { target: captured[':id'] }) };
+    return {
+      action: verb === undefined ? action : action.replace(':verb', verb),
+      ...(captured[':id'] === undefined ? {} : { target: captured[':id'] }),
+    };
   }
   return { action: `${method} ${path}` };
 }

@@ -22,15 +22,17 @@ export function auditRequests(db: Pool, logger: Logger): RequestHandler {
     const principal = principalOf(res);
     if (!principal || !isStateChanging(req.method)) return next();
     const { action, target } = auditAction(req.method, req.path);
-    const id = await withDatabase('writing the audit log', () => beginAudit(db, {
-      requestId: res.locals.requestId as string,
-      principal: principal.name,
-      tokenId: principal.tokenId,
-      action,
-      method: req.method,
-      path: req.path.slice(0, MAX_PATH_CHARS),
-      target,
-    }));
+    const id = await withDatabase('writing the audit log', () =>
+      beginAudit(db, {
+        requestId: res.locals.requestId as string,
+        principal: principal.name,
+        tokenId: principal.tokenId,
+        action,
+        method: req.method,
+        path: req.path.slice(0, MAX_PATH_CHARS),
+        target,
+      }),
+    );
     let completed = false;
     const complete = (): void => {
       // A client that hung up before any answer leaves the row pending: what the handler did is not known here.
@@ -38,7 +40,11 @@ export function auditRequests(db: Pool, logger: Logger): RequestHandler {
       completed = true;
       const found = (res.locals.auditTarget ?? res.locals.runId) as string | undefined;
       completeAudit(db, id, res.statusCode, found).catch((err: unknown) =>
-        logger.warn({ err: (err as Error).message, auditId: id, requestId: res.locals.requestId }, 'could not complete an audit row; it stays pending'));
+        logger.warn(
+          { err: (err as Error).message, auditId: id, requestId: res.locals.requestId },
+          'could not complete an audit row; it stays pending',
+        ),
+      );
     };
     res.once('finish', complete);
     res.once('close', complete);

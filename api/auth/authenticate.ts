@@ -43,8 +43,10 @@ export function authenticate(db: Pool, limit: RateLimit, logger: Logger): Reques
   return async (req: Request, res: Response, next) => {
     if (!needsToken(req.path)) return next();
     const credentials = parseBearer(req.get('authorization'));
-    if (credentials.kind === 'none') throw unauthorized(res, 'this route needs a token: send Authorization: Bearer <token>', false);
-    if (credentials.kind === 'malformed') throw unauthorized(res, 'the Authorization header is not "Bearer <token>"', false);
+    if (credentials.kind === 'none')
+      throw unauthorized(res, 'this route needs a token: send Authorization: Bearer <token>', false);
+    if (credentials.kind === 'malformed')
+      throw unauthorized(res, 'the Authorization header is not "Bearer <token>"', false);
     const address = req.socket.remoteAddress ?? 'unknown';
     const admitted = failures.admit(address, credentials.token);
     if (!admitted.allowed) throw tooManyFailures(res, admitted.retryAfterSeconds);
@@ -53,18 +55,26 @@ export function authenticate(db: Pool, limit: RateLimit, logger: Logger): Reques
     if (!token || status !== 'active') failures.failed(address);
     else failures.succeeded(credentials.token);
     if (!token) throw unauthorized(res, 'the token is not known', true);
-    if (status === 'revoked') throw unauthorized(res, `token ${token.id} was revoked at ${token.revokedAt!.toISOString()}`, true);
-    if (status === 'expired') throw unauthorized(res, `token ${token.id} expired at ${token.expiresAt!.toISOString()}`, true);
+    if (status === 'revoked')
+      throw unauthorized(res, `token ${token.id} was revoked at ${token.revokedAt!.toISOString()}`, true);
+    if (status === 'expired')
+      throw unauthorized(res, `token ${token.id} expired at ${token.expiresAt!.toISOString()}`, true);
     const decision = limiter.take(token.id);
     if (!decision.allowed) {
       res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new ApiError(429, 'rate_limited', `token ${token.id} is over its limit of ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry in ${decision.retryAfterSeconds} s`);
+      throw new ApiError(
+        429,
+        'rate_limited',
+        `token ${token.id} is over its limit of ${limit.ratePerSecond} requests per second (burst ${limit.burst}); retry in ${decision.retryAfterSeconds} s`,
+      );
     }
     const now = Date.now();
     if (now - (touched.get(token.id) ?? 0) >= TOUCH_INTERVAL_MS) {
       touched.set(token.id, now);
       // Not awaited: when a token was last used is worth a background write, not a slower request.
-      touchToken(db, token.id).catch((err: unknown) => logger.warn({ err: (err as Error).message, tokenId: token.id }, 'could not record token use'));
+      touchToken(db, token.id).catch((err: unknown) =>
+        logger.warn({ err: (err as Error).message, tokenId: token.id }, 'could not record token use'),
+      );
     }
     const principal: Principal = { name: token.principal, tokenId: token.id, role: token.role };
     res.locals.principal = principal;

@@ -8,10 +8,13 @@ import { roleAtLeast, type Role } from '../../db/stores/token-roles';
 function check(needed: Role, res: Parameters<RequestHandler>[1]): void {
   const principal = principalOf(res);
   // Only routes behind `authenticate` use these checks; reaching one without a principal is a wiring bug, so refuse.
-  if (!principal) throw new ApiError(401, 'unauthorized', 'this route needs a token: send Authorization: Bearer <token>');
+  if (!principal)
+    throw new ApiError(401, 'unauthorized', 'this route needs a token: send Authorization: Bearer <token>');
   if (!roleAtLeast(principal.role, needed)) {
     const message = `this request needs the ${needed} role; token ${principal.tokenId} of "${principal.name}" has the ${principal.role} role`;
-    throw new ApiError(403, 'forbidden', message, [{ field: 'Authorization', message: `role ${principal.role} is below ${needed}` }]);
+    throw new ApiError(403, 'forbidden', message, [
+      { field: 'Authorization', message: `role ${principal.role} is below ${needed}` },
+    ]);
   }
 }
 

@@ -14,7 +14,11 @@ export async function withDatabase<T>(what: string, work: () => Promise<T>): Pro
     return await work();
   } catch (err) {
     if (isDatabaseUnavailable(err)) {
-      throw new ApiError(503, 'database_unavailable', `Capstan's database is not reachable (${what}); nothing was done, try again later`);
+      throw new ApiError(
+        503,
+        'database_unavailable',
+        `Capstan's database is not reachable (${what}); nothing was done, try again later`,
+      );
     }
     throw err;
   }

@@ -40,7 +40,10 @@ export class RateLimiter {
     const bucket = this.refilled(key);
     if (bucket.tokens >= 1) return { allowed: true };
     // Retry-After is in whole seconds; rounding up (and at least 1) never invites a retry that fails again.
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.limit.ratePerSecond)) };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / this.limit.ratePerSecond)),
+    };
   }
 
   private refilled(key: string): Bucket {

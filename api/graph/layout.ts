@@ -39,7 +39,14 @@ export interface BoxGraph {
 export const STATUSES: readonly NodeStatus[] = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'];
 
 /** Statuses most telling first: a failure anywhere beats work in flight, which beats success. */
-export const STATUS_PRECEDENCE: readonly NodeStatus[] = ['failed', 'running', 'cancelled', 'pending', 'skipped', 'succeeded'];
+export const STATUS_PRECEDENCE: readonly NodeStatus[] = [
+  'failed',
+  'running',
+  'cancelled',
+  'pending',
+  'skipped',
+  'succeeded',
+];
 
 /** Layer of each node: the length of the longest path from a root to it (Kahn's order, no recursion). */
 export function longestPathLayers(deps: ReadonlyArray<readonly number[]>): number[] {
@@ -118,7 +125,12 @@ export function boxGraph(graph: DagGraph, maxBoxes = 500, maxEdges = 5000): BoxG
   const boxes: Box[] = [];
   for (let first = 0; first < nodeLayers.length; first += per) {
     const last = Math.min(first + per, nodeLayers.length) - 1;
-    const counts = countStatuses(nodeLayers.slice(first, last + 1).flat().map((i) => graph.nodes[i]!.status));
+    const counts = countStatuses(
+      nodeLayers
+        .slice(first, last + 1)
+        .flat()
+        .map((i) => graph.nodes[i]!.status),
+    );
     const label = first === last ? `layer ${first}` : `layers ${first}–${last}`;
     // Longest-path layers guarantee an edge into every layer from the one before, so a chain tells the order.
     boxes.push({ label, status: groupStatus(counts), deps: boxes.length === 0 ? [] : [boxes.length - 1], counts });

@@ -19,7 +19,9 @@ export function renderMermaid(graph: DagGraph, note?: string): string {
   graph.nodes.forEach((node, i) => node.deps.forEach((dep) => lines.push(`  n${dep} --> n${i}`)));
   for (const status of STATUSES) {
     const c = STATUS_COLORS[status];
-    lines.push(`  classDef ${status} fill:${c.fill},stroke:${c.stroke},color:${c.text}${c.dashed ? ',stroke-dasharray:5 3' : ''}`);
+    lines.push(
+      `  classDef ${status} fill:${c.fill},stroke:${c.stroke},color:${c.text}${c.dashed ? ',stroke-dasharray:5 3' : ''}`,
+    );
   }
   for (const status of STATUSES) {
     const ids = graph.nodes.flatMap((node, i) => (node.status === status ? [`n${i}`] : []));

@@ -29,7 +29,8 @@ const SANS = 'system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif';
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 // XML 1.0 forbids these even as character references, so they are replaced rather than escaped.
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** Text made safe for XML content and attribute values. */
 export function escapeXml(text: string): string {
@@ -63,8 +64,9 @@ export function renderSvg(graph: DagGraph, options: SvgOptions = {}): string {
   let lx = MARGIN;
   const legend = STATUSES.map((s) => {
     const text = `${s} ${counts[s]}`;
-    const item = `<rect x="${lx}" y="72" width="14" height="14" rx="3" ${boxStyle(s)}/>`
-      + `<text x="${lx + 20}" y="83.5" font-size="13" fill="#374151">${text}</text>`;
+    const item =
+      `<rect x="${lx}" y="72" width="14" height="14" rx="3" ${boxStyle(s)}/>` +
+      `<text x="${lx + 20}" y="83.5" font-size="13" fill="#374151">${text}</text>`;
     lx += 20 + text.length * 7.5 + 18;
     return item;
   });
@@ -75,8 +77,8 @@ export function renderSvg(graph: DagGraph, options: SvgOptions = {}): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${SANS}">`,
     `<title>${escapeXml(graph.name)}</title>`,
-    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">'
-      + '<path d="M0 0L10 5L0 10z" fill="#9ca3af"/></marker></defs>',
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">' +
+      '<path d="M0 0L10 5L0 10z" fill="#9ca3af"/></marker></defs>',
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${MARGIN}" y="36" font-size="20" font-weight="600" fill="#111827">${escapeXml(fit(graph.name, 90))}</text>`,
     `<text x="${MARGIN}" y="58" font-size="13" fill="#6b7280">${escapeXml(subtitle(graph, drawn, maxBoxes, options.note))}</text>`,
@@ -91,9 +93,12 @@ export function renderSvg(graph: DagGraph, options: SvgOptions = {}): string {
 function subtitle(graph: DagGraph, drawn: ReturnType<typeof boxGraph>, maxBoxes: number, note?: string): string {
   const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const why = graph.nodes.length > maxBoxes ? `over ${maxBoxes} nodes` : 'too many edges';
-  const coarse = drawn.level === 'task' ? ` — one box per task (${why} to draw one by one)`
-    : drawn.level === 'layer' ? ` — one box per ${drawn.layersPerBox === 1 ? 'layer' : `${drawn.layersPerBox} layers`} (over ${maxBoxes} tasks to draw one by one)`
-      : '';
+  const coarse =
+    drawn.level === 'task'
+      ? ` — one box per task (${why} to draw one by one)`
+      : drawn.level === 'layer'
+        ? ` — one box per ${drawn.layersPerBox === 1 ? 'layer' : `${drawn.layersPerBox} layers`} (over ${maxBoxes} tasks to draw one by one)`
+        : '';
   return `${plural(graph.nodes.length, 'node')} in ${plural(graph.tasks.length, 'task')}${coarse}${note ? ` · ${note}` : ''}`;
 }
 
@@ -120,12 +125,14 @@ function drawBox(box: Box, { x, y }: { x: number; y: number }, h: number): strin
 function statusBar(counts: StatusCounts, x: number, y: number, width: number): string {
   const total = STATUSES.reduce((sum, s) => sum + counts[s], 0) || 1;
   let offset = 0;
-  return STATUSES.filter((s) => counts[s] > 0).map((s) => {
-    const w = (counts[s] / total) * width;
-    const rect = `<rect x="${(x + offset).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="6" fill="${STATUS_COLORS[s].stroke}"/>`;
-    offset += w;
-    return rect;
-  }).join('');
+  return STATUSES.filter((s) => counts[s] > 0)
+    .map((s) => {
+      const w = (counts[s] / total) * width;
+      const rect = `<rect x="${(x + offset).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="6" fill="${STATUS_COLORS[s].stroke}"/>`;
+      offset += w;
+      return rect;
+    })
+    .join('');
 }
 
 // Forward edges curve from right edge to left edge; an edge to an earlier column (a wrapped row) runs through the gap below.

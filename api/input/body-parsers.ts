@@ -61,9 +61,10 @@ export function jsonBody(options: BodyOptions): BodyMiddleware {
       return;
     }
     const job = { format, maxValueBytes: options.maxValueBytes };
-    const outcome = bytes.length <= INLINE_PARSE_MAX_BYTES
-      ? parseBody({ ...job, text: bytes.toString('utf8') })
-      : await pool.parse(bytes, job);
+    const outcome =
+      bytes.length <= INLINE_PARSE_MAX_BYTES
+        ? parseBody({ ...job, text: bytes.toString('utf8') })
+        : await pool.parse(bytes, job);
     req.body = valueOf(outcome, options);
   };
   // One handler rather than two, so routes keep their typed (req, res) after it.
@@ -71,10 +72,16 @@ export function jsonBody(options: BodyOptions): BodyMiddleware {
     const req = incoming as Request;
     const format: BodyFormat = options.yaml && req.is([...YAML_TYPES]) ? 'yaml' : 'json';
     (format === 'yaml' ? readYaml : readJson)(req, res as Response, (err?: unknown) => {
-      if ((err as { type?: string } | undefined)?.type === 'entity.too.large' && format === 'yaml' && yamlLimit < options.limit) {
-        return next(new ApiError(413, 'payload_too_large', `a YAML body may be at most ${yamlLimit} bytes`, [
-          { field: '(body)', message: `more than ${yamlLimit} bytes of YAML; send JSON, or a smaller spec` },
-        ]));
+      if (
+        (err as { type?: string } | undefined)?.type === 'entity.too.large' &&
+        format === 'yaml' &&
+        yamlLimit < options.limit
+      ) {
+        return next(
+          new ApiError(413, 'payload_too_large', `a YAML body may be at most ${yamlLimit} bytes`, [
+            { field: '(body)', message: `more than ${yamlLimit} bytes of YAML; send JSON, or a smaller spec` },
+          ]),
+        );
       }
       if (err) return next(err);
       parse(req, format).then(() => next(), next);
@@ -100,7 +107,13 @@ function valueOf(outcome: ParseOutcome, options: BodyOptions): unknown {
     case 'invalid':
       throw validationError(outcome.issues);
     case 'too-large':
-      throw options.tooLarge?.(outcome.bytes)
-        ?? new ApiError(413, 'payload_too_large', `request body is ${outcome.bytes} bytes as JSON; at most ${options.maxValueBytes} are kept`);
+      throw (
+        options.tooLarge?.(outcome.bytes) ??
+        new ApiError(
+          413,
+          'payload_too_large',
+          `request body is ${outcome.bytes} bytes as JSON; at most ${options.maxValueBytes} are kept`,
+        )
+      );
   }
 }

@@ -72,20 +72,28 @@ class Scanner {
     }
     for (;;) {
       this.skipSpace();
-      if (this.text.charCodeAt(this.at) !== 0x22) this.fail(`expected a key in double quotes, found ${this.describeHere()}`);
+      if (this.text.charCodeAt(this.at) !== 0x22)
+        this.fail(`expected a key in double quotes, found ${this.describeHere()}`);
       const keyAt = this.at;
       const key = this.string();
       if (Object.hasOwn(result, key)) {
-        throw new JsonScanError(`is given twice in one object; JSON keys must be unique`, [...this.path, key], keyAt, 'duplicate');
+        throw new JsonScanError(
+          `is given twice in one object; JSON keys must be unique`,
+          [...this.path, key],
+          keyAt,
+          'duplicate',
+        );
       }
       this.skipSpace();
-      if (this.text.charCodeAt(this.at) !== 0x3a /* : */) this.fail(`expected ":" after a key, found ${this.describeHere()}`);
+      if (this.text.charCodeAt(this.at) !== 0x3a /* : */)
+        this.fail(`expected ":" after a key, found ${this.describeHere()}`);
       this.at++;
       this.path.push(key);
       const value = this.value(depth);
       this.path.pop();
       // Assigning `__proto__` would set the prototype; an own property keeps it visible to the text rule.
-      if (key === '__proto__') Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(result, key, { value, enumerable: true, writable: true, configurable: true });
       else result[key] = value;
       if (this.endOfList(0x7d /* } */)) return result;
     }
@@ -109,7 +117,12 @@ class Scanner {
 
   private enter(depth: number): void {
     if (depth > MAX_JSON_DEPTH) {
-      throw new JsonScanError(`nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`, [...this.path], this.at, 'depth');
+      throw new JsonScanError(
+        `nests deeper than ${MAX_JSON_DEPTH} levels of objects and arrays`,
+        [...this.path],
+        this.at,
+        'depth',
+      );
     }
     this.at++;
   }

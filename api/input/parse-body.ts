@@ -40,13 +40,21 @@ export function parseBody(job: ParseJob): ParseOutcome {
     } catch {
       // Only YAML gets here: an alias inside the node it names makes a value no spec can be.
       const message = 'an alias refers to a node that contains it; a spec must be a tree';
-      return { kind: 'malformed', code: 'malformed_yaml', message: `request body is not valid YAML: ${message}`, details: [{ field: '(body)', message }] };
+      return {
+        kind: 'malformed',
+        code: 'malformed_yaml',
+        message: `request body is not valid YAML: ${message}`,
+        details: [{ field: '(body)', message }],
+      };
     }
     // Measured here, so a value too large to keep is never copied back to the main thread, nor walked.
     const bytes = Buffer.byteLength(json ?? '');
     if (job.maxValueBytes !== undefined && bytes > job.maxValueBytes) return { kind: 'too-large', bytes };
   }
-  const issues = textIssues(value).map((issue) => ({ field: fieldPath(issue.path) || '(body)', message: issue.message }));
+  const issues = textIssues(value).map((issue) => ({
+    field: fieldPath(issue.path) || '(body)',
+    message: issue.message,
+  }));
   if (issues.length > 0) return { kind: 'invalid', issues };
   return { kind: 'value', value };
 }
@@ -54,19 +62,31 @@ export function parseBody(job: ParseJob): ParseOutcome {
 function refusal(err: unknown, format: BodyFormat): ParseOutcome {
   if (err instanceof JsonScanError) {
     if (err.kind === 'syntax') {
-      return { kind: 'malformed', code: 'malformed_json', message: 'request body is not valid JSON', details: [{ field: '(body)', message: err.message }] };
+      return {
+        kind: 'malformed',
+        code: 'malformed_json',
+        message: 'request body is not valid JSON',
+        details: [{ field: '(body)', message: err.message }],
+      };
     }
     return { kind: 'invalid', issues: [{ field: err.field, message: err.message }] };
   }
   if (err instanceof YAMLParseError) {
     const line = err.linePos?.[0]?.line;
     return {
-      kind: 'malformed', code: 'malformed_yaml', message: `request body is not valid YAML${line ? ` (line ${line})` : ''}`,
+      kind: 'malformed',
+      code: 'malformed_yaml',
+      message: `request body is not valid YAML${line ? ` (line ${line})` : ''}`,
       details: [{ field: '(body)', message: err.message }],
     };
   }
   // yaml throws plain errors too (alias limits, too deep a document for the stack): still the body's fault.
   const message = err instanceof Error ? err.message : String(err);
   const code = format === 'json' ? 'malformed_json' : 'malformed_yaml';
-  return { kind: 'malformed', code, message: `request body is not valid ${format.toUpperCase()}`, details: [{ field: '(body)', message }] };
+  return {
+    kind: 'malformed',
+    code,
+    message: `request body is not valid ${format.toUpperCase()}`,
+    details: [{ field: '(body)', message }],
+  };
 }

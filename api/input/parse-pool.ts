@@ -22,7 +22,9 @@ export interface ParsePoolLimits {
  * the core the event loop needs; a minute and 1 GiB of heap per body.
  */
 export const DEFAULT_PARSE_POOL_LIMITS: ParsePoolLimits = {
-  threads: Math.max(1, Math.min(2, availableParallelism() - 1)), timeoutMs: 60_000, maxHeapMb: 1024,
+  threads: Math.max(1, Math.min(2, availableParallelism() - 1)),
+  timeoutMs: 60_000,
+  maxHeapMb: 1024,
 };
 
 /** Parses bodies on worker threads, at most `threads` at once; others wait in line. */
@@ -52,7 +54,9 @@ export class ParsePool {
   }
 
   private spawn(): Worker {
-    const worker = new Worker(join(__dirname, 'parse-worker.js'), { resourceLimits: { maxOldGenerationSizeMb: this.limits.maxHeapMb } });
+    const worker = new Worker(join(__dirname, 'parse-worker.js'), {
+      resourceLimits: { maxOldGenerationSizeMb: this.limits.maxHeapMb },
+    });
     // An idle parser must not keep the process alive after the server closes.
     worker.unref();
     return worker;
@@ -72,8 +76,13 @@ export class ParsePool {
       };
       const onError = (err: Error): void => {
         done();
-        reject(tooComplex((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
-          ? `parsing it needs more than ${this.limits.maxHeapMb} MiB of memory` : `its parser failed: ${err.message}`));
+        reject(
+          tooComplex(
+            (err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY'
+              ? `parsing it needs more than ${this.limits.maxHeapMb} MiB of memory`
+              : `its parser failed: ${err.message}`,
+          ),
+        );
       };
       const onExit = (code: number): void => {
         done();
@@ -91,7 +100,10 @@ export class ParsePool {
 }
 
 function tooComplex(reason: string): ApiError {
-  return new ApiError(413, 'payload_too_complex', `request body is too complex to read: ${reason}; send a smaller one`, [
-    { field: '(body)', message: reason },
-  ]);
+  return new ApiError(
+    413,
+    'payload_too_complex',
+    `request body is too complex to read: ${reason}; send a smaller one`,
+    [{ field: '(body)', message: reason }],
+  );
 }

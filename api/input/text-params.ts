@@ -12,7 +12,10 @@ import { validationError } from '../errors';
 export function checkQueryAndPath(app: Express): RequestHandler {
   let routes: string[][] | undefined;
   return (req, _res, next) => {
-    const issues: FieldIssue[] = textIssues(req.query, ['query']).map((i) => ({ field: fieldPath(i.path), message: i.message }));
+    const issues: FieldIssue[] = textIssues(req.query, ['query']).map((i) => ({
+      field: fieldPath(i.path),
+      message: i.message,
+    }));
     const segments = req.path.split('/');
     segments.forEach((segment, index) => {
       const problem = segmentProblem(segment);

@@ -21,7 +21,11 @@ export function artifactIssues(jobs: PipelineSpec['jobs']): PathIssue[] {
       const name = step['upload-artifact'].name;
       const first = uploads.get(name);
       const path = ['jobs', job, 'steps', index, 'upload-artifact', 'name'];
-      if (first) issues.push({ path, message: `artifact "${name}" is already uploaded by jobs.${first.job}.steps[${first.step}]; artifact names must be unique in a run` });
+      if (first)
+        issues.push({
+          path,
+          message: `artifact "${name}" is already uploaded by jobs.${first.job}.steps[${first.step}]; artifact names must be unique in a run`,
+        });
       else uploads.set(name, { job, step: index });
     });
   }
@@ -36,7 +40,12 @@ export function artifactIssues(jobs: PipelineSpec['jobs']): PathIssue[] {
   return issues;
 }
 
-function downloadProblem(jobs: PipelineSpec['jobs'], job: string, name: string, upload: Upload | undefined): string | undefined {
+function downloadProblem(
+  jobs: PipelineSpec['jobs'],
+  job: string,
+  name: string,
+  upload: Upload | undefined,
+): string | undefined {
   if (!upload) return `no job uploads artifact "${name}"`;
   if (upload.job === job) {
     return `artifact "${name}" is uploaded by this job (steps[${upload.step}]); its files are already in the job's workspace`;

@@ -13,13 +13,17 @@ export function needsIssues(jobs: Jobs): PathIssue[] {
       const path = ['jobs', id, 'needs', index];
       if (need === id) issues.push({ path, message: 'a job cannot need itself' });
       else if (!Object.hasOwn(jobs, need)) issues.push({ path, message: `unknown job "${need}"${closest(need, ids)}` });
-      else if (job.needs.indexOf(need) !== index) issues.push({ path, message: `"${need}" is already listed at needs[${job.needs.indexOf(need)}]` });
+      else if (job.needs.indexOf(need) !== index)
+        issues.push({ path, message: `"${need}" is already listed at needs[${job.needs.indexOf(need)}]` });
     });
   }
   const cycle = findNeedsCycle(jobs);
   if (cycle) {
     const [first, second] = cycle as [string, string];
-    issues.push({ path: ['jobs', first, 'needs', jobs[first]!.needs.indexOf(second)], message: `dependency cycle: ${cycle.join(' -> ')}` });
+    issues.push({
+      path: ['jobs', first, 'needs', jobs[first]!.needs.indexOf(second)],
+      message: `dependency cycle: ${cycle.join(' -> ')}`,
+    });
   }
   return issues;
 }

@@ -6,7 +6,12 @@
  */
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../../workflows/contracts/pipeline-spec';
 import { templatedStepFields } from '../../workflows/pipeline/render-step';
-import { isTemplate, parsePipelineTemplate, PipelineTemplateError, type PipelineReference } from '../../workflows/pipeline/templates';
+import {
+  isTemplate,
+  parsePipelineTemplate,
+  PipelineTemplateError,
+  type PipelineReference,
+} from '../../workflows/pipeline/templates';
 import { closest } from './check-needs';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 
@@ -42,20 +47,34 @@ export function outputIssues(spec: PipelineSpec): PathIssue[] {
     const earlier = new Set<string>();
     job.steps.forEach((step, index) => {
       for (const [path, text] of templatedStepFields(step)) {
-        issues.push(...templateIssues(spec, jobId, ids, [...base, 'steps', index, ...path], text, { steps: earlier, needs: true, self: { list: 'steps', index } }));
+        issues.push(
+          ...templateIssues(spec, jobId, ids, [...base, 'steps', index, ...path], text, {
+            steps: earlier,
+            needs: true,
+            self: { list: 'steps', index },
+          }),
+        );
       }
       if (step.id !== undefined) earlier.add(step.id);
     });
     // Rollback runs after a failure: any step may have run before it, and earlier rollback steps have.
     job.rollback.forEach((step, index) => {
       for (const [path, text] of templatedStepFields(step)) {
-        issues.push(...templateIssues(spec, jobId, ids, [...base, 'rollback', index, ...path], text, { steps: earlier, needs: true, self: { list: 'rollback', index } }));
+        issues.push(
+          ...templateIssues(spec, jobId, ids, [...base, 'rollback', index, ...path], text, {
+            steps: earlier,
+            needs: true,
+            self: { list: 'rollback', index },
+          }),
+        );
       }
       if (step.id !== undefined) earlier.add(step.id);
     });
     const allSteps = new Set(ids.keys());
     for (const [name, value] of Object.entries(job.outputs ?? {})) {
-      issues.push(...templateIssues(spec, jobId, ids, [...base, 'outputs', name], value, { steps: allSteps, needs: true }));
+      issues.push(
+        ...templateIssues(spec, jobId, ids, [...base, 'outputs', name], value, { steps: allSteps, needs: true }),
+      );
     }
   }
   return issues;
@@ -67,7 +86,11 @@ function stepIds(jobId: string, job: PipelineJob, issues: PathIssue[]): Map<stri
   const add = (list: 'steps' | 'rollback', step: PipelineStep, index: number): void => {
     if (step.id === undefined) return;
     const first = ids.get(step.id);
-    if (first) issues.push({ path: ['jobs', jobId, list, index, 'id'], message: `step id "${step.id}" is already used by ${first.list}[${first.index}]; step ids must be unique in a job` });
+    if (first)
+      issues.push({
+        path: ['jobs', jobId, list, index, 'id'],
+        message: `step id "${step.id}" is already used by ${first.list}[${first.index}]; step ids must be unique in a job`,
+      });
     else ids.set(step.id, { list, index, step });
   };
   job.steps.forEach((step, index) => add('steps', step, index));
@@ -77,7 +100,12 @@ function stepIds(jobId: string, job: PipelineJob, issues: PathIssue[]): Map<stri
 
 /** The problems of one templated field: it must parse, and each reference must be in scope. */
 function templateIssues(
-  spec: PipelineSpec, jobId: string, ids: Map<string, StepIdPlace> | undefined, path: SpecPath, text: string, scope: Scope,
+  spec: PipelineSpec,
+  jobId: string,
+  ids: Map<string, StepIdPlace> | undefined,
+  path: SpecPath,
+  text: string,
+  scope: Scope,
 ): PathIssue[] {
   if (!isTemplate(text)) return [];
   let references: PipelineReference[];
@@ -89,35 +117,48 @@ function templateIssues(
   }
   const issues: PathIssue[] = [];
   for (const ref of references) {
-    const problem = ref.context === 'steps' ? stepProblem(ref, ids, scope, jobId) : needsProblem(ref, spec, jobId, scope);
+    const problem =
+      ref.context === 'steps' ? stepProblem(ref, ids, scope, jobId) : needsProblem(ref, spec, jobId, scope);
     if (problem) issues.push({ path, message: `${spelling(ref)}: ${problem}` });
   }
   return issues;
 }
 
-function stepProblem(ref: PipelineReference, ids: Map<string, StepIdPlace> | undefined, scope: Scope, jobId: string): string | undefined {
-  if (!scope.steps || !ids) return jobId === '' ? 'no step is in scope in the pipeline\'s env' : `no step is in scope in a job's env, which is set before its steps run; use the step's own env`;
+function stepProblem(
+  ref: PipelineReference,
+  ids: Map<string, StepIdPlace> | undefined,
+  scope: Scope,
+  jobId: string,
+): string | undefined {
+  if (!scope.steps || !ids)
+    return jobId === ''
+      ? "no step is in scope in the pipeline's env"
+      : `no step is in scope in a job's env, which is set before its steps run; use the step's own env`;
   const place = ids.get(ref.id);
   if (!place) return `unknown step id "${ref.id}" in job "${jobId}"${closest(ref.id, [...ids.keys()])}`;
   if (!scope.steps.has(ref.id)) {
-    if (place.list === scope.self?.list && place.index === scope.self.index) return `is this step; a step reads the outputs of earlier steps only`;
+    if (place.list === scope.self?.list && place.index === scope.self.index)
+      return `is this step; a step reads the outputs of earlier steps only`;
     return `step "${ref.id}" is ${place.list}[${place.index}], which runs after this one; a step reads the outputs of earlier steps only`;
   }
   if (ref.field === 'status') return 'only outputs can be read: steps.<id>.outputs.<name>';
-  if (!('run' in place.step) && !('stack' in place.step)) return `step "${ref.id}" is not a run or stack step and writes no outputs`;
+  if (!('run' in place.step) && !('stack' in place.step))
+    return `step "${ref.id}" is not a run or stack step and writes no outputs`;
   return undefined;
 }
 
 function needsProblem(ref: PipelineReference, spec: PipelineSpec, jobId: string, scope: Scope): string | undefined {
-  if (!scope.needs) return 'no job is in scope in the pipeline\'s env; use needs.<job> in a job\'s env or steps';
+  if (!scope.needs) return "no job is in scope in the pipeline's env; use needs.<job> in a job's env or steps";
   const jobs = Object.keys(spec.jobs);
   if (!Object.hasOwn(spec.jobs, ref.id)) return `unknown job "${ref.id}"${closest(ref.id, jobs)}`;
   if (ref.id === jobId) return `is this job; use steps.<id>.outputs for its own steps`;
-  if (!spec.jobs[jobId]!.needs.includes(ref.id)) return `job "${ref.id}" is not in the needs of "${jobId}"; add it to needs (outputs of jobs needed only through other jobs are not readable)`;
+  if (!spec.jobs[jobId]!.needs.includes(ref.id))
+    return `job "${ref.id}" is not in the needs of "${jobId}"; add it to needs (outputs of jobs needed only through other jobs are not readable)`;
   if (ref.field === 'status') return 'only outputs can be read: needs.<job>.outputs.<name>';
   const declared = Object.keys(spec.jobs[ref.id]!.outputs ?? {});
   if (ref.name !== undefined && !declared.includes(ref.name)) {
-    const known = declared.length > 0 ? `its outputs: ${declared.join(', ')}` : 'it declares none; add an outputs: map to that job';
+    const known =
+      declared.length > 0 ? `its outputs: ${declared.join(', ')}` : 'it declares none; add an outputs: map to that job';
     return `job "${ref.id}" has no output "${ref.name}" (${known})`;
   }
   return undefined;

@@ -17,7 +17,10 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
   const issues: PathIssue[] = [];
   const jobIds = Object.keys(spec.jobs);
   if (jobIds.length > MAX_PIPELINE_JOBS) {
-    issues.push({ path: ['jobs'], message: `has ${jobIds.length} jobs; a pipeline may have at most ${MAX_PIPELINE_JOBS}` });
+    issues.push({
+      path: ['jobs'],
+      message: `has ${jobIds.length} jobs; a pipeline may have at most ${MAX_PIPELINE_JOBS}`,
+    });
   }
   const { push, pull_request: pullRequest, manual } = spec.on;
   if (!push && !pullRequest && manual !== true) {
@@ -27,11 +30,17 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
   for (const [id, job] of Object.entries(spec.jobs)) {
     if (!nodeClasses.includes(job['runs-on'])) {
       const known = nodeClasses.length > 0 ? nodeClasses.join(', ') : 'none are configured';
-      issues.push({ path: ['jobs', id, 'runs-on'], message: `unknown node class "${job['runs-on']}"; known: ${known}` });
+      issues.push({
+        path: ['jobs', id, 'runs-on'],
+        message: `unknown node class "${job['runs-on']}"; known: ${known}`,
+      });
     }
     if (job.rollback.length > 0 && !job.environment) {
       // Rollback undoes a deploy; a job without an environment deploys nothing to undo.
-      issues.push({ path: ['jobs', id, 'rollback'], message: 'is only allowed on deploy jobs; add an environment to the job or remove rollback' });
+      issues.push({
+        path: ['jobs', id, 'rollback'],
+        message: 'is only allowed on deploy jobs; add an environment to the job or remove rollback',
+      });
     }
     if (job.concurrency) issues.push(...groupIssues(job.concurrency.group, ['jobs', id, 'concurrency', 'group']));
   }

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { parseOr400 } from '../validate';
 import { FORM_MEDIA_TYPE, JSON_MEDIA_TYPE } from './webhook-body';
 import {
-  CommitShaSchema, forgeUser, pushEvent, RefNameSchema, type ClaimedSender, type ForgeEvent, type ForgeWebhook,
+  CommitShaSchema,
+  forgeUser,
+  pushEvent,
+  RefNameSchema,
+  type ClaimedSender,
+  type ForgeEvent,
+  type ForgeWebhook,
 } from './webhook-events';
 import { GITHUB_SIGNATURE_HEADER, verifyGithubSignature } from './webhook-signature';
 
@@ -36,11 +42,21 @@ function push(payload: unknown): ForgeEvent {
 function pullRequest(payload: unknown): ForgeEvent {
   const action = parseOr400(z.object({ action: z.string().max(100) }), payload, 'pull_request payload').action;
   if (!(GITHUB_BUILD_ACTIONS as readonly string[]).includes(action)) {
-    return { kind: 'ignored', reason: `pull_request action "${action}" does not start pipelines (only ${GITHUB_BUILD_ACTIONS.join(', ')} do)` };
+    return {
+      kind: 'ignored',
+      reason: `pull_request action "${action}" does not start pipelines (only ${GITHUB_BUILD_ACTIONS.join(', ')} do)`,
+    };
   }
   const body = parseOr400(PullRequestSchema, payload, 'pull_request payload');
   const { head, base } = body.pull_request;
-  return { kind: 'build', event: 'pull_request', sha: head.sha, branch: head.ref, filterBranch: base.ref, triggeredBy: forgeUser('github', body.sender?.login) };
+  return {
+    kind: 'build',
+    event: 'pull_request',
+    sha: head.sha,
+    branch: head.ref,
+    filterBranch: base.ref,
+    triggeredBy: forgeUser('github', body.sender?.login),
+  };
 }
 
 /**
@@ -67,7 +83,8 @@ export const githubWebhook: ForgeWebhook = {
   mediaTypes: [JSON_MEDIA_TYPE, FORM_MEDIA_TYPE],
   sender,
   verify: (rawBody, header, secret) => verifyGithubSignature(rawBody, header(GITHUB_SIGNATURE_HEADER), secret),
-  auditAction: (eventName) => `webhook.${eventName === 'push' || eventName === 'pull_request' || eventName === 'ping' ? eventName : 'other'}`,
+  auditAction: (eventName) =>
+    `webhook.${eventName === 'push' || eventName === 'pull_request' || eventName === 'ping' ? eventName : 'other'}`,
   interpret: (eventName, payload) => {
     if (eventName === 'ping') return { kind: 'ping' };
     if (eventName === 'push') return push(payload);

@@ -2,7 +2,14 @@
 import { z } from 'zod';
 import { parseOr400 } from '../validate';
 import { JSON_MEDIA_TYPE } from './webhook-body';
-import { CommitShaSchema, forgeUser, pushEvent, RefNameSchema, type ForgeEvent, type ForgeWebhook } from './webhook-events';
+import {
+  CommitShaSchema,
+  forgeUser,
+  pushEvent,
+  RefNameSchema,
+  type ForgeEvent,
+  type ForgeWebhook,
+} from './webhook-events';
 import { GITLAB_TOKEN_HEADER, verifyGitlabToken } from './webhook-signature';
 
 const ProjectSchema = z.object({ project: z.object({ path_with_namespace: z.string().min(1).max(255) }) });
@@ -31,14 +38,25 @@ function mergeRequest(payload: unknown): ForgeEvent {
   const mr = body.object_attributes;
   const action = mr.action ?? '(none)';
   // GitLab's "update" covers title and label edits too; only one that moved the head (oldrev set) is new code, like GitHub's synchronize.
-  const newCode = action === 'open' || action === 'reopen' || (action === 'update' && typeof mr.oldrev === 'string' && mr.oldrev !== '');
+  const newCode =
+    action === 'open' ||
+    action === 'reopen' ||
+    (action === 'update' && typeof mr.oldrev === 'string' && mr.oldrev !== '');
   if (!newCode) {
-    return { kind: 'ignored', reason: action === 'update'
-      ? 'merge request update without new commits does not start pipelines'
-      : `merge request action "${action}" does not start pipelines (only open, reopen and update with new commits do)` };
+    return {
+      kind: 'ignored',
+      reason:
+        action === 'update'
+          ? 'merge request update without new commits does not start pipelines'
+          : `merge request action "${action}" does not start pipelines (only open, reopen and update with new commits do)`,
+    };
   }
   return {
-    kind: 'build', event: 'pull_request', sha: mr.last_commit.id, branch: mr.source_branch, filterBranch: mr.target_branch,
+    kind: 'build',
+    event: 'pull_request',
+    sha: mr.last_commit.id,
+    branch: mr.source_branch,
+    filterBranch: mr.target_branch,
     triggeredBy: forgeUser('gitlab', body.user?.username),
   };
 }
@@ -55,13 +73,18 @@ export const gitlabWebhook: ForgeWebhook = {
   // GitLab always sends JSON.
   mediaTypes: [JSON_MEDIA_TYPE],
   sender: (_eventName, payload) => ({
-    kind: 'repository', name: parseOr400(ProjectSchema, payload, 'webhook payload').project.path_with_namespace,
+    kind: 'repository',
+    name: parseOr400(ProjectSchema, payload, 'webhook payload').project.path_with_namespace,
   }),
   verify: (_rawBody, header, secret) => verifyGitlabToken(header(GITLAB_TOKEN_HEADER), secret),
-  auditAction: (eventName) => `webhook.${eventName === 'Push Hook' ? 'push' : eventName === 'Merge Request Hook' ? 'pull_request' : 'other'}`,
+  auditAction: (eventName) =>
+    `webhook.${eventName === 'Push Hook' ? 'push' : eventName === 'Merge Request Hook' ? 'pull_request' : 'other'}`,
   interpret: (eventName, payload) => {
     if (eventName === 'Push Hook' || eventName === 'Tag Push Hook') return push(payload);
     if (eventName === 'Merge Request Hook') return mergeRequest(payload);
-    return { kind: 'ignored', reason: `event "${eventName}" does not start pipelines (Push Hook and Merge Request Hook do)` };
+    return {
+      kind: 'ignored',
+      reason: `event "${eventName}" does not start pipelines (Push Hook and Merge Request Hook do)`,
+    };
   },
 };

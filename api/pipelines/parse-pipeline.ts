@@ -23,18 +23,33 @@ export const MAX_PIPELINE_SPEC_BYTES = 1_000_000;
 /** Parses and validates pipeline YAML; `source` (a file name) starts every line of the error. */
 export function parsePipelineYaml(text: string, source: string, nodeClasses: NodeClass[]): PipelineSpec {
   const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_PIPELINE_SPEC_BYTES) throw tooLarge(source, '(file)', `is ${bytes} bytes; a pipeline file may be at most ${MAX_PIPELINE_SPEC_BYTES} bytes (1 MB)`);
+  if (bytes > MAX_PIPELINE_SPEC_BYTES)
+    throw tooLarge(
+      source,
+      '(file)',
+      `is ${bytes} bytes; a pipeline file may be at most ${MAX_PIPELINE_SPEC_BYTES} bytes (1 MB)`,
+    );
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new PipelineSpecError(source, doc.errors.map((error) => syntaxIssue(error, lineCounter)), 400, 'malformed_yaml');
+    throw new PipelineSpecError(
+      source,
+      doc.errors.map((error) => syntaxIssue(error, lineCounter)),
+      400,
+      'malformed_yaml',
+    );
   }
   let raw: unknown;
   try {
     // The alias cap keeps a "billion laughs" file from expanding into gigabytes.
     raw = doc.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    throw new PipelineSpecError(source, [{ field: '(file)', message: `is not valid YAML: ${(err as Error).message}`, line: 1, column: 1 }], 400, 'malformed_yaml');
+    throw new PipelineSpecError(
+      source,
+      [{ field: '(file)', message: `is not valid YAML: ${(err as Error).message}`, line: 1, column: 1 }],
+      400,
+      'malformed_yaml',
+    );
   }
   return validate(raw, source, nodeClasses, (path) => positionOf(doc, lineCounter, path) ?? { line: 1, column: 1 });
 }
@@ -42,13 +57,26 @@ export function parsePipelineYaml(text: string, source: string, nodeClasses: Nod
 /** Validates a pipeline sent as a parsed JSON body; the same checks as a file, without positions. */
 export function parsePipelineObject(value: unknown, nodeClasses: NodeClass[], source = 'request body'): PipelineSpec {
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
-  if (bytes > MAX_PIPELINE_SPEC_BYTES) throw tooLarge(source, '(body)', `is ${bytes} bytes of JSON; a pipeline may be at most ${MAX_PIPELINE_SPEC_BYTES} bytes (1 MB)`);
+  if (bytes > MAX_PIPELINE_SPEC_BYTES)
+    throw tooLarge(
+      source,
+      '(body)',
+      `is ${bytes} bytes of JSON; a pipeline may be at most ${MAX_PIPELINE_SPEC_BYTES} bytes (1 MB)`,
+    );
   return validate(value, source, nodeClasses);
 }
 
-function validate(raw: unknown, source: string, nodeClasses: NodeClass[], locate?: (path: SpecPath) => Position): PipelineSpec {
+function validate(
+  raw: unknown,
+  source: string,
+  nodeClasses: NodeClass[],
+  locate?: (path: SpecPath) => Position,
+): PipelineSpec {
   if (raw === null || raw === undefined) {
-    throw new PipelineSpecError(source, located([{ path: [], message: 'is empty; a pipeline needs at least name and jobs' }], locate));
+    throw new PipelineSpecError(
+      source,
+      located([{ path: [], message: 'is empty; a pipeline needs at least name and jobs' }], locate),
+    );
   }
   // The text rule first (NUL, lone surrogates, `__proto__`), as for an API body: it holds whatever the shape.
   const textual = textIssues(raw);
@@ -58,12 +86,19 @@ function validate(raw: unknown, source: string, nodeClasses: NodeClass[], locate
   // The checks need a spec of the right shape, so they run only once the schema passes.
   if (!result.success || shapeIssues.length > 0) throw new PipelineSpecError(source, located(shapeIssues, locate));
   const spec = result.data;
-  const issues = checkPipeline(spec, nodeClasses.map((c) => c.name));
+  const issues = checkPipeline(
+    spec,
+    nodeClasses.map((c) => c.name),
+  );
   if (issues.length > 0) throw new PipelineSpecError(source, located(issues, locate));
   // Defaults (retry, timeouts, env) are filled in now, so the spec that runs can outgrow the text.
   const specBytes = Buffer.byteLength(JSON.stringify(spec), 'utf8');
   if (specBytes > MAX_PIPELINE_SPEC_BYTES) {
-    throw tooLarge(source, '(root)', `is ${specBytes} bytes of JSON with defaults filled in; at most ${MAX_PIPELINE_SPEC_BYTES} fit in a run's input`);
+    throw tooLarge(
+      source,
+      '(root)',
+      `is ${specBytes} bytes of JSON with defaults filled in; at most ${MAX_PIPELINE_SPEC_BYTES} fit in a run's input`,
+    );
   }
   return spec;
 }
@@ -78,7 +113,10 @@ function located(issues: PathIssue[], locate?: (path: SpecPath) => Position): Pi
 function syntaxIssue(error: YAMLError, lineCounter: LineCounter): PipelineIssue {
   const { line, col } = lineCounter.linePos(error.pos[0]);
   // yaml's advice for this one names its own API; an author needs to know what to change in the file.
-  const message = error.code === 'MULTIPLE_DOCS' ? 'a pipeline file holds one YAML document; remove the extra "---" and what follows it' : error.message;
+  const message =
+    error.code === 'MULTIPLE_DOCS'
+      ? 'a pipeline file holds one YAML document; remove the extra "---" and what follows it'
+      : error.message;
   return { field: '(yaml)', message, line, column: col };
 }
 

@@ -15,18 +15,23 @@ export const DEFAULT_PIPELINE_PATH = '.capstan/pipeline.yaml';
 export async function readPipelineFile(cloneUrl: string, sha: string, path: string): Promise<string> {
   // A throwaway bare repository: fetching one commit works for any commit of a local path or a remote.
   const dir = await mkdtemp(join(tmpdir(), 'capstan-pipeline-'));
-  const git = (...args: string[]) => run('git', ['-C', dir, ...args], { maxBuffer: 8 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const git = (...args: string[]) =>
+    run('git', ['-C', dir, ...args], { maxBuffer: 8 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
   try {
     await git('init', '--quiet', '--bare');
     try {
       await git('fetch', '--quiet', '--depth=1', cloneUrl, sha);
     } catch (err) {
-      throw new ApiError(422, 'commit_unreachable', `cannot fetch commit ${sha} from ${cloneUrl}: ${firstLine(err)}`, [{ field: 'sha', message: 'not fetchable from the repository' }]);
+      throw new ApiError(422, 'commit_unreachable', `cannot fetch commit ${sha} from ${cloneUrl}: ${firstLine(err)}`, [
+        { field: 'sha', message: 'not fetchable from the repository' },
+      ]);
     }
     try {
       return (await git('show', `FETCH_HEAD:${path}`)).stdout;
     } catch {
-      throw new ApiError(422, 'pipeline_not_found', `commit ${sha} has no pipeline file at ${path}`, [{ field: 'pipelinePath', message: `no file ${path} at that commit` }]);
+      throw new ApiError(422, 'pipeline_not_found', `commit ${sha} has no pipeline file at ${path}`, [
+        { field: 'pipelinePath', message: `no file ${path} at that commit` },
+      ]);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -8,7 +8,9 @@ import { PipelineStepSchema } from '../../workflows/contracts/pipeline-spec';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 
 /** The key that says what a step does, in the order the step union lists them. */
-const STEP_KINDS = PipelineStepSchema.options.map((option) => Object.keys(option.shape).find((key) => key !== 'name' && key !== 'id')!);
+const STEP_KINDS = PipelineStepSchema.options.map((option) =>
+  Object.keys(option.shape).find((key) => key !== 'name' && key !== 'id')!,
+);
 
 /** Field issues for the zod issues of `input`, each with its path from the spec's root. */
 export function schemaIssues(issues: readonly z.core.$ZodIssue[], input: unknown, prefix: SpecPath = []): PathIssue[] {
@@ -37,7 +39,8 @@ function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: SpecPath, input:
   if (!isRecord(value)) return [{ path, message: `must be a mapping with one of ${kindList}` }];
   const kinds = STEP_KINDS.filter((kind) => Object.hasOwn(value, kind));
   if (kinds.length === 0) return [{ path, message: `must have one of ${kindList}` }];
-  if (kinds.length > 1) return [{ path, message: `has ${kinds.join(' and ')}; a step does exactly one of ${kindList}` }];
+  if (kinds.length > 1)
+    return [{ path, message: `has ${kinds.join(' and ')}; a step does exactly one of ${kindList}` }];
   // The step says what it is, so only the issues of that kind's schema concern the author.
   const branch = issue.errors[STEP_KINDS.indexOf(kinds[0]!)] ?? [];
   return branch.length > 0 ? schemaIssues(branch, input, path) : [{ path, message: issue.message }];
@@ -45,7 +48,8 @@ function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: SpecPath, input:
 
 function typeMessage(issue: z.core.$ZodIssueInvalidType, path: SpecPath, input: unknown): string {
   const value = valueAt(input, path);
-  if (value === undefined && isRecord(valueAt(input, path.slice(0, -1)))) return `is required (${typeName(issue.expected)})`;
+  if (value === undefined && isRecord(valueAt(input, path.slice(0, -1))))
+    return `is required (${typeName(issue.expected)})`;
   const last = path.at(-1);
   if (value === null && path.length === 2 && path[0] === 'on' && (last === 'push' || last === 'pull_request')) {
     // YAML reads `push:` with nothing after it as null; say how to write "every branch".
@@ -55,7 +59,14 @@ function typeMessage(issue: z.core.$ZodIssueInvalidType, path: SpecPath, input: 
 }
 
 /** zod's type names in the words of a YAML author. */
-const TYPE_NAMES: Record<string, string> = { object: 'a mapping', record: 'a mapping', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  record: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+};
 
 function typeName(expected: string): string {
   return TYPE_NAMES[expected] ?? expected;

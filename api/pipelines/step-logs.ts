@@ -13,7 +13,12 @@ export async function readStepLog(logDir: string, runId: string, job: string, st
   try {
     return await readFile(stepLogPath(logDir, runId, job, step), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError(404, 'log_not_found', `no log for step ${step} of job "${job}" in run "${runId}" (not started yet, or no such step)`);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new ApiError(
+        404,
+        'log_not_found',
+        `no log for step ${step} of job "${job}" in run "${runId}" (not started yet, or no such step)`,
+      );
     throw err;
   }
 }
@@ -22,15 +27,27 @@ export async function readStepLog(logDir: string, runId: string, job: string, st
  * Streams the log as server-sent events: `log` events with the text as it grows, then `end` once
  * `ended()` says the step is over and everything written has been sent.
  */
-export async function followStepLog(logDir: string, runId: string, job: string, step: string, res: Response, ended: () => Promise<boolean>): Promise<void> {
+export async function followStepLog(
+  logDir: string,
+  runId: string,
+  job: string,
+  step: string,
+  res: Response,
+  ended: () => Promise<boolean>,
+): Promise<void> {
   const path = stepLogPath(logDir, runId, job, step);
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   let offset = 0;
   let closed = false;
-  res.on('close', () => { closed = true; });
+  res.on('close', () => {
+    closed = true;
+  });
   const buffer = Buffer.alloc(CHUNK_BYTES);
   while (!closed) {
-    const size = await stat(path).then((s) => s.size, () => -1);
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => -1,
+    );
     if (size > offset) {
       const handle = await open(path, 'r');
       try {
@@ -48,7 +65,10 @@ export async function followStepLog(logDir: string, runId: string, job: string, 
     }
     if (await ended()) {
       // One more look: the last bytes may have landed between the size check and the state query.
-      const final = await stat(path).then((s) => s.size, () => -1);
+      const final = await stat(path).then(
+        (s) => s.size,
+        () => -1,
+      );
       if (final <= offset) break;
       continue;
     }

@@ -14,11 +14,14 @@ export type TriggerMatch = { matched: true } | { matched: false; reason: string 
 /** Matches `event` against the spec's `on`: push and pull_request by branch filter, manual when enabled. */
 export function matchTrigger(spec: Pick<PipelineSpec, 'on'>, event: TriggerEvent): TriggerMatch {
   if (event.event === 'manual') {
-    return spec.on.manual === true ? { matched: true } : { matched: false, reason: 'pipeline does not trigger manually (on.manual is not true)' };
+    return spec.on.manual === true
+      ? { matched: true }
+      : { matched: false, reason: 'pipeline does not trigger manually (on.manual is not true)' };
   }
   const filter = spec.on[event.event];
   if (!filter) return { matched: false, reason: `pipeline does not trigger on ${event.event}` };
-  if (!filter.branches || filter.branches.some((pattern) => branchMatches(pattern, event.branch))) return { matched: true };
+  if (!filter.branches || filter.branches.some((pattern) => branchMatches(pattern, event.branch)))
+    return { matched: true };
   return { matched: false, reason: `branch "${event.branch}" matches none of ${filter.branches.join(', ')}` };
 }
 

@@ -14,14 +14,13 @@ export function decodeWebhookBody(raw: Buffer, mediaType: string): unknown {
   if (mediaType !== FORM_MEDIA_TYPE) return parseJson(raw.toString('utf8'), '(body)', 'webhook body');
   const values = new URLSearchParams(raw.toString('utf8')).getAll('payload');
   if (values.length !== 1) {
-    const message = values.length === 0
-      ? 'is missing: a form-encoded delivery is payload=<JSON>'
-      : 'appears more than once';
+    const message =
+      values.length === 0 ? 'is missing: a form-encoded delivery is payload=<JSON>' : 'appears more than once';
     throw new ApiError(400, 'invalid_request', `form-encoded webhook body: payload ${message}`, [
       { field: 'payload', message },
     ]);
   }
-  return parseJson(values[0]!, 'payload', 'the webhook body\'s payload field');
+  return parseJson(values[0]!, 'payload', "the webhook body's payload field");
 }
 
 function parseJson(text: string, field: string, what: string): unknown {

@@ -12,16 +12,16 @@ export type ForgeEvent =
   | { kind: 'ping' }
   | { kind: 'ignored'; reason: string }
   | {
-    kind: 'build';
-    event: WebhookBuildEvent;
-    sha: string;
-    /** The branch the run reports: pushed to, or a pull request's head. */
-    branch: string;
-    /** The branch the pipeline's branch filters are matched against: pushed to, or a pull request's base (as GitHub Actions does). */
-    filterBranch: string;
-    /** The forge user who caused it, prefixed with the forge (`github:alice`). */
-    triggeredBy: string;
-  };
+      kind: 'build';
+      event: WebhookBuildEvent;
+      sha: string;
+      /** The branch the run reports: pushed to, or a pull request's head. */
+      branch: string;
+      /** The branch the pipeline's branch filters are matched against: pushed to, or a pull request's base (as GitHub Actions does). */
+      filterBranch: string;
+      /** The forge user who caused it, prefixed with the forge (`github:alice`). */
+      triggeredBy: string;
+    };
 
 /**
  * Whom a delivery says it comes from, before anything is verified: a repository (by its name on the
@@ -63,7 +63,8 @@ export function isZeroSha(sha: string): boolean {
 
 /** The branch a pushed ref names, or why the push starts nothing (a tag, another kind of ref). */
 export function branchOfRef(ref: string): { branch: string } | { ignored: string } {
-  if (ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length) return { branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/heads/') && ref.length > 'refs/heads/'.length)
+    return { branch: ref.slice('refs/heads/'.length) };
   if (ref.startsWith('refs/tags/')) return { ignored: `tag pushes do not start pipelines (${ref})` };
   return { ignored: `ref ${ref} is not a branch` };
 }

@@ -12,15 +12,17 @@ export function auditRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.get('/v1/audit', requireRole('admin'), async (req, res) => {
     const query = parseOr400(AuditQuerySchema, req.query, 'query', 'query');
-    const page = await withDatabase('reading the audit log', () => listAudit(deps.db, {
-      principal: query.principal,
-      action: query.action,
-      target: query.target,
-      since: query.since === undefined ? undefined : new Date(query.since),
-      until: query.until === undefined ? undefined : new Date(query.until),
-      limit: query.limit,
-      before: query.cursor,
-    }));
+    const page = await withDatabase('reading the audit log', () =>
+      listAudit(deps.db, {
+        principal: query.principal,
+        action: query.action,
+        target: query.target,
+        since: query.since === undefined ? undefined : new Date(query.since),
+        until: query.until === undefined ? undefined : new Date(query.until),
+        limit: query.limit,
+        before: query.cursor,
+      }),
+    );
     res.json({ entries: page.entries, nextCursor: page.nextBefore });
   });
   return router;

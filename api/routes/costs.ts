@@ -22,8 +22,15 @@ const MAX_BACKFILL_DAYS = 366;
 
 /** A UTC day, as a report's path and a backfill's body name it. */
 export const DateSchema = z.iso.date({ error: 'must be a date, YYYY-MM-DD' });
-const InstantSchema = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be an ISO date (YYYY-MM-DD, UTC midnight) or date-time with offset' });
-const GroupBySchema = z.union([z.enum(['nodeClass', 'run', 'name', 'kind', 'day']), z.string().regex(/^label:[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be nodeClass, run, name, kind, day or label:<key>')]);
+const InstantSchema = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'must be an ISO date (YYYY-MM-DD, UTC midnight) or date-time with offset',
+});
+const GroupBySchema = z.union([
+  z.enum(['nodeClass', 'run', 'name', 'kind', 'day']),
+  z
+    .string()
+    .regex(/^label:[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be nodeClass, run, name, kind, day or label:<key>'),
+]);
 
 /** Query string of `GET /v1/costs` and `GET /v1/costs/chart.svg`. */
 export const CostQuerySchema = z.strictObject({
@@ -45,9 +52,14 @@ export const CostBackfillSchema = z.strictObject({ from: DateSchema, to: DateSch
 function windowOf(query: z.output<typeof CostQuerySchema>): { from: Date; to: Date } {
   const to = query.to === undefined ? new Date() : new Date(query.to);
   const from = query.from === undefined ? new Date(to.getTime() - 7 * DAY_MS) : new Date(query.from);
-  if (from >= to) throw new ApiError(400, 'invalid_request', 'query.from must be before query.to', [{ field: 'query.from', message: 'must be before to' }]);
+  if (from >= to)
+    throw new ApiError(400, 'invalid_request', 'query.from must be before query.to', [
+      { field: 'query.from', message: 'must be before to' },
+    ]);
   if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
-    throw new ApiError(400, 'invalid_request', `the window may span at most ${MAX_WINDOW_DAYS} days`, [{ field: 'query.from', message: `at most ${MAX_WINDOW_DAYS} days before to` }]);
+    throw new ApiError(400, 'invalid_request', `the window may span at most ${MAX_WINDOW_DAYS} days`, [
+      { field: 'query.from', message: `at most ${MAX_WINDOW_DAYS} days before to` },
+    ]);
   }
   return { from, to };
 }
@@ -57,24 +69,38 @@ export function costRoutes(deps: ApiDeps): Router {
   const router = Router();
   const scheduleId = costScheduleId(deps.taskQueuePrefix);
   const requireSchedule = (id: string): void => {
-    if (id !== scheduleId) throw new ApiError(404, 'not_found', `no cost schedule "${id}"; the schedule is "${scheduleId}"`);
+    if (id !== scheduleId)
+      throw new ApiError(404, 'not_found', `no cost schedule "${id}"; the schedule is "${scheduleId}"`);
   };
 
   router.get('/v1/costs', async (req, res) => {
     const query = parseOr400(CostQuerySchema, req.query, 'query', 'query');
     const { from, to } = windowOf(query);
-    const costs = await adHocCosts(deps.db, deps.nodeClasses, { from, to, groupBy: query.groupBy as CostGroupBy, nodeClass: query.nodeClass });
+    const costs = await adHocCosts(deps.db, deps.nodeClasses, {
+      from,
+      to,
+      groupBy: query.groupBy as CostGroupBy,
+      nodeClass: query.nodeClass,
+    });
     res.json({ from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...costs });
   });
   router.get('/v1/costs/chart.svg', async (req, res) => {
     const query = parseOr400(CostQuerySchema, req.query, 'query', 'query');
     const { from, to } = windowOf(query);
-    res.type('image/svg+xml').send(await adHocChart(deps.db, deps.nodeClasses, { from, to, groupBy: query.groupBy as CostGroupBy, nodeClass: query.nodeClass }));
+    res.type('image/svg+xml').send(
+      await adHocChart(deps.db, deps.nodeClasses, {
+        from,
+        to,
+        groupBy: query.groupBy as CostGroupBy,
+        nodeClass: query.nodeClass,
+      }),
+    );
   });
   router.get('/v1/costs/reports', async (req, res) => {
     const query = parseOr400(CostReportQuerySchema, req.query, 'query', 'query');
     const stored = await getReport(deps.db, query.date);
-    if (query.date !== undefined && stored === undefined) throw new ApiError(404, 'report_not_found', `no cost report for ${query.date}`);
+    if (query.date !== undefined && stored === undefined)
+      throw new ApiError(404, 'report_not_found', `no cost report for ${query.date}`);
     res.json({ ...(stored ?? { report: null }), reports: await listReports(deps.db, query.limit) });
   });
   router.get('/v1/costs/reports/:date/chart.svg', async (req, res) => {
@@ -85,7 +111,12 @@ export function costRoutes(deps: ApiDeps): Router {
   });
   router.get('/v1/costs/schedules', async (_req, res) => {
     const schedules = await listCostSchedules(deps.client, deps.taskQueuePrefix);
-    res.json({ schedules: schedules.map((s) => ({ ...s, ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/schedules/${s.id}` } : {}) })) });
+    res.json({
+      schedules: schedules.map((s) => ({
+        ...s,
+        ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/schedules/${s.id}` } : {}),
+      })),
+    });
   });
   router.post('/v1/costs/schedules/:id/trigger', async (req, res) => {
     requireSchedule(req.params.id);
@@ -102,14 +133,27 @@ export function costRoutes(deps: ApiDeps): Router {
     const issues = [];
     if (last < first) issues.push({ field: 'to', message: 'must not be before from' });
     if (last >= today) issues.push({ field: 'to', message: 'must be a past day (before today, UTC)' });
-    if (last - first >= MAX_BACKFILL_DAYS * DAY_MS) issues.push({ field: 'from', message: `at most ${MAX_BACKFILL_DAYS} days before to` });
-    if (issues.length > 0) throw new ApiError(400, 'invalid_request', `invalid request body: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues);
+    if (last - first >= MAX_BACKFILL_DAYS * DAY_MS)
+      issues.push({ field: 'from', message: `at most ${MAX_BACKFILL_DAYS} days before to` });
+    if (issues.length > 0)
+      throw new ApiError(
+        400,
+        'invalid_request',
+        `invalid request body: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        issues,
+      );
     // A run analyses the day before its nominal time, so days from..to are the schedule's times on days from+1..to+1. Cron times
     // fall on whole minutes, so starting 1 ms before that midnight takes the first one whether Temporal counts the start in or not.
     const start = new Date(first + DAY_MS - 1);
     const end = new Date(last + 2 * DAY_MS - 1);
     await deps.client.schedule.getHandle(scheduleId).backfill({ start, end, overlap: ScheduleOverlapPolicy.ALLOW_ALL });
-    res.status(202).json({ scheduleId, from: body.from, to: body.to, days: Math.round((last - first) / DAY_MS) + 1, nominalWindow: { start: start.toISOString(), end: end.toISOString() } });
+    res.status(202).json({
+      scheduleId,
+      from: body.from,
+      to: body.to,
+      days: Math.round((last - first) / DAY_MS) + 1,
+      nominalWindow: { start: start.toISOString(), end: end.toISOString() },
+    });
   });
   return router;
 }

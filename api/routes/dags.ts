@@ -15,18 +15,27 @@ export function dagRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
     '/v1/dags',
     // A spec is at most MAX_DAG_SPEC_BYTES as JSON; four times that leaves YAML room for comments and indentation.
     jsonBody({
-      limit: deps.maxDagBodyBytes, yaml: true, maxYamlBytes: 4 * MAX_DAG_SPEC_BYTES, maxValueBytes: MAX_DAG_SPEC_BYTES, tooLarge: dagSpecTooLarge,
+      limit: deps.maxDagBodyBytes,
+      yaml: true,
+      maxYamlBytes: 4 * MAX_DAG_SPEC_BYTES,
+      maxValueBytes: MAX_DAG_SPEC_BYTES,
+      tooLarge: dagSpecTooLarge,
     }),
     async (req, res) => {
       const body = dagBody(req);
       const spec = parseDagSpec(body, deps.nodeClasses, deps.dagLimits);
       const rawKey = req.get('idempotency-key');
-      const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+      const key =
+        rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
       const started = await startDag(deps, spec, body as Parameters<typeof startDag>[2], key);
       res.locals.runId = started.runId;
       if (started.created) metrics.runsStarted.inc({ kind: 'dag' });
       else res.setHeader('Idempotent-Replayed', 'true');
-      res.status(202).json({ runId: started.runId, created: started.created, links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` } });
+      res.status(202).json({
+        runId: started.runId,
+        created: started.created,
+        links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` },
+      });
     },
   );
   return router;

@@ -6,7 +6,8 @@ import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 
 /** An environment's name in a path. */
-export const EnvironmentNameSchema = z.string()
+export const EnvironmentNameSchema = z
+  .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name');
 /** Query string of `GET /v1/environments/:name/deployments`. */
 export const HistoryQuerySchema = z.strictObject({ limit: z.coerce.number().int().min(1).max(500).default(50) });
@@ -15,7 +16,9 @@ export const HistoryQuerySchema = z.strictObject({ limit: z.coerce.number().int(
 export function environmentRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.get('/v1/environments', async (_req, res) => {
-    res.json({ environments: (await latestDeployments(deps.db)).map((current) => ({ name: current.environment, current })) });
+    res.json({
+      environments: (await latestDeployments(deps.db)).map((current) => ({ name: current.environment, current })),
+    });
   });
   router.get('/v1/environments/:name/deployments', async (req, res) => {
     const name = parseOr400(EnvironmentNameSchema, req.params.name, 'environment', 'name');

@@ -13,7 +13,14 @@ export interface ProgressEvent {
   runId: string;
   status: RunDetail['status'];
   counts?: Record<string, number>;
-  changes: Array<{ key: string; status: string; attempts?: number; worker?: string; exitCode?: number; message?: string }>;
+  changes: Array<{
+    key: string;
+    status: string;
+    attempts?: number;
+    worker?: string;
+    exitCode?: number;
+    message?: string;
+  }>;
   failure?: RunDetail['failure'];
   webUiUrl?: string;
 }
@@ -27,7 +34,9 @@ export function eventRoutes(deps: ApiDeps): Router {
     let detail = await getRun(deps, runId); // an unknown run is a 404 before the stream opens
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
     let closed = false;
-    req.on('close', () => { closed = true; });
+    req.on('close', () => {
+      closed = true;
+    });
     const seen = new Map<string, string>();
     for (;;) {
       const event = progressOf(detail, seen);
@@ -48,25 +57,34 @@ export function eventRoutes(deps: ApiDeps): Router {
 
 /** Builds the event and remembers what was sent, so only changes travel. */
 function progressOf(detail: RunDetail, seen: Map<string, string>): ProgressEvent {
-  const nodes = detail.dag?.nodes ?? [{
-    key: detail.runId,
-    status: detail.status === 'running' ? (detail.live?.phase ?? 'running') : detail.status,
-    ...(detail.result ? { attempts: detail.result.attempts, worker: detail.result.worker, exitCode: detail.result.exitCode } : {}),
-  }];
-  const changes = nodes.filter((n) => {
-    const fingerprint = `${n.status}/${'attempts' in n ? n.attempts : ''}`;
-    if (seen.get(n.key) === fingerprint) return false;
-    seen.set(n.key, fingerprint);
-    return true;
-  }).map((n) => ({
-    key: n.key, status: n.status,
-    ...('attempts' in n && n.attempts !== undefined ? { attempts: n.attempts } : {}),
-    ...('worker' in n && n.worker ? { worker: n.worker } : {}),
-    ...('exitCode' in n && n.exitCode !== undefined ? { exitCode: n.exitCode } : {}),
-    ...('message' in n && n.message ? { message: n.message } : {}),
-  }));
+  const nodes = detail.dag?.nodes ?? [
+    {
+      key: detail.runId,
+      status: detail.status === 'running' ? (detail.live?.phase ?? 'running') : detail.status,
+      ...(detail.result
+        ? { attempts: detail.result.attempts, worker: detail.result.worker, exitCode: detail.result.exitCode }
+        : {}),
+    },
+  ];
+  const changes = nodes
+    .filter((n) => {
+      const fingerprint = `${n.status}/${'attempts' in n ? n.attempts : ''}`;
+      if (seen.get(n.key) === fingerprint) return false;
+      seen.set(n.key, fingerprint);
+      return true;
+    })
+    .map((n) => ({
+      key: n.key,
+      status: n.status,
+      ...('attempts' in n && n.attempts !== undefined ? { attempts: n.attempts } : {}),
+      ...('worker' in n && n.worker ? { worker: n.worker } : {}),
+      ...('exitCode' in n && n.exitCode !== undefined ? { exitCode: n.exitCode } : {}),
+      ...('message' in n && n.message ? { message: n.message } : {}),
+    }));
   return {
-    runId: detail.runId, status: detail.status, changes,
+    runId: detail.runId,
+    status: detail.status,
+    changes,
     ...(detail.dag ? { counts: detail.dag.counts } : {}),
     ...(detail.failure ? { failure: detail.failure } : {}),
     ...(detail.webUiUrl ? { webUiUrl: detail.webUiUrl } : {}),

@@ -52,7 +52,8 @@ export function graphRoutes(deps: ApiDeps): Router {
 /** The run's plan with each node's live status, and a note on the run for the picture's subtitle. */
 async function loadGraph(deps: ApiDeps, runId: string): Promise<{ graph: DagGraph; note: string }> {
   const first = await getRun(deps, runId, { offset: 0, limit: PAGE });
-  if (first.kind !== 'dag') throw new ApiError(409, 'not_a_dag', `run "${runId}" is a ${first.kind} run; only DAG runs have a graph`);
+  if (first.kind !== 'dag')
+    throw new ApiError(409, 'not_a_dag', `run "${runId}" is a ${first.kind} run; only DAG runs have a graph`);
   const offsets: number[] = [];
   for (let offset = PAGE; offset < (first.dag?.total ?? 0); offset += PAGE) offsets.push(offset);
   const [input, pages] = await Promise.all([
@@ -63,10 +64,18 @@ async function loadGraph(deps: ApiDeps, runId: string): Promise<{ graph: DagGrap
   for (const page of [first, ...pages]) for (const node of page.dag?.nodes ?? []) status.set(node.key, node.status);
   const spec = dagSpecOf(input);
   const plan = buildPlan(spec);
-  const nodes = plan.nodes.map((n) => ({ key: n.key, task: n.task, deps: n.deps, status: status.get(n.key) ?? 'pending' }));
+  const nodes = plan.nodes.map((n) => ({
+    key: n.key,
+    task: n.task,
+    deps: n.deps,
+    status: status.get(n.key) ?? 'pending',
+  }));
   const unknown = plan.nodes.length - plan.nodes.filter((n) => status.has(n.key)).length;
   const notes = [`run ${first.status}`];
   // No orchestrator answered the state query: the shape is still worth drawing, but say the colours are guesses.
-  if (unknown > 0) notes.push(`state of ${unknown} node${unknown === 1 ? '' : 's'} unknown (no orchestrator answered), shown as pending`);
+  if (unknown > 0)
+    notes.push(
+      `state of ${unknown} node${unknown === 1 ? '' : 's'} unknown (no orchestrator answered), shown as pending`,
+    );
   return { graph: { name: spec.name, tasks: spec.tasks.map((t) => t.id), nodes }, note: notes.join(' · ') };
 }

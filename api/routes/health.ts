@@ -11,10 +11,13 @@ export function healthRoutes(deps: ApiDeps): Router {
   router.get('/readyz', async (_req, res) => {
     try {
       await deps.client.connection.withDeadline(Date.now() + 2000, () =>
-        deps.client.workflowService.describeNamespace({ namespace: deps.namespace }));
+        deps.client.workflowService.describeNamespace({ namespace: deps.namespace }),
+      );
       res.json({ status: 'ready', temporal: 'reachable' });
     } catch (err) {
-      res.status(503).json({ error: { code: 'temporal_unavailable', message: `Temporal is not reachable: ${(err as Error).message}` } });
+      res.status(503).json({
+        error: { code: 'temporal_unavailable', message: `Temporal is not reachable: ${(err as Error).message}` },
+      });
     }
   });
   return router;

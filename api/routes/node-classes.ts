@@ -8,12 +8,14 @@ import { listPollers } from '../services/pollers';
 export function nodeClassRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.get('/v1/node-classes', async (_req, res) => {
-    const nodeClasses = await Promise.all(deps.nodeClasses.map(async (nodeClass) => {
-      const taskQueue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass.name);
-      const workers = await listPollers(deps, taskQueue, 'activity');
-      const liveWorkers = workers.filter((w) => w.live).length;
-      return { ...nodeClass, taskQueue, liveWorkers, capacity: liveWorkers * nodeClass.concurrency, workers };
-    }));
+    const nodeClasses = await Promise.all(
+      deps.nodeClasses.map(async (nodeClass) => {
+        const taskQueue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass.name);
+        const workers = await listPollers(deps, taskQueue, 'activity');
+        const liveWorkers = workers.filter((w) => w.live).length;
+        return { ...nodeClass, taskQueue, liveWorkers, capacity: liveWorkers * nodeClass.concurrency, workers };
+      }),
+    );
     res.json({ nodeClasses });
   });
   return router;

@@ -10,7 +10,9 @@ import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 
 /** An output reference in a path, as a task's outputs show it. */
-export const OutputRefParamSchema = z.string().regex(new RegExp(OUTPUT_REF_PATTERN), 'must be an output reference: capstan-ref:sha256:<64 lowercase hex>:<bytes>');
+export const OutputRefParamSchema = z
+  .string()
+  .regex(new RegExp(OUTPUT_REF_PATTERN), 'must be an output reference: capstan-ref:sha256:<64 lowercase hex>:<bytes>');
 
 /** Routes that read the output store. */
 export function outputRoutes(deps: ApiDeps): Router {
@@ -22,13 +24,19 @@ export function outputRoutes(deps: ApiDeps): Router {
     try {
       handle = await open(join(deps.outputStoreDir, outputRefPath(ref)), 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ApiError(404, 'output_not_found', `no stored output for reference "${reference}"`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new ApiError(404, 'output_not_found', `no stored output for reference "${reference}"`);
       throw err;
     }
     try {
       const { size } = await handle.stat();
       // The reference names the size; a file of another size was cut short or overwritten, and is not that content.
-      if (size !== ref.bytes) throw new ApiError(500, 'output_damaged', `the stored output of "${reference}" is ${size} bytes, not ${ref.bytes}`);
+      if (size !== ref.bytes)
+        throw new ApiError(
+          500,
+          'output_damaged',
+          `the stored output of "${reference}" is ${size} bytes, not ${ref.bytes}`,
+        );
       res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader('Content-Length', String(size));
       // Content-addressed: what a reference names never changes.

@@ -38,7 +38,8 @@ export const ApprovalBodySchema = z.strictObject({
 export const JobIdParamSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id');
 
 /** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
-export const StepParamSchema = z.string()
+export const StepParamSchema = z
+  .string()
   .regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>');
 
 /** Routes of pipeline runs. */
@@ -47,16 +48,29 @@ export function pipelineRoutes(deps: ApiDeps): Router {
   router.post('/v1/pipelines/runs', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const body = parseOr400(ManualPipelineRunSchema, req.body, 'request body');
     const rawKey = req.get('idempotency-key');
-    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const key =
+      rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
     const text = await readPipelineFile(body.cloneUrl, body.sha, body.pipelinePath);
     const spec = parsePipelineYaml(text, body.pipelinePath, deps.nodeClasses);
     const match = matchTrigger(spec, { event: 'manual', branch: body.branch });
-    if (!match.matched) throw new ApiError(422, 'not_triggered', `pipeline "${spec.name}" cannot be run by hand: ${match.reason}`);
-    const trigger = { event: 'manual' as const, repository: body.repository, cloneUrl: body.cloneUrl, sha: body.sha, branch: body.branch, triggeredBy: actingPrincipal()!.name };
+    if (!match.matched)
+      throw new ApiError(422, 'not_triggered', `pipeline "${spec.name}" cannot be run by hand: ${match.reason}`);
+    const trigger = {
+      event: 'manual' as const,
+      repository: body.repository,
+      cloneUrl: body.cloneUrl,
+      sha: body.sha,
+      branch: body.branch,
+      triggeredBy: actingPrincipal()!.name,
+    };
     const started = await startPipeline(deps, spec, trigger, key);
     res.locals.runId = started.runId;
     if (!started.created) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(202).json({ runId: started.runId, created: started.created, links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` } });
+    res.status(202).json({
+      runId: started.runId,
+      created: started.created,
+      links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` },
+    });
   });
 
   for (const decision of ['approve', 'reject'] as const) {
@@ -66,12 +80,17 @@ export function pipelineRoutes(deps: ApiDeps): Router {
       const body = parseOr400(ApprovalBodySchema, req.body, 'request body');
       try {
         const job = await deps.client.workflow.getHandle(runId).executeUpdate(approvalUpdate, {
-          args: [{ jobId: body.job, approve: decision === 'approve', by: actingPrincipal()!.name, comment: body.comment }],
+          args: [
+            { jobId: body.job, approve: decision === 'approve', by: actingPrincipal()!.name, comment: body.comment },
+          ],
         });
         res.json({ runId, job });
       } catch (err) {
         // The workflow's validator refused: not waiting, not an allowed approver, or the person who triggered the run.
-        if (err instanceof WorkflowUpdateFailedError) throw new ApiError(409, 'approval_refused', err.cause?.message ?? err.message, [{ field: 'job', message: err.cause?.message ?? err.message }]);
+        if (err instanceof WorkflowUpdateFailedError)
+          throw new ApiError(409, 'approval_refused', err.cause?.message ?? err.message, [
+            { field: 'job', message: err.cause?.message ?? err.message },
+          ]);
         throw err;
       }
     });
@@ -83,7 +102,10 @@ export function pipelineRoutes(deps: ApiDeps): Router {
     const step = parseOr400(StepParamSchema, req.params.step, 'step', 'step');
     if (req.query.follow === 'true') {
       const ended = async (): Promise<boolean> => {
-        const state = await deps.client.workflow.getHandle(runId).query(pipelineStateQuery).catch(() => undefined);
+        const state = await deps.client.workflow
+          .getHandle(runId)
+          .query(pipelineStateQuery)
+          .catch(() => undefined);
         const record = state?.jobs.find((j) => j.id === job);
         if (!record) return true;
         const steps = step.startsWith('rollback-') ? record.rollback?.steps : record.steps;

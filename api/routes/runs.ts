@@ -29,13 +29,18 @@ export function runRoutes(deps: ApiDeps): Router {
     const handle = deps.client.workflow.getHandle(runId);
     const summary = runSummary(await handle.describe());
     if (summary.status !== 'running') {
-      throw new ApiError(409, 'run_not_running', `run "${runId}" is ${summary.status}; only a running run can be cancelled`);
+      throw new ApiError(
+        409,
+        'run_not_running',
+        `run "${runId}" is ${summary.status}; only a running run can be cancelled`,
+      );
     }
     try {
       await handle.cancel();
     } catch (err) {
       // It was running a moment ago: it finished in between.
-      if (err instanceof WorkflowNotFoundError) throw new ApiError(409, 'run_not_running', `run "${runId}" finished before it could be cancelled`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new ApiError(409, 'run_not_running', `run "${runId}" finished before it could be cancelled`);
       throw err;
     }
     res.status(202).json({ runId, status: 'cancelling' });
@@ -43,7 +48,8 @@ export function runRoutes(deps: ApiDeps): Router {
   router.post('/v1/runs/:id/retry', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
     const rawKey = req.get('idempotency-key');
-    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const key =
+      rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
     const retry = await retryDag(deps, runId, key);
     res.locals.runId = retry.runId;
     res.status(202).json({ ...retry, retryOf: runId, links: { self: `/v1/runs/${encodeURIComponent(retry.runId)}` } });

@@ -9,31 +9,56 @@ import { STACK_NAME_PATTERN, STACK_OPERATIONS, stackWorkflowId } from '../../wor
 import { actingPrincipal } from '../auth/principal';
 import type { ApiDeps } from '../services/deps';
 import {
-  declareStackFor, decideStackApproval, describeStack, forgetDeclaredStack, listStackViews, requestStackOperation, type StackAt,
+  declareStackFor,
+  decideStackApproval,
+  describeStack,
+  forgetDeclaredStack,
+  listStackViews,
+  requestStackOperation,
+  type StackAt,
 } from '../services/stacks';
 import { parseOr400 } from '../validate';
 
 /** A project's or stack's name in a path. */
-export const NameSchema = z.string().regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
+export const NameSchema = z
+  .string()
+  .regex(STACK_NAME_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter');
 const CronSchema = z.string().regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression, e.g. "*/15 * * * *"');
 
 /** Body of `PUT /v1/stacks/:project/:stack`. */
 export const StackDeclarationSchema = z.strictObject({
   program: z.string().min(1).max(100).describe('A program registered in infra/programs.'),
   config: z.record(z.string(), z.unknown()).default({}),
-  labels: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lowercase label key'), z.string().max(200)).default({}),
-  ttlSeconds: z.number().int().min(1).max(366 * 24 * 3600).nullable().default(null).describe('Destroy the stack this long after the declaration.'),
+  labels: z
+    .record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'must be a lowercase label key'), z.string().max(200))
+    .default({}),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 24 * 3600)
+    .nullable()
+    .default(null)
+    .describe('Destroy the stack this long after the declaration.'),
   driftSchedule: CronSchema.nullable().default(null).describe('Cron for the read-only drift check.'),
 });
 
 /** Body of `POST /v1/stacks/:project/:stack/operations`. */
 export const StackOperationRequestSchema = z.strictObject({
   operation: z.enum(STACK_OPERATIONS),
-  approval: z.strictObject({
-    approvers: z.array(z.string().min(1).max(200)).max(100).default([]),
-    allowRequester: z.boolean().default(false),
-    timeoutSeconds: z.number().int().min(1).max(30 * 24 * 3600).default(24 * 3600),
-  }).optional().describe('Only for up: wait for approval between preview and apply.'),
+  approval: z
+    .strictObject({
+      approvers: z.array(z.string().min(1).max(200)).max(100).default([]),
+      allowRequester: z.boolean().default(false),
+      timeoutSeconds: z
+        .number()
+        .int()
+        .min(1)
+        .max(30 * 24 * 3600)
+        .default(24 * 3600),
+    })
+    .optional()
+    .describe('Only for up: wait for approval between preview and apply.'),
   confirm: z.string().max(200).optional().describe('Required for destroy: the stack as project/stack.'),
   queue: z.boolean().default(false).describe('Wait in line when another operation runs, instead of 409.'),
 });

@@ -13,11 +13,14 @@ export function taskRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
   const router = Router();
   router.post('/v1/tasks', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     if (!req.is('application/json')) {
-      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [
+        { field: 'Content-Type', message: 'must be application/json' },
+      ]);
     }
     const spec = parseTaskSpec(req.body, deps.nodeClasses);
     const rawKey = req.get('idempotency-key');
-    const key = rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const key =
+      rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
     const started = await startTask(deps, spec, key);
     res.locals.runId = started.runId;
     if (started.created) metrics.runsStarted.inc({ kind: 'task' });

@@ -16,14 +16,21 @@ export function tokenRoutes(deps: ApiDeps): Router {
   router.use('/v1/tokens', requireRole('admin'));
   router.post('/v1/tokens', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     if (!req.is('application/json')) {
-      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [{ field: 'Content-Type', message: 'must be application/json' }]);
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [
+        { field: 'Content-Type', message: 'must be application/json' },
+      ]);
     }
     const body = parseOr400(CreateTokenBodySchema, req.body, 'token request');
-    const expiresAt = body.expiresAt !== undefined ? new Date(body.expiresAt)
-      : body.expiresInSeconds !== undefined ? new Date(Date.now() + body.expiresInSeconds * 1000) : undefined;
+    const expiresAt =
+      body.expiresAt !== undefined
+        ? new Date(body.expiresAt)
+        : body.expiresInSeconds !== undefined
+          ? new Date(Date.now() + body.expiresInSeconds * 1000)
+          : undefined;
     const createdBy = principalOf(res)!.name;
     const { record, secret } = await withDatabase('creating the token', () =>
-      createToken(deps.db, { principal: body.principal, role: body.role, createdBy, expiresAt }));
+      createToken(deps.db, { principal: body.principal, role: body.role, createdBy, expiresAt }),
+    );
     res.locals.auditTarget = record.id;
     // The secret is in this answer and nowhere else; no cache may keep a copy.
     res.setHeader('Cache-Control', 'no-store');

@@ -13,9 +13,17 @@ const MAX_WINDOW_DAYS = 366;
 
 /** Query string of `GET /v1/usage`. */
 export const UsageQuerySchema = z.strictObject({
-  groupBy: z.union([z.enum(['nodeClass', 'run', 'day']), z.string().regex(/^label:[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be nodeClass, run, day or label:<key>')])
-    .default('nodeClass').describe('nodeClass, run, day (UTC) or label:<key>'),
-  from: z.iso.datetime({ offset: true }).optional().describe('Start of the window (inclusive); default: 7 days before `to`.'),
+  groupBy: z
+    .union([
+      z.enum(['nodeClass', 'run', 'day']),
+      z.string().regex(/^label:[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be nodeClass, run, day or label:<key>'),
+    ])
+    .default('nodeClass')
+    .describe('nodeClass, run, day (UTC) or label:<key>'),
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('Start of the window (inclusive); default: 7 days before `to`.'),
   to: z.iso.datetime({ offset: true }).optional().describe('End of the window (exclusive); default: now.'),
   runId: z.string().min(1).max(1000).optional(),
   nodeClass: z.string().min(1).max(200).optional(),
@@ -28,11 +36,22 @@ export function usageRoutes(deps: ApiDeps): Router {
     const query = parseOr400(UsageQuerySchema, req.query, 'query', 'query');
     const to = query.to === undefined ? new Date() : new Date(query.to);
     const from = query.from === undefined ? new Date(to.getTime() - 7 * DAY_MS) : new Date(query.from);
-    if (from >= to) throw new ApiError(400, 'invalid_request', 'query.from must be before query.to', [{ field: 'query.from', message: 'must be before to' }]);
+    if (from >= to)
+      throw new ApiError(400, 'invalid_request', 'query.from must be before query.to', [
+        { field: 'query.from', message: 'must be before to' },
+      ]);
     if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY_MS) {
-      throw new ApiError(400, 'invalid_request', `the window may span at most ${MAX_WINDOW_DAYS} days`, [{ field: 'query.from', message: `at most ${MAX_WINDOW_DAYS} days before to` }]);
+      throw new ApiError(400, 'invalid_request', `the window may span at most ${MAX_WINDOW_DAYS} days`, [
+        { field: 'query.from', message: `at most ${MAX_WINDOW_DAYS} days before to` },
+      ]);
     }
-    const usage = await usageByGroup(deps.db, { from, to, groupBy: query.groupBy as UsageGroupBy, runId: query.runId, nodeClass: query.nodeClass });
+    const usage = await usageByGroup(deps.db, {
+      from,
+      to,
+      groupBy: query.groupBy as UsageGroupBy,
+      runId: query.runId,
+      nodeClass: query.nodeClass,
+    });
     res.json({ from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...usage });
   });
   router.get('/v1/runs/:id/attempts', async (req, res) => {

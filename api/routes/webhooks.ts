@@ -25,7 +25,9 @@ export function webhookRoutes(deps: ApiDeps, logger: Logger): Router {
     const raw = express.raw({ type: () => true, limit: WEBHOOK_MAX_BODY_BYTES });
     router.post(`/v1/webhooks/${forge.provider}`, raw, async (req, res) => {
       const answer = await receiveWebhook({
-        deps, logger, forge,
+        deps,
+        logger,
+        forge,
         delivery: {
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
           mediaType: mediaTypeOf(req, forge),
@@ -47,9 +49,12 @@ function mediaTypeOf(req: Request, forge: ForgeWebhook): string {
   const matched = req.is([...forge.mediaTypes]);
   if (matched === false) {
     const accepted = forge.mediaTypes.join(' or ');
-    throw new ApiError(415, 'unsupported_media_type',
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
       `Content-Type must be ${accepted}: set the webhook's content type to ${forge.mediaTypes[0]!}`,
-      [{ field: 'Content-Type', message: `must be ${accepted}` }]);
+      [{ field: 'Content-Type', message: `must be ${accepted}` }],
+    );
   }
   return matched ?? forge.mediaTypes[0]!;
 }
@@ -70,18 +75,27 @@ interface DeliveryAudit {
  */
 async function auditDelivery({ deps, logger, req, res, verified }: DeliveryAudit): Promise<void> {
   const { principal, deliveryId } = verified;
-  const id = await withDatabase('writing the audit log', () => beginAudit(deps.db, {
-    requestId: deliveryId.slice(0, 255), principal: principal.name, tokenId: principal.tokenId,
-    action: verified.action, method: req.method, path: req.path,
-  }));
+  const id = await withDatabase('writing the audit log', () =>
+    beginAudit(deps.db, {
+      requestId: deliveryId.slice(0, 255),
+      principal: principal.name,
+      tokenId: principal.tokenId,
+      action: verified.action,
+      method: req.method,
+      path: req.path,
+    }),
+  );
   let completed = false;
   const complete = (): void => {
     if (completed || !res.headersSent) return;
     completed = true;
     const target = (res.locals.runId as string | undefined) ?? verified.target;
     completeAudit(deps.db, id, res.statusCode, target).catch((err: unknown) =>
-      logger.warn({ err: (err as Error).message, auditId: id, deliveryId },
-        'could not complete a webhook audit row; it stays pending'));
+      logger.warn(
+        { err: (err as Error).message, auditId: id, deliveryId },
+        'could not complete a webhook audit row; it stays pending',
+      ),
+    );
   };
   res.once('finish', complete);
   res.once('close', complete);

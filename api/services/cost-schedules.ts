@@ -1,5 +1,11 @@
 /** The cost analysis Temporal Schedule: created or updated at start under a fixed id, listed, triggered and backfilled. */
-import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription } from '@temporalio/client';
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+} from '@temporalio/client';
 import type { CostConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
@@ -23,14 +29,24 @@ export interface CostScheduleSettings {
 }
 
 /** The settings a deployment's configuration gives; the cost node class must be configured. */
-export function costScheduleSettings(prefix: string, cost: Pick<CostConfig, 'cron' | 'catchupWindowSeconds' | 'overlap' | 'nodeClass'>, nodeClasses: readonly NodeClass[]): CostScheduleSettings {
+export function costScheduleSettings(
+  prefix: string,
+  cost: Pick<CostConfig, 'cron' | 'catchupWindowSeconds' | 'overlap' | 'nodeClass'>,
+  nodeClasses: readonly NodeClass[],
+): CostScheduleSettings {
   const nodeClass = cost.nodeClass ?? nodeClasses[0]?.name;
   if (nodeClass === undefined || !nodeClasses.some((c) => c.name === nodeClass)) {
-    throw new Error(`CAPSTAN_COST_NODE_CLASS: node class "${nodeClass}" is not configured; use one of: ${nodeClasses.map((c) => c.name).join(', ')}`);
+    throw new Error(
+      `CAPSTAN_COST_NODE_CLASS: node class "${nodeClass}" is not configured; use one of: ${nodeClasses.map((c) => c.name).join(', ')}`,
+    );
   }
   return {
-    scheduleId: costScheduleId(prefix), cron: cost.cron, catchupWindowSeconds: cost.catchupWindowSeconds, overlap: cost.overlap,
-    workflowTaskQueue: orchestratorTaskQueue(prefix), activityTaskQueue: nodeClassTaskQueue(prefix, nodeClass),
+    scheduleId: costScheduleId(prefix),
+    cron: cost.cron,
+    catchupWindowSeconds: cost.catchupWindowSeconds,
+    overlap: cost.overlap,
+    workflowTaskQueue: orchestratorTaskQueue(prefix),
+    activityTaskQueue: nodeClassTaskQueue(prefix, nodeClass),
   };
 }
 
@@ -43,7 +59,14 @@ function scheduleBody(s: CostScheduleSettings) {
   const args: [CostAnalysisWorkflowInput] = [{ activityTaskQueue: s.activityTaskQueue }];
   return {
     spec: { cronExpressions: [s.cron] },
-    action: { type: 'startWorkflow' as const, workflowType: 'costAnalysisWorkflow', taskQueue: s.workflowTaskQueue, workflowId: `${s.scheduleId}-run`, args, staticSummary: 'Capstan cost analysis' },
+    action: {
+      type: 'startWorkflow' as const,
+      workflowType: 'costAnalysisWorkflow',
+      taskQueue: s.workflowTaskQueue,
+      workflowId: `${s.scheduleId}-run`,
+      args,
+      staticSummary: 'Capstan cost analysis',
+    },
     policies: { overlap: ScheduleOverlapPolicy[s.overlap], catchupWindow: `${s.catchupWindowSeconds}s` as const },
   };
 }
@@ -60,7 +83,9 @@ export async function ensureCostSchedule(client: Client, s: CostScheduleSettings
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
-  await client.schedule.getHandle(s.scheduleId).update((previous) => ({ ...previous, ...body, state: { ...previous.state, note: cronNote(s.cron) } }));
+  await client.schedule
+    .getHandle(s.scheduleId)
+    .update((previous) => ({ ...previous, ...body, state: { ...previous.state, note: cronNote(s.cron) } }));
   return 'updated';
 }
 
@@ -95,7 +120,10 @@ function view(id: string, d: ScheduleDescription): CostScheduleView {
     catchupWindowMs: d.policies.catchupWindow,
     paused: d.state.paused,
     workflowType: d.action.workflowType,
-    recentActions: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), workflowId: a.action.workflow.workflowId })),
+    recentActions: d.info.recentActions.map((a) => ({
+      scheduledAt: a.scheduledAt.toISOString(),
+      workflowId: a.action.workflow.workflowId,
+    })),
     nextActionTimes: d.info.nextActionTimes.slice(0, 5).map((t) => t.toISOString()),
   };
 }

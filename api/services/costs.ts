@@ -21,11 +21,20 @@ function prices(nodeClasses: readonly NodeClass[]): Map<string, number> {
 /** Totals per group, largest first, with display strings; money in micro-dollars. */
 export async function adHocCosts(db: Pool, nodeClasses: readonly NodeClass[], q: AdHocCostQuery) {
   const rows = await costByGroup(db, { ...q, prices: prices(nodeClasses) });
-  const groups = rows.sort((a, b) => b.totalMicros - a.totalMicros || a.key.localeCompare(b.key)).map((r) => ({ ...r, display: display(r) }));
-  const totals = rows.reduce((t, r) => ({
-    attempts: t.attempts + r.attempts, failedAttempts: t.failedAttempts + r.failedAttempts, ms: t.ms + r.ms,
-    computeMicros: t.computeMicros + r.computeMicros, wasteMicros: t.wasteMicros + r.wasteMicros, totalMicros: t.totalMicros + r.totalMicros,
-  }), { attempts: 0, failedAttempts: 0, ms: 0, computeMicros: 0, wasteMicros: 0, totalMicros: 0 });
+  const groups = rows
+    .sort((a, b) => b.totalMicros - a.totalMicros || a.key.localeCompare(b.key))
+    .map((r) => ({ ...r, display: display(r) }));
+  const totals = rows.reduce(
+    (t, r) => ({
+      attempts: t.attempts + r.attempts,
+      failedAttempts: t.failedAttempts + r.failedAttempts,
+      ms: t.ms + r.ms,
+      computeMicros: t.computeMicros + r.computeMicros,
+      wasteMicros: t.wasteMicros + r.wasteMicros,
+      totalMicros: t.totalMicros + r.totalMicros,
+    }),
+    { attempts: 0, failedAttempts: 0, ms: 0, computeMicros: 0, wasteMicros: 0, totalMicros: 0 },
+  );
   return { currency: 'USD', groups, totals: { ...totals, display: display(totals) } };
 }
 
@@ -39,6 +48,9 @@ export async function adHocChart(db: Pool, nodeClasses: readonly NodeClass[], q:
   const days: string[] = [];
   const last = isoDay(new Date(q.to.getTime() - 1));
   for (let day = isoDay(q.from); day <= last; day = addDays(day, 1)) days.push(day);
-  const series = seriesFromRows(rows.map((r) => ({ key: r.key, day: r.day!, micros: r.totalMicros })), days);
+  const series = seriesFromRows(
+    rows.map((r) => ({ key: r.key, day: r.day!, micros: r.totalMicros })),
+    days,
+  );
   return renderCostChart(`Daily cost by ${q.groupBy}, ${days[0]} to ${last}`, days, series);
 }

@@ -14,7 +14,9 @@ export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkf
   let history;
   try {
     ({ history } = await deps.client.workflowService.getWorkflowExecutionHistory({
-      namespace: deps.namespace, execution: { workflowId: runId }, maximumPageSize: 1,
+      namespace: deps.namespace,
+      execution: { workflowId: runId },
+      maximumPageSize: 1,
     }));
   } catch (err) {
     // The raw service call is not mapped to WorkflowNotFoundError like the client's; gRPC 5 is NOT_FOUND.
@@ -27,7 +29,10 @@ export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkf
 }
 
 /** Every node's state, paged through the DAG state query (it also answers for runs that have ended). */
-export async function allNodeStates(deps: ApiDeps, runId: string): Promise<Array<{ key: string; task: string } & NodeState>> {
+export async function allNodeStates(
+  deps: ApiDeps,
+  runId: string,
+): Promise<Array<{ key: string; task: string } & NodeState>> {
   const handle = deps.client.workflow.getHandle(runId);
   const nodes: DagStateView['nodes'] = [];
   for (let offset = 0; ; offset += 1000) {

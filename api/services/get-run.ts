@@ -54,27 +54,46 @@ export interface NodePage {
 const QUERY_DEADLINE_MS = 3000;
 
 /** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. */
-export async function getRun(deps: ApiDeps, runId: string, page: NodePage = { offset: 0, limit: 1000 }): Promise<RunDetail> {
+export async function getRun(
+  deps: ApiDeps,
+  runId: string,
+  page: NodePage = { offset: 0, limit: 1000 },
+): Promise<RunDetail> {
   const handle = deps.client.workflow.getHandle(runId);
   const description = await handle.describe();
   const detail: RunDetail = {
     ...runSummary(description),
     historyLength: description.historyLength,
-    ...(deps.webUiUrl ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(runId)}` } : {}),
+    ...(deps.webUiUrl
+      ? { webUiUrl: `${deps.webUiUrl}/namespaces/${deps.namespace}/workflows/${encodeURIComponent(runId)}` }
+      : {}),
   };
   if (detail.kind === 'pipeline') {
-    detail.pipeline = await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(pipelineStateQuery)).catch(() => undefined);
+    detail.pipeline = await deps.client.connection
+      .withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(pipelineStateQuery))
+      .catch(() => undefined);
     if (detail.status !== 'running' && detail.status !== 'completed') detail.failure = await failureOf(handle);
   } else if (detail.kind === 'stack') {
     // A queued request's result wraps the operation's state; a failed operation still answers the query with its last state.
-    const result = detail.status === 'completed' ? await handle.result() as StackOperationState | { ran: boolean; state?: StackOperationState } : undefined;
+    const result =
+      detail.status === 'completed'
+        ? ((await handle.result()) as StackOperationState | { ran: boolean; state?: StackOperationState })
+        : undefined;
     detail.stack = result
-      ? ('ran' in result ? result.state : result)
-      : await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(stackStateQuery)).catch(() => undefined);
-    if (detail.status === 'running') detail.live = { pendingAttempts: (description.raw.pendingActivities ?? []).map(pendingAttempt) };
+      ? 'ran' in result
+        ? result.state
+        : result
+      : await deps.client.connection
+          .withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(stackStateQuery))
+          .catch(() => undefined);
+    if (detail.status === 'running')
+      detail.live = { pendingAttempts: (description.raw.pendingActivities ?? []).map(pendingAttempt) };
     else if (detail.status !== 'completed') detail.failure = await failureOf(handle);
   } else if (detail.kind === 'dag') {
-    const [graph, warnings] = await Promise.all([queryDag(deps, handle, page), detail.status === 'running' ? poolWarnings(deps, undefined) : []]);
+    const [graph, warnings] = await Promise.all([
+      queryDag(deps, handle, page),
+      detail.status === 'running' ? poolWarnings(deps, undefined) : [],
+    ]);
     if (graph) detail.dag = graph;
     if (warnings.length > 0) detail.warnings = warnings;
     if (detail.status === 'completed') detail.dagResult = await handle.result();
@@ -95,7 +114,9 @@ export async function getRun(deps: ApiDeps, runId: string, page: NodePage = { of
 /** Node states of a DAG run (live, or replayed from history once it ended); undefined when no orchestrator answers. */
 async function queryDag(deps: ApiDeps, handle: WorkflowHandle, page: NodePage): Promise<DagStateView | undefined> {
   try {
-    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () => handle.query(dagStateQuery, page));
+    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS * 3, () =>
+      handle.query(dagStateQuery, page),
+    );
   } catch {
     return undefined;
   }
@@ -103,7 +124,9 @@ async function queryDag(deps: ApiDeps, handle: WorkflowHandle, page: NodePage): 
 
 async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {
   try {
-    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle.query(taskStateQuery));
+    return await deps.client.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      handle.query(taskStateQuery),
+    );
   } catch {
     return undefined; // no orchestrator worker to answer; poolWarnings says so
   }
@@ -119,7 +142,9 @@ async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined): Promi
   if (nodeClass !== undefined) {
     const queue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
     if (!(await listPollers(deps, queue, 'activity')).some((p) => p.live)) {
-      warnings.push(`no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`);
+      warnings.push(
+        `no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`,
+      );
     }
   }
   return warnings;
@@ -127,10 +152,16 @@ async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined): Promi
 
 function pendingAttempt(info: temporal.api.workflow.v1.IPendingActivityInfo): PendingAttempt {
   const states = temporal.api.enums.v1.PendingActivityState;
-  const state = info.state === states.PENDING_ACTIVITY_STATE_SCHEDULED ? 'scheduled'
-    : info.state === states.PENDING_ACTIVITY_STATE_STARTED ? 'started'
-      : info.state === states.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED ? 'cancel_requested'
-        : info.state === states.PENDING_ACTIVITY_STATE_PAUSED ? 'paused' : 'unknown';
+  const state =
+    info.state === states.PENDING_ACTIVITY_STATE_SCHEDULED
+      ? 'scheduled'
+      : info.state === states.PENDING_ACTIVITY_STATE_STARTED
+        ? 'started'
+        : info.state === states.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED
+          ? 'cancel_requested'
+          : info.state === states.PENDING_ACTIVITY_STATE_PAUSED
+            ? 'paused'
+            : 'unknown';
   const iso = (ts: Parameters<typeof optionalTsToMs>[0]): string | undefined => {
     const ms = optionalTsToMs(ts);
     return ms === undefined ? undefined : new Date(ms).toISOString();
@@ -155,6 +186,8 @@ async function failureOf(handle: WorkflowHandle): Promise<RunDetail['failure']> 
     if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
       return { type: err.cause.type ?? undefined, message: err.cause.message, details: err.cause.details?.[0] };
     }
-    return { message: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err) };
+    return {
+      message: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
+    };
   }
 }

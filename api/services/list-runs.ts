@@ -35,15 +35,20 @@ export async function listRuns(deps: ApiDeps, query: ListRunsQuery): Promise<Run
     pageSize: query.limit,
     nextPageToken: query.cursor === undefined ? undefined : decodeCursor(query.cursor, visibilityQuery),
   });
-  const runs = await Promise.all((response.executions ?? []).map(async (raw) =>
-    runSummary(await executionInfoFromRaw(raw, deps.client.options.loadedDataConverter, raw, deps.namespace))));
+  const runs = await Promise.all(
+    (response.executions ?? []).map(async (raw) =>
+      runSummary(await executionInfoFromRaw(raw, deps.client.options.loadedDataConverter, raw, deps.namespace)),
+    ),
+  );
   const token = response.nextPageToken;
   return { runs, nextCursor: token && token.length > 0 ? encodeCursor(Buffer.from(token), visibilityQuery) : null };
 }
 
 /** A cursor wraps Temporal's page token with the filter it belongs to, so a foreign or stale one is a clear 400. */
 function encodeCursor(token: Buffer, visibilityQuery: string): string {
-  return Buffer.from(JSON.stringify({ f: filterHash(visibilityQuery), t: token.toString('base64') })).toString('base64url');
+  return Buffer.from(JSON.stringify({ f: filterHash(visibilityQuery), t: token.toString('base64') })).toString(
+    'base64url',
+  );
 }
 
 function decodeCursor(cursor: string, visibilityQuery: string): Buffer {

@@ -64,15 +64,22 @@ export async function receiveWebhook(options: ReceiveWebhookOptions): Promise<We
   const payload = decodeWebhookBody(delivery.rawBody, delivery.mediaType);
   const eventName = delivery.header(forge.eventHeader);
   const sender = await verifyWebhookSender({
-    deps, logger: options.logger, forge, claimed: forge.sender(eventName, payload),
-    rawBody: delivery.rawBody, header: delivery.header,
+    deps,
+    logger: options.logger,
+    forge,
+    claimed: forge.sender(eventName, payload),
+    rawBody: delivery.rawBody,
+    header: delivery.header,
   });
-  const found = forge.deliveryHeaders.map((header) => ({ header, value: delivery.header(header) }))
+  const found = forge.deliveryHeaders
+    .map((header) => ({ header, value: delivery.header(header) }))
     .find((d) => d.value !== undefined && d.value !== '');
   const principal = principalOf(forge, sender);
   // Unsigned deliveries never get here, so they are not audited, as requests with a bad token are not.
   await options.onVerified({
-    principal, action: forge.auditAction(eventName), deliveryId: found?.value ?? delivery.requestId,
+    principal,
+    action: forge.auditAction(eventName),
+    deliveryId: found?.value ?? delivery.requestId,
     target: targetOf(sender),
   });
   const { event: eventType, deliveryId } = requiredHeaders(forge, eventName, found);
@@ -87,16 +94,21 @@ export async function receiveWebhook(options: ReceiveWebhookOptions): Promise<We
 
 /** The event and the delivery's id, which every delivery must carry; 400 naming the header missing. */
 function requiredHeaders(
-  forge: ForgeWebhook, eventName: string | undefined, found: { header: string; value?: string } | undefined,
+  forge: ForgeWebhook,
+  eventName: string | undefined,
+  found: { header: string; value?: string } | undefined,
 ): { event: string; deliveryId: string } {
   if (eventName === undefined || eventName === '') {
     const missing = [{ field: forge.eventHeader, message: 'is missing' }];
     throw new ApiError(400, 'invalid_request', `${forge.eventHeader} is missing`, missing);
   }
   if (found?.value === undefined) {
-    throw new ApiError(400, 'invalid_request',
+    throw new ApiError(
+      400,
+      'invalid_request',
       `${forge.deliveryHeaders.join(' or ')} is missing: a delivery needs an id, so a redelivery starts nothing new`,
-      forge.deliveryHeaders.map((field) => ({ field, message: 'is missing' })));
+      forge.deliveryHeaders.map((field) => ({ field, message: 'is missing' })),
+    );
   }
   return { event: eventName, deliveryId: parseOr400(IdempotencyKeySchema, found.value, 'header', found.header) };
 }
@@ -127,7 +139,9 @@ async function buildCommit(deps: ApiDeps, request: BuildRequest): Promise<Webhoo
   const started = await actAs(principal, () => startPipeline(deps, spec, trigger, idempotencyKey));
   const links = { self: `/v1/runs/${encodeURIComponent(started.runId)}` };
   return {
-    status: 202, runId: started.runId, replayed: !started.created,
+    status: 202,
+    runId: started.runId,
+    replayed: !started.created,
     body: { started: true, runId: started.runId, created: started.created, ...build, links },
   };
 }

@@ -14,12 +14,25 @@ import { startRun, type StartedRun } from './start-run';
  * Starts a retry of a failed or cancelled DAG run: nodes that succeeded keep their outputs and show
  * as reused; failed, cancelled and skipped nodes, and so everything downstream of them, run again.
  */
-export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: string): Promise<StartedRun & { reused: number; rerun: number }> {
+export async function retryDag(
+  deps: ApiDeps,
+  runId: string,
+  idempotencyKey?: string,
+): Promise<StartedRun & { reused: number; rerun: number }> {
   const description = await deps.client.workflow.getHandle(runId).describe();
   const summary = runSummary(description);
-  if (summary.kind !== 'dag') throw new ApiError(409, 'not_a_dag', `run "${runId}" is a ${summary.kind} run; only DAG runs can be retried from failure`);
+  if (summary.kind !== 'dag')
+    throw new ApiError(
+      409,
+      'not_a_dag',
+      `run "${runId}" is a ${summary.kind} run; only DAG runs can be retried from failure`,
+    );
   if (summary.status === 'running' || summary.status === 'completed') {
-    throw new ApiError(409, 'run_not_retryable', `run "${runId}" is ${summary.status}; only a failed or cancelled run can be retried`);
+    throw new ApiError(
+      409,
+      'run_not_retryable',
+      `run "${runId}" is ${summary.status}; only a failed or cancelled run can be retried`,
+    );
   }
   const [input, nodes] = await Promise.all([dagInputOf(deps, runId), allNodeStates(deps, runId)]);
   // Everything downstream of a task that runs again runs again too, even if it succeeded last time
@@ -38,24 +51,35 @@ export async function retryDag(deps: ApiDeps, runId: string, idempotencyKey?: st
       }
     }
   }
-  const states: NodeState[] = nodes.map(({ key: _k, task: _t, ...state }, i) => (rerun[i] ? { status: 'pending' } : { ...state, reused: true }));
+  const states: NodeState[] = nodes.map(({ key: _k, task: _t, ...state }, i) =>
+    rerun[i] ? { status: 'pending' } : { ...state, reused: true },
+  );
   const reused = states.filter((s) => s.reused).length;
   const retryInput: DagWorkflowInput = {
     spec: input.spec,
     // The retry runs the DAG as the failed run did, with the defaults that run was given.
     defaults: input.defaults ?? LEGACY_DAG_DEFAULTS,
-    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
+    policy: {
+      taskQueuePrefix: deps.taskQueuePrefix,
+      ...deps.taskPolicy,
+      ...deps.dagPolicy,
+      pulumiNodeClass: deps.pulumiNodeClass,
+    },
     carried: { states: packStates(states, Date.now()), executions: 0 },
   };
   const memo = description.memo as Partial<RunMemo> | undefined;
-  const started = await startRun(deps, {
-    kind: 'dag',
-    workflowType: 'dagWorkflow',
-    request: { retryOf: runId },
-    args: [retryInput],
-    memo: { name: memo?.name, labels: memo?.labels, retryOf: runId },
-    summary: `retry of ${runId}: ${states.length - reused} of ${states.length} tasks to run again`,
-    idHint: memo?.name ? `${memo.name}-retry` : 'retry',
-  }, idempotencyKey);
+  const started = await startRun(
+    deps,
+    {
+      kind: 'dag',
+      workflowType: 'dagWorkflow',
+      request: { retryOf: runId },
+      args: [retryInput],
+      memo: { name: memo?.name, labels: memo?.labels, retryOf: runId },
+      summary: `retry of ${runId}: ${states.length - reused} of ${states.length} tasks to run again`,
+      idHint: memo?.name ? `${memo.name}-retry` : 'retry',
+    },
+    idempotencyKey,
+  );
   return { ...started, reused, rerun: states.length - reused };
 }

@@ -3,7 +3,8 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import type { RunKind, RunMemo } from '../../workflows/definitions';
 
 /** Run status in the API's words. */
-export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued_as_new' | 'unknown';
+export type RunStatus =
+  'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed_out' | 'continued_as_new' | 'unknown';
 
 /** API status → Temporal's `ExecutionStatus` search-attribute value. */
 export const STATUS_TO_TEMPORAL: Record<Exclude<RunStatus, 'unknown'>, string> = {
@@ -47,7 +48,9 @@ function runStatus(name: WorkflowExecutionInfo['status']['name']): RunStatus {
 }
 
 /** Summary of a run from its execution info (list entry or description). */
-export function runSummary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'startTime' | 'closeTime' | 'memo'>): RunSummary {
+export function runSummary(
+  info: Pick<WorkflowExecutionInfo, 'workflowId' | 'status' | 'startTime' | 'closeTime' | 'memo'>,
+): RunSummary {
   const memo = (info.memo ?? {}) as Partial<RunMemo>;
   return {
     runId: info.workflowId,
@@ -58,9 +61,11 @@ export function runSummary(info: Pick<WorkflowExecutionInfo, 'workflowId' | 'sta
     ...(memo.startedBy ? { startedBy: memo.startedBy } : {}),
     status: runStatus(info.status.name),
     startedAt: info.startTime.toISOString(),
-    ...(info.closeTime ? {
-      finishedAt: info.closeTime.toISOString(),
-      durationMs: info.closeTime.getTime() - info.startTime.getTime(),
-    } : {}),
+    ...(info.closeTime
+      ? {
+          finishedAt: info.closeTime.toISOString(),
+          durationMs: info.closeTime.getTime() - info.startTime.getTime(),
+        }
+      : {}),
   };
 }

@@ -18,17 +18,39 @@ export interface StartedStackOperation {
 }
 
 /** The operation's workflow input for a declared stack. */
-export function operationInput(deps: ApiDeps, stack: Pick<StackRecord, 'project' | 'stack'>, operation: StackOperationInput['operation'], requestedBy: string, approval?: StackOperationInput['approval']): StackOperationInput {
-  return { project: stack.project, stack: stack.stack, operation, requestedBy, taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, deps.pulumiNodeClass), ...(approval ? { approval } : {}) };
+export function operationInput(
+  deps: ApiDeps,
+  stack: Pick<StackRecord, 'project' | 'stack'>,
+  operation: StackOperationInput['operation'],
+  requestedBy: string,
+  approval?: StackOperationInput['approval'],
+): StackOperationInput {
+  return {
+    project: stack.project,
+    stack: stack.stack,
+    operation,
+    requestedBy,
+    taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, deps.pulumiNodeClass),
+    ...(approval ? { approval } : {}),
+  };
 }
 
 /**
  * Starts `input` under the stack's workflow id; while another operation holds it, answers 409 naming
  * that one, or with `queue` starts a queue workflow that runs it when the stack is free.
  */
-export async function startStackOperation(deps: ApiDeps, input: StackOperationInput, queue: boolean): Promise<StartedStackOperation> {
+export async function startStackOperation(
+  deps: ApiDeps,
+  input: StackOperationInput,
+  queue: boolean,
+): Promise<StartedStackOperation> {
   const workflowId = stackWorkflowId(input.project, input.stack);
-  const memo: RunMemo = { kind: 'stack', name: `${input.project}/${input.stack}`, startedBy: input.requestedBy, labels: { operation: input.operation } };
+  const memo: RunMemo = {
+    kind: 'stack',
+    name: `${input.project}/${input.stack}`,
+    startedBy: input.requestedBy,
+    labels: { operation: input.operation },
+  };
   const common = {
     taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
     memo: { ...memo },
@@ -46,12 +68,25 @@ export async function startStackOperation(deps: ApiDeps, input: StackOperationIn
     return { runId: workflowId, queued: false };
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const running = await deps.client.workflow.getHandle(workflowId).describe().catch(() => undefined);
+    const running = await deps.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch(() => undefined);
     const memoOf = running?.memo as RunMemo | undefined;
-    const what = memoOf ? `${memoOf.labels?.operation ?? 'an operation'} requested by ${memoOf.startedBy ?? 'someone'}` : 'another operation';
-    throw new ApiError(409, 'stack_busy', `stack ${input.project}/${input.stack} is busy: ${what} is running as ${workflowId} (run ${running?.runId ?? 'unknown'}); retry later or ask to queue`, {
-      runId: workflowId, temporalRunId: running?.runId, operation: memoOf?.labels?.operation, requestedBy: memoOf?.startedBy,
-    });
+    const what = memoOf
+      ? `${memoOf.labels?.operation ?? 'an operation'} requested by ${memoOf.startedBy ?? 'someone'}`
+      : 'another operation';
+    throw new ApiError(
+      409,
+      'stack_busy',
+      `stack ${input.project}/${input.stack} is busy: ${what} is running as ${workflowId} (run ${running?.runId ?? 'unknown'}); retry later or ask to queue`,
+      {
+        runId: workflowId,
+        temporalRunId: running?.runId,
+        operation: memoOf?.labels?.operation,
+        requestedBy: memoOf?.startedBy,
+      },
+    );
   }
 }
 
@@ -59,10 +94,15 @@ export async function startStackOperation(deps: ApiDeps, input: StackOperationIn
 export async function syncTtlTimer(deps: ApiDeps, stack: StackRecord, by: string): Promise<void> {
   const workflowId = `stack-ttl:${stack.project}/${stack.stack}`;
   if (stack.expiresAt === null) {
-    await deps.client.workflow.getHandle(workflowId).terminate('the stack no longer has a TTL').catch(() => undefined);
+    await deps.client.workflow
+      .getHandle(workflowId)
+      .terminate('the stack no longer has a TTL')
+      .catch(() => undefined);
     return;
   }
-  const args: [StackTtlInput] = [{ expiresAt: stack.expiresAt, destroy: operationInput(deps, stack, 'destroy', `ttl (set by ${by})`) }];
+  const args: [StackTtlInput] = [
+    { expiresAt: stack.expiresAt, destroy: operationInput(deps, stack, 'destroy', `ttl (set by ${by})`) },
+  ];
   await deps.client.workflow.start('stackTtlWorkflow', {
     workflowId,
     taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
@@ -78,10 +118,14 @@ export async function syncDriftSchedule(deps: ApiDeps, stack: StackRecord, by: s
   const scheduleId = `stack-drift:${stack.project}/${stack.stack}`;
   const handle = deps.client.schedule.getHandle(scheduleId);
   if (stack.driftSchedule === null) {
-    await handle.delete().catch((err: unknown) => { if (!(err instanceof ScheduleNotFoundError)) throw err; });
+    await handle.delete().catch((err: unknown) => {
+      if (!(err instanceof ScheduleNotFoundError)) throw err;
+    });
     return;
   }
-  const args: [StackQueueInput] = [{ operation: operationInput(deps, stack, 'drift', `drift schedule (set by ${by})`), ifBusy: 'skip' }];
+  const args: [StackQueueInput] = [
+    { operation: operationInput(deps, stack, 'drift', `drift schedule (set by ${by})`), ifBusy: 'skip' },
+  ];
   const action = {
     type: 'startWorkflow' as const,
     workflowType: 'stackQueueWorkflow',

@@ -6,7 +6,12 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { sealConfig } from '../../db/stores/stack-config-secrets';
 import { maskConfig } from '../../infra/programs/registry';
 import {
-  declareStack, findStack, forgetStack, listStacks, resourcesOf, type StackRecord,
+  declareStack,
+  findStack,
+  forgetStack,
+  listStacks,
+  resourcesOf,
+  type StackRecord,
 } from '../../db/stores/stack-records';
 import { fieldIssues } from '../../config/zod-issues';
 import { stackWorkflowId, type StackOperationInput } from '../../workflows/contracts/stack-operation';
@@ -14,7 +19,11 @@ import { stackApprovalUpdate, stackStateQuery } from '../../workflows/stack/defi
 import { ApiError, validationError } from '../errors';
 import type { ApiDeps } from './deps';
 import {
-  operationInput, startStackOperation, syncDriftSchedule, syncTtlTimer, type StartedStackOperation,
+  operationInput,
+  startStackOperation,
+  syncDriftSchedule,
+  syncTtlTimer,
+  type StartedStackOperation,
 } from './stack-operations';
 
 /** A stack's place: its project and its name. */
@@ -86,7 +95,8 @@ export interface DeclareStackOptions {
  * and sets its TTL timer and drift schedule; `created` is false for a re-declaration.
  */
 export async function declareStackFor(
-  deps: ApiDeps, { at, declaration, by }: DeclareStackOptions,
+  deps: ApiDeps,
+  { at, declaration, by }: DeclareStackOptions,
 ): Promise<{ created: boolean; view: StackRecord }> {
   const { program: programName, ttlSeconds } = declaration;
   const program = deps.programs.find(programName);
@@ -101,8 +111,12 @@ export async function declareStackFor(
   const expiresAt = ttlSeconds === null ? null : new Date(Date.now() + ttlSeconds * 1000).toISOString();
   const sealed = sealConfig(declaration.config, program.secretFields, deps.stackConfigKey);
   const created = await declareStack(deps.db, at, {
-    program: programName, config: sealed, labels: declaration.labels, expiresAt,
-    driftSchedule: declaration.driftSchedule, by,
+    program: programName,
+    config: sealed,
+    labels: declaration.labels,
+    expiresAt,
+    driftSchedule: declaration.driftSchedule,
+    by,
   });
   const record = (await findStack(deps.db, at))!;
   await syncTtlTimer(deps, record, by);
@@ -120,11 +134,16 @@ export async function forgetDeclaredStack(deps: ApiDeps, at: StackAt, by: string
     const holds = `stack ${name} still holds ${resources.length} resources`;
     throw new ApiError(409, 'stack_not_empty', `${holds}; destroy it first (${destroy})`);
   }
-  const running = await deps.client.workflow.getHandle(stackWorkflowId(record.project, record.stack)).describe()
-    .then((d) => d.status.name === 'RUNNING', (err: unknown) => {
-      if (err instanceof WorkflowNotFoundError) return false;
-      throw err;
-    });
+  const running = await deps.client.workflow
+    .getHandle(stackWorkflowId(record.project, record.stack))
+    .describe()
+    .then(
+      (d) => d.status.name === 'RUNNING',
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
   if (running) {
     throw new ApiError(409, 'stack_busy', `an operation is running on ${name}; wait for it or cancel it first`);
   }
@@ -145,7 +164,8 @@ export interface RequestStackOperationOptions {
 
 /** Starts (or queues) an operation on a declared stack; a destroy names the stack, only an up awaits approval. */
 export async function requestStackOperation(
-  deps: ApiDeps, { at, request, by }: RequestStackOperationOptions,
+  deps: ApiDeps,
+  { at, request, by }: RequestStackOperationOptions,
 ): Promise<StartedStackOperation & { stack: string }> {
   const record = await declaredStack(deps, at);
   const name = `${record.project}/${record.stack}`;
@@ -169,7 +189,8 @@ export interface StackDecisionOptions {
 
 /** Approves or rejects the plan a running up waits on; 409 when none waits or the workflow refuses it. */
 export async function decideStackApproval(
-  deps: ApiDeps, options: StackDecisionOptions,
+  deps: ApiDeps,
+  options: StackDecisionOptions,
 ): Promise<{ runId: string; state: unknown }> {
   const record = await declaredStack(deps, options.at);
   const runId = stackWorkflowId(record.project, record.stack);

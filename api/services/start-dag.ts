@@ -8,19 +8,33 @@ import { startRun, type StartedRun } from './start-run';
  * Starts a validated DAG (see parseDagSpec). The spec is sent as the user wrote it, which keeps
  * large specs inside Temporal's payload limit, with today's defaults for the workflow to fill in.
  */
-export function startDag(deps: ApiDeps, spec: DagSpec, asSent: DagSpecInput, idempotencyKey?: string): Promise<StartedRun> {
+export function startDag(
+  deps: ApiDeps,
+  spec: DagSpec,
+  asSent: DagSpecInput,
+  idempotencyKey?: string,
+): Promise<StartedRun> {
   const input: DagWorkflowInput = {
     spec: asSent,
     defaults: currentDagDefaults(),
-    policy: { taskQueuePrefix: deps.taskQueuePrefix, ...deps.taskPolicy, ...deps.dagPolicy, pulumiNodeClass: deps.pulumiNodeClass },
+    policy: {
+      taskQueuePrefix: deps.taskQueuePrefix,
+      ...deps.taskPolicy,
+      ...deps.dagPolicy,
+      pulumiNodeClass: deps.pulumiNodeClass,
+    },
   };
-  return startRun(deps, {
-    kind: 'dag',
-    workflowType: 'dagWorkflow',
-    request: asSent,
-    args: [input],
-    memo: { name: spec.name, labels: spec.labels },
-    summary: `DAG ${spec.name}: ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'}`,
-    idHint: spec.name,
-  }, idempotencyKey);
+  return startRun(
+    deps,
+    {
+      kind: 'dag',
+      workflowType: 'dagWorkflow',
+      request: asSent,
+      args: [input],
+      memo: { name: spec.name, labels: spec.labels },
+      summary: `DAG ${spec.name}: ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'}`,
+      idHint: spec.name,
+    },
+    idempotencyKey,
+  );
 }

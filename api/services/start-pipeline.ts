@@ -5,19 +5,31 @@ import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
 /** Starts `spec` for `trigger`; `idempotencyKey` (e.g. a webhook's delivery id) makes a repeated request return the same run. */
-export function startPipeline(deps: ApiDeps, spec: PipelineSpec, trigger: PipelineTrigger, idempotencyKey?: string): Promise<StartedRun> {
+export function startPipeline(
+  deps: ApiDeps,
+  spec: PipelineSpec,
+  trigger: PipelineTrigger,
+  idempotencyKey?: string,
+): Promise<StartedRun> {
   const input: PipelineRunInput = {
     spec,
     trigger,
     policy: { ...deps.taskPolicy, taskQueuePrefix: deps.taskQueuePrefix, pulumiNodeClass: deps.pulumiNodeClass },
   };
-  return startRun(deps, {
-    kind: 'pipeline',
-    workflowType: 'pipelineWorkflow',
-    request: { spec, trigger: { ...trigger, triggeredBy: undefined } },
-    args: [input],
-    memo: { name: spec.name, labels: { repository: trigger.repository.replace(/[^a-z0-9._/-]/g, '-').slice(0, 200) } },
-    summary: `pipeline ${spec.name}: ${trigger.event} ${trigger.repository}@${trigger.branch} ${trigger.sha.slice(0, 12)}`,
-    idHint: spec.name,
-  }, idempotencyKey);
+  return startRun(
+    deps,
+    {
+      kind: 'pipeline',
+      workflowType: 'pipelineWorkflow',
+      request: { spec, trigger: { ...trigger, triggeredBy: undefined } },
+      args: [input],
+      memo: {
+        name: spec.name,
+        labels: { repository: trigger.repository.replace(/[^a-z0-9._/-]/g, '-').slice(0, 200) },
+      },
+      summary: `pipeline ${spec.name}: ${trigger.event} ${trigger.repository}@${trigger.branch} ${trigger.sha.slice(0, 12)}`,
+      idHint: spec.name,
+    },
+    idempotencyKey,
+  );
 }

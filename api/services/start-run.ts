@@ -44,7 +44,8 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
   const runId = `${run.kind}-${hint}${idempotencyKey === undefined ? randomUUID() : sha256(idempotencyKey).slice(0, 32)}`;
   const memo: RunMemo = { kind: run.kind, ...run.memo, startedBy, requestHash };
   const recorded = await withDatabase('recording the run', () =>
-    recordRun(deps.db, { runId, kind: run.kind, name: run.memo.name, labels: run.memo.labels, startedBy }));
+    recordRun(deps.db, { runId, kind: run.kind, name: run.memo.name, labels: run.memo.labels, startedBy }),
+  );
   try {
     await deps.client.workflow.start(run.workflowType, {
       workflowId: runId,
@@ -60,13 +61,17 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
   } catch (err) {
     // The run was there already (started before runs were recorded), so the row just written names the wrong
     // starter. Other errors keep the row: a timed-out start may still have happened, and a row without a run is the lesser harm.
-    if (recorded && err instanceof WorkflowExecutionAlreadyStartedError) await forgetRun(deps.db, runId).catch(() => undefined);
+    if (recorded && err instanceof WorkflowExecutionAlreadyStartedError)
+      await forgetRun(deps.db, runId).catch(() => undefined);
     if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
     const existing = await deps.client.workflow.getHandle(runId).describe();
     if ((existing.memo as RunMemo | undefined)?.requestHash !== requestHash) {
-      throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used for a different request body', [
-        { field: 'Idempotency-Key', message: `already names run ${runId}` },
-      ]);
+      throw new ApiError(
+        422,
+        'idempotency_key_reused',
+        'Idempotency-Key was already used for a different request body',
+        [{ field: 'Idempotency-Key', message: `already names run ${runId}` }],
+      );
     }
     return { runId, created: false };
   }
@@ -76,7 +81,9 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -87,5 +94,11 @@ function sha256(text: string): string {
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'run';
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 40) || 'run'
+  );
 }

@@ -14,15 +14,19 @@ export function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string
     spec,
     policy: { taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, spec.nodeClass), ...deps.taskPolicy },
   };
-  return startRun(deps, {
-    kind: 'task',
-    workflowType: 'taskWorkflow',
-    request: spec,
-    args: [input],
-    memo: { name: spec.name, nodeClass: spec.nodeClass, labels: spec.labels },
-    searchAttributes: [{ key: nodeClassSearchAttribute, value: spec.nodeClass }],
-    summary: `task ${spec.name ?? firstLine(spec.command ?? spec.script ?? '')} on ${spec.nodeClass}`,
-  }, idempotencyKey);
+  return startRun(
+    deps,
+    {
+      kind: 'task',
+      workflowType: 'taskWorkflow',
+      request: spec,
+      args: [input],
+      memo: { name: spec.name, nodeClass: spec.nodeClass, labels: spec.labels },
+      searchAttributes: [{ key: nodeClassSearchAttribute, value: spec.nodeClass }],
+      summary: `task ${spec.name ?? firstLine(spec.command ?? spec.script ?? '')} on ${spec.nodeClass}`,
+    },
+    idempotencyKey,
+  );
 }
 
 function firstLine(text: string): string {

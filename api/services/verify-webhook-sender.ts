@@ -62,9 +62,12 @@ export async function verifyWebhookSender(options: VerifySenderOptions): Promise
   // Every secret is tried (no early exit), each comparison constant-time.
   const checks = (secrets.length > 0 ? secrets : [DECOY_SECRET]).map(verify);
   if (secrets.length > 0 && checks.some((c) => c.valid)) return { kind: 'organization', login: claimed.login };
-  throw refused(options, secrets.length > 0
-    ? `${reasonOf(checks[0]!)} (tried the secrets of ${secrets.length} repositories of organization ${claimed.login})`
-    : `no ${forge.provider} repository of organization "${claimed.login}" is registered`);
+  throw refused(
+    options,
+    secrets.length > 0
+      ? `${reasonOf(checks[0]!)} (tried the secrets of ${secrets.length} repositories of organization ${claimed.login})`
+      : `no ${forge.provider} repository of organization "${claimed.login}" is registered`,
+  );
 }
 
 function reasonOf(check: SignatureCheck): string {
@@ -75,9 +78,10 @@ function reasonOf(check: SignatureCheck): string {
 function refused(options: VerifySenderOptions, reason: string): ApiError {
   const { forge, claimed } = options;
   options.logger.info({ forge: forge.provider, sender: claimed, reason }, 'webhook delivery refused');
-  const message = `the delivery is not signed with the webhook secret of a registered ${forge.provider} repository `
-    + 'of the name it gives: check that the repository is registered (POST /v1/repositories) and that the hook\'s '
-    + 'secret is the one registered';
+  const message =
+    `the delivery is not signed with the webhook secret of a registered ${forge.provider} repository ` +
+    "of the name it gives: check that the repository is registered (POST /v1/repositories) and that the hook's " +
+    'secret is the one registered';
   return new ApiError(401, 'invalid_signature', message, [
     {
       field: forge.signatureHeader,

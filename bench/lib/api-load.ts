@@ -52,7 +52,11 @@ export async function benchApi(env: BenchEnv, options: ApiLoadOptions): Promise<
   const auth = { Authorization: `Bearer ${env.apiToken}` };
   try {
     const postTask = async (): Promise<{ status: number; runId?: string }> => {
-      const res = await fetch(`${url}/v1/tasks`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...auth }, body: TASK_BODY });
+      const res = await fetch(`${url}/v1/tasks`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...auth },
+        body: TASK_BODY,
+      });
       const body = (await res.json()) as { runId?: string };
       return { status: res.status, runId: body.runId };
     };
@@ -79,16 +83,21 @@ export async function benchApi(env: BenchEnv, options: ApiLoadOptions): Promise<
     options.log(`[api] waiting for ${ids.length} started tasks to finish`);
     env.assertAlive();
     // Through runLoad rather than all at once: hundreds of simultaneous long polls would measure the client, not the tasks.
-    const drained = await withTimeout(runLoad(ids.length, options.concurrency, async (i) => {
-      await env.client.workflow.getHandle(ids[i] as string).result();
-      return { ok: true, label: 'completed' };
-    }), DRAIN_DEADLINE_MS, `draining ${ids.length} tasks`);
+    const drained = await withTimeout(
+      runLoad(ids.length, options.concurrency, async (i) => {
+        await env.client.workflow.getHandle(ids[i] as string).result();
+        return { ok: true, label: 'completed' };
+      }),
+      DRAIN_DEADLINE_MS,
+      `draining ${ids.length} tasks`,
+    );
     const drain = { ms: drained.wallMs, completed: ids.length - drained.errors, failed: drained.errors };
 
     // GETs of finished runs: describe plus result, the steady state of a run being looked at after the fact.
     options.log(`[api] GET /v1/runs/:id x${options.requests} over ${ids.length} finished runs`);
     const get = await runLoad(ids.length === 0 ? 0 : options.requests, options.concurrency, async (i) =>
-      outcomeOf(await getRun(ids[i % ids.length] as string)));
+      outcomeOf(await getRun(ids[i % ids.length] as string)),
+    );
     return { url, post, drain, get };
   } finally {
     server.closeAllConnections();

@@ -56,11 +56,17 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     // A fresh prefix per environment: task queues of an earlier environment can never receive these tasks.
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
     // Metering writes to a database as in production: the embedded one, started fresh per environment.
-    const database = await startEmbeddedDatabase(join(options.workspaceDir, `db-${prefix}`), await pickPort(options.portFrom + 100));
+    const database = await startEmbeddedDatabase(
+      join(options.workspaceDir, `db-${prefix}`),
+      await pickPort(options.portFrom + 100),
+    );
     cleanups.unshift(() => database.stop());
     const db = await openDatabase(database.url, createLogger('bench-db', 'warn'));
     cleanups.unshift(() => db.end());
-    const config = { ...benchConfig(options.base, server.address, prefix, options.workspaceDir), database: { url: database.url, embeddedPort: 0 } };
+    const config = {
+      ...benchConfig(options.base, server.address, prefix, options.workspaceDir),
+      database: { url: database.url, embeddedPort: 0 },
+    };
     const connection = await NativeConnection.connect({ address: server.address });
     cleanups.unshift(() => connection.close());
     const clientConnection = await Connection.connect({ address: server.address });
@@ -80,11 +86,34 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     if (raw) running.push(await startRawWorkers(connection, raw, options.nodeClass.concurrency));
 
     // The API phase is one token sending as fast as it can: a rate limit would measure itself, not the API.
-    const deps: ApiDeps = { ...apiDepsFromConfig(config, { client, db, nodeClasses: options.nodeClasses, programs: shippedPrograms, stackConfigKey: configKeyFrom('bench: no stacks') }), namespace: 'default', auth: { ratePerSecond: 1_000_000, burst: 1_000_000 } };
-    const { record, secret: apiToken } = await createToken(db, { principal: 'bench', role: 'admin', createdBy: 'bench' });
+    const deps: ApiDeps = {
+      ...apiDepsFromConfig(config, {
+        client,
+        db,
+        nodeClasses: options.nodeClasses,
+        programs: shippedPrograms,
+        stackConfigKey: configKeyFrom('bench: no stacks'),
+      }),
+      namespace: 'default',
+      auth: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+    };
+    const { record, secret: apiToken } = await createToken(db, {
+      principal: 'bench',
+      role: 'admin',
+      createdBy: 'bench',
+    });
     const principal: Principal = { name: record.principal, tokenId: record.id, role: record.role };
     const assertAlive = (): void => running.forEach((r) => r.assertAlive());
-    return await phase({ label: options.label, address: server.address, client, deps, apiToken, principal, raw, assertAlive });
+    return await phase({
+      label: options.label,
+      address: server.address,
+      client,
+      deps,
+      apiToken,
+      principal,
+      raw,
+      assertAlive,
+    });
   } finally {
     options.log(`stopping workers and dev server "${options.label}"`);
     for (const cleanup of cleanups) {

@@ -21,12 +21,13 @@ export interface ExecutionSize {
 /** A protobuf int64 (number or Long) as a number. */
 function toNumber(v: unknown): number {
   if (typeof v === 'number') return v;
-  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+  if (v && typeof (v as { toNumber?: unknown }).toNumber === 'function')
+    return (v as { toNumber(): number }).toNumber();
   return Number.NaN;
 }
 
 function enumName(names: Record<number, string>, value: number | null | undefined, prefix: string): string {
-  return value === null || value === undefined ? '?' : names[value]?.replace(prefix, '') ?? String(value);
+  return value === null || value === undefined ? '?' : (names[value]?.replace(prefix, '') ?? String(value));
 }
 
 function eventMs(e: Event): number {
@@ -37,23 +38,38 @@ function eventMs(e: Event): number {
  * Reads a history in small pages (a page holding the MB-sized start input plus many events can pass
  * the client's 4 MB message limit) and tallies its workflow tasks.
  */
-async function workflowTasks(client: Client, workflowId: string, runId: string): Promise<NonNullable<ExecutionSize['wft']>> {
+async function workflowTasks(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<NonNullable<ExecutionSize['wft']>> {
   const out = { timedOut: 0, failed: 0, causes: '', maxMs: 0 };
   const causes = new Map<string, number>();
   let started = 0;
   let nextPageToken: Uint8Array | undefined;
   do {
     const page = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace, execution: { workflowId, runId }, maximumPageSize: 200, nextPageToken,
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: 200,
+      nextPageToken,
     });
     for (const e of page.history?.events ?? []) {
       if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) started = eventMs(e);
-      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED || e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED
-        || e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) out.maxMs = Math.max(out.maxMs, eventMs(e) - started);
+      if (
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ||
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED ||
+        e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT
+      )
+        out.maxMs = Math.max(out.maxMs, eventMs(e) - started);
       if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) out.timedOut++;
       if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED) {
         out.failed++;
-        const cause = enumName(temporal.api.enums.v1.WorkflowTaskFailedCause, e.workflowTaskFailedEventAttributes?.cause, 'WORKFLOW_TASK_FAILED_CAUSE_');
+        const cause = enumName(
+          temporal.api.enums.v1.WorkflowTaskFailedCause,
+          e.workflowTaskFailedEventAttributes?.cause,
+          'WORKFLOW_TASK_FAILED_CAUSE_',
+        );
         causes.set(cause, (causes.get(cause) ?? 0) + 1);
       }
     }
@@ -71,18 +87,24 @@ export async function executionSizes(client: Client, workflowId: string, expecte
   let listed: Array<{ runId: string; startTime: Date }> = [];
   for (const t0 = performance.now(); ;) {
     listed = [];
-    for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) listed.push({ runId: info.runId, startTime: info.startTime });
+    for await (const info of client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      listed.push({ runId: info.runId, startTime: info.startTime });
     if (listed.length >= expected || since(t0) > 15_000) break;
     await new Promise((r) => setTimeout(r, 500));
   }
   listed.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   const sizes: ExecutionSize[] = [];
   for (const { runId } of listed) {
-    const res = await client.workflowService.describeWorkflowExecution({ namespace: client.options.namespace, execution: { workflowId, runId } });
+    const res = await client.workflowService.describeWorkflowExecution({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+    });
     const info = res.workflowExecutionInfo;
     const size: ExecutionSize = {
-      runId, status: enumName(temporal.api.enums.v1.WorkflowExecutionStatus, info?.status, 'WORKFLOW_EXECUTION_STATUS_'),
-      events: toNumber(info?.historyLength), bytes: toNumber(info?.historySizeBytes),
+      runId,
+      status: enumName(temporal.api.enums.v1.WorkflowExecutionStatus, info?.status, 'WORKFLOW_EXECUTION_STATUS_'),
+      events: toNumber(info?.historyLength),
+      bytes: toNumber(info?.historySizeBytes),
     };
     try {
       size.wft = await workflowTasks(client, workflowId, runId);

@@ -46,12 +46,19 @@ type Log = (line: string) => void;
 
 /** Fails the phase with the run's error, naming the run. */
 function mustSucceed(run: DagRun, what: string): number {
-  if (run.error !== undefined || run.result?.status !== 'succeeded') throw new Error(`${what} ${run.runId}: ${run.error ?? run.result?.status}`);
+  if (run.error !== undefined || run.result?.status !== 'succeeded')
+    throw new Error(`${what} ${run.runId}: ${run.error ?? run.result?.status}`);
   return run.wallMs;
 }
 
 /** Runs each side `reps` times, alternating which goes first, so load drift on the shared machine hits both alike. */
-async function paired(reps: number, capstan: () => Promise<number>, raw: () => Promise<number>, what: string, log: Log): Promise<{ capstan: number[]; raw: number[] }> {
+async function paired(
+  reps: number,
+  capstan: () => Promise<number>,
+  raw: () => Promise<number>,
+  what: string,
+  log: Log,
+): Promise<{ capstan: number[]; raw: number[] }> {
   const c: number[] = [];
   const r: number[] = [];
   for (let i = 0; i < reps; i++) {
@@ -76,28 +83,62 @@ export async function warmUp(env: BenchEnv, raw: RawBaseline, nodeClass: string)
 }
 
 /** Part 1: a chain of `length` light tasks as a Capstan DAG vs rawChainWorkflow with as many sequential no-ops. */
-export async function measureChain(env: BenchEnv, raw: RawBaseline, nodeClass: string, length: number, reps: number, log: Log): Promise<Paired> {
+export async function measureChain(
+  env: BenchEnv,
+  raw: RawBaseline,
+  nodeClass: string,
+  length: number,
+  reps: number,
+  log: Log,
+): Promise<Paired> {
   const deadline = 60_000 + length * 2000;
   const spec = chainSpec(length, nodeClass);
-  const s = await paired(reps, async () => mustSucceed(await runDag(env, spec, deadline), 'chain DAG'),
-    () => timeRawChain(env.client, raw.queues, length, deadline), `[chain ${length}]`, log);
+  const s = await paired(
+    reps,
+    async () => mustSucceed(await runDag(env, spec, deadline), 'chain DAG'),
+    () => timeRawChain(env.client, raw.queues, length, deadline),
+    `[chain ${length}]`,
+    log,
+  );
   return { size: length, capstan: summarize(s.capstan), raw: summarize(s.raw) };
 }
 
 /** Part 2: one root plus `width` independent light tasks as a Capstan DAG vs rawFanoutWorkflow (root, then Promise.all). */
-export async function measureFanout(env: BenchEnv, raw: RawBaseline, nodeClass: string, width: number, reps: number, log: Log): Promise<Paired> {
+export async function measureFanout(
+  env: BenchEnv,
+  raw: RawBaseline,
+  nodeClass: string,
+  width: number,
+  reps: number,
+  log: Log,
+): Promise<Paired> {
   const deadline = 120_000 + width * 500;
   const spec = fanoutSpec(width, nodeClass, Math.min(width, 1000));
-  const s = await paired(reps, async () => mustSucceed(await runDag(env, spec, deadline), 'fan-out DAG'),
-    () => timeRawFanout(env.client, raw.queues, width, deadline), `[fan-out ${width}]`, log);
+  const s = await paired(
+    reps,
+    async () => mustSucceed(await runDag(env, spec, deadline), 'fan-out DAG'),
+    () => timeRawFanout(env.client, raw.queues, width, deadline),
+    `[fan-out ${width}]`,
+    log,
+  );
   return { size: width, capstan: summarize(s.capstan), raw: summarize(s.raw) };
 }
 
 /** Part 3: a `tasks`-task layered DAG end to end, with its executions' history sizes and this process's peak RSS. */
-export async function measureLarge(env: BenchEnv, nodeClass: string, tasks: number, width: number, maxParallel: number, deadlineMs: number, log: Log): Promise<LargeDag> {
+export async function measureLarge(
+  env: BenchEnv,
+  nodeClass: string,
+  tasks: number,
+  width: number,
+  maxParallel: number,
+  deadlineMs: number,
+  log: Log,
+): Promise<LargeDag> {
   const spec = layeredSpec(tasks, width, nodeClass, maxParallel);
   const specBytes = Buffer.byteLength(JSON.stringify(spec));
-  log(`[large] ${tasks} tasks, ${Math.ceil(tasks / Math.min(width, tasks))} layers of ${Math.min(width, tasks)}, maxParallel ${maxParallel}, spec ${(specBytes / 1024).toFixed(0)} KB; deadline ${(deadlineMs / 1000).toFixed(0)} s`);
+  log(
+    `[large] ${tasks} tasks, ${Math.ceil(tasks / Math.min(width, tasks))} layers of ${Math.min(width, tasks)}, maxParallel ${maxParallel}, spec ${(specBytes / 1024).toFixed(0)} KB; deadline ${(deadlineMs / 1000).toFixed(0)} s`,
+  );
   const rss = sampleRss(250);
   let run: DagRun;
   try {
@@ -107,7 +148,9 @@ export async function measureLarge(env: BenchEnv, nodeClass: string, tasks: numb
     throw err;
   }
   const rssFigures = rss.stop();
-  log(`[large] ${run.error === undefined ? 'finished' : `FAILED: ${run.error}`} after ${(run.wallMs / 1000).toFixed(1)} s`);
+  log(
+    `[large] ${run.error === undefined ? 'finished' : `FAILED: ${run.error}`} after ${(run.wallMs / 1000).toFixed(1)} s`,
+  );
   let lastProgress: string | undefined;
   let succeeded = run.result?.counts.succeeded ?? 0;
   if (run.error !== undefined) {
@@ -115,7 +158,10 @@ export async function measureLarge(env: BenchEnv, nodeClass: string, tasks: numb
     lastProgress = progress.line;
     succeeded = progress.succeeded ?? 0;
     log(`[large] last progress: ${lastProgress}`);
-    await env.client.workflow.getHandle(run.runId).terminate('bench: DAG failed or missed its deadline').catch(() => undefined);
+    await env.client.workflow
+      .getHandle(run.runId)
+      .terminate('bench: DAG failed or missed its deadline')
+      .catch(() => undefined);
   }
   let executions: ExecutionSize[] = [];
   let executionsError: string | undefined;
@@ -124,7 +170,18 @@ export async function measureLarge(env: BenchEnv, nodeClass: string, tasks: numb
   } catch (err) {
     executionsError = errorText(err);
   }
-  return { tasks, width, maxParallel, specBytes, run, lastProgress, succeeded, executions, executionsError, rss: rssFigures };
+  return {
+    tasks,
+    width,
+    maxParallel,
+    specBytes,
+    run,
+    lastProgress,
+    succeeded,
+    executions,
+    executionsError,
+    rss: rssFigures,
+  };
 }
 
 /** Part 4: JSON.parse, DagSpecSchema.parse and validateDag of a `tasks`-task layered spec, `reps` times each. */
@@ -146,5 +203,13 @@ export function measureValidation(tasks: number, nodeClasses: string[], limits: 
     validate.push(since(t0));
   }
   const total = schemaParse.map((x, i) => x + validate[i]!);
-  return { tasks, specBytes: Buffer.byteLength(text), jsonParse: summarize(jsonParse), schemaParse: summarize(schemaParse), validate: summarize(validate), total: summarize(total), issues };
+  return {
+    tasks,
+    specBytes: Buffer.byteLength(text),
+    jsonParse: summarize(jsonParse),
+    schemaParse: summarize(schemaParse),
+    validate: summarize(validate),
+    total: summarize(total),
+    issues,
+  };
 }

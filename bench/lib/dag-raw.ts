@@ -23,22 +23,35 @@ export async function startRawBaseline(address: string, prefix: string, concurre
   const queues: RawQueues = { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` };
   const workers: Worker[] = [];
   try {
-    workers.push(await Worker.create({
-      connection, namespace: 'default', taskQueue: queues.workflowQueue,
-      workflowsPath: require.resolve('../raw-workflows-index'), shutdownGraceTime: '2s',
-    }));
-    workers.push(await Worker.create({
-      connection, namespace: 'default', taskQueue: queues.activityQueue, activities: rawActivities,
-      maxConcurrentActivityTaskExecutions: concurrency, shutdownGraceTime: '2s',
-    }));
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: 'default',
+        taskQueue: queues.workflowQueue,
+        workflowsPath: require.resolve('../raw-workflows-index'),
+        shutdownGraceTime: '2s',
+      }),
+    );
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: 'default',
+        taskQueue: queues.activityQueue,
+        activities: rawActivities,
+        maxConcurrentActivityTaskExecutions: concurrency,
+        shutdownGraceTime: '2s',
+      }),
+    );
   } catch (err) {
     await connection.close();
     throw err;
   }
   let failure: unknown;
-  const runs = workers.map((w) => w.run().catch((err: unknown) => {
-    failure ??= err;
-  }));
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      failure ??= err;
+    }),
+  );
   return {
     queues,
     assertAlive: () => {
@@ -56,16 +69,29 @@ export async function startRawBaseline(address: string, prefix: string, concurre
 export async function timeRawChain(client: Client, raw: RawQueues, steps: number, deadlineMs: number): Promise<number> {
   const workflowId = `raw-chain-${randomUUID()}`;
   const t0 = performance.now();
-  await client.workflow.start<typeof rawChainWorkflow>('rawChainWorkflow', { workflowId, taskQueue: raw.workflowQueue, args: [raw.activityQueue, steps] });
+  await client.workflow.start<typeof rawChainWorkflow>('rawChainWorkflow', {
+    workflowId,
+    taskQueue: raw.workflowQueue,
+    args: [raw.activityQueue, steps],
+  });
   await withTimeout(client.workflow.getHandle(workflowId).result(), deadlineMs, `raw chain ${workflowId}`);
   return since(t0);
 }
 
 /** Runs rawFanoutWorkflow (a root, then `width` no-op activities at once); returns its wall ms. */
-export async function timeRawFanout(client: Client, raw: RawQueues, width: number, deadlineMs: number): Promise<number> {
+export async function timeRawFanout(
+  client: Client,
+  raw: RawQueues,
+  width: number,
+  deadlineMs: number,
+): Promise<number> {
   const workflowId = `raw-fanout-${randomUUID()}`;
   const t0 = performance.now();
-  await client.workflow.start<typeof rawFanoutWorkflow>('rawFanoutWorkflow', { workflowId, taskQueue: raw.workflowQueue, args: [raw.activityQueue, width] });
+  await client.workflow.start<typeof rawFanoutWorkflow>('rawFanoutWorkflow', {
+    workflowId,
+    taskQueue: raw.workflowQueue,
+    args: [raw.activityQueue, width],
+  });
   await withTimeout(client.workflow.getHandle(workflowId).result(), deadlineMs, `raw fan-out ${workflowId}`);
   return since(t0);
 }

@@ -44,8 +44,20 @@ function fanoutBlock(f: Paired): string[] {
   return [
     ...table([
       [`${n} tasks`, 'median s', 'min s', 'tasks/s (median)', 'tasks/s (best)'],
-      ['Capstan DAG', s(f.capstan.p50), s(f.capstan.min), num((n * 1000) / f.capstan.p50), num((n * 1000) / f.capstan.min)],
-      ['raw Temporal (root, then Promise.all)', s(f.raw.p50), s(f.raw.min), num((n * 1000) / f.raw.p50), num((n * 1000) / f.raw.min)],
+      [
+        'Capstan DAG',
+        s(f.capstan.p50),
+        s(f.capstan.min),
+        num((n * 1000) / f.capstan.p50),
+        num((n * 1000) / f.capstan.min),
+      ],
+      [
+        'raw Temporal (root, then Promise.all)',
+        s(f.raw.p50),
+        s(f.raw.min),
+        num((n * 1000) / f.raw.p50),
+        num((n * 1000) / f.raw.min),
+      ],
     ]),
     `Capstan / raw throughput at the median: ${ratio(f.raw.p50, f.capstan.p50)} (${f.capstan.n} runs each, alternating); published: Temporal ~94 tasks/s with 10 Go workers`,
   ];
@@ -54,13 +66,18 @@ function fanoutBlock(f: Paired): string[] {
 /** Largest events and bytes of any execution, or NaN when none was listed. */
 function largest(l: LargeDag): { events: number; bytes: number } {
   if (l.executions.length === 0) return { events: Number.NaN, bytes: Number.NaN };
-  return { events: Math.max(...l.executions.map((e) => e.events)), bytes: Math.max(...l.executions.map((e) => e.bytes)) };
+  return {
+    events: Math.max(...l.executions.map((e) => e.events)),
+    bytes: Math.max(...l.executions.map((e) => e.bytes)),
+  };
 }
 
 function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
   const { run } = l;
   const ok = run.error === undefined;
-  const lines = [`run ${run.runId}: ${ok ? `${run.result?.status}, counts ${JSON.stringify(run.result?.counts)}` : `FAILED: ${run.error}`}`];
+  const lines = [
+    `run ${run.runId}: ${ok ? `${run.result?.status}, counts ${JSON.stringify(run.result?.counts)}` : `FAILED: ${run.error}`}`,
+  ];
   if (l.lastProgress) lines.push(`last progress before terminating it: ${l.lastProgress}`);
   lines.push(
     `spec ${num(l.specBytes / 1024, 0)} KB; start RPC ${num(run.startMs, 0)} ms; wall ${s(run.wallMs)} s => ${num((l.succeeded * 1000) / run.wallMs)} tasks/s end to end${ok ? '' : ` (${l.succeeded} succeeded before it failed)`}`,
@@ -68,20 +85,34 @@ function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
   );
   if (l.executionsError) lines.push(`listing executions failed: ${l.executionsError}`);
   if (l.executions.length > 0) {
-    const wft = (e: ExecutionSize, f: (w: NonNullable<ExecutionSize['wft']>) => string): string => (e.wft ? f(e.wft) : 'n/a');
-    lines.push(...table([
-      ['execution', 'status', 'events', 'MB', 'WFT timed out', 'WFT failed', 'longest WFT ms', 'failure causes'],
-      ...l.executions.map((e, i) => [`  #${i + 1} ${e.runId}`, e.status, String(e.events), mb(e.bytes),
-        wft(e, (w) => String(w.timedOut)), wft(e, (w) => String(w.failed)), wft(e, (w) => num(w.maxMs, 0)), wft(e, (w) => w.causes || '-')]),
-    ]));
-    for (const e of l.executions) if (e.historyError) lines.push(`  reading the history of ${e.runId} failed: ${e.historyError}`);
+    const wft = (e: ExecutionSize, f: (w: NonNullable<ExecutionSize['wft']>) => string): string =>
+      e.wft ? f(e.wft) : 'n/a';
+    lines.push(
+      ...table([
+        ['execution', 'status', 'events', 'MB', 'WFT timed out', 'WFT failed', 'longest WFT ms', 'failure causes'],
+        ...l.executions.map((e, i) => [
+          `  #${i + 1} ${e.runId}`,
+          e.status,
+          String(e.events),
+          mb(e.bytes),
+          wft(e, (w) => String(w.timedOut)),
+          wft(e, (w) => String(w.failed)),
+          wft(e, (w) => num(w.maxMs, 0)),
+          wft(e, (w) => w.causes || '-'),
+        ]),
+      ]),
+    );
+    for (const e of l.executions)
+      if (e.historyError) lines.push(`  reading the history of ${e.runId} failed: ${e.historyError}`);
     const max = largest(l);
     const total = l.executions.reduce((sum, e) => sum + e.events, 0);
     lines.push(
       `largest history: ${max.events} events (${pct(max.events, LIMIT_EVENTS)} of Temporal's 51,200) and ${mb(max.bytes)} MB (${pct(max.bytes, LIMIT_BYTES)} of 50 MB); ${total} events in all, ${num(total / Math.max(1, l.succeeded), 2)} per succeeded task`,
     );
   }
-  lines.push(`peak RSS of this process ${mb(l.rss.peakBytes)} MB (${mb(l.rss.startBytes)} MB at the phase's start, ${l.rss.samples} samples every 250 ms): the workers run in-process, so this is the orchestrator + node-class workers' memory (plus the client and the raw workers, idle here); the dev server is a separate process, not included`);
+  lines.push(
+    `peak RSS of this process ${mb(l.rss.peakBytes)} MB (${mb(l.rss.startBytes)} MB at the phase's start, ${l.rss.samples} samples every 250 ms): the workers run in-process, so this is the orchestrator + node-class workers' memory (plus the client and the raw workers, idle here); the dev server is a separate process, not included`,
+  );
   return lines;
 }
 
@@ -106,25 +137,38 @@ function summary(res: DagBenchResults): string[] {
   const lines = ['== Summary'];
   if (res.chain.ok) {
     const c = res.chain.value;
-    lines.push(`chain ${c.size}: Capstan ${s(c.capstan.p50)} s vs raw ${s(c.raw.p50)} s (${ratio(c.capstan.p50, c.raw.p50)}); published Hatchet 1.22 / Windmill 2.09 / Temporal 2.97 s`);
+    lines.push(
+      `chain ${c.size}: Capstan ${s(c.capstan.p50)} s vs raw ${s(c.raw.p50)} s (${ratio(c.capstan.p50, c.raw.p50)}); published Hatchet 1.22 / Windmill 2.09 / Temporal 2.97 s`,
+    );
   } else lines.push(`chain: FAILED`);
   if (res.fanout.ok) {
     const f = res.fanout.value;
     const n = f.size + 1;
-    lines.push(`fan-out ${f.size}: Capstan ${num((n * 1000) / f.capstan.p50)} tasks/s vs raw ${num((n * 1000) / f.raw.p50)} tasks/s (Capstan at ${ratio(f.raw.p50, f.capstan.p50)} of raw's throughput); published Temporal ~94 tasks/s`);
+    lines.push(
+      `fan-out ${f.size}: Capstan ${num((n * 1000) / f.capstan.p50)} tasks/s vs raw ${num((n * 1000) / f.raw.p50)} tasks/s (Capstan at ${ratio(f.raw.p50, f.capstan.p50)} of raw's throughput); published Temporal ~94 tasks/s`,
+    );
   } else lines.push(`fan-out: FAILED`);
   if (res.large.ok) {
     const l = res.large.value;
     const max = largest(l);
-    lines.push(`layered ${l.tasks}: ${l.run.error === undefined ? 'succeeded' : `FAILED after ${l.succeeded} tasks`} in ${s(l.run.wallMs)} s (${num((l.succeeded * 1000) / l.run.wallMs)} tasks/s), ${l.run.result?.executions ?? l.executions.length} executions, max history ${max.events} events / ${mb(max.bytes)} MB, peak RSS ${mb(l.rss.peakBytes)} MB`);
+    lines.push(
+      `layered ${l.tasks}: ${l.run.error === undefined ? 'succeeded' : `FAILED after ${l.succeeded} tasks`} in ${s(l.run.wallMs)} s (${num((l.succeeded * 1000) / l.run.wallMs)} tasks/s), ${l.run.result?.executions ?? l.executions.length} executions, max history ${max.events} events / ${mb(max.bytes)} MB, peak RSS ${mb(l.rss.peakBytes)} MB`,
+    );
   } else lines.push(`layered: FAILED`);
   if (res.validation.ok) {
     const v = res.validation.value;
-    lines.push(`validation of ${v.tasks} tasks (${num(v.specBytes / 1024, 0)} KB): parse ${num(v.schemaParse.p50)} ms + validateDag ${num(v.validate.p50)} ms = ${num(v.total.p50)} ms median`);
+    lines.push(
+      `validation of ${v.tasks} tasks (${num(v.specBytes / 1024, 0)} KB): parse ${num(v.schemaParse.p50)} ms + validateDag ${num(v.validate.p50)} ms = ${num(v.total.p50)} ms median`,
+    );
   }
-  if (res.warnings.length > 0) lines.push(`SDK warnings on stderr: ${res.warnings.map(([m, n]) => `${n} x "${m}"`).join('; ')}`);
-  lines.push(`load average (1/5/15 min): ${res.loads.map(([when, l]) => `${when} ${l}`).join('; ')}; total bench time ${num(res.totalSeconds, 0)} s`);
-  lines.push('dev server, workers and client share this machine\'s cores with other processes: absolute figures include that contention');
+  if (res.warnings.length > 0)
+    lines.push(`SDK warnings on stderr: ${res.warnings.map(([m, n]) => `${n} x "${m}"`).join('; ')}`);
+  lines.push(
+    `load average (1/5/15 min): ${res.loads.map(([when, l]) => `${when} ${l}`).join('; ')}; total bench time ${num(res.totalSeconds, 0)} s`,
+  );
+  lines.push(
+    "dev server, workers and client share this machine's cores with other processes: absolute figures include that contention",
+  );
   return lines;
 }
 
@@ -132,11 +176,24 @@ function summary(res: DagBenchResults): string[] {
 export function renderDagReport(res: DagBenchResults): string[] {
   const nc = `class "${res.nodeClass.name}" concurrency ${res.nodeClass.concurrency}`;
   return [
-    res.header, '',
-    ...block(`== 1. Chain of light tasks (command 'true', each dependsOn the previous) vs raw Temporal sequential no-op activities`, res.chain, chainBlock),
-    ...block(`== 2. Fan-out: one root + independent light tasks (maxParallel = width, ${nc}; raw activity worker same concurrency)`, res.fanout, fanoutBlock),
+    res.header,
+    '',
+    ...block(
+      `== 1. Chain of light tasks (command 'true', each dependsOn the previous) vs raw Temporal sequential no-op activities`,
+      res.chain,
+      chainBlock,
+    ),
+    ...block(
+      `== 2. Fan-out: one root + independent light tasks (maxParallel = width, ${nc}; raw activity worker same concurrency)`,
+      res.fanout,
+      fanoutBlock,
+    ),
     ...block(`== 3. Layered DAG, ${nc}`, res.large, (l) => largeBlock(l, res.continueAsNewAfterEvents)),
-    ...block('== 4. Validation of a 10,000-task layered spec (5 runs, in this process, before the dev server starts)', res.validation, validationBlock),
+    ...block(
+      '== 4. Validation of a 10,000-task layered spec (5 runs, in this process, before the dev server starts)',
+      res.validation,
+      validationBlock,
+    ),
     ...summary(res),
   ];
 }

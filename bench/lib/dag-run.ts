@@ -33,7 +33,10 @@ export function errorText(err: unknown): string {
 export async function dagProgress(client: Client, runId: string): Promise<{ line: string; succeeded?: number }> {
   try {
     const view = await client.workflow.getHandle(runId).query(dagStateQuery, { limit: 1 });
-    const counts = Object.entries(view.counts).filter(([, n]) => n > 0).map(([s, n]) => `${s} ${n}`).join(', ');
+    const counts = Object.entries(view.counts)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${s} ${n}`)
+      .join(', ');
     return { line: `${counts} of ${view.total}; execution ${view.executions}`, succeeded: view.counts.succeeded };
   } catch (err) {
     return { line: `query failed: ${errorText(err)}` };
@@ -41,7 +44,13 @@ export async function dagProgress(client: Client, runId: string): Promise<{ line
 }
 
 /** Starts `spec` with startDag and awaits its result; logs progress every `progressMs` if given. Never throws for the run's own failure. */
-export async function runDag(env: BenchEnv, spec: DagSpecInput, deadlineMs: number, log?: (line: string) => void, progressMs = 10_000): Promise<DagRun> {
+export async function runDag(
+  env: BenchEnv,
+  spec: DagSpecInput,
+  deadlineMs: number,
+  log?: (line: string) => void,
+  progressMs = 10_000,
+): Promise<DagRun> {
   const t0 = performance.now();
   const { runId } = await actAs(env.principal, () => startDag(env.deps, DagSpecSchema.parse(spec), spec));
   const startMs = since(t0);
@@ -54,7 +63,11 @@ export async function runDag(env: BenchEnv, spec: DagSpecInput, deadlineMs: numb
     }
   })();
   try {
-    const result = (await withTimeout(env.client.workflow.getHandle(runId).result(), deadlineMs, `DAG ${runId}`)) as DagResult;
+    const result = (await withTimeout(
+      env.client.workflow.getHandle(runId).result(),
+      deadlineMs,
+      `DAG ${runId}`,
+    )) as DagResult;
     return { runId, startMs, wallMs: since(t0), result };
   } catch (err) {
     return { runId, startMs, wallMs: since(t0), error: errorText(err) };

@@ -9,7 +9,10 @@ export const warningTally = new Map<string, number>();
 
 function onLog(entry: LogEntry): void {
   if (EXPECTED.some((re) => re.test(entry.message))) return;
-  const key = `${entry.level} ${entry.message.replace(/[0-9a-f]{8}-[0-9a-f-]{27,}(:\d+)*/gi, '<run>').replace(/\b\d+\b/g, 'N').slice(0, 120)}`;
+  const key = `${entry.level} ${entry.message
+    .replace(/[0-9a-f]{8}-[0-9a-f-]{27,}(:\d+)*/gi, '<run>')
+    .replace(/\b\d+\b/g, 'N')
+    .slice(0, 120)}`;
   warningTally.set(key, (warningTally.get(key) ?? 0) + 1);
   const meta = entry.meta === undefined ? '' : ` ${JSON.stringify(entry.meta)}`;
   process.stderr.write(`[temporal ${entry.level}] ${entry.message}${meta}\n`);

@@ -16,7 +16,10 @@ export function chainSpec(length: number, nodeClass: string): DagSpecInput {
 
 /** One root and `width` light tasks that each depend only on it. */
 export function fanoutSpec(width: number, nodeClass: string, maxParallel: number): DagSpecInput {
-  const tasks = [light('root', nodeClass, []), ...Array.from({ length: width }, (_x, i) => light(`f${i}`, nodeClass, ['root']))];
+  const tasks = [
+    light('root', nodeClass, []),
+    ...Array.from({ length: width }, (_x, i) => light(`f${i}`, nodeClass, ['root'])),
+  ];
   return { name: `bench-fanout-${width}`, tasks, maxParallel };
 }
 

@@ -18,7 +18,12 @@ export interface BenchServer {
 const live = new Set<DevServer>();
 
 /** Starts a headless dev server on a free port in the bench range with the given dynamic config. */
-export async function startBenchServer(binary: string, label: string, dynamicConfig: Record<string, string>, portFrom: number): Promise<BenchServer> {
+export async function startBenchServer(
+  binary: string,
+  label: string,
+  dynamicConfig: Record<string, string>,
+  portFrom: number,
+): Promise<BenchServer> {
   const dir = await mkdtemp(join(tmpdir(), 'capstan-bench-'));
   const logFile = join(dir, 'temporal.log');
   let server: DevServer;

@@ -39,13 +39,28 @@ function phasesOf(events: Event[], measuredMs: number): Record<Phase, number> {
   for (const event of events) {
     const t = eventMs(event);
     switch (event.eventType) {
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED: wftScheduled = t; break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED: sums[PHASES[0]] += t - wftScheduled; wftStarted = t; break;
-      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED: sums[PHASES[1]] += t - wftStarted; break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED: actScheduled = t; break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED: sums[PHASES[2]] += t - actScheduled; actStarted = t; break;
-      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: sums[PHASES[3]] += t - actStarted; break;
-      default: break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+        wftScheduled = t;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+        sums[PHASES[0]] += t - wftScheduled;
+        wftStarted = t;
+        break;
+      case EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+        sums[PHASES[1]] += t - wftStarted;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        actScheduled = t;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        sums[PHASES[2]] += t - actScheduled;
+        actStarted = t;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+        sums[PHASES[3]] += t - actStarted;
+        break;
+      default:
+        break;
     }
   }
   const first = events[0];
@@ -56,7 +71,11 @@ function phasesOf(events: Event[], measuredMs: number): Record<Phase, number> {
 }
 
 /** Fetches the history of each timed run and summarizes its phases; `measuredMs[i]` is run i's client-side time. */
-export async function phaseBreakdown(client: Client, workflowIds: string[], measuredMs: number[]): Promise<PhaseBreakdown> {
+export async function phaseBreakdown(
+  client: Client,
+  workflowIds: string[],
+  measuredMs: number[],
+): Promise<PhaseBreakdown> {
   const samples = Object.fromEntries(PHASES.map((p) => [p, [] as number[]])) as Record<Phase, number[]>;
   for (const [i, id] of workflowIds.entries()) {
     const history = await client.workflow.getHandle(id).fetchHistory();

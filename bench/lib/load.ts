@@ -19,7 +19,11 @@ export interface LoadResult {
 }
 
 /** Issues `count` requests from `concurrency` parallel loops; a thrown request counts as an error, never stops the phase. */
-export async function runLoad(count: number, concurrency: number, request: (index: number) => Promise<RequestOutcome>): Promise<LoadResult> {
+export async function runLoad(
+  count: number,
+  concurrency: number,
+  request: (index: number) => Promise<RequestOutcome>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
   const outcomes: Record<string, number> = {};
   let errors = 0;

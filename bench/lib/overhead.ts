@@ -44,7 +44,9 @@ async function rawTask(env: BenchEnv): Promise<Timed> {
   const workflowId = `raw-${randomUUID()}`;
   const t0 = performance.now();
   await env.client.workflow.start<typeof rawTaskWorkflow>('rawTaskWorkflow', {
-    workflowId, taskQueue: raw.workflowQueue, args: [raw.activityQueue],
+    workflowId,
+    taskQueue: raw.workflowQueue,
+    args: [raw.activityQueue],
   });
   await withTimeout(env.client.workflow.getHandle(workflowId).result(), TASK_DEADLINE_MS, `raw task ${workflowId}`);
   return { id: workflowId, ms: since(t0) };
@@ -56,9 +58,15 @@ async function rawChain(env: BenchEnv, steps: number): Promise<number> {
   const workflowId = `raw-chain-${randomUUID()}`;
   const t0 = performance.now();
   await env.client.workflow.start<typeof rawChainWorkflow>('rawChainWorkflow', {
-    workflowId, taskQueue: raw.workflowQueue, args: [raw.activityQueue, steps],
+    workflowId,
+    taskQueue: raw.workflowQueue,
+    args: [raw.activityQueue, steps],
   });
-  await withTimeout(env.client.workflow.getHandle(workflowId).result(), TASK_DEADLINE_MS + steps * 1000, `raw chain ${workflowId}`);
+  await withTimeout(
+    env.client.workflow.getHandle(workflowId).result(),
+    TASK_DEADLINE_MS + steps * 1000,
+    `raw chain ${workflowId}`,
+  );
   return since(t0);
 }
 
@@ -71,7 +79,12 @@ function requireRaw(env: BenchEnv): NonNullable<BenchEnv['raw']> {
  * Runs `warmup` then `tasks` pairs, alternating which kind goes first in each pair, so that drift in
  * machine load (other processes share the two cores) hits both kinds alike; then the chain.
  */
-export async function measureOverhead(env: BenchEnv, tasks: number, warmup: number, log: (line: string) => void): Promise<OverheadResult> {
+export async function measureOverhead(
+  env: BenchEnv,
+  tasks: number,
+  warmup: number,
+  log: (line: string) => void,
+): Promise<OverheadResult> {
   log(`[${env.label}] warm-up: ${warmup} Capstan + ${warmup} raw tasks, ${warmup}-step chain`);
   for (let i = 0; i < warmup; i++) {
     await capstanTask(env);
@@ -97,7 +110,12 @@ export async function measureOverhead(env: BenchEnv, tasks: number, warmup: numb
   const totalMs = await rawChain(env, tasks);
 
   log(`[${env.label}] reading ${capstan.length + raw.length} histories for the phase breakdown`);
-  const breakdown = (runs: Timed[]): Promise<PhaseBreakdown> => phaseBreakdown(env.client, runs.map((r) => r.id), runs.map((r) => r.ms));
+  const breakdown = (runs: Timed[]): Promise<PhaseBreakdown> =>
+    phaseBreakdown(
+      env.client,
+      runs.map((r) => r.id),
+      runs.map((r) => r.ms),
+    );
   return {
     capstan: summarize(capstan.map((r) => r.ms)),
     raw: summarize(raw.map((r) => r.ms)),

@@ -32,7 +32,14 @@ export interface BenchResults {
   loadAtEnd: string;
 }
 
-const stats = (label: string, s: Summary): string[] => [label, num(s.mean), num(s.p50), num(s.p95), num(s.min), num(s.max)];
+const stats = (label: string, s: Summary): string[] => [
+  label,
+  num(s.mean),
+  num(s.p50),
+  num(s.p95),
+  num(s.min),
+  num(s.max),
+];
 
 function overheadBlock(run: ServerRun, r: OverheadResult, tasks: number): string[] {
   return [
@@ -41,8 +48,22 @@ function overheadBlock(run: ServerRun, r: OverheadResult, tasks: number): string
       ['per task, ms', 'mean', 'p50', 'p95', 'min', 'max'],
       stats('(a) Capstan taskWorkflow (sh -c true)', r.capstan),
       stats('(b) raw workflow, 1 no-op activity', r.raw),
-      ['a/b', ratio(r.capstan.mean, r.raw.mean), ratio(r.capstan.p50, r.raw.p50), ratio(r.capstan.p95, r.raw.p95), '', ''],
-      ['a-b, extra ms', delta(r.capstan.mean, r.raw.mean), delta(r.capstan.p50, r.raw.p50), delta(r.capstan.p95, r.raw.p95), '', ''],
+      [
+        'a/b',
+        ratio(r.capstan.mean, r.raw.mean),
+        ratio(r.capstan.p50, r.raw.p50),
+        ratio(r.capstan.p95, r.raw.p95),
+        '',
+        '',
+      ],
+      [
+        'a-b, extra ms',
+        delta(r.capstan.mean, r.raw.mean),
+        delta(r.capstan.p50, r.raw.p50),
+        delta(r.capstan.p95, r.raw.p95),
+        '',
+        '',
+      ],
     ]),
     `(c) raw chain: ${tasks} no-op activities in one workflow took ${num(r.chain.totalMs, 0)} ms = ${num(r.chain.perStepMs)} ms per step`,
     'where the time goes, from server event timestamps (means add up; p50 for a typical run):',
@@ -58,9 +79,16 @@ function overheadBlock(run: ServerRun, r: OverheadResult, tasks: number): string
 }
 
 function part1(res: BenchResults): string[] {
-  const lines = [`== 1. Per-task overhead, sequential: ${res.tasks} tasks of each kind after ${res.warmup} warm-up, started and awaited one at a time`];
+  const lines = [
+    `== 1. Per-task overhead, sequential: ${res.tasks} tasks of each kind after ${res.warmup} warm-up, started and awaited one at a time`,
+  ];
   for (const run of res.servers) {
-    lines.push(...(run.overhead.ok ? overheadBlock(run, run.overhead.value, res.tasks) : [`-- ${run.name}: FAILED: ${run.overhead.error}`]), '');
+    lines.push(
+      ...(run.overhead.ok
+        ? overheadBlock(run, run.overhead.value, res.tasks)
+        : [`-- ${run.name}: FAILED: ${run.overhead.error}`]),
+      '',
+    );
   }
   if (!res.spawn.ok) return [...lines, `non-orchestration costs: FAILED: ${res.spawn.error}`];
   const { shell, body } = res.spawn.value;
@@ -76,7 +104,9 @@ function part1(res: BenchResults): string[] {
   if (first.ok) {
     const { capstan, raw } = first.value;
     const orchestration = capstan.p50 - raw.p50 - body.p50;
-    lines.push(`=> ${res.servers[0].name}: (a) p50 ${num(capstan.p50)} = raw Temporal ${num(raw.p50)} + activity body ${num(body.p50)} + ${num(orchestration)} ms remainder (other Capstan overhead: search attributes, memo, payload size, heartbeat, workflow code; plus noise)`);
+    lines.push(
+      `=> ${res.servers[0].name}: (a) p50 ${num(capstan.p50)} = raw Temporal ${num(raw.p50)} + activity body ${num(body.p50)} + ${num(orchestration)} ms remainder (other Capstan overhead: search attributes, memo, payload size, heartbeat, workflow code; plus noise)`,
+    );
   }
   return lines;
 }
@@ -88,29 +118,44 @@ function part2(res: BenchResults): string[] {
   const a = p1.overhead.value;
   const b = def.overhead.value;
   const row = (label: string, x: number, y: number): string[] => [label, num(x), num(y), ratio(y, x)];
-  lines.push(...table([
-    ['ms', p1.name, def.name, `${def.name}/${p1.name}`],
-    row('(a) Capstan mean', a.capstan.mean, b.capstan.mean),
-    row('(a) Capstan p50', a.capstan.p50, b.capstan.p50),
-    row('(a) Capstan p95', a.capstan.p95, b.capstan.p95),
-    row('(b) raw mean', a.raw.mean, b.raw.mean),
-    row('(b) raw p50', a.raw.p50, b.raw.p50),
-    row('(b) raw p95', a.raw.p95, b.raw.p95),
-    row('(c) chain per step', a.chain.perStepMs, b.chain.perStepMs),
-    ['a/b at p50', ratio(a.capstan.p50, a.raw.p50), ratio(b.capstan.p50, b.raw.p50), ''],
-  ]));
+  lines.push(
+    ...table([
+      ['ms', p1.name, def.name, `${def.name}/${p1.name}`],
+      row('(a) Capstan mean', a.capstan.mean, b.capstan.mean),
+      row('(a) Capstan p50', a.capstan.p50, b.capstan.p50),
+      row('(a) Capstan p95', a.capstan.p95, b.capstan.p95),
+      row('(b) raw mean', a.raw.mean, b.raw.mean),
+      row('(b) raw p50', a.raw.p50, b.raw.p50),
+      row('(b) raw p95', a.raw.p95, b.raw.p95),
+      row('(c) chain per step', a.chain.perStepMs, b.chain.perStepMs),
+      ['a/b at p50', ratio(a.capstan.p50, a.raw.p50), ratio(b.capstan.p50, b.raw.p50), ''],
+    ]),
+  );
   lines.push(`(a ratio above x1.00 in the last column means the server defaults are slower than one partition)`);
   return lines;
 }
 
 const loadRow = (label: string, r: LoadResult): string[] => [
-  label, String(r.latency.n), String(r.errors), num(r.latency.p50), num(r.latency.p90), num(r.latency.p99), num(r.latency.max), num(r.throughput), num(r.wallMs / 1000, 2),
+  label,
+  String(r.latency.n),
+  String(r.errors),
+  num(r.latency.p50),
+  num(r.latency.p90),
+  num(r.latency.p99),
+  num(r.latency.max),
+  num(r.throughput),
+  num(r.wallMs / 1000, 2),
 ];
 
-const outcomeText = (r: LoadResult): string => Object.entries(r.outcomes).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+const outcomeText = (r: LoadResult): string =>
+  Object.entries(r.outcomes)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ') || 'none';
 
 function part3(res: BenchResults): string[] {
-  const lines = [`== 3. API latency under load: ${res.concurrency} concurrent clients, ${res.servers[0].name} dev server, in-process workers completing the tasks`];
+  const lines = [
+    `== 3. API latency under load: ${res.concurrency} concurrent clients, ${res.servers[0].name} dev server, in-process workers completing the tasks`,
+  ];
   if (!res.api.ok) return [...lines, `FAILED: ${res.api.error}`];
   const api = res.api.value;
   const endToEnd = (api.drain.completed / (api.post.wallMs + api.drain.ms)) * 1000;
@@ -131,21 +176,31 @@ function summary(res: BenchResults): string[] {
   const [p1, def] = res.servers;
   if (p1.overhead.ok) {
     const { capstan, raw, chain } = p1.overhead.value;
-    lines.push(`Capstan task p50 ${num(capstan.p50)} ms vs raw Temporal ${num(raw.p50)} ms: ${ratio(capstan.p50, raw.p50)} (${delta(capstan.p50, raw.p50)} ms per task); raw chain ${num(chain.perStepMs)} ms/step`);
+    lines.push(
+      `Capstan task p50 ${num(capstan.p50)} ms vs raw Temporal ${num(raw.p50)} ms: ${ratio(capstan.p50, raw.p50)} (${delta(capstan.p50, raw.p50)} ms per task); raw chain ${num(chain.perStepMs)} ms/step`,
+    );
   }
   if (res.spawn.ok) {
-    lines.push(`of the extra: sh spawn p50 ${num(res.spawn.value.shell.p50)} ms, whole activity body p50 ${num(res.spawn.value.body.p50)} ms`);
+    lines.push(
+      `of the extra: sh spawn p50 ${num(res.spawn.value.shell.p50)} ms, whole activity body p50 ${num(res.spawn.value.body.p50)} ms`,
+    );
   }
   if (p1.overhead.ok && def.overhead.ok) {
     const a = p1.overhead.value;
     const b = def.overhead.value;
-    lines.push(`${def.name} vs ${p1.name}: Capstan p50 ${ratio(b.capstan.p50, a.capstan.p50)}, raw p50 ${ratio(b.raw.p50, a.raw.p50)}, chain/step ${ratio(b.chain.perStepMs, a.chain.perStepMs)}`);
+    lines.push(
+      `${def.name} vs ${p1.name}: Capstan p50 ${ratio(b.capstan.p50, a.capstan.p50)}, raw p50 ${ratio(b.raw.p50, a.raw.p50)}, chain/step ${ratio(b.chain.perStepMs, a.chain.perStepMs)}`,
+    );
   }
   if (res.api.ok) {
     const { post, get } = res.api.value;
-    lines.push(`API at ${res.concurrency} clients: POST p50/p99 ${num(post.latency.p50)}/${num(post.latency.p99)} ms ${num(post.throughput, 0)} req/s; GET p50/p99 ${num(get.latency.p50)}/${num(get.latency.p99)} ms ${num(get.throughput, 0)} req/s; errors ${post.errors + get.errors}`);
+    lines.push(
+      `API at ${res.concurrency} clients: POST p50/p99 ${num(post.latency.p50)}/${num(post.latency.p99)} ms ${num(post.throughput, 0)} req/s; GET p50/p99 ${num(get.latency.p50)}/${num(get.latency.p99)} ms ${num(get.throughput, 0)} req/s; errors ${post.errors + get.errors}`,
+    );
   }
-  lines.push(`total bench time ${num(res.totalSeconds, 0)} s; load average at end ${res.loadAtEnd}; dev server, workers, API and load generator share this machine's cores (and so do other processes), so absolute figures include CPU contention`);
+  lines.push(
+    `total bench time ${num(res.totalSeconds, 0)} s; load average at end ${res.loadAtEnd}; dev server, workers, API and load generator share this machine's cores (and so do other processes), so absolute figures include CPU contention`,
+  );
   return lines;
 }
 

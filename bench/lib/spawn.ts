@@ -2,7 +2,11 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { tmpdir } from 'node:os';
-import { createRunShellCommand, type RunShellCommandInput, type ShellActivityDeps } from '../../activities/shell/run-shell-command';
+import {
+  createRunShellCommand,
+  type RunShellCommandInput,
+  type ShellActivityDeps,
+} from '../../activities/shell/run-shell-command';
 import { runProcessGroup } from '../../activities/shell/process-group';
 import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
@@ -15,8 +19,15 @@ export async function measureShellSpawn(n: number): Promise<Summary> {
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     await runProcessGroup({
-      file: '/bin/sh', args: ['-c', 'true'], cwd: tmpdir(), env: process.env,
-      timeoutMs: 10_000, signal, killGraceMs: 1000, onStdout: () => undefined, onStderr: () => undefined,
+      file: '/bin/sh',
+      args: ['-c', 'true'],
+      cwd: tmpdir(),
+      env: process.env,
+      timeoutMs: 10_000,
+      signal,
+      killGraceMs: 1000,
+      onStdout: () => undefined,
+      onStderr: () => undefined,
     });
     samples.push(since(t0));
   }

@@ -52,9 +52,11 @@ export function benchConfig(base: CapstanConfig, address: string, prefix: string
 /** Runs the given workers until `stop`; remembers the first one that dies by itself. */
 function runWorkers(workers: Worker[]): RunningWorkers {
   let failure: unknown;
-  const runs = workers.map((w) => w.run().catch((err: unknown) => {
-    failure ??= err;
-  }));
+  const runs = workers.map((w) =>
+    w.run().catch((err: unknown) => {
+      failure ??= err;
+    }),
+  );
   return {
     assertAlive: () => {
       if (failure !== undefined) throw failure;
@@ -67,14 +69,30 @@ function runWorkers(workers: Worker[]): RunningWorkers {
 }
 
 /** Starts Capstan's orchestrator worker and the node-class worker for `nodeClass`, exactly as `npm start` builds them. */
-export async function startCapstanWorkers(connection: NativeConnection, config: CapstanConfig, nodeClass: NodeClass, db: Pool): Promise<RunningWorkers> {
+export async function startCapstanWorkers(
+  connection: NativeConnection,
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  db: Pool,
+): Promise<RunningWorkers> {
   const orchestrator = await createOrchestratorWorker(connection, config);
-  const nodeWorker = await createNodeClassWorker(connection, config, nodeClass, new AttemptLedger(db), createLogger('bench-worker', 'warn'), db);
+  const nodeWorker = await createNodeClassWorker(
+    connection,
+    config,
+    nodeClass,
+    new AttemptLedger(db),
+    createLogger('bench-worker', 'warn'),
+    db,
+  );
   return runWorkers([orchestrator, nodeWorker]);
 }
 
 /** Starts the raw baseline pair; the activity worker gets the same concurrency as Capstan's node class for a fair match. */
-export async function startRawWorkers(connection: NativeConnection, queues: RawQueues, concurrency: number): Promise<RunningWorkers> {
+export async function startRawWorkers(
+  connection: NativeConnection,
+  queues: RawQueues,
+  concurrency: number,
+): Promise<RunningWorkers> {
   const workflowWorker = await Worker.create({
     connection,
     namespace: 'default',

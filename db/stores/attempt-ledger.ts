@@ -45,7 +45,17 @@ export class AttemptLedger {
       `INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
        ON CONFLICT (run_id, task_id, attempt) DO NOTHING`,
-      [start.runId, start.taskId, start.attempt, start.runKind, start.nodeClass, start.worker, start.activityId, JSON.stringify(start.labels), start.startedAt],
+      [
+        start.runId,
+        start.taskId,
+        start.attempt,
+        start.runKind,
+        start.nodeClass,
+        start.worker,
+        start.activityId,
+        JSON.stringify(start.labels),
+        start.startedAt,
+      ],
     );
     await this.db.query(
       `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
@@ -79,7 +89,15 @@ export class AttemptLedger {
       `UPDATE task_attempts SET outcome = $4, ended_at = $5, last_seen_at = $5, exit_code = $6, detail = $7,
          duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($5::timestamptz - started_at)) * 1000)::bigint)
        WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND ended_at IS NULL`,
-      [key.runId, key.taskId, key.attempt, end.outcome, end.endedAt, end.exitCode ?? null, end.detail?.slice(0, 1000) ?? null],
+      [
+        key.runId,
+        key.taskId,
+        key.attempt,
+        end.outcome,
+        end.endedAt,
+        end.exitCode ?? null,
+        end.detail?.slice(0, 1000) ?? null,
+      ],
     );
   }
 

@@ -80,7 +80,10 @@ interface AuditRow {
 }
 
 /** Entries matching `filter`, newest first, and the id to pass as `before` for the next page (null on the last). */
-export async function listAudit(db: Queryable, filter: AuditFilter): Promise<{ entries: AuditEntry[]; nextBefore: string | null }> {
+export async function listAudit(
+  db: Queryable,
+  filter: AuditFilter,
+): Promise<{ entries: AuditEntry[]; nextBefore: string | null }> {
   const clauses: string[] = [];
   const params: unknown[] = [];
   const where = (sql: string, value: unknown): void => {
@@ -95,13 +98,24 @@ export async function listAudit(db: Queryable, filter: AuditFilter): Promise<{ e
   if (filter.before !== undefined) where('id < ?', filter.before);
   params.push(filter.limit + 1);
   const { rows } = await db.query<AuditRow>(
-    `SELECT * FROM audit_log ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`, params,
+    `SELECT * FROM audit_log ${clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${params.length}`,
+    params,
   );
   const page = rows.slice(0, filter.limit);
   return {
     entries: page.map((r) => ({
-      id: r.id, at: r.at.toISOString(), requestId: r.request_id, principal: r.principal, tokenId: r.token_id, action: r.action,
-      method: r.method, path: r.path, target: r.target, outcome: r.outcome, status: r.status, finishedAt: r.finished_at?.toISOString() ?? null,
+      id: r.id,
+      at: r.at.toISOString(),
+      requestId: r.request_id,
+      principal: r.principal,
+      tokenId: r.token_id,
+      action: r.action,
+      method: r.method,
+      path: r.path,
+      target: r.target,
+      outcome: r.outcome,
+      status: r.status,
+      finishedAt: r.finished_at?.toISOString() ?? null,
     })),
     nextBefore: rows.length > filter.limit ? page[page.length - 1]!.id : null,
   };

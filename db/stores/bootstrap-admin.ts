@@ -30,8 +30,12 @@ export async function ensureAdminToken(db: Pool, configured?: string): Promise<A
         result = { action: 'stored-configured' };
       } else {
         const status = tokenStatus(existing);
-        const warning = existing.role !== 'admin' ? `CAPSTAN_ADMIN_TOKEN is token ${existing.id} with the ${existing.role} role, not admin`
-          : status !== 'active' ? `CAPSTAN_ADMIN_TOKEN is token ${existing.id}, which is ${status}; it stays ${status}` : undefined;
+        const warning =
+          existing.role !== 'admin'
+            ? `CAPSTAN_ADMIN_TOKEN is token ${existing.id} with the ${existing.role} role, not admin`
+            : status !== 'active'
+              ? `CAPSTAN_ADMIN_TOKEN is token ${existing.id}, which is ${status}; it stays ${status}`
+              : undefined;
         result = { action: 'configured-present', ...(warning ? { warning } : {}) };
       }
     } else {

@@ -89,24 +89,41 @@ export async function costByGroup(db: Pool, query: CostQuery): Promise<CostRow[]
     const computeMicros = Number(r.compute_micros);
     const wasteMicros = Number(r.waste_micros);
     return {
-      key: r.key, ...(r.day === undefined ? {} : { day: r.day }), attempts: r.attempts, failedAttempts: r.failed_attempts,
-      ms: Number(r.ms), computeMicros, wasteMicros, totalMicros: computeMicros + wasteMicros,
+      key: r.key,
+      ...(r.day === undefined ? {} : { day: r.day }),
+      attempts: r.attempts,
+      failedAttempts: r.failed_attempts,
+      ms: Number(r.ms),
+      computeMicros,
+      wasteMicros,
+      totalMicros: computeMicros + wasteMicros,
     };
   });
 }
 
 /** Busy time and distinct metered workers of each node class in a window. */
-export async function classUsage(db: Pool, from: Date, to: Date): Promise<Map<string, { busyMs: number; meteredWorkers: number }>> {
+export async function classUsage(
+  db: Pool,
+  from: Date,
+  to: Date,
+): Promise<Map<string, { busyMs: number; meteredWorkers: number }>> {
   const { rows } = await db.query(
     `SELECT node_class, COALESCE(sum(duration_ms), 0)::text AS busy_ms, count(DISTINCT worker)::int AS workers
      FROM task_attempts WHERE started_at >= $1 AND started_at < $2 AND duration_ms IS NOT NULL GROUP BY node_class`,
     [from, to],
   );
-  return new Map(rows.map((r) => [r.node_class as string, { busyMs: Number(r.busy_ms), meteredWorkers: r.workers as number }]));
+  return new Map(
+    rows.map((r) => [r.node_class as string, { busyMs: Number(r.busy_ms), meteredWorkers: r.workers as number }]),
+  );
 }
 
 /** The task (run name and task id) whose failed attempts cost most in a window, if any failed. */
-export async function mostFailingTask(db: Pool, from: Date, to: Date, prices: ReadonlyMap<string, number>): Promise<{ name: string; taskId: string; failedAttempts: number; wasteMicros: number } | undefined> {
+export async function mostFailingTask(
+  db: Pool,
+  from: Date,
+  to: Date,
+  prices: ReadonlyMap<string, number>,
+): Promise<{ name: string; taskId: string; failedAttempts: number; wasteMicros: number } | undefined> {
   const classes = [...prices.keys()];
   const { rows } = await db.query(
     `WITH price AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS p(node_class, micros_per_hour))
@@ -117,5 +134,7 @@ export async function mostFailingTask(db: Pool, from: Date, to: Date, prices: Re
     [from, to, classes, classes.map((c) => prices.get(c))],
   );
   const r = rows[0];
-  return r === undefined ? undefined : { name: r.name, taskId: r.task_id, failedAttempts: r.failed, wasteMicros: Number(r.waste) };
+  return r === undefined
+    ? undefined
+    : { name: r.name, taskId: r.task_id, failedAttempts: r.failed, wasteMicros: Number(r.waste) };
 }

@@ -10,7 +10,16 @@ export async function storeReport(db: Pool, report: CostReport, svg: string, wor
      ON CONFLICT (window_kind, report_date) DO UPDATE SET window_from = EXCLUDED.window_from, window_to = EXCLUDED.window_to,
        report = EXCLUDED.report, total_micros = EXCLUDED.total_micros, chart_svg = EXCLUDED.chart_svg,
        workflow_id = EXCLUDED.workflow_id, generated_at = EXCLUDED.generated_at`,
-    [report.windowKind, report.date, report.from, report.to, JSON.stringify(report), report.totals.totalMicros, svg, workflowId ?? null],
+    [
+      report.windowKind,
+      report.date,
+      report.from,
+      report.to,
+      JSON.stringify(report),
+      report.totals.totalMicros,
+      svg,
+      workflowId ?? null,
+    ],
   );
 }
 
@@ -29,21 +38,34 @@ export async function getReport(db: Pool, date?: string): Promise<StoredReport |
     date === undefined ? [] : [date],
   );
   const r = rows[0];
-  return r === undefined ? undefined : { report: r.report, generatedAt: r.generated_at.toISOString(), workflowId: r.workflow_id };
+  return r === undefined
+    ? undefined
+    : { report: r.report, generatedAt: r.generated_at.toISOString(), workflowId: r.workflow_id };
 }
 
 /** The stored chart of `date`. */
 export async function getReportChart(db: Pool, date: string): Promise<string | undefined> {
-  const { rows } = await db.query(`SELECT chart_svg FROM cost_reports WHERE window_kind = 'daily' AND report_date = $1`, [date]);
+  const { rows } = await db.query(
+    `SELECT chart_svg FROM cost_reports WHERE window_kind = 'daily' AND report_date = $1`,
+    [date],
+  );
   return rows[0]?.chart_svg;
 }
 
 /** The newest reports' headlines, newest first. */
-export async function listReports(db: Pool, limit: number): Promise<Array<{ date: string; totalMicros: number; generatedAt: string; workflowId: string | null }>> {
+export async function listReports(
+  db: Pool,
+  limit: number,
+): Promise<Array<{ date: string; totalMicros: number; generatedAt: string; workflowId: string | null }>> {
   const { rows } = await db.query(
     `SELECT to_char(report_date, 'YYYY-MM-DD') AS date, total_micros::text AS total, generated_at, workflow_id FROM cost_reports
      WHERE window_kind = 'daily' ORDER BY report_date DESC LIMIT $1`,
     [limit],
   );
-  return rows.map((r) => ({ date: r.date, totalMicros: Number(r.total), generatedAt: r.generated_at.toISOString(), workflowId: r.workflow_id }));
+  return rows.map((r) => ({
+    date: r.date,
+    totalMicros: Number(r.total),
+    generatedAt: r.generated_at.toISOString(),
+    workflowId: r.workflow_id,
+  }));
 }

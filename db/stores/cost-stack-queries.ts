@@ -12,7 +12,14 @@ export async function loadStacks(db: Pool, before: Date): Promise<StackRecord[]>
     [before],
   );
   return rows.map((r) => ({
-    project: r.project, stack: r.stack, status: r.status, labels: r.labels, createdAt: r.created_at, updatedAt: r.updated_at,
-    expiresAt: r.expires_at, lastOperationAt: r.last_operation_at, resourceTypes: r.types,
+    project: r.project,
+    stack: r.stack,
+    status: r.status,
+    labels: r.labels,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    expiresAt: r.expires_at,
+    lastOperationAt: r.last_operation_at,
+    resourceTypes: r.types,
   }));
 }

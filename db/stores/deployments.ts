@@ -37,7 +37,15 @@ export async function recordDeployment(db: Pool, deployment: Deployment): Promis
   await db.query(
     `INSERT INTO deployments (environment, repository, pipeline, run_id, job_id, sha, triggered_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, job_id) DO NOTHING`,
-    [deployment.environment, deployment.repository, deployment.pipeline, deployment.runId, deployment.jobId, deployment.sha, deployment.triggeredBy],
+    [
+      deployment.environment,
+      deployment.repository,
+      deployment.pipeline,
+      deployment.runId,
+      deployment.jobId,
+      deployment.sha,
+      deployment.triggeredBy,
+    ],
   );
 }
 
@@ -55,7 +63,13 @@ interface DeploymentRow {
 
 function toDeployment(r: DeploymentRow): Deployment {
   return {
-    environment: r.environment, repository: r.repository, pipeline: r.pipeline, runId: r.run_id, jobId: r.job_id, sha: r.sha,
-    triggeredBy: r.triggered_by, deployedAt: r.deployed_at.toISOString(),
+    environment: r.environment,
+    repository: r.repository,
+    pipeline: r.pipeline,
+    runId: r.run_id,
+    jobId: r.job_id,
+    sha: r.sha,
+    triggeredBy: r.triggered_by,
+    deployedAt: r.deployed_at.toISOString(),
   };
 }

@@ -45,8 +45,15 @@ interface RepositoryRow {
 
 function fromRow(row: RepositoryRow): RepositoryRecord {
   return {
-    name: row.name, provider: row.provider, cloneUrl: row.clone_url, pipelinePath: row.pipeline_path, webhookSecret: row.webhook_secret,
-    statusApiUrl: row.status_api_url, statusToken: row.status_token, createdAt: row.created_at, createdBy: row.created_by,
+    name: row.name,
+    provider: row.provider,
+    cloneUrl: row.clone_url,
+    pipelinePath: row.pipeline_path,
+    webhookSecret: row.webhook_secret,
+    statusApiUrl: row.status_api_url,
+    statusToken: row.status_token,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
   };
 }
 
@@ -60,7 +67,16 @@ export async function createRepository(db: Queryable, repo: NewRepository): Prom
      SELECT $1, $2, $3, COALESCE($4, '.capstan/pipeline.yaml'), $5, $6, $7, $8
      WHERE NOT EXISTS (SELECT 1 FROM repositories WHERE lower(name) = lower($1))
      ON CONFLICT (name) DO NOTHING RETURNING *`,
-    [repo.name, repo.provider, repo.cloneUrl, repo.pipelinePath ?? null, repo.webhookSecret, repo.statusApiUrl ?? null, repo.statusToken ?? null, repo.createdBy],
+    [
+      repo.name,
+      repo.provider,
+      repo.cloneUrl,
+      repo.pipelinePath ?? null,
+      repo.webhookSecret,
+      repo.statusApiUrl ?? null,
+      repo.statusToken ?? null,
+      repo.createdBy,
+    ],
   );
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
@@ -68,7 +84,8 @@ export async function createRepository(db: Queryable, repo: NewRepository): Prom
 /** The repository of that name (without regard to case, the exact spelling first); undefined when none is registered. */
 export async function findRepository(db: Queryable, name: string): Promise<RepositoryRecord | undefined> {
   const { rows } = await db.query<RepositoryRow>(
-    'SELECT * FROM repositories WHERE lower(name) = lower($1) ORDER BY (name = $1) DESC LIMIT 1', [name],
+    'SELECT * FROM repositories WHERE lower(name) = lower($1) ORDER BY (name = $1) DESC LIMIT 1',
+    [name],
   );
   return rows[0] ? fromRow(rows[0]) : undefined;
 }

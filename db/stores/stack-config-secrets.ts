@@ -16,21 +16,33 @@ export function configKeyFrom(passphrase: string): Buffer {
 }
 
 /** The config with each of `secretFields` sealed; values already sealed are left as they are. */
-export function sealConfig(config: Record<string, unknown>, secretFields: readonly string[], key: Buffer): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([field, value]) =>
-    [field, secretFields.includes(field) && !isSealed(value) ? seal(JSON.stringify(value), key) : value]));
+export function sealConfig(
+  config: Record<string, unknown>,
+  secretFields: readonly string[],
+  key: Buffer,
+): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config).map(([field, value]) => [
+      field,
+      secretFields.includes(field) && !isSealed(value) ? seal(JSON.stringify(value), key) : value,
+    ]),
+  );
 }
 
 /** The config with every sealed value opened; fails naming the field when the key is not the one that sealed it. */
 export function openConfig(config: Record<string, unknown>, key: Buffer): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(config).map(([field, value]) => {
-    if (!isSealed(value)) return [field, value];
-    try {
-      return [field, JSON.parse(open(value.$sealed, key)) as unknown];
-    } catch {
-      throw new Error(`config field "${field}" was sealed with another key: give this process the same CAPSTAN_PULUMI_PASSPHRASE as the API`);
-    }
-  }));
+  return Object.fromEntries(
+    Object.entries(config).map(([field, value]) => {
+      if (!isSealed(value)) return [field, value];
+      try {
+        return [field, JSON.parse(open(value.$sealed, key)) as unknown];
+      } catch {
+        throw new Error(
+          `config field "${field}" was sealed with another key: give this process the same CAPSTAN_PULUMI_PASSPHRASE as the API`,
+        );
+      }
+    }),
+  );
 }
 
 function isSealed(value: unknown): value is SealedValue {
@@ -41,7 +53,9 @@ function seal(plain: string, key: Buffer): SealedValue {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-  return { $sealed: ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':') };
+  return {
+    $sealed: ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), body.toString('base64')].join(':'),
+  };
 }
 
 function open(sealed: string, key: Buffer): string {

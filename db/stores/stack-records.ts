@@ -33,25 +33,51 @@ export interface StackDeclaration {
 }
 
 interface StackRow {
-  project: string; stack: string; program: string; config: Record<string, unknown>; labels: Record<string, string>;
-  expires_at: Date | null; drift_schedule: string | null; created_by: string; created_at: Date; updated_at: Date;
-  status: StackRecord['status']; last_operation: string | null; last_operation_at: Date | null; last_run_id: string | null; last_drift: DriftReport | null;
+  project: string;
+  stack: string;
+  program: string;
+  config: Record<string, unknown>;
+  labels: Record<string, string>;
+  expires_at: Date | null;
+  drift_schedule: string | null;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+  status: StackRecord['status'];
+  last_operation: string | null;
+  last_operation_at: Date | null;
+  last_run_id: string | null;
+  last_drift: DriftReport | null;
 }
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 function toRecord(row: StackRow): StackRecord {
   return {
-    project: row.project, stack: row.stack, program: row.program, config: row.config, labels: row.labels,
-    expiresAt: iso(row.expires_at), driftSchedule: row.drift_schedule, createdBy: row.created_by,
-    createdAt: row.created_at.toISOString(), updatedAt: row.updated_at.toISOString(), status: row.status,
-    lastOperation: row.last_operation, lastOperationAt: iso(row.last_operation_at), lastRunId: row.last_run_id, lastDrift: row.last_drift,
+    project: row.project,
+    stack: row.stack,
+    program: row.program,
+    config: row.config,
+    labels: row.labels,
+    expiresAt: iso(row.expires_at),
+    driftSchedule: row.drift_schedule,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    status: row.status,
+    lastOperation: row.last_operation,
+    lastOperationAt: iso(row.last_operation_at),
+    lastRunId: row.last_run_id,
+    lastDrift: row.last_drift,
   };
 }
 
 /** One stack, or undefined when it was never declared. */
 export async function findStack(db: Pool, address: StackAddress): Promise<StackRecord | undefined> {
-  const { rows } = await db.query<StackRow>('SELECT * FROM stacks WHERE project = $1 AND stack = $2', [address.project, address.stack]);
+  const { rows } = await db.query<StackRow>('SELECT * FROM stacks WHERE project = $1 AND stack = $2', [
+    address.project,
+    address.stack,
+  ]);
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
@@ -63,7 +89,10 @@ export async function listStacks(db: Pool): Promise<StackRecord[]> {
 
 /** Removes a stack's record and its resource list; returns whether it existed. */
 export async function forgetStack(db: Pool, address: StackAddress): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM stacks WHERE project = $1 AND stack = $2', [address.project, address.stack]);
+  const { rowCount } = await db.query('DELETE FROM stacks WHERE project = $1 AND stack = $2', [
+    address.project,
+    address.stack,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -75,16 +104,36 @@ export async function declareStack(db: Pool, address: StackAddress, d: StackDecl
      ON CONFLICT (project, stack) DO UPDATE SET program = EXCLUDED.program, config = EXCLUDED.config, labels = EXCLUDED.labels,
        expires_at = EXCLUDED.expires_at, drift_schedule = EXCLUDED.drift_schedule, updated_at = now()
      RETURNING (xmax = 0) AS inserted`,
-    [address.project, address.stack, d.program, JSON.stringify(d.config), JSON.stringify(d.labels), d.expiresAt, d.driftSchedule, d.by],
+    [
+      address.project,
+      address.stack,
+      d.program,
+      JSON.stringify(d.config),
+      JSON.stringify(d.labels),
+      d.expiresAt,
+      d.driftSchedule,
+      d.by,
+    ],
   );
   return rows[0]!.inserted;
 }
 
 /** Notes an operation's progress or end on the stack; a successful destroy marks it destroyed. */
-export async function recordOperation(db: Pool, address: StackAddress, op: { operation: string; runId: string; outcome: StackPhase | 'running'; drift?: DriftReport }): Promise<void> {
-  const status = op.outcome === 'succeeded'
-    ? (op.operation === 'destroy' ? 'destroyed' : op.operation === 'up' || op.operation === 'refresh' ? 'active' : null)
-    : op.outcome === 'failed' && (op.operation === 'up' || op.operation === 'destroy') ? 'failed' : null;
+export async function recordOperation(
+  db: Pool,
+  address: StackAddress,
+  op: { operation: string; runId: string; outcome: StackPhase | 'running'; drift?: DriftReport },
+): Promise<void> {
+  const status =
+    op.outcome === 'succeeded'
+      ? op.operation === 'destroy'
+        ? 'destroyed'
+        : op.operation === 'up' || op.operation === 'refresh'
+          ? 'active'
+          : null
+      : op.outcome === 'failed' && (op.operation === 'up' || op.operation === 'destroy')
+        ? 'failed'
+        : null;
   await db.query(
     `UPDATE stacks SET last_operation = $3, last_operation_at = now(), last_run_id = $4, status = COALESCE($5, status),
        last_drift = COALESCE($6, last_drift), last_drift_at = CASE WHEN $6::jsonb IS NULL THEN last_drift_at ELSE now() END
@@ -94,12 +143,19 @@ export async function recordOperation(db: Pool, address: StackAddress, op: { ope
 }
 
 /** Replaces the stack's resource list with what its state now holds. */
-export async function replaceResources(db: Pool, address: StackAddress, resources: { urn: string; type: string }[]): Promise<void> {
+export async function replaceResources(
+  db: Pool,
+  address: StackAddress,
+  resources: { urn: string; type: string }[],
+): Promise<void> {
   const client = await db.connect();
   try {
     // One transaction, so a reader never sees the list half replaced.
     await client.query('BEGIN');
-    await client.query('DELETE FROM stack_resources WHERE project = $1 AND stack = $2', [address.project, address.stack]);
+    await client.query('DELETE FROM stack_resources WHERE project = $1 AND stack = $2', [
+      address.project,
+      address.stack,
+    ]);
     await client.query(
       `INSERT INTO stack_resources (project, stack, urn, type)
        SELECT $1, $2, r.urn, r.type FROM jsonb_to_recordset($3::jsonb) AS r(urn text, type text)`,
@@ -116,6 +172,9 @@ export async function replaceResources(db: Pool, address: StackAddress, resource
 
 /** The resources recorded for a stack. */
 export async function resourcesOf(db: Pool, address: StackAddress): Promise<{ urn: string; type: string }[]> {
-  const { rows } = await db.query<{ urn: string; type: string }>('SELECT urn, type FROM stack_resources WHERE project = $1 AND stack = $2 ORDER BY urn', [address.project, address.stack]);
+  const { rows } = await db.query<{ urn: string; type: string }>(
+    'SELECT urn, type FROM stack_resources WHERE project = $1 AND stack = $2 ORDER BY urn',
+    [address.project, address.stack],
+  );
   return rows;
 }

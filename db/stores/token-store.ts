@@ -42,8 +42,14 @@ interface TokenRow {
 
 function fromRow(row: TokenRow): TokenRecord {
   return {
-    id: row.id, principal: row.principal, role: row.role, createdAt: row.created_at, createdBy: row.created_by,
-    expiresAt: row.expires_at, revokedAt: row.revoked_at, lastUsedAt: row.last_used_at,
+    id: row.id,
+    principal: row.principal,
+    role: row.role,
+    createdAt: row.created_at,
+    createdBy: row.created_by,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
   };
 }
 
@@ -55,7 +61,11 @@ export function tokenStatus(token: TokenRecord, now = new Date()): TokenStatus {
 }
 
 /** Stores a token (a new random secret unless one is given) and returns the record and the secret, the only time it is seen. */
-export async function createToken(db: Queryable, token: NewToken, secret = newTokenSecret()): Promise<{ record: TokenRecord; secret: string }> {
+export async function createToken(
+  db: Queryable,
+  token: NewToken,
+  secret = newTokenSecret(),
+): Promise<{ record: TokenRecord; secret: string }> {
   const { rows } = await db.query<TokenRow>(
     `INSERT INTO api_tokens (id, principal, role, token_sha256, created_by, expires_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
     [newTokenId(), token.principal, token.role, hashToken(secret), token.createdBy, token.expiresAt ?? null],
@@ -65,7 +75,9 @@ export async function createToken(db: Queryable, token: NewToken, secret = newTo
 
 /** The token whose secret this is, whatever its state; undefined when there is none. */
 export async function findTokenBySecret(db: Queryable, secret: string): Promise<TokenRecord | undefined> {
-  const { rows } = await db.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens WHERE token_sha256 = $1`, [hashToken(secret)]);
+  const { rows } = await db.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens WHERE token_sha256 = $1`, [
+    hashToken(secret),
+  ]);
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
 
@@ -78,7 +90,8 @@ export async function listTokens(db: Queryable): Promise<TokenRecord[]> {
 /** Revokes a token (a second revocation keeps the first time); undefined for an unknown id. */
 export async function revokeToken(db: Queryable, id: string): Promise<TokenRecord | undefined> {
   const { rows } = await db.query<TokenRow>(
-    `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`, [id],
+    `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id],
   );
   return rows[0] ? fromRow(rows[0]) : undefined;
 }
@@ -86,7 +99,8 @@ export async function revokeToken(db: Queryable, id: string): Promise<TokenRecor
 /** Records a use of a token, unless one was recorded in the last minute (by any API process). */
 export async function touchToken(db: Queryable, id: string): Promise<void> {
   await db.query(
-    "UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')", [id],
+    "UPDATE api_tokens SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    [id],
   );
 }
 

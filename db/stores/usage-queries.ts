@@ -56,7 +56,10 @@ const KEY_SQL: Record<'nodeClass' | 'run' | 'day', string> = {
 const SECONDS_SQL = `COALESCE(duration_ms, GREATEST(0, EXTRACT(EPOCH FROM (now() - started_at)) * 1000)) / 1000.0`;
 
 /** Aggregates attempts that started inside [from, to). */
-export async function usageByGroup(db: Pool, query: UsageQuery): Promise<{ groups: UsageGroup[]; totals: Omit<UsageGroup, 'key'> }> {
+export async function usageByGroup(
+  db: Pool,
+  query: UsageQuery,
+): Promise<{ groups: UsageGroup[]; totals: Omit<UsageGroup, 'key'> }> {
   const params: unknown[] = [query.from, query.to];
   let keySql: string;
   if (query.groupBy.startsWith('label:')) {
@@ -83,13 +86,36 @@ export async function usageByGroup(db: Pool, query: UsageQuery): Promise<{ group
     params,
   );
   const groups: UsageGroup[] = rows.map((r) => ({
-    key: r.key, attempts: r.attempts, succeeded: r.succeeded, failed: r.failed, timedOut: r.timed_out, cancelled: r.cancelled,
-    lost: r.lost, error: r.error, running: r.running, seconds: round3(r.seconds), wastedSeconds: round3(r.wasted_seconds),
+    key: r.key,
+    attempts: r.attempts,
+    succeeded: r.succeeded,
+    failed: r.failed,
+    timedOut: r.timed_out,
+    cancelled: r.cancelled,
+    lost: r.lost,
+    error: r.error,
+    running: r.running,
+    seconds: round3(r.seconds),
+    wastedSeconds: round3(r.wasted_seconds),
   }));
-  const totals = groups.reduce((sum, g) => {
-    for (const field of Object.keys(sum) as Array<keyof typeof sum>) sum[field] += g[field];
-    return sum;
-  }, { attempts: 0, succeeded: 0, failed: 0, timedOut: 0, cancelled: 0, lost: 0, error: 0, running: 0, seconds: 0, wastedSeconds: 0 });
+  const totals = groups.reduce(
+    (sum, g) => {
+      for (const field of Object.keys(sum) as Array<keyof typeof sum>) sum[field] += g[field];
+      return sum;
+    },
+    {
+      attempts: 0,
+      succeeded: 0,
+      failed: 0,
+      timedOut: 0,
+      cancelled: 0,
+      lost: 0,
+      error: 0,
+      running: 0,
+      seconds: 0,
+      wastedSeconds: 0,
+    },
+  );
   totals.seconds = round3(totals.seconds);
   totals.wastedSeconds = round3(totals.wastedSeconds);
   return { groups, totals };
@@ -103,9 +129,19 @@ export async function attemptsOfRun(db: Pool, runId: string): Promise<AttemptRec
     [runId],
   );
   return rows.map((r) => ({
-    runId: r.run_id, taskId: r.task_id, attempt: r.attempt, runKind: r.run_kind, nodeClass: r.node_class, worker: r.worker,
-    labels: r.labels, startedAt: r.started_at.toISOString(), endedAt: r.ended_at?.toISOString() ?? null,
-    durationMs: r.duration_ms === null ? null : Number(r.duration_ms), outcome: r.outcome, exitCode: r.exit_code, detail: r.detail,
+    runId: r.run_id,
+    taskId: r.task_id,
+    attempt: r.attempt,
+    runKind: r.run_kind,
+    nodeClass: r.node_class,
+    worker: r.worker,
+    labels: r.labels,
+    startedAt: r.started_at.toISOString(),
+    endedAt: r.ended_at?.toISOString() ?? null,
+    durationMs: r.duration_ms === null ? null : Number(r.duration_ms),
+    outcome: r.outcome,
+    exitCode: r.exit_code,
+    detail: r.detail,
   }));
 }
 

@@ -30,19 +30,27 @@ function page(message: string): string {
 /** `local-site`: a page with a message served on a loopback port. */
 export const localSiteProgram = defineProgram({
   name: 'local-site',
-  description: 'A directory with an index.html showing a message, served by a local HTTP server process on a loopback port.',
+  description:
+    'A directory with an index.html showing a message, served by a local HTTP server process on a loopback port.',
   configSchema,
   secretFields: [],
   async run(config) {
     const dir = new Directory('site-dir', { path: config.dir });
-    const index = new File('index-html', { path: dir.path.apply((path) => join(path, 'index.html')), content: page(config.message) });
-    const server = new Process('http-server', {
-      command: process.execPath,
-      args: ['-e', SERVER_SCRIPT, String(config.port)],
-      cwd: dir.path,
-      logFile: dir.path.apply((path) => join(path, 'server.log')),
-      waitForPort: config.port,
-    }, { dependsOn: [index] });
+    const index = new File('index-html', {
+      path: dir.path.apply((path) => join(path, 'index.html')),
+      content: page(config.message),
+    });
+    const server = new Process(
+      'http-server',
+      {
+        command: process.execPath,
+        args: ['-e', SERVER_SCRIPT, String(config.port)],
+        cwd: dir.path,
+        logFile: dir.path.apply((path) => join(path, 'server.log')),
+        waitForPort: config.port,
+      },
+      { dependsOn: [index] },
+    );
     return {
       // Tied to the server so a downstream task gets the URL only once something answers on it.
       url: server.pid.apply(() => `http://127.0.0.1:${config.port}/`),

@@ -5,7 +5,8 @@ import { Database, Role } from '../providers/postgres';
 import { defineProgram } from './program';
 
 /** A PostgreSQL identifier Capstan accepts unquoted-style: lowercase, digits and `_`, at most 63 bytes. */
-const identifier = z.string()
+const identifier = z
+  .string()
   .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be 1-63 lowercase letters, digits or _, not starting with a digit');
 
 const configSchema = z.strictObject({
@@ -44,8 +45,13 @@ export const postgresDatabaseProgram = defineProgram({
     const database = new Database('database', { adminUrl, name: config.database, owner: role.name, managedBy });
     return {
       // Built from the resources' outputs so it resolves only once both exist.
-      connectionString: pulumi.secret(pulumi.all([role.name, database.name])
-        .apply(([roleName, databaseName]) => connectionString(config.adminUrl, roleName, config.password, databaseName))),
+      connectionString: pulumi.secret(
+        pulumi
+          .all([role.name, database.name])
+          .apply(([roleName, databaseName]) =>
+            connectionString(config.adminUrl, roleName, config.password, databaseName),
+          ),
+      ),
       database: database.name,
       role: role.name,
     };

@@ -26,12 +26,13 @@ export function defineProgram<Schema extends z.ZodType>(program: CapstanProgram<
 }
 
 /** The outcome of checking a config against a program's schema. */
-export type ConfigCheck<T> =
-  | { ok: true; config: T }
-  | { ok: false; issues: FieldIssue[]; message: string };
+export type ConfigCheck<T> = { ok: true; config: T } | { ok: false; issues: FieldIssue[]; message: string };
 
 /** Parses `config` with the program's schema; issues name fields as `config.<path>`. */
-export function validateProgramConfig<Schema extends z.ZodType>(program: CapstanProgram<Schema>, config: unknown): ConfigCheck<z.infer<Schema>> {
+export function validateProgramConfig<Schema extends z.ZodType>(
+  program: CapstanProgram<Schema>,
+  config: unknown,
+): ConfigCheck<z.infer<Schema>> {
   const parsed = program.configSchema.safeParse(config);
   if (parsed.success) return { ok: true, config: parsed.data };
   const issues = fieldIssues(parsed.error.issues, 'config');

@@ -11,7 +11,10 @@ export interface ProgramRegistry {
 export const shippedPrograms: ProgramRegistry = { find: findProgram, names: Object.keys(stackPrograms) };
 
 /** A stack config with the program's secret fields masked, for API answers. */
-export function maskConfig(program: CapstanProgram | undefined, config: Record<string, unknown>): Record<string, unknown> {
+export function maskConfig(
+  program: CapstanProgram | undefined,
+  config: Record<string, unknown>,
+): Record<string, unknown> {
   const secret = new Set<string>(program?.secretFields ?? []);
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, secret.has(key) ? '[secret]' : value]));
 }

@@ -85,7 +85,8 @@ const directoryProvider: pulumi.dynamic.ResourceProvider<DirectoryState, Directo
 
 const fileProvider: pulumi.dynamic.ResourceProvider<FileState, FileState> = {
   async create(inputs) {
-    if (await statOrNull(inputs.path)) throw new Error(`${inputs.path} already exists; Capstan creates only files it will own`);
+    if (await statOrNull(inputs.path))
+      throw new Error(`${inputs.path} already exists; Capstan creates only files it will own`);
     await writeAtomically(inputs.path, inputs.content, inputs.mode);
     return { id: inputs.path, outs: { path: inputs.path, content: inputs.content, mode: inputs.mode } };
   },
@@ -142,6 +143,13 @@ export class File extends pulumi.dynamic.Resource {
   declare readonly mode: pulumi.Output<string>;
 
   constructor(name: string, args: FileArgs, opts?: pulumi.CustomResourceOptions) {
-    super(fileProvider, name, { path: args.path, content: args.content, mode: args.mode ?? '644' }, opts, 'local', 'File');
+    super(
+      fileProvider,
+      name,
+      { path: args.path, content: args.content, mode: args.mode ?? '644' },
+      opts,
+      'local',
+      'File',
+    );
   }
 }

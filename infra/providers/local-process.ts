@@ -37,7 +37,7 @@ function liveStartTime(pid: number): string | null {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may hold spaces and parentheses; the fields after its last ')' are fixed.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' ? null : fields[19] ?? null;
+    return fields[0] === 'Z' || fields[0] === 'X' ? null : (fields[19] ?? null);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -111,8 +111,11 @@ async function start(inputs: ProcessInputs): Promise<ProcessState> {
   // A command that dies at once (bad arguments, port taken) fails the create rather than leaving a dead resource.
   const deadline = Date.now() + (inputs.waitForPort === null ? 500 : 15_000);
   for (;;) {
-    if (exited !== null || startTime === null) throw new Error(`${inputs.command} ${exited ?? 'exited at once'}${inputs.logFile ? `; see ${inputs.logFile}` : ''}`);
-    if (inputs.waitForPort !== null && await portAnswers(inputs.waitForPort)) return state;
+    if (exited !== null || startTime === null)
+      throw new Error(
+        `${inputs.command} ${exited ?? 'exited at once'}${inputs.logFile ? `; see ${inputs.logFile}` : ''}`,
+      );
+    if (inputs.waitForPort !== null && (await portAnswers(inputs.waitForPort))) return state;
     if (Date.now() >= deadline) {
       if (inputs.waitForPort === null) return state;
       await stop(state);

@@ -32,7 +32,11 @@ interface DatabaseState {
 }
 
 async function withAdmin<T>(adminUrl: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: adminUrl, application_name: 'capstan-pulumi', connectionTimeoutMillis: 15_000 });
+  const client = new Client({
+    connectionString: adminUrl,
+    application_name: 'capstan-pulumi',
+    connectionTimeoutMillis: 15_000,
+  });
   await client.connect();
   try {
     return await work(client);
@@ -69,7 +73,9 @@ function scramMatches(password: string, stored: string | null): boolean | undefi
 }
 
 async function setPassword(client: Client, name: string, password: string): Promise<void> {
-  await client.query(`ALTER ROLE ${client.escapeIdentifier(name)} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSecret(password))}`);
+  await client.query(
+    `ALTER ROLE ${client.escapeIdentifier(name)} WITH LOGIN PASSWORD ${client.escapeLiteral(scramSecret(password))}`,
+  );
 }
 
 function managedMark(managedBy: string | undefined): string {
@@ -81,10 +87,18 @@ function managedMark(managedBy: string | undefined): string {
  * this stack that was cut off (worker killed) after making it and before Pulumi recorded it.
  * Adopting only that case keeps the rule that Capstan never takes over what it did not make.
  */
-async function adoptable(client: Client, catalog: 'pg_authid' | 'pg_database', name: string, managedBy: string | undefined): Promise<boolean> {
+async function adoptable(
+  client: Client,
+  catalog: 'pg_authid' | 'pg_database',
+  name: string,
+  managedBy: string | undefined,
+): Promise<boolean> {
   const table = catalog === 'pg_authid' ? 'pg_roles' : 'pg_database';
   const column = catalog === 'pg_authid' ? 'rolname' : 'datname';
-  const found = await client.query<{ note: string | null }>(`SELECT shobj_description(oid, '${catalog}') AS note FROM ${table} WHERE ${column} = $1`, [name]);
+  const found = await client.query<{ note: string | null }>(
+    `SELECT shobj_description(oid, '${catalog}') AS note FROM ${table} WHERE ${column} = $1`,
+    [name],
+  );
   return managedBy !== undefined && found.rows[0]?.note === managedMark(managedBy);
 }
 
@@ -96,29 +110,41 @@ const roleProvider: pulumi.dynamic.ResourceProvider<RoleState, RoleState> = {
   async create(inputs) {
     await withAdmin(inputs.adminUrl, async (client) => {
       // CREATE fails if the role exists: Capstan never adopts (and later drops) a role it did not make.
-      if (!(await adoptable(client, 'pg_authid', inputs.name, inputs.managedBy))) await client.query(`CREATE ROLE ${client.escapeIdentifier(inputs.name)} LOGIN`);
-      await client.query(`COMMENT ON ROLE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`);
+      if (!(await adoptable(client, 'pg_authid', inputs.name, inputs.managedBy)))
+        await client.query(`CREATE ROLE ${client.escapeIdentifier(inputs.name)} LOGIN`);
+      await client.query(
+        `COMMENT ON ROLE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`,
+      );
       await setPassword(client, inputs.name, inputs.password ?? '');
     });
-    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, password: inputs.password, managedBy: inputs.managedBy } };
+    return {
+      id: inputs.name,
+      outs: { adminUrl: inputs.adminUrl, name: inputs.name, password: inputs.password, managedBy: inputs.managedBy },
+    };
   },
   async diff(_id, olds, news) {
     const changed = changedKeys(olds, news, ['adminUrl', 'name', 'password']);
     return { changes: changed.length > 0, replaces: changed.includes('name') ? ['name'] : [] };
   },
   async update(_id, olds, news) {
-    if (olds.password !== news.password) await withAdmin(news.adminUrl, (client) => setPassword(client, news.name, news.password ?? ''));
+    if (olds.password !== news.password)
+      await withAdmin(news.adminUrl, (client) => setPassword(client, news.name, news.password ?? ''));
     return { outs: { adminUrl: news.adminUrl, name: news.name, password: news.password } };
   },
   async read(id, props) {
     const adminUrl = props!.adminUrl;
     return withAdmin(adminUrl, async (client) => {
-      const role = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [id]);
+      const role = await client.query<{ rolcanlogin: boolean }>('SELECT rolcanlogin FROM pg_roles WHERE rolname = $1', [
+        id,
+      ]);
       if (role.rowCount === 0) return {};
       let password = props!.password;
       // Only a superuser may read pg_authid; anyone else keeps the recorded password unverified.
-      const secret = await client.query<{ rolpassword: string | null }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [id]).catch(() => undefined);
-      if (password !== null && secret?.rows[0] && scramMatches(password, secret.rows[0].rolpassword) === false) password = null;
+      const secret = await client
+        .query<{ rolpassword: string | null }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [id])
+        .catch(() => undefined);
+      if (password !== null && secret?.rows[0] && scramMatches(password, secret.rows[0].rolpassword) === false)
+        password = null;
       if (!role.rows[0]!.rolcanlogin) password = null;
       return { id, props: { adminUrl, name: id, password } };
     });
@@ -132,7 +158,9 @@ const roleProvider: pulumi.dynamic.ResourceProvider<RoleState, RoleState> = {
 };
 
 async function dropDatabase(client: Client, name: string): Promise<void> {
-  const version = Number((await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v);
+  const version = Number(
+    (await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`)).rows[0]!.v,
+  );
   const ident = client.escapeIdentifier(name);
   if (version >= 130000) {
     // FORCE ends the database's sessions first; a destroy must not fail because a client is connected.
@@ -151,12 +179,18 @@ async function dropDatabase(client: Client, name: string): Promise<void> {
  */
 async function changeOwner(state: DatabaseState, oldOwner: string): Promise<void> {
   await withAdmin(state.adminUrl, (client) =>
-    client.query(`ALTER DATABASE ${client.escapeIdentifier(state.name)} OWNER TO ${client.escapeIdentifier(state.owner)}`));
+    client.query(
+      `ALTER DATABASE ${client.escapeIdentifier(state.name)} OWNER TO ${client.escapeIdentifier(state.owner)}`,
+    ),
+  );
   const inDatabase = new URL(state.adminUrl);
   inDatabase.pathname = `/${encodeURIComponent(state.name)}`;
   await withAdmin(inDatabase.toString(), async (client) => {
     const old = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [oldOwner]);
-    if (old.rowCount) await client.query(`REASSIGN OWNED BY ${client.escapeIdentifier(oldOwner)} TO ${client.escapeIdentifier(state.owner)}`);
+    if (old.rowCount)
+      await client.query(
+        `REASSIGN OWNED BY ${client.escapeIdentifier(oldOwner)} TO ${client.escapeIdentifier(state.owner)}`,
+      );
   });
 }
 
@@ -164,11 +198,18 @@ const databaseProvider: pulumi.dynamic.ResourceProvider<DatabaseState, DatabaseS
   async create(inputs) {
     await withAdmin(inputs.adminUrl, async (client) => {
       if (!(await adoptable(client, 'pg_database', inputs.name, inputs.managedBy))) {
-        await client.query(`CREATE DATABASE ${client.escapeIdentifier(inputs.name)} OWNER ${client.escapeIdentifier(inputs.owner)}`);
+        await client.query(
+          `CREATE DATABASE ${client.escapeIdentifier(inputs.name)} OWNER ${client.escapeIdentifier(inputs.owner)}`,
+        );
       }
-      await client.query(`COMMENT ON DATABASE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`);
+      await client.query(
+        `COMMENT ON DATABASE ${client.escapeIdentifier(inputs.name)} IS ${client.escapeLiteral(managedMark(inputs.managedBy))}`,
+      );
     });
-    return { id: inputs.name, outs: { adminUrl: inputs.adminUrl, name: inputs.name, owner: inputs.owner, managedBy: inputs.managedBy } };
+    return {
+      id: inputs.name,
+      outs: { adminUrl: inputs.adminUrl, name: inputs.name, owner: inputs.owner, managedBy: inputs.managedBy },
+    };
   },
   async diff(_id, olds, news) {
     const changed = changedKeys(olds, news, ['adminUrl', 'name', 'owner']);
@@ -182,7 +223,9 @@ const databaseProvider: pulumi.dynamic.ResourceProvider<DatabaseState, DatabaseS
     const adminUrl = props!.adminUrl;
     return withAdmin(adminUrl, async (client) => {
       const found = await client.query<{ owner: string }>(
-        'SELECT r.rolname AS owner FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = $1', [id]);
+        'SELECT r.rolname AS owner FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba WHERE d.datname = $1',
+        [id],
+      );
       // No id in the answer tells Pulumi the resource is gone (refresh drops it from the state).
       if (found.rowCount === 0) return {};
       return { id, props: { adminUrl, name: id, owner: found.rows[0]!.owner } };
@@ -210,7 +253,14 @@ export class Role extends pulumi.dynamic.Resource {
 
   constructor(name: string, args: RoleArgs, opts?: pulumi.CustomResourceOptions) {
     // Secret inputs stay secret: the engine marks same-named outputs of a dynamic resource secret too.
-    super(roleProvider, name, { ...args, adminUrl: pulumi.secret(args.adminUrl), password: pulumi.secret(args.password) }, opts, 'postgres', 'Role');
+    super(
+      roleProvider,
+      name,
+      { ...args, adminUrl: pulumi.secret(args.adminUrl), password: pulumi.secret(args.password) },
+      opts,
+      'postgres',
+      'Role',
+    );
   }
 }
 

@@ -27,7 +27,9 @@ export async function cancelInProgressScenario(stack: TestStack): Promise<Preemp
   try {
     gitIn(repo, 'init', '-q', '-b', 'main');
     mkdirSync(join(repo, '.capstan'));
-    writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: preempt
+    writeFileSync(
+      join(repo, '.capstan', 'pipeline.yaml'),
+      `name: preempt
 on: { manual: true }
 concurrency: { group: 'preempt-\${{ branch }}', cancelInProgress: true }
 jobs:
@@ -37,9 +39,17 @@ jobs:
       - checkout: true
       - run: sleep "$(cat SLEEP)"
       - run: echo done
-`);
+`,
+    );
     const start = async (sha: string): Promise<string> =>
-      (await stack.request('POST', '/v1/pipelines/runs', { repository: 'record/preempt', cloneUrl: repo, sha, branch: 'main' })).body.runId as string;
+      (
+        await stack.request('POST', '/v1/pipelines/runs', {
+          repository: 'record/preempt',
+          cloneUrl: repo,
+          sha,
+          branch: 'main',
+        })
+      ).body.runId as string;
     const first = await start(commit(30));
     for (;;) {
       const run = (await stack.request('GET', `/v1/runs/${encodeURIComponent(first)}`)).body;

@@ -18,14 +18,20 @@ const ENTITY = /&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
 function decode(text: string, where: number): string {
   const bare = text.replace(ENTITY, '').indexOf('&');
   if (bare >= 0) throw new Error(`bare & near offset ${where}`);
-  return text.replace(ENTITY, (_m, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" } as Record<string, string>)[e]
-    ?? String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))));
+  return text.replace(
+    ENTITY,
+    (_m, e: string) =>
+      (({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }) as Record<string, string>)[e] ??
+      String.fromCodePoint(e.startsWith('#x') ? parseInt(e.slice(2), 16) : Number(e.slice(1))),
+  );
 }
 
 /** Parses a whole document and returns its root element. */
 export function parseXml(doc: string): XmlElement {
   let i = 0;
-  const skipSpace = () => { while (/\s/.test(doc[i] ?? '')) i++; };
+  const skipSpace = () => {
+    while (/\s/.test(doc[i] ?? '')) i++;
+  };
   if (doc.startsWith('<?xml')) {
     const end = doc.indexOf('?>');
     if (end < 0) throw new Error('unterminated XML declaration');
@@ -50,7 +56,8 @@ export function parseXml(doc: string): XmlElement {
     if (doc.startsWith('</', i)) {
       const m = NAME.exec(doc.slice(i + 2));
       const open = stack.pop();
-      if (!m || !open || open.name !== m[0]) throw new Error(`mismatched closing tag at ${i}: </${m?.[0]}> closes <${open?.name}>`);
+      if (!m || !open || open.name !== m[0])
+        throw new Error(`mismatched closing tag at ${i}: </${m?.[0]}> closes <${open?.name}>`);
       i += 2 + m[0].length;
       skipSpace();
       if (doc[i] !== '>') throw new Error(`malformed closing tag at ${i}`);
@@ -64,8 +71,15 @@ export function parseXml(doc: string): XmlElement {
     i += 1 + m[0].length;
     for (;;) {
       skipSpace();
-      if (doc.startsWith('/>', i)) { i += 2; break; }
-      if (doc[i] === '>') { i++; stack.push(el); break; }
+      if (doc.startsWith('/>', i)) {
+        i += 2;
+        break;
+      }
+      if (doc[i] === '>') {
+        i++;
+        stack.push(el);
+        break;
+      }
       const a = NAME.exec(doc.slice(i));
       if (!a) throw new Error(`bad attribute at ${i}`);
       i += a[0].length;

@@ -25,7 +25,9 @@ export async function dollarBranchScenario(stack: TestStack): Promise<DollarBran
   try {
     gitIn(repo, 'init', '-q', '-b', 'main');
     mkdirSync(join(repo, '.capstan'));
-    writeFileSync(join(repo, '.capstan', 'pipeline.yaml'), `name: dollar
+    writeFileSync(
+      join(repo, '.capstan', 'pipeline.yaml'),
+      `name: dollar
 on: { manual: true }
 concurrency: { group: 'dollar-\${{ branch }}' }
 jobs:
@@ -33,12 +35,16 @@ jobs:
     runs-on: a
     steps:
       - run: echo built
-`);
+`,
+    );
     gitIn(repo, 'add', '-A');
     gitIn(repo, 'commit', '-q', '-m', 'pipeline');
     const sha = gitIn(repo, 'rev-parse', 'HEAD');
     const started = await stack.request('POST', '/v1/pipelines/runs', {
-      repository: 'record/dollar', cloneUrl: repo, sha, branch: DOLLAR_BRANCH,
+      repository: 'record/dollar',
+      cloneUrl: repo,
+      sha,
+      branch: DOLLAR_BRANCH,
     });
     if (started.status !== 202) throw new Error(`start: ${JSON.stringify(started.body)}`);
     const runId = started.body.runId as string;

@@ -5,6 +5,12 @@ import { execFileSync } from 'node:child_process';
 export function gitIn(repo: string, ...args: string[]): string {
   return execFileSync('git', ['-C', repo, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, GIT_AUTHOR_NAME: 'capstan-test', GIT_AUTHOR_EMAIL: 'test@capstan.invalid', GIT_COMMITTER_NAME: 'capstan-test', GIT_COMMITTER_EMAIL: 'test@capstan.invalid' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'capstan-test',
+      GIT_AUTHOR_EMAIL: 'test@capstan.invalid',
+      GIT_COMMITTER_NAME: 'capstan-test',
+      GIT_COMMITTER_EMAIL: 'test@capstan.invalid',
+    },
   }).trim();
 }

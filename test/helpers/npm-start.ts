@@ -17,7 +17,9 @@ export interface Started {
 export async function startCapstan(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, [START, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const deadline = Date.now() + 120_000;
   while (!stderr.includes('Capstan is up')) {
     if (child.exitCode !== null) throw new Error(`start exited early:\n${stderr}`);

@@ -11,7 +11,9 @@ const jsonItem = '{"id":"t1","nodeClass":"a","command":"echo 1","dependsOn":[]}'
 
 /** A YAML DAG of exactly `bytes` bytes. */
 export function yamlDag(bytes: number): Buffer {
-  return Buffer.from(`name: big\ntasks:\n${yamlItem.repeat(Math.floor((bytes - 20) / yamlItem.length))}`.padEnd(bytes, '\n'));
+  return Buffer.from(
+    `name: big\ntasks:\n${yamlItem.repeat(Math.floor((bytes - 20) / yamlItem.length))}`.padEnd(bytes, '\n'),
+  );
 }
 
 /** A JSON DAG of exactly `bytes` bytes. */
@@ -23,11 +25,17 @@ export function jsonDag(bytes: number): Buffer {
 async function main(): Promise<void> {
   const [baseUrl, token] = process.argv.slice(2);
   const post = async (body: Buffer, type: string): Promise<{ status: number; body: unknown; bytes: number }> => {
-    const res = await fetch(`${baseUrl}/v1/dags`, { method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': type } });
+    const res = await fetch(`${baseUrl}/v1/dags`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${token}`, 'content-type': type },
+    });
     return { status: res.status, body: await res.json(), bytes: body.length };
   };
   const answers = await Promise.all([
-    post(yamlDag(15_800_000), 'application/yaml'), post(yamlDag(3_900_000), 'application/yaml'), post(jsonDag(15_800_000), 'application/json'),
+    post(yamlDag(15_800_000), 'application/yaml'),
+    post(yamlDag(3_900_000), 'application/yaml'),
+    post(jsonDag(15_800_000), 'application/json'),
   ]);
   process.stdout.write(`${JSON.stringify(answers)}\n`);
 }

@@ -22,12 +22,16 @@ export interface PostgresServer {
 
 /** The directory holding initdb and pg_ctl: PATH, else the newest /usr/lib/postgresql/<version>/bin. */
 export function postgresBinDir(): string {
-  const versions = existsSync('/usr/lib/postgresql') ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a)) : [];
+  const versions = existsSync('/usr/lib/postgresql')
+    ? readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))
+    : [];
   for (const version of versions) {
     const dir = join('/usr/lib/postgresql', version, 'bin');
     if (existsSync(join(dir, 'initdb'))) return dir;
   }
-  throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: install the Debian package `postgresql` (.ci/run does)');
+  throw new Error(
+    'PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin: install the Debian package `postgresql` (.ci/run does)',
+  );
 }
 
 /** Creates a cluster in a new temporary directory (its own, so the `postgres` user can own it) and starts it on `port`. */
@@ -36,7 +40,9 @@ export function startPostgresServer(port: number): PostgresServer {
   const bin = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
   const run = (program: string, args: string[]): void => {
-    const command = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, program), ...args]] as const : [join(bin, program), args] as const;
+    const command = asRoot
+      ? (['runuser', ['-u', 'postgres', '--', join(bin, program), ...args]] as const)
+      : ([join(bin, program), args] as const);
     execFileSync(command[0], command[1], { stdio: ['ignore', 'ignore', 'pipe'] });
   };
   const data = join(dir, 'data');

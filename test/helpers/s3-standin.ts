@@ -59,10 +59,20 @@ export async function startS3Standin(options: S3StandinOptions): Promise<S3Stand
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', url: req.url ?? '', authorization: header(req, 'authorization'), contentSha256: header(req, 'x-amz-content-sha256') });
+      requests.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        authorization: header(req, 'authorization'),
+        contentSha256: header(req, 'x-amz-content-sha256'),
+      });
       if (failures.count > 0) {
         failures.count--;
-        return sendError(res, failures.status, failures.status === 503 ? 'SlowDown' : 'InternalError', 'injected failure');
+        return sendError(
+          res,
+          failures.status,
+          failures.status === 503 ? 'SlowDown' : 'InternalError',
+          'injected failure',
+        );
       }
       try {
         handle(req, Buffer.concat(chunks), res);
@@ -79,7 +89,8 @@ export async function startS3Standin(options: S3StandinOptions): Promise<S3Stand
     if (!bucket) return sendError(res, 404, 'NoSuchBucket', `no bucket ${bucketName}`);
     const key = keyParts.map(decodeURIComponent).join('/');
     if (!key) {
-      if (req.method === 'GET' && url.searchParams.get('list-type') === '2') return listObjects(res, decodeURIComponent(bucketName), bucket, url.searchParams);
+      if (req.method === 'GET' && url.searchParams.get('list-type') === '2')
+        return listObjects(res, decodeURIComponent(bucketName), bucket, url.searchParams);
       return sendError(res, 501, 'NotImplemented', `${req.method} on a bucket is not part of the stand-in`);
     }
     const object = bucket.get(key);
@@ -94,10 +105,18 @@ export async function startS3Standin(options: S3StandinOptions): Promise<S3Stand
       }
       case 'GET':
       case 'HEAD': {
-        if (!object) return req.method === 'HEAD' ? void res.writeHead(404).end() : sendError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
-        const headers: Record<string, string> = { 'content-type': 'application/x-tar', etag: object.etag, 'last-modified': object.lastModified.toUTCString() };
+        if (!object)
+          return req.method === 'HEAD'
+            ? void res.writeHead(404).end()
+            : sendError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+        const headers: Record<string, string> = {
+          'content-type': 'application/x-tar',
+          etag: object.etag,
+          'last-modified': object.lastModified.toUTCString(),
+        };
         if (!state.omitContentLength) headers['content-length'] = String(object.body.length);
-        if (object.crc32 && header(req, 'x-amz-checksum-mode') === 'ENABLED') headers['x-amz-checksum-crc32'] = object.crc32;
+        if (object.crc32 && header(req, 'x-amz-checksum-mode') === 'ENABLED')
+          headers['x-amz-checksum-crc32'] = object.crc32;
         res.writeHead(200, headers);
         return void res.end(req.method === 'GET' ? object.body : undefined);
       }
@@ -109,20 +128,33 @@ export async function startS3Standin(options: S3StandinOptions): Promise<S3Stand
     }
   }
 
-  function listObjects(res: ServerResponse, name: string, bucket: Map<string, StandinObject>, query: URLSearchParams): void {
+  function listObjects(
+    res: ServerResponse,
+    name: string,
+    bucket: Map<string, StandinObject>,
+    query: URLSearchParams,
+  ): void {
     const prefix = query.get('prefix') ?? '';
     const pageSize = Math.min(Number(query.get('max-keys') ?? 1000), options.listPageSize ?? 1000);
-    const after = query.has('continuation-token') ? Buffer.from(query.get('continuation-token')!, 'base64').toString('utf8') : '';
+    const after = query.has('continuation-token')
+      ? Buffer.from(query.get('continuation-token')!, 'base64').toString('utf8')
+      : '';
     const keys = [...bucket.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
     const page = keys.slice(0, pageSize);
     const truncated = keys.length > page.length;
-    const contents = page.map((k) => {
-      const o = bucket.get(k)!;
-      return `<Contents><Key>${xml(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
-    }).join('');
-    const next = truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]!, 'utf8').toString('base64')}</NextContinuationToken>` : '';
+    const contents = page
+      .map((k) => {
+        const o = bucket.get(k)!;
+        return `<Contents><Key>${xml(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xml(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
+      })
+      .join('');
+    const next = truncated
+      ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]!, 'utf8').toString('base64')}</NextContinuationToken>`
+      : '';
     res.writeHead(200, { 'content-type': 'application/xml' });
-    res.end(`<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(name)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${pageSize}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`);
+    res.end(
+      `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xml(name)}</Name><Prefix>${xml(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${pageSize}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`,
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -136,15 +168,24 @@ export async function startS3Standin(options: S3StandinOptions): Promise<S3Stand
       return bucket;
     },
     putObject: (bucket, key, body, lastModified = new Date()) => {
-      standin.bucket(bucket).set(key, { body, lastModified, etag: `"${createHash('md5').update(body).digest('hex')}"` });
+      standin
+        .bucket(bucket)
+        .set(key, { body, lastModified, etag: `"${createHash('md5').update(body).digest('hex')}"` });
     },
-    failNext: (count, status = 503) => { failures = { count, status }; },
-    get omitContentLength() { return state.omitContentLength; },
-    set omitContentLength(value: boolean) { state.omitContentLength = value; },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    failNext: (count, status = 503) => {
+      failures = { count, status };
+    },
+    get omitContentLength() {
+      return state.omitContentLength;
+    },
+    set omitContentLength(value: boolean) {
+      state.omitContentLength = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   return standin;
 }
@@ -155,14 +196,20 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** The object bytes of a PUT: the body itself, or the data of an aws-chunked body with its trailer checked. */
-function decodeBody(req: IncomingMessage, raw: Buffer): { body: Buffer; crc32?: string; error?: { code: string; message: string } } {
-  const streaming = (header(req, 'content-encoding') ?? '').includes('aws-chunked') || (header(req, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
+function decodeBody(
+  req: IncomingMessage,
+  raw: Buffer,
+): { body: Buffer; crc32?: string; error?: { code: string; message: string } } {
+  const streaming =
+    (header(req, 'content-encoding') ?? '').includes('aws-chunked') ||
+    (header(req, 'x-amz-content-sha256') ?? '').startsWith('STREAMING-');
   if (!streaming) return { body: raw };
   const parts: Buffer[] = [];
   let at = 0;
   for (;;) {
     const lineEnd = raw.indexOf('\r\n', at);
-    if (lineEnd < 0) return { body: raw, error: { code: 'IncompleteBody', message: 'aws-chunked body ends inside a chunk header' } };
+    if (lineEnd < 0)
+      return { body: raw, error: { code: 'IncompleteBody', message: 'aws-chunked body ends inside a chunk header' } };
     const size = parseInt(raw.subarray(at, lineEnd).toString('latin1').split(';')[0]!, 16);
     at = lineEnd + 2;
     if (size === 0) break;
@@ -170,24 +217,38 @@ function decodeBody(req: IncomingMessage, raw: Buffer): { body: Buffer; crc32?: 
     at += size + 2;
   }
   const body = Buffer.concat(parts);
-  const trailers = Object.fromEntries(raw.subarray(at).toString('latin1').split('\r\n').filter(Boolean).map((line) => {
-    const colon = line.indexOf(':');
-    return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
-  }));
+  const trailers = Object.fromEntries(
+    raw
+      .subarray(at)
+      .toString('latin1')
+      .split('\r\n')
+      .filter(Boolean)
+      .map((line) => {
+        const colon = line.indexOf(':');
+        return [line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim()];
+      }),
+  );
   const declared = Number(header(req, 'x-amz-decoded-content-length'));
-  if (declared !== body.length) return { body, error: { code: 'IncompleteBody', message: `decoded ${body.length} bytes, declared ${declared}` } };
+  if (declared !== body.length)
+    return { body, error: { code: 'IncompleteBody', message: `decoded ${body.length} bytes, declared ${declared}` } };
   const checksum = trailers['x-amz-checksum-crc32'];
   if (checksum !== undefined) {
     const actual = Buffer.alloc(4);
     actual.writeUInt32BE(crc32(body));
-    if (actual.toString('base64') !== checksum) return { body, error: { code: 'BadDigest', message: 'the CRC32 you specified did not match the calculated checksum' } };
+    if (actual.toString('base64') !== checksum)
+      return {
+        body,
+        error: { code: 'BadDigest', message: 'the CRC32 you specified did not match the calculated checksum' },
+      };
   }
   return { body, crc32: checksum };
 }
 
 function sendError(res: ServerResponse, status: number, code: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xml(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xml(message)}</Message><RequestId>${randomUUID()}</RequestId></Error>`,
+  );
 }
 
 function xml(text: string): string {

@@ -39,7 +39,8 @@ export async function stackScenario(stack: TestStack): Promise<Record<string, Re
     const declared = await stack.request('PUT', '/v1/stacks/rec/site', { program: 'local-site', config });
     if (declared.status >= 300) throw new Error(`declaring the stack: ${JSON.stringify(declared.body)}`);
     const up = await stack.request('POST', '/v1/stacks/rec/site/operations', {
-      operation: 'up', approval: { timeoutSeconds: 600 },
+      operation: 'up',
+      approval: { timeoutSeconds: 600 },
     });
     if (up.status !== 202) throw new Error(`up: ${JSON.stringify(up.body)}`);
     const runId: string = up.body.runId;
@@ -48,9 +49,14 @@ export async function stackScenario(stack: TestStack): Promise<Record<string, Re
       return body.stack?.phase === 'waiting-approval' ? true : undefined;
     });
     const approver = await stack.mintToken('operator', { principal: 'approver' });
-    const approved = await stack.request('POST', '/v1/stacks/rec/site/approve', { comment: 'recorded' }, {
-      authorization: `Bearer ${approver.token}`,
-    });
+    const approved = await stack.request(
+      'POST',
+      '/v1/stacks/rec/site/approve',
+      { comment: 'recorded' },
+      {
+        authorization: `Bearer ${approver.token}`,
+      },
+    );
     if (approved.status !== 200) throw new Error(`approve: ${JSON.stringify(approved.body)}`);
     const ended = await waitForRunEnd(stack, encodeURIComponent(runId), 120_000);
     if (ended.status !== 'completed') throw new Error(`up ended ${ended.status}: ${JSON.stringify(ended)}`);

@@ -73,7 +73,12 @@ export interface TestStack {
    * `fetch` against the API with JSON in and out, as the admin token unless `headers` has its own
    * `authorization` (an empty one sends none).
    */
-  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   stop(): Promise<void>;
 }
 
@@ -101,7 +106,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const database = await createTestDatabase();
   const db = await openDatabase(database.url, createLogger('test-db', 'silent'));
   const mintToken: TestStack['mintToken'] = async (role, tokenOptions = {}) => {
-    const { record, secret } = await createToken(db, { principal: tokenOptions.principal ?? `test-${role}`, role, createdBy: 'test-stack', expiresAt: tokenOptions.expiresAt });
+    const { record, secret } = await createToken(db, {
+      principal: tokenOptions.principal ?? `test-${role}`,
+      role,
+      createdBy: 'test-stack',
+      expiresAt: tokenOptions.expiresAt,
+    });
     return { id: record.id, token: secret };
   };
   const adminToken = (await mintToken('admin', { principal: 'test-admin' })).token;
@@ -122,7 +132,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const children: ChildProcess[] = [];
 
   const spawnWorker = (script: string, extraEnv: Record<string, string>): ChildProcess => {
-    const child = spawn(process.execPath, [join(DIST, 'workers', script)], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [join(DIST, 'workers', script)], {
+      env: { ...env, ...extraEnv },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     children.push(child);
     return child;
   };
@@ -130,7 +143,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`worker for ${taskQueue} exited with ${child.exitCode}`);
-      const response = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: type });
+      const response = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: taskQueue },
+        taskQueueType: type,
+      });
       const pid = String(child.pid);
       if ((response.pollers ?? []).some((p) => p.identity?.endsWith(`/${pid}`))) return;
       await new Promise((r) => setTimeout(r, 200));
@@ -170,7 +187,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     namespace: 'default',
     taskQueuePrefix: prefix,
     nodeClasses,
-    taskPolicy: { heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 5, infraMaxAttempts: options.infraMaxAttempts ?? 5 },
+    taskPolicy: {
+      heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 5,
+      infraMaxAttempts: options.infraMaxAttempts ?? 5,
+    },
     pollerLivenessSeconds: 75,
     maxBodyBytes: 64 * 1024,
     maxDagBodyBytes: 16 * 1024 * 1024,
@@ -193,7 +213,18 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    baseUrl, client, prefix, nodeClasses, dataDir, db, databaseUrl: database.url, startWorker, startOrchestrator, adminToken, mintToken, deps,
+    baseUrl,
+    client,
+    prefix,
+    nodeClasses,
+    dataDir,
+    db,
+    databaseUrl: database.url,
+    startWorker,
+    startOrchestrator,
+    adminToken,
+    mintToken,
+    deps,
     orchestrator: () => orchestrator,
     countRuns: async (kind) => {
       // Visibility lags a start by a moment: read until two reads 300 ms apart agree.
@@ -223,7 +254,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     stop: async () => {
       await new Promise((r) => server.close(r));
       await stopChildren();
-      await client.schedule.getHandle(costScheduleId(prefix)).delete().catch(() => undefined);
+      await client.schedule
+        .getHandle(costScheduleId(prefix))
+        .delete()
+        .catch(() => undefined);
       await connection.close();
       await db.end();
       await database.drop();
@@ -238,7 +272,8 @@ export async function waitForRunEnd(stack: TestStack, runId: string, timeoutMs =
   for (;;) {
     const { body } = await stack.request('GET', `/v1/runs/${runId}`);
     if (body.status !== 'running') return body;
-    if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${timeoutMs} ms: ${JSON.stringify(body)}`);
+    if (Date.now() > deadline)
+      throw new Error(`run ${runId} still running after ${timeoutMs} ms: ${JSON.stringify(body)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

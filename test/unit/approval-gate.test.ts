@@ -5,7 +5,9 @@ import { checkDecision, decisionRecord, type GateSubject } from '../../workflows
 import type { ApprovalRule } from '../../workflows/contracts/approval';
 
 const subject: GateSubject = {
-  name: '"deploy"', requesterDid: 'triggered this run', requesterName: 'its deploy to production',
+  name: '"deploy"',
+  requesterDid: 'triggered this run',
+  requesterName: 'its deploy to production',
 };
 const waiting = () => ({ approval: { state: 'waiting' as const } });
 
@@ -19,14 +21,16 @@ describe('checkDecision', () => {
 
   test('refuses a principal who is not an approver, naming the approvers', () => {
     const rule: ApprovalRule = { approvers: ['release-manager', 'cto'], requester: 'alice', requesterMayDecide: false };
-    assert.throws(() => checkDecision(rule, waiting(), { approve: true, by: 'bob' }, subject),
-      { message: 'bob may not approve "deploy"; approvers: release-manager, cto' });
+    assert.throws(() => checkDecision(rule, waiting(), { approve: true, by: 'bob' }, subject), {
+      message: 'bob may not approve "deploy"; approvers: release-manager, cto',
+    });
   });
 
   test('refuses the requester unless the rule allows them', () => {
     const rule: ApprovalRule = { approvers: [], requester: 'alice', requesterMayDecide: false };
-    assert.throws(() => checkDecision(rule, waiting(), { approve: true, by: 'alice' }, subject),
-      { message: 'alice triggered this run and may not approve its deploy to production' });
+    assert.throws(() => checkDecision(rule, waiting(), { approve: true, by: 'alice' }, subject), {
+      message: 'alice triggered this run and may not approve its deploy to production',
+    });
     const allowed = { ...rule, requesterMayDecide: true };
     assert.doesNotThrow(() => checkDecision(allowed, waiting(), { approve: true, by: 'alice' }, subject));
   });

@@ -7,28 +7,62 @@ import { needsToken, requiredRole } from '../../api/auth/policy';
 import { RateLimiter } from '../../api/auth/rate-limiter';
 import { roleAtLeast } from '../../db/stores/token-roles';
 import { parseBearer } from '../../api/auth/bearer';
-import { hashToken, looksLikeCapstanToken, newTokenId, newTokenSecret, parseDurationSeconds } from '../../db/stores/token-format';
+import {
+  hashToken,
+  looksLikeCapstanToken,
+  newTokenId,
+  newTokenSecret,
+  parseDurationSeconds,
+} from '../../db/stores/token-format';
 import { tokenStatus, type TokenRecord } from '../../db/stores/token-store';
 
 describe('roles', () => {
   test('are ordered viewer < operator < admin', () => {
     assert.ok(roleAtLeast('admin', 'operator') && roleAtLeast('admin', 'viewer') && roleAtLeast('operator', 'viewer'));
     assert.ok(roleAtLeast('viewer', 'viewer') && roleAtLeast('operator', 'operator') && roleAtLeast('admin', 'admin'));
-    assert.ok(!roleAtLeast('viewer', 'operator') && !roleAtLeast('viewer', 'admin') && !roleAtLeast('operator', 'admin'));
+    assert.ok(
+      !roleAtLeast('viewer', 'operator') && !roleAtLeast('viewer', 'admin') && !roleAtLeast('operator', 'admin'),
+    );
   });
 });
 
 describe('policy', () => {
   test('probes, metrics, the OpenAPI document and webhook routes are open; everything else needs a token', () => {
-    for (const path of ['/healthz', '/readyz', '/metrics', '/v1/openapi.json', '/v1/webhooks/github', '/V1/OpenAPI.json']) assert.ok(!needsToken(path), path);
-    for (const path of ['/v1/tasks', '/v1/runs/x', '/V1/TASKS', '/v1/tasks/', '/v1', '/v1/webhooksx', '/anything', '/healthz/x']) assert.ok(needsToken(path), path);
+    for (const path of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/v1/openapi.json',
+      '/v1/webhooks/github',
+      '/V1/OpenAPI.json',
+    ])
+      assert.ok(!needsToken(path), path);
+    for (const path of [
+      '/v1/tasks',
+      '/v1/runs/x',
+      '/V1/TASKS',
+      '/v1/tasks/',
+      '/v1',
+      '/v1/webhooksx',
+      '/anything',
+      '/healthz/x',
+    ])
+      assert.ok(needsToken(path), path);
   });
 
   test('reading needs viewer, changing needs operator, tokens and audit need admin whatever the method or case', () => {
     assert.equal(requiredRole('GET', '/v1/runs'), 'viewer');
     assert.equal(requiredRole('HEAD', '/v1/runs/x'), 'viewer');
-    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) assert.equal(requiredRole(method, '/v1/tasks'), 'operator');
-    for (const [method, path] of [['GET', '/v1/tokens'], ['POST', '/v1/tokens'], ['DELETE', '/v1/tokens/tok_1'], ['GET', '/v1/audit'], ['GET', '/V1/Tokens/'], ['GET', '/v1/audit/']]) {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+      assert.equal(requiredRole(method, '/v1/tasks'), 'operator');
+    for (const [method, path] of [
+      ['GET', '/v1/tokens'],
+      ['POST', '/v1/tokens'],
+      ['DELETE', '/v1/tokens/tok_1'],
+      ['GET', '/v1/audit'],
+      ['GET', '/V1/Tokens/'],
+      ['GET', '/v1/audit/'],
+    ]) {
       assert.equal(requiredRole(method!, path!), 'admin', `${method} ${path}`);
     }
     assert.equal(requiredRole('GET', '/v1/tokensmith'), 'viewer', 'a prefix is a whole segment');
@@ -39,7 +73,8 @@ describe('token format', () => {
   test('secrets are cap_ and 32 random bytes of base64url, all different', () => {
     const secrets = new Set(Array.from({ length: 100 }, newTokenSecret));
     assert.equal(secrets.size, 100);
-    for (const secret of secrets) assert.ok(looksLikeCapstanToken(secret) && Buffer.from(secret.slice(4), 'base64url').length === 32, secret);
+    for (const secret of secrets)
+      assert.ok(looksLikeCapstanToken(secret) && Buffer.from(secret.slice(4), 'base64url').length === 32, secret);
     assert.match(newTokenId(), /^tok_[\w-]{16}$/);
   });
 
@@ -55,7 +90,8 @@ describe('token format', () => {
     assert.deepEqual(parseBearer(undefined), { kind: 'none' });
     assert.deepEqual(parseBearer('Bearer cap_abc-_1'), { kind: 'token', token: 'cap_abc-_1' });
     assert.deepEqual(parseBearer('bearer   cap_x'), { kind: 'token', token: 'cap_x' });
-    for (const header of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'cap_x', 'Bearer cap"x']) assert.deepEqual(parseBearer(header), { kind: 'malformed' }, header);
+    for (const header of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'Bearer a b', 'cap_x', 'Bearer cap"x'])
+      assert.deepEqual(parseBearer(header), { kind: 'malformed' }, header);
   });
 
   test('durations', () => {
@@ -64,16 +100,29 @@ describe('token format', () => {
     assert.equal(parseDurationSeconds('12h'), 43_200);
     assert.equal(parseDurationSeconds('30d'), 2_592_000);
     assert.equal(parseDurationSeconds('2w'), 1_209_600);
-    for (const bad of ['', '30', 'd', '0d', '-1d', '1.5h', '3y']) assert.equal(parseDurationSeconds(bad), undefined, bad);
+    for (const bad of ['', '30', 'd', '0d', '-1d', '1.5h', '3y'])
+      assert.equal(parseDurationSeconds(bad), undefined, bad);
   });
 
   test('a token is active, expired or revoked', () => {
-    const base: TokenRecord = { id: 't', principal: 'p', role: 'viewer', createdAt: new Date(0), createdBy: 'x', expiresAt: null, revokedAt: null, lastUsedAt: null };
+    const base: TokenRecord = {
+      id: 't',
+      principal: 'p',
+      role: 'viewer',
+      createdAt: new Date(0),
+      createdBy: 'x',
+      expiresAt: null,
+      revokedAt: null,
+      lastUsedAt: null,
+    };
     const now = new Date('2030-01-01T00:00:00Z');
     assert.equal(tokenStatus(base, now), 'active');
     assert.equal(tokenStatus({ ...base, expiresAt: new Date('2030-01-01T00:00:01Z') }, now), 'active');
     assert.equal(tokenStatus({ ...base, expiresAt: now }, now), 'expired');
-    assert.equal(tokenStatus({ ...base, expiresAt: new Date('2031-01-01T00:00:00Z'), revokedAt: new Date(1) }, now), 'revoked');
+    assert.equal(
+      tokenStatus({ ...base, expiresAt: new Date('2031-01-01T00:00:00Z'), revokedAt: new Date(1) }, now),
+      'revoked',
+    );
   });
 });
 

@@ -39,7 +39,11 @@ describe('buildIntoCache', () => {
     const target = join(scratch, 'other-process', 'tool');
     const lockModule = require.resolve('../../toolchain/build-lock');
     // The other process claims the build, takes 2 s, puts the binary in place and releases the claim.
-    const other = spawn(process.execPath, ['-e', `
+    const other = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const { claimBuild } = require(${JSON.stringify(lockModule)});
       const fs = require('node:fs');
       fs.mkdirSync(${JSON.stringify(join(target, '..'))}, { recursive: true });
@@ -50,12 +54,15 @@ describe('buildIntoCache', () => {
         fs.writeFileSync(${JSON.stringify(target)}, '#!/bin/sh\\necho other\\n', { mode: 0o755 });
         await claim.release();
       });
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => other.stdout.once('data', () => resolve()));
     const runs = { count: 0 };
     assert.equal(await buildIntoCache(target, 'building tool', slowBuild(10, runs)), target);
     assert.equal(runs.count, 0);
-    assert.equal(spawnSync(target, { encoding: 'utf8' }).stdout, 'other\n', 'the binary is the other process\'s');
+    assert.equal(spawnSync(target, { encoding: 'utf8' }).stdout, 'other\n', "the binary is the other process's");
     await new Promise((resolve) => (other.exitCode !== null ? resolve(undefined) : other.once('exit', resolve)));
   });
 

@@ -14,18 +14,41 @@ describe('node classes', () => {
   });
 
   const bad: Array<[string, string, RegExp]> = [
-    ['bad name', 'nodeClasses:\n  - { name: GPU!, concurrency: 1, pricePerHour: 1 }', /nodeClasses\[0\]\.name: must be lowercase/],
-    ['zero concurrency', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: b, concurrency: 0, pricePerHour: 1 }', /nodeClasses\[1\]\.concurrency/],
-    ['negative price', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: -2 }', /nodeClasses\[0\]\.pricePerHour/],
-    ['duplicate', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: a, concurrency: 1, pricePerHour: 1 }', /nodeClasses\[1\]\.name: duplicate node class "a"/],
-    ['unknown field', 'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1, cores: 4 }', /nodeClasses\[0\]\.cores: is not a known field/],
+    [
+      'bad name',
+      'nodeClasses:\n  - { name: GPU!, concurrency: 1, pricePerHour: 1 }',
+      /nodeClasses\[0\]\.name: must be lowercase/,
+    ],
+    [
+      'zero concurrency',
+      'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: b, concurrency: 0, pricePerHour: 1 }',
+      /nodeClasses\[1\]\.concurrency/,
+    ],
+    [
+      'negative price',
+      'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: -2 }',
+      /nodeClasses\[0\]\.pricePerHour/,
+    ],
+    [
+      'duplicate',
+      'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1 }\n  - { name: a, concurrency: 1, pricePerHour: 1 }',
+      /nodeClasses\[1\]\.name: duplicate node class "a"/,
+    ],
+    [
+      'unknown field',
+      'nodeClasses:\n  - { name: a, concurrency: 1, pricePerHour: 1, cores: 4 }',
+      /nodeClasses\[0\]\.cores: is not a known field/,
+    ],
     ['empty', 'nodeClasses: []', /nodeClasses: must declare at least one/],
     ['not YAML', 'nodeClasses: [', /not valid YAML/],
   ];
   for (const [name, text, message] of bad) {
     test(`rejects ${name}, naming the entry`, () => {
-      assert.throws(() => parseNodeClasses(text, 'classes.yaml'), (err: Error) =>
-        err instanceof NodeClassConfigError && err.message.startsWith('classes.yaml: ') && message.test(err.message));
+      assert.throws(
+        () => parseNodeClasses(text, 'classes.yaml'),
+        (err: Error) =>
+          err instanceof NodeClassConfigError && err.message.startsWith('classes.yaml: ') && message.test(err.message),
+      );
     });
   }
   test('a missing file names the variable that points at it', () => {
@@ -45,19 +68,37 @@ describe('environment', () => {
     assert.equal(config.worker.outputStoreDir, '/srv/capstan/outputs');
     assert.equal(config.worker.maxOutputFileBytes, 64 * 1024 * 1024);
     assert.equal(config.worker.inlineOutputBytes, 16_384);
-    assert.equal(loadConfig({ CAPSTAN_OUTPUT_STORE_DIR: '/mnt/shared/outputs' }).worker.outputStoreDir, '/mnt/shared/outputs');
+    assert.equal(
+      loadConfig({ CAPSTAN_OUTPUT_STORE_DIR: '/mnt/shared/outputs' }).worker.outputStoreDir,
+      '/mnt/shared/outputs',
+    );
     assert.throws(() => loadConfig({ CAPSTAN_INLINE_OUTPUT_BYTES: '1048576' }), /CAPSTAN_INLINE_OUTPUT_BYTES/);
   });
   test("npm start's logs are files under the data directory; CAPSTAN_VERBOSE also shows them, and takes only a flag", () => {
-    assert.deepEqual(loadConfig({ CAPSTAN_DATA_DIR: '/srv/capstan' }).logs, { dir: '/srv/capstan/logs', verbose: false });
+    assert.deepEqual(loadConfig({ CAPSTAN_DATA_DIR: '/srv/capstan' }).logs, {
+      dir: '/srv/capstan/logs',
+      verbose: false,
+    });
     assert.equal(loadConfig({ CAPSTAN_VERBOSE: 'true' }).logs.verbose, true);
     assert.equal(loadConfig({ CAPSTAN_VERBOSE: '0' }).logs.verbose, false);
-    assert.throws(() => loadConfig({ CAPSTAN_VERBOSE: 'loud' }), (err: Error) => err instanceof ConfigError && /CAPSTAN_VERBOSE/.test(err.message));
+    assert.throws(
+      () => loadConfig({ CAPSTAN_VERBOSE: 'loud' }),
+      (err: Error) => err instanceof ConfigError && /CAPSTAN_VERBOSE/.test(err.message),
+    );
   });
   test('bad values fail loudly, naming each variable', () => {
-    assert.throws(() => loadConfig({ CAPSTAN_API_PORT: 'eighty', CAPSTAN_TEMPORAL_ADDRESS: 'nohostport', CAPSTAN_TEMPORAL_DEV_SERVER: 'maybe' }),
-      (err: Error) => err instanceof ConfigError
-        && /CAPSTAN_API_PORT/.test(err.message) && /CAPSTAN_TEMPORAL_ADDRESS: must be host:port/.test(err.message)
-        && /CAPSTAN_TEMPORAL_DEV_SERVER/.test(err.message));
+    assert.throws(
+      () =>
+        loadConfig({
+          CAPSTAN_API_PORT: 'eighty',
+          CAPSTAN_TEMPORAL_ADDRESS: 'nohostport',
+          CAPSTAN_TEMPORAL_DEV_SERVER: 'maybe',
+        }),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        /CAPSTAN_API_PORT/.test(err.message) &&
+        /CAPSTAN_TEMPORAL_ADDRESS: must be host:port/.test(err.message) &&
+        /CAPSTAN_TEMPORAL_DEV_SERVER/.test(err.message),
+    );
   });
 });

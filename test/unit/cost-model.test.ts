@@ -65,7 +65,14 @@ describe('anomalies (median / MAD)', () => {
   test('with MAD 0 the mean absolute deviation stands in; a flat baseline flags any change', () => {
     // Baseline 5,5,5,5,9: median 5, MAD 0, mean |dev| = 4/5 = 0.8; z(20) = 15 / (1.253314 × 0.8) = 14.96.
     assert.equal(scoreAgainstBaseline([5, 5, 5, 5, 9], 20).score, 14.96);
-    assert.deepEqual(scoreAgainstBaseline([7, 7, 7], 7), { median: 7, mad: 0, score: 0, anomalous: false, direction: 'none', spread: 'none' });
+    assert.deepEqual(scoreAgainstBaseline([7, 7, 7], 7), {
+      median: 7,
+      mad: 0,
+      score: 0,
+      anomalous: false,
+      direction: 'none',
+      spread: 'none',
+    });
     assert.equal(scoreAgainstBaseline([7, 7, 7], 8).score, null);
   });
 
@@ -81,10 +88,28 @@ describe('anomalies (median / MAD)', () => {
     }
     noisy.set(date, 108_000);
     spiky.set(date, 400_000);
-    const young = new Map([[date, 900_000], [addDays(date, -1), 1]]);
-    const found = findAnomalies('nodeClass', new Map([['noisy', noisy], ['spiky', spiky], ['young', young]]), date, settings);
-    assert.deepEqual(found.map((a) => a.key), ['spiky']);
-    assert.match(found[0]!.explanation, /nodeClass=spiky cost \$0\.40 on 2026-03-29, above its normal: modified z-score [\d.]+ \(threshold 3\.5\)/);
+    const young = new Map([
+      [date, 900_000],
+      [addDays(date, -1), 1],
+    ]);
+    const found = findAnomalies(
+      'nodeClass',
+      new Map([
+        ['noisy', noisy],
+        ['spiky', spiky],
+        ['young', young],
+      ]),
+      date,
+      settings,
+    );
+    assert.deepEqual(
+      found.map((a) => a.key),
+      ['spiky'],
+    );
+    assert.match(
+      found[0]!.explanation,
+      /nodeClass=spiky cost \$0\.40 on 2026-03-29, above its normal: modified z-score [\d.]+ \(threshold 3\.5\)/,
+    );
     assert.ok(found[0]!.score! > 3.5);
   });
 });
@@ -97,20 +122,50 @@ describe('forecast', () => {
     daily.set('2026-02-28', 99_000_000); // outside the month and the trailing week
     const f = forecastMonthEnd(daily, '2026-03-10');
     // MTD = 55 $; trailing 7 = 4+…+10 = 49 $ → mean 7 $; 21 days left → 55 + 147 = 202 $.
-    assert.deepEqual({ ...f, method: undefined }, { method: undefined, month: '2026-03', monthToDateMicros: 55_000_000, trailing7DayMeanMicros: 7_000_000, daysLeft: 21, forecastMicros: 202_000_000 });
+    assert.deepEqual(
+      { ...f, method: undefined },
+      {
+        method: undefined,
+        month: '2026-03',
+        monthToDateMicros: 55_000_000,
+        trailing7DayMeanMicros: 7_000_000,
+        daysLeft: 21,
+        forecastMicros: 202_000_000,
+      },
+    );
   });
 });
 
 describe('idle capacity', () => {
   test('idle cost and the recommendation to run fewer workers, by hand', () => {
     const day = 86_400_000;
-    const { classes, recommendations } = idleCapacity([
-      // 3 workers × 2 slots × 24 h = 144 slot-hours; busy 7.2 h → 5% utilisation.
-      { nodeClass: 'b', concurrency: 2, microsPerHour: 500_000, busyMs: 7.2 * 3_600_000, meteredWorkers: 3, livePollers: 1 },
-      { nodeClass: 'a', concurrency: 4, microsPerHour: 100_000, busyMs: 0, meteredWorkers: 0, livePollers: 0 },
-    ], day, 0.25);
+    const { classes, recommendations } = idleCapacity(
+      [
+        // 3 workers × 2 slots × 24 h = 144 slot-hours; busy 7.2 h → 5% utilisation.
+        {
+          nodeClass: 'b',
+          concurrency: 2,
+          microsPerHour: 500_000,
+          busyMs: 7.2 * 3_600_000,
+          meteredWorkers: 3,
+          livePollers: 1,
+        },
+        { nodeClass: 'a', concurrency: 4, microsPerHour: 100_000, busyMs: 0, meteredWorkers: 0, livePollers: 0 },
+      ],
+      day,
+      0.25,
+    );
     // capacity = 3 × 24 h × $0.50 = $36; idle = $0.50 × (72 h − 7.2 h / 2) = $0.50 × 68.4 h = $34.20.
-    assert.deepEqual(classes[0], { nodeClass: 'b', workers: 3, concurrency: 2, busyHours: 7.2, utilisation: 0.05, capacityMicros: 36_000_000, idleMicros: 34_200_000, low: true });
+    assert.deepEqual(classes[0], {
+      nodeClass: 'b',
+      workers: 3,
+      concurrency: 2,
+      busyHours: 7.2,
+      utilisation: 0.05,
+      capacityMicros: 36_000_000,
+      idleMicros: 34_200_000,
+      low: true,
+    });
     assert.deepEqual(classes[1]!.idleMicros, 0);
     // Needed: ceil(7.2 h / (2 × 24 h × 0.5)) = 1 worker; 2 fewer × 24 h × $0.50 = $24 a day, $720 per 30 days.
     assert.equal(recommendations.length, 1);
@@ -123,21 +178,54 @@ describe('stacks', () => {
   const from = new Date('2026-03-10T00:00:00Z');
   const to = new Date('2026-03-11T00:00:00Z');
   const base: StackRecord = {
-    project: 'p', stack: 's', status: 'active', labels: {}, createdAt: new Date('2026-03-01T00:00:00Z'), updatedAt: new Date('2026-03-09T00:00:00Z'),
-    expiresAt: null, lastOperationAt: new Date('2026-03-09T00:00:00Z'), resourceTypes: [],
+    project: 'p',
+    stack: 's',
+    status: 'active',
+    labels: {},
+    createdAt: new Date('2026-03-01T00:00:00Z'),
+    updatedAt: new Date('2026-03-09T00:00:00Z'),
+    expiresAt: null,
+    lastOperationAt: new Date('2026-03-09T00:00:00Z'),
+    resourceTypes: [],
   };
   test('resources priced by the hours the stack existed in the window; TTL and staleness flagged at the window end', () => {
-    const catalog = new Map([['db', 20_000], ['proc', 10_000]]);
-    const result = priceStacks([
-      { ...base, stack: 'whole', resourceTypes: ['db', 'proc', 'mystery'] },
-      { ...base, stack: 'half', createdAt: new Date('2026-03-10T12:00:00Z'), resourceTypes: ['db'], expiresAt: new Date('2026-03-10T18:00:00Z') },
-      { ...base, stack: 'gone', status: 'destroyed', updatedAt: new Date('2026-03-10T06:00:00Z'), resourceTypes: ['proc'] },
-      { ...base, stack: 'old', lastOperationAt: new Date('2026-02-20T00:00:00Z'), resourceTypes: [] },
-    ], from, to, { catalog, staleAfterDays: 14 });
-    // whole: 24 h × (0.02 + 0.01) = 0.72 $; half: 12 h × 0.02 = 0.24 $; gone: 6 h × 0.01 = 0.06 $.
-    assert.deepEqual(result.stacks.map((s) => [s.stack, s.costMicros, s.flags]), [
-      ['whole', 720_000, []], ['half', 240_000, ['expired']], ['gone', 60_000, []], ['old', 0, ['stale']],
+    const catalog = new Map([
+      ['db', 20_000],
+      ['proc', 10_000],
     ]);
+    const result = priceStacks(
+      [
+        { ...base, stack: 'whole', resourceTypes: ['db', 'proc', 'mystery'] },
+        {
+          ...base,
+          stack: 'half',
+          createdAt: new Date('2026-03-10T12:00:00Z'),
+          resourceTypes: ['db'],
+          expiresAt: new Date('2026-03-10T18:00:00Z'),
+        },
+        {
+          ...base,
+          stack: 'gone',
+          status: 'destroyed',
+          updatedAt: new Date('2026-03-10T06:00:00Z'),
+          resourceTypes: ['proc'],
+        },
+        { ...base, stack: 'old', lastOperationAt: new Date('2026-02-20T00:00:00Z'), resourceTypes: [] },
+      ],
+      from,
+      to,
+      { catalog, staleAfterDays: 14 },
+    );
+    // whole: 24 h × (0.02 + 0.01) = 0.72 $; half: 12 h × 0.02 = 0.24 $; gone: 6 h × 0.01 = 0.06 $.
+    assert.deepEqual(
+      result.stacks.map((s) => [s.stack, s.costMicros, s.flags]),
+      [
+        ['whole', 720_000, []],
+        ['half', 240_000, ['expired']],
+        ['gone', 60_000, []],
+        ['old', 0, ['stale']],
+      ],
+    );
     assert.equal(result.totalMicros, 1_020_000);
     assert.deepEqual(result.unpricedTypes, ['mystery']);
     assert.match(result.stacks[3]!.explanation!, /no operation for 19 days/);
@@ -151,7 +239,13 @@ describe('budgets', () => {
       { name: 'all', amountMicros: 100_000_000, thresholds: [0.8] },
     ];
     const status = evaluateBudgets(budgets, '2026-03', (b) => (b.name === 'team-a' ? 8_000_000 : 79_999_999));
-    assert.deepEqual(status.map((s) => [s.name, s.crossed, s.ratio]), [['team-a', [0.5, 0.8], 0.8], ['all', [], 0.8]]);
+    assert.deepEqual(
+      status.map((s) => [s.name, s.crossed, s.ratio]),
+      [
+        ['team-a', [0.5, 0.8], 0.8],
+        ['all', [], 0.8],
+      ],
+    );
     assert.match(status[0]!.explanation, /label team=a\): \$8\.00 of \$10\.00 spent in 2026-03 \(80\.0%\)/);
   });
 });
@@ -159,22 +253,39 @@ describe('budgets', () => {
 describe('SVG chart', () => {
   test('parses as XML and holds one series per group, names escaped', () => {
     const days = ['2026-03-01', '2026-03-02', '2026-03-03'];
-    const series = seriesFromRows([
-      { key: 'a', day: '2026-03-01', micros: 100 }, { key: 'a', day: '2026-03-03', micros: 300 },
-      { key: 'b<&>"', day: '2026-03-02', micros: 1000 }, { key: 'x', day: '2026-02-01', micros: 5 },
-    ], days);
-    assert.deepEqual(series, [{ name: 'b<&>"', values: [0, 1000, 0] }, { name: 'a', values: [100, 0, 300] }]);
+    const series = seriesFromRows(
+      [
+        { key: 'a', day: '2026-03-01', micros: 100 },
+        { key: 'a', day: '2026-03-03', micros: 300 },
+        { key: 'b<&>"', day: '2026-03-02', micros: 1000 },
+        { key: 'x', day: '2026-02-01', micros: 5 },
+      ],
+      days,
+    );
+    assert.deepEqual(series, [
+      { name: 'b<&>"', values: [0, 1000, 0] },
+      { name: 'a', values: [100, 0, 300] },
+    ]);
     const root = parseXml(renderCostChart('Cost & more', days, series));
     assert.equal(root.name, 'svg');
     const groups = allElements(root).filter((e) => e.attributes.class === 'series');
-    assert.deepEqual(groups.map((g) => g.attributes['data-series']), ['b<&>"', 'a']);
-    for (const g of groups) assert.equal(g.children.filter((c) => c.name === 'polyline')[0]!.attributes.points!.split(' ').length, 3);
+    assert.deepEqual(
+      groups.map((g) => g.attributes['data-series']),
+      ['b<&>"', 'a'],
+    );
+    for (const g of groups)
+      assert.equal(g.children.filter((c) => c.name === 'polyline')[0]!.attributes.points!.split(' ').length, 3);
   });
 
   test('more groups than colours fold into "other"; the parser refuses broken XML', () => {
     const days = ['2026-03-01'];
     const rows = Array.from({ length: 10 }, (_, i) => ({ key: `g${i}`, day: '2026-03-01', micros: 100 - i }));
-    assert.deepEqual(seriesFromRows(rows, days).map((s) => s.name).slice(-2), ['g7', 'other (2)']);
+    assert.deepEqual(
+      seriesFromRows(rows, days)
+        .map((s) => s.name)
+        .slice(-2),
+      ['g7', 'other (2)'],
+    );
     assert.throws(() => parseXml('<svg><g></svg>'), /mismatched/);
     assert.throws(() => parseXml('<svg>a & b</svg>'), /bare &/);
   });
@@ -186,11 +297,21 @@ describe('cost config files', () => {
 
   test('the shipped catalog prices every stack resource type; an override replaces and adds', () => {
     const shipped = loadResourcePrices(DEFAULT_PRICE_CATALOG);
-    for (const type of ['pulumi-nodejs:dynamic/postgres:Database', 'pulumi-nodejs:dynamic/postgres:Role', 'pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File', 'pulumi-nodejs:dynamic/local:Process', 'aws:rds/instance:Instance']) {
+    for (const type of [
+      'pulumi-nodejs:dynamic/postgres:Database',
+      'pulumi-nodejs:dynamic/postgres:Role',
+      'pulumi-nodejs:dynamic/local:Directory',
+      'pulumi-nodejs:dynamic/local:File',
+      'pulumi-nodejs:dynamic/local:Process',
+      'aws:rds/instance:Instance',
+    ]) {
       assert.ok(shipped.has(type), type);
     }
     const override = join(dir, 'prices.yaml');
-    writeFileSync(override, 'resourcePrices:\n  "pulumi-nodejs:dynamic/postgres:Database": 1.5\n  "custom:thing:Thing": 0.25\n');
+    writeFileSync(
+      override,
+      'resourcePrices:\n  "pulumi-nodejs:dynamic/postgres:Database": 1.5\n  "custom:thing:Thing": 0.25\n',
+    );
     const merged = loadResourcePrices(DEFAULT_PRICE_CATALOG, override);
     assert.equal(merged.get('pulumi-nodejs:dynamic/postgres:Database'), 1_500_000);
     assert.equal(merged.get('custom:thing:Thing'), 250_000);
@@ -200,12 +321,32 @@ describe('cost config files', () => {
   test('bad files fail naming the file and the entry', () => {
     const prices = join(dir, 'bad-prices.yaml');
     writeFileSync(prices, 'resourcePrices:\n  "x": -1\n');
-    assert.throws(() => loadResourcePrices(DEFAULT_PRICE_CATALOG, prices), (err: Error) => err instanceof CostConfigError && err.message.includes('bad-prices.yaml') && err.message.includes('resourcePrices.x'));
+    assert.throws(
+      () => loadResourcePrices(DEFAULT_PRICE_CATALOG, prices),
+      (err: Error) =>
+        err instanceof CostConfigError &&
+        err.message.includes('bad-prices.yaml') &&
+        err.message.includes('resourcePrices.x'),
+    );
     const budgets = join(dir, 'budgets.yaml');
-    writeFileSync(budgets, 'budgets:\n  - name: a\n    label: team\n    monthlyUsd: 10\n  - name: a\n    monthlyUsd: 0\n');
-    assert.throws(() => loadBudgets(budgets), (err: Error) => /budgets\[0\]\.value/.test(err.message) && /budgets\[1\]\.monthlyUsd/.test(err.message) && /duplicate budget "a"/.test(err.message));
+    writeFileSync(
+      budgets,
+      'budgets:\n  - name: a\n    label: team\n    monthlyUsd: 10\n  - name: a\n    monthlyUsd: 0\n',
+    );
+    assert.throws(
+      () => loadBudgets(budgets),
+      (err: Error) =>
+        /budgets\[0\]\.value/.test(err.message) &&
+        /budgets\[1\]\.monthlyUsd/.test(err.message) &&
+        /duplicate budget "a"/.test(err.message),
+    );
     assert.throws(() => loadBudgets(join(dir, 'missing.yaml')), /CAPSTAN_COST_BUDGETS_FILE/);
-    writeFileSync(budgets, 'budgets:\n  - name: team-a\n    label: team\n    value: a\n    monthlyUsd: 12.5\n    thresholds: [1, 0.5, 1]\n');
-    assert.deepEqual(loadBudgets(budgets), [{ name: 'team-a', label: 'team', value: 'a', amountMicros: 12_500_000, thresholds: [0.5, 1] }]);
+    writeFileSync(
+      budgets,
+      'budgets:\n  - name: team-a\n    label: team\n    value: a\n    monthlyUsd: 12.5\n    thresholds: [1, 0.5, 1]\n',
+    );
+    assert.deepEqual(loadBudgets(budgets), [
+      { name: 'team-a', label: 'team', value: 'a', amountMicros: 12_500_000, thresholds: [0.5, 1] },
+    ]);
   });
 });

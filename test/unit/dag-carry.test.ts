@@ -14,13 +14,33 @@ describe('packStates / unpackStates', () => {
     { status: 'pending' },
     { status: 'running', startedAt: at(5) },
     {
-      status: 'succeeded', attempts: 2, startedAt: at(1_000), finishedAt: at(61_234), worker: 'worker-a@host1', exitCode: 0,
+      status: 'succeeded',
+      attempts: 2,
+      startedAt: at(1_000),
+      finishedAt: at(61_234),
+      worker: 'worker-a@host1',
+      exitCode: 0,
       outputs: { version: '1.2.3', 'odd name': 'x=y\nz' },
     },
-    { status: 'failed', attempts: 0, startedAt: at(0), finishedAt: at(10), worker: 'worker-b@host2', exitCode: 137, message: 'command exited with code 137' },
+    {
+      status: 'failed',
+      attempts: 0,
+      startedAt: at(0),
+      finishedAt: at(10),
+      worker: 'worker-b@host2',
+      exitCode: 137,
+      message: 'command exited with code 137',
+    },
     { status: 'skipped', message: 'skipped: dependency a failed' },
     { status: 'cancelled', message: '' },
-    { status: 'succeeded', reused: true, worker: 'worker-a@host1', startedAt: at(-3_600_000), finishedAt: at(-3_599_000), outputs: { v: '1' } },
+    {
+      status: 'succeeded',
+      reused: true,
+      worker: 'worker-a@host1',
+      startedAt: at(-3_600_000),
+      finishedAt: at(-3_599_000),
+      outputs: { v: '1' },
+    },
     { status: 'succeeded', worker: 'worker-b@host2' },
   ];
 
@@ -49,9 +69,17 @@ describe('packStates / unpackStates', () => {
   });
 
   test('keeps zero attempts, exit code 0 and an empty message', () => {
-    const [failed, cancelled] = unpackStates(viaJson(packStates([
-      { status: 'failed', attempts: 0, exitCode: 0 }, { status: 'cancelled', message: '' },
-    ], BASE)));
+    const [failed, cancelled] = unpackStates(
+      viaJson(
+        packStates(
+          [
+            { status: 'failed', attempts: 0, exitCode: 0 },
+            { status: 'cancelled', message: '' },
+          ],
+          BASE,
+        ),
+      ),
+    );
     assert.deepEqual(failed, { status: 'failed', attempts: 0, exitCode: 0 });
     assert.deepEqual(cancelled, { status: 'cancelled', message: '' });
   });
@@ -63,15 +91,26 @@ describe('packStates / unpackStates', () => {
 
 describe('size', () => {
   test('10,000 succeeded nodes with worker, times and small outputs pack well under 2 MB', (t) => {
-    const workers = ['capstan-worker-linux-1@build-host-01', 'capstan-worker-linux-2@build-host-02', 'capstan-worker-mac-1@mac-mini-07'];
+    const workers = [
+      'capstan-worker-linux-1@build-host-01',
+      'capstan-worker-linux-2@build-host-02',
+      'capstan-worker-mac-1@mac-mini-07',
+    ];
     const states: NodeState[] = Array.from({ length: 10_000 }, (_, i) => ({
-      status: 'succeeded', attempts: 1, startedAt: at(i * 1_000), finishedAt: at(i * 1_000 + 734), worker: workers[i % workers.length]!,
-      exitCode: 0, outputs: { version: `1.0.${i}`, sha: (0xabcdef0 + i).toString(16) },
+      status: 'succeeded',
+      attempts: 1,
+      startedAt: at(i * 1_000),
+      finishedAt: at(i * 1_000 + 734),
+      worker: workers[i % workers.length]!,
+      exitCode: 0,
+      outputs: { version: `1.0.${i}`, sha: (0xabcdef0 + i).toString(16) },
     }));
     const packed = JSON.stringify(packStates(states, BASE));
     const bytes = Buffer.byteLength(packed);
     const unpackedBytes = Buffer.byteLength(JSON.stringify(states));
-    t.diagnostic(`packed 10,000 nodes: ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes); as plain objects: ${(unpackedBytes / 1024).toFixed(0)} KiB`);
+    t.diagnostic(
+      `packed 10,000 nodes: ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes); as plain objects: ${(unpackedBytes / 1024).toFixed(0)} KiB`,
+    );
     assert.ok(bytes < 1.5 * 1024 * 1024, `${bytes} bytes`);
     assert.deepEqual(unpackStates(JSON.parse(packed)), states, 'and it still round-trips');
   });

@@ -7,14 +7,29 @@ import { applyDagDefaults, dagSpecOf, LEGACY_DAG_DEFAULTS } from '../../workflow
 const specs: DagSpecInput[] = [
   { name: 'bare', tasks: [{ id: 'a', nodeClass: 'linux', command: 'true' }] },
   {
-    name: 'full', maxParallel: 7, failFast: false, priority: 1, labels: { team: 'search' },
+    name: 'full',
+    maxParallel: 7,
+    failFast: false,
+    priority: 1,
+    labels: { team: 'search' },
     tasks: [
       {
-        id: 'a', nodeClass: 'linux', script: 'echo a', args: ['x'], env: { K: 'v' }, timeoutSeconds: 5, retry: { maxAttempts: 3 },
+        id: 'a',
+        nodeClass: 'linux',
+        script: 'echo a',
+        args: ['x'],
+        env: { K: 'v' },
+        timeoutSeconds: 5,
+        retry: { maxAttempts: 3 },
         priority: 2,
       },
       {
-        id: 'b', nodeClass: 'linux', command: 'echo ${{ matrix.n }}', dependsOn: ['a'], continueOnError: true, matrix: { n: [1, 2] },
+        id: 'b',
+        nodeClass: 'linux',
+        command: 'echo ${{ matrix.n }}',
+        dependsOn: ['a'],
+        continueOnError: true,
+        matrix: { n: [1, 2] },
         when: "tasks.a.status == 'succeeded'",
       },
       { id: 'c', nodeClass: 'pulumi', dependsOn: ['b'], stack: { project: 'shop', stack: 'db' } },
@@ -30,7 +45,7 @@ describe('applyDagDefaults', () => {
     }
   });
 
-  test('fills in the defaults it is given, not the schema\'s', () => {
+  test("fills in the defaults it is given, not the schema's", () => {
     const legacy = LEGACY_DAG_DEFAULTS;
     const retry = { ...legacy.task.retry, maxAttempts: 4 };
     const given = { ...legacy, maxParallel: 3, task: { ...legacy.task, timeoutSeconds: 60, retry } };

@@ -2,16 +2,30 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  evaluate, evaluateCondition, ExpressionError, expressionReferences, hasTemplate, parseExpression, parseTemplate,
-  renderTemplate, templateReferences, type EvalContext,
+  evaluate,
+  evaluateCondition,
+  ExpressionError,
+  expressionReferences,
+  hasTemplate,
+  parseExpression,
+  parseTemplate,
+  renderTemplate,
+  templateReferences,
+  type EvalContext,
 } from '../../workflows/dag/expression';
 
 const ctx: EvalContext = {
   tasks: {
-    build: { status: 'succeeded', outputs: { version: '1.2.3', count: '10', 'image.tag-name': 'v1', 'any name': 'spaced', empty: '' } },
+    build: {
+      status: 'succeeded',
+      outputs: { version: '1.2.3', count: '10', 'image.tag-name': 'v1', 'any name': 'spaced', empty: '' },
+    },
     lint: { status: 'failed', outputs: {} },
     'deploy-prod': { status: 'skipped', outputs: { url: 'https://x' } },
-    test: { status: 'succeeded', outputs: [{ result: 'ok', shard: '1' }, { shard: '2' }, { result: 'bad', shard: '3' }] },
+    test: {
+      status: 'succeeded',
+      outputs: [{ result: 'ok', shard: '1' }, { shard: '2' }, { result: 'bad', shard: '3' }],
+    },
   },
   matrix: { os: 'linux', n: 3, big: true },
   dependencyStatuses: ['succeeded', 'succeeded'],
@@ -72,8 +86,8 @@ describe('references', () => {
   });
   test('extraction covers dashed ids, dotted names and index syntax, each reference once', () => {
     const expr = parseExpression(
-      "tasks.deploy-prod.status == 'x' && tasks.build.outputs['any name'] != tasks.build.outputs.image.tag-name"
-      + " || contains(tasks.test.outputs, matrix.os) || !tasks.deploy-prod.status",
+      "tasks.deploy-prod.status == 'x' && tasks.build.outputs['any name'] != tasks.build.outputs.image.tag-name" +
+        ' || contains(tasks.test.outputs, matrix.os) || !tasks.deploy-prod.status',
     );
     assert.deepEqual(expressionReferences(expr), [
       { kind: 'task-status', task: 'deploy-prod' },
@@ -91,7 +105,7 @@ describe('operators', () => {
     assert.equal(ev("tasks.build.status == 'succeeded'"), true);
     assert.equal(ev("tasks.build.status != 'succeeded'"), false);
     assert.equal(ev("'Succeeded' == 'succeeded'"), false);
-    assert.equal(ev("tasks.build.outputs.count == 10"), true);
+    assert.equal(ev('tasks.build.outputs.count == 10'), true);
     assert.equal(ev("matrix.n == '3'"), true);
     assert.equal(ev('matrix.n == 3.0'), true);
     assert.equal(ev("'3.0' == 3"), false);
@@ -99,12 +113,12 @@ describe('operators', () => {
     assert.equal(ev('true == 1'), false);
     assert.equal(ev("null == ''"), true);
     assert.equal(ev("tasks.build.outputs.nope == ''"), true);
-    assert.equal(ev("tasks.build.outputs.empty == null"), true);
+    assert.equal(ev('tasks.build.outputs.empty == null'), true);
     assert.equal(ev("null == 'null'"), false);
     assert.equal(ev('null == false'), false);
   });
   test('ordering is numeric, converting numeric strings; anything else is false', () => {
-    assert.equal(ev("tasks.build.outputs.count > 9"), true);
+    assert.equal(ev('tasks.build.outputs.count > 9'), true);
     assert.equal(ev("tasks.build.outputs.count < '9'"), false);
     assert.equal(ev("' 2.5 ' <= 2.5"), true);
     assert.equal(ev("'-3' >= -3"), true);
@@ -139,8 +153,14 @@ describe('operators', () => {
     assert.equal(ev('1 < 2 == true'), true);
     assert.equal(ev("false == false && 'a' == 'a'"), true);
     assert.deepEqual(parseExpression('!matrix.x && matrix.y || matrix.z'), {
-      type: 'binary', op: '||',
-      left: { type: 'binary', op: '&&', left: { type: 'not', operand: { type: 'matrix', key: 'x' } }, right: { type: 'matrix', key: 'y' } },
+      type: 'binary',
+      op: '||',
+      left: {
+        type: 'binary',
+        op: '&&',
+        left: { type: 'not', operand: { type: 'matrix', key: 'x' } },
+        right: { type: 'matrix', key: 'y' },
+      },
       right: { type: 'matrix', key: 'z' },
     });
   });
@@ -154,8 +174,8 @@ describe('functions', () => {
     assert.equal(ev("startsWith(tasks.build.outputs.version, '2')"), false);
     assert.equal(ev("endsWith(matrix.os, 'ux')"), true);
     assert.equal(ev("endsWith(matrix.os, 'lin')"), false);
-    assert.equal(ev("contains(tasks.test.outputs.shard, 2)"), true);
-    assert.equal(ev("contains(tasks.test.outputs.shard, 4)"), false);
+    assert.equal(ev('contains(tasks.test.outputs.shard, 2)'), true);
+    assert.equal(ev('contains(tasks.test.outputs.shard, 4)'), false);
   });
   test('success, failure and always look at the direct dependencies', () => {
     const deps = (...dependencyStatuses: string[]): EvalContext => ({ ...ctx, dependencyStatuses });
@@ -171,7 +191,9 @@ describe('functions', () => {
 
 describe('templates', () => {
   test('several parts with literal text around them', () => {
-    const parts = parseTemplate("deploy ${{ tasks.build.outputs.version }} to ${{matrix.os}}-${{ matrix.n }}${{ tasks.nope.status }}!");
+    const parts = parseTemplate(
+      'deploy ${{ tasks.build.outputs.version }} to ${{matrix.os}}-${{ matrix.n }}${{ tasks.nope.status }}!',
+    );
     assert.equal(parts.length, 8);
     assert.deepEqual(parts[0], { text: 'deploy ' });
     assert.deepEqual(parts[4], { text: '-' });
@@ -185,7 +207,9 @@ describe('templates', () => {
     assert.equal(renderTemplate(parseTemplate('${{ tasks.lint.outputs }}|${{ matrix.big }}'), ctx), '{}|true');
   });
   test('template references collect every part, each once', () => {
-    const parts = parseTemplate("${{ tasks.a.status }} ${{ matrix.k }} ${{ tasks.a.status == 'x' && tasks.b-c.outputs['n m'] }}");
+    const parts = parseTemplate(
+      "${{ tasks.a.status }} ${{ matrix.k }} ${{ tasks.a.status == 'x' && tasks.b-c.outputs['n m'] }}",
+    );
     assert.deepEqual(templateReferences(parts), [
       { kind: 'task-status', task: 'a' },
       { kind: 'matrix', key: 'k' },
@@ -199,7 +223,8 @@ describe('templates', () => {
 });
 
 describe('errors carry the position of the problem', () => {
-  test('unclosed parenthesis', () => throwsAt(() => parseExpression("(tasks.a.status == 'x'"), 22, /^expected '\)', found end of input/));
+  test('unclosed parenthesis', () =>
+    throwsAt(() => parseExpression("(tasks.a.status == 'x'"), 22, /^expected '\)', found end of input/));
   test('unclosed ${{ and trailing text inside one, positioned in the whole string', () => {
     throwsAt(() => parseTemplate('echo ${{ matrix.os }} ${{ tasks.a.status'), 22, /^unclosed '\$\{\{'/);
     throwsAt(() => parseTemplate('echo ${{ matrix.os x }}'), 19, /^expected '}}', found 'x'/);
@@ -213,7 +238,12 @@ describe('errors carry the position of the problem', () => {
     throwsAt(() => parseExpression("matrix.os == 'x' y"), 17, /^expected end of expression, found 'y'/);
     throwsAt(() => parseExpression('1 = 1'), 2, /found '='/);
   });
-  test('a bare identifier', () => throwsAt(() => parseExpression('  foo'), 2, /^expected a literal, 'tasks\.<id>\.\.\.', 'matrix\.<key>' or a function call, found 'foo'/));
+  test('a bare identifier', () =>
+    throwsAt(
+      () => parseExpression('  foo'),
+      2,
+      /^expected a literal, 'tasks\.<id>\.\.\.', 'matrix\.<key>' or a function call, found 'foo'/,
+    ));
   test('malformed references, strings and numbers', () => {
     throwsAt(() => parseExpression('tasks.a.state'), 8, /^expected 'status' or 'outputs', found 'state'/);
     throwsAt(() => parseExpression('tasks.9a.status'), 6, /^expected a task id/);

@@ -8,18 +8,31 @@ import { boxGraph, groupLayers, longestPathLayers, type DagGraph } from '../../a
 import { renderMermaid } from '../../api/graph/mermaid';
 import { escapeXml, renderSvg, STATUS_COLORS } from '../../api/graph/svg';
 
-const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, nodeClass: 'linux', command: 'true', ...extra });
+const task = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  nodeClass: 'linux',
+  command: 'true',
+  ...extra,
+});
 
 /** A graph from a spec's tasks, statuses given per key (pending otherwise). */
 function graphOf(name: string, tasks: unknown[], status: Record<string, NodeStatus> = {}): DagGraph {
   const spec = DagSpecSchema.parse({ name, tasks });
-  const nodes = buildPlan(spec).nodes.map((n) => ({ key: n.key, task: n.task, deps: n.deps, status: status[n.key] ?? 'pending' }));
+  const nodes = buildPlan(spec).nodes.map((n) => ({
+    key: n.key,
+    task: n.task,
+    deps: n.deps,
+    status: status[n.key] ?? 'pending',
+  }));
   return { name, tasks: spec.tasks.map((t) => t.id), nodes };
 }
 
-const diamond = (status: Record<string, NodeStatus> = {}) => graphOf('diamond', [
-  task('a'), task('b', { dependsOn: ['a'] }), task('c', { dependsOn: ['a'] }), task('d', { dependsOn: ['b', 'c'] }),
-], status);
+const diamond = (status: Record<string, NodeStatus> = {}) =>
+  graphOf(
+    'diamond',
+    [task('a'), task('b', { dependsOn: ['a'] }), task('c', { dependsOn: ['a'] }), task('d', { dependsOn: ['b', 'c'] })],
+    status,
+  );
 
 /** `width` plain tasks per layer, each waiting for one or two tasks of the layer before. */
 function layered(layers: number, width: number): DagGraph {
@@ -38,7 +51,8 @@ function layered(layers: number, width: number): DagGraph {
  * entity, attributes are quoted, tags balance and there is one root. Returns the first problem.
  */
 function xmlProblem(xml: string): string | undefined {
-  const token = /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<\/([A-Za-z][\w:.-]*)\s*>|<([A-Za-z][\w:.-]*)((?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)|(<)/gy;
+  const token =
+    /<!--[\s\S]*?-->|<\?[\s\S]*?\?>|<\/([A-Za-z][\w:.-]*)\s*>|<([A-Za-z][\w:.-]*)((?:\s+[A-Za-z_:][\w:.-]*\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(\/?)>|([^<]+)|(<)/gy;
   const entity = /&(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);/g;
   const stack: string[] = [];
   let roots = 0;
@@ -77,10 +91,17 @@ describe('longestPathLayers', () => {
     assert.deepEqual(longestPathLayers([[], [2], [0], [0, 1]]), [0, 2, 1, 3]);
   });
 
-  test('matrix branches share their task\'s layer and keep matrix order within it', () => {
-    const graph = graphOf('m', [task('setup'), task('test', { dependsOn: ['setup'], matrix: { shard: [1, 2, 3] } }), task('report', { dependsOn: ['test'] })]);
+  test("matrix branches share their task's layer and keep matrix order within it", () => {
+    const graph = graphOf('m', [
+      task('setup'),
+      task('test', { dependsOn: ['setup'], matrix: { shard: [1, 2, 3] } }),
+      task('report', { dependsOn: ['test'] }),
+    ]);
     const layers = groupLayers(longestPathLayers(graph.nodes.map((n) => n.deps)));
-    assert.deepEqual(layers.map((l) => l.map((i) => graph.nodes[i]!.key)), [['setup'], ['test[0]', 'test[1]', 'test[2]'], ['report']]);
+    assert.deepEqual(
+      layers.map((l) => l.map((i) => graph.nodes[i]!.key)),
+      [['setup'], ['test[0]', 'test[1]', 'test[2]'], ['report']],
+    );
   });
 
   test('a cycle (never in a validated spec) ends instead of hanging, after the other nodes', () => {
@@ -111,12 +132,17 @@ describe('renderMermaid', () => {
   });
 
   test('one edge per dependency', () => {
-    const edges = text.split('\n').filter((l) => l.includes('-->')).map((l) => l.trim()).sort();
+    const edges = text
+      .split('\n')
+      .filter((l) => l.includes('-->'))
+      .map((l) => l.trim())
+      .sort();
     assert.deepEqual(edges, ['n0 --> n1', 'n0 --> n2', 'n1 --> n3', 'n2 --> n3']);
   });
 
   test('a classDef for every status, skipped dashed, and each node in its status class', () => {
-    for (const status of ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled']) assert.match(text, new RegExp(`^ {2}classDef ${status} fill:#`, 'm'));
+    for (const status of ['pending', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'])
+      assert.match(text, new RegExp(`^ {2}classDef ${status} fill:#`, 'm'));
     assert.match(text, /classDef skipped [^\n]*stroke-dasharray/);
     assert.match(text, /^ {2}class n0 succeeded$/m);
     assert.match(text, /^ {2}class n1 failed$/m);
@@ -125,7 +151,11 @@ describe('renderMermaid', () => {
   });
 
   test('labels and title are escaped: no raw quote, angle bracket or newline reaches the syntax', () => {
-    const graph: DagGraph = { name: 'say "hi"\n<b>', tasks: ['x'], nodes: [{ key: 'a"b<c>#d&e', task: 0, deps: [], status: 'pending' }] };
+    const graph: DagGraph = {
+      name: 'say "hi"\n<b>',
+      tasks: ['x'],
+      nodes: [{ key: 'a"b<c>#d&e', task: 0, deps: [], status: 'pending' }],
+    };
     const out = renderMermaid(graph);
     assert.match(out, /^ {2}n0\["a#quot;b#lt;c#gt;#35;d#amp;e<br\/>pending"\]$/m);
     assert.match(out, /^title: "say \\"hi\\"\\n<b>"$/m, 'the title is one JSON-quoted line');
@@ -147,7 +177,8 @@ describe('renderSvg', () => {
     const svg = renderSvg(diamond({ a: 'succeeded', b: 'failed', c: 'skipped' }), { note: 'run failed' });
     assert.equal(xmlProblem(svg), undefined);
     for (const key of ['a', 'b', 'c', 'd']) assert.match(svg, new RegExp(`>${key}</text>`));
-    for (const status of ['succeeded', 'failed', 'skipped', 'pending'] as const) assert.ok(svg.includes(`fill="${STATUS_COLORS[status].fill}"`), status);
+    for (const status of ['succeeded', 'failed', 'skipped', 'pending'] as const)
+      assert.ok(svg.includes(`fill="${STATUS_COLORS[status].fill}"`), status);
     assert.match(svg, /stroke-dasharray="5 3"/, 'skipped is dashed');
     assert.match(svg, />succeeded 1</);
     assert.match(svg, />running 0</);
@@ -158,7 +189,9 @@ describe('renderSvg', () => {
 
   test('names and keys are escaped for XML, control characters included', () => {
     const graph: DagGraph = {
-      name: '<script>alert("x")</script> & co\u0001', tasks: ['t'], nodes: [{ key: "it's <b>&amp;", task: 0, deps: [], status: 'running' }],
+      name: '<script>alert("x")</script> & co\u0001',
+      tasks: ['t'],
+      nodes: [{ key: "it's <b>&amp;", task: 0, deps: [], status: 'running' }],
     };
     const svg = renderSvg(graph);
     assert.equal(xmlProblem(svg), undefined);
@@ -169,8 +202,14 @@ describe('renderSvg', () => {
   });
 
   test('over 500 nodes: one box per task, with counts, said in the subtitle', () => {
-    const graph = graphOf('wide', [task('build'), task('test', { dependsOn: ['build'], matrix: { shard: Array.from({ length: 600 }, (_, i) => i) } })],
-      { build: 'succeeded', 'test[0]': 'failed' });
+    const graph = graphOf(
+      'wide',
+      [
+        task('build'),
+        task('test', { dependsOn: ['build'], matrix: { shard: Array.from({ length: 600 }, (_, i) => i) } }),
+      ],
+      { build: 'succeeded', 'test[0]': 'failed' },
+    );
     assert.equal(boxGraph(graph).level, 'task');
     const svg = renderSvg(graph);
     assert.equal(xmlProblem(svg), undefined);

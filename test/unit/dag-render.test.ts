@@ -53,7 +53,11 @@ describe('renderTask', () => {
   });
 
   test('a missing output renders as empty text; a matrix output as a JSON list', () => {
-    const rendered = renderTask(parseTask({ command: '[${{ tasks.build.outputs.nope }}] ${{ tasks.shards.outputs.n }}' }), 't', ctx);
+    const rendered = renderTask(
+      parseTask({ command: '[${{ tasks.build.outputs.nope }}] ${{ tasks.shards.outputs.n }}' }),
+      't',
+      ctx,
+    );
     assert.equal(rendered.command, '[] ["1","2"]');
   });
 
@@ -71,32 +75,57 @@ describe('renderTask', () => {
       name: 'r',
       tasks: [
         { id: 'build', nodeClass: 'linux', command: 'true' },
-        { id: 'test', nodeClass: 'linux', dependsOn: ['build'], matrix: { os: ['linux', 'mac'] }, command: 'test ${{ tasks.build.outputs.version }} on ${{ matrix.os }}' },
+        {
+          id: 'test',
+          nodeClass: 'linux',
+          dependsOn: ['build'],
+          matrix: { os: ['linux', 'mac'] },
+          command: 'test ${{ tasks.build.outputs.version }} on ${{ matrix.os }}',
+        },
       ],
     });
     const plan = buildPlan(spec);
-    const scheduler = new DagScheduler(spec, plan, plan.nodes.map(() => ({ status: 'pending' as const })));
+    const scheduler = new DagScheduler(
+      spec,
+      plan,
+      plan.nodes.map(() => ({ status: 'pending' as const })),
+    );
     scheduler.next(10);
     scheduler.finish(0, { status: 'succeeded', outputs: { version: '9.9' } });
     const dispatched = scheduler.next(10).dispatch;
     assert.deepEqual(dispatched, [1, 2]);
     const commands = dispatched.map((n) => renderTask(spec.tasks[1]!, plan.nodes[n]!.key, scheduler.contextFor(n)));
-    assert.deepEqual(commands.map((c) => [c.name, c.command]), [['test[0]', 'test 9.9 on linux'], ['test[1]', 'test 9.9 on mac']]);
+    assert.deepEqual(
+      commands.map((c) => [c.name, c.command]),
+      [
+        ['test[0]', 'test 9.9 on linux'],
+        ['test[1]', 'test 9.9 on mac'],
+      ],
+    );
   });
 
   test('the rendered task is a valid task spec', () => {
-    const rendered = renderTask(parseTask({ command: 'true', workingDirectory: 'out/${{ tasks.build.outputs.dir }}' }), 't', ctx);
+    const rendered = renderTask(
+      parseTask({ command: 'true', workingDirectory: 'out/${{ tasks.build.outputs.dir }}' }),
+      't',
+      ctx,
+    );
     assert.equal(TaskSpecSchema.safeParse(rendered).success, true);
   });
 
   test('an upstream output cannot move the working directory out of the workspace', async () => {
     // Rendering happens in the workflow and cannot fail there; the worker refuses the directory before running anything.
-    const hostile: EvalContext = { ...ctx, tasks: { build: { status: 'succeeded', outputs: { dir: '../../../../../tmp/elsewhere' } } } };
+    const hostile: EvalContext = {
+      ...ctx,
+      tasks: { build: { status: 'succeeded', outputs: { dir: '../../../../../tmp/elsewhere' } } },
+    };
     const task = parseTask({ command: 'true', workingDirectory: '${{ tasks.build.outputs.dir }}' });
     const rendered = renderTask(task, 't', hostile);
     const root = mkdtempSync(join(tmpdir(), 'capstan-render-'));
-    await assert.rejects(prepareAttempt(root, ['run', 't'], 1, rendered), (err: Error) =>
-      err instanceof InvalidTaskError && /leads outside the task workspace/.test(err.message));
+    await assert.rejects(
+      prepareAttempt(root, ['run', 't'], 1, rendered),
+      (err: Error) => err instanceof InvalidTaskError && /leads outside the task workspace/.test(err.message),
+    );
     assert.equal(existsSync('/tmp/elsewhere'), false);
   });
 });

@@ -8,7 +8,12 @@ import { packStates, unpackStates } from '../../workflows/dag/carry';
 import { buildPlan } from '../../workflows/dag/plan';
 import { DagScheduler } from '../../workflows/dag/scheduler';
 
-const task = (id: string, extra: Record<string, unknown> = {}) => ({ id, nodeClass: 'linux', command: 'true', ...extra });
+const task = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  nodeClass: 'linux',
+  command: 'true',
+  ...extra,
+});
 
 /** A scheduler over a parsed spec, driven by node keys. */
 function run(tasks: unknown[], options: Record<string, unknown> = {}, carried?: (keys: string[]) => NodeState[]) {
@@ -23,9 +28,12 @@ function run(tasks: unknown[], options: Record<string, unknown> = {}, carried?: 
     return i;
   };
   return {
-    scheduler, states, plan,
+    scheduler,
+    states,
+    plan,
     next: (slots = 100): string[] => scheduler.next(slots).dispatch.map((n) => keys[n]!),
-    finish: (key: string, status: NodeStatus, extra: Partial<NodeState> = {}): void => scheduler.finish(index(key), { status, ...extra }),
+    finish: (key: string, status: NodeStatus, extra: Partial<NodeState> = {}): void =>
+      scheduler.finish(index(key), { status, ...extra }),
     state: (key: string): NodeState => states[index(key)]!,
     status: (key: string): NodeStatus => states[index(key)]!.status,
     contextFor: (key: string) => scheduler.contextFor(index(key)),
@@ -91,7 +99,14 @@ describe('success path', () => {
     assert.deepEqual(r.next(), []);
     assert.equal(r.scheduler.done, true);
     assert.equal(r.scheduler.failing, false);
-    assert.deepEqual(r.scheduler.counts(), { pending: 0, running: 0, succeeded: 3, failed: 0, skipped: 0, cancelled: 0 });
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 3,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+    });
   });
 });
 
@@ -107,7 +122,14 @@ describe('failures', () => {
     for (const key of ['b', 'c', 'd']) assert.equal(r.status(key), 'skipped', key);
     assert.equal(r.state('c').message, 'skipped: the run is failing fast');
     assert.equal(r.scheduler.done, true);
-    assert.deepEqual(r.scheduler.counts(), { pending: 0, running: 0, succeeded: 0, failed: 1, skipped: 3, cancelled: 0 });
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 0,
+      failed: 1,
+      skipped: 3,
+      cancelled: 0,
+    });
   });
 
   test('failFast: dependents of a task still running are skipped once it ends (cancelled)', () => {
@@ -136,7 +158,14 @@ describe('failures', () => {
     assert.deepEqual(r.next(), ['d']);
     r.finish('d', 'succeeded');
     assert.equal(r.scheduler.done, true);
-    assert.deepEqual(r.scheduler.counts(), { pending: 0, running: 0, succeeded: 2, failed: 1, skipped: 1, cancelled: 0 });
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 1,
+      skipped: 1,
+      cancelled: 0,
+    });
   });
 
   test('failFast=false: a skip propagates down the whole chain of dependents', () => {
@@ -165,7 +194,11 @@ describe('failures', () => {
 describe('conditions', () => {
   test('a false `when` skips the task, giving the condition as the reason; its plain dependents are skipped too', () => {
     const when = "tasks.check.outputs.deploy == 'yes'";
-    const r = run([task('check'), task('deploy', { dependsOn: ['check'], when }), task('smoke', { dependsOn: ['deploy'] })]);
+    const r = run([
+      task('check'),
+      task('deploy', { dependsOn: ['check'], when }),
+      task('smoke', { dependsOn: ['deploy'] }),
+    ]);
     r.next();
     r.finish('check', 'succeeded', { outputs: { deploy: 'no' } });
     assert.deepEqual(r.next(), []);
@@ -177,14 +210,23 @@ describe('conditions', () => {
   });
 
   test('a true `when` over upstream outputs runs the task', () => {
-    const r = run([task('check'), task('deploy', { dependsOn: ['check'], when: "tasks.check.outputs.deploy == 'yes'" })]);
+    const r = run([
+      task('check'),
+      task('deploy', { dependsOn: ['check'], when: "tasks.check.outputs.deploy == 'yes'" }),
+    ]);
     r.next();
     r.finish('check', 'succeeded', { outputs: { deploy: 'yes' } });
     assert.deepEqual(r.next(), ['deploy']);
   });
 
   test('always() runs after a failed dependency (failFast=false) and sees its status', () => {
-    const r = run([task('build'), task('cleanup', { dependsOn: ['build'], when: 'always()', command: 'echo ${{ tasks.build.status }}' })], { failFast: false });
+    const r = run(
+      [
+        task('build'),
+        task('cleanup', { dependsOn: ['build'], when: 'always()', command: 'echo ${{ tasks.build.status }}' }),
+      ],
+      { failFast: false },
+    );
     r.next();
     r.finish('build', 'failed');
     assert.deepEqual(r.next(), ['cleanup']);
@@ -193,7 +235,9 @@ describe('conditions', () => {
 
   test('always() runs after a skipped dependency', () => {
     const r = run([
-      task('check'), task('deploy', { dependsOn: ['check'], when: 'false' }), task('notify', { dependsOn: ['deploy'], when: 'always()' }),
+      task('check'),
+      task('deploy', { dependsOn: ['check'], when: 'false' }),
+      task('notify', { dependsOn: ['deploy'], when: 'always()' }),
     ]);
     r.next();
     r.finish('check', 'succeeded');
@@ -210,11 +254,15 @@ describe('conditions', () => {
   });
 
   test('failure() runs only when a direct dependency failed', () => {
-    const r = run([
-      task('a'), task('b'),
-      task('onA', { dependsOn: ['a'], when: 'failure()' }),
-      task('onB', { dependsOn: ['b'], when: 'failure()' }),
-    ], { failFast: false });
+    const r = run(
+      [
+        task('a'),
+        task('b'),
+        task('onA', { dependsOn: ['a'], when: 'failure()' }),
+        task('onB', { dependsOn: ['b'], when: 'failure()' }),
+      ],
+      { failFast: false },
+    );
     r.next();
     r.finish('a', 'failed');
     r.finish('b', 'succeeded');
@@ -296,11 +344,14 @@ describe('matrix', () => {
   });
 
   test('a branch skipped by its own condition does not skip a plain dependent of a task that "succeeded"', () => {
-    const r = run([
-      task('build', { matrix: { os: ['linux', 'mac'] }, when: "matrix.os == 'linux'" }),
-      task('publish', { dependsOn: ['build'] }),
-      task('publishIfOk', { dependsOn: ['build'], when: 'success()' }),
-    ], { failFast: false });
+    const r = run(
+      [
+        task('build', { matrix: { os: ['linux', 'mac'] }, when: "matrix.os == 'linux'" }),
+        task('publish', { dependsOn: ['build'] }),
+        task('publishIfOk', { dependsOn: ['build'], when: 'success()' }),
+      ],
+      { failFast: false },
+    );
     assert.deepEqual(r.next(), ['build[0]']);
     r.finish('build[0]', 'succeeded');
     assert.equal(r.taskStatus('build'), 'succeeded');
@@ -324,24 +375,34 @@ describe('cancelPending', () => {
     assert.deepEqual(r.next(), []);
     assert.equal(r.status('c'), 'cancelled', 'not revived by its dependency ending');
     assert.equal(r.scheduler.done, true);
-    assert.deepEqual(r.scheduler.counts(), { pending: 0, running: 0, succeeded: 1, failed: 0, skipped: 0, cancelled: 3 });
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 1,
+      failed: 0,
+      skipped: 0,
+      cancelled: 3,
+    });
   });
 });
 
 describe('resuming from carried states', () => {
   const tasks = [
-    task('a'), task('b'),
+    task('a'),
+    task('b'),
     task('c', { dependsOn: ['a', 'b'], command: 'echo ${{ tasks.a.outputs.v }}' }),
     task('d', { dependsOn: ['c'] }),
     task('e', { dependsOn: ['a'] }),
   ];
 
   test('succeeded nodes stay, pending ones whose dependencies ended are ready, outputs feed templates', () => {
-    const r = run(tasks, {}, (keys) => keys.map((k): NodeState => {
-      if (k === 'a') return { status: 'succeeded', outputs: { v: '42' }, worker: 'w1', attempts: 1 };
-      if (k === 'b') return { status: 'succeeded', reused: true };
-      return { status: 'pending' };
-    }));
+    const r = run(tasks, {}, (keys) =>
+      keys.map((k): NodeState => {
+        if (k === 'a') return { status: 'succeeded', outputs: { v: '42' }, worker: 'w1', attempts: 1 };
+        if (k === 'b') return { status: 'succeeded', reused: true };
+        return { status: 'pending' };
+      }),
+    );
     assert.equal(r.scheduler.failing, false);
     assert.deepEqual(r.next(), ['c', 'e']);
     assert.deepEqual(r.contextFor('c').tasks.a, { status: 'succeeded', outputs: { v: '42' } });
@@ -356,7 +417,12 @@ describe('resuming from carried states', () => {
   test('states carried through packStates/unpackStates resume the same way', () => {
     const first = run(tasks);
     first.next();
-    first.finish('a', 'succeeded', { outputs: { v: '7' }, startedAt: '2024-05-01T10:00:00.000Z', finishedAt: '2024-05-01T10:00:01.500Z', worker: 'w1' });
+    first.finish('a', 'succeeded', {
+      outputs: { v: '7' },
+      startedAt: '2024-05-01T10:00:00.000Z',
+      finishedAt: '2024-05-01T10:00:01.500Z',
+      worker: 'w1',
+    });
     first.finish('b', 'succeeded');
     const packed = JSON.parse(JSON.stringify(packStates(first.states, Date.parse('2024-05-01T09:59:00.000Z'))));
     const second = run(tasks, {}, () => unpackStates(packed));
@@ -366,7 +432,11 @@ describe('resuming from carried states', () => {
   });
 
   test('a carried failure sets failing at once, and with failFast the ready nodes are skipped', () => {
-    const r = run(tasks, {}, (keys) => keys.map((k): NodeState => (k === 'a' ? { status: 'failed' } : k === 'b' ? { status: 'succeeded' } : { status: 'pending' })));
+    const r = run(tasks, {}, (keys) =>
+      keys.map((k): NodeState =>
+        k === 'a' ? { status: 'failed' } : k === 'b' ? { status: 'succeeded' } : { status: 'pending' },
+      ),
+    );
     assert.equal(r.scheduler.failing, true);
     assert.deepEqual(r.next(), []);
     assert.equal(r.scheduler.done, true);
@@ -374,7 +444,9 @@ describe('resuming from carried states', () => {
 
   test('a carried continueOnError failure does not set failing', () => {
     const lenient = [task('a', { continueOnError: true }), task('b', { dependsOn: ['a'] })];
-    const r = run(lenient, {}, (keys) => keys.map((k): NodeState => (k === 'a' ? { status: 'failed' } : { status: 'pending' })));
+    const r = run(lenient, {}, (keys) =>
+      keys.map((k): NodeState => (k === 'a' ? { status: 'failed' } : { status: 'pending' })),
+    );
     assert.equal(r.scheduler.failing, false);
     assert.deepEqual(r.next(), ['b']);
   });
@@ -385,7 +457,12 @@ describe('scale', () => {
     const tasks = [];
     for (let layer = 0; layer < 100; layer++) {
       for (let j = 0; j < 100; j++) {
-        tasks.push(task(`L${layer}_${j}`, layer === 0 ? {} : { dependsOn: [`L${layer - 1}_${j}`, `L${layer - 1}_${(j + 7) % 100}`] }));
+        tasks.push(
+          task(
+            `L${layer}_${j}`,
+            layer === 0 ? {} : { dependsOn: [`L${layer - 1}_${j}`, `L${layer - 1}_${(j + 7) % 100}`] },
+          ),
+        );
       }
     }
     const start = performance.now();
@@ -398,9 +475,18 @@ describe('scale', () => {
       for (const node of dispatch) r.scheduler.finish(node, { status: 'succeeded', outputs: { n: String(node) } });
       rounds += 1;
     }
-    t.diagnostic(`scheduler, 10,000 nodes: parse+plan+constructor ${(built - start).toFixed(1)} ms, ${rounds} rounds ${(performance.now() - built).toFixed(1)} ms`);
+    t.diagnostic(
+      `scheduler, 10,000 nodes: parse+plan+constructor ${(built - start).toFixed(1)} ms, ${rounds} rounds ${(performance.now() - built).toFixed(1)} ms`,
+    );
     assert.equal(rounds, 100, 'one round per layer');
-    assert.deepEqual(r.scheduler.counts(), { pending: 0, running: 0, succeeded: 10_000, failed: 0, skipped: 0, cancelled: 0 });
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 10_000,
+      failed: 0,
+      skipped: 0,
+      cancelled: 0,
+    });
     assert.equal(r.scheduler.failing, false);
   });
 });

@@ -31,18 +31,21 @@ test('a link to a missing page, to a missing heading or into a folder is reporte
     mkdirSync(join(root, 'docs'));
     mkdirSync(join(root, 'src'));
     writeFileSync(join(root, 'docs', 'b.md'), '# Page B\n\n## Running Capstan: `npm start`\n\n## Notes\n\n## Notes\n');
-    writeFileSync(join(root, 'a.md'), [
-      '# A',
-      '[fine](docs/b.md) [fine](docs/b.md#running-capstan-npm-start) [fine](docs/b.md#notes-1) [fine](#a)',
-      '[fine](src) [fine](https://example.com/nowhere.md) `[not a link](missing-in-code.md)`',
-      '[missing page](docs/c.md)',
-      '[missing heading](docs/b.md#running)',
-      '[anchor into a folder](src#x)',
-      '```sh',
-      '[in a code block](missing-in-fence.md)',
-      '```',
-      '[missing own heading](#nope)',
-    ].join('\n'));
+    writeFileSync(
+      join(root, 'a.md'),
+      [
+        '# A',
+        '[fine](docs/b.md) [fine](docs/b.md#running-capstan-npm-start) [fine](docs/b.md#notes-1) [fine](#a)',
+        '[fine](src) [fine](https://example.com/nowhere.md) `[not a link](missing-in-code.md)`',
+        '[missing page](docs/c.md)',
+        '[missing heading](docs/b.md#running)',
+        '[anchor into a folder](src#x)',
+        '```sh',
+        '[in a code block](missing-in-fence.md)',
+        '```',
+        '[missing own heading](#nope)',
+      ].join('\n'),
+    );
     const { checked, broken } = checkMarkdownLinks([join(root, 'a.md')], root);
     assert.equal(checked, 9);
     assert.deepEqual(broken, [

@@ -16,8 +16,19 @@ function refusal(text: string): JsonScanError {
 describe('scanJson', () => {
   test('reads what JSON.parse reads, to the same value', () => {
     const texts = [
-      '{}', '[]', '0', '-0.5e+3', '1E2', 'true', 'false', 'null', '"plain"', ' \t\n\r{ "a" : [ 1 , 2.5 , { "b" : null } ] } ',
-      '"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00 end"', '"é 😀 unescaped"', '{"__proto__x":1,"constructor":"c"}',
+      '{}',
+      '[]',
+      '0',
+      '-0.5e+3',
+      '1E2',
+      'true',
+      'false',
+      'null',
+      '"plain"',
+      ' \t\n\r{ "a" : [ 1 , 2.5 , { "b" : null } ] } ',
+      '"esc \\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9 \\ud83d\\ude00 end"',
+      '"é 😀 unescaped"',
+      '{"__proto__x":1,"constructor":"c"}',
       JSON.stringify({ name: 'dag', tasks: [{ id: 'a', env: { X: 'y' }, matrix: { n: [1, 'two', false] } }] }),
     ];
     for (const text of texts) assert.deepEqual(scanJson(text), JSON.parse(text), text);
@@ -55,10 +66,22 @@ describe('scanJson', () => {
 
   test('syntax errors say what and where', () => {
     const cases: [string, RegExp][] = [
-      ['', /end of the body/], ['{', /expected a key/], ['{"a" 1}', /expected ":"/], ['{"a":1,}', /expected a key/],
-      ['[1,]', /unexpected/], ['[1 2]', /expected "," or "]"/], ['{"a":1} x', /after the JSON value/], ["{'a':1}", /double quotes/],
-      ['"open', /not closed/], ['"tab\there"', /control character/], ['"\\x41"', /not a JSON escape/], ['"\\u12"', /four hexadecimal/],
-      ['01', /after the JSON value/], ['-', /unexpected/], ['NaN', /unexpected/], ['tru', /unexpected/],
+      ['', /end of the body/],
+      ['{', /expected a key/],
+      ['{"a" 1}', /expected ":"/],
+      ['{"a":1,}', /expected a key/],
+      ['[1,]', /unexpected/],
+      ['[1 2]', /expected "," or "]"/],
+      ['{"a":1} x', /after the JSON value/],
+      ["{'a':1}", /double quotes/],
+      ['"open', /not closed/],
+      ['"tab\there"', /control character/],
+      ['"\\x41"', /not a JSON escape/],
+      ['"\\u12"', /four hexadecimal/],
+      ['01', /after the JSON value/],
+      ['-', /unexpected/],
+      ['NaN', /unexpected/],
+      ['tru', /unexpected/],
     ];
     for (const [text, message] of cases) {
       const err = refusal(text);
@@ -70,7 +93,12 @@ describe('scanJson', () => {
   });
 
   test('a 16 MB body is read in well under the time JSON.parse takes ten times over', () => {
-    const tasks = Array.from({ length: 120_000 }, (_, i) => ({ id: `t${i}`, nodeClass: 'a', command: `echo "${i}\\n"`, dependsOn: [`t${i - 1}`] }));
+    const tasks = Array.from({ length: 120_000 }, (_, i) => ({
+      id: `t${i}`,
+      nodeClass: 'a',
+      command: `echo "${i}\\n"`,
+      dependsOn: [`t${i - 1}`],
+    }));
     const text = JSON.stringify({ name: 'big', tasks });
     assert.ok(text.length > 10_000_000);
     let started = performance.now();

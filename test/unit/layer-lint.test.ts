@@ -21,7 +21,9 @@ async function lintImport(file: string, statement: string): Promise<Array<{ rule
   // Using the import keeps the unused-variable rule quiet, so only the import itself can be reported.
   const name = /import (?:type )?\{ (\w+) \}/.exec(statement)?.[1];
   assert.ok(name, `no named import in ${statement}`);
-  const use = statement.startsWith('import type') ? `export type Used = typeof ${name};` : `export const used = ${name};`;
+  const use = statement.startsWith('import type')
+    ? `export type Used = typeof ${name};`
+    : `export const used = ${name};`;
   const [result] = await (await linter()).lintText(`${statement}\n${use}\n`, { filePath: join(REPO_ROOT, file) });
   return result!.messages.map((m) => ({ ruleId: m.ruleId, message: m.message }));
 }

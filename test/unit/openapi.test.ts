@@ -119,9 +119,14 @@ function operations(): Array<[string, Operation]> {
 }
 
 /** The verbs operation ids start with, so a generated client reads `client.startTask`, `client.listRuns`. */
-const VERBS = ['get', 'list', 'start', 'create', 'declare', 'delete', 'revoke', 'cancel', 'retry', 'follow'].concat(
-  ['approve', 'reject', 'receive', 'trigger', 'backfill', 'check'],
-);
+const VERBS = ['get', 'list', 'start', 'create', 'declare', 'delete', 'revoke', 'cancel', 'retry', 'follow'].concat([
+  'approve',
+  'reject',
+  'receive',
+  'trigger',
+  'backfill',
+  'check',
+]);
 const VERB_FIRST = new RegExp(`^(${VERBS.join('|')})[A-Z]\\w+$`);
 
 describe('the OpenAPI document', () => {

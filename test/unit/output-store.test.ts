@@ -37,7 +37,10 @@ describe('OutputStore', () => {
 
   test('a missing or damaged file is StoredOutputMissingError naming the store; put repairs a damaged one', async () => {
     const missing = formatOutputRef({ sha256: '1'.repeat(64), bytes: 3 });
-    await assert.rejects(store.get(missing), (err: Error) => err instanceof StoredOutputMissingError && err.message.includes(dir));
+    await assert.rejects(
+      store.get(missing),
+      (err: Error) => err instanceof StoredOutputMissingError && err.message.includes(dir),
+    );
     const reference = await store.put('twelve bytes');
     const sha = parseOutputRef(reference)!.sha256;
     writeFileSync(join(dir, 'sha256', sha.slice(0, 2), sha), 'cut');
@@ -69,8 +72,10 @@ describe('offloadOutputs', () => {
 
   test('thousands of tiny outputs that references cannot shrink fail naming the limit', async () => {
     const outputs = Object.fromEntries(Array.from({ length: 30_000 }, (_, i) => [`name_${i}`, 'v'.repeat(10)]));
-    await assert.rejects(offloadOutputs(outputs, store, 16_384),
-      (err: Error) => err instanceof OutputFileError && err.message.includes(`${MAX_INLINE_OUTPUTS_BYTES}-byte limit`));
+    await assert.rejects(
+      offloadOutputs(outputs, store, 16_384),
+      (err: Error) => err instanceof OutputFileError && err.message.includes(`${MAX_INLINE_OUTPUTS_BYTES}-byte limit`),
+    );
   });
 });
 
@@ -80,7 +85,10 @@ describe('expandReferences', () => {
   test('replaces references in command, args, env and workingDirectory by their content', async () => {
     const name = await store.put('sub');
     const word = await store.put('$& is kept');
-    const expanded = await expandReferences(spec({ command: `echo ${word}`, args: [`x${name}`], env: { V: word }, workingDirectory: name }), store);
+    const expanded = await expandReferences(
+      spec({ command: `echo ${word}`, args: [`x${name}`], env: { V: word }, workingDirectory: name }),
+      store,
+    );
     assert.equal(expanded.command, 'echo $& is kept');
     assert.deepEqual(expanded.args, ['xsub']);
     assert.deepEqual(expanded.env, { V: '$& is kept' });
@@ -95,22 +103,36 @@ describe('expandReferences', () => {
 
   test('a large value in env or args is refused naming the field, before any spawn', async () => {
     const big = await store.put('e'.repeat(3_145_728));
-    await assert.rejects(expandReferences(spec({ command: 'true', env: { BIG: big } }), store), (err: Error) =>
-      err instanceof InvalidTaskError && err.message.startsWith(`env.BIG is 3145728 bytes after templates, over the ${MAX_ARG_STRLEN}-byte limit`)
-      && err.message.includes('use the value inside "script"'));
-    await assert.rejects(expandReferences(spec({ command: 'true', args: ['ok', big] }), store), /args\[1\] is 3145728 bytes/);
+    await assert.rejects(
+      expandReferences(spec({ command: 'true', env: { BIG: big } }), store),
+      (err: Error) =>
+        err instanceof InvalidTaskError &&
+        err.message.startsWith(`env.BIG is 3145728 bytes after templates, over the ${MAX_ARG_STRLEN}-byte limit`) &&
+        err.message.includes('use the value inside "script"'),
+    );
+    await assert.rejects(
+      expandReferences(spec({ command: 'true', args: ['ok', big] }), store),
+      /args\[1\] is 3145728 bytes/,
+    );
   });
 
   test('the limit counts NAME= and the closing NUL, as the kernel does', async () => {
     const fits = 'f'.repeat(MAX_ARG_STRLEN - 1 - 'V='.length);
     await expandReferences(spec({ command: 'true', env: { V: await store.put(fits) } }), store);
-    await assert.rejects(expandReferences(spec({ command: 'true', env: { V: await store.put(`${fits}f`) } }), store), /env\.V is/);
+    await assert.rejects(
+      expandReferences(spec({ command: 'true', env: { V: await store.put(`${fits}f`) } }), store),
+      /env\.V is/,
+    );
   });
 
   test('a reference the store lacks is refused naming the field and the store', async () => {
     const missing = formatOutputRef({ sha256: '2'.repeat(64), bytes: 9 });
-    await assert.rejects(expandReferences(spec({ command: 'true', env: { X: missing } }), store), (err: Error) =>
-      err instanceof InvalidTaskError && err.message.startsWith(`env.X: ${missing} is not in the output store ${dir}`)
-      && err.message.includes('CAPSTAN_OUTPUT_STORE_DIR'));
+    await assert.rejects(
+      expandReferences(spec({ command: 'true', env: { X: missing } }), store),
+      (err: Error) =>
+        err instanceof InvalidTaskError &&
+        err.message.startsWith(`env.X: ${missing} is not in the output store ${dir}`) &&
+        err.message.includes('CAPSTAN_OUTPUT_STORE_DIR'),
+    );
   });
 });

@@ -6,14 +6,27 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeClass } from '../../config/node-classes';
 import { ApiError } from '../../api/errors';
-import { MAX_PIPELINE_SPEC_BYTES, parsePipelineObject, parsePipelineYaml, PipelineSpecError } from '../../api/pipelines/parse-pipeline';
+import {
+  MAX_PIPELINE_SPEC_BYTES,
+  parsePipelineObject,
+  parsePipelineYaml,
+  PipelineSpecError,
+} from '../../api/pipelines/parse-pipeline';
 import type { PipelineIssue } from '../../api/pipelines/pipeline-issue';
 
-const CLASSES: NodeClass[] = ['general', 'highmem'].map((name) => ({ name, concurrency: 2, pricePerHour: 0.1, labels: {} }));
+const CLASSES: NodeClass[] = ['general', 'highmem'].map((name) => ({
+  name,
+  concurrency: 2,
+  pricePerHour: 0.1,
+  labels: {},
+}));
 
 /** Drops the first newline and the common indentation, so that line 1 is the fixture's first line. */
 function yaml(text: string): string {
-  const lines = text.replace(/^\n/, '').replace(/\n\s*$/, '').split('\n');
+  const lines = text
+    .replace(/^\n/, '')
+    .replace(/\n\s*$/, '')
+    .split('\n');
   const indent = Math.min(...lines.filter((l) => l.trim() !== '').map((l) => l.length - l.trimStart().length));
   return `${lines.map((l) => l.slice(indent)).join('\n')}\n`;
 }
@@ -40,7 +53,11 @@ interface Expected {
 /** Asserts exactly these issues, in file order: each field at its line (and column, message when given). */
 function rejects(text: string, expected: Expected[]): void {
   const issues = issuesOf(text);
-  assert.deepEqual(issues.map((i) => `${i.field} @${i.line}`), expected.map((e) => `${e.field} @${e.line}`), JSON.stringify(issues, null, 1));
+  assert.deepEqual(
+    issues.map((i) => `${i.field} @${i.line}`),
+    expected.map((e) => `${e.field} @${e.line}`),
+    JSON.stringify(issues, null, 1),
+  );
   expected.forEach((e, k) => {
     if (e.column !== undefined) assert.equal(issues[k]!.column, e.column, `column of ${e.field}`);
     if (e.message) assert.match(issues[k]!.message, e.message);
@@ -106,9 +123,15 @@ describe('a valid pipeline', () => {
     assert.deepEqual(build.steps[2], { 'upload-artifact': { name: 'site', path: 'dist' } });
     assert.equal(deploy['runs-on'], 'highmem');
     assert.deepEqual(deploy.needs, ['build']);
-    assert.deepEqual(deploy.environment, { name: 'production', approval: { required: true, approvers: [], allowTriggerer: false, timeoutSeconds: 86_400 } });
+    assert.deepEqual(deploy.environment, {
+      name: 'production',
+      approval: { required: true, approvers: [], allowTriggerer: false, timeoutSeconds: 86_400 },
+    });
     assert.deepEqual(deploy.steps[2], {
-      name: 'health check', run: 'curl -fsS https://example.com/health', env: {}, timeoutSeconds: 3600,
+      name: 'health check',
+      run: 'curl -fsS https://example.com/health',
+      env: {},
+      timeoutSeconds: 3600,
       retry: { maxAttempts: 5, initialIntervalSeconds: 2, backoffCoefficient: 2, maxIntervalSeconds: 60 },
     });
     assert.equal(deploy.rollback.length, 1);
@@ -121,35 +144,53 @@ describe('a valid pipeline', () => {
   });
 
   test('a download through several needs is upstream', () => {
-    const text = edit('    needs: [build]', '    needs: [test]').concat(yaml(`
+    const text = edit('    needs: [build]', '    needs: [test]').concat(
+      yaml(`
       test:
         runs-on: general
         needs: [build]
         steps: [{ run: make test }]
-    `).replace(/^/gm, '  '));
+    `).replace(/^/gm, '  '),
+    );
     assert.deepEqual(Object.keys(parsePipelineYaml(text, 'ci.yaml', CLASSES).jobs), ['build', 'deploy', 'test']);
   });
 
   test('a spec without `on` runs manually', () => {
-    const spec = parsePipelineYaml(yaml(`
+    const spec = parsePipelineYaml(
+      yaml(`
       name: web
       jobs:
         build:
           runs-on: general
           steps: [{ run: make }]
-    `), 'ci.yaml', CLASSES);
+    `),
+      'ci.yaml',
+      CLASSES,
+    );
     assert.deepEqual(spec.on, { manual: true });
   });
 });
 
 describe('the error', () => {
   test('lists every issue as source:line:column: field: message, and is a 400 of the API', () => {
-    const err = errorOf(() => parsePipelineYaml(edit('    runs-on: highmem', '    runs-on: gpu'), 'pipelines/web.yaml', CLASSES));
-    assert.equal(err.message, 'pipelines/web.yaml:20:5: jobs.deploy.runs-on: unknown node class "gpu"; known: general, highmem');
+    const err = errorOf(() =>
+      parsePipelineYaml(edit('    runs-on: highmem', '    runs-on: gpu'), 'pipelines/web.yaml', CLASSES),
+    );
+    assert.equal(
+      err.message,
+      'pipelines/web.yaml:20:5: jobs.deploy.runs-on: unknown node class "gpu"; known: general, highmem',
+    );
     assert.ok(err instanceof ApiError);
     assert.equal(err.status, 400);
     assert.equal(err.code, 'invalid_request');
-    assert.deepEqual(err.details, [{ field: 'jobs.deploy.runs-on', message: 'unknown node class "gpu"; known: general, highmem', line: 20, column: 5 }]);
+    assert.deepEqual(err.details, [
+      {
+        field: 'jobs.deploy.runs-on',
+        message: 'unknown node class "gpu"; known: general, highmem',
+        line: 20,
+        column: 5,
+      },
+    ]);
   });
 
   test('a JSON body gets the same checks, without positions', () => {
@@ -160,11 +201,17 @@ describe('the error', () => {
     assert.equal(err.message, 'request body: jobs.build.runs-on: is required (a string)');
     body.jobs.build['runs-on'] = 'general';
     err = errorOf(() => parsePipelineObject(body, CLASSES));
-    assert.deepEqual(err.issues, [{ field: 'jobs.deploy.runs-on', message: 'unknown node class "gpu"; known: general, highmem' }]);
+    assert.deepEqual(err.issues, [
+      { field: 'jobs.deploy.runs-on', message: 'unknown node class "gpu"; known: general, highmem' },
+    ]);
   });
 
   test('several issues come in file order, one line each', () => {
-    const text = edit('          path: dist\n  deploy:', '          path: /dist\n  deploy:', edit('        run: make build', '        run: make build\n        timeoutSeconds: 0'));
+    const text = edit(
+      '          path: dist\n  deploy:',
+      '          path: /dist\n  deploy:',
+      edit('        run: make build', '        run: make build\n        timeoutSeconds: 0'),
+    );
     const err = errorOf(() => parsePipelineYaml(edit('name: web', 'name: ""', text), 'ci.yaml', CLASSES));
     assert.deepEqual(err.message.split('\n'), [
       'ci.yaml:1:1: name: Too small: expected string to have >=1 characters',
@@ -176,7 +223,8 @@ describe('the error', () => {
 
 describe('YAML that does not parse', () => {
   test('a syntax error names its line', () => {
-    rejects(yaml(`
+    rejects(
+      yaml(`
       name: web
       jobs:
         build:
@@ -184,12 +232,17 @@ describe('YAML that does not parse', () => {
           steps: [ { run: make }
         deploy:
           runs-on: general
-    `), [{ field: '(yaml)', line: 6, column: 3, message: /Flow sequence/ }]);
+    `),
+      [{ field: '(yaml)', line: 6, column: 3, message: /Flow sequence/ }],
+    );
   });
 
   test('a duplicate job is a duplicate key at its second place', () => {
     rejects(edit('  deploy:', '  build:'), [{ field: '(yaml)', line: 19, column: 3, message: /unique/ }]);
-    assert.equal(errorOf(() => parsePipelineYaml(edit('  deploy:', '  build:'), 'ci.yaml', CLASSES)).code, 'malformed_yaml');
+    assert.equal(
+      errorOf(() => parsePipelineYaml(edit('  deploy:', '  build:'), 'ci.yaml', CLASSES)).code,
+      'malformed_yaml',
+    );
   });
 
   test('a tab used as indentation names its line', () => {
@@ -210,9 +263,14 @@ describe('YAML that does not parse', () => {
   });
 
   test('a file over the size limit is refused naming the limit', () => {
-    const err = errorOf(() => parsePipelineYaml(`name: web\n# ${'x'.repeat(MAX_PIPELINE_SPEC_BYTES)}\n`, 'ci.yaml', CLASSES));
+    const err = errorOf(() =>
+      parsePipelineYaml(`name: web\n# ${'x'.repeat(MAX_PIPELINE_SPEC_BYTES)}\n`, 'ci.yaml', CLASSES),
+    );
     assert.equal(err.status, 413);
-    assert.match(err.message, /^ci\.yaml: \(file\): is 1000013 bytes; a pipeline file may be at most 1000000 bytes \(1 MB\)$/);
+    assert.match(
+      err.message,
+      /^ci\.yaml: \(file\): is 1000013 bytes; a pipeline file may be at most 1000000 bytes \(1 MB\)$/,
+    );
   });
 
   test('a spec that outgrows the limit once defaults are filled in is refused too', () => {
@@ -227,9 +285,15 @@ describe('YAML that does not parse', () => {
 
 describe('schema issues', () => {
   test('a missing field points at the mapping that should hold it', () => {
-    rejects(edit('    runs-on: general\n', ''), [{ field: 'jobs.build.runs-on', line: 10, column: 3, message: /^is required \(a string\)$/ }]);
-    rejects(`# the web pipeline\n${edit('name: web\n', '')}`, [{ field: 'name', line: 2, column: 1, message: /^is required/ }]);
-    rejects(edit('          path: dist\n  deploy:', '  deploy:'), [{ field: 'jobs.build.steps[2].upload-artifact.path', line: 16, column: 9, message: /^is required/ }]);
+    rejects(edit('    runs-on: general\n', ''), [
+      { field: 'jobs.build.runs-on', line: 10, column: 3, message: /^is required \(a string\)$/ },
+    ]);
+    rejects(`# the web pipeline\n${edit('name: web\n', '')}`, [
+      { field: 'name', line: 2, column: 1, message: /^is required/ },
+    ]);
+    rejects(edit('          path: dist\n  deploy:', '  deploy:'), [
+      { field: 'jobs.build.steps[2].upload-artifact.path', line: 16, column: 9, message: /^is required/ },
+    ]);
   });
 
   test('a misspelt field is unknown at its own line, and the one it replaces is missing', () => {
@@ -246,28 +310,56 @@ describe('schema issues', () => {
   });
 
   test('a step without a kind, or with two, says which kinds there are', () => {
-    rejects(edit('      - checkout: true', '      - chekout: true'), [{ field: 'jobs.build.steps[0]', line: 13, column: 9, message: /^must have one of run, checkout, upload-artifact, download-artifact, stack$/ }]);
-    rejects(edit('      - checkout: true', '      - checkout: true\n        run: make'), [{ field: 'jobs.build.steps[0]', line: 13, message: /^has run and checkout; a step does exactly one/ }]);
-    rejects(edit('      - checkout: true', '      - make'), [{ field: 'jobs.build.steps[0]', line: 13, message: /^must be a mapping with one of/ }]);
+    rejects(edit('      - checkout: true', '      - chekout: true'), [
+      {
+        field: 'jobs.build.steps[0]',
+        line: 13,
+        column: 9,
+        message: /^must have one of run, checkout, upload-artifact, download-artifact, stack$/,
+      },
+    ]);
+    rejects(edit('      - checkout: true', '      - checkout: true\n        run: make'), [
+      { field: 'jobs.build.steps[0]', line: 13, message: /^has run and checkout; a step does exactly one/ },
+    ]);
+    rejects(edit('      - checkout: true', '      - make'), [
+      { field: 'jobs.build.steps[0]', line: 13, message: /^must be a mapping with one of/ },
+    ]);
   });
 
   test('a step of one kind reports only the problems of that kind', () => {
-    rejects(edit('          name: site\n          path: dist\n  deploy:', '          name: "my site"\n          path: dist\n  deploy:'), [
-      { field: 'jobs.build.steps[2].upload-artifact.name', line: 17, column: 11, message: /letters, digits/ },
+    rejects(
+      edit(
+        '          name: site\n          path: dist\n  deploy:',
+        '          name: "my site"\n          path: dist\n  deploy:',
+      ),
+      [{ field: 'jobs.build.steps[2].upload-artifact.name', line: 17, column: 11, message: /letters, digits/ }],
+    );
+    rejects(edit('      - checkout: true', '      - checkout: yes'), [
+      { field: 'jobs.build.steps[0].checkout', line: 13, column: 9, message: /^must be true, or a mapping/ },
     ]);
-    rejects(edit('      - checkout: true', '      - checkout: yes'), [{ field: 'jobs.build.steps[0].checkout', line: 13, column: 9, message: /^must be true, or a mapping/ }]);
   });
 
   test('an item of a flow list points at the item', () => {
-    rejects(edit('    branches: [main, \'release/*\']', '    branches: [main, 7]'), [{ field: 'on.push.branches[1]', line: 4, column: 22, message: /expected string/ }]);
+    rejects(edit("    branches: [main, 'release/*']", '    branches: [main, 7]'), [
+      { field: 'on.push.branches[1]', line: 4, column: 22, message: /expected string/ },
+    ]);
   });
 
   test('a bad job id is named, with the rule', () => {
-    rejects(edit('  deploy:', '  deploy.prod:'), [{ field: 'jobs.deploy.prod', line: 19, column: 3, message: /^key must be letters, digits/ }]);
+    rejects(edit('  deploy:', '  deploy.prod:'), [
+      { field: 'jobs.deploy.prod', line: 19, column: 3, message: /^key must be letters, digits/ },
+    ]);
   });
 
   test('`push:` with nothing after it says how to trigger on every branch', () => {
-    rejects(edit('  pull_request: {}', '  pull_request:'), [{ field: 'on.pull_request', line: 5, column: 3, message: /write "pull_request: \{\}" to trigger on every branch/ }]);
+    rejects(edit('  pull_request: {}', '  pull_request:'), [
+      {
+        field: 'on.pull_request',
+        line: 5,
+        column: 3,
+        message: /write "pull_request: \{\}" to trigger on every branch/,
+      },
+    ]);
   });
 
   test('no jobs at all is refused at `jobs`', () => {
@@ -281,25 +373,44 @@ describe('schema issues', () => {
 
 describe('semantic checks', () => {
   test('an unknown node class lists the known ones', () => {
-    rejects(edit('    runs-on: general', '    runs-on: gpu'), [{ field: 'jobs.build.runs-on', line: 11, column: 5, message: /^unknown node class "gpu"; known: general, highmem$/ }]);
+    rejects(edit('    runs-on: general', '    runs-on: gpu'), [
+      {
+        field: 'jobs.build.runs-on',
+        line: 11,
+        column: 5,
+        message: /^unknown node class "gpu"; known: general, highmem$/,
+      },
+    ]);
   });
 
   test('needs must name existing jobs, with a suggestion for a near miss', () => {
-    rejects(edit('    needs: [build]', '    needs: [biuld]'), [{ field: 'jobs.deploy.needs[0]', line: 21, column: 13, message: /^unknown job "biuld"; did you mean "build"\?$/ }]);
-    rejects(edit('    needs: [build]', '    needs: [build, lint]'), [{ field: 'jobs.deploy.needs[1]', line: 21, column: 20, message: /^unknown job "lint"$/ }]);
+    rejects(edit('    needs: [build]', '    needs: [biuld]'), [
+      { field: 'jobs.deploy.needs[0]', line: 21, column: 13, message: /^unknown job "biuld"; did you mean "build"\?$/ },
+    ]);
+    rejects(edit('    needs: [build]', '    needs: [build, lint]'), [
+      { field: 'jobs.deploy.needs[1]', line: 21, column: 20, message: /^unknown job "lint"$/ },
+    ]);
   });
 
   test('a job listed twice in needs is named at its second place', () => {
-    rejects(edit('    needs: [build]', '    needs: [build, build]'), [{ field: 'jobs.deploy.needs[1]', line: 21, column: 20, message: /^"build" is already listed at needs\[0\]$/ }]);
+    rejects(edit('    needs: [build]', '    needs: [build, build]'), [
+      { field: 'jobs.deploy.needs[1]', line: 21, column: 20, message: /^"build" is already listed at needs\[0\]$/ },
+    ]);
   });
 
   test('schema problems come first; the checks run once the shape is right', () => {
-    const text = edit('    runs-on: highmem', '    runs-on: gpu', edit('        run: make build', '        run: make build\n        timeoutSeconds: 0'));
+    const text = edit(
+      '    runs-on: highmem',
+      '    runs-on: gpu',
+      edit('        run: make build', '        run: make build\n        timeoutSeconds: 0'),
+    );
     rejects(text, [{ field: 'jobs.build.steps[1].timeoutSeconds', line: 16 }]);
   });
 
   test('a job cannot need itself', () => {
-    rejects(edit('    needs: [build]', '    needs:\n      - build\n      - deploy'), [{ field: 'jobs.deploy.needs[1]', line: 23, column: 9, message: /^a job cannot need itself$/ }]);
+    rejects(edit('    needs: [build]', '    needs:\n      - build\n      - deploy'), [
+      { field: 'jobs.deploy.needs[1]', line: 23, column: 9, message: /^a job cannot need itself$/ },
+    ]);
   });
 
   test('a cycle is printed as a path back to its start, at the need that closes it', () => {
@@ -314,54 +425,110 @@ describe('semantic checks', () => {
         c: { runs-on: general, needs: [b], steps: [{ run: c }] }
         free: { runs-on: general, steps: [{ run: free }] }
     `);
-    rejects(three, [{ field: 'jobs.a.needs[0]', line: 3, column: 34, message: /^dependency cycle: a -> c -> b -> a$/ }]);
+    rejects(three, [
+      { field: 'jobs.a.needs[0]', line: 3, column: 34, message: /^dependency cycle: a -> c -> b -> a$/ },
+    ]);
   });
 
   test('a download must come from an upstream job, and says which job uploads it', () => {
-    rejects(edit('    needs: [build]\n', ''), [{
-      field: 'jobs.deploy.steps[0].download-artifact.name', line: 31, column: 11,
-      message: /^artifact "site" is uploaded by job "build", which is not upstream of "deploy"; add "build" to needs$/,
-    }]);
+    rejects(edit('    needs: [build]\n', ''), [
+      {
+        field: 'jobs.deploy.steps[0].download-artifact.name',
+        line: 31,
+        column: 11,
+        message:
+          /^artifact "site" is uploaded by job "build", which is not upstream of "deploy"; add "build" to needs$/,
+      },
+    ]);
   });
 
   test('a download of an artifact nobody uploads is refused', () => {
-    rejects(edit('          name: site\n          path: dist\n      - run', '          name: sight\n          path: dist\n      - run'), [
-      { field: 'jobs.deploy.steps[0].download-artifact.name', line: 32, message: /^no job uploads artifact "sight"$/ },
-    ]);
+    rejects(
+      edit(
+        '          name: site\n          path: dist\n      - run',
+        '          name: sight\n          path: dist\n      - run',
+      ),
+      [
+        {
+          field: 'jobs.deploy.steps[0].download-artifact.name',
+          line: 32,
+          message: /^no job uploads artifact "sight"$/,
+        },
+      ],
+    );
   });
 
   test('a job downloading its own upload is told the files are already there', () => {
-    rejects(edit('      - checkout: true', '      - checkout: true\n      - download-artifact: { name: site }', edit('    needs: [build]\n', '').replace(/ {6}- download-artifact:\n {10}name: site\n {10}path: dist\n/, '')), [
-      { field: 'jobs.build.steps[1].download-artifact.name', line: 14, message: /uploaded by this job \(steps\[3\]\)/ },
-    ]);
+    rejects(
+      edit(
+        '      - checkout: true',
+        '      - checkout: true\n      - download-artifact: { name: site }',
+        edit('    needs: [build]\n', '').replace(/ {6}- download-artifact:\n {10}name: site\n {10}path: dist\n/, ''),
+      ),
+      [
+        {
+          field: 'jobs.build.steps[1].download-artifact.name',
+          line: 14,
+          message: /uploaded by this job \(steps\[3\]\)/,
+        },
+      ],
+    );
   });
 
   test('two uploads of one artifact name in a run are refused at the second', () => {
-    rejects(edit('      - run: ./deploy.sh dist', '      - run: ./deploy.sh dist\n      - upload-artifact: { name: site, path: report }'), [
-      { field: 'jobs.deploy.steps[2].upload-artifact.name', line: 35, column: 28, message: /^artifact "site" is already uploaded by jobs\.build\.steps\[2\]/ },
-    ]);
+    rejects(
+      edit(
+        '      - run: ./deploy.sh dist',
+        '      - run: ./deploy.sh dist\n      - upload-artifact: { name: site, path: report }',
+      ),
+      [
+        {
+          field: 'jobs.deploy.steps[2].upload-artifact.name',
+          line: 35,
+          column: 28,
+          message: /^artifact "site" is already uploaded by jobs\.build\.steps\[2\]/,
+        },
+      ],
+    );
   });
 
   test('rollback is only for jobs with an environment', () => {
-    const text = edit('    environment:\n      name: production\n      approval:\n        required: true\n        approvers: []\n', '');
+    const text = edit(
+      '    environment:\n      name: production\n      approval:\n        required: true\n        approvers: []\n',
+      '',
+    );
     rejects(text, [{ field: 'jobs.deploy.rollback', line: 33, column: 5, message: /^is only allowed on deploy jobs/ }]);
   });
 
   test('`on` must enable a trigger', () => {
-    rejects(edit('on:\n  push:\n    branches: [main, \'release/*\']\n  pull_request: {}\n  manual: true\n', 'on: {}\n'), [
+    rejects(edit("on:\n  push:\n    branches: [main, 'release/*']\n  pull_request: {}\n  manual: true\n", 'on: {}\n'), [
       { field: 'on', line: 2, column: 1, message: /^enables no trigger; add push, pull_request or manual: true$/ },
     ]);
-    rejects(edit('on:\n  push:\n    branches: [main, \'release/*\']\n  pull_request: {}\n  manual: true\n', 'on:\n  manual: false\n'), [{ field: 'on', line: 2, message: /enables no trigger/ }]);
+    rejects(
+      edit(
+        "on:\n  push:\n    branches: [main, 'release/*']\n  pull_request: {}\n  manual: true\n",
+        'on:\n  manual: false\n',
+      ),
+      [{ field: 'on', line: 2, message: /enables no trigger/ }],
+    );
   });
 
   test('a concurrency group may use ${{ branch }} only', () => {
-    rejects(edit('      group: deploy-production', '      group: deploy-${{ sha }}'), [{ field: 'jobs.deploy.concurrency.group', line: 28, column: 7, message: /^\$\{\{ sha \}\} is not supported/ }]);
+    rejects(edit('      group: deploy-production', '      group: deploy-${{ sha }}'), [
+      { field: 'jobs.deploy.concurrency.group', line: 28, column: 7, message: /^\$\{\{ sha \}\} is not supported/ },
+    ]);
   });
 
   test('at most 100 jobs', () => {
-    const jobs = (n: number) => Array.from({ length: n }, (_, i) => `  j${i}: { runs-on: general, steps: [{ run: x }] }`).join('\n');
-    assert.equal(Object.keys(parsePipelineYaml(`name: big\njobs:\n${jobs(100)}\n`, 'ci.yaml', CLASSES).jobs).length, 100);
-    rejects(`name: big\njobs:\n${jobs(101)}\n`, [{ field: 'jobs', line: 2, column: 1, message: /^has 101 jobs; a pipeline may have at most 100$/ }]);
+    const jobs = (n: number) =>
+      Array.from({ length: n }, (_, i) => `  j${i}: { runs-on: general, steps: [{ run: x }] }`).join('\n');
+    assert.equal(
+      Object.keys(parsePipelineYaml(`name: big\njobs:\n${jobs(100)}\n`, 'ci.yaml', CLASSES).jobs).length,
+      100,
+    );
+    rejects(`name: big\njobs:\n${jobs(101)}\n`, [
+      { field: 'jobs', line: 2, column: 1, message: /^has 101 jobs; a pipeline may have at most 100$/ },
+    ]);
   });
 
   test('approval with no approvers list (any operator) is fine', () => {

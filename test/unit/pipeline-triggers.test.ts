@@ -4,11 +4,12 @@ import { describe, test } from 'node:test';
 import { branchMatches, matchTrigger } from '../../api/pipelines/triggers';
 import { PipelineSpecSchema, type PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 
-const specWith = (on: unknown): PipelineSpec => PipelineSpecSchema.parse({
-  name: 'web',
-  ...(on === undefined ? {} : { on }),
-  jobs: { build: { 'runs-on': 'general', steps: [{ run: 'make' }] } },
-});
+const specWith = (on: unknown): PipelineSpec =>
+  PipelineSpecSchema.parse({
+    name: 'web',
+    ...(on === undefined ? {} : { on }),
+    jobs: { build: { 'runs-on': 'general', steps: [{ run: 'make' }] } },
+  });
 
 describe('matchTrigger', () => {
   const spec = specWith({ push: { branches: ['main', 'release/*'] }, manual: false });
@@ -19,22 +20,37 @@ describe('matchTrigger', () => {
   });
 
   test('a push to another branch says which filters it missed', () => {
-    assert.deepEqual(matchTrigger(spec, { event: 'push', branch: 'dev' }), { matched: false, reason: 'branch "dev" matches none of main, release/*' });
+    assert.deepEqual(matchTrigger(spec, { event: 'push', branch: 'dev' }), {
+      matched: false,
+      reason: 'branch "dev" matches none of main, release/*',
+    });
   });
 
   test('an event the pipeline does not configure is refused by name', () => {
-    assert.deepEqual(matchTrigger(spec, { event: 'pull_request', branch: 'main' }), { matched: false, reason: 'pipeline does not trigger on pull_request' });
+    assert.deepEqual(matchTrigger(spec, { event: 'pull_request', branch: 'main' }), {
+      matched: false,
+      reason: 'pipeline does not trigger on pull_request',
+    });
   });
 
   test('without branches every branch matches, slashes included', () => {
     const any = specWith({ pull_request: {} });
     assert.deepEqual(matchTrigger(any, { event: 'pull_request', branch: 'feature/a/b' }), { matched: true });
-    assert.deepEqual(matchTrigger(any, { event: 'push', branch: 'main' }), { matched: false, reason: 'pipeline does not trigger on push' });
+    assert.deepEqual(matchTrigger(any, { event: 'push', branch: 'main' }), {
+      matched: false,
+      reason: 'pipeline does not trigger on push',
+    });
   });
 
   test('manual matches only when on.manual is true, whatever the branch', () => {
-    assert.deepEqual(matchTrigger(specWith({ manual: true, push: { branches: ['main'] } }), { event: 'manual', branch: 'dev' }), { matched: true });
-    assert.deepEqual(matchTrigger(spec, { event: 'manual', branch: 'main' }), { matched: false, reason: 'pipeline does not trigger manually (on.manual is not true)' });
+    assert.deepEqual(
+      matchTrigger(specWith({ manual: true, push: { branches: ['main'] } }), { event: 'manual', branch: 'dev' }),
+      { matched: true },
+    );
+    assert.deepEqual(matchTrigger(spec, { event: 'manual', branch: 'main' }), {
+      matched: false,
+      reason: 'pipeline does not trigger manually (on.manual is not true)',
+    });
     assert.deepEqual(matchTrigger(specWith({ push: {} }), { event: 'manual', branch: 'main' }).matched, false);
   });
 

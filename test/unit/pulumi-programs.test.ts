@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { findProgram, stackPrograms, validateProgramConfig } from '../../infra/programs';
 
-const goodPostgres = { adminUrl: 'postgres://admin:pw@127.0.0.1:5432/postgres', database: 'app', role: 'app_owner', password: 'long enough' };
+const goodPostgres = {
+  adminUrl: 'postgres://admin:pw@127.0.0.1:5432/postgres',
+  database: 'app',
+  role: 'app_owner',
+  password: 'long enough',
+};
 const goodSite = { dir: '/tmp/site', message: 'hello', port: 8088 };
 
 describe('program registry', () => {
@@ -33,13 +38,37 @@ describe('config validation', () => {
   });
 
   const bad: Array<[string, keyof typeof stackPrograms, unknown, string, RegExp]> = [
-    ['a non-postgres admin URL', 'postgres-database', { ...goodPostgres, adminUrl: 'mysql://x@h/db' }, 'config.adminUrl', /postgres:\/\//],
-    ['an admin URL that is no URL', 'postgres-database', { ...goodPostgres, adminUrl: 'not a url' }, 'config.adminUrl', /URL/],
-    ['a quoted-only database name', 'postgres-database', { ...goodPostgres, database: 'My-DB' }, 'config.database', /lowercase/],
+    [
+      'a non-postgres admin URL',
+      'postgres-database',
+      { ...goodPostgres, adminUrl: 'mysql://x@h/db' },
+      'config.adminUrl',
+      /postgres:\/\//,
+    ],
+    [
+      'an admin URL that is no URL',
+      'postgres-database',
+      { ...goodPostgres, adminUrl: 'not a url' },
+      'config.adminUrl',
+      /URL/,
+    ],
+    [
+      'a quoted-only database name',
+      'postgres-database',
+      { ...goodPostgres, database: 'My-DB' },
+      'config.database',
+      /lowercase/,
+    ],
     ['a too long role name', 'postgres-database', { ...goodPostgres, role: 'r'.repeat(64) }, 'config.role', /1-63/],
     ['a reserved role name', 'postgres-database', { ...goodPostgres, role: 'pg_monitor' }, 'config.role', /pg_/],
     ['a short password', 'postgres-database', { ...goodPostgres, password: 'short' }, 'config.password', /8-128/],
-    ['a missing password', 'postgres-database', { adminUrl: goodPostgres.adminUrl, database: 'app', role: 'app' }, 'config.password', /string/],
+    [
+      'a missing password',
+      'postgres-database',
+      { adminUrl: goodPostgres.adminUrl, database: 'app', role: 'app' },
+      'config.password',
+      /string/,
+    ],
     ['an unknown field', 'postgres-database', { ...goodPostgres, owner: 'x' }, 'config.owner', /not a known field/],
     ['a relative dir', 'local-site', { ...goodSite, dir: 'site' }, 'config.dir', /absolute/],
     ['a privileged port', 'local-site', { ...goodSite, port: 80 }, 'config.port', /1024-65535/],

@@ -14,7 +14,10 @@ describe('parseOutputFile', () => {
     assert.deepEqual(parseOutputFile(text), { a: '2', b: 'x=y', multi: 'line 1\nline 2' });
   });
   test('names the bad line', () => {
-    assert.throws(() => parseOutputFile('ok=1\njust text\n'), (err: Error) => err instanceof OutputFileError && /line 2/.test(err.message));
+    assert.throws(
+      () => parseOutputFile('ok=1\njust text\n'),
+      (err: Error) => err instanceof OutputFileError && /line 2/.test(err.message),
+    );
     assert.throws(() => parseOutputFile('x<<EOF\nnever closed\n'), /line 1: no closing "EOF"/);
     assert.throws(() => parseOutputFile('bad name=1\n'), /"bad name" is not a valid output name/);
     assert.throws(() => parseOutputFile('ok=1\n__proto__=x\n'), /line 2: "__proto__" is reserved/);
@@ -47,9 +50,16 @@ describe('runProcessGroup', () => {
   const base = (command: string, extra: Partial<ProcessGroupOptions> = {}): ProcessGroupOptions => {
     const out: Buffer[] = [];
     return {
-      file: '/bin/sh', args: ['-c', command], cwd: '/tmp', env: process.env, timeoutMs: 30_000,
-      signal: new AbortController().signal, killGraceMs: 500,
-      onStdout: (c) => out.push(c), onStderr: () => undefined, ...extra,
+      file: '/bin/sh',
+      args: ['-c', command],
+      cwd: '/tmp',
+      env: process.env,
+      timeoutMs: 30_000,
+      signal: new AbortController().signal,
+      killGraceMs: 500,
+      onStdout: (c) => out.push(c),
+      onStderr: () => undefined,
+      ...extra,
     };
   };
 
@@ -95,6 +105,9 @@ describe('runProcessGroup', () => {
 describe('task retry backoff', () => {
   test('grows by the coefficient and stops at the cap', () => {
     const retry = { maxAttempts: 10, initialIntervalSeconds: 1, backoffCoefficient: 3, maxIntervalSeconds: 20 };
-    assert.deepEqual([1, 2, 3, 4].map((n) => backoffMs(retry, n)), [1000, 3000, 9000, 20000]);
+    assert.deepEqual(
+      [1, 2, 3, 4].map((n) => backoffMs(retry, n)),
+      [1000, 3000, 9000, 20000],
+    );
   });
 });

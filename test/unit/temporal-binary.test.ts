@@ -20,15 +20,24 @@ describe('resolveTemporalBinary', () => {
   test('an explicit path comes first, and a bad one names the variable', async () => {
     const configured = fakeBinary(join(scratch, 'configured', 'temporal'));
     const onPath = fakeBinary(join(scratch, 'bin', 'temporal'));
-    const found = await resolveTemporalBinary({ configuredPath: configured, cacheDir: emptyCache, env: { PATH: join(onPath, '..') } });
+    const found = await resolveTemporalBinary({
+      configuredPath: configured,
+      cacheDir: emptyCache,
+      env: { PATH: join(onPath, '..') },
+    });
     assert.deepEqual(found, { path: configured, source: 'configured' });
-    await assert.rejects(resolveTemporalBinary({ configuredPath: join(scratch, 'missing'), cacheDir: emptyCache, env: { PATH: '' } }),
-      /CAPSTAN_TEMPORAL_BIN=.*missing is not an executable file/);
+    await assert.rejects(
+      resolveTemporalBinary({ configuredPath: join(scratch, 'missing'), cacheDir: emptyCache, env: { PATH: '' } }),
+      /CAPSTAN_TEMPORAL_BIN=.*missing is not an executable file/,
+    );
   });
 
   test('then `temporal` on PATH', async () => {
     const onPath = fakeBinary(join(scratch, 'bin2', 'temporal'));
-    const found = await resolveTemporalBinary({ cacheDir: emptyCache, env: { PATH: `/nonexistent:${join(onPath, '..')}` } });
+    const found = await resolveTemporalBinary({
+      cacheDir: emptyCache,
+      env: { PATH: `/nonexistent:${join(onPath, '..')}` },
+    });
     assert.deepEqual(found, { path: onPath, source: 'path' });
   });
 
@@ -40,20 +49,35 @@ describe('resolveTemporalBinary', () => {
   });
 
   test('with no Go and a failing download, one error lists every option and why each failed', async () => {
-    const offline = async (): Promise<string> => { throw new Error('dns error: no network'); };
-    await assert.rejects(resolveTemporalBinary({ cacheDir: emptyCache, env: { PATH: '' }, download: offline }), (err: Error) => {
-      assert.ok(err instanceof TemporalBinaryError);
-      for (const part of ['CAPSTAN_TEMPORAL_BIN', '`temporal` on PATH', emptyCache, 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
-        'no Go toolchain on PATH', "the Temporal SDK's download failed: dns error: no network"]) {
-        assert.ok(err.message.includes(part), `message mentions ${part}:\n${err.message}`);
-      }
-      return true;
-    });
+    const offline = async (): Promise<string> => {
+      throw new Error('dns error: no network');
+    };
+    await assert.rejects(
+      resolveTemporalBinary({ cacheDir: emptyCache, env: { PATH: '' }, download: offline }),
+      (err: Error) => {
+        assert.ok(err instanceof TemporalBinaryError);
+        for (const part of [
+          'CAPSTAN_TEMPORAL_BIN',
+          '`temporal` on PATH',
+          emptyCache,
+          'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
+          'no Go toolchain on PATH',
+          "the Temporal SDK's download failed: dns error: no network",
+        ]) {
+          assert.ok(err.message.includes(part), `message mentions ${part}:\n${err.message}`);
+        }
+        return true;
+      },
+    );
   });
 
   test('with no Go, the download is the last resort', async () => {
     const downloaded = fakeBinary(join(scratch, 'downloaded', 'temporal'));
-    const found = await resolveTemporalBinary({ cacheDir: emptyCache, env: { PATH: '' }, download: async () => downloaded });
+    const found = await resolveTemporalBinary({
+      cacheDir: emptyCache,
+      env: { PATH: '' },
+      download: async () => downloaded,
+    });
     assert.deepEqual(found, { path: downloaded, source: 'sdk-download' });
   });
 });

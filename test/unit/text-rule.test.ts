@@ -9,25 +9,42 @@ import { MAX_TEXT_ISSUES, textIssues, textProblem } from '../../workflows/contra
 
 describe('textProblem', () => {
   test('accepts any well-formed text, surrogate pairs included', () => {
-    for (const text of ['', 'plain', 'tab\tnewline\n', 'é 😀 \ud83d\ude00', '\u{10FFFF}', '\uFFFD']) assert.equal(textProblem(text), undefined, text);
+    for (const text of ['', 'plain', 'tab\tnewline\n', 'é 😀 \ud83d\ude00', '\u{10FFFF}', '\uFFFD'])
+      assert.equal(textProblem(text), undefined, text);
   });
 
   test('refuses NUL and unpaired surrogates anywhere in the text', () => {
     for (const text of ['\0', 'a\0', '\0b']) assert.match(textProblem(text) ?? '', /NUL/);
-    for (const text of ['\ud800', 'a\udbff', '\udc00b', '\ude00\ud83d', 'x\ud83d\ud83d\ude00']) assert.match(textProblem(text) ?? '', /surrogate/, JSON.stringify(text));
+    for (const text of ['\ud800', 'a\udbff', '\udc00b', '\ude00\ud83d', 'x\ud83d\ud83d\ude00'])
+      assert.match(textProblem(text) ?? '', /surrogate/, JSON.stringify(text));
   });
 });
 
 describe('textIssues', () => {
   test('names each bad string and key by its path, in document order', () => {
-    const issues = textIssues({ name: 'ok', labels: { team: 'a\0' }, tasks: [{ matrix: { os: ['linux', '\ud800'] } }], env: { ['X\0']: '1' } });
-    assert.deepEqual(issues.map((i) => i.path), [['labels', 'team'], ['tasks', 0, 'matrix', 'os', 1], ['env', 'X\0']]);
+    const issues = textIssues({
+      name: 'ok',
+      labels: { team: 'a\0' },
+      tasks: [{ matrix: { os: ['linux', '\ud800'] } }],
+      env: { ['X\0']: '1' },
+    });
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      [
+        ['labels', 'team'],
+        ['tasks', 0, 'matrix', 'os', 1],
+        ['env', 'X\0'],
+      ],
+    );
     assert.match(issues[2]!.message, /^key /);
   });
 
   test('refuses __proto__ as a key at any depth; constructor and prototype are ordinary keys', () => {
     const env = JSON.parse('{"__proto__":{"x":"1"},"constructor":"c","prototype":"p"}');
-    assert.deepEqual(textIssues({ env }).map((i) => i.path), [['env', '__proto__']]);
+    assert.deepEqual(
+      textIssues({ env }).map((i) => i.path),
+      [['env', '__proto__']],
+    );
     assert.match(textIssues({ env })[0]!.message, /reserved/);
   });
 
@@ -45,13 +62,21 @@ describe('textIssues', () => {
 
 describe('the rule in the spec schemas', () => {
   test('a task spec with a NUL in its name or a label fails its schema, naming the field', () => {
-    const result = TaskSpecSchema.safeParse({ nodeClass: 'a', command: 'true', name: 'a\0b', labels: { team: '\ud800' } });
+    const result = TaskSpecSchema.safeParse({
+      nodeClass: 'a',
+      command: 'true',
+      name: 'a\0b',
+      labels: { team: '\ud800' },
+    });
     assert.equal(result.success, false);
     assert.deepEqual(result.error!.issues.map((i) => i.path.join('.')).sort(), ['labels.team', 'name']);
   });
 
   test('a pipeline file with a NUL (YAML "\\0") fails its schema', () => {
-    const result = PipelineSpecSchema.safeParse({ name: 'p', jobs: { build: { 'runs-on': 'a', steps: [{ run: 'echo \0' }] } } });
+    const result = PipelineSpecSchema.safeParse({
+      name: 'p',
+      jobs: { build: { 'runs-on': 'a', steps: [{ run: 'echo \0' }] } },
+    });
     assert.equal(result.success, false);
     assert.equal(result.error!.issues[0]!.path.join('.'), 'jobs.build.steps.0.run');
   });
@@ -61,13 +86,20 @@ describe('parseBody', () => {
   test('JSON and YAML bodies are held to the same rule', () => {
     const json = parseBody({ text: '{"labels":{"team":"a\\u0000"}}', format: 'json' });
     const yaml = parseBody({ text: 'labels:\n  team: "a\\0"\n', format: 'yaml' });
-    for (const outcome of [json, yaml]) assert.deepEqual(outcome, { kind: 'invalid', issues: [{ field: 'labels.team', message: 'must not contain NUL (\\0) characters' }] });
+    for (const outcome of [json, yaml])
+      assert.deepEqual(outcome, {
+        kind: 'invalid',
+        issues: [{ field: 'labels.team', message: 'must not contain NUL (\\0) characters' }],
+      });
   });
 
   test('duplicate keys are refused in both formats; a value over its size bound is reported, not returned', () => {
     assert.deepEqual(parseBody({ text: '{"a":1,"a":2}', format: 'json' }).kind, 'invalid');
     assert.equal(parseBody({ text: 'a: 1\na: 2\n', format: 'yaml' }).kind, 'malformed');
-    assert.deepEqual(parseBody({ text: '{"a":"0123456789"}', format: 'json', maxValueBytes: 10 }), { kind: 'too-large', bytes: 18 });
+    assert.deepEqual(parseBody({ text: '{"a":"0123456789"}', format: 'json', maxValueBytes: 10 }), {
+      kind: 'too-large',
+      bytes: 18,
+    });
   });
 
   test('a YAML alias inside the node it names is refused, not handed on as a cyclic value', () => {
@@ -78,7 +110,9 @@ describe('parseBody', () => {
 });
 
 describe('parameterAt', () => {
-  const routes = ['/v1/runs/:id/attempts', '/v1/runs/:id', '/v1/stacks/:project/:stack', '/v1/repositories/*name'].map((r) => r.split('/'));
+  const routes = ['/v1/runs/:id/attempts', '/v1/runs/:id', '/v1/stacks/:project/:stack', '/v1/repositories/*name'].map(
+    (r) => r.split('/'),
+  );
   test('names the route parameter at the bad segment, or the path when no route matches', () => {
     assert.equal(parameterAt(routes, '/v1/runs/a%00b/attempts'.split('/'), 3), 'path.id');
     assert.equal(parameterAt(routes, '/v1/runs/a%00b/'.split('/'), 3), 'path.id');

@@ -14,7 +14,10 @@ function badRequest(work: () => unknown, field: string): void {
   assert.throws(work, (err: unknown) => {
     assert.ok(err instanceof ApiError);
     assert.equal(err.status, 400);
-    assert.ok((err.details as Array<{ field: string }>).some((d) => d.field === field), JSON.stringify(err.details));
+    assert.ok(
+      (err.details as Array<{ field: string }>).some((d) => d.field === field),
+      JSON.stringify(err.details),
+    );
     return true;
   });
 }
@@ -36,7 +39,7 @@ describe('GitHub deliveries', () => {
     badRequest(() => githubWebhook.sender('push', { repository: { full_name: 7 } }), 'repository.full_name');
   });
 
-  test('only a ping without a repository is an organization hook\'s, naming organization.login', () => {
+  test("only a ping without a repository is an organization hook's, naming organization.login", () => {
     const orgPing = { zen: 'Design for failure.', hook: { type: 'Organization' }, organization: { login: 'acme' } };
     assert.deepEqual(githubWebhook.sender('ping', orgPing), { kind: 'organization', login: 'acme' });
     // Every other event of an organization hook names its repository, and must.
@@ -49,14 +52,28 @@ describe('GitHub deliveries', () => {
   });
 
   test('a push to a branch builds `after` on that branch, triggered by the sender', () => {
-    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/heads/main', after: SHA, sender: { login: 'alice' } }), {
-      kind: 'build', event: 'push', sha: SHA, branch: 'main', filterBranch: 'main', triggeredBy: 'github:alice',
-    });
+    assert.deepEqual(
+      githubWebhook.interpret('push', { ref: 'refs/heads/main', after: SHA, sender: { login: 'alice' } }),
+      {
+        kind: 'build',
+        event: 'push',
+        sha: SHA,
+        branch: 'main',
+        filterBranch: 'main',
+        triggeredBy: 'github:alice',
+      },
+    );
   });
 
   test('tag pushes and deleted branches start nothing, with the reason', () => {
-    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/tags/v1', after: SHA }), { kind: 'ignored', reason: 'tag pushes do not start pipelines (refs/tags/v1)' });
-    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/heads/old', after: ZERO }), { kind: 'ignored', reason: 'branch old was deleted' });
+    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/tags/v1', after: SHA }), {
+      kind: 'ignored',
+      reason: 'tag pushes do not start pipelines (refs/tags/v1)',
+    });
+    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/heads/old', after: ZERO }), {
+      kind: 'ignored',
+      reason: 'branch old was deleted',
+    });
   });
 
   test('a push whose after is not a commit SHA names the field', () => {
@@ -66,28 +83,47 @@ describe('GitHub deliveries', () => {
 
   test('a pull request builds its head commit, is filtered by its base branch and reports its head branch', () => {
     for (const action of ['opened', 'synchronize', 'reopened']) {
-      assert.deepEqual(githubWebhook.interpret('pull_request', {
-        action, pull_request: { head: { sha: HEAD, ref: 'feature/x' }, base: { ref: 'main' } }, sender: { login: 'bob' },
-      }), { kind: 'build', event: 'pull_request', sha: HEAD, branch: 'feature/x', filterBranch: 'main', triggeredBy: 'github:bob' });
+      assert.deepEqual(
+        githubWebhook.interpret('pull_request', {
+          action,
+          pull_request: { head: { sha: HEAD, ref: 'feature/x' }, base: { ref: 'main' } },
+          sender: { login: 'bob' },
+        }),
+        {
+          kind: 'build',
+          event: 'pull_request',
+          sha: HEAD,
+          branch: 'feature/x',
+          filterBranch: 'main',
+          triggeredBy: 'github:bob',
+        },
+      );
     }
   });
 
   test('other pull request actions start nothing, naming the action', () => {
     assert.deepEqual(githubWebhook.interpret('pull_request', { action: 'closed', pull_request: {} }), {
-      kind: 'ignored', reason: 'pull_request action "closed" does not start pipelines (only opened, synchronize, reopened do)',
+      kind: 'ignored',
+      reason: 'pull_request action "closed" does not start pipelines (only opened, synchronize, reopened do)',
     });
   });
 
   test('ping, and events Capstan does not build', () => {
     assert.deepEqual(githubWebhook.interpret('ping', {}), { kind: 'ping' });
-    assert.deepEqual(githubWebhook.interpret('issues', {}), { kind: 'ignored', reason: 'event "issues" does not start pipelines (push and pull_request do)' });
+    assert.deepEqual(githubWebhook.interpret('issues', {}), {
+      kind: 'ignored',
+      reason: 'event "issues" does not start pipelines (push and pull_request do)',
+    });
     assert.equal(githubWebhook.auditAction('push'), 'webhook.push');
     assert.equal(githubWebhook.auditAction('issues'), 'webhook.other');
     assert.equal(githubWebhook.auditAction(undefined), 'webhook.other');
   });
 
   test('no sender is an unknown user, not an error', () => {
-    assert.equal((githubWebhook.interpret('push', { ref: 'refs/heads/main', after: SHA }) as { triggeredBy: string }).triggeredBy, 'github:unknown');
+    assert.equal(
+      (githubWebhook.interpret('push', { ref: 'refs/heads/main', after: SHA }) as { triggeredBy: string }).triggeredBy,
+      'github:unknown',
+    );
   });
 });
 
@@ -99,11 +135,25 @@ describe('GitLab deliveries', () => {
   });
 
   test('a push hook builds `after`, triggered by user_username; tag pushes and deletions start nothing', () => {
-    assert.deepEqual(gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/main', after: SHA, user_username: 'carol' }), {
-      kind: 'build', event: 'push', sha: SHA, branch: 'main', filterBranch: 'main', triggeredBy: 'gitlab:carol',
+    assert.deepEqual(
+      gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/main', after: SHA, user_username: 'carol' }),
+      {
+        kind: 'build',
+        event: 'push',
+        sha: SHA,
+        branch: 'main',
+        filterBranch: 'main',
+        triggeredBy: 'gitlab:carol',
+      },
+    );
+    assert.deepEqual(gitlabWebhook.interpret('Tag Push Hook', { ref: 'refs/tags/v2', after: SHA }), {
+      kind: 'ignored',
+      reason: 'tag pushes do not start pipelines (refs/tags/v2)',
     });
-    assert.deepEqual(gitlabWebhook.interpret('Tag Push Hook', { ref: 'refs/tags/v2', after: SHA }), { kind: 'ignored', reason: 'tag pushes do not start pipelines (refs/tags/v2)' });
-    assert.deepEqual(gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/gone', after: ZERO }), { kind: 'ignored', reason: 'branch gone was deleted' });
+    assert.deepEqual(gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/gone', after: ZERO }), {
+      kind: 'ignored',
+      reason: 'branch gone was deleted',
+    });
   });
 
   const mr = (attributes: Record<string, unknown>) => ({
@@ -112,18 +162,33 @@ describe('GitLab deliveries', () => {
   });
 
   test('a merge request opened, reopened or updated with new commits builds its last commit, filtered by its target branch', () => {
-    const build = { kind: 'build', event: 'pull_request', sha: HEAD, branch: 'feature/y', filterBranch: 'main', triggeredBy: 'gitlab:dave' };
+    const build = {
+      kind: 'build',
+      event: 'pull_request',
+      sha: HEAD,
+      branch: 'feature/y',
+      filterBranch: 'main',
+      triggeredBy: 'gitlab:dave',
+    };
     assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'open' })), build);
     assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'reopen' })), build);
     assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'update', oldrev: SHA })), build);
   });
 
   test('an update without new commits, a merge or a close starts nothing', () => {
-    assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'update' })), { kind: 'ignored', reason: 'merge request update without new commits does not start pipelines' });
+    assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'update' })), {
+      kind: 'ignored',
+      reason: 'merge request update without new commits does not start pipelines',
+    });
     assert.deepEqual(gitlabWebhook.interpret('Merge Request Hook', mr({ action: 'merge' })), {
-      kind: 'ignored', reason: 'merge request action "merge" does not start pipelines (only open, reopen and update with new commits do)',
+      kind: 'ignored',
+      reason:
+        'merge request action "merge" does not start pipelines (only open, reopen and update with new commits do)',
     });
     assert.equal(gitlabWebhook.auditAction('Merge Request Hook'), 'webhook.pull_request');
-    assert.deepEqual(gitlabWebhook.interpret('Note Hook', {}), { kind: 'ignored', reason: 'event "Note Hook" does not start pipelines (Push Hook and Merge Request Hook do)' });
+    assert.deepEqual(gitlabWebhook.interpret('Note Hook', {}), {
+      kind: 'ignored',
+      reason: 'event "Note Hook" does not start pipelines (Push Hook and Merge Request Hook do)',
+    });
   });
 });

@@ -15,7 +15,16 @@ describe('verifyGithubSignature', () => {
   });
 
   test('hex digits in upper case are the same signature', () => {
-    assert.deepEqual(verifyGithubSignature(BODY, githubSignature(BODY, SECRET).replace(/[a-f]/g, (c) => c.toUpperCase()).replace('SHA256', 'sha256'), SECRET), { valid: true });
+    assert.deepEqual(
+      verifyGithubSignature(
+        BODY,
+        githubSignature(BODY, SECRET)
+          .replace(/[a-f]/g, (c) => c.toUpperCase())
+          .replace('SHA256', 'sha256'),
+        SECRET,
+      ),
+      { valid: true },
+    );
   });
 
   test('a body changed by one byte no longer matches', () => {
@@ -27,7 +36,11 @@ describe('verifyGithubSignature', () => {
       assert.equal(check.valid, false, `byte ${index} changed`);
       assert.match((check as { reason: string }).reason, /does not match/);
     }
-    assert.equal(verifyGithubSignature(Buffer.concat([BODY, Buffer.from(' ')]), header, SECRET).valid, false, 'a byte added');
+    assert.equal(
+      verifyGithubSignature(Buffer.concat([BODY, Buffer.from(' ')]), header, SECRET).valid,
+      false,
+      'a byte added',
+    );
   });
 
   test('another secret does not match', () => {
@@ -35,11 +48,24 @@ describe('verifyGithubSignature', () => {
   });
 
   test('a missing or malformed header is refused, naming the header', () => {
-    assert.deepEqual(verifyGithubSignature(BODY, undefined, SECRET), { valid: false, reason: 'X-Hub-Signature-256 is missing; set a secret on the webhook' });
+    assert.deepEqual(verifyGithubSignature(BODY, undefined, SECRET), {
+      valid: false,
+      reason: 'X-Hub-Signature-256 is missing; set a secret on the webhook',
+    });
     assert.deepEqual(verifyGithubSignature(BODY, '', SECRET).valid, false);
     const hex = githubSignature(BODY, SECRET).slice('sha256='.length);
-    for (const bad of [hex, `sha1=${hex}`, `sha256=${hex.slice(1)}`, `sha256=${hex}00`, `sha256=${hex.slice(0, -1)}g`]) {
-      assert.deepEqual(verifyGithubSignature(BODY, bad, SECRET), { valid: false, reason: 'X-Hub-Signature-256 is not sha256=<64 hex digits>' }, bad);
+    for (const bad of [
+      hex,
+      `sha1=${hex}`,
+      `sha256=${hex.slice(1)}`,
+      `sha256=${hex}00`,
+      `sha256=${hex.slice(0, -1)}g`,
+    ]) {
+      assert.deepEqual(
+        verifyGithubSignature(BODY, bad, SECRET),
+        { valid: false, reason: 'X-Hub-Signature-256 is not sha256=<64 hex digits>' },
+        bad,
+      );
     }
   });
 
@@ -57,12 +83,19 @@ describe('verifyGitlabToken', () => {
 
   test('refuses anything else: a prefix, a longer value, one character changed, another case', () => {
     for (const bad of [SECRET.slice(0, -1), `${SECRET}x`, `b${SECRET.slice(1)}`, SECRET.toUpperCase()]) {
-      assert.deepEqual(verifyGitlabToken(bad, SECRET), { valid: false, reason: "X-Gitlab-Token is not the repository's webhook secret" }, bad);
+      assert.deepEqual(
+        verifyGitlabToken(bad, SECRET),
+        { valid: false, reason: "X-Gitlab-Token is not the repository's webhook secret" },
+        bad,
+      );
     }
   });
 
   test('a missing header is refused, naming it', () => {
-    assert.deepEqual(verifyGitlabToken(undefined, SECRET), { valid: false, reason: 'X-Gitlab-Token is missing; set a secret token on the webhook' });
+    assert.deepEqual(verifyGitlabToken(undefined, SECRET), {
+      valid: false,
+      reason: 'X-Gitlab-Token is missing; set a secret token on the webhook',
+    });
     assert.equal(verifyGitlabToken('', SECRET).valid, false);
   });
 });

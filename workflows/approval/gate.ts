@@ -26,7 +26,10 @@ export interface GateHolder {
  * decide under `rule`. An Update validator calls it, so a refused decision writes no history.
  */
 export function checkDecision(
-  rule: ApprovalRule, holder: GateHolder, decision: ApprovalDecision, subject: GateSubject,
+  rule: ApprovalRule,
+  holder: GateHolder,
+  decision: ApprovalDecision,
+  subject: GateSubject,
 ): void {
   const decided = holder.approval;
   if (decided && decided.state !== 'waiting') {

@@ -41,4 +41,3 @@ export const FailureTypes = {
   /** The input cannot name a commit status (not a commit SHA, an unknown state). */
   invalidCommitStatus: 'InvalidCommitStatus',
 } as const;
-

@@ -18,13 +18,22 @@ const JOB_OUTPUT_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,99}$/;
 /** An artifact name: a file-name-safe word. */
 const ARTIFACT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
-const envMap = z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string().max(131_072)).default({});
-const stepId = z.string().regex(STEP_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"').optional()
+const envMap = z
+  .record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string().max(131_072))
+  .default({});
+const stepId = z
+  .string()
+  .regex(STEP_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"')
+  .optional()
   .describe('Names the step for `${{ steps.<id>.outputs.<name> }}` in later steps and job outputs.');
-const relativePath = z.string().min(1).max(1024).refine(
-  (p) => !p.startsWith('/') && !p.split('/').includes('..'),
-  'must be a path relative to the job workspace, without ".."',
-);
+const relativePath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(
+    (p) => !p.startsWith('/') && !p.split('/').includes('..'),
+    'must be a path relative to the job workspace, without ".."',
+  );
 /** Branch filters: exact names or globs where `*` matches within a path segment and `**` across segments. */
 const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
 
@@ -50,14 +59,20 @@ const CheckoutStepSchema = z.strictObject({
 const UploadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
-  'upload-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN, 'must be letters, digits, ".", "_" or "-"'), path: relativePath }),
+  'upload-artifact': z.strictObject({
+    name: z.string().regex(ARTIFACT_NAME_PATTERN, 'must be letters, digits, ".", "_" or "-"'),
+    path: relativePath,
+  }),
 });
 
 /** Downloads an artifact uploaded by a job this job needs (directly or not). */
 const DownloadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
-  'download-artifact': z.strictObject({ name: z.string().regex(ARTIFACT_NAME_PATTERN), path: relativePath.default('.') }),
+  'download-artifact': z.strictObject({
+    name: z.string().regex(ARTIFACT_NAME_PATTERN),
+    path: relativePath.default('.'),
+  }),
 });
 
 /** Runs an operation on a declared Pulumi stack (waiting in line if it is busy); the stack outputs become the step's outputs. */
@@ -68,7 +83,13 @@ const StackStepSchema = z.strictObject({
 });
 
 /** One step of a job. */
-export const PipelineStepSchema = z.union([RunStepSchema, CheckoutStepSchema, UploadStepSchema, DownloadStepSchema, StackStepSchema]);
+export const PipelineStepSchema = z.union([
+  RunStepSchema,
+  CheckoutStepSchema,
+  UploadStepSchema,
+  DownloadStepSchema,
+  StackStepSchema,
+]);
 
 /** Who must approve a deploy before it runs, and how long the run waits. */
 const ApprovalSchema = z.strictObject({
@@ -77,13 +98,21 @@ const ApprovalSchema = z.strictObject({
   approvers: z.array(z.string().min(1).max(200)).max(100).default([]),
   /** Whether the principal that triggered the run may approve it. */
   allowTriggerer: z.boolean().default(false),
-  timeoutSeconds: z.number().int().positive().max(30 * 86_400).default(86_400),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .max(30 * 86_400)
+    .default(86_400),
 });
 
 /** A concurrency group: runs (or deploy jobs) of one group run one at a time. */
 const ConcurrencySchema = z.strictObject({
-  group: z.string().min(1).max(200).describe('Group name; `${{ branch }}` is replaced by the run\'s branch.'),
-  cancelInProgress: z.boolean().default(false).describe('Cancel the running member of the group instead of queueing behind it.'),
+  group: z.string().min(1).max(200).describe("Group name; `${{ branch }}` is replaced by the run's branch."),
+  cancelInProgress: z
+    .boolean()
+    .default(false)
+    .describe('Cancel the running member of the group instead of queueing behind it.'),
 });
 
 /** A job: steps on one worker of `runs-on`, sharing its workspace. */
@@ -91,27 +120,49 @@ const PipelineJobSchema = z.strictObject({
   'runs-on': z.string().min(1).describe('Node class whose worker runs every step of the job.'),
   needs: z.array(z.string().min(1)).max(100).default([]),
   env: envMap,
-  environment: z.strictObject({ name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name'), approval: ApprovalSchema.optional() }).optional(),
+  environment: z
+    .strictObject({
+      name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be a lowercase environment name'),
+      approval: ApprovalSchema.optional(),
+    })
+    .optional(),
   concurrency: ConcurrencySchema.optional(),
   steps: z.array(PipelineStepSchema).min(1).max(200),
-  rollback: z.array(RunStepSchema).max(50).default([]).describe('Steps run on the same worker when the job fails after it began.'),
-  outputs: z.record(z.string().regex(JOB_OUTPUT_NAME_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'), z.string().max(131_072)).optional()
+  rollback: z
+    .array(RunStepSchema)
+    .max(50)
+    .default([])
+    .describe('Steps run on the same worker when the job fails after it began.'),
+  outputs: z
+    .record(
+      z.string().regex(JOB_OUTPUT_NAME_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'),
+      z.string().max(131_072),
+    )
+    .optional()
     .describe('Outputs of the job for jobs that need it, e.g. `version: ${{ steps.tag.outputs.version }}`.'),
 });
 
 /** The whole pipeline; every text in it is held to the text rule (text-rule.ts), as files come from any editor. */
-export const PipelineSpecSchema = withTextRule(z.strictObject({
-  name: z.string().min(1).max(200),
-  on: z.strictObject({
-    push: z.strictObject({ branches: branchFilter }).optional(),
-    pull_request: z.strictObject({ branches: branchFilter }).optional(),
-    manual: z.boolean().optional(),
-  }).default({ manual: true }),
-  env: envMap,
-  concurrency: ConcurrencySchema.optional(),
-  jobs: z.record(z.string().regex(JOB_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'), PipelineJobSchema)
-    .refine((jobs) => Object.keys(jobs).length > 0, 'must have at least one job'),
-}));
+export const PipelineSpecSchema = withTextRule(
+  z.strictObject({
+    name: z.string().min(1).max(200),
+    on: z
+      .strictObject({
+        push: z.strictObject({ branches: branchFilter }).optional(),
+        pull_request: z.strictObject({ branches: branchFilter }).optional(),
+        manual: z.boolean().optional(),
+      })
+      .default({ manual: true }),
+    env: envMap,
+    concurrency: ConcurrencySchema.optional(),
+    jobs: z
+      .record(
+        z.string().regex(JOB_ID_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'),
+        PipelineJobSchema,
+      )
+      .refine((jobs) => Object.keys(jobs).length > 0, 'must have at least one job'),
+  }),
+);
 
 /** A validated pipeline spec. */
 export type PipelineSpec = z.output<typeof PipelineSpecSchema>;

@@ -71,8 +71,17 @@ export interface DriftReport {
 }
 
 /** Phases an operation moves through. */
-export type StackPhase = 'previewing' | 'waiting-approval' | 'applying' | 'refreshing' | 'destroying' | 'checking-drift'
-  | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
+export type StackPhase =
+  | 'previewing'
+  | 'waiting-approval'
+  | 'applying'
+  | 'refreshing'
+  | 'destroying'
+  | 'checking-drift'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'cancelled';
 
 /** Live and final state of one stack operation (query and result). */
 export interface StackOperationState {
@@ -101,4 +110,5 @@ export function stackOutputRef(project: string, stack: string, key: string): str
 }
 
 /** Finds stack output references in a text. */
-export const STACK_OUTPUT_REF_PATTERN = /capstan-stack-output:([a-z][a-z0-9-]{0,62})\/([a-z][a-z0-9-]{0,62}):([A-Za-z_][A-Za-z0-9_]{0,127})/g;
+export const STACK_OUTPUT_REF_PATTERN =
+  /capstan-stack-output:([a-z][a-z0-9-]{0,62})\/([a-z][a-z0-9-]{0,62}):([A-Za-z_][A-Za-z0-9_]{0,127})/g;

@@ -29,8 +29,15 @@ export function packStates(states: NodeState[], base: number): PackedStates {
       workerIndex.set(s.worker, worker);
     }
     const packed: PackedNode = [
-      STATUSES.indexOf(s.status), s.attempts ?? null, time(s.startedAt), time(s.finishedAt), worker, s.exitCode ?? null,
-      s.outputs && Object.keys(s.outputs).length > 0 ? s.outputs : null, s.message ?? null, s.reused ? 1 : null,
+      STATUSES.indexOf(s.status),
+      s.attempts ?? null,
+      time(s.startedAt),
+      time(s.finishedAt),
+      worker,
+      s.exitCode ?? null,
+      s.outputs && Object.keys(s.outputs).length > 0 ? s.outputs : null,
+      s.message ?? null,
+      s.reused ? 1 : null,
     ];
     while (packed.length > 1 && packed[packed.length - 1] === null) packed.pop();
     return packed;
@@ -40,7 +47,8 @@ export function packStates(states: NodeState[], base: number): PackedStates {
 
 /** Inverse of `packStates`. */
 export function unpackStates(packed: PackedStates): NodeState[] {
-  const time = (v: unknown): string | undefined => (typeof v === 'number' ? new Date(packed.base + v).toISOString() : undefined);
+  const time = (v: unknown): string | undefined =>
+    typeof v === 'number' ? new Date(packed.base + v).toISOString() : undefined;
   return packed.nodes.map(([status, attempts, start, end, worker, exitCode, outputs, message, reused]) => {
     const state: NodeState = { status: STATUSES[status as number] ?? 'pending' };
     if (typeof attempts === 'number') state.attempts = attempts;

@@ -37,7 +37,8 @@ export function parseExpression(source: string): Expr {
   const parser = new Parser(source, 0);
   const expr = parser.parse();
   parser.skipSpace();
-  if (parser.pos < source.length) throw new ExpressionError(`expected end of expression, found ${parser.describe()}`, parser.pos);
+  if (parser.pos < source.length)
+    throw new ExpressionError(`expected end of expression, found ${parser.describe()}`, parser.pos);
   return expr;
 }
 
@@ -64,7 +65,10 @@ const isWordChar = (c: string): boolean => isWordStart(c) || isDigit(c);
 
 /** Recursive descent, loosest first: `||`, `&&`, `==`/`!=`, `<`/`<=`/`>`/`>=`, `!`, then values. */
 class Parser {
-  constructor(private readonly src: string, public pos: number) {}
+  constructor(
+    private readonly src: string,
+    public pos: number,
+  ) {}
 
   parse(): Expr {
     return this.binary(0);
@@ -125,7 +129,10 @@ class Parser {
     }
     this.skipSpace();
     if (this.src[this.pos] === '(') return this.call(word, start);
-    throw new ExpressionError(`expected a literal, 'tasks.<id>...', 'matrix.<key>' or a function call, found '${word}'`, start);
+    throw new ExpressionError(
+      `expected a literal, 'tasks.<id>...', 'matrix.<key>' or a function call, found '${word}'`,
+      start,
+    );
   }
 
   /** After `tasks`: `.<id>.status`, `.<id>.outputs`, `.<id>.outputs.<name>` or `.<id>.outputs['<name>']`. */
@@ -136,10 +143,15 @@ class Parser {
     const fieldAt = this.pos;
     const field = isWordStart(this.src[this.pos] ?? '') ? this.word() : '';
     if (field === 'status') return { type: 'status', task };
-    if (field !== 'outputs') throw new ExpressionError(`expected 'status' or 'outputs', found ${describeAt(this.src, fieldAt)}`, fieldAt);
+    if (field !== 'outputs')
+      throw new ExpressionError(`expected 'status' or 'outputs', found ${describeAt(this.src, fieldAt)}`, fieldAt);
     if (this.src[this.pos] === '.') {
       this.pos++;
-      return { type: 'outputs', task, output: this.identifier('an output name', (c) => isWordChar(c) || c === '-' || c === '.') };
+      return {
+        type: 'outputs',
+        task,
+        output: this.identifier('an output name', (c) => isWordChar(c) || c === '-' || c === '.'),
+      };
     }
     if (this.src[this.pos] === '[') {
       this.pos++;
@@ -153,7 +165,8 @@ class Parser {
   }
 
   private call(name: string, start: number): Expr {
-    if (!Object.prototype.hasOwnProperty.call(FUNCTIONS, name)) throw new ExpressionError(`unknown function '${name}'`, start);
+    if (!Object.prototype.hasOwnProperty.call(FUNCTIONS, name))
+      throw new ExpressionError(`unknown function '${name}'`, start);
     const fn = name as FunctionName;
     this.pos++;
     const args: Expr[] = [];
@@ -167,13 +180,15 @@ class Parser {
       }
     }
     this.expect(')');
-    if (args.length !== FUNCTIONS[fn]) throw new ExpressionError(`expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`, start);
+    if (args.length !== FUNCTIONS[fn])
+      throw new ExpressionError(`expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`, start);
     return { type: 'call', fn, args };
   }
 
   private expect(text: string, skipSpace = true): void {
     if (skipSpace) this.skipSpace();
-    if (!this.src.startsWith(text, this.pos)) throw new ExpressionError(`expected '${text}', found ${this.describe()}`, this.pos);
+    if (!this.src.startsWith(text, this.pos))
+      throw new ExpressionError(`expected '${text}', found ${this.describe()}`, this.pos);
     this.pos += text.length;
   }
 
@@ -186,7 +201,8 @@ class Parser {
   /** A letter or `_`, then characters accepted by `rest`. */
   private identifier(what: string, rest: (c: string) => boolean): string {
     const start = this.pos;
-    if (!isWordStart(this.src[start] ?? '')) throw new ExpressionError(`expected ${what}, found ${this.describe()}`, start);
+    if (!isWordStart(this.src[start] ?? ''))
+      throw new ExpressionError(`expected ${what}, found ${this.describe()}`, start);
     this.pos++;
     while (this.pos < this.src.length && rest(this.src[this.pos]!)) this.pos++;
     return this.src.slice(start, this.pos);
@@ -222,7 +238,8 @@ class Parser {
       this.pos++;
       digits();
     }
-    if (isWordChar(this.src[this.pos] ?? '')) throw new ExpressionError(`expected a number, found ${describeAt(this.src, start)}`, start);
+    if (isWordChar(this.src[this.pos] ?? ''))
+      throw new ExpressionError(`expected a number, found ${describeAt(this.src, start)}`, start);
     const value = Number(this.src.slice(start, this.pos));
     if (!Number.isFinite(value)) throw new ExpressionError('number out of range', start);
     return value;

@@ -48,13 +48,30 @@ export function expressionReferences(expr: Expr): Reference[] {
 function collectReferences(e: Expr, found: Map<string, Reference>): void {
   let ref: Reference | undefined;
   switch (e.type) {
-    case 'status': ref = { kind: 'task-status', task: e.task }; break;
-    case 'outputs': ref = e.output === undefined ? { kind: 'task-outputs', task: e.task } : { kind: 'task-outputs', task: e.task, output: e.output }; break;
-    case 'matrix': ref = { kind: 'matrix', key: e.key }; break;
-    case 'not': collectReferences(e.operand, found); break;
-    case 'binary': collectReferences(e.left, found); collectReferences(e.right, found); break;
-    case 'call': for (const arg of e.args) collectReferences(arg, found); break;
-    case 'literal': break;
+    case 'status':
+      ref = { kind: 'task-status', task: e.task };
+      break;
+    case 'outputs':
+      ref =
+        e.output === undefined
+          ? { kind: 'task-outputs', task: e.task }
+          : { kind: 'task-outputs', task: e.task, output: e.output };
+      break;
+    case 'matrix':
+      ref = { kind: 'matrix', key: e.key };
+      break;
+    case 'not':
+      collectReferences(e.operand, found);
+      break;
+    case 'binary':
+      collectReferences(e.left, found);
+      collectReferences(e.right, found);
+      break;
+    case 'call':
+      for (const arg of e.args) collectReferences(arg, found);
+      break;
+    case 'literal':
+      break;
   }
   if (ref !== undefined) found.set(JSON.stringify(ref), ref);
 }
@@ -70,17 +87,21 @@ export interface EvalContext {
 /** Evaluates a parsed expression; unknown references evaluate to null (validation catches them earlier). */
 export function evaluate(expr: Expr, ctx: EvalContext): unknown {
   switch (expr.type) {
-    case 'literal': return expr.value;
-    case 'status': return own(ctx.tasks, expr.task)?.status ?? null;
-    case 'matrix': return own(ctx.matrix, expr.key) ?? null;
+    case 'literal':
+      return expr.value;
+    case 'status':
+      return own(ctx.tasks, expr.task)?.status ?? null;
+    case 'matrix':
+      return own(ctx.matrix, expr.key) ?? null;
     case 'outputs': {
       const outputs = own(ctx.tasks, expr.task)?.outputs;
       if (outputs === undefined) return null;
       const name = expr.output;
       if (name === undefined) return outputs;
-      return Array.isArray(outputs) ? outputs.map((branch) => own(branch, name) ?? null) : own(outputs, name) ?? null;
+      return Array.isArray(outputs) ? outputs.map((branch) => own(branch, name) ?? null) : (own(outputs, name) ?? null);
     }
-    case 'not': return !truthy(evaluate(expr.operand, ctx));
+    case 'not':
+      return !truthy(evaluate(expr.operand, ctx));
     case 'binary': {
       const left = evaluate(expr.left, ctx);
       if (expr.op === '&&') return truthy(left) ? evaluate(expr.right, ctx) : left;
@@ -96,12 +117,20 @@ export function evaluate(expr: Expr, ctx: EvalContext): unknown {
     case 'call': {
       const args = expr.args.map((arg) => evaluate(arg, ctx));
       switch (expr.fn) {
-        case 'contains': return Array.isArray(args[0]) ? args[0].some((item) => looseEquals(item, args[1])) : toText(args[0]).includes(toText(args[1]));
-        case 'startsWith': return toText(args[0]).startsWith(toText(args[1]));
-        case 'endsWith': return toText(args[0]).endsWith(toText(args[1]));
-        case 'success': return ctx.dependencyStatuses.every((s) => s === 'succeeded');
-        case 'failure': return ctx.dependencyStatuses.some((s) => s === 'failed');
-        case 'always': return true;
+        case 'contains':
+          return Array.isArray(args[0])
+            ? args[0].some((item) => looseEquals(item, args[1]))
+            : toText(args[0]).includes(toText(args[1]));
+        case 'startsWith':
+          return toText(args[0]).startsWith(toText(args[1]));
+        case 'endsWith':
+          return toText(args[0]).endsWith(toText(args[1]));
+        case 'success':
+          return ctx.dependencyStatuses.every((s) => s === 'succeeded');
+        case 'failure':
+          return ctx.dependencyStatuses.some((s) => s === 'failed');
+        case 'always':
+          return true;
       }
     }
   }
@@ -127,7 +156,8 @@ export function parseTemplate(source: string): TemplatePart[] {
     if (open < 0) return parts;
     if (source.indexOf('}}', open + 3) < 0) throw new ExpressionError("unclosed '${{'", open);
     const { expr, end } = parseExpressionAt(source, open + 3);
-    if (!source.startsWith('}}', end)) throw new ExpressionError(`expected '}}', found ${describeAt(source, end)}`, end);
+    if (!source.startsWith('}}', end))
+      throw new ExpressionError(`expected '}}', found ${describeAt(source, end)}`, end);
     parts.push({ expr });
     pos = end + 2;
   }
@@ -155,7 +185,14 @@ function own<T>(record: Record<string, T> | undefined, key: string): T | undefin
 }
 
 function truthy(value: unknown): boolean {
-  return !(value === false || value === null || value === undefined || value === 0 || value === '' || Number.isNaN(value));
+  return !(
+    value === false ||
+    value === null ||
+    value === undefined ||
+    value === 0 ||
+    value === '' ||
+    Number.isNaN(value)
+  );
 }
 
 function toText(value: unknown): string {
@@ -166,7 +203,8 @@ function toText(value: unknown): string {
 }
 
 function looseEquals(a: unknown, b: unknown): boolean {
-  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'boolean' && typeof b === 'boolean')) return a === b;
+  if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'boolean' && typeof b === 'boolean'))
+    return a === b;
   return toText(a) === toText(b);
 }
 

@@ -30,7 +30,10 @@ export function matrixCombinations(matrix: Record<string, MatrixValue[]>): Array
 
 /** How many nodes a spec expands to, without building them (for the limit check). */
 export function expandedSize(spec: Pick<DagSpec, 'tasks'>): number {
-  return spec.tasks.reduce((sum, task) => sum + (task.matrix ? Object.values(task.matrix).reduce((n, v) => n * v.length, 1) : 1), 0);
+  return spec.tasks.reduce(
+    (sum, task) => sum + (task.matrix ? Object.values(task.matrix).reduce((n, v) => n * v.length, 1) : 1),
+    0,
+  );
 }
 
 /** Builds the plan of a validated spec (dependencies known, no cycles). */
@@ -41,7 +44,12 @@ export function buildPlan(spec: DagSpec): DagPlan {
   spec.tasks.forEach((task, i) => {
     const combos = task.matrix ? matrixCombinations(task.matrix) : [undefined];
     nodesOfTask[i] = combos.map((matrix, branch) => {
-      nodes.push({ key: task.matrix ? `${task.id}[${branch}]` : task.id, task: i, ...(matrix ? { matrix } : {}), deps: [] });
+      nodes.push({
+        key: task.matrix ? `${task.id}[${branch}]` : task.id,
+        task: i,
+        ...(matrix ? { matrix } : {}),
+        deps: [],
+      });
       return nodes.length - 1;
     });
   });

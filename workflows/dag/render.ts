@@ -1,7 +1,15 @@
 /** Template resolution for DAG tasks: what a task refers to, and its body with `${{ }}` filled in. Pure. */
 import type { DagTask } from '../contracts/dag-spec';
 import type { TaskSpec } from '../contracts/task-spec';
-import { expressionReferences, hasTemplate, parseExpression, parseTemplate, renderTemplate, templateReferences, type EvalContext } from './expression';
+import {
+  expressionReferences,
+  hasTemplate,
+  parseExpression,
+  parseTemplate,
+  renderTemplate,
+  templateReferences,
+  type EvalContext,
+} from './expression';
 
 const referenceCache = new WeakMap<DagTask, string[]>();
 
@@ -11,7 +19,9 @@ export function referencedTasks(task: DagTask): string[] {
   if (cached) return cached;
   const refs = [
     ...(task.when === undefined ? [] : expressionReferences(parseExpression(task.when))),
-    ...templateTexts(task).filter(hasTemplate).flatMap((text) => templateReferences(parseTemplate(text))),
+    ...templateTexts(task)
+      .filter(hasTemplate)
+      .flatMap((text) => templateReferences(parseTemplate(text))),
   ];
   const ids = [...new Set(refs.flatMap((ref) => (ref.kind === 'matrix' ? [] : [ref.task])))];
   referenceCache.set(task, ids);
@@ -19,7 +29,13 @@ export function referencedTasks(task: DagTask): string[] {
 }
 
 /** The task body of one node, every template rendered against `ctx`; `name` is the node's key, `labels` the run's (for metering). */
-export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPriority = 3, labels: Record<string, string> = {}): TaskSpec {
+export function renderTask(
+  task: DagTask,
+  key: string,
+  ctx: EvalContext,
+  runPriority = 3,
+  labels: Record<string, string> = {},
+): TaskSpec {
   const render = (text: string): string => (hasTemplate(text) ? renderTemplate(parseTemplate(text), ctx) : text);
   return {
     name: key,
@@ -37,5 +53,7 @@ export function renderTask(task: DagTask, key: string, ctx: EvalContext, runPrio
 }
 
 function templateTexts(task: DagTask): string[] {
-  return [task.command, task.script, task.workingDirectory, ...task.args, ...Object.values(task.env)].filter((t): t is string => t !== undefined);
+  return [task.command, task.script, task.workingDirectory, ...task.args, ...Object.values(task.env)].filter(
+    (t): t is string => t !== undefined,
+  );
 }

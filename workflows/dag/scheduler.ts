@@ -27,7 +27,11 @@ export class DagScheduler {
   /** Set once a failure without continueOnError happened. */
   failing = false;
 
-  constructor(readonly spec: DagSpec, readonly plan: DagPlan, readonly states: NodeState[]) {
+  constructor(
+    readonly spec: DagSpec,
+    readonly plan: DagPlan,
+    readonly states: NodeState[],
+  ) {
     this.taskIndex = new Map(spec.tasks.map((t, i) => [t.id, i]));
     this.dependents = plan.nodes.map(() => []);
     plan.nodes.forEach((node, i) => node.deps.forEach((d) => this.dependents[d]!.push(i)));
@@ -66,7 +70,8 @@ export class DagScheduler {
   /** Records the end of a node and releases its dependents. */
   finish(node: number, state: NodeState): void {
     this.states[node] = state;
-    if (state.status === 'failed' && !this.spec.tasks[this.plan.nodes[node]!.task]!.continueOnError) this.failing = true;
+    if (state.status === 'failed' && !this.spec.tasks[this.plan.nodes[node]!.task]!.continueOnError)
+      this.failing = true;
     for (const dependent of this.dependents[node]!) {
       this.waiting[dependent]! -= 1;
       if (this.waiting[dependent] === 0 && this.states[dependent]!.status === 'pending') this.ready.push(dependent);
@@ -127,7 +132,8 @@ export class DagScheduler {
       for (const dep of task.dependsOn) {
         const index = this.taskIndex.get(dep)!;
         const status = this.taskStatus(index);
-        if (status !== 'succeeded' && !(status === 'failed' && this.spec.tasks[index]!.continueOnError)) return `skipped: dependency ${dep} ${status}`;
+        if (status !== 'succeeded' && !(status === 'failed' && this.spec.tasks[index]!.continueOnError))
+          return `skipped: dependency ${dep} ${status}`;
       }
       return undefined;
     }
@@ -136,7 +142,8 @@ export class DagScheduler {
       condition = parseExpression(task.when);
       this.conditions.set(planNode.task, condition);
     }
-    return evaluateCondition(condition, this.contextFor(node)) ? undefined : `skipped: condition is false: ${task.when}`;
+    return evaluateCondition(condition, this.contextFor(node))
+      ? undefined
+      : `skipped: condition is false: ${task.when}`;
   }
-
 }

@@ -4,7 +4,15 @@
  */
 import type { DagSpec, DagTask } from '../contracts/dag-spec';
 import { commandOrScriptIssue } from '../contracts/task-spec';
-import { ExpressionError, expressionReferences, hasTemplate, parseExpression, parseTemplate, templateReferences, type Reference } from './expression';
+import {
+  ExpressionError,
+  expressionReferences,
+  hasTemplate,
+  parseExpression,
+  parseTemplate,
+  templateReferences,
+  type Reference,
+} from './expression';
 import { expandedSize } from './plan';
 
 /** One problem, named by its place in the spec (`tasks[3].dependsOn[0]`). */
@@ -27,36 +35,55 @@ export function validateDag(spec: DagSpec, nodeClasses: readonly string[], limit
   const firstIndex = new Map<string, number>();
   spec.tasks.forEach((task, i) => {
     const earlier = firstIndex.get(task.id);
-    if (earlier !== undefined) issues.push({ field: `tasks[${i}].id`, message: `duplicate task id "${task.id}" (also tasks[${earlier}])` });
+    if (earlier !== undefined)
+      issues.push({ field: `tasks[${i}].id`, message: `duplicate task id "${task.id}" (also tasks[${earlier}])` });
     else firstIndex.set(task.id, i);
   });
   spec.tasks.forEach((task, i) => {
     task.dependsOn.forEach((dep, d) => {
-      if (!firstIndex.has(dep)) issues.push({ field: `tasks[${i}].dependsOn[${d}]`, message: `unknown task "${dep}"${suggestion(dep, firstIndex)}` });
+      if (!firstIndex.has(dep))
+        issues.push({
+          field: `tasks[${i}].dependsOn[${d}]`,
+          message: `unknown task "${dep}"${suggestion(dep, firstIndex)}`,
+        });
     });
     const commandIssue = task.stack
-      ? (task.command !== undefined || task.script !== undefined ? 'a stack task runs no command or script' : undefined)
+      ? task.command !== undefined || task.script !== undefined
+        ? 'a stack task runs no command or script'
+        : undefined
       : commandOrScriptIssue(task);
     if (commandIssue) issues.push({ field: `tasks[${i}].command`, message: commandIssue });
     if (!nodeClasses.includes(task.nodeClass)) {
-      issues.push({ field: `tasks[${i}].nodeClass`, message: `unknown node class "${task.nodeClass}"; valid: ${nodeClasses.join(', ')}` });
+      issues.push({
+        field: `tasks[${i}].nodeClass`,
+        message: `unknown node class "${task.nodeClass}"; valid: ${nodeClasses.join(', ')}`,
+      });
     }
     if (task.matrix) {
       // Multiplied, not built: a 1000 × 1000 × 1000 matrix must be refused, not expanded.
       const branches = Object.values(task.matrix).reduce((n, values) => n * values.length, 1);
       if (branches > limits.maxMatrixBranches) {
-        issues.push({ field: `tasks[${i}].matrix`, message: `expands to ${branches} branches, over the limit of ${limits.maxMatrixBranches}` });
+        issues.push({
+          field: `tasks[${i}].matrix`,
+          message: `expands to ${branches} branches, over the limit of ${limits.maxMatrixBranches}`,
+        });
       }
     }
   });
   const total = expandedSize(spec);
   if (total > limits.maxExpandedTasks) {
-    issues.push({ field: 'tasks', message: `expands to ${total} tasks (matrices included), over the limit of ${limits.maxExpandedTasks}` });
+    issues.push({
+      field: 'tasks',
+      message: `expands to ${total} tasks (matrices included), over the limit of ${limits.maxExpandedTasks}`,
+    });
   }
   if (issues.some((i) => i.message.startsWith('duplicate') || i.message.startsWith('unknown task'))) return issues;
   const cycle = findCycle(spec);
   if (cycle) {
-    issues.push({ field: `tasks[${firstIndex.get(cycle[0]!)}].dependsOn`, message: `dependency cycle: ${cycle.join(' → ')}` });
+    issues.push({
+      field: `tasks[${firstIndex.get(cycle[0]!)}].dependsOn`,
+      message: `dependency cycle: ${cycle.join(' → ')}`,
+    });
     return issues;
   }
   spec.tasks.forEach((task, i) => issues.push(...expressionIssues(spec, task, i, firstIndex)));
@@ -114,9 +141,12 @@ function expressionIssues(spec: DagSpec, task: DagTask, index: number, ids: Map<
   for (const { field, refs } of references) {
     for (const ref of refs) {
       if (ref.kind === 'matrix') {
-        if (!task.matrix || !Object.hasOwn(task.matrix, ref.key)) issues.push({ field, message: `matrix.${ref.key}: task "${task.id}" has no matrix key "${ref.key}"` });
+        if (!task.matrix || !Object.hasOwn(task.matrix, ref.key))
+          issues.push({ field, message: `matrix.${ref.key}: task "${task.id}" has no matrix key "${ref.key}"` });
       } else if (!isUpstream(spec, index, ref.task, ids)) {
-        const what = ids.has(ref.task) ? `"${ref.task}" is not upstream of "${task.id}" (add it to dependsOn)` : `unknown task "${ref.task}"`;
+        const what = ids.has(ref.task)
+          ? `"${ref.task}" is not upstream of "${task.id}" (add it to dependsOn)`
+          : `unknown task "${ref.task}"`;
         issues.push({ field, message: `tasks.${ref.task}: ${what}` });
       }
     }
@@ -164,11 +194,18 @@ function editDistanceAtMostOne(a: string, b: string): boolean {
   let j = 0;
   let edits = 0;
   while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) { i++; j++; continue; }
+    if (a[i] === b[j]) {
+      i++;
+      j++;
+      continue;
+    }
     if (++edits > 1) return false;
     if (a.length > b.length) i++;
     else if (b.length > a.length) j++;
-    else { i++; j++; }
+    else {
+      i++;
+      j++;
+    }
   }
   return edits + (a.length - i) + (b.length - j) <= 1;
 }

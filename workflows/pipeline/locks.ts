@@ -1,10 +1,21 @@
 /** Taking a concurrency group's lock from a pipeline run: queue behind the holder, or preempt it. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  CancellationScope, ChildWorkflowCancellationType, getExternalWorkflowHandle, ParentClosePolicy, patched, sleep, startChild,
+  CancellationScope,
+  ChildWorkflowCancellationType,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  patched,
+  sleep,
+  startChild,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import { concurrencyLockId, concurrencyLockWorkflow, preemptLockSignal, releaseLockSignal } from '../concurrency-lock-workflow';
+import {
+  concurrencyLockId,
+  concurrencyLockWorkflow,
+  preemptLockSignal,
+  releaseLockSignal,
+} from '../concurrency-lock-workflow';
 import { concurrencyGroupName, GROUP_TEMPLATE } from './concurrency-group';
 
 /**
@@ -31,7 +42,14 @@ export interface HeldLock {
  * instead of waited for. With `heldThroughCancel` the run's cancellation does not cancel the lock:
  * the run releases it once its steps are dead, or its close ends it.
  */
-export async function acquireLock(prefix: string, group: string, runId: string, cancelInProgress: boolean, onWait: (message: string) => void, heldThroughCancel: boolean): Promise<HeldLock> {
+export async function acquireLock(
+  prefix: string,
+  group: string,
+  runId: string,
+  cancelInProgress: boolean,
+  onWait: (message: string) => void,
+  heldThroughCancel: boolean,
+): Promise<HeldLock> {
   const workflowId = concurrencyLockId(prefix, group);
   for (let tries = 0; ; tries++) {
     let handle: ChildWorkflowHandle<typeof concurrencyLockWorkflow>;
@@ -48,7 +66,9 @@ export async function acquireLock(prefix: string, group: string, runId: string, 
       if (cancelInProgress) {
         onWait(`cancelling the run in progress in concurrency group "${group}"`);
         // The lock may have ended in between; then there is nothing to preempt and the next try takes it.
-        await getExternalWorkflowHandle(workflowId).signal(preemptLockSignal, { by: runId }).catch(() => undefined);
+        await getExternalWorkflowHandle(workflowId)
+          .signal(preemptLockSignal, { by: runId })
+          .catch(() => undefined);
       } else {
         onWait(`queued behind another run in concurrency group "${group}"`);
       }

@@ -21,7 +21,10 @@ export function templatedStepFields(step: PipelineStep): TemplatedField[] {
       ...(step.workingDirectory !== undefined ? [[['workingDirectory'], step.workingDirectory] as TemplatedField] : []),
     ];
   }
-  if ('checkout' in step) return step.checkout !== true && step.checkout.path !== undefined ? [[['checkout', 'path'], step.checkout.path]] : [];
+  if ('checkout' in step)
+    return step.checkout !== true && step.checkout.path !== undefined
+      ? [[['checkout', 'path'], step.checkout.path]]
+      : [];
   if ('upload-artifact' in step) return [[['upload-artifact', 'path'], step['upload-artifact'].path]];
   // A stack step names a declared stack; its names stay literal, like artifact names.
   if ('stack' in step) return [];
@@ -44,19 +47,26 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
     };
   }
   if ('checkout' in step) {
-    return step.checkout !== true && step.checkout.path !== undefined ? { ...step, checkout: { ...step.checkout, path: map(step.checkout.path) } } : step;
+    return step.checkout !== true && step.checkout.path !== undefined
+      ? { ...step, checkout: { ...step.checkout, path: map(step.checkout.path) } }
+      : step;
   }
-  if ('upload-artifact' in step) return { ...step, 'upload-artifact': { ...step['upload-artifact'], path: map(step['upload-artifact'].path) } };
+  if ('upload-artifact' in step)
+    return { ...step, 'upload-artifact': { ...step['upload-artifact'], path: map(step['upload-artifact'].path) } };
   if ('stack' in step) return step;
   return { ...step, 'download-artifact': { ...step['download-artifact'], path: map(step['download-artifact'].path) } };
 }
 
 /** The job's env with `needs.<job>.outputs` rendered (job env is set before any step runs, so steps are not in scope). */
 export function renderJobEnv(job: PipelineJob, needs: TemplateScope['needs']): Record<string, string> {
-  return Object.fromEntries(Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, { steps: {}, needs })]));
+  return Object.fromEntries(
+    Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, { steps: {}, needs })]),
+  );
 }
 
 /** The job's `outputs:` map rendered once its steps have run. */
 export function renderJobOutputs(job: PipelineJob, scope: TemplateScope): Record<string, string> {
-  return Object.fromEntries(Object.entries(job.outputs ?? {}).map(([key, value]) => [key, renderPipelineTemplate(value, scope)]));
+  return Object.fromEntries(
+    Object.entries(job.outputs ?? {}).map(([key, value]) => [key, renderPipelineTemplate(value, scope)]),
+  );
 }

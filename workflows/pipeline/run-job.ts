@@ -1,5 +1,14 @@
 /** Runs one pipeline job: approval, a workspace on one worker of its class, its steps there, rollback on failure. */
-import { ActivityFailure, ApplicationFailure, CancellationScope, ChildWorkflowFailure, isCancellation, proxyActivities, sleep, TimeoutFailure } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  TimeoutFailure,
+} from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
 import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
@@ -45,7 +54,13 @@ export function stepName(step: PipelineStep, index: number): string {
 }
 
 /** Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by job id. */
-export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, record: JobRecord, needs: TemplateScope['needs'] = {}): Promise<void> {
+export async function runJob(
+  ctx: JobContext,
+  jobId: string,
+  job: PipelineJob,
+  record: JobRecord,
+  needs: TemplateScope['needs'] = {},
+): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
     record.status = 'waiting-approval';
@@ -59,11 +74,17 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
   record.status = 'running';
   record.startedAt = new Date().toISOString();
   const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs) : job.env);
-  const deployments = proxyActivities<DeploymentActivities>(claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy));
+  const deployments = proxyActivities<DeploymentActivities>(
+    claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
+  );
   if (job.environment) {
     // Deploy and rollback steps learn what they replace: Capstan's record of the environment's current release.
     const previous = await deployments.lastDeployment({ environment: job.environment.name });
-    record.deployment = { environment: job.environment.name, sha: ctx.trigger.sha, ...(previous ? { previousSha: previous.sha } : {}) };
+    record.deployment = {
+      environment: job.environment.name,
+      sha: ctx.trigger.sha,
+      ...(previous ? { previousSha: previous.sha } : {}),
+    };
     env.CAPSTAN_PREVIOUS_SHA = previous?.sha ?? '';
   }
   let claim: JobClaim | undefined;
@@ -83,8 +104,13 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
       } else {
         if (job.environment) {
           await deployments.recordDeployment({
-            environment: job.environment.name, repository: ctx.trigger.repository, pipeline: ctx.spec.name, runId: ctx.runId, jobId,
-            sha: ctx.trigger.sha, triggeredBy: ctx.trigger.triggeredBy,
+            environment: job.environment.name,
+            repository: ctx.trigger.repository,
+            pipeline: ctx.spec.name,
+            runId: ctx.runId,
+            jobId,
+            sha: ctx.trigger.sha,
+            triggeredBy: ctx.trigger.triggeredBy,
           });
         }
         if (ctx.stepOutputs && job.outputs) record.outputs = renderJobOutputs(job, jobTry.scope);
@@ -111,7 +137,9 @@ export async function runJob(ctx: JobContext, jobId: string, job: PipelineJob, r
 }
 
 async function claimWorkspace(ctx: JobContext, jobId: string, job: PipelineJob): Promise<JobClaim> {
-  const { claimJobWorkspace } = proxyActivities<PipelineActivities>(claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy));
+  const { claimJobWorkspace } = proxyActivities<PipelineActivities>(
+    claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
+  );
   return claimJobWorkspace({ runId: ctx.runId, jobId });
 }
 
@@ -127,12 +155,20 @@ interface JobTry {
 }
 
 /** Runs steps in order on the claimed worker; returns the index of the step that failed, if one did. */
-async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, steps: PipelineStep[], records: StepRecord[], env: Record<string, string>, logPrefix: string): Promise<number | undefined> {
+async function runSteps(
+  { ctx, jobId, job, claim, restart, scope }: JobTry,
+  steps: PipelineStep[],
+  records: StepRecord[],
+  env: Record<string, string>,
+  logPrefix: string,
+): Promise<number | undefined> {
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const rec = records[i]!;
     const timeout = 'run' in step ? step.timeoutSeconds : 3600;
-    const { runJobStep } = proxyActivities<PipelineActivities>(stepOptions(claim.workerQueue, timeout, ctx.policy, ctx.cancelCleanly));
+    const { runJobStep } = proxyActivities<PipelineActivities>(
+      stepOptions(claim.workerQueue, timeout, ctx.policy, ctx.cancelCleanly),
+    );
     rec.status = 'running';
     rec.startedAt = new Date().toISOString();
     const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
@@ -158,11 +194,22 @@ async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, step
       try {
         const logName = logPrefix === 'step' ? String(i) : `${logPrefix}-${i}`;
         const meter = {
-          taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`, attempt, nodeClass: job['runs-on'], labels: { pipeline: ctx.spec.name },
+          taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`,
+          attempt,
+          nodeClass: job['runs-on'],
+          labels: { pipeline: ctx.spec.name },
           // The first step of a restarted job closes what its lost worker left open.
           ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
         };
-        const outcome = await runJobStep({ runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter });
+        const outcome = await runJobStep({
+          runId: ctx.runId,
+          jobId,
+          logName,
+          step: sent,
+          env,
+          trigger: ctx.trigger,
+          meter,
+        });
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
         if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
@@ -172,7 +219,10 @@ async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, step
         if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
         const cause = err instanceof ActivityFailure ? err.cause : err;
         rec.message = cause instanceof Error ? cause.message : String(cause);
-        rec.exitCode = cause instanceof ApplicationFailure ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode : undefined;
+        rec.exitCode =
+          cause instanceof ApplicationFailure
+            ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode
+            : undefined;
         if (isCancellation(err)) {
           rec.status = 'cancelled';
           // Temporal keeps no message for a cancelled activity; the step's log says what the worker killed.
@@ -197,7 +247,14 @@ async function runSteps({ ctx, jobId, job, claim, restart, scope }: JobTry, step
  * Runs a stack step as the stack's own operation (waiting in line if another holds the stack) on the
  * workers that run Pulumi; its outputs become the step's. Returns false when it failed, as recorded on `rec`.
  */
-async function runStackStep(ctx: JobContext, job: PipelineJob, key: string, step: Extract<PipelineStep, { stack: unknown }>, rec: StepRecord, scope: TemplateScope): Promise<boolean> {
+async function runStackStep(
+  ctx: JobContext,
+  job: PipelineJob,
+  key: string,
+  step: Extract<PipelineStep, { stack: unknown }>,
+  rec: StepRecord,
+  scope: TemplateScope,
+): Promise<boolean> {
   const { project, stack, operation } = step.stack;
   const queue = nodeClassTaskQueue(ctx.policy.taskQueuePrefix, ctx.policy.pulumiNodeClass ?? job['runs-on']);
   rec.attempts = 1;
@@ -221,9 +278,14 @@ async function runStackStep(ctx: JobContext, job: PipelineJob, key: string, step
 
 async function rollback(jobTry: JobTry, record: JobRecord, env: Record<string, string>): Promise<void> {
   const { job } = jobTry;
-  const steps = job.rollback.map((s, i) => ({ name: s.name ?? `rollback: ${stepName(s, i)}`, status: 'pending' as const }));
+  const steps = job.rollback.map((s, i) => ({
+    name: s.name ?? `rollback: ${stepName(s, i)}`,
+    status: 'pending' as const,
+  }));
   record.rollback = { status: 'succeeded', steps };
-  const failed = await runSteps(jobTry, job.rollback, steps, { ...env, CAPSTAN_ROLLBACK: 'true' }, 'rollback').catch(() => 0);
+  const failed = await runSteps(jobTry, job.rollback, steps, { ...env, CAPSTAN_ROLLBACK: 'true' }, 'rollback').catch(
+    () => 0,
+  );
   record.rollback.status = failed === undefined ? 'succeeded' : 'failed';
 }
 

@@ -11,7 +11,11 @@ export interface PipelinePolicy {
 
 /** Claiming a workspace: waits for any worker of the class, as long as it takes; quick once taken. */
 export function claimOptions(taskQueue: string, policy: PipelinePolicy): ActivityOptions {
-  return { taskQueue, startToCloseTimeout: '60s', retry: { maximumAttempts: policy.infraMaxAttempts, initialInterval: '1s', maximumInterval: '30s' } };
+  return {
+    taskQueue,
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: policy.infraMaxAttempts, initialInterval: '1s', maximumInterval: '30s' },
+  };
 }
 
 /**
@@ -20,10 +24,17 @@ export function claimOptions(taskQueue: string, policy: PipelinePolicy): Activit
  * on another worker instead of retrying into an empty queue. With `waitForCancellation` a cancelled
  * run waits until the worker has killed the step's process group, as a cancelled task does.
  */
-export function stepOptions(workerQueue: string, timeoutSeconds: number, policy: PipelinePolicy, waitForCancellation: boolean): ActivityOptions {
+export function stepOptions(
+  workerQueue: string,
+  timeoutSeconds: number,
+  policy: PipelinePolicy,
+  waitForCancellation: boolean,
+): ActivityOptions {
   return {
     taskQueue: workerQueue,
-    cancellationType: waitForCancellation ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED : ActivityCancellationType.TRY_CANCEL,
+    cancellationType: waitForCancellation
+      ? ActivityCancellationType.WAIT_CANCELLATION_COMPLETED
+      : ActivityCancellationType.TRY_CANCEL,
     scheduleToStartTimeout: '60s',
     startToCloseTimeout: `${timeoutSeconds + 120}s`,
     heartbeatTimeout: `${policy.heartbeatTimeoutSeconds}s`,
@@ -33,5 +44,10 @@ export function stepOptions(workerQueue: string, timeoutSeconds: number, policy:
 
 /** Releasing a workspace: best effort, on the worker that holds it. */
 export function releaseOptions(workerQueue: string): ActivityOptions {
-  return { taskQueue: workerQueue, scheduleToStartTimeout: '30s', startToCloseTimeout: '60s', retry: { maximumAttempts: 1 } };
+  return {
+    taskQueue: workerQueue,
+    scheduleToStartTimeout: '30s',
+    startToCloseTimeout: '60s',
+    retry: { maximumAttempts: 1 },
+  };
 }

@@ -6,7 +6,15 @@
  * (`steps.build` becomes `tasks.s-build`, `needs.build` becomes `tasks.n-build`); parsing,
  * evaluation and rendering are then the DAG's own. Pure and deterministic, so the workflow uses it.
  */
-import { ExpressionError, hasTemplate, parseTemplate, renderTemplate, templateReferences, type EvalContext, type TemplatePart } from '../dag/expression';
+import {
+  ExpressionError,
+  hasTemplate,
+  parseTemplate,
+  renderTemplate,
+  templateReferences,
+  type EvalContext,
+  type TemplatePart,
+} from '../dag/expression';
 
 /** A reference a pipeline template makes: to a step of the same job, or to a job in `needs`. */
 export interface PipelineReference {
@@ -32,7 +40,10 @@ export interface TemplateScope {
 
 /** A malformed pipeline template; `position` is the 0-based offset in the text as written. */
 export class PipelineTemplateError extends Error {
-  constructor(readonly reason: string, readonly position: number) {
+  constructor(
+    readonly reason: string,
+    readonly position: number,
+  ) {
     super(`${reason} at ${position}`);
     this.name = 'PipelineTemplateError';
   }
@@ -64,7 +75,11 @@ export function parsePipelineTemplate(text: string): PipelineTemplate {
     const context = ref.task.startsWith(STEP_PREFIX) ? 'steps' : 'needs';
     const id = ref.task.slice(2);
     if (ref.kind === 'task-status') return [{ context, id, field: 'status' }];
-    return [ref.output === undefined ? { context, id, field: 'outputs' } : { context, id, field: 'outputs', name: ref.output }];
+    return [
+      ref.output === undefined
+        ? { context, id, field: 'outputs' }
+        : { context, id, field: 'outputs', name: ref.output },
+    ];
   });
   return { parts, references };
 }
@@ -73,8 +88,10 @@ export function parsePipelineTemplate(text: string): PipelineTemplate {
 export function renderPipelineTemplate(text: string, scope: TemplateScope): string {
   if (!hasTemplate(text)) return text;
   const tasks: EvalContext['tasks'] = {};
-  for (const [id, outputs] of Object.entries(scope.steps)) tasks[`${STEP_PREFIX}${id}`] = { status: 'succeeded', outputs };
-  for (const [id, outputs] of Object.entries(scope.needs)) tasks[`${NEEDS_PREFIX}${id}`] = { status: 'succeeded', outputs };
+  for (const [id, outputs] of Object.entries(scope.steps))
+    tasks[`${STEP_PREFIX}${id}`] = { status: 'succeeded', outputs };
+  for (const [id, outputs] of Object.entries(scope.needs))
+    tasks[`${NEEDS_PREFIX}${id}`] = { status: 'succeeded', outputs };
   return renderTemplate(parsePipelineTemplate(text).parts, { tasks, dependencyStatuses: [] });
 }
 
@@ -120,7 +137,10 @@ function asDagText(text: string): { dagText: string; insertions: Array<[number, 
         if (text[end] === '.') {
           const prefix = CONTEXTS[word];
           if (prefix === undefined) {
-            throw new PipelineTemplateError(`unknown context '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`, pos);
+            throw new PipelineTemplateError(
+              `unknown context '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`,
+              pos,
+            );
           }
           let refEnd = end + 1;
           while (refEnd < text.length && isReferenceChar(text[refEnd]!)) refEnd++;
@@ -130,7 +150,10 @@ function asDagText(text: string): { dagText: string; insertions: Array<[number, 
           pos = refEnd;
         } else {
           if (word !== 'true' && word !== 'false' && word !== 'null' && !/^\s*\(/.test(text.slice(end))) {
-            throw new PipelineTemplateError(`unknown name '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`, pos);
+            throw new PipelineTemplateError(
+              `unknown name '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`,
+              pos,
+            );
           }
           out += word;
           pos = end;

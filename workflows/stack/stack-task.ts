@@ -14,7 +14,12 @@ export type StackTaskSpec = z.output<typeof StackTaskSchema>;
  * a task result whose outputs are the stack outputs as strings; secret outputs stay references
  * that the worker running a downstream command resolves from the stack's encrypted state.
  */
-export async function executeStackTask(spec: StackTaskSpec, key: string, taskQueue: string, requestedBy: string): Promise<TaskResult> {
+export async function executeStackTask(
+  spec: StackTaskSpec,
+  key: string,
+  taskQueue: string,
+  requestedBy: string,
+): Promise<TaskResult> {
   const startedAt = new Date().toISOString();
   const runId = workflowInfo().workflowId;
   const outcome = await executeChild(stackQueueWorkflow, {
@@ -22,11 +27,24 @@ export async function executeStackTask(spec: StackTaskSpec, key: string, taskQue
     args: [{ operation: { ...spec, requestedBy, taskQueue }, ifBusy: 'wait' }],
   });
   if (!outcome.ran) throw ApplicationFailure.nonRetryable(outcome.reason, FailureTypes.stackTaskNotRun);
-  const outputs = Object.fromEntries(Object.entries(outcome.state.result?.outputs ?? {})
-    .map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]));
+  const outputs = Object.fromEntries(
+    Object.entries(outcome.state.result?.outputs ?? {}).map(([name, value]) => [
+      name,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
   const finishedAt = new Date().toISOString();
   return {
-    exitCode: 0, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, outputs,
-    durationMs: Date.parse(finishedAt) - Date.parse(startedAt), worker: `stack:${spec.project}/${spec.stack}`, attempts: 1, startedAt, finishedAt,
+    exitCode: 0,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    outputs,
+    durationMs: Date.parse(finishedAt) - Date.parse(startedAt),
+    worker: `stack:${spec.project}/${spec.stack}`,
+    attempts: 1,
+    startedAt,
+    finishedAt,
   };
 }

@@ -1,5 +1,11 @@
 /** GCP's billing export in BigQuery as a billing source: one parameterised query, daily net cost by service, every page. */
-import { BigQuery, type BigQueryOptions, type Query, type QueryRowsResponse, type RowMetadata } from '@google-cloud/bigquery';
+import {
+  BigQuery,
+  type BigQueryOptions,
+  type Query,
+  type QueryRowsResponse,
+  type RowMetadata,
+} from '@google-cloud/bigquery';
 import { decimalToMicros, type BillingSource, type ExternalCost } from './billing-source';
 
 /**
@@ -7,7 +13,8 @@ import { decimalToMicros, type BillingSource, type ExternalCost } from './billin
  * `gcp_billing_export_resource_v1_` one). It is written into the SQL (a table cannot be a query parameter),
  * so nothing outside this shape is accepted.
  */
-const GCP_BILLING_TABLE = /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/;
+const GCP_BILLING_TABLE =
+  /^(?:[a-z][a-z0-9.-]{0,62}:)?[a-z][a-z0-9-]{4,28}[a-z0-9]\.[A-Za-z0-9_]{1,1024}\.gcp_billing_export_(?:resource_)?v1_[0-9A-F]{6}_[0-9A-F]{6}_[0-9A-F]{6}$/;
 
 /** Where the export is read and how the query job is authorised. */
 export interface GcpBillingExportOptions {
@@ -49,7 +56,9 @@ export class GcpBillingExportSource implements BillingSource {
 
   constructor(private readonly options: GcpBillingExportOptions) {
     if (!GCP_BILLING_TABLE.test(options.table)) {
-      throw new Error(`"${options.table}" is not a billing export table such as my-project.billing.gcp_billing_export_v1_012345_6789AB_CDEF01`);
+      throw new Error(
+        `"${options.table}" is not a billing export table such as my-project.billing.gcp_billing_export_v1_012345_6789AB_CDEF01`,
+      );
     }
     this.client = new BigQuery({
       projectId: options.projectId,
@@ -69,7 +78,7 @@ export class GcpBillingExportSource implements BillingSource {
     };
     // With autoPaginate off the client answers one page and the request for the next; its typings
     // describe only the auto-paginated answer of a Query object, hence the cast.
-    let [rows, next] = await this.client.query(query, { autoPaginate: false }) as unknown as QueryRowsResponse;
+    let [rows, next] = (await this.client.query(query, { autoPaginate: false })) as unknown as QueryRowsResponse;
     const costs = rows.map((row) => this.toCost(row));
     for (let page = 1; next; page++) {
       if (page >= maxPages) throw new Error(`BigQuery kept answering with a next page after ${maxPages} pages`);
@@ -82,8 +91,10 @@ export class GcpBillingExportSource implements BillingSource {
 
   private toCost(row: RowMetadata): ExternalCost {
     const day = plain(row.day);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) throw new Error(`BigQuery answered a row without a usage day: ${JSON.stringify(row)}`);
-    if (row.currency !== 'USD') throw new Error(`the billing export is in ${String(row.currency)}; only USD is supported`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day))
+      throw new Error(`BigQuery answered a row without a usage day: ${JSON.stringify(row)}`);
+    if (row.currency !== 'USD')
+      throw new Error(`the billing export is in ${String(row.currency)}; only USD is supported`);
     return { source: this.name, day, service: String(row.service), micros: decimalToMicros(plain(row.amount)) };
   }
 }
