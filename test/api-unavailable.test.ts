@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Pool } from 'pg';
 import { createApp } from '../api/app';
+import { offlineApiDeps } from './helpers/offline-api-deps';
 import { createToken } from '../db/stores/token-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
@@ -29,25 +30,7 @@ before(async () => {
   // A port nobody listens on: every RPC fails with UNAVAILABLE.
   connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
   const app = createApp(
-    {
-      client: new Client({ connection }),
-      db,
-      namespace: 'default',
-      taskQueuePrefix: 'unreachable',
-      auth: { ratePerSecond: 100, burst: 100 },
-      nodeClasses: [{ name: 'a', concurrency: 1, pricePerHour: 0, labels: {} }],
-      taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 },
-      pollerLivenessSeconds: 75,
-      maxBodyBytes: 65_536,
-      maxDagBodyBytes: 65_536,
-      dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 },
-      dagPolicy: { continueAsNewAfterEvents: 10_000 },
-      outputStoreDir: '/nonexistent/capstan-outputs',
-      stepLogDir: '/nonexistent/capstan-step-logs',
-      pulumiNodeClass: 'a',
-      programs: { find: () => undefined, names: [] },
-      stackConfigKey: Buffer.alloc(32),
-    },
+    offlineApiDeps({ client: new Client({ connection }), db, nodeClass: 'a', taskQueuePrefix: 'unreachable' }),
     createLogger('api-test', 'silent'),
   );
   server = app.listen(0, '127.0.0.1');

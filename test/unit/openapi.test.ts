@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { Pool } from 'pg';
 import ts from 'typescript';
 import { createApp } from '../../api/app';
+import { offlineApiDeps } from '../helpers/offline-api-deps';
 import { buildOpenApiDocument } from '../../api/openapi';
 import { createLogger } from '../../config/logger';
 
@@ -49,23 +50,8 @@ before(() => {
   db = new Pool({ connectionString: 'postgres://capstan@127.0.0.1:1/never-used' });
   app = createApp(
     {
-      client: new Client({ connection }),
-      db,
-      namespace: 'default',
-      taskQueuePrefix: 'openapi',
+      ...offlineApiDeps({ client: new Client({ connection }), db, nodeClass: 'general', taskQueuePrefix: 'openapi' }),
       auth: { ratePerSecond: 1, burst: 1 },
-      nodeClasses: [{ name: 'general', concurrency: 1, pricePerHour: 0, labels: {} }],
-      taskPolicy: { heartbeatTimeoutSeconds: 5, infraMaxAttempts: 1 },
-      pollerLivenessSeconds: 75,
-      maxBodyBytes: 65_536,
-      maxDagBodyBytes: 65_536,
-      dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 },
-      dagPolicy: { continueAsNewAfterEvents: 10_000 },
-      outputStoreDir: '/nonexistent',
-      stepLogDir: '/nonexistent',
-      pulumiNodeClass: 'general',
-      programs: { find: () => undefined, names: [] },
-      stackConfigKey: Buffer.alloc(32),
     },
     createLogger('openapi-test', 'silent'),
   );
