@@ -13,7 +13,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 # Only the code the entry points import (test/compose.test.ts checks this list); tests stay out.
-# cli/ is there for the Pulumi CLI bootstrap that Pulumi workers run at start.
+# cli/ gives the container the capstan command line (e.g. `capstan token create`); toolchain/ the Pulumi CLI lookup that Pulumi workers run at start.
 COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
