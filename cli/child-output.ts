@@ -75,18 +75,31 @@ export function terminalLine(line: string, label: string): { text: string; key: 
   if (entry.level < 40) return undefined;
   const level = LEVEL_NAMES[entry.level] ?? 'error';
   const cause = entry.errMessage && entry.errMessage !== entry.msg ? `: ${entry.errMessage}` : '';
-  const text = `[${label}] ${level}: ${oneLine(`${entry.msg}${cause}`)}`;
+  const context = entry.context.length > 0 ? ` (${entry.context.join(', ')})` : '';
+  const text = `[${label}] ${level}: ${oneLine(`${entry.msg}${cause}`)}${context}`;
   return { text, key: `${level}:${entry.msg}`, level: entry.level };
 }
 
-/** A pino JSON line's level, message and error message; undefined when the line is not one. */
-function parseLogLine(line: string): { level: number; msg: string; errMessage?: string } | undefined {
+/** Fields every line carries, which say nothing about this one. */
+const ROUTINE_FIELDS = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'err', 'component', 'name']);
+/** Context fields shown at most, so a warning stays one readable line. */
+const MAX_CONTEXT_FIELDS = 4;
+
+/** A pino JSON line's level, message, error message and plain context fields; undefined when the line is not one. */
+function parseLogLine(
+  line: string,
+): { level: number; msg: string; errMessage?: string; context: string[] } | undefined {
   if (!line.startsWith('{')) return undefined;
   try {
-    const parsed = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+    const parsed = JSON.parse(line) as Record<string, unknown> & { err?: { message?: unknown } };
     if (typeof parsed.level !== 'number') return undefined;
     const errMessage = typeof parsed.err?.message === 'string' ? parsed.err.message : undefined;
-    return { level: parsed.level, msg: typeof parsed.msg === 'string' ? parsed.msg : '', errMessage };
+    // A warning such as "… generated in this file" names the file in a field: people need it too.
+    const context = Object.entries(parsed)
+      .filter(([key, value]) => !ROUTINE_FIELDS.has(key) && ['string', 'number', 'boolean'].includes(typeof value))
+      .slice(0, MAX_CONTEXT_FIELDS)
+      .map(([key, value]) => `${key}=${String(value)}`);
+    return { level: parsed.level, msg: typeof parsed.msg === 'string' ? parsed.msg : '', errMessage, context };
   } catch {
     return undefined;
   }

@@ -16,6 +16,8 @@ test('a warning or an error is one plain line naming the process; info and debug
   const err = { type: 'Error', message: 'no Go toolchain\n  at x', stack: '...' };
   const failed = terminalLine(line(50, 'Pulumi CLI unavailable', { err }), 'worker general');
   assert.equal(failed?.text, '[worker general] error: Pulumi CLI unavailable: no Go toolchain');
+  const named = terminalLine(line(40, 'passphrase generated in this file', { file: '/d/passphrase' }), 'api');
+  assert.equal(named?.text, '[api] warn: passphrase generated in this file (file=/d/passphrase)');
   assert.equal(terminalLine(line(30, 'API listening'), 'api'), undefined);
   assert.equal(terminalLine(line(20, 'debug'), 'api'), undefined);
 });
