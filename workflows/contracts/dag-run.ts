@@ -23,8 +23,8 @@ export interface NodeState {
   /** Why it failed, was skipped or cancelled. */
   message?: string;
   /**
-   * A failed node's last lines of stderr (stdout when stderr is empty). Not carried across
-   * continue-as-new, which keeps the carried states small; `message` still quotes the last line.
+   * A failed node's last lines of stderr (stdout when stderr is empty). A continue-as-new carries
+   * those of the first MAX_CARRIED_LOG_TAILS failed nodes only; `message` still quotes the last line.
    */
   logTail?: LogTail;
   /** Succeeded in an earlier run and reused by a retry from failure. */
