@@ -275,7 +275,8 @@ export function runPart(): OpenApiPart {
           summary: 'Follow a run: server-sent progress events, then end',
           description:
             'Events `progress` (status, counts, the nodes that changed) while the run runs, ' +
-            'then one `end` { runId, status }.',
+            'then one `end` { runId, status }. A failed node in `changes` carries its `logTail` ' +
+            '(the last lines of its stderr, or stdout when stderr is empty), as does `failure` of a failed task run.',
           parameters: [runId],
           responses: {
             200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
