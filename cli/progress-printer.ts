@@ -25,8 +25,16 @@ export interface ProgressEvent {
     worker?: string;
     exitCode?: number;
     message?: string;
+    logTail?: LogTailView;
   }>;
-  failure?: { message: string };
+  failure?: { message: string; logTail?: LogTailView };
+}
+
+/** The last lines of a failed command's output, as the API sends them. */
+export interface LogTailView {
+  stream: string;
+  lines: string[];
+  truncated?: boolean;
 }
 
 /** Prints one progress event. */
@@ -38,6 +46,7 @@ export function printProgress(event: ProgressEvent): void {
     const where = change.worker ? ` on ${change.worker}` : '';
     const why = change.message && change.status !== 'succeeded' ? `: ${change.message}` : '';
     console.log(`  ${MARKS[change.status] ?? '?'} ${change.key} ${change.status}${attempts}${where}${why}`);
+    if (change.status === 'failed' && change.logTail) printLogTail(change.logTail, '      ');
   }
   if (event.counts) {
     const total = Object.values(event.counts).reduce((a, b) => a + b, 0);
@@ -50,6 +59,14 @@ export function printProgress(event: ProgressEvent): void {
   }
   if (event.status !== 'running') {
     console.log(`run ${event.runId} ${event.status}${event.failure ? `: ${event.failure.message}` : ''}`);
+    if (event.failure?.logTail) printLogTail(event.failure.logTail, '    ');
     if (event.webUiUrl) console.log(`history: ${event.webUiUrl}`);
   }
+}
+
+/** Prints a failed command's last lines, indented under the line that names it, each marked with its stream. */
+export function printLogTail(tail: LogTailView, indent: string): void {
+  const cut = tail.truncated ? ', earlier output left out' : '';
+  console.log(`${indent}last ${tail.lines.length} line${tail.lines.length === 1 ? '' : 's'} of ${tail.stream}${cut}:`);
+  for (const line of tail.lines) console.log(`${indent}${tail.stream} | ${line}`);
 }

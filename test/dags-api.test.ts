@@ -211,6 +211,26 @@ describe('operating a DAG run', () => {
     run.dag.nodes.forEach((n: any, i: number) => assert.equal(n.outputs.i, String(i)));
   });
 
+  test("a failed task's log tail survives the run continuing as new", async () => {
+    const tasks = [
+      { id: 'explain', nodeClass: 'a', continueOnError: true, command: 'echo "error - missing semicolon" >&2; exit 3' },
+      ...Array.from({ length: 40 }, (_, i) => ({
+        id: `t${i}`,
+        nodeClass: 'a',
+        dependsOn: i === 0 ? ['explain'] : [`t${i - 1}`],
+        command: 'true',
+      })),
+    ];
+    const run = await runDag({ name: 'tail-carried', tasks });
+    // The failure is tolerated (continueOnError), so the run completes, and it continued as new after it.
+    assert.equal(run.status, 'completed', JSON.stringify(run.failure));
+    assert.ok(run.dagResult.executions > 1, `continued as new (executions: ${run.dagResult.executions})`);
+    const explain = byKey(run).explain;
+    assert.equal(explain.status, 'failed');
+    assert.deepEqual(explain.logTail, { stream: 'stderr', lines: ['error - missing semicolon'], truncated: false });
+    assert.match(explain.message, /command exited with code 3: error - missing semicolon/);
+  });
+
   test('retry from failure re-runs only the failed task and its descendants; the others show as reused', async () => {
     const marker = `${stack.dataDir}/flaky-once`;
     const spec = {

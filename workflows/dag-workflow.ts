@@ -15,6 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DagResult, DagStateView, DagWorkflowInput, NodeState } from './contracts/dag-run';
+import type { LogTail } from './contracts/log-tail';
 import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import type { TaskState } from './contracts/task-run';
@@ -101,6 +102,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
             finishedAt: new Date().toISOString(),
             message: failureMessage(err, scheduler.failing && spec.failFast),
             ...exitCodeOf(err),
+            ...logTailOfFailure(err),
           }),
       )
       .finally(() => {
@@ -161,6 +163,16 @@ function exitCodeOf(err: unknown): { exitCode?: number } {
   const details =
     err instanceof ApplicationFailure ? (err.details?.[0] as { exitCode?: number } | undefined) : undefined;
   return details?.exitCode === undefined ? {} : { exitCode: details.exitCode };
+}
+
+/**
+ * The failed command's last lines, as the activity put them in the failure. Only new attempts carry
+ * one, so runs recorded before replay unchanged; it changes node state only, never a command.
+ */
+function logTailOfFailure(err: unknown): { logTail?: LogTail } {
+  const details =
+    err instanceof ApplicationFailure ? (err.details?.[0] as { logTail?: LogTail } | undefined) : undefined;
+  return details?.logTail === undefined ? {} : { logTail: details.logTail };
 }
 
 function describe(scheduler: DagScheduler, name: string, executions: number): string {

@@ -2,6 +2,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
+import { lastLineOf, logTailOf } from '../../workflows/contracts/log-tail';
 import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import {
@@ -180,20 +181,24 @@ function throwIfFailed(
     }
     throw new CancelledFailure('task cancelled; process group killed');
   }
+  if (!exit.timedOut && exit.exitCode === 0 && outputError === undefined) return;
+  // The failure carries the command's last lines, and its message the very last one, so it explains itself.
+  const logTail = logTailOf(outcome);
+  const lastLine = lastLineOf(logTail);
+  const said = lastLine === undefined ? '' : `: ${lastLine}`;
+  const details = [{ ...outcome, ...(logTail ? { logTail } : {}) }];
   if (exit.timedOut) {
     throw ApplicationFailure.create({
       type: FailureTypes.commandTimedOut,
-      message: `command timed out after ${timeoutSeconds}s; its process group was killed`,
-      details: [outcome],
+      message: `command timed out after ${timeoutSeconds}s; its process group was killed${said}`,
+      details,
     });
   }
-  if (exit.exitCode !== 0 || outputError !== undefined) {
-    throw ApplicationFailure.create({
-      type: FailureTypes.commandFailed,
-      message: outputError ?? `command exited with code ${exit.exitCode}`,
-      details: [outcome],
-    });
-  }
+  throw ApplicationFailure.create({
+    type: FailureTypes.commandFailed,
+    message: outputError ?? `command exited with code ${exit.exitCode}${said}`,
+    details,
+  });
 }
 
 /**

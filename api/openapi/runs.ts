@@ -51,6 +51,34 @@ const RunSummarySchema = z.object({
   durationMs: z.number().optional(),
 });
 
+/** The last lines a failed command printed. */
+const LogTailSchema = z
+  .object({
+    stream: z.enum(['stderr', 'stdout']).describe('stderr, or stdout when stderr was empty.'),
+    lines: z.array(z.string()).describe('The last lines (at most 20, about 2 KiB), oldest first.'),
+    truncated: z.boolean().describe('true when earlier output was left out.'),
+  })
+  .describe("A failed command's last lines of output, next to its exit code.");
+
+/** Why a run ended without completing. */
+const RunFailureSchema = z.object({
+  type: z.string().optional(),
+  message: z.string().describe("Says why; a failed command's message quotes its last line of output."),
+  details: z.unknown().optional(),
+  logTail: LogTailSchema.optional().describe('Task runs that failed in their command.'),
+  tasks: z
+    .array(
+      z.object({
+        key: z.string(),
+        message: z.string().optional(),
+        exitCode: z.number().int().optional(),
+        logTail: LogTailSchema.optional(),
+      }),
+    )
+    .optional()
+    .describe('DAG runs: the failed tasks among the returned nodes (at most 10), each with its last lines.'),
+});
+
 /** A run with what the API knows of it; the kind-specific parts are open objects. */
 const RunDetailSchema = RunSummarySchema.extend({
   webUiUrl: z.string().optional().describe("The run's history in the Temporal Web UI."),
@@ -65,7 +93,7 @@ const RunDetailSchema = RunSummarySchema.extend({
     .looseObject({
       counts: z.record(z.string(), z.number()),
       total: z.number(),
-      nodes: z.array(z.looseObject({ key: z.string() })),
+      nodes: z.array(z.looseObject({ key: z.string(), logTail: LogTailSchema.optional() })),
     })
     .optional()
     .describe('DAG runs: counts and one page of node states (query offset and limit).'),
@@ -75,7 +103,7 @@ const RunDetailSchema = RunSummarySchema.extend({
     .optional()
     .describe('Pipeline runs: every job with its steps, worker, approval and rollback.'),
   stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),
-  failure: z.object({ type: z.string().optional(), message: z.string(), details: z.unknown().optional() }).optional(),
+  failure: RunFailureSchema.optional(),
 });
 
 const runId = pathParameter('id', RunIdSchema, 'The run id (the Temporal workflow id).');
@@ -247,7 +275,8 @@ export function runPart(): OpenApiPart {
           summary: 'Follow a run: server-sent progress events, then end',
           description:
             'Events `progress` (status, counts, the nodes that changed) while the run runs, ' +
-            'then one `end` { runId, status }.',
+            'then one `end` { runId, status }. A failed node in `changes` carries its `logTail` ' +
+            '(the last lines of its stderr, or stdout when stderr is empty), as does `failure` of a failed task run.',
           parameters: [runId],
           responses: {
             200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },

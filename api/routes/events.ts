@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { RunIdSchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
+import type { LogTail } from '../../workflows/contracts/log-tail';
 import { getRun, type RunDetail } from '../services/get-run';
 import { parseOr400 } from '../validate';
 
@@ -20,6 +21,8 @@ export interface ProgressEvent {
     worker?: string;
     exitCode?: number;
     message?: string;
+    /** A failed node's last lines of output. */
+    logTail?: LogTail;
   }>;
   failure?: RunDetail['failure'];
   webUiUrl?: string;
@@ -80,6 +83,7 @@ function progressOf(detail: RunDetail, seen: Map<string, string>): ProgressEvent
       ...('worker' in n && n.worker ? { worker: n.worker } : {}),
       ...('exitCode' in n && n.exitCode !== undefined ? { exitCode: n.exitCode } : {}),
       ...('message' in n && n.message ? { message: n.message } : {}),
+      ...('logTail' in n && n.logTail ? { logTail: n.logTail } : {}),
     }));
   return {
     runId: detail.runId,

@@ -6,6 +6,8 @@ import { temporal } from '@temporalio/proto';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import type { TaskResult, TaskState } from '../../workflows/contracts/task-run';
 import type { DagResult, DagStateView } from '../../workflows/contracts/dag-run';
+import { FailureTypes } from '../../workflows/contracts/failure-types';
+import { logTailOf, type LogTail } from '../../workflows/contracts/log-tail';
 import { dagStateQuery, taskStateQuery } from '../../workflows/definitions';
 import type { PipelineRunState } from '../../workflows/contracts/pipeline-run';
 import { pipelineStateQuery } from '../../workflows/pipeline/definitions';
@@ -41,8 +43,22 @@ export interface RunDetail extends RunSummary {
   pipeline?: PipelineRunState;
   /** Stack operations: phase, preview, approval, result or drift; `live.pendingAttempts[].heartbeat` carries engine progress. */
   stack?: StackOperationState;
-  failure?: { type?: string; message: string; details?: unknown };
+  failure?: RunFailure;
 }
+
+/** Why a run ended without completing; a failed command's last lines ride along so it explains itself. */
+export interface RunFailure {
+  type?: string;
+  message: string;
+  details?: unknown;
+  /** A failed task run: the last lines of its stderr (stdout when stderr is empty). */
+  logTail?: LogTail;
+  /** A failed DAG run: its failed tasks among the returned nodes (at most MAX_FAILED_TASKS), each with its tail. */
+  tasks?: Array<{ key: string; message?: string; exitCode?: number; logTail?: LogTail }>;
+}
+
+/** Most failed DAG tasks a run's failure lists; `dag.nodes` and `dagResult.failed` hold them all. */
+const MAX_FAILED_TASKS = 10;
 
 /** Which node states of a DAG run to return. */
 export interface NodePage {
@@ -97,7 +113,7 @@ export async function getRun(
     if (graph) detail.dag = graph;
     if (warnings.length > 0) detail.warnings = warnings;
     if (detail.status === 'completed') detail.dagResult = await handle.result();
-    else if (detail.status !== 'running') detail.failure = await failureOf(handle);
+    else if (detail.status !== 'running') detail.failure = withFailedTasks(await failureOf(handle), graph);
   } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
@@ -184,10 +200,37 @@ async function failureOf(handle: WorkflowHandle): Promise<RunDetail['failure']> 
     return undefined;
   } catch (err) {
     if (err instanceof WorkflowFailedError && err.cause instanceof ApplicationFailure) {
-      return { type: err.cause.type ?? undefined, message: err.cause.message, details: err.cause.details?.[0] };
+      const { type, message } = err.cause;
+      const details: unknown = err.cause.details?.[0];
+      const logTail = type === FailureTypes.taskFailed ? commandTail(details) : undefined;
+      return { type: type ?? undefined, message, details, ...(logTail ? { logTail } : {}) };
     }
     return {
       message: err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err),
     };
   }
+}
+
+/** The tail a task failure carries, or (runs from before tails travelled) one cut from its stdout and stderr. */
+function commandTail(details: unknown): LogTail | undefined {
+  if (typeof details !== 'object' || details === null) return undefined;
+  const outcome = details as { logTail?: LogTail; stdout?: unknown; stderr?: unknown };
+  if (outcome.logTail) return outcome.logTail;
+  if (typeof outcome.stdout !== 'string' && typeof outcome.stderr !== 'string') return undefined;
+  return logTailOf(details as Parameters<typeof logTailOf>[0]);
+}
+
+/** Adds a failed DAG run's failed tasks, with their tails, to its failure. */
+function withFailedTasks(failure: RunFailure | undefined, graph: DagStateView | undefined): RunFailure | undefined {
+  const failed = graph?.nodes.filter((n) => n.status === 'failed').slice(0, MAX_FAILED_TASKS) ?? [];
+  if (failure === undefined || failed.length === 0) return failure;
+  return {
+    ...failure,
+    tasks: failed.map((n) => ({
+      key: n.key,
+      ...(n.message ? { message: n.message } : {}),
+      ...(n.exitCode === undefined ? {} : { exitCode: n.exitCode }),
+      ...(n.logTail ? { logTail: n.logTail } : {}),
+    })),
+  };
 }

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NodeState } from '../../workflows/contracts/dag-run';
-import { packStates, unpackStates } from '../../workflows/dag/carry';
+import { MAX_CARRIED_LOG_TAILS, packStates, unpackStates } from '../../workflows/dag/carry';
 
 const BASE = Date.parse('2024-05-01T10:00:00.000Z');
 const at = (ms: number): string => new Date(BASE + ms).toISOString();
@@ -30,6 +30,7 @@ describe('packStates / unpackStates', () => {
       worker: 'worker-b@host2',
       exitCode: 137,
       message: 'command exited with code 137',
+      logTail: { stream: 'stderr', lines: ['Killed'], truncated: false },
     },
     { status: 'skipped', message: 'skipped: dependency a failed' },
     { status: 'cancelled', message: '' },
@@ -90,6 +91,29 @@ describe('packStates / unpackStates', () => {
 });
 
 describe('size', () => {
+  test('10,000 failed nodes with 2 KiB log tails still pack under 2 MB: only the first tails are carried', () => {
+    const logTail = {
+      stream: 'stderr' as const,
+      lines: Array.from({ length: 20 }, () => 'e'.repeat(100)),
+      truncated: true,
+    };
+    const states: NodeState[] = Array.from({ length: 10_000 }, (_, i) => ({
+      status: 'failed',
+      attempts: 1,
+      exitCode: 3,
+      message: `command exited with code 3: ${'e'.repeat(100)} (after 1 attempt)`,
+      logTail,
+      startedAt: at(i),
+    }));
+    const packed = JSON.stringify(packStates(states, BASE));
+    assert.ok(Buffer.byteLength(packed) < 2 * 1024 * 1024, `${Buffer.byteLength(packed)} bytes`);
+    const unpacked = unpackStates(JSON.parse(packed));
+    assert.equal(unpacked.filter((s) => s.logTail).length, MAX_CARRIED_LOG_TAILS);
+    assert.deepEqual(unpacked[0]!.logTail, logTail);
+    assert.equal(unpacked[MAX_CARRIED_LOG_TAILS]!.logTail, undefined);
+    assert.equal(unpacked[9_999]!.message, states[9_999]!.message, 'the message, quoting the last line, stays');
+  });
+
   test('10,000 succeeded nodes with worker, times and small outputs pack well under 2 MB', (t) => {
     const workers = [
       'capstan-worker-linux-1@build-host-01',

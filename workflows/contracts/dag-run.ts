@@ -2,6 +2,7 @@
 import type { PackedStates } from '../dag/carry';
 import type { DagDefaults } from '../dag/defaults';
 import type { DagSpecInput } from './dag-spec';
+import type { LogTail } from './log-tail';
 import type { TaskExecutionPolicy } from './task-run';
 
 /** State of one task (or matrix branch) of a DAG run. */
@@ -21,6 +22,11 @@ export interface NodeState {
   outputs?: Record<string, string>;
   /** Why it failed, was skipped or cancelled. */
   message?: string;
+  /**
+   * A failed node's last lines of stderr (stdout when stderr is empty). A continue-as-new carries
+   * those of the first MAX_CARRIED_LOG_TAILS failed nodes only; `message` still quotes the last line.
+   */
+  logTail?: LogTail;
   /** Succeeded in an earlier run and reused by a retry from failure. */
   reused?: boolean;
 }

@@ -1,4 +1,5 @@
 /** Inputs, results and live state of the task workflow; plain types shared by API, workflow and activity. */
+import type { LogTail } from './log-tail';
 import type { TaskSpec } from './task-spec';
 
 /** Limits the API decides per run so that the workflow never reads configuration itself. */
@@ -34,10 +35,15 @@ export interface CommandOutcome {
   timedOut: boolean;
   /** When the command started on the worker (absent in results recorded before this field existed). */
   commandStartedAt?: string;
+  /** A failed attempt's last lines of stderr (stdout when stderr is empty); absent on success and in older runs. */
+  logTail?: LogTail;
 }
 
 /** Result of a task run that succeeded. */
-export interface TaskResult extends Omit<CommandOutcome, 'activityAttempt' | 'timedOut' | 'commandStartedAt'> {
+export interface TaskResult extends Omit<
+  CommandOutcome,
+  'activityAttempt' | 'timedOut' | 'commandStartedAt' | 'logTail'
+> {
   /** Every activity attempt made for this run: command retries plus lost-worker retries. */
   attempts: number;
   /** When the last attempt's command started on its worker. */
