@@ -49,9 +49,9 @@ async function main(): Promise<number> {
     }
     process.stderr.write(`[capstan] test PostgreSQL at ${databaseUrl}\n`);
     const filter = process.argv.slice(2);
-    // Matched against the path below test/, so a filter never matches the clone's own folder name.
+    // Matched against the path below test/ (with a leading slash), never the clone's own folder name.
     const files = testFiles(__dirname).filter(
-      (f) => filter.length === 0 || filter.some((part) => relative(__dirname, f).includes(part)),
+      (f) => filter.length === 0 || filter.some((part) => `/${relative(__dirname, f)}`.includes(part)),
     );
     return await new Promise<number>((resolve) => {
       // One file at a time: several suites start worker processes, and the machine has two cores.
