@@ -26,6 +26,7 @@ import { DagScheduler } from './dag/scheduler';
 import { dagStateQuery } from './definitions';
 import { executeTask } from './task-execution';
 import { executeStackTask } from './stack/stack-task';
+import { stackSummary } from './summaries';
 
 /** Largest page `dagStateQuery` answers. */
 const MAX_QUERY_PAGE = 1000;
@@ -76,7 +77,13 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     scope
       .run(() =>
         task.stack
-          ? executeStackTask(task.stack, planNode.key, taskQueue, `dag run ${workflowInfo().workflowId}`)
+          ? executeStackTask(
+              task.stack,
+              planNode.key,
+              taskQueue,
+              `dag run ${workflowInfo().workflowId}`,
+              `${planNode.key}: ${stackSummary(task.stack.operation, task.stack.project, task.stack.stack)}`,
+            )
           : executeTask(taskSpec, { ...policy, taskQueue }, taskState, {
               priority: taskSpec.priority,
               workspaceKey: planNode.key,
