@@ -191,7 +191,7 @@ async function runSteps(
       jobId,
       kind: logPrefix === 'step' ? 'step' : 'rollback',
       index: i,
-      label: step.name ?? step.id ?? rec.name,
+      label: step.name ?? step.id ?? stepName(step, i),
       nodeClass: job['runs-on'],
     };
     const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
