@@ -4,8 +4,6 @@
  * real server's history, through the client and through the `temporal` CLI; and the pipeline's
  * current details say how its jobs ended.
  */
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gitIn } from './helpers/git';
+import { historySummaries, type SummarisedEvent } from './helpers/history-summaries';
 import { startTestStack, testTemporalAddress, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
@@ -27,15 +26,8 @@ after(async () => {
 });
 
 /** The activity type and summary of every ActivityTaskScheduled event of a run, in history order. */
-async function scheduledActivities(runId: string): Promise<Array<{ type: string; summary: string | undefined }>> {
-  const history = await stack.client.workflow.getHandle(runId).fetchHistory();
-  return (history.events ?? []).flatMap((event: temporal.api.history.v1.IHistoryEvent) => {
-    const attrs = event.activityTaskScheduledEventAttributes;
-    if (!attrs) return [];
-    const payload = event.userMetadata?.summary;
-    const summary = payload ? defaultPayloadConverter.fromPayload<string>(payload) : undefined;
-    return [{ type: attrs.activityType?.name ?? '', summary }];
-  });
+async function scheduledActivities(runId: string): Promise<SummarisedEvent[]> {
+  return (await historySummaries(stack.client, runId)).filter((e) => e.type !== 'timer');
 }
 
 /** The pipeline's or task's current details, as the Web UI reads them (the SDK's built-in metadata query). */
@@ -92,6 +84,8 @@ test('every activity of a DAG run is summarised with its task key and node class
     .map((e) => Buffer.from(e.userMetadata.summary.data, 'base64').toString('utf8'));
   assert.ok(summaries.includes('"test[2] on b"'), summaries.join(', '));
   rmSync(dirname(marker), { recursive: true, force: true });
+  // The details name the running nodes while any run; at the end only the counts are left.
+  assert.equal(await currentDetails(started.body.runId), '**summaries**: succeeded 5');
 });
 
 test(

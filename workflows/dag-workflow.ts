@@ -61,6 +61,9 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     };
   });
 
+  // The Web UI's details name what runs now; a run's parallelism bounds the list, the text shows ten.
+  const runningKeys = (): string[] => [...scopes.keys()].map((node) => plan.nodes[node]!.key);
+
   const launch = (node: number): void => {
     const planNode = plan.nodes[node]!;
     const task = spec.tasks[planNode.task]!;
@@ -123,7 +126,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
         workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
       if (scheduler.failing && spec.failFast) for (const scope of scopes.values()) scope.cancel();
       if (!draining) scheduler.next(spec.maxParallel - scopes.size).dispatch.forEach(launch);
-      setCurrentDetails(describe(scheduler, spec.name, executions));
+      setCurrentDetails(describe(scheduler, spec.name, executions, runningKeys()));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {
         const carried = { states: packStates(states, runStart), executions };
@@ -136,7 +139,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     // The run was cancelled: every running task is being cancelled with it; record them, then end cancelled.
     await CancellationScope.nonCancellable(() => condition(() => scopes.size === 0));
     scheduler.cancelPending('cancelled: the run was cancelled');
-    setCurrentDetails(describe(scheduler, spec.name, executions));
+    setCurrentDetails(describe(scheduler, spec.name, executions, runningKeys()));
     throw new CancelledFailure('DAG run cancelled');
   }
 
@@ -170,10 +173,12 @@ function exitCodeOf(err: unknown): { exitCode?: number } {
   return details?.exitCode === undefined ? {} : { exitCode: details.exitCode };
 }
 
-function describe(scheduler: DagScheduler, name: string, executions: number): string {
+function describe(scheduler: DagScheduler, name: string, executions: number, running: string[]): string {
   const c = scheduler.counts();
   const parts = Object.entries(c)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${status} ${n}`);
-  return `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
+  const head = `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
+  if (running.length === 0) return head;
+  return `${head}\n\nrunning: ${running.slice(0, 10).join(', ')}${running.length > 10 ? ', ...' : ''}`;
 }
