@@ -65,6 +65,18 @@ const SCENARIOS: Record<string, [string, Record<string, unknown>]> = {
       ],
     },
   ],
+  // Recorded since activities carry summaries (`b[1] on a`, `r on b, attempt 1 of 2`): user metadata in the history.
+  'dag-matrix-summaries': [
+    '/v1/dags',
+    {
+      name: 'summaries',
+      tasks: [
+        { id: 'a', nodeClass: 'a', command: 'true' },
+        { id: 'b', nodeClass: 'a', dependsOn: ['a'], matrix: { n: [1, 2] }, command: 'echo ${{ matrix.n }}' },
+        { id: 'r', nodeClass: 'b', command: 'exit 4', retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 } },
+      ],
+    },
+  ],
   // With the stack's low continue-as-new threshold this records a later execution, which starts from carried state.
   'dag-continued-as-new': ['/v1/dags', { name: 'chain', maxParallel: 5, tasks: chain(40) }],
 };

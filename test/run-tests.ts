@@ -53,6 +53,11 @@ async function main(): Promise<number> {
     const files = testFiles(__dirname).filter(
       (f) => filter.length === 0 || filter.some((part) => `/${relative(__dirname, f)}`.includes(part)),
     );
+    if (files.length === 0) {
+      // node --test with no file runs every test it finds: a filter that matches nothing must not.
+      process.stderr.write(`[capstan] no test file matches ${filter.join(' ')}\n`);
+      return 1;
+    }
     return await new Promise<number>((resolve) => {
       // One file at a time: several suites start worker processes, and the machine has two cores.
       const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], {

@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 import { Client } from 'pg';
 import { testDatabaseAdminUrl } from './helpers/database';
 import { gitIn } from './helpers/git';
+import { historySummaries } from './helpers/history-summaries';
 import { scramIsFor } from './helpers/scram';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -147,6 +148,16 @@ test('up creates the database; a config change previews as a diff, approval appl
   assert.ok(
     !JSON.stringify(await stack.client.workflow.getHandle(runId).fetchHistory()).includes('first-password'),
     'no secret in the history',
+  );
+  assert.deepEqual(
+    (await historySummaries(stack.client, runId)).map((e) => `${e.type}: ${e.summary}`),
+    [
+      `recordStackOperation: up shop/${name} (record running)`,
+      `previewStack: up shop/${name} (preview)`,
+      `applyStack: up shop/${name} (apply)`,
+      `recordStackOperation: up shop/${name} (record succeeded)`,
+    ],
+    'the Web UI names each activity by operation, stack and phase',
   );
   assert.equal(created.stack.result.outputs.database, `app_${id}`);
   assert.ok(await databaseExists(`app_${id}`), 'the database exists in PostgreSQL');
@@ -326,6 +337,10 @@ test("a DAG provisions a database, then a task connects with the stack's secret 
     !JSON.stringify(await stack.client.workflow.getHandle(started.body.runId).fetchHistory()).includes('dag-password'),
     'no secret in the DAG history',
   );
+  const children = (await historySummaries(stack.client, started.body.runId)).filter(
+    (e) => e.type === 'stackQueueWorkflow',
+  );
+  assert.deepEqual(children, [{ type: 'stackQueueWorkflow', summary: `db: up shop/${name}` }]);
 });
 
 test('a pipeline provisions a database in one job, and the job that needs it connects with the secret connection string', async () => {

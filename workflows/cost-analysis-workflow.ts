@@ -45,9 +45,11 @@ export async function costAnalysisWorkflow(input: CostAnalysisWorkflowInput): Pr
     ...NOTIFY_OPTIONS,
     taskQueue: input.activityTaskQueue,
   });
-  const analysis = await analyzeCosts({ date, workflowId: info.workflowId });
+  const analysis = await analyzeCosts.executeWithOptions({ summary: `analyze costs of ${date}` }, [
+    { date, workflowId: info.workflowId },
+  ]);
   try {
-    const { sent } = await sendCostNotifications({});
+    const { sent } = await sendCostNotifications.executeWithOptions({ summary: 'send cost notifications' }, [{}]);
     return { ...analysis, notificationsSent: sent };
   } catch (err) {
     // The report stands without its notifications; they stay unsent in the table for the next run.

@@ -27,6 +27,7 @@ import { DagScheduler } from './dag/scheduler';
 import { dagStateQuery } from './definitions';
 import { executeTask } from './task-execution';
 import { executeStackTask } from './stack/stack-task';
+import { stackSummary } from './summaries';
 
 /** Largest page `dagStateQuery` answers. */
 const MAX_QUERY_PAGE = 1000;
@@ -61,6 +62,9 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     };
   });
 
+  // The Web UI's details name what runs now; a run's parallelism bounds the list, the text shows ten.
+  const runningKeys = (): string[] => [...scopes.keys()].map((node) => plan.nodes[node]!.key);
+
   const launch = (node: number): void => {
     const planNode = plan.nodes[node]!;
     const task = spec.tasks[planNode.task]!;
@@ -77,7 +81,13 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     scope
       .run(() =>
         task.stack
-          ? executeStackTask(task.stack, planNode.key, taskQueue, `dag run ${workflowInfo().workflowId}`)
+          ? executeStackTask(
+              task.stack,
+              planNode.key,
+              taskQueue,
+              `dag run ${workflowInfo().workflowId}`,
+              `${planNode.key}: ${stackSummary(task.stack.operation, task.stack.project, task.stack.stack)}`,
+            )
           : executeTask(taskSpec, { ...policy, taskQueue }, taskState, {
               priority: taskSpec.priority,
               workspaceKey: planNode.key,
@@ -118,7 +128,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
         workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
       if (scheduler.failing && spec.failFast) for (const scope of scopes.values()) scope.cancel();
       if (!draining) scheduler.next(spec.maxParallel - scopes.size).dispatch.forEach(launch);
-      setCurrentDetails(describe(scheduler, spec.name, executions));
+      setCurrentDetails(describe(scheduler, spec.name, executions, runningKeys()));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {
         const carried = { states: packStates(states, runStart), executions };
@@ -131,7 +141,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     // The run was cancelled: every running task is being cancelled with it; record them, then end cancelled.
     await CancellationScope.nonCancellable(() => condition(() => scopes.size === 0));
     scheduler.cancelPending('cancelled: the run was cancelled');
-    setCurrentDetails(describe(scheduler, spec.name, executions));
+    setCurrentDetails(describe(scheduler, spec.name, executions, runningKeys()));
     throw new CancelledFailure('DAG run cancelled');
   }
 
@@ -175,10 +185,12 @@ function logTailOfFailure(err: unknown): { logTail?: LogTail } {
   return details?.logTail === undefined ? {} : { logTail: details.logTail };
 }
 
-function describe(scheduler: DagScheduler, name: string, executions: number): string {
+function describe(scheduler: DagScheduler, name: string, executions: number, running: string[]): string {
   const c = scheduler.counts();
   const parts = Object.entries(c)
     .filter(([, n]) => n > 0)
     .map(([status, n]) => `${status} ${n}`);
-  return `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
+  const head = `**${name}**: ${parts.join(', ')}${executions > 1 ? ` (execution ${executions})` : ''}`;
+  if (running.length === 0) return head;
+  return `${head}\n\nrunning: ${running.slice(0, 10).join(', ')}${running.length > 10 ? ', ...' : ''}`;
 }

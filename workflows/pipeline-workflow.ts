@@ -5,6 +5,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,6 +17,7 @@ import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/
 import type { PipelineJob } from './contracts/pipeline-spec';
 import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
+import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
@@ -55,6 +57,9 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     })),
   };
   const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
+  // Not replayed: current details are workflow metadata, read by the Web UI, not commands.
+  ctx.onProgress = () => setCurrentDetails(describePipeline(state));
+  ctx.onProgress();
   setHandler(pipelineStateQuery, () => state);
   setHandler(
     approvalUpdate,
@@ -82,10 +87,12 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       if (blocked.length > 0) {
         record.status = 'skipped';
         record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        ctx.onProgress?.();
         return;
       }
       const locks = await jobLocks(ctx, job, (message) => {
         record.message = message;
+        ctx.onProgress?.();
       });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
@@ -110,6 +117,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         spec.concurrency.cancelInProgress,
         (message) => {
           state.message = message;
+          ctx.onProgress?.();
         },
         ctx.cancelCleanly,
       );
@@ -140,6 +148,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       job.message = reason;
       job.finishedAt ??= new Date().toISOString();
     }
+    ctx.onProgress?.();
     // The run is cancelled, but telling the forge so must still happen.
     await CancellationScope.nonCancellable(() => report('failure', 'cancelled'));
     throw err;
@@ -148,6 +157,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   }
   const failed = state.jobs.filter((j) => j.status === 'failed');
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
+  ctx.onProgress?.();
   await report(
     failed.length > 0 ? 'failure' : 'success',
     failed.length > 0 ? `failed: ${failed.map((j) => j.id).join(', ')}` : 'all jobs succeeded',
@@ -180,13 +190,18 @@ function commitStatusReporter(
   });
   return async (status, description) => {
     try {
-      const result = await reportCommitStatus({
-        repository: ctx.trigger.repository,
-        sha: ctx.trigger.sha,
-        state: status,
-        context: `capstan/${ctx.spec.name}`,
-        description: `${description} (${ctx.runId})`,
-      });
+      const result = await reportCommitStatus.executeWithOptions(
+        { summary: `commit status: ${status}, ${description}` },
+        [
+          {
+            repository: ctx.trigger.repository,
+            sha: ctx.trigger.sha,
+            state: status,
+            context: `capstan/${ctx.spec.name}`,
+            description: `${description} (${ctx.runId})`,
+          },
+        ],
+      );
       state.commitStatus = result.reported
         ? `reported ${status}`
         : `not reported: ${result.reason ?? 'no status endpoint'}`;

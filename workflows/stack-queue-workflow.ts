@@ -4,6 +4,7 @@ import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
 import { stackWorkflowId, type StackOperationInput, type StackOperationState } from './contracts/stack-operation';
 import { kindSearchAttribute, type RunMemo } from './definitions';
 import { stackOperationWorkflow } from './stack-operation-workflow';
+import { stackSummary } from './summaries';
 
 /** Input of the queue workflow. */
 export interface StackQueueInput {
@@ -25,6 +26,7 @@ export async function stackQueueWorkflow(input: StackQueueInput): Promise<StackQ
       const child = await startChild(stackOperationWorkflow, {
         workflowId: stackWorkflowId(project, stack),
         args: [input.operation],
+        staticSummary: stackSummary(input.operation.operation, project, stack),
         // The same memo and kind as an operation the API starts, so run views and lists show it as a stack run.
         memo: {
           kind: 'stack',
@@ -41,7 +43,7 @@ export async function stackQueueWorkflow(input: StackQueueInput): Promise<StackQ
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       if (input.ifBusy === 'skip') return { ran: false, reason: `another operation on ${project}/${stack} is running` };
       // A durable timer: waiting in line holds no worker.
-      await sleep(`${input.retrySeconds ?? 5}s`);
+      await sleep(`${input.retrySeconds ?? 5}s`, { summary: `waiting for ${project}/${stack} to be free` });
     }
   }
 }

@@ -13,6 +13,7 @@ import type { createShellActivities } from '../activities/shell';
 import { FailureTypes } from './contracts/failure-types';
 import type { CommandOutcome, TaskExecutionPolicy, TaskResult, TaskState } from './contracts/task-run';
 import type { TaskRetry, TaskSpec } from './contracts/task-spec';
+import { taskSummary } from './summaries';
 import { shellCommandActivityOptions } from './task-activity-options';
 
 type ShellActivities = ReturnType<typeof createShellActivities>;
@@ -45,11 +46,10 @@ export async function executeTask(
   for (;;) {
     options.onProgress?.(state);
     try {
-      const outcome = await runShellCommand({
-        spec,
-        attemptsBefore: state.attemptsFinished,
-        workspaceKey: options.workspaceKey,
-      });
+      const summary = taskSummary(spec.name, spec.nodeClass, state.commandAttempt, spec.retry.maxAttempts);
+      const outcome = await runShellCommand.executeWithOptions({ summary }, [
+        { spec, attemptsBefore: state.attemptsFinished, workspaceKey: options.workspaceKey },
+      ]);
       state.attemptsFinished += outcome.activityAttempt;
       state.phase = 'succeeded';
       const { activityAttempt: _a, timedOut: _t, commandStartedAt, ...rest } = outcome;
@@ -76,7 +76,7 @@ export async function executeTask(
       state.phase = 'backing-off';
       state.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
       options.onProgress?.(state);
-      await sleep(delayMs);
+      await sleep(delayMs, { summary: `${taskSummary(spec.name, spec.nodeClass)}: backing off before a retry` });
       state.commandAttempt += 1;
       state.phase = 'dispatched';
       state.nextAttemptAt = undefined;

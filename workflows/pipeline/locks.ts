@@ -57,6 +57,7 @@ export async function acquireLock(
       handle = await startChild(concurrencyLockWorkflow, {
         workflowId,
         args: [{ holder: runId, group }],
+        staticSummary: `concurrency group ${group}, held by ${runId}`,
         // The lock dies with its holder, however the holder ends.
         parentClosePolicy: ParentClosePolicy.TERMINATE,
         ...(heldThroughCancel ? { cancellationType: ChildWorkflowCancellationType.ABANDON } : {}),
@@ -72,7 +73,7 @@ export async function acquireLock(
       } else {
         onWait(`queued behind another run in concurrency group "${group}"`);
       }
-      await sleep(tries < 10 ? '1s' : '3s');
+      await sleep(tries < 10 ? '1s' : '3s', { summary: `waiting for concurrency group ${group}` });
       continue;
     }
     return heldLock(handle);

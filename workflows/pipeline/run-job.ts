@@ -16,6 +16,7 @@ import { awaitApproval } from '../approval/gate';
 import { nodeClassTaskQueue } from '../contracts/node-class';
 import { stackWorkflowId } from '../contracts/stack-operation';
 import { executeStackTask } from '../stack/stack-task';
+import { stepSummary, type StepPlace } from '../summaries';
 import { backoffMs } from '../task-execution';
 import { renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
@@ -37,6 +38,8 @@ export interface JobContext {
   cancelCleanly: boolean;
   /** Steps and jobs read earlier outputs through `${{ }}` (runs started before this was patched in pass templates through as text). */
   stepOutputs: boolean;
+  /** Called when a job or step changes status, e.g. to update the Web UI's details. */
+  onProgress?: () => void;
 }
 
 /** A worker was lost under a step (its queue went silent): the job starts over elsewhere. */
@@ -64,6 +67,7 @@ export async function runJob(
   const approval = job.environment?.approval;
   if (approval?.required) {
     record.status = 'waiting-approval';
+    ctx.onProgress?.();
     const refusal = await awaitApproval(record, approval.timeoutSeconds);
     if (refusal !== undefined) {
       record.status = 'failed';
@@ -73,13 +77,17 @@ export async function runJob(
   }
   record.status = 'running';
   record.startedAt = new Date().toISOString();
+  ctx.onProgress?.();
   const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs) : job.env);
   const deployments = proxyActivities<DeploymentActivities>(
     claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
   );
   if (job.environment) {
     // Deploy and rollback steps learn what they replace: Capstan's record of the environment's current release.
-    const previous = await deployments.lastDeployment({ environment: job.environment.name });
+    const previous = await deployments.lastDeployment.executeWithOptions(
+      { summary: `${jobId}: last deployment to ${job.environment.name}` },
+      [{ environment: job.environment.name }],
+    );
     record.deployment = {
       environment: job.environment.name,
       sha: ctx.trigger.sha,
@@ -103,19 +111,23 @@ export async function runJob(
         if (job.rollback.length > 0) await rollback(jobTry, record, env);
       } else {
         if (job.environment) {
-          await deployments.recordDeployment({
-            environment: job.environment.name,
-            repository: ctx.trigger.repository,
-            pipeline: ctx.spec.name,
-            runId: ctx.runId,
-            jobId,
-            sha: ctx.trigger.sha,
-            triggeredBy: ctx.trigger.triggeredBy,
-          });
+          const summary = `${jobId}: record deployment of ${ctx.trigger.sha.slice(0, 12)} to ${job.environment.name}`;
+          await deployments.recordDeployment.executeWithOptions({ summary }, [
+            {
+              environment: job.environment.name,
+              repository: ctx.trigger.repository,
+              pipeline: ctx.spec.name,
+              runId: ctx.runId,
+              jobId,
+              sha: ctx.trigger.sha,
+              triggeredBy: ctx.trigger.triggeredBy,
+            },
+          ]);
         }
         if (ctx.stepOutputs && job.outputs) record.outputs = renderJobOutputs(job, jobTry.scope);
         record.status = 'succeeded';
       }
+      ctx.onProgress?.();
       await release(ctx, jobId, claim);
       break;
     } catch (err) {
@@ -125,6 +137,7 @@ export async function runJob(
       }
       record.status = isCancellation(err) ? 'cancelled' : 'failed';
       record.message = (err as Error).message;
+      ctx.onProgress?.();
       if (!isCancellation(err)) break;
       record.finishedAt = new Date().toISOString();
       // Left alone, a cancelled job's checkout would stay on its worker's disk for good.
@@ -140,7 +153,9 @@ async function claimWorkspace(ctx: JobContext, jobId: string, job: PipelineJob):
   const { claimJobWorkspace } = proxyActivities<PipelineActivities>(
     claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
   );
-  return claimJobWorkspace({ runId: ctx.runId, jobId });
+  return claimJobWorkspace.executeWithOptions({ summary: `${jobId}: claim a workspace on ${job['runs-on']}` }, [
+    { runId: ctx.runId, jobId },
+  ]);
 }
 
 /** One try of a job on one claimed worker. */
@@ -171,6 +186,14 @@ async function runSteps(
     );
     rec.status = 'running';
     rec.startedAt = new Date().toISOString();
+    ctx.onProgress?.();
+    const place: StepPlace = {
+      jobId,
+      kind: logPrefix === 'step' ? 'step' : 'rollback',
+      index: i,
+      label: step.name ?? step.id ?? stepName(step, i),
+      nodeClass: job['runs-on'],
+    };
     const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
     let sent = step;
     if (ctx.stepOutputs) {
@@ -186,7 +209,7 @@ async function runSteps(
     }
     if ('stack' in sent) {
       const key = `${jobId}-${logPrefix === 'step' ? i : `${logPrefix}-${i}`}${restart > 0 ? `-restart-${restart}` : ''}`;
-      if (!(await runStackStep(ctx, job, key, sent, rec, scope))) return i;
+      if (!(await runStackStep(ctx, job, key, sent, rec, scope, stepSummary(place)))) return i;
       continue;
     }
     for (let attempt = 1; ; attempt++) {
@@ -201,15 +224,9 @@ async function runSteps(
           // The first step of a restarted job closes what its lost worker left open.
           ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
         };
-        const outcome = await runJobStep({
-          runId: ctx.runId,
-          jobId,
-          logName,
-          step: sent,
-          env,
-          trigger: ctx.trigger,
-          meter,
-        });
+        const outcome = await runJobStep.executeWithOptions({ summary: stepSummary(place, attempt, maxAttempts) }, [
+          { runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter },
+        ]);
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
         if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
@@ -235,10 +252,11 @@ async function runSteps(
           rec.finishedAt = new Date().toISOString();
           return i;
         }
-        await sleep(backoffMs(step.retry, attempt));
+        await sleep(backoffMs(step.retry, attempt), { summary: `${stepSummary(place)}: backing off before a retry` });
       }
     }
     rec.finishedAt = new Date().toISOString();
+    ctx.onProgress?.();
   }
   return undefined;
 }
@@ -254,12 +272,13 @@ async function runStackStep(
   step: Extract<PipelineStep, { stack: unknown }>,
   rec: StepRecord,
   scope: TemplateScope,
+  summary: string,
 ): Promise<boolean> {
   const { project, stack, operation } = step.stack;
   const queue = nodeClassTaskQueue(ctx.policy.taskQueuePrefix, ctx.policy.pulumiNodeClass ?? job['runs-on']);
   rec.attempts = 1;
   try {
-    const result = await executeStackTask(step.stack, key, queue, `pipeline run ${ctx.runId}`);
+    const result = await executeStackTask(step.stack, key, queue, `pipeline run ${ctx.runId}`, summary);
     rec.status = 'succeeded';
     rec.message = `${operation} of stack ${project}/${stack} (run ${stackWorkflowId(project, stack)})`;
     if (Object.keys(result.outputs).length > 0) rec.outputs = result.outputs;
@@ -292,7 +311,11 @@ async function rollback(jobTry: JobTry, record: JobRecord, env: Record<string, s
 async function release(ctx: JobContext, jobId: string, claim: JobClaim): Promise<void> {
   const { releaseJobWorkspace } = proxyActivities<PipelineActivities>(releaseOptions(claim.workerQueue));
   // The workspace of a worker that is gone is gone with it; nothing to do then.
-  await releaseJobWorkspace({ runId: ctx.runId, jobId }).catch(() => undefined);
+  await releaseJobWorkspace
+    .executeWithOptions({ summary: `${jobId}: release its workspace on ${claim.worker}` }, [
+      { runId: ctx.runId, jobId },
+    ])
+    .catch(() => undefined);
 }
 
 function isLostWorker(err: unknown): boolean {

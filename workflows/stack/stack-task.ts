@@ -10,7 +10,8 @@ import { stackQueueWorkflow } from '../stack-queue-workflow';
 export type StackTaskSpec = z.output<typeof StackTaskSchema>;
 
 /**
- * Runs the operation as the stack's own workflow (waiting in line if the stack is busy) and returns
+ * Runs the operation as the stack's own workflow (waiting in line if the stack is busy; `summary`
+ * names the DAG node or pipeline step it runs for in the Web UI) and returns
  * a task result whose outputs are the stack outputs as strings; secret outputs stay references
  * that the worker running a downstream command resolves from the stack's encrypted state.
  */
@@ -19,12 +20,14 @@ export async function executeStackTask(
   key: string,
   taskQueue: string,
   requestedBy: string,
+  summary?: string,
 ): Promise<TaskResult> {
   const startedAt = new Date().toISOString();
   const runId = workflowInfo().workflowId;
   const outcome = await executeChild(stackQueueWorkflow, {
     workflowId: `${runId}:${key}:${spec.operation}`,
     args: [{ operation: { ...spec, requestedBy, taskQueue }, ifBusy: 'wait' }],
+    ...(summary === undefined ? {} : { staticSummary: summary }),
   });
   if (!outcome.ran) throw ApplicationFailure.nonRetryable(outcome.reason, FailureTypes.stackTaskNotRun);
   const outputs = Object.fromEntries(
