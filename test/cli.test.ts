@@ -1,12 +1,11 @@
 /** `capstan run spec.yaml --follow` against the real API: live progress, exit 0 on success, non-zero naming the failed task. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { runCapstan, type CliOutcome } from './helpers/capstan-cli';
 import { startTestStack, type TestStack } from './helpers/test-stack';
 
-const CLI = join(__dirname, '..', 'cli', 'capstan.js');
 let stack: TestStack;
 before(async () => {
   stack = await startTestStack();
@@ -15,22 +14,7 @@ after(async () => {
   await stack?.stop();
 });
 
-function capstan(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl, CAPSTAN_TOKEN: stack.adminToken },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const capstan = (args: string[]): Promise<CliOutcome> => runCapstan(stack, args);
 
 const DIAMOND = `name: diamond
 tasks:

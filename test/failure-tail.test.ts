@@ -3,13 +3,12 @@
  * and `capstan run --follow`, for a single task and for each failed node of a DAG.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { runCapstan, type CliOutcome } from './helpers/capstan-cli';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
-const CLI = join(__dirname, '..', 'cli', 'capstan.js');
 const LINE = 'error - missing semicolon at main.c:12';
 // Output on stdout first, so the test sees stderr is preferred; the explaining line is the last on stderr.
 const FAILING = `echo "compiling main.c"; echo "warning: unused x" >&2; echo "${LINE}" >&2; exit 3`;
@@ -22,18 +21,7 @@ after(async () => {
   await stack?.stop();
 });
 
-function capstan(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, CAPSTAN_API_URL: stack.baseUrl, CAPSTAN_TOKEN: stack.adminToken },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const capstan = (args: string[]): Promise<CliOutcome> => runCapstan(stack, args);
 
 const expectedTail = { stream: 'stderr', lines: ['warning: unused x', LINE], truncated: false };
 
