@@ -1,9 +1,9 @@
 /** The Temporal CLI bootstrap tries each source in order and fails with one message listing them all. */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { cachedBinaryPath, resolveTemporalBinary, TemporalBinaryError } from '../../toolchain/temporal-binary';
 
 function fakeBinary(path: string): string {
@@ -16,6 +16,7 @@ function fakeBinary(path: string): string {
 describe('resolveTemporalBinary', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-bin-'));
   const emptyCache = join(scratch, 'empty-cache');
+  after(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('an explicit path comes first, and a bad one names the variable', async () => {
     const configured = fakeBinary(join(scratch, 'configured', 'temporal'));
