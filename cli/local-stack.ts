@@ -121,8 +121,10 @@ export async function startLocalStack(
 async function waitForHttp(url: string, timeoutMs: number, logFile: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    // Capstan's own answer, not just any 200: another server on that port (the port was taken) must not pass.
     const ok = await fetch(url).then(
-      (r) => r.ok,
+      async (r) =>
+        r.ok && ((await r.json().catch(() => undefined)) as { status?: unknown } | undefined)?.status === 'ready',
       () => false,
     );
     if (ok) return;
