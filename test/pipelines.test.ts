@@ -268,8 +268,9 @@ jobs:
     runs-on: a
     steps:
       - run: |
-          touch "${marks}/$CAPSTAN_RUN_ID"
+          # Decide before announcing the start, so the test's "fast" mark cannot reach the first run.
           if [ -f "${marks}/fast" ]; then exit 0; fi
+          touch "${marks}/$CAPSTAN_RUN_ID"
           sleep 60
 `,
       );
