@@ -13,6 +13,7 @@ import { outputRoutes } from './routes/outputs';
 import { auditRoutes } from './routes/audit';
 import { dagRoutes } from './routes/dags';
 import { eventRoutes } from './routes/events';
+import { logRoutes } from './routes/logs';
 import { graphRoutes } from './routes/graph';
 import { runRoutes } from './routes/runs';
 import { taskRoutes } from './routes/tasks';
@@ -55,6 +56,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(runRoutes(deps));
   app.use(graphRoutes(deps));
   app.use(eventRoutes(deps));
+  app.use(logRoutes(deps));
   app.use(nodeClassRoutes(deps));
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));

@@ -4,6 +4,16 @@ import { z } from 'zod';
 import { defaultCacheDir, REPO_ROOT } from './paths';
 import { describeIssues, fieldIssues } from './zod-issues';
 
+/** Variables whose values task logs mask unless CAPSTAN_LOG_REDACTED_VARS says otherwise: Buildkite's defaults, plus passphrases. */
+export const DEFAULT_LOG_REDACTED_VARS = [
+  '*_PASSWORD',
+  '*_SECRET',
+  '*_TOKEN',
+  '*_ACCESS_KEY',
+  '*_SECRET_KEY',
+  '*_PASSPHRASE',
+] as const;
+
 /** A whole number written in plain decimal digits; '', ' ' and '0x50' are refused, not read as 0 or 80. */
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(max));
@@ -53,7 +63,15 @@ const EnvSchema = z
     CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
     CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
     CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
-    CAPSTAN_STEP_LOG_DIR: z.string().min(1).optional(),
+    // Per attempt, head and tail together; past it the middle is cut (and the cut stated).
+    CAPSTAN_LOG_MAX_BYTES: int(65_536, 1_073_741_824).default(16_777_216),
+    // 0 keeps logs for ever.
+    CAPSTAN_LOG_RETENTION_DAYS: int(0, 36_500).default(30),
+    // Comma-separated names (with * wildcards) of variables whose values logs mask; Buildkite's defaults when unset.
+    CAPSTAN_LOG_REDACTED_VARS: z
+      .string()
+      .regex(/^[A-Za-z0-9_*]+(,[A-Za-z0-9_*]+)*$/, 'must be comma-separated variable names, * matching any characters')
+      .optional(),
     CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
     CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
     CAPSTAN_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
@@ -198,10 +216,11 @@ export interface CapstanConfig {
     inlineOutputBytes: number;
   };
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
+  /** Task logs (every task attempt, DAG node and pipeline step), kept in the database. */
+  taskLogs: { maxBytes: number; retentionDays: number; redactedVars: string[] };
   pollerLivenessSeconds: number;
-  /** Where pipeline step logs and artifacts go (shared filesystems when workers and API are on several machines). */
+  /** Where pipeline artifacts go (a shared directory, or a bucket when workers and API are on several machines). */
   pipeline: {
-    stepLogDir: string;
     artifactDir: string;
     maxArtifactBytes: number;
     artifactStore: ArtifactStoreConfig;
@@ -301,9 +320,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       heartbeatTimeoutSeconds: e.CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS,
       infraMaxAttempts: e.CAPSTAN_INFRA_MAX_ATTEMPTS,
     },
+    taskLogs: {
+      maxBytes: e.CAPSTAN_LOG_MAX_BYTES,
+      retentionDays: e.CAPSTAN_LOG_RETENTION_DAYS,
+      redactedVars: e.CAPSTAN_LOG_REDACTED_VARS?.split(',') ?? [...DEFAULT_LOG_REDACTED_VARS],
+    },
     pollerLivenessSeconds: e.CAPSTAN_POLLER_LIVENESS_SECONDS,
     pipeline: {
-      stepLogDir: resolve(e.CAPSTAN_STEP_LOG_DIR ?? join(dataDir, 'step-logs')),
       artifactDir: resolve(e.CAPSTAN_ARTIFACT_DIR ?? join(dataDir, 'artifacts')),
       maxArtifactBytes: e.CAPSTAN_MAX_ARTIFACT_BYTES,
       artifactStore:

@@ -7,6 +7,8 @@ import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
 import { meteringInterceptors } from '../activities/metering';
 import type { AttemptLedger } from '../db/stores/attempt-ledger';
+import { TaskLogStore } from '../db/stores/task-log-store';
+import type { TaskLogDeps } from '../activities/logs';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import { pulumiSettingsFor, type PulumiSettings } from '../toolchain/pulumi-settings';
@@ -26,6 +28,16 @@ export const METERING_TOUCH_INTERVAL_MS = 15_000;
 /** Worker identity naming host, role or class, and process, as shown in results and task-queue listings. */
 export function workerIdentity(role: string): string {
   return `${hostname()}/${role}/${process.pid}`;
+}
+
+/** Where this worker's task attempts and pipeline steps write their logs: the database the API reads them from. */
+export function taskLogDeps(config: CapstanConfig, db: Pool, logger: Logger): TaskLogDeps {
+  return {
+    store: new TaskLogStore(db),
+    limitBytes: config.taskLogs.maxBytes,
+    redactedVars: config.taskLogs.redactedVars,
+    logger,
+  };
 }
 
 /** Connects to the Temporal frontend named in the config. */
@@ -85,10 +97,15 @@ function workerOwnQueue(prefix: string, nodeClass: string): string {
 }
 
 /** The pipeline activities of this worker process. */
-function pipelineActivities(config: CapstanConfig, nodeClass: NodeClass, stackOutputs: StackOutputReader) {
+function pipelineActivities(
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  stackOutputs: StackOutputReader,
+  logs: TaskLogDeps | undefined,
+) {
   return createPipelineActivities({
     workspaceRoot: config.worker.workspaceDir,
-    logDir: config.pipeline.stepLogDir,
+    logs,
     artifactStore: openArtifactStore(config.pipeline),
     maxArtifactBytes: config.pipeline.maxArtifactBytes,
     workerIdentity: workerIdentity(nodeClass.name),
@@ -111,13 +128,19 @@ export function createJobStepWorker(
   nodeClass: NodeClass,
   ledger: AttemptLedger,
   logger: Logger,
+  db: Pool,
 ): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
-    activities: pipelineActivities(config, nodeClass, stackOutputReader(config, logger)),
+    activities: pipelineActivities(
+      config,
+      nodeClass,
+      stackOutputReader(config, logger),
+      taskLogDeps(config, db, logger),
+    ),
     interceptors: {
       activity: [
         meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
@@ -157,6 +180,7 @@ export function createNodeClassWorker(
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
     stackOutputs,
+    logs: taskLogDeps(config, db, logger),
   };
   return Worker.create({
     connection,
@@ -164,7 +188,7 @@ export function createNodeClassWorker(
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
       ...createShellActivities(deps),
-      ...pipelineActivities(config, nodeClass, stackOutputs),
+      ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs),
       ...createDeploymentActivities(db),
       ...createForgeActivities({ db }),
       ...(pulumi === undefined

@@ -2,6 +2,8 @@
 import { startLostAttemptSweeper } from '../activities/metering';
 import { AttemptLedger } from '../db/stores/attempt-ledger';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
+import { startRetentionSweeper } from '../activities/retention-sweeper';
+import { TaskLogStore } from '../db/stores/task-log-store';
 import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
 import { configKeyFrom } from '../db/stores/stack-config-secrets';
 import { startOrphanProviderSweeper } from '../activities/pulumi/orphan-providers';
@@ -50,6 +52,15 @@ async function main(): Promise<void> {
     intervalMs: 60 * 60 * 1000,
     logger,
   });
+  // Logs go like artifacts; their rows stay (marked removed), so metering rows keep what they refer to.
+  const logStore = new TaskLogStore(db);
+  const stopLogRetention = startRetentionSweeper({
+    what: 'task logs',
+    retentionDays: config.taskLogs.retentionDays,
+    intervalMs: 60 * 60 * 1000,
+    logger,
+    removeOlderThan: (cutoff) => logStore.removeOlderThan(cutoff),
+  });
   // Only the class named for Pulumi runs stack operations; others need no Pulumi CLI. The CLI is obtained in the
   // background (a first start builds it for minutes): the class's other work starts now, and its stack operations
   // wait for the CLI or fail saying it is still being built.
@@ -68,7 +79,7 @@ async function main(): Promise<void> {
   );
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
-  const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger);
+  const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger, db);
   logger.info(
     { taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency },
     'node-class worker polling',
@@ -78,6 +89,7 @@ async function main(): Promise<void> {
   stopped = true;
   stopSweeper();
   stopRetention();
+  stopLogRetention();
   stopOrphanSweeper?.();
   await connection.close();
   await db.end();

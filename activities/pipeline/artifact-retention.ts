@@ -1,8 +1,7 @@
 /** Artifact retention: artifacts older than the configured number of days are deleted from the store. */
 import type { Logger } from '../../config/logger';
+import { startRetentionSweeper } from '../retention-sweeper';
 import { isSweepableKey, type ArtifactStore } from './artifact-store';
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Deletes every artifact stored before `cutoff` (and half-written copies as old); returns how many went. */
 export async function deleteArtifactsOlderThan(store: ArtifactStore, cutoff: Date): Promise<number> {
@@ -32,33 +31,10 @@ export function startArtifactRetentionSweeper(
   store: ArtifactStore,
   options: { retentionDays: number; intervalMs: number; logger: Logger },
 ): () => void {
-  if (options.retentionDays === 0) return () => undefined;
-  let running = false;
-  const sweep = (): void => {
-    // A sweep of a big bucket may outlast the interval; two at once would only race each other.
-    if (running) return;
-    running = true;
-    deleteArtifactsOlderThan(store, new Date(Date.now() - options.retentionDays * DAY_MS))
-      .then(
-        (deleted) => {
-          if (deleted > 0)
-            options.logger.info(
-              { deleted, store: store.location, retentionDays: options.retentionDays },
-              'artifacts: deleted expired artifacts',
-            );
-        },
-        (err: Error) =>
-          options.logger.warn(
-            { err: err.message, store: store.location },
-            'artifact retention sweep failed; will try again',
-          ),
-      )
-      .finally(() => {
-        running = false;
-      });
-  };
-  sweep();
-  const timer = setInterval(sweep, options.intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  return startRetentionSweeper({
+    what: 'artifacts',
+    ...options,
+    removeOlderThan: (cutoff) => deleteArtifactsOlderThan(store, cutoff),
+    context: { store: store.location },
+  });
 }

@@ -1,4 +1,5 @@
 /** What the pipeline activities need from the node-class worker that hosts them. */
+import type { TaskLogDeps } from '../logs';
 import type { StackOutputReader } from '../shell/expand-references';
 import type { ArtifactStore } from './artifact-store';
 
@@ -6,8 +7,8 @@ import type { ArtifactStore } from './artifact-store';
 export interface PipelineActivityDeps {
   /** Root of job workspaces (one directory per run and job, shared by the job's steps). */
   workspaceRoot: string;
-  /** Root of step logs; the API reads them from the same directory (a shared filesystem across machines). */
-  logDir: string;
+  /** Where each step attempt's log goes (the task-log store in PostgreSQL, which the API reads). */
+  logs?: TaskLogDeps;
   /** Where artifacts are kept: a shared directory or an S3 bucket. */
   artifactStore: ArtifactStore;
   /** Largest artifact accepted, in bytes. */

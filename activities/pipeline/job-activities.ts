@@ -5,6 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
+import { lastLineOf, logTailOf } from '../../workflows/contracts/log-tail';
 import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
 import { readOutputs } from '../shell/attempt-files';
 import { offloadOutputs } from '../shell/offload-outputs';
@@ -13,10 +14,11 @@ import { OutputStore } from '../shell/output-store';
 import { runProcessGroup } from '../shell/process-group';
 import { TailBuffer } from '../shell/tail-buffer';
 import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
-import { jobWorkspace, stepLogPath } from '../../config/run-files';
+import { jobWorkspace } from '../../config/run-files';
+import { maskerFor, openAttemptLog, type SecretMasker } from '../logs';
 import type { PipelineActivityDeps } from './deps';
 import { checkoutCommit } from './git-checkout';
-import { openStepLog, type StepLog } from './step-log';
+import { stepLogOn, type StepLog } from './step-log';
 import { checkEnvSizes, checkStepPaths, expandStepReferences, StepInputError } from './step-references';
 
 /** Which job a call is about. */
@@ -81,12 +83,27 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
     async runJobStep(input: RunJobStepInput): Promise<StepOutcome> {
       const ctx = Context.current();
       const workspace = jobWorkspace(deps.workspaceRoot, input.runId, input.jobId);
-      const log = openStepLog(stepLogPath(deps.logDir, input.runId, input.jobId, input.logName));
+      const secrets = new Set<string>();
+      const masker = maskerFor(deps.logs, input.env, secrets);
+      // Keyed like the step attempt's metering row; a retried step or a restarted job gets a log of its own.
+      const attemptLog = openAttemptLog(
+        deps.logs,
+        { runId: input.runId, taskId: input.meter.taskId, attempt: input.meter.attempt },
+        deps.workerIdentity,
+        masker,
+      );
+      const log = stepLogOn(attemptLog);
       const startedAt = Date.now();
       const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
       try {
         // Templates were rendered by the workflow; what they read from the output store is filled in here, off history.
-        const expanded = await expandStepReferences(input.step, input.env, store, deps.stackOutputs);
+        const expanded = await expandStepReferences(input.step, input.env, store, deps.stackOutputs, secrets);
+        // The values just read (secret stack outputs) and the step's own env join the job's.
+        for (const value of secrets) masker.add(value);
+        masker.addFromEnv(
+          { ...expanded.env, ...('run' in expanded.step ? expanded.step.env : {}) },
+          deps.logs?.redactedVars ?? [],
+        );
         checkStepPaths(expanded.step, workspace);
         checkEnvSizes(expanded.step, expanded.env);
         const { exitCode, tail, outputs } = await runStep(
@@ -96,6 +113,7 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
           log,
           ctx.cancellationSignal,
           store,
+          masker,
         );
         const outcome: StepOutcome = {
           exitCode,
@@ -104,18 +122,19 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
           tail,
           outputs: outputs ?? {},
         };
-        log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
+        await log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
           throw ApplicationFailure.create({
             type: FailureTypes.stepFailed,
-            message: `step exited with code ${exitCode}`,
+            // The last line printed says why, as a task's failure does.
+            message: `step exited with code ${exitCode}${quoteLastLine(tail)}`,
             details: [outcome],
             nonRetryable: true,
           });
         }
         return outcome;
       } catch (err) {
-        log.close(`[capstan] step failed: ${(err as Error).message}`);
+        await log.close(`[capstan] step failed: ${(err as Error).message}`);
         if (err instanceof ArtifactError || err instanceof StepInputError)
           throw ApplicationFailure.create({ type: FailureTypes.stepInvalid, message: err.message, nonRetryable: true });
         throw err;
@@ -131,6 +150,11 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
   };
 }
 
+function quoteLastLine(tail: string): string {
+  const line = lastLineOf(logTailOf({ stdout: tail }));
+  return line === undefined ? '' : `: ${line}`;
+}
+
 /** Largest `$CAPSTAN_OUTPUT` file a step may write on a worker without an output store; outputs are then kept in the run's state whole. */
 const MAX_STEP_OUTPUT_BYTES = 64 * 1024;
 
@@ -141,6 +165,7 @@ async function runStep(
   log: StepLog,
   signal: AbortSignal,
   store: OutputStore | undefined,
+  masker: SecretMasker,
 ): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
   const { step, runId } = input;
   if ('checkout' in step) {
@@ -181,10 +206,6 @@ async function runStep(
   await writeFile(script, step.run, { mode: 0o700 });
   await writeFile(outputFile, '');
   const tail = new TailBuffer(4096);
-  const write = (chunk: Buffer): void => {
-    log.write(chunk);
-    tail.push(chunk);
-  };
   const exit = await runProcessGroup({
     file: '/bin/bash',
     args: ['-e', '-o', 'pipefail', script],
@@ -199,8 +220,14 @@ async function runStep(
     timeoutMs: step.timeoutSeconds * 1000,
     signal,
     killGraceMs: deps.killGraceMs,
-    onStdout: write,
-    onStderr: write,
+    onStdout: (chunk) => {
+      log.write(chunk, 'o');
+      tail.push(chunk);
+    },
+    onStderr: (chunk) => {
+      log.write(chunk, 'e');
+      tail.push(chunk);
+    },
   });
   await rm(script, { force: true });
   if (exit.aborted) {
@@ -222,5 +249,6 @@ async function runStep(
   } finally {
     await rm(outputFile, { force: true });
   }
-  return { exitCode: exit.exitCode, tail: tail.text(), outputs };
+  // The tail reaches the run's state and history: secrets are masked there as in the log.
+  return { exitCode: exit.exitCode, tail: masker.mask(tail.text()), outputs };
 }

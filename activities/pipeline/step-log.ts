@@ -1,28 +1,24 @@
-/** A step's log file: output is appended as it arrives, so memory stays bounded however much a step prints. */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+/** A step's log: the attempt log of the task-log store, with the text-writing shape the checkout and artifact steps use. */
+import type { AttemptLog } from '../logs';
 
-/** An open log; `write` appends synchronously (a chunk at a time), `close` ends it with a final line. */
+/** An open step log; `write` buffers (memory stays bounded however much a step prints), `close` ends it with a last line. */
 export interface StepLog {
-  write(chunk: Buffer | string): void;
-  close(finalLine?: string): void;
+  write(chunk: Buffer | string, stream?: 'o' | 'e'): void;
+  close(finalLine?: string): Promise<void>;
 }
 
-/** Creates (or truncates, for a retried step) the log at `path`. */
-export function openStepLog(path: string): StepLog {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, 'w');
+/** The step log over `log`; without a log store, one that keeps nothing. */
+export function stepLogOn(log: AttemptLog | undefined): StepLog {
   let open = true;
   return {
-    // Synchronous writes keep nothing queued in memory: a flood of output waits on the disk, not the heap.
-    write: (chunk) => {
-      if (open) writeSync(fd, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    write: (chunk, stream = 'o') => {
+      if (open) log?.write(stream, typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     },
-    close: (finalLine) => {
+    close: async (finalLine) => {
       if (!open) return;
-      if (finalLine) writeSync(fd, `${finalLine}\n`);
-      closeSync(fd);
       open = false;
+      if (finalLine) log?.note(finalLine);
+      await log?.close();
     },
   };
 }

@@ -30,9 +30,10 @@ export async function expandStepReferences(
   env: Record<string, string>,
   store: OutputStore | undefined,
   stackOutputs?: StackOutputReader,
+  secrets?: Set<string>,
 ): Promise<{ step: PipelineStep; env: Record<string, string> }> {
-  const secrets = await expandStackOutputs(step, env, stackOutputs);
-  if (secrets.step !== step || secrets.env !== env) return expandStepReferences(secrets.step, secrets.env, store);
+  const expanded = await expandStackOutputs(step, env, stackOutputs, secrets);
+  if (expanded.step !== step || expanded.env !== env) return expandStepReferences(expanded.step, expanded.env, store);
   if (!store) return { step, env };
   const contents = await readOutputRefs(stepTexts(step, env), store, (message) => new StepInputError(message));
   if (contents.size === 0) return { step, env };
@@ -56,8 +57,10 @@ async function expandStackOutputs(
   step: PipelineStep,
   env: Record<string, string>,
   read: StackOutputReader | undefined,
+  secrets: Set<string> | undefined,
 ): Promise<{ step: PipelineStep; env: Record<string, string> }> {
   const values = await readStackOutputRefs(stepTexts(step, env), read, (message) => new StepInputError(message));
+  for (const value of values.values()) secrets?.add(value);
   if (values.size === 0) return { step, env };
   const expand = (text: string): string => replaceStackOutputRefs(text, values);
   return {

@@ -11,14 +11,16 @@ export const MAX_ARG_STRLEN = 131_072;
 /**
  * The spec with every reference in command, script, args, env values and workingDirectory replaced
  * by its content; throws InvalidTaskError naming the field for content the store lacks and for an
- * argument or variable that would make the spawn fail with E2BIG.
+ * argument or variable that would make the spawn fail with E2BIG. The secret stack output values
+ * filled in are added to `secrets`, so the task's log can mask them.
  */
 export async function expandReferences(
   spec: TaskSpec,
   store: OutputStore,
   stackOutputs?: StackOutputReader,
+  secrets?: Set<string>,
 ): Promise<TaskSpec> {
-  const withStackOutputs = await expandStackOutputs(spec, stackOutputs);
+  const withStackOutputs = await expandStackOutputs(spec, stackOutputs, secrets);
   if (withStackOutputs !== spec) return expandReferences(withStackOutputs, store);
   const contents = await readOutputRefs(textFields(spec), store, (message) => new InvalidTaskError(message));
   const expand = (text: string): string =>
@@ -58,8 +60,13 @@ export async function readOutputRefs(
 export type StackOutputReader = (project: string, stack: string, key: string) => Promise<string | undefined>;
 
 /** The spec with stack output references replaced by the values, read from the stack's state on this worker; the same spec when it has none. */
-async function expandStackOutputs(spec: TaskSpec, read: StackOutputReader | undefined): Promise<TaskSpec> {
+async function expandStackOutputs(
+  spec: TaskSpec,
+  read: StackOutputReader | undefined,
+  secrets: Set<string> | undefined,
+): Promise<TaskSpec> {
   const values = await readStackOutputRefs(textFields(spec), read, (message) => new InvalidTaskError(message));
+  for (const value of values.values()) secrets?.add(value);
   return values.size === 0 ? spec : mapTexts(spec, (text) => replaceStackOutputRefs(text, values));
 }
 

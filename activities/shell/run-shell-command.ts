@@ -13,6 +13,7 @@ import {
   removeAttempt,
   type AttemptFiles,
 } from './attempt-files';
+import { maskerFor, openAttemptLog, type TaskLogDeps } from '../logs';
 import { expandReferences, type StackOutputReader } from './expand-references';
 import { offloadOutputs } from './offload-outputs';
 import { OutputFileError } from './output-file';
@@ -41,6 +42,8 @@ export interface ShellActivityDeps {
   inlineOutputBytes: number;
   /** Reads stack outputs that commands reference (secrets stay out of history until here). */
   stackOutputs?: StackOutputReader;
+  /** Where each attempt's whole log goes; without it only the tails in the result are kept. */
+  logs?: TaskLogDeps;
 }
 
 /** Input of `runShellCommand`. */
@@ -68,9 +71,10 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
     let files: AttemptFiles;
     let file: string;
     let args: string[];
+    const secrets = new Set<string>();
     try {
       // References are resolved here, not in the workflow, so large content never enters history.
-      spec = await expandReferences(specAsSent, store, deps.stackOutputs);
+      spec = await expandReferences(specAsSent, store, deps.stackOutputs, secrets);
       files = await prepareAttempt(
         deps.workspaceRoot,
         workspaceKey === undefined ? [runId] : [runId, workspaceKey],
@@ -94,6 +98,14 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
 
     const stdout = new TailBuffer(deps.outputTailBytes);
     const stderr = new TailBuffer(deps.outputTailBytes);
+    const masker = maskerFor(deps.logs, env, secrets);
+    // Keyed like the attempt's metering row, so the two refer to each other.
+    const log = openAttemptLog(
+      deps.logs,
+      { runId, taskId: workspaceKey ?? 'task', attempt: taskAttempt },
+      deps.workerIdentity,
+      masker,
+    );
     const startedAt = Date.now();
     ctx.log.info('task attempt started', { runId, attempt: taskAttempt, nodeClass: spec.nodeClass });
     // The activity attempt rides along so a heartbeat timeout still tells the workflow how many attempts ran.
@@ -106,61 +118,83 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
       });
     heartbeat();
     const beat = setInterval(heartbeat, heartbeatIntervalMs(ctx.info.heartbeatTimeoutMs, deps.maxHeartbeatIntervalMs));
-    let exit: ProcessGroupExit;
     try {
-      exit = await runProcessGroup({
-        file,
-        args,
-        cwd: files.cwd,
-        env,
-        timeoutMs: spec.timeoutSeconds * 1000,
-        signal: ctx.cancellationSignal,
-        killGraceMs: deps.killGraceMs,
-        onStdout: (chunk) => stdout.push(chunk),
-        onStderr: (chunk) => stderr.push(chunk),
+      let exit: ProcessGroupExit;
+      try {
+        exit = await runProcessGroup({
+          file,
+          args,
+          cwd: files.cwd,
+          env,
+          timeoutMs: spec.timeoutSeconds * 1000,
+          signal: ctx.cancellationSignal,
+          killGraceMs: deps.killGraceMs,
+          onStdout: (chunk) => {
+            stdout.push(chunk);
+            log?.write('o', chunk);
+          },
+          onStderr: (chunk) => {
+            stderr.push(chunk);
+            log?.write('e', chunk);
+          },
+        });
+      } catch (err) {
+        log?.note(`[capstan] could not start the command: ${(err as Error).message}`);
+        await log?.close();
+        throw setupFailure(err, activityAttempt);
+      }
+      log?.note(endNote(exit, spec.timeoutSeconds, Date.now() - startedAt));
+      const logClosed = log?.close();
+
+      const outcome: CommandOutcome = {
+        exitCode: exit.exitCode,
+        // The tails reach Temporal's history and the failure shown to users: secrets are masked there too.
+        stdout: masker.mask(stdout.text()),
+        stderr: masker.mask(stderr.text()),
+        stdoutTruncated: stdout.truncated,
+        stderrTruncated: stderr.truncated,
+        outputs: {},
+        durationMs: Date.now() - startedAt,
+        worker: deps.workerIdentity,
+        activityAttempt,
+        timedOut: exit.timedOut,
+        commandStartedAt: new Date(startedAt).toISOString(),
+      };
+      let outputError: string | undefined;
+      try {
+        outcome.outputs = await offloadOutputs(
+          await readOutputs(files.outputFile, deps.maxOutputFileBytes),
+          store,
+          deps.inlineOutputBytes,
+        );
+      } catch (err) {
+        if (!(err instanceof OutputFileError)) throw err;
+        outputError = `$CAPSTAN_OUTPUT ${err.message}`;
+      }
+      if (!deps.keepWorkspaces) await removeAttempt(files);
+      // Heartbeats go on until the log is closed: a database that is slow to take it must not look like a lost worker.
+      await logClosed;
+      ctx.log.info('task attempt finished', {
+        runId,
+        attempt: taskAttempt,
+        exitCode: exit.exitCode,
+        durationMs: outcome.durationMs,
+        timedOut: exit.timedOut,
+        aborted: exit.aborted,
       });
-    } catch (err) {
-      throw setupFailure(err, activityAttempt);
+      throwIfFailed(exit, outcome, spec.timeoutSeconds, outputError, ctx.cancellationDetails?.workerShutdown === true);
+      return outcome;
     } finally {
       clearInterval(beat);
     }
-
-    const outcome: CommandOutcome = {
-      exitCode: exit.exitCode,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated,
-      stderrTruncated: stderr.truncated,
-      outputs: {},
-      durationMs: Date.now() - startedAt,
-      worker: deps.workerIdentity,
-      activityAttempt,
-      timedOut: exit.timedOut,
-      commandStartedAt: new Date(startedAt).toISOString(),
-    };
-    let outputError: string | undefined;
-    try {
-      outcome.outputs = await offloadOutputs(
-        await readOutputs(files.outputFile, deps.maxOutputFileBytes),
-        store,
-        deps.inlineOutputBytes,
-      );
-    } catch (err) {
-      if (!(err instanceof OutputFileError)) throw err;
-      outputError = `$CAPSTAN_OUTPUT ${err.message}`;
-    }
-    if (!deps.keepWorkspaces) await removeAttempt(files);
-    ctx.log.info('task attempt finished', {
-      runId,
-      attempt: taskAttempt,
-      exitCode: exit.exitCode,
-      durationMs: outcome.durationMs,
-      timedOut: exit.timedOut,
-      aborted: exit.aborted,
-    });
-    throwIfFailed(exit, outcome, spec.timeoutSeconds, outputError, ctx.cancellationDetails?.workerShutdown === true);
-    return outcome;
   };
+}
+
+/** The log's last line: how the command ended, in Capstan's words. */
+function endNote(exit: ProcessGroupExit, timeoutSeconds: number, elapsedMs: number): string {
+  if (exit.aborted) return `[capstan] attempt stopped after ${elapsedMs} ms; process group killed`;
+  if (exit.timedOut) return `[capstan] timed out after ${timeoutSeconds}s; process group killed`;
+  return `[capstan] exited with code ${exit.exitCode} after ${elapsedMs} ms`;
 }
 
 function throwIfFailed(

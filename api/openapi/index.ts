@@ -7,6 +7,7 @@ import { roleAtLeast } from '../../db/stores/token-roles';
 import { ErrorBodySchema } from '../schemas';
 import { adminPart } from './admin';
 import { costPart } from './costs';
+import { logPart } from './logs';
 import { pipelinePart } from './pipelines';
 import { repositoryPart } from './repositories';
 import { runPart } from './runs';
@@ -17,6 +18,7 @@ import { stackPart } from './stacks';
 /** Every part of the document, in the order its tags are listed. */
 const PARTS: readonly (() => OpenApiPart)[] = [
   runPart,
+  logPart,
   pipelinePart,
   repositoryPart,
   stackPart,

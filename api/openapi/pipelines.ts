@@ -1,7 +1,7 @@
 /** The document's part for pipelines: manual runs, approvals of deploy jobs, step logs, environments deployed to. */
 import { z } from 'zod';
 import { EnvironmentNameSchema, HistoryQuerySchema } from '../routes/environments';
-import { ApprovalBodySchema, JobIdParamSchema, ManualPipelineRunSchema, StepParamSchema } from '../routes/pipelines';
+import { ApprovalBodySchema, ManualPipelineRunSchema } from '../routes/pipelines';
 import { RunIdSchema } from '../schemas';
 import {
   errors,
@@ -95,36 +95,6 @@ export function pipelinePart(): OpenApiPart {
       },
       '/v1/runs/{id}/approve': { post: decide('approve') },
       '/v1/runs/{id}/reject': { post: decide('reject') },
-      '/v1/runs/{id}/jobs/{job}/steps/{step}/log': {
-        get: {
-          operationId: 'getStepLog',
-          tags: ['Pipelines'],
-          summary: "A pipeline step's log, whole or followed live",
-          parameters: [
-            runId,
-            pathParameter('job', JobIdParamSchema, 'The job id in the pipeline file.'),
-            pathParameter('step', StepParamSchema, 'The step index (from 0), or rollback-<index> for a rollback step.'),
-            {
-              name: 'follow',
-              in: 'query',
-              required: false,
-              description: 'true: stream the log as server-sent events until the step ends.',
-              schema: { type: 'string', enum: ['true', 'false'], default: 'false' },
-            },
-          ],
-          responses: {
-            200: {
-              description:
-                'The log as text; with follow=true, `log` events carrying JSON strings of text as it grows, then `end`',
-              content: {
-                'text/plain': { schema: { type: 'string' } },
-                'text/event-stream': { schema: { type: 'string' } },
-              },
-            },
-            ...errors({ 404: 'No log for that step (not started yet, or no such step)' }),
-          },
-        },
-      },
       '/v1/environments': {
         get: {
           operationId: 'listEnvironments',

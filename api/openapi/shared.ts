@@ -116,7 +116,7 @@ export const IDEMPOTENCY_KEY_HEADER: JsonSchema = {
 };
 
 /** The statuses an operation may fail with, each answered with the shared error body. */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 410 | 413 | 415 | 422 | 429 | 503;
 
 /** An error response in the one error shape (`components.schemas.Error`). */
 export function errorResponse(description: string): Record<string, unknown> {

@@ -1,18 +1,16 @@
 /**
  * Pipelines: `POST /v1/pipelines/runs` (a manual run of a repository's pipeline at a commit),
- * `POST /v1/runs/:id/approve` and `/reject` (a deploy job waiting for approval), and
- * `GET /v1/runs/:id/jobs/:job/steps/:step/log` (a step's log, whole or followed live).
+ * and `POST /v1/runs/:id/approve` and `/reject` (a deploy job waiting for approval); step logs are in routes/logs.
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Router } from 'express';
 import { jsonBody } from '../input/body-parsers';
 import { z } from 'zod';
-import { approvalUpdate, pipelineStateQuery } from '../../workflows/pipeline/definitions';
+import { approvalUpdate } from '../../workflows/pipeline/definitions';
 import { actingPrincipal } from '../auth/principal';
 import { ApiError } from '../errors';
 import { parsePipelineYaml } from '../pipelines/parse-pipeline';
 import { DEFAULT_PIPELINE_PATH, readPipelineFile } from '../pipelines/read-pipeline-file';
-import { followStepLog, readStepLog } from '../pipelines/step-logs';
 import { matchTrigger } from '../pipelines/triggers';
 import { IdempotencyKeySchema, RunIdSchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
@@ -33,14 +31,6 @@ export const ApprovalBodySchema = z.strictObject({
   job: z.string().min(1).max(63),
   comment: z.string().max(2000).optional(),
 });
-
-/** A job id in a step log's path. */
-export const JobIdParamSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id');
-
-/** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
-export const StepParamSchema = z
-  .string()
-  .regex(/^(\d{1,3}|rollback-\d{1,3})$/, 'must be a step index, or rollback-<index>');
 
 /** Routes of pipeline runs. */
 export function pipelineRoutes(deps: ApiDeps): Router {
@@ -96,26 +86,5 @@ export function pipelineRoutes(deps: ApiDeps): Router {
     });
   }
 
-  router.get('/v1/runs/:id/jobs/:job/steps/:step/log', async (req, res) => {
-    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
-    const job = parseOr400(JobIdParamSchema, req.params.job, 'job', 'job');
-    const step = parseOr400(StepParamSchema, req.params.step, 'step', 'step');
-    if (req.query.follow === 'true') {
-      const ended = async (): Promise<boolean> => {
-        const state = await deps.client.workflow
-          .getHandle(runId)
-          .query(pipelineStateQuery)
-          .catch(() => undefined);
-        const record = state?.jobs.find((j) => j.id === job);
-        if (!record) return true;
-        const steps = step.startsWith('rollback-') ? record.rollback?.steps : record.steps;
-        const status = steps?.[Number(step.replace('rollback-', ''))]?.status;
-        return status !== 'running' && status !== 'pending';
-      };
-      await followStepLog(deps.stepLogDir, runId, job, step, res, ended);
-      return;
-    }
-    res.type('text/plain; charset=utf-8').send(await readStepLog(deps.stepLogDir, runId, job, step));
-  });
   return router;
 }

@@ -29,8 +29,6 @@ export interface ApiDeps {
   auth: { ratePerSecond: number; burst: number };
   /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
   outputStoreDir: string;
-  /** Where workers write pipeline step logs (the same directory, or a shared filesystem). */
-  stepLogDir: string;
   /** The node class whose workers run Pulumi stack operations. */
   pulumiNodeClass: string;
   /** The Pulumi programs stacks may name, to validate a stack's config before anything runs. */
@@ -66,7 +64,6 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     webUiUrl: config.temporal.uiUrl,
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
     outputStoreDir: config.worker.outputStoreDir,
-    stepLogDir: config.pipeline.stepLogDir,
     pulumiNodeClass: config.pulumi.nodeClass,
     programs,
     stackConfigKey,

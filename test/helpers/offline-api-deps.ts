@@ -24,7 +24,6 @@ export function offlineApiDeps(options: {
     dagLimits: { maxExpandedTasks: 100, maxMatrixBranches: 10 },
     dagPolicy: { continueAsNewAfterEvents: 10_000 },
     outputStoreDir: '/nonexistent/capstan-outputs',
-    stepLogDir: '/nonexistent/capstan-step-logs',
     pulumiNodeClass: options.nodeClass,
     programs: { find: () => undefined, names: [] },
     stackConfigKey: Buffer.alloc(32),

@@ -55,8 +55,8 @@ export interface TestStack {
   /** The stack's own database (migrated), shared by its API and workers. */
   db: Pool;
   databaseUrl: string;
-  /** Starts a node-class worker process and waits until Temporal sees it polling. */
-  startWorker(nodeClass: string): Promise<ChildProcess>;
+  /** Starts a node-class worker process (with `env` over the stack's) and waits until Temporal sees it polling. */
+  startWorker(nodeClass: string, env?: Record<string, string>): Promise<ChildProcess>;
   /** The orchestrator worker process started with the stack (or the last one `startOrchestrator` started). */
   orchestrator: () => ChildProcess;
   /** Starts another orchestrator worker process and waits until it polls. */
@@ -154,8 +154,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     }
     throw new Error(`no poller on ${taskQueue} after 60 s`);
   };
-  const startWorker = async (nodeClass: string): Promise<ChildProcess> => {
-    const child = spawnWorker('node-class-worker.js', { CAPSTAN_NODE_CLASS: nodeClass });
+  const startWorker = async (nodeClass: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> => {
+    const child = spawnWorker('node-class-worker.js', { ...extraEnv, CAPSTAN_NODE_CLASS: nodeClass });
     await waitForPoller(nodeClassTaskQueue(prefix, nodeClass), 2, child);
     return child;
   };
@@ -170,7 +170,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   try {
     await Promise.all([
       startOrchestrator(),
-      ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map(startWorker),
+      ...(options.startWorkersFor ?? nodeClasses.map((c) => c.name)).map((name) => startWorker(name)),
     ]);
   } catch (err) {
     // A half-started stack must not leave workers behind to hang the test run.
@@ -200,7 +200,6 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     auth: options.rateLimit ?? { ratePerSecond: 10_000, burst: 10_000 },
     // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
     outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
-    stepLogDir: join(dataDir, 'step-logs'),
     pulumiNodeClass: options.workerEnv?.CAPSTAN_PULUMI_NODE_CLASS ?? 'general',
     programs: shippedPrograms,
     // The key the stack's workers derive from the passphrase in its data directory.

@@ -255,7 +255,6 @@ describe('pipeline step outputs on the worker', () => {
   const noArtifacts = {} as ArtifactStore;
   const activities = createPipelineActivities({
     workspaceRoot: join(root, 'work'),
-    logDir: join(root, 'logs'),
     artifactStore: noArtifacts,
     maxArtifactBytes: 1024,
     workerIdentity: 'test/1',
