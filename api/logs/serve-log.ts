@@ -78,8 +78,8 @@ async function followLog(
   res: Response,
 ): Promise<void> {
   let attempt = await chooseAttempt(store, target, query.attempt);
-  // A run that can no longer start an attempt and has no log answers 404 before the stream opens.
-  if (!attempt && (query.attempt !== undefined || !(await target.runIsOpen()))) throw noLog(target, query.attempt);
+  // A run that can no longer start the attempt and has no log of it answers 404 before the stream opens.
+  if (!attempt && !(await target.runIsOpen())) throw noLog(target, query.attempt);
   if (attempt) gone(attempt, target);
   res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
   let closed = false;
@@ -88,12 +88,13 @@ async function followLog(
   });
   const keepalive = setInterval(() => res.write(': keep-alive\n\n'), KEEPALIVE_MS);
   try {
-    // Waiting for the first attempt of a task that has not started yet.
+    // Waiting for an attempt that has not started yet (the task's first, or the retry asked for).
     for (let checks = 0; !attempt && !closed; checks++) {
       await sleep(FOLLOW_POLL_MS * 2);
-      attempt = await chooseAttempt(store, target, undefined);
+      attempt = await chooseAttempt(store, target, query.attempt);
       if (!attempt && checks % 4 === 3 && !(await target.runIsOpen())) {
-        res.end(`event: end\ndata: ${JSON.stringify({ state: 'no_log', message: noLog(target).message })}\n\n`);
+        const message = noLog(target, query.attempt).message;
+        res.end(`event: end\ndata: ${JSON.stringify({ state: 'no_log', message })}\n\n`);
         return;
       }
     }
