@@ -71,6 +71,12 @@ test(
     assert.match(run.result.worker, /\/general\/\d+$/);
     const usage = await usageOfRun(first.apiUrl, auth, runId);
     assert.deepEqual(usage, [['general', 1, 1]], 'the attempt is metered in the embedded database');
+    const log = await fetch(`${first.apiUrl}/v1/runs/${runId}/log`, { headers: auth });
+    assert.match(
+      await log.text(),
+      /^hello\n\[capstan\] exited with code 0/,
+      'its log is kept in the embedded database',
+    );
 
     const listed = execFileSync(
       env.CAPSTAN_TEMPORAL_BIN!,
