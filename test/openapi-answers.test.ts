@@ -62,6 +62,10 @@ describe('answers match the OpenAPI document', () => {
     assert.equal((await call('GET', `${path}/graph?format=json`, '/v1/runs/{id}/graph')).body.nodes.length, 2);
     assert.equal((await call('GET', `${path}/graph?format=png`, '/v1/runs/{id}/graph')).status, 400);
     assert.equal((await call('POST', `${path}/retry`, '/v1/runs/{id}/retry')).status, 409);
+    assert.equal((await call('GET', `${path}/log`, '/v1/runs/{id}/log')).status, 400, 'a DAG names its task');
+    assert.equal((await call('GET', `${path}/tasks/one/log?tail=0`, '/v1/runs/{id}/tasks/{key}/log')).status, 400);
+    assert.equal((await call('GET', `${path}/tasks/three/log`, '/v1/runs/{id}/tasks/{key}/log')).status, 404);
+    assert.equal((await call('GET', '/v1/runs/none/log', '/v1/runs/{id}/log')).status, 404);
     assert.equal(
       (
         await call('POST', '/v1/dags', '/v1/dags', {
