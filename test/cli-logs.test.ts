@@ -4,11 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runCapstan, type CliOutcome } from './helpers/capstan-cli';
+import { gitIn } from './helpers/git';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const CLI = join(__dirname, '..', 'cli', 'capstan.js');
@@ -213,5 +215,49 @@ test(
     const single = await capstan(['run', taskFile, '--follow', '--logs']);
     assert.equal(single.code, 0, single.out + single.err);
     assert.match(single.out, /── \S+ \(attempt 1, exit 0\) ──\na single task says hi\n/);
+  },
+);
+
+test(
+  'logs of a pipeline step are named <job>/<step>; without one the steps are listed',
+  { timeout: 40_000 },
+  async () => {
+    const repo = mkdtempSync(join(tmpdir(), 'capstan-logs-repo-'));
+    try {
+      gitIn(repo, 'init', '-q', '-b', 'main');
+      mkdirSync(join(repo, '.capstan'));
+      writeFileSync(
+        join(repo, '.capstan', 'pipeline.yaml'),
+        'name: tiny\non: { manual: true }\njobs:\n  build:\n    runs-on: a\n    steps:\n' +
+          '      - { name: greet, run: echo "hello from step 0" }\n' +
+          '      - { name: warn, run: echo "step 1 warns" >&2 }\n',
+      );
+      gitIn(repo, 'add', '-A');
+      gitIn(repo, 'commit', '-q', '-m', 'tiny pipeline');
+      const sha = gitIn(repo, 'rev-parse', 'HEAD');
+      const started = await stack.request('POST', '/v1/pipelines/runs', {
+        repository: 'acme/tiny',
+        cloneUrl: repo,
+        sha,
+        branch: 'main',
+      });
+      assert.equal(started.status, 202, JSON.stringify(started.body));
+      const runId: string = started.body.runId;
+      const run = await waitForRunEnd(stack, encodeURIComponent(runId));
+      assert.equal(run.status, 'completed', JSON.stringify(run.pipeline ?? run.failure));
+
+      const missing = await capstan(['logs', runId]);
+      assert.equal(missing.code, 2, missing.err);
+      assert.match(missing.err, /is a pipeline: name one of its tasks \(<job>\/<step>\).*\ntasks: build\/0, build\/1/);
+      const first = await capstan(['logs', runId, 'build/0']);
+      assert.equal(first.code, 0, first.err);
+      assert.equal(first.out.split('\n')[0], 'hello from step 0');
+      const second = await capstan(['logs', runId, 'build/1', '--stream', 'stderr', '--follow']);
+      assert.equal(second.code, 0, second.err);
+      assert.equal(second.out, 'step 1 warns\n');
+      assert.equal((await capstan(['logs', runId, 'build/7'])).code, 2);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   },
 );
