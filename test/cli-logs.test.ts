@@ -18,7 +18,8 @@ const TICKER = 'for i in 1 2 3 4 5; do echo "tick $i"; sleep 1; done';
 
 let stack: TestStack;
 before(async () => {
-  stack = await startTestStack({ startWorkersFor: ['a'] });
+  // Class b has no worker until the lost-worker test starts (and kills) its own; 3 s heartbeats make the retry quick.
+  stack = await startTestStack({ startWorkersFor: ['a'], heartbeatTimeoutSeconds: 3 });
 });
 after(async () => {
   await stack?.stop();
@@ -155,6 +156,28 @@ test('a followed log resumes after a dropped connection, nothing lost or repeate
     await new Promise((r) => relay.close(r));
   }
 });
+
+test(
+  'logs --follow of an attempt whose worker dies says it was lost and names the next attempt',
+  { timeout: 40_000 },
+  async (t) => {
+    const doomed = await stack.startWorker('b');
+    const runId = await startDag('lost', [{ id: 'ticker', nodeClass: 'b', command: TICKER }]);
+    let replaced: Promise<unknown> | undefined;
+    const followed = await runTimed(stack.baseUrl, ['logs', runId, 'ticker', '--follow'], (line) => {
+      if (line === 'tick 2' && !replaced) {
+        doomed.kill('SIGKILL');
+        replaced = stack.startWorker('b'); // Temporal retries the attempt there once its heartbeat times out
+      }
+    });
+    await replaced;
+    t.diagnostic(`stderr of the follower: ${followed.err.trim()}`);
+    assert.equal(followed.code, 1, followed.out + followed.err);
+    assert.match(followed.out, /^tick 1\ntick 2\n/);
+    assert.match(followed.err, /the worker running attempt 1 \(\S+\) was lost: .*Temporal retries the task/);
+    assert.match(followed.err, new RegExp(`capstan logs ${runId} ticker --attempt 2 --follow`));
+  },
+);
 
 test('logs names the tasks of a DAG when none is given; bad input is exit 2, an unknown run exit 1', async () => {
   const runId = await startDag('keys', [
