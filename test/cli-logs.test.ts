@@ -92,70 +92,73 @@ test('logs of a task run: stdout and stderr in order, one stream, the last lines
 });
 
 test(
-  'logs --follow prints a DAG task line by line as it runs and exits 0 when it ends',
+  'logs --follow prints a DAG task line by line as it runs, resumes after a dropped connection, and exits 0 at its end',
   { timeout: 40_000 },
   async (t) => {
-    const runId = await startDag('ticks', [{ id: 'ticker', nodeClass: 'a', command: TICKER }]);
-    const started = Date.now();
-    const followed = await runTimed(stack.baseUrl, ['logs', runId, 'ticker', '--follow']);
-    assert.equal(followed.code, 0, followed.out + followed.err);
-    const ticks = followed.lines.filter((l) => l.text.startsWith('tick '));
-    assert.deepEqual(
-      ticks.map((l) => l.text),
-      ['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5'],
-      followed.out,
-    );
-    const node = (await waitForRunEnd(stack, runId)).dag.nodes.find((n: { key: string }) => n.key === 'ticker');
-    const finishedAt = new Date(node.finishedAt).getTime();
-    const gaps = ticks.slice(1).map((l, i) => l.at - ticks[i]!.at);
-    const spread = ticks.at(-1)!.at - ticks[0]!.at;
-    t.diagnostic(
-      `tick arrivals after start: ${ticks.map((l) => l.at - started).join(', ')} ms; gaps ${gaps.join(', ')} ms; ` +
-        `last - first ${spread} ms; first tick ${finishedAt - ticks[0]!.at} ms before the task ended`,
-    );
-    assert.ok(spread >= 3000, `lines arrive as printed, not at the end: ${spread} ms from first to last`);
-    assert.ok(ticks[0]!.at < finishedAt - 2000, 'the first line arrives well before the task ends');
+    // Two followers of one task: straight to the API, and through a TCP relay that cuts every connection
+    // once, after the second tick, so the second must resume without losing or repeating a line.
+    const sockets = new Set<Socket>();
+    const apiPort = Number(new URL(stack.baseUrl).port);
+    const relay: Server = createServer((client) => {
+      const upstream = connect(apiPort, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('close', () => sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+    try {
+      const runId = await startDag('ticks', [{ id: 'ticker', nodeClass: 'a', command: TICKER }]);
+      const started = Date.now();
+      let cut = false;
+      const relayUrl = `http://127.0.0.1:${(relay.address() as { port: number }).port}`;
+      const [followed, resumed] = await Promise.all([
+        runTimed(stack.baseUrl, ['logs', runId, 'ticker', '--follow']),
+        runTimed(relayUrl, ['logs', runId, 'ticker', '--follow'], (line) => {
+          if (line === 'tick 2' && !cut) {
+            cut = true;
+            for (const s of sockets) s.destroy();
+          }
+        }),
+      ]);
+      const ticksOf = (o: TimedOutcome) => o.lines.filter((l) => l.text.startsWith('tick '));
+      const expected = ['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5'];
+
+      assert.equal(followed.code, 0, followed.out + followed.err);
+      const ticks = ticksOf(followed);
+      assert.deepEqual(
+        ticks.map((l) => l.text),
+        expected,
+        followed.out,
+      );
+      const node = (await waitForRunEnd(stack, runId)).dag.nodes.find((n: { key: string }) => n.key === 'ticker');
+      const finishedAt = new Date(node.finishedAt).getTime();
+      const gaps = ticks.slice(1).map((l, i) => l.at - ticks[i]!.at);
+      const spread = ticks.at(-1)!.at - ticks[0]!.at;
+      t.diagnostic(
+        `tick arrivals after start: ${ticks.map((l) => l.at - started).join(', ')} ms; gaps ${gaps.join(', ')} ms; ` +
+          `last - first ${spread} ms; first tick ${finishedAt - ticks[0]!.at} ms before the task ended`,
+      );
+      assert.ok(spread >= 3000, `lines arrive as printed, not at the end: ${spread} ms from first to last`);
+      assert.ok(ticks[0]!.at < finishedAt - 2000, 'the first line arrives well before the task ends');
+
+      t.diagnostic(`stderr of the follower whose connection was cut: ${resumed.err.trim()}`);
+      assert.ok(cut, 'the connection was cut');
+      assert.equal(resumed.code, 0, resumed.out + resumed.err);
+      assert.deepEqual(
+        ticksOf(resumed).map((l) => l.text),
+        expected,
+        resumed.out,
+      );
+      assert.match(resumed.err, /log stream dropped .*; resuming after event \d+-\d+-\d+/);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => relay.close(r));
+    }
   },
 );
-
-test('a followed log resumes after a dropped connection, nothing lost or repeated', { timeout: 40_000 }, async (t) => {
-  // A TCP relay in front of the API that cuts every open connection once, after the second tick.
-  const sockets = new Set<Socket>();
-  const apiPort = Number(new URL(stack.baseUrl).port);
-  const relay: Server = createServer((client) => {
-    const upstream = connect(apiPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => undefined);
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  try {
-    const runId = await startDag('resume', [{ id: 'ticker', nodeClass: 'a', command: TICKER }]);
-    let cut = false;
-    const url = `http://127.0.0.1:${(relay.address() as { port: number }).port}`;
-    const followed = await runTimed(url, ['logs', runId, 'ticker', '--follow'], (line) => {
-      if (line === 'tick 2' && !cut) {
-        cut = true;
-        for (const s of sockets) s.destroy();
-      }
-    });
-    t.diagnostic(`stderr of the follower: ${followed.err.trim()}`);
-    assert.ok(cut, 'the connection was cut');
-    assert.equal(followed.code, 0, followed.out + followed.err);
-    assert.deepEqual(
-      followed.lines.filter((l) => l.text.startsWith('tick ')).map((l) => l.text),
-      ['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5'],
-      followed.out,
-    );
-    assert.match(followed.err, /log stream dropped .*; resuming after event \d+-\d+-\d+/);
-  } finally {
-    for (const s of sockets) s.destroy();
-    await new Promise((r) => relay.close(r));
-  }
-});
 
 test(
   'logs --follow of an attempt whose worker dies says it was lost and names the next attempt',
