@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `capstan` command line: submit a DAG or a task from a file and follow it, check, cancel or retry runs, manage tokens. */
+/** The `capstan` command line: submit a DAG or a task from a file and follow it, read task logs, check, cancel or retry runs, manage tokens. */
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -9,13 +9,21 @@ import { createToken } from '../db/stores/token-store';
 import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { ApiCallError, callApi, followEvents, type ApiTarget } from './api-client';
-import { printProgress, type ProgressEvent } from './progress-printer';
+import { CommandLineError, logsCommand } from './logs-command';
+import { printChanges, printOutcome, printProgress, type ProgressEvent } from './progress-printer';
+import { finishedLogPrinter } from './run-logs';
 
 const USAGE = `usage: capstan <command> [options]
-  run <spec.yaml|spec.json> [--follow]   submit a DAG (a file with "tasks") or a single task
+  run <spec.yaml|spec.json> [--follow [--logs]]
+                                         submit a DAG (a file with "tasks") or a single task; --follow shows
+                                         progress, --logs also each finished task's whole log
   status <run-id>                        show a run
+  logs <run-id> [task] [--attempt N] [--follow] [--stream stdout|stderr] [--tail N] [--timestamps]
+                                         a task's log (latest attempt unless --attempt); a DAG names the task by
+                                         key (build, test[3]), a pipeline by <job>/<step> (build/0, deploy/rollback-0).
+                                         --follow streams it until the attempt ends (exit 1 if its worker was lost)
   cancel <run-id>                        cancel a running run
-  retry <run-id> [--follow]              retry a failed DAG run from its failure
+  retry <run-id> [--follow [--logs]]     retry a failed DAG run from its failure
   token create --principal NAME --role viewer|operator|admin [--expires-in 30d] [--database-url URL]
                                          make a token (admin); it is printed once. With --database-url it is
                                          written straight to the database, for when no admin token is left
@@ -35,8 +43,11 @@ const VALUE_OPTIONS = [
   '--database-url',
 ];
 
+/** Flags without a value that some command takes. */
+const FLAGS = ['--follow', '--logs'];
+
 async function main(argv: string[]): Promise<number> {
-  const flags = new Set(argv.filter((a) => a === '--follow'));
+  const flags = new Set(argv.filter((a) => FLAGS.includes(a)));
   const option = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -47,10 +58,17 @@ async function main(argv: string[]): Promise<number> {
     baseUrl: option('--api') ?? process.env.CAPSTAN_API_URL ?? 'http://127.0.0.1:8080',
     token: option('--token') ?? process.env.CAPSTAN_TOKEN,
   };
+  if (command === 'logs') return logsCommand(api, argv);
+  const unknown = argv.filter(
+    (a, i) =>
+      a.startsWith('--') && ![...FLAGS, ...VALUE_OPTIONS].includes(a) && !VALUE_OPTIONS.includes(argv[i - 1] ?? ''),
+  );
+  if (unknown.length > 0) throw new CommandLineError(`unknown option ${unknown.join(', ')}`);
   if (!command || !target) {
     console.error(USAGE);
     return 2;
   }
+  if (flags.has('--logs') && !flags.has('--follow')) throw new CommandLineError('--logs needs --follow');
   switch (command) {
     case 'token':
       return tokenCommand(api, target, positional[2], option);
@@ -58,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
       const spec = readSpec(target);
       const isDag = typeof spec === 'object' && spec !== null && 'tasks' in spec;
       const started = await callApi<{ runId: string }>(api, 'POST', isDag ? '/v1/dags' : '/v1/tasks', spec);
-      return report(api, started.runId, flags.has('--follow'));
+      return report(api, started.runId, flags, isDag ? 'dag' : 'task');
     }
     case 'retry': {
       const started = await callApi<{ runId: string; rerun: number; reused: number }>(
@@ -67,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
         `/v1/runs/${encodeURIComponent(target)}/retry`,
       );
       console.log(`retrying ${target}: ${started.rerun} task(s) to run again, ${started.reused} reused`);
-      return report(api, started.runId, flags.has('--follow'));
+      return report(api, started.runId, flags, 'dag');
     }
     case 'status': {
       const run = await callApi<{ status: string }>(api, 'GET', `/v1/runs/${encodeURIComponent(target)}`);
@@ -84,16 +102,26 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** Prints where the run is; with --follow, streams its progress and returns non-zero unless it completed. */
-async function report(api: ApiTarget, runId: string, follow: boolean): Promise<number> {
+/**
+ * Prints where the run is; with --follow, streams its progress (with --logs, each finished task's log after
+ * the line saying it finished) and returns non-zero unless it completed.
+ */
+async function report(api: ApiTarget, runId: string, flags: Set<string>, kind: 'dag' | 'task'): Promise<number> {
   console.log(`started ${runId}`);
-  if (!follow) {
+  if (!flags.has('--follow')) {
     console.log(`follow it: capstan status ${runId}  (or GET ${api.baseUrl}/v1/runs/${runId})`);
     return 0;
   }
+  const printLogs = flags.has('--logs') ? finishedLogPrinter(api, runId, kind) : undefined;
   let finalStatus = 'unknown';
-  await followEvents(api, `/v1/runs/${encodeURIComponent(runId)}/events`, (event, data) => {
-    if (event === 'progress') printProgress(data as ProgressEvent);
+  await followEvents(api, `/v1/runs/${encodeURIComponent(runId)}/events`, async (event, data) => {
+    if (event === 'progress' && !printLogs) printProgress(data as ProgressEvent);
+    if (event === 'progress' && printLogs) {
+      // The whole log replaces the failure's last lines, and comes before the count and the run's ending.
+      printChanges(data as ProgressEvent, { tails: false });
+      await printLogs(data as ProgressEvent);
+      printOutcome(data as ProgressEvent, { tails: false });
+    }
     if (event === 'end') finalStatus = (data as { status: string }).status;
   });
   return finalStatus === 'completed' ? 0 : 1;
@@ -194,13 +222,25 @@ function readSpec(path: string): unknown {
   return path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof ApiCallError || err instanceof Error ? `capstan: ${err.message}` : err);
-    // 2: the request was refused as invalid; 3: the token was refused (401) or may not do it (403).
-    process.exit(
-      !(err instanceof ApiCallError) ? 1 : err.status === 400 ? 2 : err.status === 401 || err.status === 403 ? 3 : 1,
-    );
-  },
-);
+// `capstan logs … | head` closes the pipe early; that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+/** Exits once stdout has taken everything written to it, so a piped log is never cut short. */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exitAfterOutput, (err: unknown) => {
+  if (err instanceof CommandLineError) {
+    console.error(`capstan: ${err.message}${err.usage ? `\n${USAGE}` : ''}`);
+    return exitAfterOutput(2);
+  }
+  console.error(err instanceof ApiCallError || err instanceof Error ? `capstan: ${err.message}` : err);
+  // 2: the request was refused as invalid; 3: the token was refused (401) or may not do it (403).
+  exitAfterOutput(
+    !(err instanceof ApiCallError) ? 1 : err.status === 400 ? 2 : err.status === 401 || err.status === 403 ? 3 : 1,
+  );
+});

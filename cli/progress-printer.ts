@@ -26,8 +26,11 @@ export interface ProgressEvent {
     exitCode?: number;
     message?: string;
     logTail?: LogTailView;
+    /** Succeeded in the run a retry started from; it did not run in this one. */
+    reused?: boolean;
   }>;
-  failure?: { message: string; logTail?: LogTailView };
+  /** `details.exitCode` is the failed command's exit code (a single task run). */
+  failure?: { message: string; logTail?: LogTailView; details?: { exitCode?: number } };
 }
 
 /** The last lines of a failed command's output, as the API sends them. */
@@ -37,8 +40,20 @@ export interface LogTailView {
   truncated?: boolean;
 }
 
+/** How progress is printed. */
+export interface PrintOptions {
+  /** Print failed commands' last lines (default); off when their whole logs are printed instead. */
+  tails?: boolean;
+}
+
 /** Prints one progress event. */
-export function printProgress(event: ProgressEvent): void {
+export function printProgress(event: ProgressEvent, options: PrintOptions = {}): void {
+  printChanges(event, options);
+  printOutcome(event, options);
+}
+
+/** Prints a line per node that changed (a failed one with its last lines). */
+export function printChanges(event: ProgressEvent, options: PrintOptions = {}): void {
   for (const change of event.changes) {
     if (change.status === 'pending') continue;
     const attempts =
@@ -46,8 +61,12 @@ export function printProgress(event: ProgressEvent): void {
     const where = change.worker ? ` on ${change.worker}` : '';
     const why = change.message && change.status !== 'succeeded' ? `: ${change.message}` : '';
     console.log(`  ${MARKS[change.status] ?? '?'} ${change.key} ${change.status}${attempts}${where}${why}`);
-    if (change.status === 'failed' && change.logTail) printLogTail(change.logTail, '      ');
+    if (change.status === 'failed' && change.logTail && options.tails !== false) printLogTail(change.logTail, '      ');
   }
+}
+
+/** Prints the count line of a DAG and, once the run has ended, how it ended. */
+export function printOutcome(event: ProgressEvent, options: PrintOptions = {}): void {
   if (event.counts) {
     const total = Object.values(event.counts).reduce((a, b) => a + b, 0);
     const done = total - (event.counts.pending ?? 0) - (event.counts.running ?? 0);
@@ -59,7 +78,7 @@ export function printProgress(event: ProgressEvent): void {
   }
   if (event.status !== 'running') {
     console.log(`run ${event.runId} ${event.status}${event.failure ? `: ${event.failure.message}` : ''}`);
-    if (event.failure?.logTail) printLogTail(event.failure.logTail, '    ');
+    if (event.failure?.logTail && options.tails !== false) printLogTail(event.failure.logTail, '    ');
     if (event.webUiUrl) console.log(`history: ${event.webUiUrl}`);
   }
 }

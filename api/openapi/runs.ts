@@ -276,7 +276,8 @@ export function runPart(): OpenApiPart {
           description:
             'Events `progress` (status, counts, the nodes that changed) while the run runs, ' +
             'then one `end` { runId, status }. A failed node in `changes` carries its `logTail` ' +
-            '(the last lines of its stderr, or stdout when stderr is empty), as does `failure` of a failed task run.',
+            '(the last lines of its stderr, or stdout when stderr is empty), as does `failure` of a failed task run; ' +
+            'a node a retry reused from the run it retries carries `reused: true`.',
           parameters: [runId],
           responses: {
             200: { description: 'An event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },

@@ -23,6 +23,8 @@ export interface ProgressEvent {
     message?: string;
     /** A failed node's last lines of output. */
     logTail?: LogTail;
+    /** Succeeded in the run a retry started from, so it has no log in this one. */
+    reused?: boolean;
   }>;
   failure?: RunDetail['failure'];
   webUiUrl?: string;
@@ -84,6 +86,7 @@ function progressOf(detail: RunDetail, seen: Map<string, string>): ProgressEvent
       ...('exitCode' in n && n.exitCode !== undefined ? { exitCode: n.exitCode } : {}),
       ...('message' in n && n.message ? { message: n.message } : {}),
       ...('logTail' in n && n.logTail ? { logTail: n.logTail } : {}),
+      ...('reused' in n && n.reused ? { reused: true } : {}),
     }));
   return {
     runId: detail.runId,
