@@ -247,6 +247,37 @@ describe('signing in', () => {
     assert.equal(browser.body.expiresAt, expiresAt.toISOString());
     assert.match(sessionSetCookie((await signInResponse(shortLived.token)).headers)!, /Max-Age=(17\d\d|1800);/);
   });
+
+  test('the deployment sets the lifetime (CAPSTAN_SESSION_HOURS) and a Secure cookie behind a TLS proxy', async () => {
+    const app = await serve({ ...stack.deps, session: { hours: 1, secureCookie: true } });
+    try {
+      const operator = await stack.mintToken('operator');
+      const res = await fetch(`${app.url}/v1/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: operator.token }),
+      });
+      const body = (await res.json()) as any;
+      const minutes = (Date.parse(body.expiresAt) - Date.now()) / 60_000;
+      assert.ok(minutes > 59 && minutes <= 60, `${minutes} min`);
+      const line = sessionSetCookie(res.headers)!;
+      assert.ok(
+        line
+          .split(';')
+          .map((p) => p.trim())
+          .includes('Secure'),
+        line,
+      );
+      const out = await fetch(`${app.url}/v1/session`, {
+        method: 'DELETE',
+        headers: { cookie: line.split(';')[0]!, 'x-capstan-csrf': body.csrfToken },
+      });
+      assert.equal(out.status, 204);
+      assert.match(sessionSetCookie(out.headers)!, /; Secure/, 'cleared with the attributes it was set with');
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 /** The raw answer of a same-origin sign-in. */
