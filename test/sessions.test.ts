@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { createApp } from '../api/app';
 import type { ApiDeps } from '../api/services/deps';
 import { createLogger } from '../config/logger';
+import { MAX_SESSIONS_PER_TOKEN } from '../db/stores/session-store';
 import { assertDocumentedAnswer } from './helpers/openapi-conformance';
 import { startTestStack, type TestStack } from './helpers/test-stack';
 
@@ -505,6 +506,26 @@ describe('a session ends', () => {
 });
 
 describe('limits', () => {
+  test(`a token keeps at most ${MAX_SESSIONS_PER_TOKEN} sessions: signing in past that ends the oldest`, async () => {
+    const operator = await stack.mintToken('operator');
+    const first = await signIn(operator.token);
+    const second = await signIn(operator.token);
+    for (let i = 2; i < MAX_SESSIONS_PER_TOKEN; i++) await signIn(operator.token);
+    assert.equal((await stack.request('GET', '/v1/session', undefined, asBrowser(first))).status, 200);
+    const newest = await signIn(operator.token);
+    assert.equal(
+      (await stack.request('GET', '/v1/session', undefined, asBrowser(first))).status,
+      401,
+      'the oldest ended',
+    );
+    for (const browser of [second, newest])
+      assert.equal((await stack.request('GET', '/v1/session', undefined, asBrowser(browser))).status, 200);
+    const { rows } = await stack.db.query('SELECT count(*)::int AS n FROM api_sessions WHERE token_id = $1', [
+      operator.id,
+    ]);
+    assert.equal(rows[0].n, MAX_SESSIONS_PER_TOKEN);
+  });
+
   test("cookie requests count against the token's rate limit", async () => {
     const app = await serve({ ...stack.deps, auth: { ratePerSecond: 0.01, burst: 3 } });
     try {
