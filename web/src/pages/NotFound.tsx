@@ -1,0 +1,13 @@
+/** The page for a path the console has no page for. */
+import { Link } from '../lib/router';
+
+export function NotFound() {
+  return (
+    <section>
+      <h1>Not found</h1>
+      <p>
+        The console has no page here. <Link href="/runs">See the runs</Link>.
+      </p>
+    </section>
+  );
+}
