@@ -2,6 +2,8 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../config/logger';
 import { apiAccess } from './auth/access';
+import { createAuthGuard } from './auth/token-check';
+import { sessionRoutes } from './routes/session';
 import { ApiError, errorHandler } from './errors';
 import { checkQueryAndPath } from './input/text-params';
 import { createApiMetrics } from './metrics';
@@ -48,7 +50,10 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   // The console's page and assets hold no data; every call the page makes goes through the token check below.
   app.use(consoleRoutes());
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
-  app.use(apiAccess(deps, logger));
+  // One guard for the access chain and sign-in: failed tokens and requests count against the same limits.
+  const guard = createAuthGuard(deps.auth);
+  app.use(apiAccess(deps, logger, guard));
+  app.use(sessionRoutes(deps, guard, logger));
   app.use(tokenRoutes(deps));
   app.use(auditRoutes(deps));
   app.use(repositoryRoutes(deps));

@@ -104,6 +104,10 @@ const EnvSchema = z
     CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
     CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
+    // Console sessions: absolute lifetime from sign-in (never past the token's own expiry), and whether the
+    // cookie is always marked Secure (set it behind a TLS proxy: the API itself only sees plain http).
+    CAPSTAN_SESSION_HOURS: int(1, 8760).default(12),
+    CAPSTAN_SESSION_COOKIE_SECURE: flag.default(false),
     CAPSTAN_PULUMI_BIN: z.string().min(1).optional(),
     CAPSTAN_PULUMI_BACKEND_URL: z
       .string()
@@ -228,7 +232,14 @@ export interface CapstanConfig {
   };
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
-  auth: { adminToken?: string; ratePerSecond: number; burst: number };
+  auth: {
+    adminToken?: string;
+    ratePerSecond: number;
+    burst: number;
+    /** Console sessions: lifetime in hours, and whether the cookie is marked Secure whatever the request's scheme. */
+    sessionHours: number;
+    secureCookie: boolean;
+  };
   /** Pulumi stack operations: the CLI, the state backend, secrets, and the node class whose workers run them. */
   pulumi: {
     binary?: string;
@@ -346,6 +357,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       adminToken: e.CAPSTAN_ADMIN_TOKEN,
       ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND,
       burst: e.CAPSTAN_API_RATE_LIMIT_BURST,
+      sessionHours: e.CAPSTAN_SESSION_HOURS,
+      secureCookie: e.CAPSTAN_SESSION_COOKIE_SECURE,
     },
     pulumi: {
       binary: e.CAPSTAN_PULUMI_BIN,

@@ -12,6 +12,8 @@ const ACTIONS: ReadonlyArray<[method: string, pattern: string, action: string]> 
   ['POST', '/v1/dags', 'dag.start'],
   ['POST', '/v1/tokens', 'token.create'],
   ['DELETE', '/v1/tokens/:id', 'token.revoke'],
+  ['POST', '/v1/session', 'session.start'],
+  ['DELETE', '/v1/session', 'session.end'],
   ['POST', '/v1/runs/:id/:verb', 'run.:verb'],
 ];
 

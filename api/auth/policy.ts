@@ -10,6 +10,12 @@ export const OPEN_PATHS: readonly string[] = ['/healthz', '/readyz', '/metrics',
  */
 export const SIGNATURE_AUTH_PREFIXES: readonly string[] = ['/v1/webhooks/'];
 
+/**
+ * The console's session: `POST` signs in with a token in the body (so it needs none in a header),
+ * `GET` reads the session and `DELETE` signs out, which any role may do.
+ */
+export const SESSION_PATH = '/v1/session';
+
 /** Prefixes of routes only admins may use, whatever the method: tokens and the audit log. */
 export const ADMIN_PREFIXES: readonly string[] = ['/v1/tokens', '/v1/audit'];
 
@@ -23,12 +29,14 @@ function routingForm(path: string): string {
 }
 
 /**
- * True for a path that needs a bearer token: everything except the open paths and the
- * signature-checked prefixes. Failing closed means an unknown path answers 401, not 404, without a token.
+ * True for a request that needs a token (a bearer header or a session cookie): everything except
+ * the open paths, the signature-checked prefixes and signing in. Failing closed means an unknown
+ * path answers 401, not 404, without a token.
  */
-export function needsToken(path: string): boolean {
+export function needsToken(path: string, method = 'GET'): boolean {
   const form = routingForm(path);
   if (OPEN_PATHS.includes(form)) return false;
+  if (form === SESSION_PATH && method.toUpperCase() === 'POST') return false;
   return !SIGNATURE_AUTH_PREFIXES.some((prefix) => `${form}/`.startsWith(prefix));
 }
 
@@ -37,9 +45,13 @@ export function isStateChanging(method: string): boolean {
   return method !== 'GET' && method !== 'HEAD';
 }
 
-/** The least role a request needs: admin under the admin prefixes, else viewer to read and operator to change. */
+/**
+ * The least role a request needs: admin under the admin prefixes, viewer for the session (signing
+ * out is no change to what Capstan runs), else viewer to read and operator to change.
+ */
 export function requiredRole(method: string, path: string): Role {
   const form = routingForm(path);
+  if (form === SESSION_PATH) return 'viewer';
   if (ADMIN_PREFIXES.some((prefix) => form === prefix || form.startsWith(`${prefix}/`))) return 'admin';
   return isStateChanging(method) ? 'operator' : 'viewer';
 }

@@ -64,3 +64,23 @@ export const AuditQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: AuditCursorSchema.optional(),
 });
+
+/** Body of `POST /v1/session`: the token to sign in with, in the body and never in a URL. */
+export const SignInBodySchema = z.strictObject({
+  token: z.string().min(1).max(512).describe('An API token (cap_…); the session acts as it, with its role'),
+});
+
+/** A console session as `POST` and `GET /v1/session` answer it. */
+export const SessionViewSchema = z.object({
+  principal: z.string(),
+  role: z.enum(ROLES),
+  tokenId: z.string().describe('The token the session acts as; revoking it ends the session'),
+  expiresAt: z
+    .string()
+    .describe('When the session ends (ISO 8601): CAPSTAN_SESSION_HOURS after sign-in, or the token expiry if sooner'),
+  csrfToken: z
+    .string()
+    .describe(
+      'Send it as header X-Capstan-CSRF with every request that is not GET or HEAD made with the session cookie',
+    ),
+});

@@ -2,7 +2,8 @@
  * The OpenAPI 3.1 document of the API, assembled from one part per capability. Request schemas are
  * the zod schemas that validate requests; who may call what comes from the access policy itself.
  */
-import { needsToken, requiredRole } from '../auth/policy';
+import { isStateChanging, needsToken, requiredRole } from '../auth/policy';
+import { CSRF_HEADER, SESSION_COOKIE } from '../auth/session-cookie';
 import { roleAtLeast } from '../../db/stores/token-roles';
 import { ErrorBodySchema } from '../schemas';
 import { adminPart } from './admin';
@@ -12,6 +13,7 @@ import { pipelinePart } from './pipelines';
 import { repositoryPart } from './repositories';
 import { runPart } from './runs';
 import { servicePart } from './service';
+import { sessionPart } from './session';
 import { errorResponse, schemaOf, type JsonSchema, type Method, type OpenApiPart, type Operation } from './shared';
 import { stackPart } from './stacks';
 
@@ -24,13 +26,16 @@ const PARTS: readonly (() => OpenApiPart)[] = [
   stackPart,
   costPart,
   adminPart,
+  sessionPart,
   servicePart,
 ];
 
 /** Answers every token-checked operation can give, shared so each is written once. */
 const SHARED_RESPONSES = {
   Unauthorized: {
-    ...errorResponse('No token, a malformed Authorization header, or an unknown, revoked or expired token'),
+    ...errorResponse(
+      'No token, a malformed Authorization header, an unknown, revoked or expired token, or a session cookie whose session ended (signed out, expired, or its token revoked or expired)',
+    ),
     headers: {
       'WWW-Authenticate': {
         description: 'Bearer realm="capstan", with error="invalid_token" when a token was sent',
@@ -38,7 +43,9 @@ const SHARED_RESPONSES = {
       },
     },
   },
-  Forbidden: errorResponse("The token's role is below the role this operation needs"),
+  Forbidden: errorResponse(
+    `The token's role is below the role this operation needs (forbidden); or, made with the session cookie, the ${CSRF_HEADER} header is missing or wrong (csrf_failed) or the request came from another site (cross_site_request)`,
+  ),
   TooManyRequests: {
     ...errorResponse("Over the token's rate limit; nothing was done"),
     headers: {
@@ -64,14 +71,15 @@ function complete(method: Method, path: string, { minimumRole, ...operation }: O
   };
   const hasInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
   if (hasInput) add('400', 'InvalidRequest');
-  // Open paths say so with `security: []`; the rest take the document's default, a bearer token.
-  const security = needsToken(path) ? undefined : [];
+  // Open operations say so with `security: []`; the rest take the document's default, a bearer token or the session cookie.
+  const security = needsToken(path, method.toUpperCase()) ? undefined : [];
   let description = operation.description;
   if (security === undefined) {
     const policyRole = requiredRole(method.toUpperCase(), path);
     const role = minimumRole && !roleAtLeast(policyRole, minimumRole) ? minimumRole : policyRole;
     add('401', 'Unauthorized');
-    if (role !== 'viewer') add('403', 'Forbidden');
+    // A change made with the session cookie may also be refused by the CSRF defences, whatever role it needs.
+    if (role !== 'viewer' || isStateChanging(method.toUpperCase())) add('403', 'Forbidden');
     add('429', 'TooManyRequests');
     add('503', 'Unavailable');
     description = [`Needs a token with the ${role} role or above.`, description].filter(Boolean).join(' ');
@@ -129,7 +137,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     },
     // Roles: viewer reads, operator also changes state,
     // admin also manages tokens and repositories and reads the audit log.
-    security: [{ bearer: [] }],
+    security: [{ bearer: [] }, { session: [] }],
     tags,
     paths,
     components: {
@@ -138,6 +146,12 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           type: 'http',
           scheme: 'bearer',
           description: 'An API token (cap_…), created with POST /v1/tokens or `capstan token create`.',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: SESSION_COOKIE,
+          description: `A browser's session, set by POST /v1/session; a Bearer header wins over it. Requests that are not GET or HEAD made with it need the ${CSRF_HEADER} header.`,
         },
       },
       schemas,

@@ -27,6 +27,8 @@ export interface ApiDeps {
   webUiUrl?: string;
   /** Per-token rate limit of this API process: `burst` requests at once, refilled at `ratePerSecond`. */
   auth: { ratePerSecond: number; burst: number };
+  /** Console sessions (POST /v1/session); the defaults of DEFAULT_SESSION_SETTINGS when absent. */
+  session?: SessionSettings;
   /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
   outputStoreDir: string;
   /** The node class whose workers run Pulumi stack operations. */
@@ -36,6 +38,15 @@ export interface ApiDeps {
   /** Seals the secret fields of a stack's config before it is stored (see db/stores/stack-config-secrets). */
   stackConfigKey: Buffer;
 }
+
+/** How console sessions are made: their lifetime, and whether the cookie is always marked Secure. */
+export interface SessionSettings {
+  hours: number;
+  secureCookie: boolean;
+}
+
+/** Twelve hours, and Secure only for a request that reached the API over TLS. */
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = { hours: 12, secureCookie: false };
 
 /** What the API is built from besides its configuration: its clients and what start-up loaded. */
 export interface ApiParts {
@@ -63,6 +74,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
     webUiUrl: config.temporal.uiUrl,
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
+    session: { hours: config.auth.sessionHours, secureCookie: config.auth.secureCookie },
     outputStoreDir: config.worker.outputStoreDir,
     pulumiNodeClass: config.pulumi.nodeClass,
     programs,

@@ -50,6 +50,15 @@ describe('policy', () => {
       assert.ok(needsToken(path), path);
   });
 
+  test('signing in needs no token (it brings one in its body); reading the session and signing out do', () => {
+    assert.ok(!needsToken('/v1/session', 'POST'));
+    assert.ok(!needsToken('/V1/Session/', 'post'));
+    for (const method of ['GET', 'HEAD', 'DELETE', 'PUT']) assert.ok(needsToken('/v1/session', method), method);
+    assert.ok(needsToken('/v1/session'), 'without a method: fails closed');
+    assert.ok(needsToken('/v1/sessions', 'POST'));
+    for (const method of ['GET', 'DELETE']) assert.equal(requiredRole(method, '/v1/session'), 'viewer', method);
+  });
+
   test('reading needs viewer, changing needs operator, tokens and audit need admin whatever the method or case', () => {
     assert.equal(requiredRole('GET', '/v1/runs'), 'viewer');
     assert.equal(requiredRole('HEAD', '/v1/runs/x'), 'viewer');
@@ -162,6 +171,8 @@ describe('audit actions', () => {
     assert.deepEqual(auditAction('POST', '/v1/runs/r/approve'), { action: 'run.approve', target: 'r' });
     assert.deepEqual(auditAction('POST', '/v1/tokens'), { action: 'token.create' });
     assert.deepEqual(auditAction('DELETE', '/v1/tokens/tok_AbC'), { action: 'token.revoke', target: 'tok_AbC' });
+    assert.deepEqual(auditAction('POST', '/v1/session'), { action: 'session.start' });
+    assert.deepEqual(auditAction('DELETE', '/v1/session'), { action: 'session.end' });
     assert.deepEqual(auditAction('PUT', '/v1/tasks'), { action: 'PUT /v1/tasks' });
     assert.deepEqual(auditAction('POST', '/v1/runs/r/not a verb'), { action: 'POST /v1/runs/r/not a verb' });
   });

@@ -175,6 +175,7 @@ describe('the OpenAPI document', () => {
       'GET /metrics',
       'GET /readyz',
       'GET /v1/openapi.json',
+      'POST /v1/session',
       'POST /v1/webhooks/github',
       'POST /v1/webhooks/gitlab',
     ]);
