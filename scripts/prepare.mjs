@@ -122,10 +122,7 @@ say(`TypeScript compiled in ${((Date.now() - compileStarted) / 1000).toFixed(1)}
 const webStarted = Date.now();
 const web = join(root, 'web');
 const stampFile = join(dist, 'web.stamp');
-const generated = join(web, 'src', 'api', 'schema.gen.d.ts');
-const { buildOpenApiDocument } = createRequire(import.meta.url)(join(dist, 'api', 'openapi', 'index.js'));
-const openApi = JSON.stringify(buildOpenApiDocument());
-
+const generated = join(web, 'src', 'http', 'schema.gen.d.ts');
 /** Files of web/ the build reads (the generated types are derived from the document, hashed instead). */
 function webSources(dir) {
   return readdirSync(dir, { withFileTypes: true })
@@ -136,13 +133,36 @@ function webSources(dir) {
       return path === generated ? [] : [path];
     });
 }
-const hash = createHash('sha256');
-hash.update(openApi);
-hash.update(readFileSync(lock));
-for (const file of webSources(web)) hash.update(`\0${relative(root, file)}\0`).update(readFileSync(file));
-const stamp = hash.digest('hex');
+/** A hash of the console's inputs: web/'s files, the lock file, and `more` (what the API's types come from). */
+function inputsHash(more) {
+  const hash = createHash('sha256');
+  hash.update(more);
+  hash.update(readFileSync(lock));
+  for (const file of webSources(web)) hash.update(`\0${relative(root, file)}\0`).update(readFileSync(file));
+  return hash.digest('hex');
+}
+/** The last build's stamp: `quick` over tsc's build-info, `full` over the OpenAPI document itself. */
+function readStamp() {
+  try {
+    return JSON.parse(readFileSync(stampFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+// Loading the API to build its document takes about a second; tsc's build-info changes whenever any compiled
+// source did, so an unchanged one (with web/ and the lock file unchanged) proves the build is current without it.
+const previous = readStamp();
 const built = existsSync(join(webOut, 'index.html')) && existsSync(generated);
-if (built && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) {
+const quick = inputsHash(existsSync(join(dist, '.tsbuildinfo')) ? readFileSync(join(dist, '.tsbuildinfo')) : '');
+let openApi;
+let full;
+if (!built || previous.quick !== quick) {
+  const { buildOpenApiDocument } = createRequire(import.meta.url)(join(dist, 'api', 'openapi', 'index.js'));
+  openApi = JSON.stringify(buildOpenApiDocument());
+  full = inputsHash(openApi);
+}
+if (built && (previous.quick === quick || previous.full === full)) {
+  if (previous.quick !== quick) writeFileSync(stampFile, JSON.stringify({ quick, full }));
   say(`console up to date (dist/web), checked in ${((Date.now() - webStarted) / 1000).toFixed(1)}s`);
 } else {
   const { default: openapiTS, astToString } = await import('openapi-typescript');
@@ -164,6 +184,6 @@ if (built && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp)
       process.exit(1);
     }
   }
-  writeFileSync(stampFile, stamp);
+  writeFileSync(stampFile, JSON.stringify({ quick, full }));
   say(`console built into dist/web in ${((Date.now() - webStarted) / 1000).toFixed(1)}s`);
 }

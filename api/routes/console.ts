@@ -48,13 +48,13 @@ export function consoleRoutes(dir: string = DEFAULT_CONSOLE_DIR): Router {
   if (!existsSync(index)) return router;
   router.use(
     '/assets',
-    express.static(join(dir, 'assets'), {
-      fallthrough: false,
-      immutable: true,
-      maxAge: '365d',
-      index: false,
-      setHeaders: secure,
-    }),
+    express.static(join(dir, 'assets'), { immutable: true, maxAge: '365d', index: false, setHeaders: secure }),
+    // An asset of an older build: a plain 404, not the page, or a stale tab would run HTML as script.
+    (req, res, next) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+      secure(res);
+      res.status(404).type('text/plain').send(`no console asset ${req.path}`);
+    },
   );
   router.use((req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isApiPath(req.path)) return next();

@@ -2,8 +2,17 @@
 import { useEffect, useRef } from 'react';
 import { useLogStream } from '../lib/log-stream';
 
-export function LogView({ url, title }: { url: string; title: string }) {
+export function LogView(props: {
+  url: string;
+  title: string;
+  /** Told which attempt (and worker) the log belongs to, once the stream says. */
+  onAttempt?: (attempt: { attempt?: number; worker?: string }) => void;
+}) {
+  const { url, title, onAttempt } = props;
   const log = useLogStream(url);
+  useEffect(() => {
+    if (log.attempt) onAttempt?.(log.attempt);
+  }, [log.attempt, onAttempt]);
   const box = useRef<HTMLPreElement>(null);
   const following = useRef(true);
   useEffect(() => {

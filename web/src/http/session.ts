@@ -48,8 +48,9 @@ export function useSignOut() {
     },
     onSettled: () => {
       setCsrfToken(undefined);
-      client.clear();
+      // The session query is set, not removed: the app's observer of it must see the change to show sign-in.
       client.setQueryData(SESSION_KEY, null);
+      client.removeQueries({ predicate: (query) => query.queryKey[0] !== SESSION_KEY[0] });
     },
   });
 }

@@ -1,4 +1,5 @@
 /** Times shown in the browser's own zone, and durations in words. */
+import { useEffect, useState } from 'react';
 
 const stamp = new Intl.DateTimeFormat(undefined, {
   year: 'numeric',
@@ -27,8 +28,19 @@ export function showDuration(ms: number | undefined): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
-/** Milliseconds between two ISO times, the second defaulting to now (a running thing's age). */
-export function between(from: string | undefined, to?: string): number | undefined {
+/** Milliseconds between two ISO times, the second defaulting to `now` (a running thing's age). */
+export function between(from: string | undefined, to?: string, now = Date.now()): number | undefined {
   if (!from) return undefined;
-  return (to ? Date.parse(to) : Date.now()) - Date.parse(from);
+  return (to ? Date.parse(to) : now) - Date.parse(from);
+}
+
+/** The time now, re-rendering every second while `ticking` (a running thing's age). */
+export function useNow(ticking: boolean): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!ticking) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [ticking]);
+  return now;
 }

@@ -1,4 +1,5 @@
 /** The side panel of one DAG node: status, attempts, worker, exit code, timings, outputs and its log. */
+import { useState } from 'react';
 import type { RunDetail } from '../http/client';
 import { LogView } from '../components/LogView';
 import { Status } from '../components/Status';
@@ -30,6 +31,8 @@ export function NodePanel(props: {
   const fields = (node ?? {}) as NodeFields;
   const status = liveStatus ?? fields.status ?? 'pending';
   const outputs = Object.entries(fields.outputs ?? {});
+  // A failed node's record may lack its worker; the log's attempt names it.
+  const [logWorker, setLogWorker] = useState<string | undefined>();
   return (
     <aside className="card panel" aria-labelledby="panel-title" data-testid="node-panel">
       <div className="panel-head">
@@ -52,7 +55,7 @@ export function NodePanel(props: {
         </div>
         <div>
           <dt>Worker</dt>
-          <dd>{fields.worker ?? '—'}</dd>
+          <dd>{fields.worker ?? logWorker ?? '—'}</dd>
         </div>
         <div>
           <dt>Exit code</dt>
@@ -92,6 +95,7 @@ export function NodePanel(props: {
           key={`${nodeKey}/${fields.attempts ?? 0}`}
           url={`/v1/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(nodeKey)}/log`}
           title="Log"
+          onAttempt={(attempt) => setLogWorker(attempt.worker)}
         />
       )}
     </aside>

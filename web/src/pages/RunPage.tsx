@@ -8,7 +8,7 @@ import { LogView } from '../components/LogView';
 import { Status } from '../components/Status';
 import { Link, navigate, useLocation } from '../lib/router';
 import { useRunEvents } from '../lib/run-events';
-import { between, showDuration, showTime } from '../lib/time';
+import { between, showDuration, showTime, useNow } from '../lib/time';
 import { NodePanel } from './NodePanel';
 
 /** A backstop to the event stream: a running run's details are asked again this often. */
@@ -91,6 +91,7 @@ export function RunPage({ runId }: { runId: string }) {
           </section>
           {selected && (
             <NodePanel
+              key={selected}
               runId={runId}
               nodeKey={selected}
               node={node}
@@ -111,6 +112,7 @@ export function RunPage({ runId }: { runId: string }) {
 
 function Summary({ detail }: { detail: RunDetail }) {
   const result = detail.result as { exitCode?: number; worker?: string; attempts?: number } | undefined;
+  const now = useNow(detail.status === 'running');
   return (
     <dl className="summary card">
       <div>
@@ -139,7 +141,7 @@ function Summary({ detail }: { detail: RunDetail }) {
           {detail.finishedAt ? (
             <time dateTime={detail.finishedAt}>{showTime(detail.finishedAt)}</time>
           ) : (
-            showDuration(between(detail.startedAt))
+            showDuration(between(detail.startedAt, undefined, now))
           )}
         </dd>
       </div>

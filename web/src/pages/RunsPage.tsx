@@ -81,11 +81,11 @@ function RunTable({ runs }: { runs: RunSummary[] }) {
               <td>
                 <Labels labels={run.labels} />
               </td>
-              <td>{run.startedBy ?? '—'}</td>
-              <td>
+              <td className="nowrap">{run.startedBy ?? '—'}</td>
+              <td className="nowrap">
                 <time dateTime={run.startedAt}>{showTime(run.startedAt)}</time>
               </td>
-              <td>{showDuration(run.durationMs ?? between(run.startedAt))}</td>
+              <td className="nowrap">{showDuration(run.durationMs ?? between(run.startedAt))}</td>
             </tr>
           ))}
         </tbody>
@@ -151,7 +151,7 @@ function FilterBar({ filters }: { filters: RunFilters }) {
           onChange={(e) => setLabel(e.target.value)}
         />
       </div>
-      <div className="field actions">
+      <div className="field filter-actions">
         <button type="submit">Filter</button>
         {(filters.kind || filters.status || filters.name || filters.label) && (
           <Link href="/runs" className="button-link">
