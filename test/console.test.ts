@@ -65,8 +65,14 @@ function countNavigations(page: Page): () => number {
   return () => count;
 }
 
+/** With CAPSTAN_CONSOLE_SHOTS set, saves the page as `<name>-light.png` and `<name>-dark.png`. */
 async function shoot(page: Page, name: string): Promise<void> {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  if (!SHOTS) return;
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: null });
 }
 
 test('the console is served at / and at deep links with a strict CSP, and its page has no inline script or style', async () => {
@@ -117,13 +123,13 @@ test('sign-in: a wrong token shows the API message; the right one signs in, and 
   const urls: string[] = [];
   page.on('request', (request) => urls.push(request.url()));
   await page.goto(`${stack.baseUrl}/`);
-  await shoot(page, 'sign-in-light');
+  await shoot(page, 'sign-in');
   await page.getByLabel('Capstan token').fill('capstan_not_a_real_token');
   await page.getByRole('button', { name: 'Sign in' }).click();
   const alert = page.getByRole('alert');
   await alert.waitFor();
   assert.equal((await alert.textContent())?.trim(), apiMessage);
-  await shoot(page, 'sign-in-refused-light');
+  await shoot(page, 'sign-in-refused');
 
   await page.getByLabel('Capstan token').fill(operatorToken);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -171,6 +177,7 @@ test('the runs list shows a run started through the API, and its status turns to
   await row.locator('.status-running').waitFor({ timeout: 15_000 });
   await row.locator('.status-completed').waitFor({ timeout: 30_000 });
   assert.equal(navigations(), 0, 'the status changed without a reload');
+  await shoot(page, 'runs-live');
 
   // Filters live in the URL: a deep link opens filtered, and Back returns to the unfiltered list.
   await page.getByLabel('Kind').selectOption('task');
@@ -185,6 +192,14 @@ test('the runs list shows a run started through the API, and its status turns to
   await page.goBack();
   await row.waitFor();
   assert.equal(await page.getByLabel('Label', { exact: true }).inputValue(), 'team=console');
+
+  // A task run's page shows its log.
+  await row.locator('.run-name').click();
+  await page.getByRole('heading', { level: 1, name: 'console-live-task' }).waitFor();
+  await page.waitForFunction(() =>
+    (globalThis as any).document.querySelector('[data-testid="log-text"]')?.textContent?.includes('finished'),
+  );
+  await shoot(page, 'run-task');
   await page.context().close();
 });
 
@@ -252,7 +267,8 @@ test("a DAG run's page draws the graph, its nodes turn running then succeeded li
   assert.equal(await page.locator('svg.dag a.node').count(), 4);
   assert.equal(await page.locator('svg.dag path.edge').count(), 4);
   await page.locator('[data-key="b"][data-status="running"]').waitFor({ timeout: 20_000 });
-  await shoot(page, 'run-running-light');
+  assert.equal(await page.locator('[data-key="d"]').getAttribute('data-status'), 'pending');
+  await shoot(page, 'run-dag-running');
   await page.locator('[data-key="d"][data-status="succeeded"]').waitFor({ timeout: 40_000 });
   await page.locator('.run-head .status-completed').waitFor({ timeout: 15_000 });
   assert.equal(navigations(), 0, 'the states changed without a reload');
@@ -273,7 +289,7 @@ test("a DAG run's page draws the graph, its nodes turn running then succeeded li
   await page.waitForFunction(() =>
     (globalThis as any).document.querySelector('[data-testid="log-text"]')?.textContent?.includes('b done'),
   );
-  await shoot(page, 'run-node-light');
+  await shoot(page, 'run-dag-node');
   await page.context().close();
 });
 
@@ -321,17 +337,18 @@ test('axe-core finds no serious or critical violation on the sign-in, runs and r
     await page.goto(`${stack.baseUrl}/runs`);
     await page.getByLabel('Capstan token').waitFor();
     assert.deepEqual(await seriousA11yViolations(page), [], `sign-in (${colorScheme})`);
-    await shoot(page, `sign-in-${colorScheme}`);
     await page.getByLabel('Capstan token').fill(operatorToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('[data-testid="runs-table"] tbody tr').first().waitFor();
     assert.deepEqual(await seriousA11yViolations(page), [], `runs (${colorScheme})`);
-    await shoot(page, `runs-${colorScheme}`);
+    if (colorScheme === 'light') await shoot(page, 'runs');
     await page.goto(`${stack.baseUrl}/runs/${encodeURIComponent(runId)}?node=second`);
     await page.getByTestId('dag').waitFor();
     await page.getByText(/Complete/).waitFor();
+    // The failed node's last lines are on the run page itself, next to why it failed.
+    assert.match((await page.getByLabel('Last lines of second').textContent()) ?? '', /two/);
     assert.deepEqual(await seriousA11yViolations(page), [], `run (${colorScheme})`);
-    await shoot(page, `run-failed-${colorScheme}`);
+    if (colorScheme === 'light') await shoot(page, 'run-dag-failed');
     await context.close();
   }
 });

@@ -67,7 +67,7 @@ export function RunPage({ runId }: { runId: string }) {
         <RunActions detail={detail} />
       </div>
       <Summary detail={detail} />
-      {detail.failure && <Failure failure={detail.failure} />}
+      {detail.failure && <Failure failure={detail.failure} hrefOf={hrefOf} />}
       {isDag && (
         <div className={`dag-area${selected ? ' with-panel' : ''}`}>
           <section aria-label="Graph" className="card graph-card">
@@ -202,12 +202,28 @@ function Summary({ detail }: { detail: RunDetail }) {
   );
 }
 
-function Failure({ failure }: { failure: NonNullable<RunDetail['failure']> }) {
+/** The run's failure in its own words, with each failed task's last lines (the whole log is a click away). */
+function Failure({ failure, hrefOf }: { failure: NonNullable<RunDetail['failure']>; hrefOf: (key: string) => string }) {
   return (
     <section className="card failure" aria-label="Failure">
       <h2>Why it failed</h2>
       <p>{failure.message}</p>
       {failure.logTail && <pre className="log-text short">{failure.logTail.lines.join('\n')}</pre>}
+      {failure.tasks?.map((task) => (
+        <div key={task.key} className="failed-task">
+          <h3>
+            <Link href={hrefOf(task.key)}>{task.key}</Link>
+            {task.exitCode !== undefined && <span className="hint"> · exit code {task.exitCode}</span>}
+          </h3>
+          {task.message && <p>{task.message}</p>}
+          {task.logTail && (
+            <pre className="log-text short" aria-label={`Last lines of ${task.key}`}>
+              {task.logTail.truncated ? '…\n' : ''}
+              {task.logTail.lines.join('\n')}
+            </pre>
+          )}
+        </div>
+      ))}
     </section>
   );
 }
