@@ -8,6 +8,7 @@ import { RunsPage } from './pages/RunsPage';
 import { SignIn } from './pages/SignIn';
 import { navigate, useLocation } from './lib/router';
 
+/** The console: sign-in without a session, else the page the URL names inside the layout. */
 export function App() {
   const session = useSession();
   const { path } = useLocation();

@@ -49,6 +49,7 @@ function shorten(text: string): string {
   return text.length > FIT ? `${text.slice(0, FIT - 1)}…` : text;
 }
 
+/** The graph of a DAG run; re-drawn only when its nodes, live states or selection change. */
 export const DagGraph = memo(function DagGraph(props: {
   graph: GraphJson;
   /** Live statuses by key, over those the graph was fetched with. */

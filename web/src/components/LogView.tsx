@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'react';
 import { useLogStream } from '../lib/log-stream';
 
+/** A log followed live from `url`, shown as text with where it came from and how it ended. */
 export function LogView(props: {
   url: string;
   title: string;

@@ -6,6 +6,7 @@ import { Link, useLocation } from '../lib/router';
 /** Pages that exist; Pipelines, Stacks, Node classes, Costs and Admin join this list as they are built. */
 const NAV = [{ href: '/runs', label: 'Runs' }];
 
+/** The signed-in frame around a page. */
 export function Layout({ session, children }: { session: Session; children: ReactNode }) {
   const signOut = useSignOut();
   const { path } = useLocation();

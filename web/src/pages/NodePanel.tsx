@@ -20,6 +20,7 @@ interface NodeFields {
   reused?: boolean;
 }
 
+/** The panel of the selected node, opened by its `?node=` in the URL. */
 export function NodePanel(props: {
   runId: string;
   nodeKey: string;

@@ -1,6 +1,7 @@
 /** The page for a path the console has no page for. */
 import { Link } from '../lib/router';
 
+/** Says there is no such page and links to the runs. */
 export function NotFound() {
   return (
     <section>

@@ -14,6 +14,7 @@ import { NodePanel } from './NodePanel';
 /** A backstop to the event stream: a running run's details are asked again this often. */
 const REFRESH_MS = 5000;
 
+/** The page of one run (`/runs/:id`), live while it runs. */
 export function RunPage({ runId }: { runId: string }) {
   const { search } = useLocation();
   const selected = search.get('node') ?? undefined;

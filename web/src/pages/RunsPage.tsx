@@ -11,6 +11,7 @@ import { apiQuery, filtersFrom, hrefOf, KINDS, matchesLocally, STATUSES, type Ru
 /** How often the list is asked again: live enough to see a run finish, light on the API. */
 const REFRESH_MS = 3000;
 
+/** The runs list (`/runs`), its filters taken from the URL. */
 export function RunsPage() {
   const { search } = useLocation();
   const filters = filtersFrom(search);

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { useSignIn } from '../http/session';
 
+/** The sign-in form, shown for any URL while there is no session. */
 export function SignIn() {
   const signIn = useSignIn();
   const [token, setToken] = useState('');

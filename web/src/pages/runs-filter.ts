@@ -4,8 +4,9 @@ import type { RunSummary } from '../http/client';
 
 type ListQuery = NonNullable<paths['/v1/runs']['get']['parameters']['query']>;
 
-/** Kinds and statuses the API filters by (the OpenAPI document's enums, restated for the selects). */
+/** Kinds the API filters by (the OpenAPI document's enums, listed for the selects; a wrong one fails to compile). */
 export const KINDS: ReadonlyArray<NonNullable<ListQuery['kind']>> = ['task', 'dag', 'pipeline', 'stack'];
+/** Statuses the API filters by. */
 export const STATUSES: ReadonlyArray<NonNullable<ListQuery['status']>> = [
   'running',
   'completed',
