@@ -82,14 +82,20 @@ describe('authentication', () => {
     );
   });
 
-  test('probes, metrics and the OpenAPI document stay open; the document declares the bearer scheme', async () => {
+  test('probes, metrics and the OpenAPI document stay open; the document declares the bearer and session schemes', async () => {
     for (const path of ['/healthz', '/readyz', '/metrics', '/v1/openapi.json']) {
       assert.equal((await fetch(`${stack.baseUrl}${path}`)).status, 200, path);
     }
     const doc = (await stack.request('GET', '/v1/openapi.json', undefined, NO_TOKEN)).body;
     assert.equal(doc.components.securitySchemes.bearer.type, 'http');
     assert.equal(doc.components.securitySchemes.bearer.scheme, 'bearer');
-    assert.deepEqual(doc.security, [{ bearer: [] }]);
+    assert.deepEqual(doc.components.securitySchemes.session, {
+      ...doc.components.securitySchemes.session,
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'capstan_session',
+    });
+    assert.deepEqual(doc.security, [{ bearer: [] }, { session: [] }], 'either one');
     assert.ok(doc.paths['/v1/tokens'].post && doc.paths['/v1/audit'].get && doc.paths['/v1/tokens/{id}'].delete);
   });
 });

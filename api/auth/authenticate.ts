@@ -57,6 +57,7 @@ export function authenticate(db: Pool, options: AuthenticateOptions, logger: Log
     if (!needsToken(req.path, req.method)) return next();
     const credentials = parseBearer(req.get('authorization'));
     let principal: Principal;
+    let session: SessionRecord | undefined;
     if (credentials.kind === 'none') {
       const secret = sessionSecretOf(req);
       if (secret === undefined)
@@ -66,12 +67,11 @@ export function authenticate(db: Pool, options: AuthenticateOptions, logger: Log
           false,
           'Authorization',
         );
-      const session = await checkSession(db, guard, req, res, secret, secureCookie);
+      session = await checkSession(db, guard, req, res, secret, secureCookie);
       res.locals.session = session;
       // Answers to a cookie may differ per browser; no shared cache may keep one for another.
       res.setHeader('Cache-Control', 'private');
       res.vary('Cookie');
-      touch(`session:${session.id}`, () => touchSession(db, session.id), { sessionId: session.id });
       principal = { name: session.principal, tokenId: session.tokenId, role: session.role };
     } else {
       if (credentials.kind === 'malformed')
@@ -81,6 +81,8 @@ export function authenticate(db: Pool, options: AuthenticateOptions, logger: Log
     }
     takeRequest(guard, res, principal.tokenId);
     touch(principal.tokenId, () => touchToken(db, principal.tokenId), { tokenId: principal.tokenId });
+    const sessionId = session?.id;
+    if (sessionId) touch(`session:${sessionId}`, () => touchSession(db, sessionId), { sessionId });
     res.locals.principal = principal;
     actAs(principal, next);
   };

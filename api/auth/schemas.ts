@@ -67,7 +67,7 @@ export const AuditQuerySchema = z.strictObject({
 
 /** Body of `POST /v1/session`: the token to sign in with, in the body and never in a URL. */
 export const SignInBodySchema = z.strictObject({
-  token: z.string().min(1).max(512).describe('An API token (cap_…); the session acts as it, with its role'),
+  token: z.string().min(1).max(2048).describe('An API token (cap_…); the session acts as it, with its role'),
 });
 
 /** A console session as `POST` and `GET /v1/session` answer it. */

@@ -25,6 +25,9 @@ export interface FoundSession {
   tokenExpiresAt: Date | null;
 }
 
+/** Most live sessions one token may have; signing in past it ends the token's oldest sessions. */
+export const MAX_SESSIONS_PER_TOKEN = 50;
+
 /** 32 random bytes: as unguessable as a token secret. */
 const SECRET_BYTES = 32;
 
@@ -62,6 +65,7 @@ const COLUMNS = 's.id, s.token_id, t.principal, t.role, s.csrf_token, s.created_
 /**
  * Opens a session for token `tokenId` lasting `hours`, cut to the token's own expiry, and returns it
  * with its secret (the cookie's value), the only time the secret is seen; undefined for an unknown token.
+ * The token's sessions past the newest MAX_SESSIONS_PER_TOKEN end, so sign-ins cannot fill the table.
  */
 export async function createSession(
   db: Queryable,
@@ -84,7 +88,13 @@ export async function createSession(
       hours,
     ],
   );
-  return rows[0] ? { record: fromRow(rows[0]), secret } : undefined;
+  if (!rows[0]) return undefined;
+  await db.query(
+    `DELETE FROM api_sessions WHERE token_id = $1 AND id NOT IN (
+       SELECT id FROM api_sessions WHERE token_id = $1 ORDER BY created_at DESC, id LIMIT $2)`,
+    [tokenId, MAX_SESSIONS_PER_TOKEN],
+  );
+  return { record: fromRow(rows[0]), secret };
 }
 
 /**

@@ -86,6 +86,19 @@ describe('environment', () => {
       (err: Error) => err instanceof ConfigError && /CAPSTAN_VERBOSE/.test(err.message),
     );
   });
+  test('console sessions last CAPSTAN_SESSION_HOURS (12 by default, 1 to 8760) and take a Secure flag', () => {
+    assert.equal(loadConfig({}).auth.sessionHours, 12);
+    assert.equal(loadConfig({}).auth.secureCookie, false);
+    assert.equal(loadConfig({ CAPSTAN_SESSION_HOURS: '8' }).auth.sessionHours, 8);
+    assert.equal(loadConfig({ CAPSTAN_SESSION_COOKIE_SECURE: 'true' }).auth.secureCookie, true);
+    for (const bad of ['0', '8761', '1.5', '12h', ''])
+      assert.throws(
+        () => loadConfig({ CAPSTAN_SESSION_HOURS: bad }),
+        (err: Error) => err instanceof ConfigError && /CAPSTAN_SESSION_HOURS/.test(err.message),
+        bad,
+      );
+    assert.throws(() => loadConfig({ CAPSTAN_SESSION_COOKIE_SECURE: 'yes' }), /CAPSTAN_SESSION_COOKIE_SECURE/);
+  });
   test('bad values fail loudly, naming each variable', () => {
     assert.throws(
       () =>
