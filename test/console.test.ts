@@ -352,3 +352,28 @@ test('axe-core finds no serious or critical violation on the sign-in, runs and r
     await context.close();
   }
 });
+
+test('Retry from failure opens the new run, which shows the reused node as reused', async () => {
+  const runId = await startDag({
+    name: 'console-retry',
+    tasks: [
+      { id: 'first', nodeClass: 'a', command: 'echo one' },
+      { id: 'second', nodeClass: 'a', dependsOn: ['first'], command: 'echo two; exit 3' },
+    ],
+  });
+  await waitForRunEnd(stack, runId);
+  const page = await signedIn(operatorToken, { path: `/runs/${encodeURIComponent(runId)}` });
+  await page.getByRole('button', { name: 'Retry from failure' }).click();
+  await page.waitForURL(
+    (url) => url.pathname.startsWith('/runs/') && !url.pathname.endsWith(encodeURIComponent(runId)),
+  );
+  await page.locator('[data-key="first"][data-reused="true"]').waitFor({ timeout: 30_000 });
+  await page.locator('[data-key="second"][data-status="failed"]').waitFor({ timeout: 30_000 });
+  await shoot(page, 'run-dag-retried');
+  // A viewer is offered no Retry on the same failed run.
+  const viewer = await signedIn(viewerToken, { path: `/runs/${encodeURIComponent(runId)}` });
+  await viewer.locator('.run-head .status-failed').waitFor();
+  assert.equal(await viewer.getByRole('button', { name: 'Retry from failure' }).count(), 0);
+  await viewer.context().close();
+  await page.context().close();
+});

@@ -10,8 +10,9 @@ const NODE_H = 40;
 const GAP_X = 64;
 const GAP_Y = 16;
 const PAD = 16;
-/** Characters that fit in a node box; the whole key is in the node's title and its panel. */
+/** Characters that fit in a node box (fewer beside the "reused" tag); the whole key is in its title and panel. */
 const FIT = 20;
+const FIT_TAGGED = 14;
 
 interface Placed {
   key: string;
@@ -45,8 +46,8 @@ function layout(graph: GraphJson): { placed: Map<string, Placed>; width: number;
   };
 }
 
-function shorten(text: string): string {
-  return text.length > FIT ? `${text.slice(0, FIT - 1)}…` : text;
+function shorten(text: string, fit: number): string {
+  return text.length > fit ? `${text.slice(0, fit - 1)}…` : text;
 }
 
 /** The graph of a DAG run; re-drawn only when its nodes, live states or selection change. */
@@ -54,12 +55,14 @@ export const DagGraph = memo(function DagGraph(props: {
   graph: GraphJson;
   /** Live statuses by key, over those the graph was fetched with. */
   live: ReadonlyMap<string, string>;
+  /** Nodes a retry from failure took over from the earlier run instead of running again. */
+  reused: ReadonlySet<string>;
   selected: string | undefined;
   hrefOf: (key: string) => string;
   onSelect: (key: string) => void;
   title: string;
 }) {
-  const { graph, live, selected, hrefOf, onSelect, title } = props;
+  const { graph, live, reused, selected, hrefOf, onSelect, title } = props;
   const { placed, width, height } = useMemo(() => layout(graph), [graph]);
   const click = (key: string) => (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
@@ -102,6 +105,7 @@ export const DagGraph = memo(function DagGraph(props: {
         })}
         {[...placed.values()].map((node) => {
           const status = live.get(node.key) ?? node.status;
+          const wasReused = reused.has(node.key);
           return (
             <a
               key={node.key}
@@ -110,14 +114,20 @@ export const DagGraph = memo(function DagGraph(props: {
               className={`node node-${status}${selected === node.key ? ' selected' : ''}`}
               data-key={node.key}
               data-status={status}
-              aria-label={`${node.key}: ${status}`}
+              data-reused={wasReused || undefined}
+              aria-label={`${node.key}: ${status}${wasReused ? ', reused from the earlier run' : ''}`}
               aria-current={selected === node.key ? 'true' : undefined}
             >
-              <title>{`${node.key} (${status})`}</title>
+              <title>{`${node.key} (${status}${wasReused ? ', reused' : ''})`}</title>
               <rect x={node.x} y={node.y} width={NODE_W} height={NODE_H} rx={6} />
               <text x={node.x + 12} y={node.y + NODE_H / 2} dominantBaseline="central">
-                {shorten(node.key)}
+                {shorten(node.key, wasReused ? FIT_TAGGED : FIT)}
               </text>
+              {wasReused && (
+                <text x={node.x + NODE_W - 8} y={node.y + NODE_H / 2} dominantBaseline="central" className="tag">
+                  reused
+                </text>
+              )}
             </a>
           );
         })}

@@ -56,6 +56,7 @@ export function RunPage({ runId }: { runId: string }) {
   const base = `/runs/${encodeURIComponent(runId)}`;
   const hrefOf = (key: string) => `${base}?node=${encodeURIComponent(key)}`;
   const node = selected ? detail.dag?.nodes.find((n) => n.key === selected) : undefined;
+  const reused = new Set(detail.dag?.nodes.filter((n) => n.reused === true).map((n) => n.key));
 
   return (
     <section aria-labelledby="run-title" className="run-page">
@@ -82,6 +83,7 @@ export function RunPage({ runId }: { runId: string }) {
               <DagGraph
                 graph={graph.data}
                 live={live}
+                reused={reused}
                 selected={selected}
                 hrefOf={hrefOf}
                 onSelect={(key) => navigate(hrefOf(key))}
