@@ -261,7 +261,20 @@ test("a DAG run's page draws the graph, its nodes turn running then succeeded li
       { id: 'd', nodeClass: 'a', dependsOn: ['b', 'c'], command: 'echo "d says done"' },
     ],
   });
-  const page = await signedIn(operatorToken, { path: `/runs/${encodeURIComponent(runId)}` });
+  const context = await newContext(browser);
+  const page = await context.newPage();
+  // A CSP violation (an inline style or script the build let in) shows as an error in the console.
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${stack.baseUrl}/runs/${encodeURIComponent(runId)}`);
+  await page.getByLabel('Capstan token').fill(operatorToken);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  // Before sign-in, GET /v1/session answered 401, which the browser reports as a failed load: that one is expected.
+  errors.length = 0;
   const navigations = countNavigations(page);
   await page.getByTestId('dag').waitFor();
   assert.equal(await page.locator('svg.dag a.node').count(), 4);
@@ -290,6 +303,7 @@ test("a DAG run's page draws the graph, its nodes turn running then succeeded li
     (globalThis as any).document.querySelector('[data-testid="log-text"]')?.textContent?.includes('b done'),
   );
   await shoot(page, 'run-dag-node');
+  assert.deepEqual(errors, [], 'no error in the browser console');
   await page.context().close();
 });
 
@@ -375,5 +389,17 @@ test('Retry from failure opens the new run, which shows the reused node as reuse
   await viewer.locator('.run-head .status-failed').waitFor();
   assert.equal(await viewer.getByRole('button', { name: 'Retry from failure' }).count(), 0);
   await viewer.context().close();
+  await page.context().close();
+});
+
+test("a revoked token's session stops working at once: the open page returns to sign-in", async () => {
+  const minted = await stack.mintToken('operator', { principal: 'console-revoked' });
+  const page = await signedIn(minted.token);
+  await page.locator('.principal').getByText('console-revoked').waitFor();
+  const revoked = await stack.request('DELETE', `/v1/tokens/${minted.id}`);
+  assert.ok(revoked.status === 200 || revoked.status === 204, JSON.stringify(revoked.body));
+  // The list's next refresh (every 3 s) is refused, and the console shows the sign-in form without a reload.
+  await page.getByLabel('Capstan token').waitFor({ timeout: 10_000 });
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
   await page.context().close();
 });
