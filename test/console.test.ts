@@ -403,3 +403,17 @@ test("a revoked token's session stops working at once: the open page returns to 
   assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
   await page.context().close();
 });
+
+test('older runs load on demand, page by page, and stay loaded through the live refresh', async () => {
+  const page = await signedIn(operatorToken, { path: '/runs?limit=2' });
+  const rows = page.locator('[data-testid="runs-table"] tbody tr');
+  await rows.nth(1).waitFor();
+  assert.equal(await rows.count(), 2);
+  await page.getByRole('button', { name: 'Load older runs' }).click();
+  await rows.nth(3).waitFor();
+  assert.equal(await rows.count(), 4);
+  // The list refreshes every 3 s; the older page is asked again, not dropped.
+  await page.waitForTimeout(3500);
+  assert.equal(await rows.count(), 4);
+  await page.context().close();
+});

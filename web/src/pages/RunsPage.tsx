@@ -1,5 +1,5 @@
 /** Every run of every kind, newest first, filtered by kind, status, name and label, refreshed live. */
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, must, type RunSummary } from '../http/client';
 import { Labels } from '../components/Labels';
@@ -16,13 +16,18 @@ export function RunsPage() {
   const { search } = useLocation();
   const filters = filtersFrom(search);
   const query = apiQuery(filters);
-  const runs = useQuery({
+  // Older pages load on demand; a refresh asks each loaded page again, so a run keeps its status live on any of them.
+  const runs = useInfiniteQuery({
     queryKey: ['runs', query],
-    queryFn: async () => must(await api.GET('/v1/runs', { params: { query } })),
+    initialPageParam: undefined as string | undefined,
+    queryFn: async ({ pageParam }) =>
+      must(await api.GET('/v1/runs', { params: { query: { ...query, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
     refetchInterval: REFRESH_MS,
     placeholderData: keepPreviousData,
   });
-  const shown = (runs.data?.runs ?? [])
+  const loaded = runs.data?.pages.flatMap((page) => page.runs) ?? [];
+  const shown = loaded
     .filter((run) => matchesLocally(run, filters))
     .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
   const local = Boolean(filters.name || filters.label);
@@ -42,9 +47,16 @@ export function RunsPage() {
         <>
           <p className="count" aria-live="polite">
             {shown.length} run{shown.length === 1 ? '' : 's'}
-            {local && runs.data?.nextCursor ? ' among the newest 100' : ''}
+            {local && runs.hasNextPage ? ` among the newest ${loaded.length} (load older runs to search further)` : ''}
           </p>
           {shown.length === 0 ? <p className="empty">No run matches these filters.</p> : <RunTable runs={shown} />}
+          {runs.hasNextPage && (
+            <p>
+              <button type="button" onClick={() => void runs.fetchNextPage()} disabled={runs.isFetchingNextPage}>
+                {runs.isFetchingNextPage ? 'Loading…' : 'Load older runs'}
+              </button>
+            </p>
+          )}
         </>
       )}
     </section>

@@ -24,7 +24,12 @@ export interface RunFilters {
   name?: string;
   /** `key=value`, or `key` for any value. */
   label?: string;
+  /** Runs per page asked of the API (1 to 100; 100 when absent). */
+  limit?: string;
 }
+
+/** Runs per page when the URL names no other: the most the API gives at once. */
+export const PAGE_SIZE = 100;
 
 /** Filters from the URL; values the API would refuse are dropped rather than sent. */
 export function filtersFrom(search: URLSearchParams): RunFilters {
@@ -32,7 +37,9 @@ export function filtersFrom(search: URLSearchParams): RunFilters {
   const status = STATUSES.find((s) => s === search.get('status'));
   const name = search.get('name')?.trim() || undefined;
   const label = search.get('label')?.trim() || undefined;
-  return { kind, status, name, label };
+  const asked = Number(search.get('limit'));
+  const limit = Number.isInteger(asked) && asked >= 1 && asked < PAGE_SIZE ? String(asked) : undefined;
+  return { kind, status, name, label, limit };
 }
 
 /** The URL of the runs page with these filters. */
@@ -48,13 +55,13 @@ export function apiQuery(filters: RunFilters): ListQuery {
   return {
     ...(filters.kind ? { kind: filters.kind } : {}),
     ...(filters.status ? { status: filters.status } : {}),
-    limit: 100,
+    limit: filters.limit ? Number(filters.limit) : PAGE_SIZE,
   };
 }
 
 /**
  * The part the API does not take yet, applied here: name (substring, any case) and label. It filters
- * the newest 100 runs the API returned, which the page says when it applies.
+ * the runs loaded so far (a page of 100, and older pages on demand), which the page says when it applies.
  */
 export function matchesLocally(run: RunSummary, filters: RunFilters): boolean {
   if (filters.name && !(run.name ?? run.runId).toLowerCase().includes(filters.name.toLowerCase())) return false;
