@@ -25,6 +25,11 @@ COPY cli ./cli
 COPY toolchain ./toolchain
 COPY cost-model ./cost-model
 RUN npx tsc -p tsconfig.json
+# The console: prepare generates its API types from the compiled OpenAPI document and builds web/ into dist/web,
+# which the runtime stage gets with the rest of dist/ (tsc above has already compiled, so only the console is built).
+COPY scripts ./scripts
+COPY web ./web
+RUN node scripts/prepare.mjs
 
 # ---- runtime: production dependencies, compiled code and the node-class file ----
 FROM node:20-bookworm-slim AS runtime

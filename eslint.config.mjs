@@ -29,7 +29,7 @@ const layer = (files, patterns) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'scripts/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'scripts/**', 'web/src/http/schema.gen.d.ts'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -185,6 +185,15 @@ export default tseslint.config(
         'config/ is read by every layer; of the app it may import only workflows/contracts.',
       ),
       forbid(workflowsBeyondContracts, 'Of workflows/, config/ may import only contracts/.'),
+    ],
+  ),
+  layer(
+    ['web/**/*.ts', 'web/**/*.tsx'],
+    [
+      forbid(
+        folders('activities', 'api', 'workers', 'cli', 'db', 'infra', 'toolchain', 'cost-model', 'config', 'workflows'),
+        'The console runs in a browser and talks to the API over HTTP: its types come from the OpenAPI document (web/src/http/schema.gen.d.ts), not from server code.',
+      ),
     ],
   ),
   layer(

@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { outputRoutes } from './routes/outputs';
 import { auditRoutes } from './routes/audit';
+import { consoleRoutes } from './routes/console';
 import { dagRoutes } from './routes/dags';
 import { eventRoutes } from './routes/events';
 import { logRoutes } from './routes/logs';
@@ -46,6 +47,8 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   });
   // Query strings and path segments are held to the text rule before anything reads them.
   app.use(checkQueryAndPath(app));
+  // The console's page and assets hold no data; every call the page makes goes through the token check below.
+  app.use(consoleRoutes());
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
   // One guard for the access chain and sign-in: failed tokens and requests count against the same limits.
   const guard = createAuthGuard(deps.auth);

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   const stack = await startLocalStack(config, nodeClasses, say);
   running.stack = stack;
   if (stopRequested) return stopAndExit(stack);
+  say(`console:         ${stack.apiUrl}/  (sign in with a Capstan token)`);
   say(
     `API:             ${stack.apiUrl}  (try, with CAPSTAN_TOKEN set to an admin or operator token: curl -X POST ${stack.apiUrl}/v1/tasks -H "Authorization: Bearer $CAPSTAN_TOKEN" -H 'Content-Type: application/json' -d '{"nodeClass":"${nodeClasses[0]?.name}","command":"echo hello"}')`,
   );

@@ -52,6 +52,14 @@ test(
     assert.equal(tokens.length, 1, `the admin token is printed once:\n${first.output()}`);
     const auth = { Authorization: `Bearer ${tokens[0]}` };
     assert.equal((await fetch(`${first.apiUrl}/v1/runs`)).status, 401, 'the API needs a token');
+    // The console's address comes first of the addresses, and the API serves the console there.
+    const consoleUrl = /console:\s+(http:\/\/\S+)/.exec(first.output())?.[1];
+    assert.equal(consoleUrl, `${first.apiUrl}/`, first.output());
+    assert.ok(first.output().indexOf('console:') < first.output().indexOf('API:'), first.output());
+    const page = await fetch(consoleUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<div id="root"><\/div>/);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     const started = await fetch(`${first.apiUrl}/v1/tasks`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', ...auth },
