@@ -29,6 +29,8 @@ export interface BenchEnv {
   principal: Principal;
   /** Present when the raw baseline workers were started. */
   raw?: RawQueues;
+  /** The config the workers got (queue prefix, server address, database URL), for a worker started elsewhere. */
+  config: CapstanConfig;
   /** Throws if any worker died, so a phase fails fast instead of waiting for results that never come. */
   assertAlive(): void;
 }
@@ -44,6 +46,8 @@ export interface BenchEnvOptions {
   nodeClass: NodeClass;
   nodeClasses: NodeClass[];
   withRaw: boolean;
+  /** False: only the orchestrator runs in this process, and the phase starts a node-class worker of its own. */
+  inProcessNodeWorker?: boolean;
   log(line: string): void;
 }
 
@@ -79,7 +83,14 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     cleanups.unshift(async () => {
       await Promise.all(running.map((r) => r.stop()));
     });
-    running.push(await startCapstanWorkers(connection, config, options.nodeClass, db));
+    running.push(
+      await startCapstanWorkers(
+        connection,
+        config,
+        options.inProcessNodeWorker === false ? undefined : options.nodeClass,
+        db,
+      ),
+    );
     const raw: RawQueues | undefined = options.withRaw
       ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
       : undefined;
@@ -112,6 +123,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       apiToken,
       principal,
       raw,
+      config,
       assertAlive,
     });
   } finally {
