@@ -2,7 +2,7 @@
  * The cost of a task log per line at high volume: the worker's AttemptLog driven directly with a flood of
  * short lines, arriving in 64 KiB reads as from a pipe, against a database in another process.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { AttemptLog, SecretMasker } from '../../activities/logs';
 import { createLogger } from '../../config/logger';
@@ -40,18 +40,30 @@ export interface LineCostResult extends LineCostCase {
 /** Reads of this size, the most a pipe hands Node at once. */
 const READ_BYTES = 64 * 1024;
 
-/** A `count`-line text of `lineBytes`-byte lines (lineBytes - 1 letters and a newline) as 64 KiB reads. */
-function* reads(count: number, lineBytes: number): Generator<Buffer> {
-  const line = `${'abcdefghijklmnopqrstuvwxyz0123456789'.repeat(Math.ceil(lineBytes / 36)).slice(0, lineBytes - 1)}\n`;
-  // A block that repeats whole lines, so consecutive reads cut lines at different places, as a pipe does.
-  const block = Buffer.from(line.repeat(Math.ceil((READ_BYTES * 2) / lineBytes)));
+/** Random lines repeat only after this many bytes, far past what PostgreSQL's compression looks back on. */
+const POOL_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Lines of `lineBytes` bytes (random base64 letters and a newline), POOL_BYTES of them:
+ * random, because real output does not compress like one repeated line, which would flatter the stored size.
+ */
+function linePool(lineBytes: number): Buffer {
+  const perPool = Math.floor(POOL_BYTES / lineBytes);
+  const letters = randomBytes(perPool * lineBytes).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < perPool; i++) lines.push(`${letters.slice(i * lineBytes, i * lineBytes + lineBytes - 1)}\n`);
+  return Buffer.from(lines.join(''));
+}
+
+/** `count` lines of `pool`'s line size as 64 KiB reads, cycling through the pool. */
+function* reads(pool: Buffer, count: number, lineBytes: number): Generator<Buffer> {
   let left = count * lineBytes;
   let at = 0;
   while (left > 0) {
-    const size = Math.min(READ_BYTES, left);
-    if (at + size > block.length) at %= lineBytes;
-    yield block.subarray(at, at + size);
-    at += size;
+    // Reads cut lines at different places, as a pipe does; the pool's end (a line end) ends a read.
+    const size = Math.min(READ_BYTES, left, pool.length - at);
+    yield pool.subarray(at, at + size);
+    at = (at + size) % pool.length;
     left -= size;
   }
 }
@@ -61,6 +73,8 @@ const MiB = 1024 * 1024;
 /** Runs one case against `db` (schema already migrated); empties the log tables first so sizes are this case's own. */
 export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCostResult> {
   await db.query('TRUNCATE task_log_chunks, task_logs');
+  // Made before the clock starts: generating the lines is not the log's cost.
+  const pool = linePool(c.lineBytes);
   const key = { runId: `line-cost-${randomUUID()}`, taskId: 'task', attempt: 1 };
   const masker = new SecretMasker();
   // One secret, as a task with a token in its environment has: every read is searched for it.
@@ -79,7 +93,7 @@ export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCo
     logger: createLogger('bench-line-cost', 'warn'),
   });
   let writeMs = 0;
-  for (const read of reads(c.lines, c.lineBytes)) {
+  for (const read of reads(pool, c.lines, c.lineBytes)) {
     const w0 = performance.now();
     log.write('o', read);
     writeMs += since(w0);

@@ -61,7 +61,11 @@ function cpuSeconds(pid: number): number {
 /** Starts `dist/workers/node-class-worker.js` for `general` on the environment's queues and database; resolves once it polls. */
 async function startChildWorker(env: BenchEnv, dataDir: string, log: (line: string) => void): Promise<ChildProcess> {
   const config = env.config;
-  const child = spawn(process.execPath, [join(__dirname, '../../workers/node-class-worker.js'), '--class', 'general'], {
+  // BENCH_WORKER_CPU_PROF=DIR: the worker writes a CPU profile there when it stops (open it in Chrome DevTools).
+  const profile = process.env.BENCH_WORKER_CPU_PROF;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const script = join(__dirname, '../../workers/node-class-worker.js');
+  const child = spawn(process.execPath, [...nodeArgs, script, '--class', 'general'], {
     env: {
       ...process.env,
       CAPSTAN_TEMPORAL_ADDRESS: config.temporal.address,
