@@ -3,8 +3,7 @@
  * PostgreSQL and the embedded database, and the memory of a worker process whose task prints 200 MB.
  * Report on stdout, progress on stderr.
  */
-import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +18,10 @@ import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-bi
 import { withBenchEnv } from './lib/bench-env';
 import { killLiveServers } from './lib/dev-server';
 import { num, table } from './lib/format';
+import { startEmbeddedProcess } from './lib/embedded-process';
 import { measureLineCost, type LineCostResult } from './lib/line-cost';
 import { pickPort } from './lib/ports';
+import { procCpuSeconds, treeCpuSeconds } from './lib/proc';
 import type { Outcome } from './lib/report';
 import { intSetting, progressLogger } from './lib/settings';
 import { installQuietRuntime } from './lib/workers';
@@ -44,6 +45,8 @@ async function attempt<T>(what: string, phase: () => Promise<T>): Promise<Outcom
 interface Database {
   name: string;
   pool: Pool;
+  /** CPU seconds the database's processes have used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -51,9 +54,13 @@ interface Database {
 async function realPostgres(): Promise<Database> {
   const server = startPostgresServer(await pickPort(27300));
   const pool = await openDatabase(server.url, createLogger('bench-db', 'warn'));
+  const { rows } = await pool.query<{ dir: string }>('SELECT current_setting($1) AS dir', ['data_directory']);
+  // The first line of postmaster.pid is the server's pid; its backends are its children.
+  const postmaster = Number(readFileSync(join(rows[0]!.dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     name: 'PostgreSQL server',
     pool,
+    cpuSeconds: () => treeCpuSeconds(postmaster),
     stop: async () => {
       await pool.end();
       server.remove();
@@ -61,21 +68,17 @@ async function realPostgres(): Promise<Database> {
   };
 }
 
-/** The embedded database in its own process, exactly as `npm start` runs it when no CAPSTAN_DATABASE_URL is given. */
+/** The embedded database in its own process, as `npm start` runs it when no CAPSTAN_DATABASE_URL is given. */
 async function embeddedPostgres(dir: string): Promise<Database> {
-  const port = await pickPort(27310);
-  const child = spawn(process.execPath, [join(__dirname, '../db/embedded-server.js')], {
-    env: { ...process.env, CAPSTAN_DATA_DIR: dir, CAPSTAN_EMBEDDED_DB_PORT: String(port), CAPSTAN_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const pool = await openDatabase(`postgres://postgres@127.0.0.1:${port}/postgres`, createLogger('bench-db', 'warn'));
+  const database = startEmbeddedProcess(dir, await pickPort(27310));
+  const pool = await openDatabase(database.url, createLogger('bench-db', 'warn'));
   return {
     name: 'embedded (PGlite process)',
     pool,
+    cpuSeconds: () => procCpuSeconds(database.pid),
     stop: async () => {
       await pool.end();
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
+      await database.stop();
     },
   };
 }
@@ -89,6 +92,7 @@ function lineCostBlock(name: string, results: Outcome<LineCostResult[]>): string
         'lines x bytes, limit',
         'write µs/line',
         'CPU µs/line',
+        'db CPU µs/line',
         'feed s',
         'last line +ms',
         'rows',
@@ -103,6 +107,7 @@ function lineCostBlock(name: string, results: Outcome<LineCostResult[]>): string
         `${r.lines.toLocaleString('en')} x ${r.lineBytes} B, ${r.limitBytes / MiB} MiB`,
         num(r.writeUsPerLine, 3),
         num(r.cpuUsPerLine, 2),
+        num(r.dbCpuUsPerLine, 2),
         num(r.feedMs / 1000, 2),
         num(r.lastLineMs, 0),
         String(r.rows),
@@ -122,6 +127,7 @@ function rssRow(label: string, r: RssRun): string[] {
     label,
     num(r.ms / 1000, 2),
     num(r.workerCpuS, 2),
+    num(r.dbCpuS, 2),
     num(r.rssBeforeMiB, 0),
     num(r.rssPeakMiB, 0),
     num(r.hwmMiB, 0),
@@ -131,7 +137,7 @@ function rssRow(label: string, r: RssRun): string[] {
 
 function rssBlock(res: Outcome<WorkerRssResult>): string[] {
   const lines = [
-    `== 2. Worker memory: \`${PRINT_200MB}\` (100,000,000 lines) through a node-class worker process (dist/workers/node-class-worker.js), VmRSS sampled every 100 ms, VmHWM reset before each task; embedded database`,
+    `== 2. Worker memory: \`${PRINT_200MB}\` (100,000,000 lines) through a node-class worker process (dist/workers/node-class-worker.js), VmRSS sampled every 100 ms, VmHWM reset before each task; embedded database in its own process, as under npm start`,
   ];
   if (!res.ok) return [...lines, `FAILED: ${res.error}`];
   const r = res.value;
@@ -140,11 +146,11 @@ function rssBlock(res: Outcome<WorkerRssResult>): string[] {
     ...lines,
     `worker idle after a warm-up task: ${num(r.idleRssMiB, 0)} MiB; CAPSTAN_LOG_MAX_BYTES ${r.limitBytes} (${r.limitBytes / MiB} MiB)`,
     ...table([
-      ['task', 'run s', 'worker CPU s', 'RSS before MiB', 'RSS peak MiB', 'VmHWM MiB', 'log ended +ms'],
+      ['task', 'run s', 'worker CPU s', 'db CPU s', 'RSS before MiB', 'RSS peak MiB', 'VmHWM MiB', 'log ended +ms'],
       rssRow('(b) ... > /dev/null', r.devNull),
       rssRow('(a) prints 200 MB, log kept', p),
     ]),
-    `(a) vs (b): run ${num(p.ms / r.devNull.ms, 2)}x (${num((p.ms - r.devNull.ms) / 1000, 2)} s more), peak RSS +${num(p.rssPeakMiB - r.devNull.rssPeakMiB, 0)} MiB, worker CPU +${num(p.workerCpuS - r.devNull.workerCpuS, 2)} s = ${num(((p.workerCpuS - r.devNull.workerCpuS) * 1e6) / 1e8, 3)} µs per line`,
+    `(a) vs (b): run ${num(p.ms / r.devNull.ms, 2)}x (${num((p.ms - r.devNull.ms) / 1000, 2)} s more), peak RSS +${num(p.rssPeakMiB - r.devNull.rssPeakMiB, 0)} MiB, worker CPU +${num(p.workerCpuS - r.devNull.workerCpuS, 2)} s = ${num(((p.workerCpuS - r.devNull.workerCpuS) * 1e6) / 1e8, 3)} µs per line, database CPU +${num(p.dbCpuS - r.devNull.dbCpuS, 2)} s`,
     `(a) log: ${p.log.lines} lines / ${p.log.bytes} bytes printed; ${p.log.cutLines} lines / ${p.log.cutBytes} bytes cut; ${p.log.chunks} chunks holding ${p.log.storedBytes} bytes; line numbers jump at ${p.gap}`,
     `(a) first stored line ${JSON.stringify(p.firstLine)}; last two ${JSON.stringify(p.lastLines)}`,
   ];
@@ -188,7 +194,7 @@ async function main(): Promise<void> {
           const out: LineCostResult[] = [];
           for (const c of cases) {
             log(`[${db.name}] ${c.lines} lines of ${c.lineBytes} B, limit ${c.limitBytes / MiB} MiB`);
-            out.push(await measureLineCost(db.pool, c));
+            out.push(await measureLineCost(db.pool, c, () => db.cpuSeconds()));
           }
           return out;
         } finally {
@@ -211,6 +217,7 @@ async function main(): Promise<void> {
           nodeClasses,
           withRaw: false,
           inProcessNodeWorker: false,
+          databaseProcess: true,
           log,
         },
         (env) => measureWorkerRss(env, join(scratch, 'worker-data'), log),
@@ -221,7 +228,7 @@ async function main(): Promise<void> {
       header,
       '',
       `== 1. Per line: AttemptLog driven directly with ${lines.toLocaleString('en')} lines in 64 KiB reads (one per event-loop turn, as from a pipe), one secret masked, database in another process`,
-      'write = time inside AttemptLog.write; CPU = this process from first write to log closed (splitting, masking, statements, pg client);',
+      'write = time inside AttemptLog.write; CPU = this process from first write to log closed (splitting, masking, statements, pg client); db CPU = the database processes meanwhile;',
       'last line = from the last write until close() returned (last chunk and end mark stored); table = pg_total_relation_size(task_log_chunks)',
       ...perDatabase.flatMap(([name, result]) => lineCostBlock(name, result)),
       '',

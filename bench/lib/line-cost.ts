@@ -22,6 +22,8 @@ export interface LineCostResult extends LineCostCase {
   writeUsPerLine: number;
   /** CPU of this whole process (write, statements, pg client) from the first write until the log was closed, per line. */
   cpuUsPerLine: number;
+  /** CPU of the database's processes over the same span, per line. */
+  dbCpuUsPerLine: number;
   /** Wall time of feeding every read, the writes to the database running alongside. */
   feedMs: number;
   /** From the last write until the log was closed, its last line stored and readable. */
@@ -71,7 +73,7 @@ function* reads(pool: Buffer, count: number, lineBytes: number): Generator<Buffe
 const MiB = 1024 * 1024;
 
 /** Runs one case against `db` (schema already migrated); empties the log tables first so sizes are this case's own. */
-export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCostResult> {
+export async function measureLineCost(db: Pool, c: LineCostCase, dbCpuSeconds: () => number): Promise<LineCostResult> {
   await db.query('TRUNCATE task_log_chunks, task_logs');
   // Made before the clock starts: generating the lines is not the log's cost.
   const pool = linePool(c.lineBytes);
@@ -83,6 +85,7 @@ export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCo
   let rssPeak = rssBefore;
   const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
   const cpu0 = process.cpuUsage();
+  const db0 = dbCpuSeconds();
   const t0 = performance.now();
   const log = new AttemptLog({
     store: new TaskLogStore(db),
@@ -104,6 +107,7 @@ export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCo
   await log.close(600_000);
   const lastLineMs = since(fed);
   const cpu = process.cpuUsage(cpu0);
+  const dbCpu = dbCpuSeconds() - db0;
   clearInterval(sampler);
   rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
 
@@ -126,6 +130,7 @@ export async function measureLineCost(db: Pool, c: LineCostCase): Promise<LineCo
     ...c,
     writeUsPerLine: (writeMs * 1000) / c.lines,
     cpuUsPerLine: (cpu.user + cpu.system) / c.lines,
+    dbCpuUsPerLine: (dbCpu * 1e6) / c.lines,
     feedMs: fed - t0,
     lastLineMs,
     rssBeforeMiB: rssBefore / MiB,

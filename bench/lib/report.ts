@@ -180,7 +180,7 @@ const PRINTED_LINES = 100_000;
 
 function part4(res: BenchResults): string[] {
   const lines = [
-    `== 4. Task logs: a task printing 10 MB (${PRINTED_LINES.toLocaleString('en')} lines of 100 bytes), log kept in the embedded database, ${res.logRuns} rounds of three tasks after warm-up, own dev server`,
+    `== 4. Task logs: a task printing 10 MB (${PRINTED_LINES.toLocaleString('en')} lines of 100 bytes), log kept in the embedded database (its own process, as under npm start), ${res.logRuns} rounds of three tasks after warm-up, own dev server`,
   ];
   if (!res.logs.ok) return [...lines, `FAILED: ${res.logs.error}`];
   const r = res.logs.value;
@@ -204,7 +204,7 @@ function part4(res: BenchResults): string[] {
       ...rows('with/without log store', withLog, withoutLog),
     ]),
     `stored log of the last (a): ${r.stored.lines} lines, ${r.stored.bytes} bytes in ${r.stored.chunks} chunks, ${r.stored.cutLines} lines cut`,
-    `=> keeping the log costs ${delta(r.printed.p50, r.devNull.p50)} ms per 10 MB task at p50 (${num(((r.printed.p50 - r.devNull.p50) * 1000) / PRINTED_LINES, 2)} µs per 100-byte line end to end; activity body alone ${num(((withLog.p50 - withoutLog.p50) * 1000) / PRINTED_LINES, 2)} µs per line); the database shares this process and its cores`,
+    `=> keeping the log costs ${delta(r.printed.p50, r.devNull.p50)} ms per 10 MB task at p50 (${num(((r.printed.p50 - r.devNull.p50) * 1000) / PRINTED_LINES, 2)} µs per 100-byte line end to end; activity body alone ${num(((withLog.p50 - withoutLog.p50) * 1000) / PRINTED_LINES, 2)} µs per line); database, dev server and workers share this machine's cores`,
   ];
 }
 

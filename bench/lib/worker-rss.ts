@@ -3,12 +3,13 @@
  * 100 ms, against the same command printing into /dev/null; then what its log holds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { actAs } from '../../api/auth/principal';
 import { startTask } from '../../api/services/start-task';
 import { TaskSpecSchema, type TaskSpec } from '../../workflows/contracts/task-spec';
 import type { BenchEnv } from './bench-env';
+import { procCpuSeconds as cpuSeconds, procMemory as procStatus } from './proc';
 import { since } from './stats';
 import { withTimeout } from './timeout';
 
@@ -23,8 +24,9 @@ export interface RssRun {
   rssBeforeMiB: number;
   rssPeakMiB: number;
   hwmMiB: number;
-  /** CPU seconds the worker process used during the task (user + system). */
+  /** CPU seconds the worker process used during the task (user + system), and the database process. */
   workerCpuS: number;
+  dbCpuS: number;
   /** ms after the result until the log row was marked ended. */
   logEndedAfterMs: number;
   log: { lines: number; bytes: number; cutLines: number; cutBytes: number; chunks: number; storedBytes: number };
@@ -43,20 +45,6 @@ export interface WorkerRssResult {
 }
 
 const MiB = 1024 * 1024;
-
-function procStatus(pid: number): { rss: number; hwm: number } {
-  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') * 1024, hwm: kb('VmHWM') * 1024 };
-}
-
-/** CPU seconds of a process so far (utime + stime). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of stat, counted after the command name; clock ticks of 1/100 s on Linux.
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** Starts `dist/workers/node-class-worker.js` for `general` on the environment's queues and database; resolves once it polls. */
 async function startChildWorker(env: BenchEnv, dataDir: string, log: (line: string) => void): Promise<ChildProcess> {
@@ -175,7 +163,10 @@ async function sampled(env: BenchEnv, pid: number, command: string): Promise<Rss
       // The worker is gone; the task fails and says so.
     }
   }, 100);
+  const dbPid = env.databasePid;
+  const dbCpu = (): number => (dbPid === undefined ? NaN : cpuSeconds(dbPid));
   const cpu0 = cpuSeconds(pid);
+  const db0 = dbCpu();
   let run: { runId: string; ms: number };
   try {
     run = await runTask(env, TaskSpecSchema.parse({ nodeClass: 'general', command, timeoutSeconds: 600 }));
@@ -184,6 +175,7 @@ async function sampled(env: BenchEnv, pid: number, command: string): Promise<Rss
   }
   const logEndedAfterMs = await endedAfter(env, run.runId);
   const after = procStatus(pid);
+  const dbCpuS = dbCpu() - db0;
   return {
     command,
     ms: run.ms,
@@ -191,6 +183,7 @@ async function sampled(env: BenchEnv, pid: number, command: string): Promise<Rss
     rssPeakMiB: Math.max(peak, after.rss) / MiB,
     hwmMiB: after.hwm / MiB,
     workerCpuS: cpuSeconds(pid) - cpu0,
+    dbCpuS,
     logEndedAfterMs,
     ...(await storedLog(env, run.runId)),
   };
