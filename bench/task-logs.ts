@@ -25,7 +25,7 @@ import { procCpuSeconds, treeCpuSeconds } from './lib/proc';
 import type { Outcome } from './lib/report';
 import { intSetting, progressLogger } from './lib/settings';
 import { installQuietRuntime } from './lib/workers';
-import { measureWorkerRss, PRINT_200MB, type RssRun, type WorkerRssResult } from './lib/worker-rss';
+import { measureWorkerRss, printCommand, type RssRun, type WorkerRssResult } from './lib/worker-rss';
 
 const started = performance.now();
 const log = progressLogger('bench:logs', started);
@@ -135,9 +135,9 @@ function rssRow(label: string, r: RssRun): string[] {
   ];
 }
 
-function rssBlock(res: Outcome<WorkerRssResult>): string[] {
+function rssBlock(res: Outcome<WorkerRssResult>, bytes: number): string[] {
   const lines = [
-    `== 2. Worker memory: \`${PRINT_200MB}\` (100,000,000 lines) through a node-class worker process (dist/workers/node-class-worker.js), VmRSS sampled every 100 ms, VmHWM reset before each task; embedded database in its own process, as under npm start`,
+    `== 2. Worker memory: \`${printCommand(bytes)}\` (${(bytes / 2).toLocaleString('en')} lines) through a node-class worker process (dist/workers/node-class-worker.js), VmRSS sampled every 100 ms, VmHWM reset before each task; embedded database in its own process, as under npm start`,
   ];
   if (!res.ok) return [...lines, `FAILED: ${res.error}`];
   const r = res.value;
@@ -150,7 +150,7 @@ function rssBlock(res: Outcome<WorkerRssResult>): string[] {
       rssRow('(b) ... > /dev/null', r.devNull),
       rssRow('(a) prints 200 MB, log kept', p),
     ]),
-    `(a) vs (b): run ${num(p.ms / r.devNull.ms, 2)}x (${num((p.ms - r.devNull.ms) / 1000, 2)} s more), peak RSS +${num(p.rssPeakMiB - r.devNull.rssPeakMiB, 0)} MiB, worker CPU +${num(p.workerCpuS - r.devNull.workerCpuS, 2)} s = ${num(((p.workerCpuS - r.devNull.workerCpuS) * 1e6) / 1e8, 3)} µs per line, database CPU +${num(p.dbCpuS - r.devNull.dbCpuS, 2)} s`,
+    `(a) vs (b): run ${num(p.ms / r.devNull.ms, 2)}x (${num((p.ms - r.devNull.ms) / 1000, 2)} s more), peak RSS +${num(p.rssPeakMiB - r.devNull.rssPeakMiB, 0)} MiB, worker CPU +${num(p.workerCpuS - r.devNull.workerCpuS, 2)} s = ${num(((p.workerCpuS - r.devNull.workerCpuS) * 1e6) / (bytes / 2), 3)} µs per line, database CPU +${num(p.dbCpuS - r.devNull.dbCpuS, 2)} s`,
     `(a) log: ${p.log.lines} lines / ${p.log.bytes} bytes printed; ${p.log.cutLines} lines / ${p.log.cutBytes} bytes cut; ${p.log.chunks} chunks holding ${p.log.storedBytes} bytes; line numbers jump at ${p.gap}`,
     `(a) first stored line ${JSON.stringify(p.firstLine)}; last two ${JSON.stringify(p.lastLines)}`,
   ];
@@ -158,6 +158,7 @@ function rssBlock(res: Outcome<WorkerRssResult>): string[] {
 
 async function main(): Promise<void> {
   const lines = intSetting('BENCH_LOG_LINES', 1_000_000);
+  const rssBytes = intSetting('BENCH_RSS_BYTES', 200_000_000);
   installQuietRuntime();
   const base = loadConfig();
   const binary = await resolveTemporalBinary({ cacheDir: base.cacheDir });
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan task-logs bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_LOG_LINES=${lines}; default CAPSTAN_LOG_MAX_BYTES ${base.taskLogs.maxBytes}; load average at start ${loadavg()
+    `settings: BENCH_LOG_LINES=${lines} BENCH_RSS_BYTES=${rssBytes}; default CAPSTAN_LOG_MAX_BYTES ${base.taskLogs.maxBytes}; load average at start ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
   ].join('\n');
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
           databaseProcess: true,
           log,
         },
-        (env) => measureWorkerRss(env, join(scratch, 'worker-data'), log),
+        (env) => measureWorkerRss(env, join(scratch, 'worker-data'), rssBytes, log),
       ),
     );
 
@@ -232,7 +233,7 @@ async function main(): Promise<void> {
       'last line = from the last write until close() returned (last chunk and end mark stored); table = pg_total_relation_size(task_log_chunks)',
       ...perDatabase.flatMap(([name, result]) => lineCostBlock(name, result)),
       '',
-      ...rssBlock(rss),
+      ...rssBlock(rss, rssBytes),
       '',
       `total ${num((performance.now() - started) / 1000, 0)} s; load average at end ${loadavg()
         .map((x) => x.toFixed(2))

@@ -13,8 +13,10 @@ import { procCpuSeconds as cpuSeconds, procMemory as procStatus } from './proc';
 import { since } from './stats';
 import { withTimeout } from './timeout';
 
-/** 200,000,000 bytes of "y\n": 100 million lines. */
-export const PRINT_200MB = 'yes | head -c 200000000';
+/** `bytes` of "y\n" (200,000,000 bytes: 100 million lines). */
+export function printCommand(bytes: number): string {
+  return `yes | head -c ${bytes}`;
+}
 
 /** One task's run through the child worker. */
 export interface RssRun {
@@ -38,6 +40,7 @@ export interface RssRun {
 
 /** What the phase reports. */
 export interface WorkerRssResult {
+  command: string;
   idleRssMiB: number;
   limitBytes: number;
   devNull: RssRun;
@@ -193,8 +196,10 @@ async function sampled(env: BenchEnv, pid: number, command: string): Promise<Rss
 export async function measureWorkerRss(
   env: BenchEnv,
   dataDir: string,
+  bytes: number,
   log: (line: string) => void,
 ): Promise<WorkerRssResult> {
+  const command = printCommand(bytes);
   log('starting a node-class worker process');
   const child = await startChildWorker(env, dataDir, log);
   const pid = child.pid!;
@@ -203,12 +208,12 @@ export async function measureWorkerRss(
     await runTask(env, TaskSpecSchema.parse({ nodeClass: 'general', command: 'seq 1 100000' }));
     await new Promise((r) => setTimeout(r, 2000));
     const idleRssMiB = procStatus(pid).rss / MiB;
-    log(`worker ${pid} idle at ${idleRssMiB.toFixed(1)} MiB; running ${PRINT_200MB} > /dev/null`);
-    const devNull = await sampled(env, pid, `${PRINT_200MB} > /dev/null`);
-    log(`${(devNull.ms / 1000).toFixed(2)} s; running ${PRINT_200MB}`);
-    const printed = await sampled(env, pid, PRINT_200MB);
+    log(`worker ${pid} idle at ${idleRssMiB.toFixed(1)} MiB; running ${command} > /dev/null`);
+    const devNull = await sampled(env, pid, `${command} > /dev/null`);
+    log(`${(devNull.ms / 1000).toFixed(2)} s; running ${command}`);
+    const printed = await sampled(env, pid, command);
     log(`${(printed.ms / 1000).toFixed(2)} s`);
-    return { idleRssMiB, limitBytes: env.config.taskLogs.maxBytes, devNull, printed };
+    return { command, idleRssMiB, limitBytes: env.config.taskLogs.maxBytes, devNull, printed };
   } finally {
     child.kill('SIGTERM');
     if (child.exitCode === null) await new Promise((r) => child.once('exit', r));
