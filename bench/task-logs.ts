@@ -1,6 +1,6 @@
 /**
  * `npm run bench:logs`: what task logs cost at high volume: per line through the worker's AttemptLog into
- * PostgreSQL and the embedded database, and the memory of a worker process whose task prints 200 MB.
+ * PostgreSQL and the embedded database, and the memory of a worker process whose task prints 200 MB (BENCH_RSS_BYTES).
  * Report on stdout, progress on stderr.
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -148,7 +148,7 @@ function rssBlock(res: Outcome<WorkerRssResult>, bytes: number): string[] {
     ...table([
       ['task', 'run s', 'worker CPU s', 'db CPU s', 'RSS before MiB', 'RSS peak MiB', 'VmHWM MiB', 'log ended +ms'],
       rssRow('(b) ... > /dev/null', r.devNull),
-      rssRow('(a) prints 200 MB, log kept', p),
+      rssRow(`(a) prints ${bytes / 1e6} MB, log kept`, p),
     ]),
     `(a) vs (b): run ${num(p.ms / r.devNull.ms, 2)}x (${num((p.ms - r.devNull.ms) / 1000, 2)} s more), peak RSS +${num(p.rssPeakMiB - r.devNull.rssPeakMiB, 0)} MiB, worker CPU +${num(p.workerCpuS - r.devNull.workerCpuS, 2)} s = ${num(((p.workerCpuS - r.devNull.workerCpuS) * 1e6) / (bytes / 2), 3)} µs per line, database CPU +${num(p.dbCpuS - r.devNull.dbCpuS, 2)} s`,
     `(a) log: ${p.log.lines} lines / ${p.log.bytes} bytes printed; ${p.log.cutLines} lines / ${p.log.cutBytes} bytes cut; ${p.log.chunks} chunks holding ${p.log.storedBytes} bytes; line numbers jump at ${p.gap}`,
