@@ -59,6 +59,8 @@ async function startChildWorker(env: BenchEnv, dataDir: string, log: (line: stri
   const child = spawn(process.execPath, [...nodeArgs, script, '--class', 'general'], {
     env: {
       ...process.env,
+      // BENCH_WORKER_NODE_OPTIONS: node options for the worker alone (e.g. --max-old-space-size=128, to see what it keeps).
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
       CAPSTAN_TEMPORAL_ADDRESS: config.temporal.address,
       CAPSTAN_TASK_QUEUE_PREFIX: config.taskQueuePrefix,
       CAPSTAN_DATABASE_URL: config.database.url,
@@ -155,7 +157,7 @@ async function storedLog(
 }
 
 /** Runs one task while sampling the worker; VmHWM is reset first (clear_refs 5), so it is this task's peak. */
-async function sampled(env: BenchEnv, pid: number, command: string): Promise<RssRun> {
+async function sampled(env: BenchEnv, pid: number, command: string, died: Promise<never>): Promise<RssRun> {
   writeFileSync(`/proc/${pid}/clear_refs`, '5');
   const before = procStatus(pid);
   let peak = before.rss;
@@ -172,7 +174,10 @@ async function sampled(env: BenchEnv, pid: number, command: string): Promise<Rss
   const db0 = dbCpu();
   let run: { runId: string; ms: number };
   try {
-    run = await runTask(env, TaskSpecSchema.parse({ nodeClass: 'general', command, timeoutSeconds: 600 }));
+    run = await Promise.race([
+      runTask(env, TaskSpecSchema.parse({ nodeClass: 'general', command, timeoutSeconds: 600 })),
+      died,
+    ]);
   } finally {
     clearInterval(timer);
   }
@@ -203,15 +208,20 @@ export async function measureWorkerRss(
   log('starting a node-class worker process');
   const child = await startChildWorker(env, dataDir, log);
   const pid = child.pid!;
+  // A worker that dies (out of memory) fails the phase at once instead of leaving its task to time out.
+  const died = new Promise<never>((_resolve, reject) =>
+    child.once('exit', (code, signal) => reject(new Error(`the worker exited (${signal ?? code}) during the phase`))),
+  );
+  died.catch(() => undefined);
   try {
     log('warm-up task (seq 1 100000)');
     await runTask(env, TaskSpecSchema.parse({ nodeClass: 'general', command: 'seq 1 100000' }));
     await new Promise((r) => setTimeout(r, 2000));
     const idleRssMiB = procStatus(pid).rss / MiB;
     log(`worker ${pid} idle at ${idleRssMiB.toFixed(1)} MiB; running ${command} > /dev/null`);
-    const devNull = await sampled(env, pid, `${command} > /dev/null`);
+    const devNull = await sampled(env, pid, `${command} > /dev/null`, died);
     log(`${(devNull.ms / 1000).toFixed(2)} s; running ${command}`);
-    const printed = await sampled(env, pid, command);
+    const printed = await sampled(env, pid, command, died);
     log(`${(printed.ms / 1000).toFixed(2)} s`);
     return { command, idleRssMiB, limitBytes: env.config.taskLogs.maxBytes, devNull, printed };
   } finally {
