@@ -14,9 +14,13 @@ import { benchApi } from './lib/api-load';
 import { withBenchEnv, type BenchEnvOptions } from './lib/bench-env';
 import { killLiveServers } from './lib/dev-server';
 import { measureOverhead, NOOP_SPEC } from './lib/overhead';
+import { measureLogOverhead } from './lib/log-overhead';
+import { taskLogDeps } from '../workers/create-worker';
+import { createLogger } from '../config/logger';
 import { renderReport, type BenchResults, type Outcome } from './lib/report';
 import { measureActivityBody, measureShellSpawn } from './lib/spawn';
 import { installQuietRuntime } from './lib/workers';
+import type { ShellActivityDeps } from '../activities/shell/run-shell-command';
 import { intSetting, progressLogger } from './lib/settings';
 
 const started = performance.now();
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
   const warmup = intSetting('BENCH_WARMUP', 5);
   const concurrency = intSetting('BENCH_CONCURRENCY', 16);
   const requests = intSetting('BENCH_REQUESTS', 400);
+  const logRuns = intSetting('BENCH_LOG_RUNS', 10);
 
   installQuietRuntime();
   const base = loadConfig();
@@ -56,7 +61,7 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan task-overhead bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_TASKS=${tasks} BENCH_WARMUP=${warmup} BENCH_CONCURRENCY=${concurrency} BENCH_REQUESTS=${requests}; node class "${general.name}" concurrency ${general.concurrency}; workers in-process; 127.0.0.1 only`,
+    `settings: BENCH_TASKS=${tasks} BENCH_WARMUP=${warmup} BENCH_CONCURRENCY=${concurrency} BENCH_REQUESTS=${requests} BENCH_LOG_RUNS=${logRuns}; node class "${general.name}" concurrency ${general.concurrency}; workers in-process; 127.0.0.1 only`,
     `load average (1/5/15 min) at start: ${load()}; dev-server SQLite files under ${tmpdir()} (TMPDIR; /dev/shm takes disk syncs out)`,
   ].join('\n');
   log(header.replace('\n', '\n  '));
@@ -73,22 +78,24 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
 
+  const bodyDeps: ShellActivityDeps = {
+    workspaceRoot: workspaceDir,
+    workerIdentity: 'bench',
+    outputTailBytes: base.worker.outputTailBytes,
+    // The same values createNodeClassWorker passes.
+    keepWorkspaces: false,
+    maxHeartbeatIntervalMs: 10_000,
+    killGraceMs: 5000,
+    outputStoreDir: join(workspaceDir, 'outputs'),
+    maxOutputFileBytes: base.worker.maxOutputFileBytes,
+    inlineOutputBytes: base.worker.inlineOutputBytes,
+  };
+
   try {
     log(`timing /bin/sh -c true and the activity body alone, ${tasks} runs each`);
     const spawn = await attempt('spawn timing', async () => ({
       shell: await measureShellSpawn(tasks),
-      body: await measureActivityBody(tasks, NOOP_SPEC, {
-        workspaceRoot: workspaceDir,
-        workerIdentity: 'bench',
-        outputTailBytes: base.worker.outputTailBytes,
-        // The same values createNodeClassWorker passes.
-        keepWorkspaces: false,
-        maxHeartbeatIntervalMs: 10_000,
-        killGraceMs: 5000,
-        outputStoreDir: join(workspaceDir, 'outputs'),
-        maxOutputFileBytes: base.worker.maxOutputFileBytes,
-        inlineOutputBytes: base.worker.inlineOutputBytes,
-      }),
+      body: await measureActivityBody(tasks, NOOP_SPEC, bodyDeps),
     }));
 
     const envOptions = (
@@ -126,7 +133,23 @@ async function main(): Promise<void> {
       ),
     );
 
+    // Its own server again: tasks printing 10 MB must not share a database or a server with the phases above. The
+    // database runs in its own process, as under `npm start`, so its work is not counted as the worker's event loop.
+    const logs = await attempt('part 4 task logs', () =>
+      withBenchEnv({ ...envOptions('logs', DEV_SERVER_DYNAMIC_CONFIG, 27263, false), databaseProcess: true }, (env) =>
+        measureLogOverhead(
+          env,
+          logRuns,
+          Math.min(warmup, 2),
+          { ...bodyDeps, logs: taskLogDeps(base, env.deps.db, createLogger('bench-body', 'warn')) },
+          log,
+        ),
+      ),
+    );
+
     const results: BenchResults = {
+      logs,
+      logRuns,
       header,
       tasks,
       warmup,

@@ -13,6 +13,7 @@ import type { NodeClass } from '../../config/node-classes';
 import { startBenchServer } from './dev-server';
 import { pickPort } from './ports';
 import { startEmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedProcess } from './embedded-process';
 import { openDatabase } from '../../db/open';
 import { createLogger } from '../../config/logger';
 import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
@@ -29,6 +30,10 @@ export interface BenchEnv {
   principal: Principal;
   /** Present when the raw baseline workers were started. */
   raw?: RawQueues;
+  /** The embedded database's process, when it runs in one of its own (databaseProcess). */
+  databasePid?: number;
+  /** The config the workers got (queue prefix, server address, database URL), for a worker started elsewhere. */
+  config: CapstanConfig;
   /** Throws if any worker died, so a phase fails fast instead of waiting for results that never come. */
   assertAlive(): void;
 }
@@ -44,6 +49,10 @@ export interface BenchEnvOptions {
   nodeClass: NodeClass;
   nodeClasses: NodeClass[];
   withRaw: boolean;
+  /** False: only the orchestrator runs in this process, and the phase starts a node-class worker of its own. */
+  inProcessNodeWorker?: boolean;
+  /** True: the embedded database runs in a process of its own, as under `npm start`, not in the bench's. */
+  databaseProcess?: boolean;
   log(line: string): void;
 }
 
@@ -56,10 +65,11 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     // A fresh prefix per environment: task queues of an earlier environment can never receive these tasks.
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
     // Metering writes to a database as in production: the embedded one, started fresh per environment.
-    const database = await startEmbeddedDatabase(
-      join(options.workspaceDir, `db-${prefix}`),
-      await pickPort(options.portFrom + 100),
-    );
+    const dbDir = join(options.workspaceDir, `db-${prefix}`);
+    const dbPort = await pickPort(options.portFrom + 100);
+    const own = options.databaseProcess ? startEmbeddedProcess(dbDir, dbPort) : undefined;
+    const database = own ?? (await startEmbeddedDatabase(dbDir, dbPort));
+    const databasePid = own?.pid;
     cleanups.unshift(() => database.stop());
     const db = await openDatabase(database.url, createLogger('bench-db', 'warn'));
     cleanups.unshift(() => db.end());
@@ -79,7 +89,14 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     cleanups.unshift(async () => {
       await Promise.all(running.map((r) => r.stop()));
     });
-    running.push(await startCapstanWorkers(connection, config, options.nodeClass, db));
+    running.push(
+      await startCapstanWorkers(
+        connection,
+        config,
+        options.inProcessNodeWorker === false ? undefined : options.nodeClass,
+        db,
+      ),
+    );
     const raw: RawQueues | undefined = options.withRaw
       ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
       : undefined;
@@ -112,6 +129,8 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       apiToken,
       principal,
       raw,
+      databasePid,
+      config,
       assertAlive,
     });
   } finally {

@@ -3,6 +3,7 @@ import type { ApiLoadResult } from './api-load';
 import { delta, num, ratio, table } from './format';
 import { PHASES } from './history';
 import type { LoadResult } from './load';
+import type { LogOverheadResult } from './log-overhead';
 import type { OverheadResult } from './overhead';
 import type { Summary } from './stats';
 
@@ -27,6 +28,9 @@ export interface BenchResults {
   servers: [ServerRun, ServerRun];
   api: Outcome<ApiLoadResult>;
   concurrency: number;
+  /** Part 4, and its rounds of three tasks. */
+  logs: Outcome<LogOverheadResult>;
+  logRuns: number;
   totalSeconds: number;
   /** Load averages when the run ended, to set beside those in the header. */
   loadAtEnd: string;
@@ -171,6 +175,39 @@ function part3(res: BenchResults): string[] {
   ];
 }
 
+/** Lines the 10 MB task prints (see LOG_SPECS). */
+const PRINTED_LINES = 100_000;
+
+function part4(res: BenchResults): string[] {
+  const lines = [
+    `== 4. Task logs: a task printing 10 MB (${PRINTED_LINES.toLocaleString('en')} lines of 100 bytes), log kept in the embedded database (its own process, as under npm start), ${res.logRuns} rounds of three tasks after warm-up, own dev server`,
+  ];
+  if (!res.logs.ok) return [...lines, `FAILED: ${res.logs.error}`];
+  const r = res.logs.value;
+  const rows = (label: string, a: Summary, b: Summary): string[][] => [
+    [label, ratio(a.mean, b.mean), ratio(a.p50, b.p50), ratio(a.p95, b.p95), '', ''],
+    ['  extra ms', delta(a.mean, b.mean), delta(a.p50, b.p50), delta(a.p95, b.p95), '', ''],
+  ];
+  const { withLog, withoutLog } = r.body;
+  return [
+    ...lines,
+    ...table([
+      ['per task, ms', 'mean', 'p50', 'p95', 'min', 'max'],
+      stats('(a) prints 10 MB, log kept (default)', r.printed),
+      stats('(b) same command > /dev/null', r.devNull),
+      stats('(c) sh -c true', r.empty),
+      ...rows('a/b: the log path', r.printed, r.devNull),
+      ...rows('a/c: printing and its log', r.printed, r.empty),
+      stats("(a)'s log marked ended after its result", r.logEndedAfter),
+      stats('activity body alone, 10 MB, with log store', withLog),
+      stats('activity body alone, 10 MB, no log store', withoutLog),
+      ...rows('with/without log store', withLog, withoutLog),
+    ]),
+    `stored log of the last (a): ${r.stored.lines} lines, ${r.stored.bytes} bytes in ${r.stored.chunks} chunks, ${r.stored.cutLines} lines cut`,
+    `=> keeping the log costs ${delta(r.printed.p50, r.devNull.p50)} ms per 10 MB task at p50 (${num(((r.printed.p50 - r.devNull.p50) * 1000) / PRINTED_LINES, 2)} µs per 100-byte line end to end; activity body alone ${num(((withLog.p50 - withoutLog.p50) * 1000) / PRINTED_LINES, 2)} µs per line); database, dev server and workers share this machine's cores`,
+  ];
+}
+
 function summary(res: BenchResults): string[] {
   const lines = ['== Summary'];
   const [p1, def] = res.servers;
@@ -198,6 +235,12 @@ function summary(res: BenchResults): string[] {
       `API at ${res.concurrency} clients: POST p50/p99 ${num(post.latency.p50)}/${num(post.latency.p99)} ms ${num(post.throughput, 0)} req/s; GET p50/p99 ${num(get.latency.p50)}/${num(get.latency.p99)} ms ${num(get.throughput, 0)} req/s; errors ${post.errors + get.errors}`,
     );
   }
+  if (res.logs.ok) {
+    const r = res.logs.value;
+    lines.push(
+      `task logs: 10 MB task p50 ${num(r.printed.p50)} ms with its log vs ${num(r.devNull.p50)} ms into /dev/null: ${ratio(r.printed.p50, r.devNull.p50)} (${delta(r.printed.p50, r.devNull.p50)} ms); empty task ${num(r.empty.p50)} ms`,
+    );
+  }
   lines.push(
     `total bench time ${num(res.totalSeconds, 0)} s; load average at end ${res.loadAtEnd}; dev server, workers, API and load generator share this machine's cores (and so do other processes), so absolute figures include CPU contention`,
   );
@@ -206,5 +249,5 @@ function summary(res: BenchResults): string[] {
 
 /** The full report as lines of text. */
 export function renderReport(res: BenchResults): string[] {
-  return [res.header, '', ...part1(res), '', ...part2(res), '', ...part3(res), '', ...summary(res)];
+  return [res.header, '', ...part1(res), '', ...part2(res), '', ...part3(res), '', ...part4(res), '', ...summary(res)];
 }

@@ -68,14 +68,18 @@ function runWorkers(workers: Worker[]): RunningWorkers {
   };
 }
 
-/** Starts Capstan's orchestrator worker and the node-class worker for `nodeClass`, exactly as `npm start` builds them. */
+/**
+ * Starts Capstan's orchestrator worker and the node-class worker for `nodeClass` (none when undefined: the
+ * phase runs its own elsewhere), exactly as `npm start` builds them.
+ */
 export async function startCapstanWorkers(
   connection: NativeConnection,
   config: CapstanConfig,
-  nodeClass: NodeClass,
+  nodeClass: NodeClass | undefined,
   db: Pool,
 ): Promise<RunningWorkers> {
   const orchestrator = await createOrchestratorWorker(connection, config);
+  if (!nodeClass) return runWorkers([orchestrator]);
   const nodeWorker = await createNodeClassWorker(
     connection,
     config,
