@@ -192,7 +192,7 @@ test('an admin creates a token (secret shown once, in no URL or storage), revoke
   });
   assert.ok(!stored.includes(secret), stored);
   await page.getByRole('button', { name: 'Done' }).click();
-  assert.equal(await page.getByLabel('Secret').count(), 0);
+  await page.getByLabel('Secret').waitFor({ state: 'detached' });
   assert.ok(!((await page.content()) ?? '').includes(secret), 'the secret is gone from the page');
 
   const row = page.locator('[data-testid="tokens"] tr', { hasText: 'ci-bot' });
@@ -231,6 +231,16 @@ test('an admin creates a token (secret shown once, in no URL or storage), revoke
   await page.getByLabel('Principal', { exact: true }).last().fill('nobody-here');
   await page.getByRole('button', { name: 'Filter' }).click();
   await page.getByText('No entry matches these filters.').waitFor();
+  // Paging by cursor: two entries a page from the URL's limit, older ones on demand, none twice.
+  await page.goto(`${stack.baseUrl}/admin?limit=2`);
+  await audit.locator('tbody tr').first().waitFor();
+  assert.equal(await audit.locator('tbody tr').count(), 2);
+  await page.getByRole('button', { name: 'Load older entries' }).click();
+  await page.waitForFunction(
+    () => (globalThis as any).document.querySelectorAll('[data-testid="audit"] tbody tr').length === 4,
+  );
+  const times = await audit.locator('tbody time').evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime') ?? ''));
+  assert.deepEqual(times, [...times].sort().reverse(), 'newest first across pages');
   await page.goto(`${stack.baseUrl}/admin`);
   await audit.locator('tbody tr').first().waitFor();
   await shoot(page, 'admin');
@@ -238,7 +248,7 @@ test('an admin creates a token (secret shown once, in no URL or storage), revoke
   await page.context().close();
 });
 
-test('an operator sees no Admin link, and /admin says it needs admin (the API refuses too)', async () => {
+test('an operator sees no Admin link, /admin says it needs admin (the API refuses too); a viewer gets no Analyse button', async () => {
   const page = await signedIn(operatorToken, '/admin');
   assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
   assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Costs' }).count(), 1);
@@ -246,6 +256,15 @@ test('an operator sees no Admin link, and /admin says it needs admin (the API re
   assert.equal(await page.getByRole('button', { name: 'Create token' }).count(), 0);
   const status = await page.evaluate(async () => (await fetch('/v1/tokens')).status);
   assert.equal(status, 403);
+  // An operator may run the cost analysis now; a viewer is not offered it.
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Costs' }).click();
+  await page.getByRole('button', { name: 'Analyse yesterday now' }).click();
+  await page.getByRole('status').filter({ hasText: 'Triggered' }).waitFor();
+  const viewer = await signedIn((await stack.mintToken('viewer', { principal: 'console-viewer' })).token, '/costs');
+  await viewer.locator('[data-testid="anomalies"]').waitFor();
+  assert.equal(await viewer.getByRole('button', { name: 'Analyse yesterday now' }).count(), 0);
+  assert.equal(await viewer.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
+  await viewer.context().close();
   await shoot(page, 'admin-refused');
   await page.context().close();
 });

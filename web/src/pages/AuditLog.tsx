@@ -5,7 +5,7 @@ import { api, must } from '../http/client';
 import { Link, navigate, useLocation } from '../lib/router';
 import { showTime } from '../lib/time';
 
-const FIELDS = ['principal', 'action', 'target', 'since', 'until'] as const;
+const FIELDS = ['principal', 'action', 'target', 'since', 'until', 'limit'] as const;
 type AuditFilters = Partial<Record<(typeof FIELDS)[number], string>>;
 /** Actions the API records, offered as suggestions (any text may be typed). */
 const ACTIONS = [
@@ -18,6 +18,7 @@ const ACTIONS = [
   'run.cancel',
   'run.retry',
 ];
+/** Entries per page unless the URL's `limit` (1 to 500) says otherwise. */
 const PAGE_SIZE = 50;
 
 function filtersFrom(search: URLSearchParams): AuditFilters {
@@ -56,13 +57,15 @@ function fromLocalInput(value: string): string | undefined {
 export function AuditLog() {
   const { search } = useLocation();
   const filters = filtersFrom(search);
+  const { limit, ...query } = filters;
+  const pageSize = Math.min(500, Math.max(1, Number(limit) || PAGE_SIZE));
   const entries = useInfiniteQuery({
     queryKey: ['audit', filters],
     initialPageParam: undefined as string | undefined,
     queryFn: async ({ pageParam }) =>
       must(
         await api.GET('/v1/audit', {
-          params: { query: { ...filters, limit: PAGE_SIZE, ...(pageParam ? { cursor: pageParam } : {}) } },
+          params: { query: { ...query, limit: pageSize, ...(pageParam ? { cursor: pageParam } : {}) } },
         }),
       ),
     getNextPageParam: (last) => last.nextCursor ?? undefined,
@@ -151,6 +154,7 @@ function AuditFilterBar({ filters }: { filters: AuditFilters }) {
     event.preventDefault();
     navigate(
       hrefOf({
+        limit: filters.limit,
         principal: draft.principal.trim() || undefined,
         action: draft.action.trim() || undefined,
         target: draft.target.trim() || undefined,
