@@ -13,21 +13,13 @@ import { after, before, describe, test } from 'node:test';
 import { costScheduleId } from '../api/services/cost-schedules';
 import { stopChild } from '../cli/stop-child';
 import { allElements, parseXml } from './helpers/cost-xml';
-import { seedAttempts, seedRun, seedStacks, startWebhookReceiver, type SeedAttempt } from './helpers/cost-seed';
+import { startWebhookReceiver } from './helpers/cost-seed';
+import { D, dayBefore, m, n, seedSpikeScenario } from './helpers/cost-scenario';
 import { freePort } from './helpers/ports';
 import { startTestStack, testTemporalAddress, type TestStack } from './helpers/test-stack';
 
 const DAY = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const at = (day: string, hour: number) => new Date(Date.parse(`${day}T00:00:00Z`) + hour * 3_600_000);
-// The trigger analyses yesterday (UTC); everything is seeded relative to it.
-const D = dayOf(Date.now() - DAY);
-const dayBefore = (i: number) => dayOf(Date.parse(`${D}T00:00:00Z`) - i * DAY);
-// Noise of the 28 baseline days: −3..+3 units, deterministic.
-const n = (i: number) => ((i * 5) % 7) - 3;
-const m = (i: number) => ((i * 3) % 7) - 3;
-const PAY = { team: 'payments', project: 'web', environment: 'prod' };
-const SEARCH = { team: 'search', project: 'search', environment: 'prod' };
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -57,142 +49,7 @@ describe('cost analysis', () => {
         CAPSTAN_COST_NODE_CLASS: 'a',
       },
     });
-    const attempts: SeedAttempt[] = [];
-    for (let i = 1; i <= 28; i++) {
-      const day = dayBefore(i);
-      await seedRun(stack.db, `hist-pay-${i}`, 'nightly-build', PAY);
-      await seedRun(stack.db, `hist-search-${i}`, 'search-index', SEARCH);
-      // Labels from the run record only: the attempt carries none.
-      attempts.push({
-        runId: `hist-pay-${i}`,
-        taskId: 'build',
-        attempt: 1,
-        nodeClass: 'a',
-        worker: 'w-a1',
-        startedAt: at(day, 2),
-        durationMs: 36_000 * (35 + n(i)),
-        outcome: 'succeeded',
-      });
-      attempts.push({
-        runId: `hist-search-${i}`,
-        taskId: 'index',
-        attempt: 1,
-        nodeClass: 'b',
-        worker: 'w-b1',
-        startedAt: at(day, 3),
-        durationMs: 36_000 * (20 + m(i)),
-        outcome: 'succeeded',
-      });
-    }
-    await seedRun(stack.db, 'run-pay', 'nightly-build', PAY);
-    await seedRun(stack.db, 'run-search', 'search-index', SEARCH);
-    attempts.push(
-      {
-        runId: 'run-pay',
-        taskId: 'build',
-        attempt: 1,
-        nodeClass: 'a',
-        worker: 'w-a1',
-        startedAt: at(D, 1),
-        durationMs: 720_000,
-        outcome: 'succeeded',
-        labels: PAY,
-      },
-      {
-        runId: 'run-pay',
-        taskId: 'test',
-        attempt: 1,
-        nodeClass: 'a',
-        worker: 'w-a1',
-        startedAt: at(D, 2),
-        durationMs: 180_000,
-        outcome: 'failed',
-        labels: PAY,
-      },
-      {
-        runId: 'run-pay',
-        taskId: 'test',
-        attempt: 2,
-        nodeClass: 'a',
-        worker: 'w-a1',
-        startedAt: at(D, 3),
-        durationMs: 360_000,
-        outcome: 'succeeded',
-        labels: PAY,
-      },
-      // The spike: a lost 24-minute attempt and its 48-minute retry, on three workers of class b.
-      {
-        runId: 'run-search',
-        taskId: 'index',
-        attempt: 1,
-        nodeClass: 'b',
-        worker: 'w-b1',
-        startedAt: at(D, 4),
-        durationMs: 1_440_000,
-        outcome: 'lost',
-        labels: SEARCH,
-      },
-      {
-        runId: 'run-search',
-        taskId: 'index',
-        attempt: 2,
-        nodeClass: 'b',
-        worker: 'w-b2',
-        startedAt: at(D, 5),
-        durationMs: 2_880_000,
-        outcome: 'succeeded',
-        labels: SEARCH,
-      },
-      {
-        runId: 'run-search',
-        taskId: 'notify',
-        attempt: 1,
-        nodeClass: 'b',
-        worker: 'w-b3',
-        startedAt: at(D, 6),
-        durationMs: 36_000,
-        outcome: 'succeeded',
-        labels: SEARCH,
-      },
-    );
-    await seedAttempts(stack.db, attempts);
-    const t0 = Date.parse(`${D}T00:00:00Z`);
-    await seedStacks(stack.db, [
-      {
-        project: 'web',
-        stack: 'prod',
-        status: 'active',
-        labels: { team: 'payments' },
-        createdAt: new Date(t0 - 40 * DAY),
-        updatedAt: new Date(t0 - 2 * DAY),
-        lastOperationAt: new Date(t0 - 2 * DAY),
-        resourceTypes: [
-          'pulumi-nodejs:dynamic/postgres:Database',
-          'pulumi-nodejs:dynamic/postgres:Role',
-          'pulumi-nodejs:dynamic/local:Process',
-        ],
-      },
-      {
-        project: 'web',
-        stack: 'preview-1',
-        status: 'active',
-        labels: { team: 'payments' },
-        createdAt: new Date(t0 - 30 * DAY),
-        updatedAt: new Date(t0 - 30 * DAY),
-        lastOperationAt: new Date(t0 - 30 * DAY),
-        expiresAt: new Date(t0 - DAY),
-        resourceTypes: ['pulumi-nodejs:dynamic/local:Directory', 'pulumi-nodejs:dynamic/local:File'],
-      },
-      {
-        project: 'old',
-        stack: 'gone',
-        status: 'destroyed',
-        labels: {},
-        createdAt: new Date(t0 - 60 * DAY),
-        updatedAt: new Date(t0 - 5 * DAY),
-        resourceTypes: [],
-      },
-    ]);
+    await seedSpikeScenario(stack.db);
   });
   after(async () => {
     await stack?.stop();

@@ -32,6 +32,22 @@ const CreatedTokenSchema = TokenSchema.extend({
   token: z.string().describe('The secret to send as Authorization: Bearer <token>.'),
 });
 
+/** One audited request. */
+const AuditEntrySchema = z.object({
+  id: z.string(),
+  at: z.string(),
+  requestId: z.string(),
+  principal: z.string(),
+  tokenId: z.string().nullable(),
+  action: z.string().describe('e.g. dag.start, run.cancel, token.create, token.revoke'),
+  method: z.string(),
+  path: z.string(),
+  target: z.string().nullable(),
+  outcome: z.enum(['pending', 'succeeded', 'rejected', 'failed']),
+  status: z.number().int().nullable(),
+  finishedAt: z.string().nullable(),
+});
+
 /** Tokens and the audit log. */
 export function adminPart(): OpenApiPart {
   return {
@@ -42,6 +58,7 @@ export function adminPart(): OpenApiPart {
     schemas: {
       Token: schemaOf(TokenSchema, 'output'),
       CreatedToken: schemaOf(CreatedTokenSchema, 'output'),
+      AuditEntry: schemaOf(AuditEntrySchema, 'output'),
     },
     requestBodies: {
       CreateTokenRequest: jsonRequestBody(CreateTokenBodySchema),
@@ -91,7 +108,7 @@ export function adminPart(): OpenApiPart {
               type: 'object',
               required: ['entries', 'nextCursor'],
               properties: {
-                entries: { type: 'array', items: { type: 'object' } },
+                entries: { type: 'array', items: ref('AuditEntry') },
                 nextCursor: {
                   type: ['string', 'null'],
                   description: 'Pass as cursor for the next page; null on the last.',

@@ -1,6 +1,12 @@
 /** The document's part for metering and cost: usage by group, one run's attempts, costs, reports and their schedule. */
 import { z } from 'zod';
-import { CostBackfillSchema, CostQuerySchema, CostReportQuerySchema, DateSchema } from '../routes/costs';
+import {
+  CostBackfillSchema,
+  CostDataQuerySchema,
+  CostQuerySchema,
+  CostReportQuerySchema,
+  DateSchema,
+} from '../routes/costs';
 import { UsageQuerySchema } from '../routes/usage';
 import { RunIdSchema } from '../schemas';
 import {
@@ -117,7 +123,7 @@ export function costPart(): OpenApiPart {
           operationId: 'getCosts',
           tags: ['Costs'],
           summary: 'Costs per group over a window, largest first (money in micro-dollars)',
-          parameters: queryParameters(CostQuerySchema),
+          parameters: queryParameters(CostDataQuerySchema),
           responses: {
             200: jsonResponse('Groups and totals', {
               type: 'object',
@@ -131,11 +137,32 @@ export function costPart(): OpenApiPart {
                   type: 'array',
                   items: {
                     type: 'object',
-                    required: ['key'],
-                    properties: { key: { type: 'string' }, totalMicros: { type: 'number' } },
+                    required: ['key', 'totalMicros', 'attempts', 'failedAttempts'],
+                    properties: {
+                      key: { type: 'string' },
+                      attempts: { type: 'integer' },
+                      failedAttempts: { type: 'integer' },
+                      computeMicros: { type: 'number' },
+                      wasteMicros: { type: 'number' },
+                      totalMicros: { type: 'number' },
+                    },
                   },
                 },
-                totals: { type: 'object', properties: { totalMicros: { type: 'number' } } },
+                totals: {
+                  type: 'object',
+                  required: ['totalMicros'],
+                  properties: { totalMicros: { type: 'number' }, attempts: { type: 'integer' } },
+                },
+                days: { type: 'array', items: { type: 'string' }, description: 'With series=day: the UTC days.' },
+                series: {
+                  type: 'array',
+                  description: "With series=day: each group's micro-dollars per day, aligned with `days`.",
+                  items: {
+                    type: 'object',
+                    required: ['name', 'values'],
+                    properties: { name: { type: 'string' }, values: { type: 'array', items: { type: 'number' } } },
+                  },
+                },
               },
             }),
             ...errors({ 400: 'Invalid query, or a window over 366 days' }),

@@ -10,7 +10,7 @@ import type { CostGroupBy } from '../../db/stores/cost-queries';
 import { getReport, getReportChart, listReports } from '../../db/stores/cost-report-store';
 import { ApiError } from '../errors';
 import type { ApiDeps } from '../services/deps';
-import { adHocChart, adHocCosts } from '../services/costs';
+import { adHocChart, adHocCosts, adHocSeries } from '../services/costs';
 import { costScheduleId, listCostSchedules } from '../services/cost-schedules';
 import { parseOr400 } from '../validate';
 
@@ -38,6 +38,16 @@ export const CostQuerySchema = z.strictObject({
   from: InstantSchema.optional().describe('Start (inclusive); default: 7 days before `to`.'),
   to: InstantSchema.optional().describe('End (exclusive); default: now.'),
   nodeClass: z.string().min(1).max(200).optional(),
+});
+
+/** Query string of `GET /v1/costs`: the chart's query, and whether to add each group's daily series. */
+export const CostDataQuerySchema = CostQuerySchema.extend({
+  series: z
+    .enum(['day'])
+    .optional()
+    .describe(
+      'With `day`, the answer adds `days` (UTC) and `series`: the daily cost of the largest 8 groups, the rest summed as "other (n)".',
+    ),
 });
 
 /** Query string of `GET /v1/costs/reports`. */
@@ -74,15 +84,12 @@ export function costRoutes(deps: ApiDeps): Router {
   };
 
   router.get('/v1/costs', async (req, res) => {
-    const query = parseOr400(CostQuerySchema, req.query, 'query', 'query');
+    const query = parseOr400(CostDataQuerySchema, req.query, 'query', 'query');
     const { from, to } = windowOf(query);
-    const costs = await adHocCosts(deps.db, deps.nodeClasses, {
-      from,
-      to,
-      groupBy: query.groupBy as CostGroupBy,
-      nodeClass: query.nodeClass,
-    });
-    res.json({ from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...costs });
+    const q = { from, to, groupBy: query.groupBy as CostGroupBy, nodeClass: query.nodeClass };
+    const costs = await adHocCosts(deps.db, deps.nodeClasses, q);
+    const series = query.series === 'day' ? await adHocSeries(deps.db, deps.nodeClasses, q) : {};
+    res.json({ from: from.toISOString(), to: to.toISOString(), groupBy: query.groupBy, ...costs, ...series });
   });
   router.get('/v1/costs/chart.svg', async (req, res) => {
     const query = parseOr400(CostQuerySchema, req.query, 'query', 'query');

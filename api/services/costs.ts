@@ -1,7 +1,7 @@
 /** Ad hoc cost figures over metering for the API: totals per group for a window, and the chart of their daily series. */
 import type { Pool } from 'pg';
 import type { NodeClass } from '../../config/node-classes';
-import { renderCostChart, seriesFromRows } from '../../cost-model/chart-svg';
+import { renderCostChart, seriesFromRows, type ChartSeries } from '../../cost-model/chart-svg';
 import { costByGroup, type CostGroupBy, type CostRow } from '../../db/stores/cost-queries';
 import { addDays, isoDay } from '../../cost-model/forecast';
 import { dollarsToMicros, formatUsd } from '../../cost-model/money';
@@ -42,8 +42,12 @@ function display(r: Pick<CostRow, 'computeMicros' | 'wasteMicros' | 'totalMicros
   return { compute: formatUsd(r.computeMicros), waste: formatUsd(r.wasteMicros), total: formatUsd(r.totalMicros) };
 }
 
-/** The SVG chart of each group's daily cost over the window's UTC days. */
-export async function adHocChart(db: Pool, nodeClasses: readonly NodeClass[], q: AdHocCostQuery): Promise<string> {
+/** Each group's daily cost over the window's UTC days: the largest 8 groups, the rest summed as "other (n)". */
+export async function adHocSeries(
+  db: Pool,
+  nodeClasses: readonly NodeClass[],
+  q: AdHocCostQuery,
+): Promise<{ days: string[]; series: ChartSeries[] }> {
   const rows = await costByGroup(db, { ...q, prices: prices(nodeClasses), byDay: true });
   const days: string[] = [];
   const last = isoDay(new Date(q.to.getTime() - 1));
@@ -52,5 +56,11 @@ export async function adHocChart(db: Pool, nodeClasses: readonly NodeClass[], q:
     rows.map((r) => ({ key: r.key, day: r.day!, micros: r.totalMicros })),
     days,
   );
-  return renderCostChart(`Daily cost by ${q.groupBy}, ${days[0]} to ${last}`, days, series);
+  return { days, series };
+}
+
+/** The SVG chart of each group's daily cost over the window's UTC days. */
+export async function adHocChart(db: Pool, nodeClasses: readonly NodeClass[], q: AdHocCostQuery): Promise<string> {
+  const { days, series } = await adHocSeries(db, nodeClasses, q);
+  return renderCostChart(`Daily cost by ${q.groupBy}, ${days[0]} to ${days[days.length - 1]}`, days, series);
 }

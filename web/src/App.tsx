@@ -1,6 +1,8 @@
 /** Decides what to show: sign-in without a session, else the layout around the page the URL names. */
 import { useEffect } from 'react';
 import { useSession } from './http/session';
+import { AdminPage } from './pages/AdminPage';
+import { CostsPage } from './pages/CostsPage';
 import { Layout } from './pages/Layout';
 import { NotFound } from './pages/NotFound';
 import { RunPage } from './pages/RunPage';
@@ -37,5 +39,7 @@ function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
+  if (path === '/costs') return <CostsPage />;
+  if (path === '/admin') return <AdminPage />;
   return <NotFound />;
 }

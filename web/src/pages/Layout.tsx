@@ -4,7 +4,11 @@ import { useSignOut, type Session } from '../http/session';
 import { Link, useLocation } from '../lib/router';
 
 /** Pages that exist; Pipelines, Stacks, Node classes, Costs and Admin join this list as they are built. */
-const NAV = [{ href: '/runs', label: 'Runs' }];
+const NAV: Array<{ href: string; label: string; adminOnly?: boolean }> = [
+  { href: '/runs', label: 'Runs' },
+  { href: '/costs', label: 'Costs' },
+  { href: '/admin', label: 'Admin', adminOnly: true },
+];
 
 /** The signed-in frame around a page. */
 export function Layout({ session, children }: { session: Session; children: ReactNode }) {
@@ -21,7 +25,7 @@ export function Layout({ session, children }: { session: Session; children: Reac
         </Link>
         <nav aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.adminOnly || session.role === 'admin').map((item) => (
               <li key={item.href}>
                 <Link
                   href={item.href}
