@@ -147,8 +147,13 @@ test('a stack up from the console waits with its diff shown, another operator ap
     .filter({ hasText: /may not approve/ })
     .waitFor();
 
-  // A viewer sees the diff but is offered neither a decision nor an operation.
-  const watching = await signedIn(viewer, `/stacks/shop/${name}`);
+  // A viewer sees the stack busy in the list, and on its page the diff but neither a decision nor an operation.
+  const watching = await signedIn(viewer, '/stacks');
+  await watching
+    .locator(`tr[data-stack="shop/${name}"] .stack-running`)
+    .filter({ hasText: 'up by operator-a' })
+    .waitFor();
+  await watching.getByRole('link', { name: `shop/${name}` }).click();
   await watching.locator('.stack-op[data-phase="waiting-approval"] .diff-group[data-group="create"]').waitFor();
   assert.equal(await watching.getByRole('button', { name: 'Approve' }).count(), 0);
   assert.equal(await watching.getByRole('button', { name: 'Reject' }).count(), 0);
@@ -174,6 +179,13 @@ test('a stack up from the console waits with its diff shown, another operator ap
   assert.equal(navigations(), 0, 'the operation was followed without a reload');
   await approver.context().close();
 
+  // The history lists the operation from the API too, with who approved it.
+  const listed = (await stack.request('GET', `/v1/stacks/shop/${name}/operations`)).body.operations;
+  assert.equal(listed.length, 1, JSON.stringify(listed));
+  assert.equal(listed[0].operation, 'up');
+  assert.equal(listed[0].requestedBy, 'operator-a');
+  assert.deepEqual(listed[0].outcome.changes, { create: 3 });
+  assert.equal(listed[0].outcome.approval.by, 'operator-b');
   const run = await waitForRunEnd(stack, encodeURIComponent(`stack:shop/${name}`), 10_000);
   assert.equal(run.status, 'completed');
   assert.equal(run.stack.approval.by, 'operator-b');

@@ -33,7 +33,7 @@ export function StackOperation({ run, project, stack }: { run: RunDetail; projec
         {state?.phase && <span className={`phase phase-${state.phase}`}>{state.phase.replace(/-/g, ' ')}</span>}
       </div>
       <p className="hint">
-        Asked for by {state?.requestedBy ?? run.startedBy ?? 'someone'} ·{' '}
+        Requested by {state?.requestedBy ?? run.startedBy ?? 'someone'} ·{' '}
         <time dateTime={run.startedAt}>{showTime(run.startedAt)}</time>
         {run.webUiUrl && (
           <>
