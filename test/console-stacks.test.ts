@@ -84,7 +84,16 @@ test('node classes: class a shows its live worker; class b, with a task waiting 
     assert.ok(worker, JSON.stringify(classes));
     await a.locator(`[data-worker="${worker.identity}"]`).getByText('live', { exact: true }).waitFor();
     assert.equal(await a.getAttribute('data-problem'), null, 'a pool with a worker is no problem');
-    assert.equal(await a.getByTestId('busy').textContent(), '0 of 2');
+    // A task running on a: one of its two slots turns busy, on the worker that runs it.
+    const busy = await stack.request('POST', '/v1/tasks', {
+      name: 'keeps-a-busy',
+      nodeClass: 'a',
+      command: 'sleep 30',
+    });
+    assert.equal(busy.status, 202, JSON.stringify(busy.body));
+    await a.getByTestId('busy').filter({ hasText: '1 of 2' }).waitFor({ timeout: 20_000 });
+    await a.locator(`[data-worker="${worker.identity}"]`).getByText('1 busy').waitFor();
+    await stack.request('POST', `/v1/runs/${encodeURIComponent(busy.body.runId)}/cancel`);
 
     // Temporal's backlog statistics lag a start by a few seconds; the page refreshes itself.
     await page.locator('[data-node-class="b"][data-problem="true"]').waitFor({ timeout: 45_000 });

@@ -19,9 +19,9 @@ import {
 export function StackOperation({ run, project, stack }: { run: RunDetail; project: string; stack: string }) {
   const state = run.stack as StackOperationState | undefined;
   const running = run.status === 'running';
-  const progress = run.live?.pendingAttempts
-    ?.map((a) => (a as { heartbeat?: StackProgress }).heartbeat)
-    .find((h) => h !== undefined);
+  const attempt = run.live?.pendingAttempts?.[0] as
+    { attempt: number; worker?: string; heartbeat?: StackProgress; lastFailure?: string } | undefined;
+  const progress = attempt?.heartbeat;
   const applied = state?.result !== undefined;
   return (
     <section className="card stack-op" aria-labelledby="op-title" data-phase={state?.phase}>
@@ -44,7 +44,7 @@ export function StackOperation({ run, project, stack }: { run: RunDetail; projec
           </>
         )}
       </p>
-      {running && <Progress phase={state?.phase} progress={progress} />}
+      {running && <Progress phase={state?.phase} progress={progress} attempt={attempt} />}
       {state?.approval && <Approval approval={state.approval} project={project} stack={stack} />}
       {state?.message && (
         <p
@@ -73,7 +73,15 @@ export function StackOperation({ run, project, stack }: { run: RunDetail; projec
 }
 
 /** What the engine has done so far, from the activity's last heartbeat. */
-function Progress({ phase, progress }: { phase: string | undefined; progress: StackProgress | undefined }) {
+function Progress({
+  phase,
+  progress,
+  attempt,
+}: {
+  phase: string | undefined;
+  progress: StackProgress | undefined;
+  attempt: { attempt: number; worker?: string; lastFailure?: string } | undefined;
+}) {
   return (
     <div className="progress" aria-live="polite" data-testid="engine-progress">
       <strong>Engine progress:</strong>{' '}
@@ -83,6 +91,12 @@ function Progress({ phase, progress }: { phase: string | undefined; progress: St
           ? 'waiting for a decision; no worker is held'
           : `${progress?.phase ?? phase ?? 'starting'}…`}
       {progress?.lastResource && <div className="hint mono">last: {nameOfUrn(progress.lastResource)}</div>}
+      {attempt?.worker && (
+        <div className="hint">
+          on {attempt.worker}, attempt {attempt.attempt}
+          {attempt.lastFailure ? ` (the last one failed: ${attempt.lastFailure})` : ''}
+        </div>
+      )}
     </div>
   );
 }
