@@ -8,7 +8,24 @@ const NodeClassViewSchema = NodeClassSchema.extend({
   taskQueue: z.string(),
   liveWorkers: z.number().int(),
   capacity: z.number().int().describe('Live workers times the concurrency of each.'),
-  workers: z.array(z.object({ identity: z.string(), lastSeenAt: z.string().optional(), live: z.boolean() })),
+  busySlots: z.number().int().describe('Metered attempts (tasks, pipeline steps) running now on live workers.'),
+  workers: z.array(
+    z.object({
+      identity: z.string(),
+      lastSeenAt: z.string().optional(),
+      live: z.boolean(),
+      busySlots: z.number().int(),
+    }),
+  ),
+  backlog: z
+    .object({
+      tasks: z.number().int().describe('Tasks waiting for a worker (approximate).'),
+      oldestWaitSeconds: z.number().int().describe('Age of the oldest waiting task.'),
+      addRate: z.number().describe('Tasks added per second, lately.'),
+      dispatchRate: z.number().describe('Tasks handed to workers per second, lately.'),
+    })
+    .optional()
+    .describe("Temporal's task-queue statistics; absent when the server reports none."),
 });
 
 /** Probes, metrics, the OpenAPI document and the node classes. */

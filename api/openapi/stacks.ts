@@ -1,12 +1,19 @@
 /** The document's part for Pulumi stacks: declarations, operations and approvals of previewed plans. */
 import { z } from 'zod';
-import { DecisionSchema, NameSchema, StackDeclarationSchema, StackOperationRequestSchema } from '../routes/stacks';
+import {
+  DecisionSchema,
+  NameSchema,
+  OperationsQuerySchema,
+  StackDeclarationSchema,
+  StackOperationRequestSchema,
+} from '../routes/stacks';
 import {
   errors,
   bodyRef,
   jsonRequestBody,
   jsonResponse,
   pathParameter,
+  queryParameters,
   ref,
   schemaOf,
   type OpenApiPart,
@@ -30,6 +37,36 @@ const StackSchema = z.object({
   lastOperationAt: z.string().nullable(),
   lastRunId: z.string().nullable(),
   lastDrift: z.looseObject({}).nullable().describe('The last drift check: whether it found changes, and which.'),
+});
+
+/** A stack in the list, with its resource count and the operation running on it. */
+const StackListEntrySchema = StackSchema.extend({
+  resourceCount: z.number().int(),
+  running: z
+    .object({ operation: z.string().optional(), requestedBy: z.string().optional(), startedAt: z.string() })
+    .optional()
+    .describe('The operation running on the stack now, if one runs.'),
+});
+
+/** One operation of a stack's history. */
+const StackOperationEntrySchema = z.object({
+  temporalRunId: z.string(),
+  operation: z.string().optional(),
+  requestedBy: z.string().optional(),
+  status: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  durationMs: z.number().optional(),
+  outcome: z
+    .object({
+      phase: z.string().optional(),
+      changes: z.record(z.string(), z.number()).optional().describe('Resources by operation (create, update, …).'),
+      drifted: z.boolean().optional(),
+      approval: z.looseObject({}).optional().describe('Who decided, when, with what comment.'),
+      message: z.string().optional().describe('Why it failed, was rejected or cancelled.'),
+    })
+    .optional()
+    .describe('How a finished operation ended.'),
 });
 
 /** A stack with its resources and, while one runs, the state of its operation. */
@@ -77,6 +114,8 @@ export function stackPart(): OpenApiPart {
     schemas: {
       Stack: schemaOf(StackSchema, 'output'),
       StackDetail: schemaOf(StackDetailSchema, 'output'),
+      StackListEntry: schemaOf(StackListEntrySchema, 'output'),
+      StackOperationEntry: schemaOf(StackOperationEntrySchema, 'output'),
     },
     requestBodies: {
       StackDeclaration: jsonRequestBody(StackDeclarationSchema),
@@ -93,7 +132,7 @@ export function stackPart(): OpenApiPart {
             200: jsonResponse('The stacks', {
               type: 'object',
               required: ['stacks'],
-              properties: { stacks: { type: 'array', items: ref('Stack') } },
+              properties: { stacks: { type: 'array', items: ref('StackListEntry') } },
             }),
           },
         },
@@ -139,6 +178,20 @@ export function stackPart(): OpenApiPart {
         },
       },
       '/v1/stacks/{project}/{stack}/operations': {
+        get: {
+          operationId: 'listStackOperations',
+          tags: ['Stacks'],
+          summary: "A stack's operations, newest first, each with how it ended",
+          parameters: [...address, ...queryParameters(OperationsQuerySchema)],
+          responses: {
+            200: jsonResponse('The operations', {
+              type: 'object',
+              required: ['operations'],
+              properties: { operations: { type: 'array', items: ref('StackOperationEntry') } },
+            }),
+            ...errors({ 400: 'Invalid limit', 404: notDeclared }),
+          },
+        },
         post: {
           operationId: 'startStackOperation',
           tags: ['Stacks'],

@@ -1,22 +1,13 @@
-/** `GET /v1/node-classes`: each worker pool with its config and the workers polling it now. */
+/** `GET /v1/node-classes`: each worker pool with its config, the workers polling it now, busy slots and queued work. */
 import { Router } from 'express';
-import { nodeClassTaskQueue } from '../../workflows/contracts/node-class';
 import type { ApiDeps } from '../services/deps';
-import { listPollers } from '../services/pollers';
+import { listNodeClassViews } from '../services/node-class-views';
 
 /** Routes that show the worker pools. */
 export function nodeClassRoutes(deps: ApiDeps): Router {
   const router = Router();
   router.get('/v1/node-classes', async (_req, res) => {
-    const nodeClasses = await Promise.all(
-      deps.nodeClasses.map(async (nodeClass) => {
-        const taskQueue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass.name);
-        const workers = await listPollers(deps, taskQueue, 'activity');
-        const liveWorkers = workers.filter((w) => w.live).length;
-        return { ...nodeClass, taskQueue, liveWorkers, capacity: liveWorkers * nodeClass.concurrency, workers };
-      }),
-    );
-    res.json({ nodeClasses });
+    res.json({ nodeClasses: await listNodeClassViews(deps) });
   });
   return router;
 }

@@ -10,6 +10,7 @@ import { actingPrincipal } from '../auth/principal';
 import type { ApiDeps } from '../services/deps';
 import {
   declareStackFor,
+  declaredStack,
   decideStackApproval,
   describeStack,
   forgetDeclaredStack,
@@ -17,6 +18,7 @@ import {
   requestStackOperation,
   type StackAt,
 } from '../services/stacks';
+import { stackOperations } from '../services/stack-history';
 import { parseOr400 } from '../validate';
 
 /** A project's or stack's name in a path. */
@@ -63,6 +65,11 @@ export const StackOperationRequestSchema = z.strictObject({
   queue: z.boolean().default(false).describe('Wait in line when another operation runs, instead of 409.'),
 });
 
+/** Query of a stack's operation history. */
+export const OperationsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
 /** Body of an approval decision. */
 export const DecisionSchema = z.strictObject({ comment: z.string().max(2000).optional() });
 
@@ -77,6 +84,13 @@ export function stackRoutes(deps: ApiDeps): Router {
 
   router.get('/v1/stacks/:project/:stack', async (req, res) => {
     res.json(await describeStack(deps, stackAt(req.params)));
+  });
+
+  router.get('/v1/stacks/:project/:stack/operations', async (req, res) => {
+    const at = stackAt(req.params);
+    const { limit } = parseOr400(OperationsQuerySchema, req.query, 'query', 'query');
+    await declaredStack(deps, at);
+    res.json({ operations: await stackOperations(deps, at, limit) });
   });
 
   router.put('/v1/stacks/:project/:stack', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {

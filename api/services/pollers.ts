@@ -1,4 +1,4 @@
-/** Live workers of a task queue, read from Temporal's task-queue description. */
+/** Live workers of a task queue, read from Temporal's task-queue description, with its backlog when asked. */
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { ApiDeps } from './deps';
@@ -14,16 +14,38 @@ export interface PollerInfo {
 /** Activity or workflow queue. */
 export type QueueKind = 'activity' | 'workflow';
 
+/** Work waiting in a queue for a worker, as Temporal's task-queue statistics approximate it. */
+export interface QueueBacklog {
+  /** Tasks waiting for a worker to take them. */
+  tasks: number;
+  /** Age of the oldest waiting task, in seconds (0 with none waiting). */
+  oldestWaitSeconds: number;
+  /** Tasks added and dispatched per second, lately. */
+  addRate: number;
+  dispatchRate: number;
+}
+
 /** Lists the pollers of a task queue with their liveness. */
 export async function listPollers(deps: ApiDeps, taskQueue: string, kind: QueueKind): Promise<PollerInfo[]> {
+  return (await describeQueue(deps, taskQueue, kind, false)).pollers;
+}
+
+/** The pollers of a task queue and, with `stats`, its backlog (undefined when the server reports none). */
+export async function describeQueue(
+  deps: ApiDeps,
+  taskQueue: string,
+  kind: QueueKind,
+  stats: boolean,
+): Promise<{ pollers: PollerInfo[]; backlog?: QueueBacklog }> {
   const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
   const response = await deps.client.workflowService.describeTaskQueue({
     namespace: deps.namespace,
     taskQueue: { name: taskQueue },
     taskQueueType: kind === 'activity' ? TASK_QUEUE_TYPE_ACTIVITY : TASK_QUEUE_TYPE_WORKFLOW,
+    reportStats: stats,
   });
   const now = Date.now();
-  return (response.pollers ?? []).map((poller) => {
+  const pollers = (response.pollers ?? []).map((poller) => {
     const lastMs = optionalTsToMs(poller.lastAccessTime);
     return {
       identity: poller.identity ?? 'unknown',
@@ -31,4 +53,13 @@ export async function listPollers(deps: ApiDeps, taskQueue: string, kind: QueueK
       live: lastMs !== undefined && now - lastMs <= deps.pollerLivenessSeconds * 1000,
     };
   });
+  const s = response.stats;
+  if (!s) return { pollers };
+  const backlog: QueueBacklog = {
+    tasks: Number(s.approximateBacklogCount ?? 0),
+    oldestWaitSeconds: Math.round((optionalTsToMs(s.approximateBacklogAge) ?? 0) / 1000),
+    addRate: s.tasksAddRate ?? 0,
+    dispatchRate: s.tasksDispatchRate ?? 0,
+  };
+  return { pollers, backlog };
 }

@@ -10,6 +10,7 @@ import {
   findStack,
   forgetStack,
   listStacks,
+  resourceCounts,
   resourcesOf,
   type StackRecord,
 } from '../../db/stores/stack-records';
@@ -18,6 +19,7 @@ import { stackWorkflowId, type StackOperationInput } from '../../workflows/contr
 import { stackApprovalUpdate, stackStateQuery } from '../../workflows/stack/definitions';
 import { ApiError, validationError } from '../errors';
 import type { ApiDeps } from './deps';
+import { runningOperations } from './stack-history';
 import {
   operationInput,
   startStackOperation,
@@ -64,9 +66,24 @@ export function stackView(deps: ApiDeps, record: StackRecord): StackRecord {
   return { ...record, config: maskConfig(deps.programs.find(record.program), record.config) };
 }
 
-/** Every declared stack, as shown. */
-export async function listStackViews(deps: ApiDeps): Promise<StackRecord[]> {
-  return (await listStacks(deps.db)).map((record) => stackView(deps, record));
+/** A stack in the list: how many resources it holds and the operation running on it, if any. */
+export type StackListEntry = StackRecord & {
+  resourceCount: number;
+  running?: { operation?: string; requestedBy?: string; startedAt: string };
+};
+
+/** Every declared stack, as shown, with its resource count and running operation. */
+export async function listStackViews(deps: ApiDeps): Promise<StackListEntry[]> {
+  const [records, counts, running] = await Promise.all([
+    listStacks(deps.db),
+    resourceCounts(deps.db),
+    runningOperations(deps),
+  ]);
+  return records.map((record) => {
+    const name = `${record.project}/${record.stack}`;
+    const now = running.get(name);
+    return { ...stackView(deps, record), resourceCount: counts.get(name) ?? 0, ...(now ? { running: now } : {}) };
+  });
 }
 
 /** A declared stack with its resources and, while one runs, the state of its current operation. */

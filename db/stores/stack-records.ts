@@ -178,3 +178,11 @@ export async function resourcesOf(db: Pool, address: StackAddress): Promise<{ ur
   );
   return rows;
 }
+
+/** How many resources each stack holds, keyed `project/stack` (stacks without any are absent). */
+export async function resourceCounts(db: Pool): Promise<Map<string, number>> {
+  const { rows } = await db.query<{ project: string; stack: string; n: string }>(
+    'SELECT project, stack, count(*) AS n FROM stack_resources GROUP BY project, stack',
+  );
+  return new Map(rows.map((r) => [`${r.project}/${r.stack}`, Number(r.n)]));
+}

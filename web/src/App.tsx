@@ -4,10 +4,13 @@ import { useSession } from './http/session';
 import { AdminPage } from './pages/AdminPage';
 import { CostsPage } from './pages/CostsPage';
 import { Layout } from './pages/Layout';
+import { NodeClassesPage } from './pages/NodeClassesPage';
 import { NotFound } from './pages/NotFound';
 import { RunPage } from './pages/RunPage';
 import { RunsPage } from './pages/RunsPage';
 import { SignIn } from './pages/SignIn';
+import { StackPage } from './pages/StackPage';
+import { StacksPage } from './pages/StacksPage';
 import { navigate, useLocation } from './lib/router';
 
 /** The console: sign-in without a session, else the page the URL names inside the layout. */
@@ -39,6 +42,10 @@ function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
+  if (path === '/stacks') return <StacksPage />;
+  const stack = /^\/stacks\/([a-z][a-z0-9-]*)\/([a-z][a-z0-9-]*)$/.exec(path);
+  if (stack) return <StackPage project={stack[1]!} stack={stack[2]!} />;
+  if (path === '/node-classes') return <NodeClassesPage />;
   if (path === '/costs') return <CostsPage />;
   if (path === '/admin') return <AdminPage />;
   return <NotFound />;

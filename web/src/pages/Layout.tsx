@@ -3,9 +3,11 @@ import type { ReactNode } from 'react';
 import { useSignOut, type Session } from '../http/session';
 import { Link, useLocation } from '../lib/router';
 
-/** Pages that exist; Pipelines, Stacks, Node classes, Costs and Admin join this list as they are built. */
+/** Pages that exist, in the order the navigation shows them; Admin only to admins. */
 const NAV: Array<{ href: string; label: string; adminOnly?: boolean }> = [
   { href: '/runs', label: 'Runs' },
+  { href: '/stacks', label: 'Stacks' },
+  { href: '/node-classes', label: 'Node classes' },
   { href: '/costs', label: 'Costs' },
   { href: '/admin', label: 'Admin', adminOnly: true },
 ];

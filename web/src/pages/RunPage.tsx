@@ -69,6 +69,11 @@ export function RunPage({ runId }: { runId: string }) {
         <RunActions detail={detail} />
       </div>
       <Summary detail={detail} />
+      {detail.kind === 'stack' && detail.name && (
+        <p>
+          <Link href={`/stacks/${detail.name}`}>Open the stack page: diff, approval, progress and history</Link>
+        </p>
+      )}
       {detail.failure && <Failure failure={detail.failure} hrefOf={hrefOf} />}
       {isDag && (
         <div className={`dag-area${selected ? ' with-panel' : ''}`}>
