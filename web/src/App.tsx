@@ -2,7 +2,9 @@
 import { useEffect } from 'react';
 import { useSession } from './http/session';
 import { Layout } from './pages/Layout';
+import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { NotFound } from './pages/NotFound';
+import { PipelinesPage } from './pages/PipelinesPage';
 import { RunPage } from './pages/RunPage';
 import { RunsPage } from './pages/RunsPage';
 import { SignIn } from './pages/SignIn';
@@ -35,6 +37,8 @@ export function App() {
 
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
+  if (path === '/pipelines') return <PipelinesPage />;
+  if (path === '/environments') return <EnvironmentsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   return <NotFound />;

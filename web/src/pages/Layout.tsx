@@ -4,7 +4,11 @@ import { useSignOut, type Session } from '../http/session';
 import { Link, useLocation } from '../lib/router';
 
 /** Pages that exist; Pipelines, Stacks, Node classes, Costs and Admin join this list as they are built. */
-const NAV = [{ href: '/runs', label: 'Runs' }];
+const NAV = [
+  { href: '/runs', label: 'Runs' },
+  { href: '/pipelines', label: 'Pipelines' },
+  { href: '/environments', label: 'Environments' },
+];
 
 /** The signed-in frame around a page. */
 export function Layout({ session, children }: { session: Session; children: ReactNode }) {
