@@ -61,7 +61,7 @@ const artifactPaths = {
   },
   '/v1/runs/{id}/artifacts/{job}/{name}': {
     get: {
-      operationId: 'downloadPipelineArtifact',
+      operationId: 'getPipelineArtifact',
       tags: ['Pipelines'],
       summary: 'Download one artifact as the tar the job uploaded (Content-Disposition: attachment)',
       parameters: [

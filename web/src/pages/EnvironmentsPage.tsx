@@ -81,7 +81,7 @@ function Environment({ name }: { name: string }) {
                 <tr key={`${d.runId}/${d.jobId}/${index}`}>
                   <td className="mono nowrap">
                     {d.sha.slice(0, 12)}
-                    {index === 0 && <span className="chip">current</span>}
+                    {index === 0 && <span className="chip current-chip">current</span>}
                   </td>
                   <td>
                     <Link href={`/runs/${encodeURIComponent(d.runId)}`}>{d.runId}</Link>

@@ -98,7 +98,8 @@ function Job(props: { runId: string; job: JobView; base: string; selected: { job
       </div>
       {job.deployment && (
         <p className="deployment">
-          Deploys {job.deployment.sha.slice(0, 12)} to <Link href="/environments">{job.deployment.environment}</Link>
+          {job.status === 'failed' ? 'Tried to deploy' : 'Deploys'} {job.deployment.sha.slice(0, 12)} to{' '}
+          <Link href="/environments">{job.deployment.environment}</Link>
           {job.deployment.previousSha && ` (replacing ${job.deployment.previousSha.slice(0, 12)})`}
         </p>
       )}
