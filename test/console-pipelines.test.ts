@@ -77,7 +77,7 @@ before(async () => {
   writeFileSync(
     join(repo, '.capstan', 'pipeline.yaml'),
     `name: web
-on: { push: { branches: [main] } }
+on: { push: { branches: [main] }, manual: true }
 jobs:
   build:
     runs-on: a
@@ -281,6 +281,43 @@ test(
     await production.getByRole('link', { name: runId }).first().waitFor();
     await shoot(page, 'environments');
     await assertAccessible(page, 'the environments page');
+    await page.context().close();
+  },
+);
+
+test(
+  'the triggerer is refused in place; another operator rejects with a comment, and the run ends rejected',
+  { timeout: 120_000 },
+  async () => {
+    const started = await stack.request(
+      'POST',
+      '/v1/pipelines/runs',
+      { repository: 'acme/web', cloneUrl: repo, sha, branch: 'main' },
+      { authorization: `Bearer ${approverToken}` },
+    );
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const id: string = started.body.runId;
+    await waitForApproval(id);
+    const own = await signedIn(approverToken, runPath(id));
+    await own.getByText('manual by release-manager').waitFor();
+    await own.getByRole('button', { name: 'Approve' }).click();
+    const refusal = own.getByTestId('approval-deploy').getByRole('alert');
+    await refusal.waitFor();
+    assert.match((await refusal.textContent()) ?? '', /triggered this run/);
+    await own.context().close();
+
+    const other = (await stack.mintToken('operator', { principal: 'second-operator' })).token;
+    const page = await signedIn(other, runPath(id));
+    const gate = page.getByTestId('approval-deploy');
+    await gate.getByLabel('Comment').fill('not on a Friday');
+    await page.getByRole('button', { name: 'Reject' }).click();
+    await gate.getByTestId('approval-by').waitFor({ timeout: 15_000 });
+    assert.equal(await gate.getByTestId('approval-by').textContent(), 'second-operator');
+    assert.equal(await gate.getByTestId('approval-comment').textContent(), 'not on a Friday');
+    assert.equal(await gate.locator('.status').textContent(), 'rejected');
+    await page.locator('.run-head .status-failed').waitFor({ timeout: 30_000 });
+    await shoot(page, 'pipeline-rejected');
+    await assertAccessible(page, 'a rejected pipeline run');
     await page.context().close();
   },
 );
