@@ -51,7 +51,7 @@ COPY db/migrations ./db/migrations
 # mounted on outputs/ takes this owner when it is first created.
 # On PATH, where the Pulumi workers' bootstrap finds it (it checks the version).
 COPY --from=pulumi-cli /pulumi/bin/pulumi /usr/local/bin/pulumi
-RUN mkdir -p /var/lib/capstan/outputs /var/lib/capstan/pulumi-state && chown -R node:node /var/lib/capstan
+RUN mkdir -p /var/lib/capstan/outputs /var/lib/capstan/pulumi-state /var/lib/capstan/artifacts && chown -R node:node /var/lib/capstan
 # Listen on every interface: the default 127.0.0.1 is unreachable from outside the container.
 ENV CAPSTAN_DATA_DIR=/var/lib/capstan \
     CAPSTAN_API_HOST=0.0.0.0

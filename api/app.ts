@@ -25,6 +25,7 @@ import { usageRoutes } from './routes/usage';
 import { repositoryRoutes } from './routes/repositories';
 import { webhookRoutes } from './routes/webhooks';
 import { pipelineRoutes } from './routes/pipelines';
+import { artifactRoutes } from './routes/artifacts';
 import { environmentRoutes } from './routes/environments';
 import { stackRoutes } from './routes/stacks';
 import { costRoutes } from './routes/costs';
@@ -69,6 +70,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));
   app.use(pipelineRoutes(deps));
+  app.use(artifactRoutes(deps));
   app.use(environmentRoutes(deps));
   app.use(stackRoutes(deps));
   app.use(costRoutes(deps));

@@ -10,7 +10,7 @@ import type { AttemptLedger } from '../db/stores/attempt-ledger';
 import { TaskLogStore } from '../db/stores/task-log-store';
 import type { TaskLogDeps } from '../activities/logs';
 import { createDeploymentActivities, createPipelineActivities } from '../activities/pipeline';
-import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
+import { openArtifactStore } from '../config/artifacts/open-artifact-store';
 import { pulumiSettingsFor, type PulumiSettings } from '../toolchain/pulumi-settings';
 import { deferredStackActivities } from '../activities/pulumi/deferred-stack-activities';
 import { readStackOutput } from '../activities/pulumi/stack-activities';

@@ -4,7 +4,7 @@ import { AttemptLedger } from '../db/stores/attempt-ledger';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { startRetentionSweeper } from '../activities/retention-sweeper';
 import { TaskLogStore } from '../db/stores/task-log-store';
-import { openArtifactStore } from '../activities/pipeline/open-artifact-store';
+import { openArtifactStore } from '../config/artifacts/open-artifact-store';
 import { configKeyFrom } from '../db/stores/stack-config-secrets';
 import { startOrphanProviderSweeper } from '../activities/pulumi/orphan-providers';
 import { pulumiPassphrase, pulumiSettingsFor } from '../toolchain/pulumi-settings';

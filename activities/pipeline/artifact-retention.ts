@@ -1,7 +1,7 @@
 /** Artifact retention: artifacts older than the configured number of days are deleted from the store. */
 import type { Logger } from '../../config/logger';
 import { startRetentionSweeper } from '../retention-sweeper';
-import { isSweepableKey, type ArtifactStore } from './artifact-store';
+import { isSweepableKey, type ArtifactStore } from '../../config/artifacts/artifact-store';
 
 /** Deletes every artifact stored before `cutoff` (and half-written copies as old); returns how many went. */
 export async function deleteArtifactsOlderThan(store: ArtifactStore, cutoff: Date): Promise<number> {

@@ -11,7 +11,7 @@ import {
   isArtifactKey,
   runPrefix,
   type ArtifactStore,
-} from './artifact-store';
+} from '../../config/artifacts/artifact-store';
 import { safeSegment } from '../../config/run-files';
 
 const run = promisify(execFile);

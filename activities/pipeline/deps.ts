@@ -1,7 +1,7 @@
 /** What the pipeline activities need from the node-class worker that hosts them. */
 import type { TaskLogDeps } from '../logs';
 import type { StackOutputReader } from '../shell/expand-references';
-import type { ArtifactStore } from './artifact-store';
+import type { ArtifactStore } from '../../config/artifacts/artifact-store';
 
 /** Settings of the pipeline activities on one worker. */
 export interface PipelineActivityDeps {

@@ -1,6 +1,8 @@
 /** The document's part for pipelines: manual runs, approvals of deploy jobs, step logs, environments deployed to. */
 import { z } from 'zod';
 import { EnvironmentNameSchema, HistoryQuerySchema } from '../routes/environments';
+import { ArtifactNameParamSchema } from '../routes/artifacts';
+import { JobIdParamSchema } from '../routes/logs';
 import { ApprovalBodySchema, ManualPipelineRunSchema } from '../routes/pipelines';
 import { RunIdSchema } from '../schemas';
 import {
@@ -30,6 +32,56 @@ const DeploymentSchema = z.object({
 });
 
 const runId = pathParameter('id', RunIdSchema, 'The pipeline run id.');
+
+/** One artifact a job of the run uploaded. */
+const ArtifactSchema = z.object({
+  job: z.string().describe('The job that uploaded it.'),
+  name: z.string().describe('Its name in the pipeline file.'),
+  bytes: z.number().int().describe('Size of the tar.'),
+  modifiedAt: z.string().describe('When it was stored (ISO 8601).'),
+  href: z.string().describe('Where the tar downloads: GET /v1/runs/{id}/artifacts/{job}/{name}.'),
+});
+
+const artifactPaths = {
+  '/v1/runs/{id}/artifacts': {
+    get: {
+      operationId: 'listPipelineArtifacts',
+      tags: ['Pipelines'],
+      summary: "A pipeline run's artifacts in the artifact store (local directory or S3 bucket)",
+      parameters: [runId],
+      responses: {
+        200: jsonResponse('The artifacts, oldest first', {
+          type: 'object',
+          required: ['runId', 'artifacts'],
+          properties: { runId: { type: 'string' }, artifacts: { type: 'array', items: ref('Artifact') } },
+        }),
+        ...errors({ 400: 'The run is not a pipeline run', 404: 'Unknown run' }),
+      },
+    },
+  },
+  '/v1/runs/{id}/artifacts/{job}/{name}': {
+    get: {
+      operationId: 'getPipelineArtifact',
+      tags: ['Pipelines'],
+      summary: 'Download one artifact as the tar the job uploaded (Content-Disposition: attachment)',
+      parameters: [
+        runId,
+        pathParameter('job', JobIdParamSchema, 'The job that uploaded it.'),
+        pathParameter('name', ArtifactNameParamSchema, 'The artifact name.'),
+      ],
+      responses: {
+        200: {
+          description: 'The tar, streamed',
+          content: { 'application/x-tar': { schema: { type: 'string', format: 'binary' } } },
+        },
+        ...errors({
+          400: 'A bad job or artifact name (named in details), or a run that is not a pipeline run',
+          404: 'Unknown run, or no such artifact (removed by retention, or never uploaded)',
+        }),
+      },
+    },
+  },
+};
 
 function decide(decision: 'approve' | 'reject'): Operation {
   return {
@@ -65,6 +117,7 @@ export function pipelinePart(): OpenApiPart {
     ],
     schemas: {
       Deployment: schemaOf(DeploymentSchema, 'output'),
+      Artifact: schemaOf(ArtifactSchema, 'output'),
     },
     requestBodies: {
       ManualPipelineRunRequest: jsonRequestBody(ManualPipelineRunSchema),
@@ -95,6 +148,7 @@ export function pipelinePart(): OpenApiPart {
       },
       '/v1/runs/{id}/approve': { post: decide('approve') },
       '/v1/runs/{id}/reject': { post: decide('reject') },
+      ...artifactPaths,
       '/v1/environments': {
         get: {
           operationId: 'listEnvironments',

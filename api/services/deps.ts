@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { CapstanConfig } from '../../config/env';
+import type { ArtifactSettings } from '../../config/artifacts/open-artifact-store';
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
 import type { ProgramRegistry } from '../../infra/programs/registry';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   programs: ProgramRegistry;
   /** Seals the secret fields of a stack's config before it is stored (see db/stores/stack-config-secrets). */
   stackConfigKey: Buffer;
+  /** The pipeline artifact store the workers write, which `GET /v1/runs/:id/artifacts` reads. */
+  artifacts: ArtifactSettings;
 }
 
 /** How console sessions are made: their lifetime, and whether the cookie is always marked Secure. */
@@ -79,5 +82,6 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     pulumiNodeClass: config.pulumi.nodeClass,
     programs,
     stackConfigKey,
+    artifacts: { artifactDir: config.pipeline.artifactDir, artifactStore: config.pipeline.artifactStore },
   };
 }

@@ -25,7 +25,13 @@ export function startPipeline(
       args: [input],
       memo: {
         name: spec.name,
-        labels: { repository: trigger.repository.replace(/[^a-z0-9._/-]/g, '-').slice(0, 200) },
+        // Branch, commit and event ride along so the console can group pipeline runs from the list alone.
+        labels: {
+          repository: trigger.repository.replace(/[^a-z0-9._/-]/g, '-').slice(0, 200),
+          branch: trigger.branch.replace(/[^A-Za-z0-9._/-]/g, '-').slice(0, 200),
+          commit: trigger.sha.slice(0, 12),
+          event: trigger.event,
+        },
       },
       summary: `pipeline ${spec.name}: ${trigger.event} ${trigger.repository}@${trigger.branch} ${trigger.sha.slice(0, 12)}`,
       idHint: spec.name,

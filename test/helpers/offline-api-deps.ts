@@ -27,5 +27,6 @@ export function offlineApiDeps(options: {
     pulumiNodeClass: options.nodeClass,
     programs: { find: () => undefined, names: [] },
     stackConfigKey: Buffer.alloc(32),
+    artifacts: { artifactDir: '/nonexistent/capstan-artifacts', artifactStore: { kind: 'local' } },
   };
 }

@@ -204,6 +204,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     programs: shippedPrograms,
     // The key the stack's workers derive from the passphrase in its data directory.
     stackConfigKey: configKeyFrom(await pulumiPassphrase(loadConfig(env), createLogger('test-stack', 'silent'))),
+    // The store the workers' configuration names: the API reads the artifacts they upload.
+    artifacts: loadConfig(env).pipeline,
   };
   // As api/server.ts does at start: the cost analysis schedule of this stack's prefix, configured by the workers' environment.
   await ensureCostSchedule(client, costScheduleSettings(prefix, loadConfig(env).cost, nodeClasses));

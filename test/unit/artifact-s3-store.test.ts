@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { deleteArtifactsOlderThan } from '../../activities/pipeline/artifact-retention';
-import { ArtifactMissingError, ArtifactTooLargeError } from '../../activities/pipeline/artifact-store';
+import { ArtifactMissingError, ArtifactTooLargeError } from '../../config/artifacts/artifact-store';
 import { ArtifactError, downloadArtifact, uploadArtifact } from '../../activities/pipeline/artifacts';
-import { S3ArtifactStore } from '../../activities/pipeline/s3-artifact-store';
+import { S3ArtifactStore } from '../../config/artifacts/s3-artifact-store';
 import { startS3Standin, type S3Standin } from '../helpers/s3-standin';
 
 const BUCKET = 'capstan-artifacts';

@@ -21,11 +21,11 @@ import {
   assertArtifactKey,
   ArtifactMissingError,
   ArtifactTooLargeError,
-} from '../../activities/pipeline/artifact-store';
+} from '../../config/artifacts/artifact-store';
 import { ArtifactError, downloadArtifact, uploadArtifact } from '../../activities/pipeline/artifacts';
-import { LocalArtifactStore } from '../../activities/pipeline/local-artifact-store';
-import { openArtifactStore } from '../../activities/pipeline/open-artifact-store';
-import { S3ArtifactStore } from '../../activities/pipeline/s3-artifact-store';
+import { LocalArtifactStore } from '../../config/artifacts/local-artifact-store';
+import { openArtifactStore } from '../../config/artifacts/open-artifact-store';
+import { S3ArtifactStore } from '../../config/artifacts/s3-artifact-store';
 import { ConfigError, loadConfig } from '../../config/env';
 import { createLogger } from '../../config/logger';
 

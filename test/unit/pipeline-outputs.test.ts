@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { NodeClass } from '../../config/node-classes';
 import { createPipelineActivities, type RunJobStepInput, type StepOutcome } from '../../activities/pipeline';
-import type { ArtifactStore } from '../../activities/pipeline/artifact-store';
+import type { ArtifactStore } from '../../config/artifacts/artifact-store';
 import { OutputStore } from '../../activities/shell/output-store';
 import { parsePipelineYaml, PipelineSpecError } from '../../api/pipelines/parse-pipeline';
 import { parseOutputRef } from '../../workflows/contracts/output-ref';

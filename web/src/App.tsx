@@ -4,8 +4,10 @@ import { useSession } from './http/session';
 import { AdminPage } from './pages/AdminPage';
 import { CostsPage } from './pages/CostsPage';
 import { Layout } from './pages/Layout';
+import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { NodeClassesPage } from './pages/NodeClassesPage';
 import { NotFound } from './pages/NotFound';
+import { PipelinesPage } from './pages/PipelinesPage';
 import { RunPage } from './pages/RunPage';
 import { RunsPage } from './pages/RunsPage';
 import { SignIn } from './pages/SignIn';
@@ -40,6 +42,8 @@ export function App() {
 
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
+  if (path === '/pipelines') return <PipelinesPage />;
+  if (path === '/environments') return <EnvironmentsPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   if (path === '/stacks') return <StacksPage />;

@@ -6,6 +6,8 @@ import { Link, useLocation } from '../lib/router';
 /** Pages that exist, in the order the navigation shows them; Admin only to admins. */
 const NAV: Array<{ href: string; label: string; adminOnly?: boolean }> = [
   { href: '/runs', label: 'Runs' },
+  { href: '/pipelines', label: 'Pipelines' },
+  { href: '/environments', label: 'Environments' },
   { href: '/stacks', label: 'Stacks' },
   { href: '/node-classes', label: 'Node classes' },
   { href: '/costs', label: 'Costs' },

@@ -10,6 +10,7 @@ import { Link, navigate, useLocation } from '../lib/router';
 import { useRunEvents } from '../lib/run-events';
 import { between, showDuration, showTime, useNow } from '../lib/time';
 import { NodePanel } from './NodePanel';
+import { PipelineRun } from './PipelineRun';
 
 /** A backstop to the event stream: a running run's details are asked again this often. */
 const REFRESH_MS = 5000;
@@ -109,6 +110,7 @@ export function RunPage({ runId }: { runId: string }) {
           )}
         </div>
       )}
+      {detail.kind === 'pipeline' && <PipelineRun detail={detail} />}
       {detail.kind === 'task' && (
         <div className="card">
           <LogView url={`/v1/runs/${encodeURIComponent(runId)}/log`} title="Log" />

@@ -1,5 +1,5 @@
 /** Where pipeline artifacts are kept: a contract that a local directory and an S3 bucket both fulfil. */
-import { safeSegment } from '../../config/run-files';
+import { safeSegment } from '../run-files';
 
 /** One stored artifact, as a listing shows it. */
 export interface StoredArtifact {

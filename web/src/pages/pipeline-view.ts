@@ -1,0 +1,50 @@
+/** The shapes of a pipeline run as `GET /v1/runs/:id` returns them (the OpenAPI document leaves `pipeline` open). */
+
+/** An approval gate's record: waiting, or who decided, when, with what comment. */
+export interface ApprovalView {
+  state: 'waiting' | 'approved' | 'rejected' | 'timed-out';
+  by?: string;
+  at?: string;
+  comment?: string;
+}
+
+/** One step of a job (or of its rollback). */
+export interface StepView {
+  name: string;
+  status: string;
+  exitCode?: number;
+  attempts?: number;
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** One job with its steps, approval, deployment and rollback. */
+export interface JobView {
+  id: string;
+  status: string;
+  nodeClass: string;
+  worker?: string;
+  steps: StepView[];
+  approval?: ApprovalView;
+  deployment?: { environment: string; sha: string; previousSha?: string };
+  rollback?: { status: 'succeeded' | 'failed'; steps: StepView[] };
+  startedAt?: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** The run: what triggered it and its jobs. */
+export interface PipelineView {
+  name: string;
+  trigger: { event: string; repository: string; sha: string; branch: string; triggeredBy: string; deliveryId?: string };
+  status: string;
+  message?: string;
+  commitStatus?: string;
+  jobs: JobView[];
+}
+
+/** The step a log path names: its index, or `rollback-<index>`. */
+export function stepParam(index: number, rollback: boolean): string {
+  return rollback ? `rollback-${index}` : String(index);
+}
