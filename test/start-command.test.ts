@@ -108,9 +108,9 @@ test(
     const second = await startCapstan({ ...env, CAPSTAN_LOG_LEVEL: 'info' }, ['--verbose']);
     assert.match(second.output(), /^\{.*"msg":"API listening"/m);
     assert.doesNotMatch(second.output(), /admin token \(shown once/, 'an admin token exists, so no new one is made');
-    const list = (await (await fetch(`${second.apiUrl}/v1/runs`, { headers: auth })).json()) as {
-      runs: Array<{ runId: string; status: string }>;
-    };
+    const listed2 = await fetch(`${second.apiUrl}/v1/runs`, { headers: auth });
+    const list = (await listed2.json()) as { runs: Array<{ runId: string; status: string }> };
+    assert.equal(listed2.status, 200, JSON.stringify(list));
     assert.deepEqual(list.runs.find((r) => r.runId === runId)?.status, 'completed', 'the earlier run is still listed');
     const again = (await (await fetch(`${second.apiUrl}/v1/runs/${runId}`, { headers: auth })).json()) as any;
     assert.equal(again.result.stdout, 'hello\n', 'with its result');
