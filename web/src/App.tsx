@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useSession } from './http/session';
 import { Layout } from './pages/Layout';
+import { NewRunPage } from './pages/NewRunPage';
 import { NotFound } from './pages/NotFound';
 import { RunPage } from './pages/RunPage';
 import { RunsPage } from './pages/RunsPage';
@@ -35,6 +36,7 @@ export function App() {
 
 function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
+  if (path === '/runs/new') return <NewRunPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   return <NotFound />;
