@@ -89,6 +89,8 @@ test('start a diamond from the editor: a cycle is shown in place and starts noth
   page.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
+  await page.locator('[data-testid="runs-table"], .empty').first().waitFor();
+  await shoot(page, 'runs-with-start');
   await page.getByRole('link', { name: 'Start a run' }).click();
   assert.equal(new URL(page.url()).pathname, '/runs/new');
   // The template is a diamond, valid as it comes.
@@ -156,6 +158,7 @@ test('start a diamond from the editor: a cycle is shown in place and starts noth
   for (const key of ['a', 'b', 'c', 'd'])
     assert.equal(await page.locator(`[data-key="${key}"]`).getAttribute('data-status'), 'succeeded', key);
   assert.equal(navigations, 0, 'the states changed without a reload');
+  await shoot(page, 'editor-started-run');
   assert.equal(await stack.countRuns('dag'), 1);
   assert.deepEqual(errors, [], 'no browser error (no CSP violation)');
 });
@@ -167,6 +170,7 @@ test('a viewer may check a spec on /runs/new but is offered no Start, and no Sta
   await page.goto(`${stack.baseUrl}/runs/new`);
   await verdict(page, 'valid');
   assert.equal(await page.getByRole('button', { name: /^Start/ }).count(), 0);
+  await page.getByRole('heading', { name: 'Check a spec' }).waitFor();
   assert.match((await page.locator('.start-row').textContent()) ?? '', /needs the operator role/);
   await page.getByLabel('Spec (YAML)').fill('name: x\ntasks:\n  - id: a\n    nodeClass: nope\n    command: \"true\"\n');
   await verdict(page, 'invalid');

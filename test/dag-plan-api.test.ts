@@ -91,7 +91,17 @@ describe('POST /v1/dags/plan', () => {
     assert.equal(issue.field, 'tasks[1].dependsOn');
     assert.deepEqual([issue.line, issue.column], [8, 5]);
     assert.deepEqual(issue.tasks, ['b', 'd']);
-    assert.equal(body.plan.nodes.length, 4, 'the shape is drawn for its author');
+    // Drawn as written: the edge that closes the cycle (d → b) goes backwards, the rest keep their layers.
+    assert.deepEqual(
+      body.plan.nodes.map((n: any) => [n.key, n.layer]),
+      [
+        ['a', 0],
+        ['b', 1],
+        ['c', 1],
+        ['d', 2],
+      ],
+    );
+    assert.ok(body.plan.edges.some(([from, to]: string[]) => from === 'd' && to === 'b'));
   });
 
   test('an unknown dependency and an unknown node class: each on its own line, with its task', async () => {

@@ -234,7 +234,7 @@ export function runPart(): OpenApiPart {
       },
       '/v1/dags/plan': {
         post: {
-          operationId: 'planSpec',
+          operationId: 'checkSpec',
           tags: ['Runs'],
           summary: 'Check a DAG or task spec and draw its plan, starting nothing',
           description:

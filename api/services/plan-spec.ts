@@ -98,7 +98,7 @@ export function planGraph(spec: DagSpec, locate?: Locate): PlanGraph {
     ...spec,
     tasks: spec.tasks.map((t) => ({ ...t, dependsOn: t.dependsOn.filter((d) => known.has(d)) })),
   });
-  const layer = longestPathLayers(plan.nodes.map((n) => n.deps));
+  const layer = longestPathLayers(withoutBackEdges(plan.nodes.map((n) => n.deps)));
   const lines = spec.tasks.map((_, i) => locate?.(`tasks[${i}]`)?.line);
   return {
     name: spec.name,
@@ -115,6 +115,39 @@ export function planGraph(spec: DagSpec, locate?: Locate): PlanGraph {
     edges: plan.nodes.flatMap((n) => n.deps.map((d): [string, string] => [plan.nodes[d]!.key, n.key])),
     layers: layer.reduce((max, l) => Math.max(max, l + 1), 0),
   };
+}
+
+/**
+ * The dependencies less those that close a cycle, so a cyclic spec is laid out as its author reads it
+ * (the closing edge drawn backwards) rather than piled up at the end. The search walks from upstream
+ * to downstream in the order tasks are written, without recursion; a dependency on a task still on
+ * its path is the one that closes a cycle.
+ */
+function withoutBackEdges(deps: number[][]): number[][] {
+  const children: number[][] = deps.map(() => []);
+  deps.forEach((ds, i) => ds.forEach((d) => children[d]!.push(i)));
+  const state = new Array<0 | 1 | 2>(deps.length).fill(0); // unseen, on the path, done
+  const kept = deps.map((ds) => [...ds]);
+  for (let root = 0; root < deps.length; root++) {
+    if (state[root] !== 0) continue;
+    const stack: Array<{ node: number; next: number }> = [{ node: root, next: 0 }];
+    state[root] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next >= children[top.node]!.length) {
+        state[top.node] = 2;
+        stack.pop();
+        continue;
+      }
+      const child = children[top.node]![top.next++]!;
+      if (state[child] === 1) kept[child] = kept[child]!.filter((d) => d !== top.node);
+      else if (state[child] === 0) {
+        state[child] = 1;
+        stack.push({ node: child, next: 0 });
+      }
+    }
+  }
+  return kept;
 }
 
 function taskIds(body: unknown): Array<string | undefined> {

@@ -86,7 +86,7 @@ export function NewRunPage() {
       <nav aria-label="Breadcrumb" className="crumbs">
         <Link href="/runs">Runs</Link> <span aria-hidden="true">/</span> <span>New</span>
       </nav>
-      <h1 id="new-run-title">Start a run</h1>
+      <h1 id="new-run-title">{operator ? 'Start a run' : 'Check a spec'}</h1>
       <p className="hint">
         A DAG (with <code>tasks</code>) or a single task, in YAML. It is checked as you type and its plan drawn; nothing
         runs until you press Start.
