@@ -16,6 +16,13 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what:
 
 /** Validates a task spec, including that its node class is configured, reporting every bad field at once. */
 export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec {
+  const { spec, issues } = checkTaskSpec(body, nodeClasses);
+  if (!spec) throw validationError(issues, 'task spec');
+  return spec;
+}
+
+/** The checks of parseTaskSpec without the throw: the spec when it is valid, else every issue. */
+export function checkTaskSpec(body: unknown, nodeClasses: NodeClass[]): { spec?: TaskSpec; issues: FieldIssue[] } {
   const result = TaskSpecSchema.safeParse(body);
   const issues: FieldIssue[] = result.success ? [] : fieldIssues(result.error.issues);
   // zod skips the object's refinements when a field fails, so the command/script rule is checked here too.
@@ -29,8 +36,7 @@ export function parseTaskSpec(body: unknown, nodeClasses: NodeClass[]): TaskSpec
       message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}`,
     });
   }
-  if (!result.success || issues.length > 0) throw validationError(issues, 'task spec');
-  return result.data;
+  return result.success && issues.length === 0 ? { spec: result.data, issues } : { issues };
 }
 
 /** Largest DAG spec (JSON as sent) a run can carry through continue-as-new with its node states. */
@@ -62,4 +68,25 @@ export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: Da
   );
   if (issues.length > 0) throw validationError(issues, 'DAG spec');
   return spec;
+}
+
+/** What checking a DAG spec found: the spec when its shape is right (even with graph issues), and every issue. */
+export interface DagSpecCheck {
+  /** The parsed spec, present when the schema accepted it; `issues` may still hold graph problems. */
+  spec?: DagSpec;
+  issues: FieldIssue[];
+}
+
+/** The checks of parseDagSpec without the throw, keeping the parsed spec so a spec with a cycle can still be drawn. */
+export function checkDagSpec(body: unknown, nodeClasses: NodeClass[], limits: DagLimits): DagSpecCheck {
+  const result = DagSpecSchema.safeParse(body);
+  if (!result.success) return { issues: fieldIssues(result.error.issues) };
+  const specBytes = Buffer.byteLength(JSON.stringify(body));
+  if (specBytes > MAX_DAG_SPEC_BYTES) return { issues: dagSpecTooLarge(specBytes).details as FieldIssue[] };
+  const issues = validateDag(
+    result.data,
+    nodeClasses.map((c) => c.name),
+    limits,
+  );
+  return { spec: result.data, issues };
 }

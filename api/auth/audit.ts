@@ -6,7 +6,7 @@ import { auditAction } from './audit-actions';
 import { beginAudit, completeAudit } from '../../db/stores/audit-store';
 import { principalOf } from './authenticate';
 import { withDatabase } from './database-errors';
-import { isStateChanging } from './policy';
+import { isAudited } from './policy';
 import type { Principal } from './principal';
 
 /** Longest path kept in a row; a longer one is cut, not refused. */
@@ -54,11 +54,11 @@ export async function auditRequest(
   res.once('close', complete);
 }
 
-/** For every authenticated request that is not GET or HEAD, the audit row of `auditRequest` before the handler runs. */
+/** For every authenticated request that may change state (isAudited), the audit row of `auditRequest` before the handler runs. */
 export function auditRequests(db: Pool, logger: Logger): RequestHandler {
   return async (req, res, next) => {
     const principal = principalOf(res);
-    if (!principal || !isStateChanging(req.method)) return next();
+    if (!principal || !isAudited(req.method, req.path)) return next();
     await auditRequest(db, logger, req, res, principal);
     next();
   };

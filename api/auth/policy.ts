@@ -16,6 +16,13 @@ export const SIGNATURE_AUTH_PREFIXES: readonly string[] = ['/v1/webhooks/'];
  */
 export const SESSION_PATH = '/v1/session';
 
+/**
+ * POST routes that change nothing: they take a spec in a body (too large for a query string) and
+ * only answer about it. A viewer may use them, and they are not audited (the console's editor asks
+ * on every pause in typing); a session cookie still needs its CSRF token for them, as for any POST.
+ */
+export const READ_ONLY_POSTS: readonly string[] = ['/v1/dags/plan'];
+
 /** Prefixes of routes only admins may use, whatever the method: tokens and the audit log. */
 export const ADMIN_PREFIXES: readonly string[] = ['/v1/tokens', '/v1/audit'];
 
@@ -40,18 +47,28 @@ export function needsToken(path: string, method = 'GET'): boolean {
   return !SIGNATURE_AUTH_PREFIXES.some((prefix) => `${form}/`.startsWith(prefix));
 }
 
-/** True for a request that may change state, and so is audited: anything but GET and HEAD. */
+/** True for a request that may change state, and so needs the CSRF defences: anything but GET and HEAD. */
 export function isStateChanging(method: string): boolean {
   return method !== 'GET' && method !== 'HEAD';
 }
 
+/** True for a request that is audited: one that may change state, except the read-only POSTs. */
+export function isAudited(method: string, path: string): boolean {
+  return isStateChanging(method) && !isReadOnlyPost(method, path);
+}
+
+function isReadOnlyPost(method: string, path: string): boolean {
+  return method.toUpperCase() === 'POST' && READ_ONLY_POSTS.includes(routingForm(path));
+}
+
 /**
  * The least role a request needs: admin under the admin prefixes, viewer for the session (signing
- * out is no change to what Capstan runs), else viewer to read and operator to change.
+ * out is no change to what Capstan runs) and the read-only POSTs, else viewer to read and operator to change.
  */
 export function requiredRole(method: string, path: string): Role {
   const form = routingForm(path);
   if (form === SESSION_PATH) return 'viewer';
   if (ADMIN_PREFIXES.some((prefix) => form === prefix || form.startsWith(`${prefix}/`))) return 'admin';
+  if (isReadOnlyPost(method, path)) return 'viewer';
   return isStateChanging(method) ? 'operator' : 'viewer';
 }

@@ -31,6 +31,18 @@ export interface BodyOptions {
   maxValueBytes?: number;
   /** The error for a value over `maxValueBytes`; a generic 413 when absent. */
   tooLarge?: (bytes: number) => ApiError;
+  /** Keep the text of a body parsed on the main thread, for `bodySourceOf` (to name lines in answers). */
+  keepSource?: boolean;
+}
+
+const sources = new WeakMap<Request, string>();
+
+/**
+ * The text of the request's body, when its parser kept it (`keepSource`): only bodies of at most
+ * INLINE_PARSE_MAX_BYTES, so finding positions in it costs the event loop no more than parsing did.
+ */
+export function bodySourceOf(req: Request): string | undefined {
+  return sources.get(req);
 }
 
 /** A middleware over Node's request types, as express.json is, so routes keep the parameter types of their path. */
@@ -61,10 +73,12 @@ export function jsonBody(options: BodyOptions): BodyMiddleware {
       return;
     }
     const job = { format, maxValueBytes: options.maxValueBytes };
-    const outcome =
-      bytes.length <= INLINE_PARSE_MAX_BYTES
-        ? parseBody({ ...job, text: bytes.toString('utf8') })
-        : await pool.parse(bytes, job);
+    let outcome: ParseOutcome;
+    if (bytes.length <= INLINE_PARSE_MAX_BYTES) {
+      const text = bytes.toString('utf8');
+      if (options.keepSource) sources.set(req, text);
+      outcome = parseBody({ ...job, text });
+    } else outcome = await pool.parse(bytes, job);
     req.body = valueOf(outcome, options);
   };
   // One handler rather than two, so routes keep their typed (req, res) after it.

@@ -72,12 +72,13 @@ function refusal(err: unknown, format: BodyFormat): ParseOutcome {
     return { kind: 'invalid', issues: [{ field: err.field, message: err.message }] };
   }
   if (err instanceof YAMLParseError) {
-    const line = err.linePos?.[0]?.line;
+    const at = err.linePos?.[0];
     return {
       kind: 'malformed',
       code: 'malformed_yaml',
-      message: `request body is not valid YAML${line ? ` (line ${line})` : ''}`,
-      details: [{ field: '(body)', message: err.message }],
+      message: `request body is not valid YAML${at ? ` (line ${at.line})` : ''}`,
+      // The position lets an editor mark the line, as the error details of a spec's fields do.
+      details: [{ field: '(body)', message: err.message, ...(at ? { line: at.line, column: at.col } : {}) }],
     };
   }
   // yaml throws plain errors too (alias limits, too deep a document for the stack): still the body's fault.

@@ -106,6 +106,41 @@ const RunDetailSchema = RunSummarySchema.extend({
   failure: RunFailureSchema.optional(),
 });
 
+/** The plan of a spec: its nodes (each a task or a matrix branch), edges and layers. */
+const PlanGraphSchema = z.object({
+  name: z.string(),
+  nodes: z.array(
+    z.object({
+      key: z.string().describe('`build`, or `test[2]` for the third branch of matrix task `test`.'),
+      task: z.string().describe('The id of the task the node belongs to.'),
+      status: z.literal('pending'),
+      layer: z.number().int().describe('Column: the longest path from a root.'),
+      line: z.number().int().optional().describe("The task's line in the text sent."),
+    }),
+  ),
+  edges: z.array(z.tuple([z.string(), z.string()])).describe('[from, to] node keys'),
+  layers: z.number().int(),
+});
+
+/** What `POST /v1/dags/plan` answers. */
+const SpecPlanSchema = z.object({
+  valid: z.boolean(),
+  kind: z.enum(['dag', 'task']).describe('Where to start it: POST /v1/dags or POST /v1/tasks.'),
+  plan: PlanGraphSchema.optional().describe('Present when valid, and for an invalid spec that can still be drawn.'),
+  issues: z
+    .array(
+      z.object({
+        field: z.string().describe('e.g. tasks[2].dependsOn[0]'),
+        message: z.string(),
+        line: z.number().int().optional(),
+        column: z.number().int().optional(),
+        tasks: z.array(z.string()).optional().describe('The tasks the issue concerns; for a cycle, all of its tasks.'),
+      }),
+    )
+    .optional()
+    .describe('Present when not valid.'),
+});
+
 const runId = pathParameter('id', RunIdSchema, 'The run id (the Temporal workflow id).');
 
 /** Starting runs, reading them and their graphs, events and stored outputs. */
@@ -120,9 +155,30 @@ export function runPart(): OpenApiPart {
       RetriedRun: schemaOf(RetriedRunSchema, 'output'),
       RunSummary: schemaOf(RunSummarySchema, 'output'),
       RunDetail: schemaOf(RunDetailSchema, 'output'),
+      SpecPlan: schemaOf(SpecPlanSchema, 'output'),
     },
     requestBodies: {
-      TaskSpec: jsonRequestBody(TaskSpecSchema),
+      TaskSpec: {
+        required: true,
+        content: {
+          ...jsonRequestBody(TaskSpecSchema).content,
+          ...Object.fromEntries(
+            YAML_TYPES.map((type) => [type, { schema: { type: 'string', description: 'The task spec as YAML' } }]),
+          ),
+        },
+      },
+      SpecToPlan: {
+        description: 'A DAG spec (it has `tasks`) or a task spec, as JSON or YAML',
+        required: true,
+        content: {
+          'application/json': {
+            schema: { oneOf: [schemaOf(DagSpecSchema, 'input'), schemaOf(TaskSpecSchema, 'input')] },
+          },
+          ...Object.fromEntries(
+            YAML_TYPES.map((type) => [type, { schema: { type: 'string', description: 'The spec as YAML' } }]),
+          ),
+        },
+      },
       DagSpec: {
         required: true,
         content: {
@@ -138,7 +194,7 @@ export function runPart(): OpenApiPart {
         post: {
           operationId: 'startTask',
           tags: ['Runs'],
-          summary: 'Start a shell task on a node class',
+          summary: 'Start a shell task on a node class, sent as JSON or as YAML',
           parameters: [IDEMPOTENCY_KEY_HEADER],
           requestBody: bodyRef('TaskSpec'),
           responses: {
@@ -148,7 +204,7 @@ export function runPart(): OpenApiPart {
             ),
             ...errors({
               400: 'Invalid spec or Idempotency-Key; details name each field',
-              415: 'Body is not JSON',
+              415: 'Neither JSON nor YAML',
               422: 'Idempotency-Key reused with a different body',
             }),
           },
@@ -173,6 +229,24 @@ export function runPart(): OpenApiPart {
               415: 'Neither JSON nor YAML',
               422: 'Idempotency-Key reused with a different body',
             }),
+          },
+        },
+      },
+      '/v1/dags/plan': {
+        post: {
+          operationId: 'checkSpec',
+          tags: ['Runs'],
+          summary: 'Check a DAG or task spec and draw its plan, starting nothing',
+          description:
+            'Answers 200 whether the spec is valid or not: `valid: true` with the plan (matrices expanded, ' +
+            'as the run graph JSON draws it), or `valid: false` with every issue. For a body of at most 64 KiB, ' +
+            'each issue names its line and column in the text sent (YAML or JSON); a cycle names its tasks. ' +
+            'The plan of an invalid spec is given too when it can be drawn (unique ids, within the size limit). ' +
+            'A body that is neither JSON nor YAML is a 400. Not audited: it changes nothing.',
+          requestBody: bodyRef('SpecToPlan'),
+          responses: {
+            200: jsonResponse('The plan, or the issues', ref('SpecPlan')),
+            ...errors({ 400: 'Not JSON or YAML', 415: 'Neither JSON nor YAML' }),
           },
         },
       },

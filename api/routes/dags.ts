@@ -1,43 +1,52 @@
-/** `POST /v1/dags`: start a DAG, sent as JSON or as the YAML a user keeps in a file. */
+/**
+ * `POST /v1/dags`: start a DAG, sent as JSON or as the YAML a user keeps in a file; and
+ * `POST /v1/dags/plan`: check a DAG or task spec and draw its plan, starting nothing.
+ */
 import { Router, type Request } from 'express';
 import { ApiError } from '../errors';
-import { jsonBody, YAML_TYPES } from '../input/body-parsers';
+import { bodySourceOf, jsonBody, YAML_TYPES } from '../input/body-parsers';
+import { fieldLocator } from '../input/field-positions';
 import type { ApiMetrics } from '../metrics';
 import { IdempotencyKeySchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
+import { planSpec } from '../services/plan-spec';
 import { startDag } from '../services/start-dag';
 import { dagSpecTooLarge, MAX_DAG_SPEC_BYTES, parseDagSpec, parseOr400 } from '../validate';
 
 /** Routes that start DAG runs. */
 export function dagRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
   const router = Router();
-  router.post(
-    '/v1/dags',
-    // A spec is at most MAX_DAG_SPEC_BYTES as JSON; four times that leaves YAML room for comments and indentation.
-    jsonBody({
-      limit: deps.maxDagBodyBytes,
-      yaml: true,
-      maxYamlBytes: 4 * MAX_DAG_SPEC_BYTES,
-      maxValueBytes: MAX_DAG_SPEC_BYTES,
-      tooLarge: dagSpecTooLarge,
-    }),
-    async (req, res) => {
-      const body = dagBody(req);
-      const spec = parseDagSpec(body, deps.nodeClasses, deps.dagLimits);
-      const rawKey = req.get('idempotency-key');
-      const key =
-        rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
-      const started = await startDag(deps, spec, body as Parameters<typeof startDag>[2], key);
-      res.locals.runId = started.runId;
-      if (started.created) metrics.runsStarted.inc({ kind: 'dag' });
-      else res.setHeader('Idempotent-Replayed', 'true');
-      res.status(202).json({
-        runId: started.runId,
-        created: started.created,
-        links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` },
-      });
-    },
-  );
+  // A spec is at most MAX_DAG_SPEC_BYTES as JSON; four times that leaves YAML room for comments and indentation.
+  const specBody = {
+    limit: deps.maxDagBodyBytes,
+    yaml: true,
+    maxYamlBytes: 4 * MAX_DAG_SPEC_BYTES,
+    maxValueBytes: MAX_DAG_SPEC_BYTES,
+    tooLarge: dagSpecTooLarge,
+  };
+  // The editor asks on every pause in typing: the text is kept to name lines, and the answer is never cached.
+  router.post('/v1/dags/plan', jsonBody({ ...specBody, keepSource: true }), (req, res) => {
+    const body = dagBody(req);
+    const source = bodySourceOf(req);
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(planSpec(deps, body, source === undefined ? undefined : fieldLocator(source)));
+  });
+  router.post('/v1/dags', jsonBody(specBody), async (req, res) => {
+    const body = dagBody(req);
+    const spec = parseDagSpec(body, deps.nodeClasses, deps.dagLimits);
+    const rawKey = req.get('idempotency-key');
+    const key =
+      rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
+    const started = await startDag(deps, spec, body as Parameters<typeof startDag>[2], key);
+    res.locals.runId = started.runId;
+    if (started.created) metrics.runsStarted.inc({ kind: 'dag' });
+    else res.setHeader('Idempotent-Replayed', 'true');
+    res.status(202).json({
+      runId: started.runId,
+      created: started.created,
+      links: { self: `/v1/runs/${encodeURIComponent(started.runId)}` },
+    });
+  });
   return router;
 }
 

@@ -1,6 +1,6 @@
-/** `POST /v1/tasks`: start a shell task on a node class. */
+/** `POST /v1/tasks`: start a shell task on a node class, sent as JSON or YAML. */
 import { Router } from 'express';
-import { jsonBody } from '../input/body-parsers';
+import { jsonBody, YAML_TYPES } from '../input/body-parsers';
 import { ApiError } from '../errors';
 import type { ApiMetrics } from '../metrics';
 import { IdempotencyKeySchema } from '../schemas';
@@ -11,10 +11,11 @@ import { parseOr400, parseTaskSpec } from '../validate';
 /** Routes that start task runs. */
 export function taskRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
   const router = Router();
-  router.post('/v1/tasks', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
-    if (!req.is('application/json')) {
-      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json', [
-        { field: 'Content-Type', message: 'must be application/json' },
+  // YAML too, as for DAGs: the console's editor starts what its author wrote, task or DAG, as written.
+  router.post('/v1/tasks', jsonBody({ limit: deps.maxBodyBytes, yaml: true }), async (req, res) => {
+    if (!req.is(['application/json', ...YAML_TYPES])) {
+      throw new ApiError(415, 'unsupported_media_type', 'Content-Type must be application/json or application/yaml', [
+        { field: 'Content-Type', message: 'must be application/json or application/yaml' },
       ]);
     }
     const spec = parseTaskSpec(req.body, deps.nodeClasses);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { auditAction } from '../../api/auth/audit-actions';
 import { outcomeOf } from '../../db/stores/audit-store';
-import { needsToken, requiredRole } from '../../api/auth/policy';
+import { isAudited, needsToken, requiredRole } from '../../api/auth/policy';
 import { RateLimiter } from '../../api/auth/rate-limiter';
 import { roleAtLeast } from '../../db/stores/token-roles';
 import { parseBearer } from '../../api/auth/bearer';
@@ -75,6 +75,18 @@ describe('policy', () => {
       assert.equal(requiredRole(method!, path!), 'admin', `${method} ${path}`);
     }
     assert.equal(requiredRole('GET', '/v1/tokensmith'), 'viewer', 'a prefix is a whole segment');
+  });
+
+  test('planning a spec is a POST that changes nothing: viewer, not audited; other methods there are not', () => {
+    for (const path of ['/v1/dags/plan', '/V1/Dags/Plan/']) {
+      assert.equal(requiredRole('POST', path), 'viewer', path);
+      assert.equal(isAudited('POST', path), false, path);
+    }
+    for (const method of ['PUT', 'DELETE']) assert.equal(requiredRole(method, '/v1/dags/plan'), 'operator', method);
+    assert.equal(requiredRole('POST', '/v1/dags'), 'operator');
+    assert.equal(requiredRole('POST', '/v1/dags/plan/x'), 'operator');
+    assert.equal(isAudited('POST', '/v1/dags'), true);
+    assert.equal(isAudited('GET', '/v1/runs'), false);
   });
 });
 

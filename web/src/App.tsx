@@ -6,6 +6,7 @@ import { CostsPage } from './pages/CostsPage';
 import { Layout } from './pages/Layout';
 import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { NodeClassesPage } from './pages/NodeClassesPage';
+import { NewRunPage } from './pages/NewRunPage';
 import { NotFound } from './pages/NotFound';
 import { PipelinesPage } from './pages/PipelinesPage';
 import { RunPage } from './pages/RunPage';
@@ -44,6 +45,7 @@ function Page({ path }: { path: string }) {
   if (path === '/' || path === '/runs') return <RunsPage />;
   if (path === '/pipelines') return <PipelinesPage />;
   if (path === '/environments') return <EnvironmentsPage />;
+  if (path === '/runs/new') return <NewRunPage />;
   const run = /^\/runs\/([^/]+)$/.exec(path);
   if (run) return <RunPage runId={decodeURIComponent(run[1]!)} />;
   if (path === '/stacks') return <StacksPage />;

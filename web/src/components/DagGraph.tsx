@@ -57,12 +57,14 @@ export const DagGraph = memo(function DagGraph(props: {
   live: ReadonlyMap<string, string>;
   /** Nodes a retry from failure took over from the earlier run instead of running again. */
   reused: ReadonlySet<string>;
+  /** Nodes to set apart (the editor's plan: a cycle's tasks), each with the words that say why. */
+  marked?: ReadonlyMap<string, string>;
   selected: string | undefined;
   hrefOf: (key: string) => string;
   onSelect: (key: string) => void;
   title: string;
 }) {
-  const { graph, live, reused, selected, hrefOf, onSelect, title } = props;
+  const { graph, live, reused, marked, selected, hrefOf, onSelect, title } = props;
   const { placed, width, height } = useMemo(() => layout(graph), [graph]);
   const click = (key: string) => (event: MouseEvent) => {
     if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
@@ -106,19 +108,21 @@ export const DagGraph = memo(function DagGraph(props: {
         {[...placed.values()].map((node) => {
           const status = live.get(node.key) ?? node.status;
           const wasReused = reused.has(node.key);
+          const mark = marked?.get(node.key);
           return (
             <a
               key={node.key}
               href={hrefOf(node.key)}
               onClick={click(node.key)}
-              className={`node node-${status}${selected === node.key ? ' selected' : ''}`}
+              className={`node node-${status}${selected === node.key ? ' selected' : ''}${mark ? ' marked' : ''}`}
               data-key={node.key}
               data-status={status}
               data-reused={wasReused || undefined}
-              aria-label={`${node.key}: ${status}${wasReused ? ', reused from the earlier run' : ''}`}
+              aria-label={`${node.key}: ${status}${wasReused ? ', reused from the earlier run' : ''}${mark ? `, ${mark}` : ''}`}
+              data-marked={mark ? true : undefined}
               aria-current={selected === node.key ? 'true' : undefined}
             >
-              <title>{`${node.key} (${status}${wasReused ? ', reused' : ''})`}</title>
+              <title>{`${node.key} (${status}${wasReused ? ', reused' : ''}${mark ? `, ${mark}` : ''})`}</title>
               <rect x={node.x} y={node.y} width={NODE_W} height={NODE_H} rx={6} />
               <text x={node.x + 12} y={node.y + NODE_H / 2} dominantBaseline="central">
                 {shorten(node.key, wasReused ? FIT_TAGGED : FIT)}

@@ -6,6 +6,7 @@ import { Labels } from '../components/Labels';
 import { Status } from '../components/Status';
 import { Link, navigate, useLocation } from '../lib/router';
 import { between, showDuration, showTime } from '../lib/time';
+import { StartRunLink } from './StartRunLink';
 import { apiQuery, filtersFrom, hrefOf, KINDS, matchesLocally, STATUSES, type RunFilters } from './runs-filter';
 
 /** How often the list is asked again: live enough to see a run finish, light on the API. */
@@ -35,6 +36,7 @@ export function RunsPage() {
   return (
     <section aria-labelledby="runs-title">
       <h1 id="runs-title">Runs</h1>
+      <StartRunLink />
       <FilterBar filters={filters} />
       {runs.isError && (
         <p role="alert" className="error">
