@@ -7,14 +7,14 @@ import { readdirSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startCapstan, stopWithCtrlC, type Started } from './helpers/npm-start';
+import { startCapstan, stopAllStarted, stopWithCtrlC, type Started } from './helpers/npm-start';
 import { freePort } from './helpers/ports';
 import { waitFor } from './helpers/wait';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'capstan-devserver-'));
 let started: Started | undefined;
 after(async () => {
-  if (started?.child.exitCode === null) started.child.kill('SIGINT');
+  await stopAllStarted();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

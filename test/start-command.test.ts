@@ -11,11 +11,14 @@ import { after, test } from 'node:test';
 import { Pool } from 'pg';
 import { readMigrations } from '../db/migrate';
 import { createTestDatabase } from './helpers/database';
-import { startCapstan, stopWithCtrlC } from './helpers/npm-start';
+import { startCapstan, stopAllStarted, stopWithCtrlC } from './helpers/npm-start';
 import { freePort } from './helpers/ports';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'capstan-start-'));
-after(() => rmSync(dataDir, { recursive: true, force: true }));
+after(async () => {
+  await stopAllStarted();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 test(
   'npm start runs tasks, survives a stop and a start, and shows runs in Temporal',

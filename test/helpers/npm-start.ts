@@ -13,9 +13,13 @@ export interface Started {
   output: () => string;
 }
 
+/** Every start command a test file ran, so a failed test cannot leave one running (and the file never ending). */
+const started: ChildProcess[] = [];
+
 /** Runs the start command with `env` and resolves once it says "Capstan is up". */
 export async function startCapstan(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, [START, ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  started.push(child);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -43,4 +47,19 @@ export async function stopWithCtrlC(started: Started): Promise<void> {
   }
   assert.equal(started.child.exitCode, 0, started.output());
   assert.match(started.output(), /stopped/);
+}
+
+/** Stops every start command still running (Ctrl-C, then SIGKILL after 30 s); for an `after` hook. */
+export async function stopAllStarted(): Promise<void> {
+  await Promise.all(
+    started
+      .filter((child) => child.exitCode === null && child.signalCode === null)
+      .map(async (child) => {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGINT');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+  );
 }
