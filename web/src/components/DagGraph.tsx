@@ -1,6 +1,8 @@
 /** A DAG drawn as SVG: layers left to right, nodes coloured by state, each node a link to its panel. */
 import { memo, useMemo, type MouseEvent } from 'react';
 import type { paths } from '../http/schema.gen';
+import { GROUP_ABOVE } from '../lib/dag-groups';
+import { DagGroups } from './DagGroups';
 
 /** `GET /v1/runs/:id/graph?format=json`: nodes with status and layer, edges as [from, to] keys. */
 export type GraphJson = paths['/v1/runs/{id}/graph']['get']['responses'][200]['content']['application/json'];
@@ -50,8 +52,8 @@ function shorten(text: string, fit: number): string {
   return text.length > fit ? `${text.slice(0, fit - 1)}…` : text;
 }
 
-/** The graph of a DAG run; re-drawn only when its nodes, live states or selection change. */
-export const DagGraph = memo(function DagGraph(props: {
+/** What the graph is drawn from and how a node is opened. */
+interface DagGraphProps {
   graph: GraphJson;
   /** Live statuses by key, over those the graph was fetched with. */
   live: ReadonlyMap<string, string>;
@@ -63,7 +65,17 @@ export const DagGraph = memo(function DagGraph(props: {
   hrefOf: (key: string) => string;
   onSelect: (key: string) => void;
   title: string;
-}) {
+}
+
+/** The graph of a DAG run; re-drawn only when its nodes, live states or selection change; grouped when large. */
+export const DagGraph = memo(function DagGraph(props: DagGraphProps) {
+  // Thousands of SVG boxes would make the page slow to draw and useless to read: large graphs are grouped.
+  if (props.graph.nodes.length > GROUP_ABOVE) return <DagGroups {...props} />;
+  return <NodeGraph {...props} />;
+});
+
+/** Every node drawn as its own box (a small graph). */
+function NodeGraph(props: DagGraphProps) {
   const { graph, live, reused, marked, selected, hrefOf, onSelect, title } = props;
   const { placed, width, height } = useMemo(() => layout(graph), [graph]);
   const click = (key: string) => (event: MouseEvent) => {
@@ -138,4 +150,4 @@ export const DagGraph = memo(function DagGraph(props: {
       </svg>
     </div>
   );
-});
+}

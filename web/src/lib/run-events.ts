@@ -7,7 +7,15 @@ interface ProgressEvent {
   changes: Array<{ key: string; status: string }>;
 }
 
-/** Live node statuses by key; while the stream runs, each change also refreshes the run's details. */
+/** Changes are gathered and drawn at most this often, so a busy run of thousands of nodes stays cheap. */
+const FLUSH_MS = 300;
+/** The run's details are asked again at most this often while changes arrive. */
+const REFRESH_MS = 2000;
+
+/**
+ * Live node statuses by key; while the stream runs, changes also refresh the run's details (not its graph,
+ * which the live statuses colour, and which is large for a large run).
+ */
 export function useRunEvents(runId: string, open: boolean): ReadonlyMap<string, string> {
   const client = useQueryClient();
   const [live, setLive] = useState<ReadonlyMap<string, string>>(new Map());
@@ -17,23 +25,53 @@ export function useRunEvents(runId: string, open: boolean): ReadonlyMap<string, 
   useEffect(() => {
     if (!open) return;
     const source = new EventSource(`/v1/runs/${encodeURIComponent(runId)}/events`);
-    const refresh = () => void client.invalidateQueries({ queryKey: ['run', runId] });
+    const refresh = () =>
+      void client.invalidateQueries({
+        queryKey: ['run', runId],
+        predicate: (query) => query.queryKey[2] !== 'graph',
+      });
+    let pending = new Map<string, string>();
+    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let lastRefresh = 0;
+    let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+    const flush = () => {
+      flushTimer = undefined;
+      const changes = pending;
+      pending = new Map();
+      setLive((before) => {
+        const next = new Map(before);
+        for (const [key, status] of changes) next.set(key, status);
+        return next;
+      });
+      if (refreshTimer === undefined) {
+        const wait = Math.max(0, lastRefresh + REFRESH_MS - Date.now());
+        refreshTimer = setTimeout(() => {
+          refreshTimer = undefined;
+          lastRefresh = Date.now();
+          refresh();
+        }, wait);
+      }
+    };
     source.addEventListener('progress', (event) => {
       const progress = JSON.parse((event as MessageEvent<string>).data) as ProgressEvent;
       if (progress.changes.length === 0) return;
-      setLive((before) => {
-        const next = new Map(before);
-        for (const change of progress.changes) next.set(change.key, change.status);
-        return next;
-      });
-      refresh();
+      for (const change of progress.changes) pending.set(change.key, change.status);
+      flushTimer ??= setTimeout(flush, FLUSH_MS);
     });
     source.addEventListener('end', () => {
       // Closed here, or EventSource would reconnect to a finished run's stream.
       source.close();
-      refresh();
+      if (flushTimer !== undefined) {
+        clearTimeout(flushTimer);
+        flush();
+      }
+      void client.invalidateQueries({ queryKey: ['run', runId] });
     });
-    return () => source.close();
+    return () => {
+      source.close();
+      clearTimeout(flushTimer);
+      clearTimeout(refreshTimer);
+    };
   }, [runId, open, client]);
   return live;
 }

@@ -1,5 +1,6 @@
 /** One run: summary, actions the role allows, the DAG with live states, a node's panel and log. */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMemo } from 'react';
 import { ApiFailure, api, must, type RunDetail } from '../http/client';
 import { canOperate, useSession } from '../http/session';
 import { DagGraph, type GraphJson } from '../components/DagGraph';
@@ -14,6 +15,10 @@ import { PipelineRun } from './PipelineRun';
 
 /** A backstop to the event stream: a running run's details are asked again this often. */
 const REFRESH_MS = 5000;
+/** Node states the run's details (and so its event stream) carry; a larger graph is asked again for the rest. */
+const NODE_PAGE = 1000;
+/** How often a running large run's graph is asked again, for the states of nodes past the first page. */
+const GRAPH_REFRESH_MS = 10_000;
 
 /** The page of one run (`/runs/:id`), live while it runs. */
 export function RunPage({ runId }: { runId: string }) {
@@ -38,6 +43,24 @@ export function RunPage({ runId }: { runId: string }) {
       if (typeof data === 'string') throw new ApiFailure(502, 'the graph came back as text, not JSON');
       return data as GraphJson;
     },
+    refetchInterval: (query) =>
+      running && (query.state.data?.nodes.length ?? 0) > NODE_PAGE ? GRAPH_REFRESH_MS : false,
+  });
+  const indexOf = useMemo(() => new Map(graph.data?.nodes.map((n, i) => [n.key, i])), [graph.data]);
+  const selectedIndex = selected === undefined ? undefined : indexOf.get(selected);
+  const inFirstPage = selected !== undefined && run.data?.dag?.nodes.some((n) => n.key === selected);
+  // A node past the first page of the run's details: its own page of one, by its place in the plan.
+  const farNode = useQuery({
+    queryKey: ['run', runId, 'node', selectedIndex],
+    enabled: selectedIndex !== undefined && run.data !== undefined && !inFirstPage,
+    queryFn: async () => {
+      const page = must(
+        await api.GET('/v1/runs/{id}', {
+          params: { path: { id: runId }, query: { offset: selectedIndex!, limit: 1 } },
+        }),
+      );
+      return page.dag?.nodes.find((n) => n.key === selected) ?? null;
+    },
   });
 
   if (run.isPending) return <p className="loading">Loading run…</p>;
@@ -56,7 +79,7 @@ export function RunPage({ runId }: { runId: string }) {
   const detail = run.data;
   const base = `/runs/${encodeURIComponent(runId)}`;
   const hrefOf = (key: string) => `${base}?node=${encodeURIComponent(key)}`;
-  const node = selected ? detail.dag?.nodes.find((n) => n.key === selected) : undefined;
+  const node = selected ? (detail.dag?.nodes.find((n) => n.key === selected) ?? farNode.data ?? undefined) : undefined;
   const reused = new Set(detail.dag?.nodes.filter((n) => n.reused === true).map((n) => n.key));
 
   return (
