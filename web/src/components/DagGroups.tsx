@@ -165,7 +165,7 @@ export function DagGroups(props: {
                 role="button"
                 className="node more"
                 data-more={item.group.id}
-                aria-label={`Show ${next} more of ${item.group.label} (${item.left.toLocaleString('en')} not shown)`}
+                aria-label={`Show ${next} more (${item.left.toLocaleString('en')} left) of ${item.group.label}`}
                 {...activate(() => more(item.group))}
               >
                 <rect x={x} y={y} width={w} height={h} rx={6} />
@@ -191,16 +191,34 @@ export function DagGroups(props: {
                 className={`node group node-${status}${selectedItem === item.id ? ' selected' : ''}`}
                 data-group={group.id}
                 data-status={status}
-                aria-label={`${label}: ${said}. ${item.expanded ? 'Collapse' : 'Expand'} the group.`}
+                aria-label={`${label} ${said}`}
                 {...activate(() => toggle(group))}
               >
                 <title>{`${label}: ${said}`}</title>
                 <rect x={x} y={y} width={w} height={h} rx={6} />
-                <text x={x + 12} y={y + 16} dominantBaseline="central">
-                  {`${item.expanded ? '▾' : '▸'} ${shorten(label, FIT - 2)}`}
+                <path
+                  className="chevron"
+                  aria-hidden="true"
+                  d={item.expanded ? `M${x + 12},${y + 12} l8,0 l-4,7 z` : `M${x + 13},${y + 11} l0,10 l6,-5 z`}
+                />
+                {/* Squeezed rather than cut when long, so the name read out is the text shown. */}
+                <text
+                  x={x + 28}
+                  y={y + 16}
+                  dominantBaseline="central"
+                  {...(label.length > FIT - 2 ? { textLength: w - 40, lengthAdjust: 'spacingAndGlyphs' } : {})}
+                >
+                  {/* The trailing space keeps the label and the counts apart in the text read as one. */}
+                  {`${label} `}
                 </text>
-                <text x={x + 12} y={y + 34} dominantBaseline="central" className="counts">
-                  {shorten(said, 40)}
+                <text
+                  x={x + 12}
+                  y={y + 34}
+                  dominantBaseline="central"
+                  className="counts"
+                  {...(said.length > 38 ? { textLength: w - 24, lengthAdjust: 'spacingAndGlyphs' } : {})}
+                >
+                  {said}
                 </text>
                 <g className="bar" aria-hidden="true">
                   {BAR_ORDER.map((s) => {

@@ -32,21 +32,38 @@ export function RunPage({ runId }: { runId: string }) {
   const running = run.data?.status === 'running';
   const live = useRunEvents(runId, running);
   const isDag = run.data?.kind === 'dag';
+  const graphOf = (states: 'all' | 'none') => async (): Promise<GraphJson> => {
+    const data = must(
+      await api.GET('/v1/runs/{id}/graph', { params: { path: { id: runId }, query: { format: 'json', states } } }),
+    );
+    // The route answers SVG, Mermaid or JSON; asked for JSON, text would be a broken answer.
+    if (typeof data === 'string') throw new ApiFailure(502, 'the graph came back as text, not JSON');
+    return data as GraphJson;
+  };
   const graph = useQuery({
     queryKey: ['run', runId, 'graph'],
     enabled: isDag,
-    queryFn: async (): Promise<GraphJson> => {
-      const data = must(
-        await api.GET('/v1/runs/{id}/graph', { params: { path: { id: runId }, query: { format: 'json' } } }),
-      );
-      // The route answers SVG, Mermaid or JSON; asked for JSON, text would be a broken answer.
-      if (typeof data === 'string') throw new ApiFailure(502, 'the graph came back as text, not JSON');
-      return data as GraphJson;
-    },
+    queryFn: graphOf('all'),
     refetchInterval: (query) =>
       running && (query.state.data?.nodes.length ?? 0) > NODE_PAGE ? GRAPH_REFRESH_MS : false,
   });
-  const indexOf = useMemo(() => new Map(graph.data?.nodes.map((n, i) => [n.key, i])), [graph.data]);
+  // The shape alone answers at once however large the run; it is drawn until the states of every node arrive.
+  const shape = useQuery({
+    queryKey: ['run', runId, 'graph', 'shape'],
+    enabled: isDag && !graph.data,
+    queryFn: graphOf('none'),
+    staleTime: Infinity,
+  });
+  const drawn = graph.data ?? shape.data;
+  const firstPage = run.data?.dag?.nodes;
+  // Over the shape, the states the run's details carry (its first nodes), then the live ones.
+  const shownLive = useMemo(() => {
+    if (graph.data || !firstPage) return live;
+    const merged = new Map(firstPage.map((n) => [n.key, n.status as string]));
+    for (const [key, status] of live) merged.set(key, status);
+    return merged;
+  }, [graph.data, firstPage, live]);
+  const indexOf = useMemo(() => new Map(drawn?.nodes.map((n, i) => [n.key, i])), [drawn]);
   const selectedIndex = selected === undefined ? undefined : indexOf.get(selected);
   const inFirstPage = selected !== undefined && run.data?.dag?.nodes.some((n) => n.key === selected);
   // A node past the first page of the run's details: its own page of one, by its place in the plan.
@@ -108,10 +125,15 @@ export function RunPage({ runId }: { runId: string }) {
                 {graph.error.message}
               </p>
             )}
-            {graph.data && (
+            {!graph.data && drawn && drawn.nodes.length > NODE_PAGE && (
+              <p className="hint" role="status">
+                Drawn from the plan; the states of nodes past the first {NODE_PAGE.toLocaleString('en')} are loading…
+              </p>
+            )}
+            {drawn && (
               <DagGraph
-                graph={graph.data}
-                live={live}
+                graph={drawn}
+                live={shownLive}
                 reused={reused}
                 selected={selected}
                 hrefOf={hrefOf}
