@@ -126,6 +126,7 @@ test("a 10,000-node DAG's page is drawn grouped and interactive fast; groups exp
   const label = (await page.locator('[data-group="m:2:test3"]').getAttribute('aria-label')) ?? '';
   assert.match(label, /^test3 ×64 /, label);
   assert.match(label, /\d+ (pending|running|succeeded)/, label);
+  await shoot(page, 'bigdag-groups');
 
   // A slice of the wide layer pages its 250 members by 100; the keyboard opens it too.
   const slice = page.locator('[data-group="l:1:0"]');
@@ -157,6 +158,9 @@ test("a 10,000-node DAG's page is drawn grouped and interactive fast; groups exp
   await panel.getByRole('heading', { name: 'test139[5]' }).waitFor();
   // Drawn from the plan at first; the states of every node follow, and the note says so until then.
   await page.getByText(/are loading…$/).waitFor({ state: 'hidden', timeout: 60_000 });
+  // Edges meet an expanded group at its head, still once per pair of boxes.
+  assert.equal(await page.locator('svg.dag path.edge').count(), 5 + TESTS);
+  await page.locator('.graph-wrap').evaluate((wrap: any) => wrap.scrollTo(0, 0));
   await shoot(page, 'bigdag');
 
   const violations = await seriousA11yViolations(page);

@@ -188,7 +188,7 @@ export function DagGroups(props: {
                 href="#"
                 role="button"
                 aria-expanded={item.expanded}
-                className={`node group node-${status}${selectedItem === item.id ? ' selected' : ''}`}
+                className={`node group node-${status}${selectedItem === item.id && !item.expanded ? ' selected' : ''}`}
                 data-group={group.id}
                 data-status={status}
                 aria-label={`${label} ${said}`}

@@ -104,7 +104,10 @@ export type Item =
   | { kind: 'group'; id: string; group: Group; layer: number; expanded: boolean }
   | { kind: 'more'; id: string; group: Group; layer: number; left: number };
 
-/** The boxes to draw in layer order, and each node's box (a shown member, else its group's box). */
+/**
+ * The boxes to draw in layer order, and each node's box for edges: its own when it stands alone, else its
+ * group's (the head of an expanded group stands for its members, or a hundred members would each draw an edge).
+ */
 export function visibleItems(
   nodes: readonly GroupInput[],
   grouping: Grouping,
@@ -127,10 +130,7 @@ export function visibleItems(
     for (const m of group.members) itemOf[m] = group.id;
     if (count === undefined) return;
     const visible = group.members.slice(0, count);
-    for (const m of visible) {
-      items.push({ kind: 'node', id: `n:${m}`, index: m, layer: group.layer, group });
-      itemOf[m] = `n:${m}`;
-    }
+    for (const m of visible) items.push({ kind: 'node', id: `n:${m}`, index: m, layer: group.layer, group });
     if (group.members.length > visible.length)
       items.push({
         kind: 'more',
