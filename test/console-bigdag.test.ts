@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const SHOTS = process.env.CAPSTAN_CONSOLE_SHOTS;
@@ -42,15 +42,6 @@ after(async () => {
   await stack?.stop();
 });
 
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
-}
-
 function bigSpec(): Record<string, unknown> {
   const tasks: Array<Record<string, unknown>> = [{ id: 'setup', nodeClass: 'a', command: 'true' }];
   for (let i = 0; i < PREP; i++) tasks.push({ id: `prep${i}`, nodeClass: 'a', command: 'true', dependsOn: ['setup'] });
@@ -76,9 +67,7 @@ test("a 10,000-node DAG's page is drawn grouped and interactive fast; groups exp
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(url);
-  await page.getByLabel('Capstan token').fill(operatorToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, operatorToken);
   await page.locator('svg.dag[data-drawn-ms]').waitFor({ timeout: 30_000 });
 
   // Measured on a fresh load with the session alive: navigation start to the grouped graph drawn and a group open.

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { costScheduleId } from '../api/services/cost-schedules';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { D, seedSpikeScenario } from './helpers/cost-scenario';
 import { startTestStack, type TestStack } from './helpers/test-stack';
 
@@ -57,20 +57,8 @@ async function signedIn(
 ): Promise<Page> {
   const page = await (await newContext(browser, options)).newPage();
   await page.goto(`${stack.baseUrl}${path}`);
-  await page.getByLabel('Capstan token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, token);
   return page;
-}
-
-/** With CAPSTAN_CONSOLE_SHOTS set, saves the page as `<name>-light.png` and `<name>-dark.png`. */
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 /** Waits (up to 10 s: a new grouping replaces the old lines when its data arrives) for the chart's lines to be `names`, largest first. */

@@ -6,10 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { startTestStack, type TestStack } from './helpers/test-stack';
 
 const SHOTS = process.env.CAPSTAN_CONSOLE_SHOTS;
@@ -35,19 +34,8 @@ async function signedIn(token: string, options: { forAxe?: boolean; path?: strin
   const context = await newContext(browser, options);
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}${options.path ?? '/runs'}`);
-  await page.getByLabel('Capstan token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, token);
   return page;
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 /** The verdict line once it says `state` (valid, invalid, …) about the text now in the editor. */

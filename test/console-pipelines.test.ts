@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { artifactKey } from '../config/artifacts/artifact-store';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { gitIn } from './helpers/git';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -124,24 +124,13 @@ async function signedIn(token: string, path: string): Promise<Page> {
   const context = await newContext(browser, { forAxe: true });
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}${path}`);
-  await page.getByLabel('Capstan token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, token);
   return page;
 }
 
 async function assertAccessible(page: Page, what: string): Promise<void> {
   const violations = await seriousA11yViolations(page);
   assert.deepEqual(violations, [], `${what}: ${JSON.stringify(violations, null, 2)}`);
-}
-
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 const runPath = (id: string) => `/runs/${encodeURIComponent(id)}`;

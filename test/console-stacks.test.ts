@@ -7,11 +7,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { testDatabaseAdminUrl } from './helpers/database';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const SHOTS = process.env.CAPSTAN_CONSOLE_SHOTS;
@@ -41,20 +40,8 @@ async function signedIn(token: string, path: string, options: { forAxe?: boolean
   const context = await newContext(browser, options);
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}${path}`);
-  await page.getByLabel('Capstan token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, token);
   return page;
-}
-
-/** With CAPSTAN_CONSOLE_SHOTS set, saves the page as `<name>-light.png` and `<name>-dark.png`. */
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 async function assertAccessible(page: Page, what: string): Promise<void> {

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newContext, seriousA11yViolations } from './helpers/browser';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 const XSS = '<img src=x onerror=alert(1)>';
@@ -44,9 +44,7 @@ async function signedIn(
   const context = await newContext(browser, options);
   const page = await context.newPage();
   await page.goto(`${stack.baseUrl}${options.path ?? '/runs'}`);
-  await page.getByLabel('Capstan token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, token);
   return page;
 }
 
@@ -63,16 +61,6 @@ function countNavigations(page: Page): () => number {
     if (frame === page.mainFrame()) count += 1;
   });
   return () => count;
-}
-
-/** With CAPSTAN_CONSOLE_SHOTS set, saves the page as `<name>-light.png` and `<name>-dark.png`. */
-async function shoot(page: Page, name: string): Promise<void> {
-  if (!SHOTS) return;
-  for (const colorScheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme });
-    await page.screenshot({ path: join(SHOTS, `${name}-${colorScheme}.png`), fullPage: true });
-  }
-  await page.emulateMedia({ colorScheme: null });
 }
 
 test('the console is served at / and at deep links with a strict CSP, and its page has no inline script or style', async () => {
@@ -131,9 +119,7 @@ test('sign-in: a wrong token shows the API message; the right one signs in, and 
   assert.equal((await alert.textContent())?.trim(), apiMessage);
   await shoot(page, 'sign-in-refused');
 
-  await page.getByLabel('Capstan token').fill(operatorToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, operatorToken);
   assert.equal(await page.locator('.principal').textContent(), 'console-operator');
   assert.equal(await page.locator('.role').textContent(), 'operator');
   assert.equal(new URL(page.url()).pathname, '/runs');
@@ -270,9 +256,7 @@ test("a DAG run's page draws the graph, its nodes turn running then succeeded li
   });
   page.on('pageerror', (err) => errors.push(err.message));
   await page.goto(`${stack.baseUrl}/runs/${encodeURIComponent(runId)}`);
-  await page.getByLabel('Capstan token').fill(operatorToken);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+  await signInWith(page, operatorToken);
   // Before sign-in, GET /v1/session answered 401, which the browser reports as a failed load: that one is expected.
   errors.length = 0;
   const navigations = countNavigations(page);

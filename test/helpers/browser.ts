@@ -36,6 +36,24 @@ export function newContext(
   });
 }
 
+/** Fills the sign-in form the page shows with `token` and waits until the console is signed in. */
+export async function signInWith(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Capstan token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** With CAPSTAN_CONSOLE_SHOTS set to a directory, saves the page there as `<name>-light.png` and `<name>-dark.png`. */
+export async function shoot(page: Page, name: string): Promise<void> {
+  const dir = process.env.CAPSTAN_CONSOLE_SHOTS;
+  if (!dir) return;
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    await page.screenshot({ path: join(dir, `${name}-${colorScheme}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: null });
+}
+
 /** One axe-core finding: rule, impact and where. */
 export interface AxeViolation {
   id: string;
