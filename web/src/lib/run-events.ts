@@ -71,6 +71,10 @@ export function useRunEvents(runId: string, open: boolean): ReadonlyMap<string, 
       source.close();
       clearTimeout(flushTimer);
       clearTimeout(refreshTimer);
+      // The run may close (ending this effect) before the stream's last changes arrive: the live states are
+      // dropped, so they cannot hide the final ones, and the run and its graph are asked for once more.
+      setLive(new Map());
+      void client.invalidateQueries({ queryKey: ['run', runId] });
     };
   }, [runId, open, client]);
   return live;
