@@ -22,6 +22,16 @@ export const IdempotencyKeySchema = z
   .string()
   .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 printable ASCII characters without spaces');
 
+/** The body of `POST /v1/runs/:id/retry`: empty, or for a pipeline run the one job to run again. */
+export const RetryBodySchema = z.strictObject({
+  job: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Pipeline runs only: re-run this job and the jobs that need it; without it, the failed jobs.'),
+});
+
 /** A run id in a path. */
 export const RunIdSchema = z.string().min(1).max(1000);
 

@@ -23,7 +23,9 @@ const USAGE = `usage: capstan <command> [options]
                                          key (build, test[3]), a pipeline by <job>/<step> (build/0, deploy/rollback-0).
                                          --follow streams it until the attempt ends (exit 1 if its worker was lost)
   cancel <run-id>                        cancel a running run
-  retry <run-id> [--follow [--logs]]     retry a failed DAG run from its failure
+  retry <run-id> [--job JOB] [--follow [--logs]]
+                                         retry a failed DAG run from its failure, or re-run a pipeline run's
+                                         failed jobs (or --job JOB: that job), each with everything downstream
   token create --principal NAME --role viewer|operator|admin [--expires-in 30d] [--database-url URL]
                                          make a token (admin); it is printed once. With --database-url it is
                                          written straight to the database, for when no admin token is left
@@ -41,6 +43,7 @@ const VALUE_OPTIONS = [
   '--role',
   '--expires-in',
   '--database-url',
+  '--job',
 ];
 
 /** Flags without a value that some command takes. */
@@ -79,12 +82,15 @@ async function main(argv: string[]): Promise<number> {
       return report(api, started.runId, flags, isDag ? 'dag' : 'task');
     }
     case 'retry': {
+      const job = option('--job');
       const started = await callApi<{ runId: string; rerun: number; reused: number }>(
         api,
         'POST',
         `/v1/runs/${encodeURIComponent(target)}/retry`,
+        job === undefined ? undefined : { job },
       );
-      console.log(`retrying ${target}: ${started.rerun} task(s) to run again, ${started.reused} reused`);
+      const what = target.startsWith('pipeline-') ? 'job(s)' : 'task(s)';
+      console.log(`retrying ${target}: ${started.rerun} ${what} to run again, ${started.reused} reused`);
       return report(api, started.runId, flags, 'dag');
     }
     case 'status': {

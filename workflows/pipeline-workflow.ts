@@ -13,13 +13,16 @@ import type { createForgeActivities } from '../activities/forge';
 import { FailureTypes } from './contracts/failure-types';
 import { nodeClassTaskQueue } from './contracts/node-class';
 import { lockPreemptedSignal } from './concurrency-lock-workflow';
-import type { JobRecord, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
+import type { createPipelineActivities } from '../activities/pipeline';
+import type { JobRecord, PipelineReuse, PipelineRunInput, PipelineRunState } from './contracts/pipeline-run';
 import type { PipelineJob } from './contracts/pipeline-spec';
 import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
+
+type PipelineActivities = ReturnType<typeof createPipelineActivities>;
 
 /**
  * Since this patch a cancelled run waits for its steps' processes to die, then releases its
@@ -49,6 +52,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     name: spec.name,
     trigger,
     status: 'running',
+    ...(input.reuse ? { rerunOf: input.reuse.fromRunId } : {}),
     jobs: jobIds.map((id) => ({
       id,
       status: 'pending',
@@ -83,6 +87,13 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const promise = (async () => {
       await Promise.all(job.needs.map(start));
       const record = recordOf(id);
+      const reused = input.reuse?.jobs[id];
+      if (reused) {
+        // Its log, worker and timings stay those of the run that ran it; reusedFrom says which.
+        Object.assign(record, { ...reused, id, reusedFrom: reused.reusedFrom ?? input.reuse!.fromRunId });
+        ctx.onProgress?.();
+        return;
+      }
       const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
       if (blocked.length > 0) {
         record.status = 'skipped';
@@ -123,6 +134,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       );
       state.message = undefined;
     }
+    if (input.reuse) await adoptReusedArtifacts(ctx, input.reuse);
     await Promise.all(jobIds.map(start));
   } catch (err) {
     if (!isCancellation(err)) throw err;
@@ -209,6 +221,25 @@ function commitStatusReporter(
       state.commitStatus = `reporting ${status} failed: ${(err as Error).message}`;
     }
   };
+}
+
+/**
+ * Copies the artifacts of the jobs a re-run takes over into this run before any job starts, so the
+ * jobs that run again download them as if uploaded here and the run lists them as its own.
+ */
+async function adoptReusedArtifacts(ctx: JobContext, reuse: PipelineReuse): Promise<void> {
+  const jobIds = Object.keys(reuse.jobs);
+  if (jobIds.length === 0) return;
+  // Any worker reaches the artifact store; the first reused job's class surely has one, since it ran there.
+  const { copyReusedArtifacts } = proxyActivities<PipelineActivities>({
+    taskQueue: nodeClassTaskQueue(ctx.policy.taskQueuePrefix, reuse.jobs[jobIds[0]!]!.nodeClass),
+    startToCloseTimeout: '10m',
+    retry: { maximumAttempts: 5, initialInterval: '2s' },
+  });
+  await copyReusedArtifacts.executeWithOptions(
+    { summary: `copy the artifacts of ${jobIds.join(', ')} from run ${reuse.fromRunId}` },
+    [{ fromRunId: reuse.fromRunId, toRunId: ctx.runId, jobIds }],
+  );
 }
 
 /**

@@ -14,6 +14,7 @@ import { OutputStore } from '../shell/output-store';
 import { runProcessGroup } from '../shell/process-group';
 import { TailBuffer } from '../shell/tail-buffer';
 import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
+import { copyReusedArtifacts, type ArtifactReuse } from './artifact-reuse';
 import { jobWorkspace } from '../../config/run-files';
 import { maskerFor, openAttemptLog, type SecretMasker } from '../logs';
 import type { PipelineActivityDeps } from './deps';
@@ -70,6 +71,11 @@ export interface StepOutcome {
 export function createPipelineActivities(deps: PipelineActivityDeps) {
   const store = deps.outputStore ? new OutputStore(deps.outputStore.dir) : undefined;
   return {
+    /** Copies the artifacts of the jobs a re-run reuses into the new run, so its jobs download them as their own. */
+    async copyReusedArtifacts(reuse: ArtifactReuse): Promise<number> {
+      return copyReusedArtifacts(deps.artifactStore, reuse);
+    },
+
     /** Runs on the class queue: whichever worker takes it owns the job's workspace from now on. */
     async claimJobWorkspace({ runId, jobId }: JobRef): Promise<JobClaim> {
       const workspace = jobWorkspace(deps.workspaceRoot, runId, jobId);

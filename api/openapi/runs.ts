@@ -6,7 +6,7 @@ import { TaskSpecSchema } from '../../workflows/contracts/task-spec';
 import { YAML_TYPES } from '../input/body-parsers';
 import { GraphQuerySchema } from '../routes/graph';
 import { OutputRefParamSchema } from '../routes/outputs';
-import { ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
+import { ListRunsQuerySchema, NodePageSchema, RetryBodySchema, RunIdSchema } from '../schemas';
 import { STATUS_TO_TEMPORAL } from '../services/run-views';
 import {
   errors,
@@ -32,8 +32,8 @@ export const StartedRunSchema = z.object({
 
 /** What a retry answers: the new run, what it reuses and what runs again. */
 const RetriedRunSchema = StartedRunSchema.extend({
-  reused: z.number().int().describe('Nodes whose results were carried over.'),
-  rerun: z.number().int().describe('Nodes that run again.'),
+  reused: z.number().int().describe('Nodes (or pipeline jobs) whose results were carried over.'),
+  rerun: z.number().int().describe('Nodes (or pipeline jobs) that run again.'),
   retryOf: z.string(),
 });
 
@@ -158,6 +158,7 @@ export function runPart(): OpenApiPart {
       SpecPlan: schemaOf(SpecPlanSchema, 'output'),
     },
     requestBodies: {
+      RetryRequest: jsonRequestBody(RetryBodySchema, 'Optional; for a pipeline run, the one job to re-run', false),
       TaskSpec: {
         required: true,
         content: {
@@ -303,14 +304,20 @@ export function runPart(): OpenApiPart {
         post: {
           operationId: 'retryRun',
           tags: ['Runs'],
-          summary: 'Retry a failed or cancelled DAG run from its failure, reusing what succeeded',
+          summary: "Retry a DAG run from its failure, or re-run a pipeline run's failed jobs (or one job)",
+          description:
+            'A new run of the same spec that reuses what succeeded: DAG nodes, or pipeline jobs (their outputs, and their artifacts copied into the new run). ' +
+            'What failed, was cancelled or skipped runs again, and everything downstream of it. A pipeline run may instead name one `job`: ' +
+            'it and the jobs that need it run again, every other job keeps how it ended.',
           parameters: [runId, IDEMPOTENCY_KEY_HEADER],
+          requestBody: bodyRef('RetryRequest'),
           responses: {
             202: jsonResponse('The new run', ref('RetriedRun')),
             ...errors({
+              400: 'A malformed body',
               404: 'Unknown run',
-              409: 'Not a failed or cancelled DAG run',
-              422: 'Idempotency-Key reused for another run',
+              409: 'A running run; a succeeded run without a job named; a job whose needs did not succeed; not a DAG or pipeline run',
+              422: 'Idempotency-Key reused for another run; a job the run does not have',
             }),
           },
         },

@@ -2,7 +2,9 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { ApiError } from '../errors';
-import { IdempotencyKeySchema, ListRunsQuerySchema, NodePageSchema, RunIdSchema } from '../schemas';
+import { jsonBody } from '../input/body-parsers';
+import { IdempotencyKeySchema, ListRunsQuerySchema, NodePageSchema, RetryBodySchema, RunIdSchema } from '../schemas';
+import { rerunPipeline } from '../services/rerun-pipeline';
 import { retryDag } from '../services/retry-dag';
 import type { ApiDeps } from '../services/deps';
 import { getRun } from '../services/get-run';
@@ -45,12 +47,18 @@ export function runRoutes(deps: ApiDeps): Router {
     }
     res.status(202).json({ runId, status: 'cancelling' });
   });
-  router.post('/v1/runs/:id/retry', async (req, res) => {
+  router.post('/v1/runs/:id/retry', jsonBody({ limit: 65_536 }), async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
     const rawKey = req.get('idempotency-key');
     const key =
       rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
-    const retry = await retryDag(deps, runId, key);
+    const body = parseOr400(RetryBodySchema, req.body ?? {}, 'request body');
+    const kind = runSummary(await deps.client.workflow.getHandle(runId).describe()).kind;
+    if (kind !== 'pipeline' && body.job !== undefined)
+      throw new ApiError(422, 'invalid_request', `run "${runId}" is a ${kind} run; only pipeline runs re-run one job`, [
+        { field: 'job', message: 'only for pipeline runs' },
+      ]);
+    const retry = kind === 'pipeline' ? await rerunPipeline(deps, runId, body, key) : await retryDag(deps, runId, key);
     res.locals.runId = retry.runId;
     res.status(202).json({ ...retry, retryOf: runId, links: { self: `/v1/runs/${encodeURIComponent(retry.runId)}` } });
   });

@@ -11,6 +11,13 @@ import type { ApiDeps } from './deps';
  * first event is read: the whole history of a large DAG's execution is thousands of events.
  */
 export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkflowInput> {
+  const input = await runInputOf(deps, runId);
+  if (input === undefined) throw new ApiError(409, 'not_a_dag', `run "${runId}" has no DAG input`);
+  return input as DagWorkflowInput;
+}
+
+/** The argument a run's workflow was started with (from its first history event); undefined when it had none. */
+export async function runInputOf(deps: ApiDeps, runId: string): Promise<unknown> {
   let history;
   try {
     ({ history } = await deps.client.workflowService.getWorkflowExecutionHistory({
@@ -24,8 +31,7 @@ export async function dagInputOf(deps: ApiDeps, runId: string): Promise<DagWorkf
     throw err;
   }
   const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) throw new ApiError(409, 'not_a_dag', `run "${runId}" has no DAG input`);
-  return defaultPayloadConverter.fromPayload(payload) as DagWorkflowInput;
+  return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
 }
 
 /** Every node's state, paged through the DAG state query (it also answers for runs that have ended). */

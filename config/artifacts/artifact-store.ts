@@ -50,6 +50,11 @@ export function artifactKey(runId: string, jobId: string, name: string): string 
   return `${runPrefix(runId)}${keySegment(jobId)}/${keySegment(name)}.tar`;
 }
 
+/** The prefix of every artifact one job of a run uploaded. */
+export function jobPrefix(runId: string, jobId: string): string {
+  return `${runPrefix(runId)}${keySegment(jobId)}/`;
+}
+
 /** The prefix of every artifact of one run. */
 export function runPrefix(runId: string): string {
   return `${keySegment(runId)}/`;

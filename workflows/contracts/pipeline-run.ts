@@ -29,6 +29,14 @@ export interface PipelineRunInput {
   trigger: PipelineTrigger;
   /** Timeouts and retries of infrastructure failures; `taskQueue` is unused (jobs pick their class's queue). */
   policy: Omit<TaskExecutionPolicy, 'taskQueue'> & { taskQueuePrefix: string };
+  /** Set on a re-run: the jobs of an earlier run of the same pipeline and commit that it takes over instead of running. */
+  reuse?: PipelineReuse;
+}
+
+/** What a re-run takes over from the run it re-runs: succeeded jobs, by job id, with their outputs and artifacts. */
+export interface PipelineReuse {
+  fromRunId: string;
+  jobs: Record<string, JobRecord>;
 }
 
 /** States of a job, like those of a DAG node, plus waiting for approval. */
@@ -65,6 +73,8 @@ export interface JobRecord {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /** Set when a re-run took this job over from an earlier run instead of running it: that run's id. */
+  reusedFrom?: string;
 }
 
 /** The live and final state of a pipeline run. */
@@ -76,5 +86,7 @@ export interface PipelineRunState {
   message?: string;
   /** The last commit status sent to the forge, or why none was. */
   commitStatus?: string;
+  /** Set on a re-run: the run it re-runs. */
+  rerunOf?: string;
   jobs: JobRecord[];
 }

@@ -5,7 +5,7 @@ import { api, must, type RunDetail } from '../http/client';
 import { canOperate, useSession } from '../http/session';
 import { LogView } from '../components/LogView';
 import { Status } from '../components/Status';
-import { Link, useLocation } from '../lib/router';
+import { Link, navigate, useLocation } from '../lib/router';
 import { between, showDuration, showTime } from '../lib/time';
 import { stepParam, type JobView, type PipelineView, type StepView } from './pipeline-view';
 import './pipelines.css';
@@ -52,9 +52,22 @@ export function PipelineRun({ detail }: { detail: RunDetail }) {
         )}
       </dl>
       {pipeline.message && <p className="card hint">{pipeline.message}</p>}
+      {pipeline.rerunOf && (
+        <p className="card hint">
+          A re-run of <Link href={`/runs/${encodeURIComponent(pipeline.rerunOf)}`}>{pipeline.rerunOf}</Link>: jobs
+          marked reused were taken over from it with their outputs and artifacts, the others ran again.
+        </p>
+      )}
       <div className="jobs">
         {pipeline.jobs.map((job) => (
-          <Job key={job.id} runId={detail.runId} job={job} base={base} selected={selected} />
+          <Job
+            key={job.id}
+            runId={detail.runId}
+            job={job}
+            base={base}
+            selected={selected}
+            ended={detail.status !== 'running'}
+          />
         ))}
       </div>
       {selected.job && selected.step && (
@@ -82,9 +95,17 @@ function stepTitle(pipeline: PipelineView, jobId: string, step: string): string 
   return `${rollback ? 'rollback ' : ''}${found?.name ?? `step ${index + 1}`}`;
 }
 
-function Job(props: { runId: string; job: JobView; base: string; selected: { job?: string; step?: string } }) {
-  const { runId, job, base, selected } = props;
-  const hrefOf = (step: string) => `${base}?job=${encodeURIComponent(job.id)}&step=${encodeURIComponent(step)}`;
+function Job(props: {
+  runId: string;
+  job: JobView;
+  base: string;
+  selected: { job?: string; step?: string };
+  ended: boolean;
+}) {
+  const { runId, job, base, selected, ended } = props;
+  // A reused job's steps ran, and logged, in the run it was taken from.
+  const logBase = job.reusedFrom ? `/runs/${encodeURIComponent(job.reusedFrom)}` : base;
+  const hrefOf = (step: string) => `${logBase}?job=${encodeURIComponent(job.id)}&step=${encodeURIComponent(step)}`;
   return (
     <section className="card job" aria-label={`Job ${job.id}`} data-job={job.id}>
       <div className="job-head">
@@ -95,7 +116,14 @@ function Job(props: { runId: string; job: JobView; base: string; selected: { job
           {job.worker && ` · ${job.worker}`}
           {job.startedAt && ` · ${showDuration(between(job.startedAt, job.finishedAt))}`}
         </span>
+        {job.reusedFrom && <span className="chip">reused</span>}
+        {ended && <JobRerun runId={runId} jobId={job.id} />}
       </div>
+      {job.reusedFrom && (
+        <p className="hint">
+          Taken over from <Link href={logBase}>{job.reusedFrom}</Link>, where it ran; its logs are there.
+        </p>
+      )}
       {job.deployment && (
         <p className="deployment">
           {job.status === 'failed' ? 'Tried to deploy' : 'Deploys'} {job.deployment.sha.slice(0, 12)} to{' '}
@@ -126,6 +154,35 @@ function Job(props: { runId: string; job: JobView; base: string; selected: { job
         </div>
       )}
     </section>
+  );
+}
+
+/** Re-runs one job of an ended run and the jobs that need it (operators only; the API refuses the others). */
+function JobRerun({ runId, jobId }: { runId: string; jobId: string }) {
+  const session = useSession();
+  const rerun = useMutation({
+    mutationFn: async () =>
+      must(await api.POST('/v1/runs/{id}/retry', { params: { path: { id: runId } }, body: { job: jobId } })),
+    onSuccess: (started) => navigate(`/runs/${encodeURIComponent(started.runId)}`),
+  });
+  if (!canOperate(session.data)) return null;
+  return (
+    <>
+      <button
+        type="button"
+        className="small"
+        onClick={() => rerun.mutate()}
+        disabled={rerun.isPending}
+        aria-label={`Re-run job ${jobId}`}
+      >
+        {rerun.isPending ? 'Re-running…' : 'Re-run'}
+      </button>
+      {rerun.error && (
+        <span role="alert" className="error">
+          {rerun.error.message}
+        </span>
+      )}
+    </>
   );
 }
 

@@ -310,6 +310,11 @@ function RunActions({ detail }: { detail: RunDetail }) {
           {retry.isPending ? 'Retrying…' : 'Retry from failure'}
         </button>
       )}
+      {detail.kind === 'pipeline' && (detail.status === 'failed' || detail.status === 'cancelled') && (
+        <button type="button" onClick={() => retry.mutate()} disabled={retry.isPending}>
+          {retry.isPending ? 'Re-running…' : 'Re-run failed jobs'}
+        </button>
+      )}
       {failed && (
         <p role="alert" className="error">
           {failed.message}

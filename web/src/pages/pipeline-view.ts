@@ -32,6 +32,8 @@ export interface JobView {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /** A re-run took the job over from this earlier run instead of running it. */
+  reusedFrom?: string;
 }
 
 /** The run: what triggered it and its jobs. */
@@ -41,6 +43,8 @@ export interface PipelineView {
   status: string;
   message?: string;
   commitStatus?: string;
+  /** Set on a re-run: the run it re-runs. */
+  rerunOf?: string;
   jobs: JobView[];
 }
 
