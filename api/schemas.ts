@@ -3,10 +3,19 @@ import { z } from 'zod';
 import { RUN_KINDS } from '../workflows/definitions';
 import { STATUS_TO_TEMPORAL } from './services/run-views';
 
+/** A list filter's text: quotes and backslashes would end the visibility query's string, so they are refused. */
+const listFilterText = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^'"\\\x00-\x1f]+$/, 'must not hold quotes, backslashes or control characters');
+
 /** Query string of `GET /v1/runs`. */
 export const ListRunsQuerySchema = z.strictObject({
   status: z.enum(Object.keys(STATUS_TO_TEMPORAL) as [keyof typeof STATUS_TO_TEMPORAL]).optional(),
   kind: z.enum(RUN_KINDS).optional(),
+  name: listFilterText.optional().describe('Runs whose name starts with this text (case-sensitive).'),
+  label: listFilterText.optional().describe('Runs with this label: `key=value`, or `key` for any value.'),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().min(1).max(4096).optional(),
 });

@@ -5,6 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { REQUIRED_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { ensureSearchAttributes } from './search-attributes';
 import { stopChild } from './stop-child';
 
 /**
@@ -91,6 +92,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     throw new Error(
       `the Temporal dev server exited during start; see ${options.logFile} (is port ${options.port} already in use?)`,
     );
+  }
+  try {
+    await ensureSearchAttributes(address, options.namespace);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
   return {
     address,

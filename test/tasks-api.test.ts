@@ -279,6 +279,49 @@ describe('listing runs', () => {
     assert.ok(all.includes(failed.runId));
   });
 
+  test('filters by name prefix and by label over every run, page after page', async () => {
+    const tag = `l${Date.now().toString(36)}`;
+    const runs = [
+      await runTask({ nodeClass: 'a', name: `${tag}-build`, command: 'true', labels: { team: `t-${tag}` } }),
+      await runTask({ nodeClass: 'a', name: `${tag}-test`, command: 'true', labels: { team: `t-${tag}`, tier: 'x' } }),
+      await runTask({ nodeClass: 'a', name: `other-${tag}`, command: 'true', labels: { tier: 'x' } }),
+    ];
+    const ids = runs.map((r) => r.runId);
+    /** Every run id the filter lists, one run per page, waiting for visibility to catch up with `expected`. */
+    const listed = async (filter: string, expected: number): Promise<string[]> => {
+      for (let i = 0; ; i++) {
+        const all: string[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: any = await stack.request(
+            'GET',
+            `/v1/runs?limit=1&${filter}${cursor ? `&cursor=${cursor}` : ''}`,
+          );
+          assert.equal(page.status, 200, JSON.stringify(page.body));
+          all.push(...page.body.runs.map((r: any) => r.runId));
+          cursor = page.body.nextCursor;
+        } while (cursor);
+        if (all.length >= expected || i >= 50) return all.sort();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    assert.deepEqual(await listed(`name=${tag}-`, 2), [ids[0], ids[1]].sort());
+    assert.deepEqual(await listed(`name=${tag}-te`, 1), [ids[1]]);
+    assert.deepEqual(await listed(`label=team%3Dt-${tag}`, 2), [ids[0], ids[1]].sort());
+    // `key` alone finds any value; combined with a name, both hold.
+    assert.deepEqual(await listed(`label=tier&name=other-${tag}`, 1), [ids[2]]);
+    assert.deepEqual(await listed(`label=team%3Dnobody-${tag}`, 0), []);
+    for (const [query, field] of [
+      [`name=it's`, 'query.name'],
+      ['label=a%5Cb', 'query.label'],
+      ['name=', 'query.name'],
+    ]) {
+      const refused = await stack.request('GET', `/v1/runs?${query}`);
+      assert.equal(refused.status, 400, query);
+      assert.equal(refused.body.error.details[0].field, field, query);
+    }
+  });
+
   test('a cursor that is garbage, or from other filters, is a 400 naming query.cursor', async () => {
     await runTask({ nodeClass: 'a', command: 'true' });
     const first = await stack.request('GET', '/v1/runs?limit=1');

@@ -12,11 +12,23 @@ export const kindSearchAttribute = defineSearchAttributeKey('CapstanKind', Searc
 /** Node class a task runs on. */
 export const nodeClassSearchAttribute = defineSearchAttributeKey('CapstanNodeClass', SearchAttributeType.KEYWORD);
 
+/** The run's name, for listing runs by name (a prefix) across every page. */
+export const nameSearchAttribute = defineSearchAttributeKey('CapstanName', SearchAttributeType.KEYWORD);
+/** The run's labels as `key=value` and `key` entries, for listing runs by label across every page. */
+export const labelsSearchAttribute = defineSearchAttributeKey('CapstanLabels', SearchAttributeType.KEYWORD_LIST);
+
 /** Search attributes the Temporal server must know, as `temporal server start-dev --search-attribute` takes them. */
-export const REQUIRED_SEARCH_ATTRIBUTES: Record<string, 'Keyword'> = {
+export const REQUIRED_SEARCH_ATTRIBUTES: Record<string, 'Keyword' | 'KeywordList'> = {
   [kindSearchAttribute.name]: 'Keyword',
   [nodeClassSearchAttribute.name]: 'Keyword',
+  [nameSearchAttribute.name]: 'Keyword',
+  [labelsSearchAttribute.name]: 'KeywordList',
 };
+
+/** The `CapstanLabels` entries of a run's labels: `key=value` to find a value, `key` to find any value. */
+export function labelEntries(labels: Record<string, string> | undefined): string[] {
+  return Object.entries(labels ?? {}).flatMap(([key, value]) => [`${key}=${value}`, key]);
+}
 
 /** Kinds of run Capstan starts. */
 export const RUN_KINDS = ['task', 'dag', 'pipeline', 'stack'] as const;

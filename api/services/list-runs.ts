@@ -1,7 +1,13 @@
 /** Lists runs from Temporal visibility, filtered and paginated with an opaque cursor. */
 import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { createHash } from 'node:crypto';
-import { RUN_KINDS, kindSearchAttribute, type RunKind } from '../../workflows/definitions';
+import {
+  RUN_KINDS,
+  kindSearchAttribute,
+  labelsSearchAttribute,
+  nameSearchAttribute,
+  type RunKind,
+} from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
 import { runSummary, STATUS_TO_TEMPORAL, type RunStatus, type RunSummary } from './run-views';
@@ -10,6 +16,8 @@ import { runSummary, STATUS_TO_TEMPORAL, type RunStatus, type RunSummary } from 
 export interface ListRunsQuery {
   status?: Exclude<RunStatus, 'unknown'>;
   kind?: RunKind;
+  name?: string;
+  label?: string;
   limit: number;
   cursor?: string;
 }
@@ -28,6 +36,9 @@ export async function listRuns(deps: ApiDeps, query: ListRunsQuery): Promise<Run
   const kinds = query.kind ? [query.kind] : [...RUN_KINDS];
   const clauses = [`${kindSearchAttribute.name} IN (${kinds.map((k) => `'${k}'`).join(', ')})`];
   if (query.status) clauses.push(`ExecutionStatus = '${STATUS_TO_TEMPORAL[query.status]}'`);
+  // The schema refuses quotes and backslashes, so the texts cannot leave their string literals.
+  if (query.name) clauses.push(`${nameSearchAttribute.name} STARTS_WITH '${query.name}'`);
+  if (query.label) clauses.push(`${labelsSearchAttribute.name} = '${query.label}'`);
   const visibilityQuery = clauses.join(' AND ');
   const response = await deps.client.workflowService.listWorkflowExecutions({
     namespace: deps.namespace,

@@ -10,6 +10,7 @@ import type { StackQueueInput } from '../../workflows/stack-queue-workflow';
 import type { StackTtlInput } from '../../workflows/stack-ttl-workflow';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
+import { listingAttributes } from './start-run';
 
 /** What starting an operation answered. */
 export interface StartedStackOperation {
@@ -54,7 +55,7 @@ export async function startStackOperation(
   const common = {
     taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
     memo: { ...memo },
-    typedSearchAttributes: [{ key: kindSearchAttribute, value: 'stack' }],
+    typedSearchAttributes: [{ key: kindSearchAttribute, value: 'stack' }, ...listingAttributes(memo)],
     staticSummary: `${input.operation} ${input.project}/${input.stack} for ${input.requestedBy}`,
   };
   if (queue) {

@@ -3,7 +3,14 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { orchestratorTaskQueue } from '../../workflows/contracts/node-class';
-import { kindSearchAttribute, type RunKind, type RunMemo } from '../../workflows/definitions';
+import {
+  kindSearchAttribute,
+  labelEntries,
+  labelsSearchAttribute,
+  nameSearchAttribute,
+  type RunKind,
+  type RunMemo,
+} from '../../workflows/definitions';
 import { withDatabase } from '../auth/database-errors';
 import { actingPrincipal } from '../auth/principal';
 import { forgetRun, recordRun } from '../../db/stores/run-store';
@@ -30,6 +37,15 @@ export interface RunRequest {
   idHint?: string;
 }
 
+/** The search attributes that let `GET /v1/runs` filter by name and label over every run, not one page. */
+export function listingAttributes(memo: Pick<RunMemo, 'name' | 'labels'>): SearchAttributePair[] {
+  const labels = labelEntries(memo.labels);
+  return [
+    ...(memo.name ? [{ key: nameSearchAttribute, value: memo.name }] : []),
+    ...(labels.length > 0 ? [{ key: labelsSearchAttribute, value: labels }] : []),
+  ];
+}
+
 /**
  * Starts a run as the acting principal, or returns the run an earlier request with the same
  * idempotency key started. Who started it goes into the memo and the `runs` table, written first:
@@ -54,7 +70,11 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
       // An id is never reused, so a replayed request finds the run even after it finished.
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       memo: { ...memo },
-      typedSearchAttributes: [{ key: kindSearchAttribute, value: run.kind }, ...(run.searchAttributes ?? [])],
+      typedSearchAttributes: [
+        { key: kindSearchAttribute, value: run.kind },
+        ...listingAttributes(run.memo),
+        ...(run.searchAttributes ?? []),
+      ],
       staticSummary: run.summary,
     });
     return { runId, created: true };

@@ -1,6 +1,5 @@
 /** The runs list's filters, read from and written to the URL query so links and Back keep them. */
 import type { paths } from '../http/schema.gen';
-import type { RunSummary } from '../http/client';
 
 type ListQuery = NonNullable<paths['/v1/runs']['get']['parameters']['query']>;
 
@@ -50,26 +49,13 @@ export function hrefOf(filters: RunFilters): string {
   return query ? `/runs?${query}` : '/runs';
 }
 
-/** The part of the filters the API applies (GET /v1/runs takes kind and status). */
+/** The query of GET /v1/runs for these filters: the API filters every run, not just a loaded page. */
 export function apiQuery(filters: RunFilters): ListQuery {
   return {
     ...(filters.kind ? { kind: filters.kind } : {}),
     ...(filters.status ? { status: filters.status } : {}),
+    ...(filters.name ? { name: filters.name } : {}),
+    ...(filters.label ? { label: filters.label } : {}),
     limit: filters.limit ? Number(filters.limit) : PAGE_SIZE,
   };
-}
-
-/**
- * The part the API does not take yet, applied here: name (substring, any case) and label. It filters
- * the runs loaded so far (a page of 100, and older pages on demand), which the page says when it applies.
- */
-export function matchesLocally(run: RunSummary, filters: RunFilters): boolean {
-  if (filters.name && !(run.name ?? run.runId).toLowerCase().includes(filters.name.toLowerCase())) return false;
-  if (filters.label) {
-    const [key, ...rest] = filters.label.split('=');
-    const value = rest.length > 0 ? rest.join('=') : undefined;
-    const actual = run.labels?.[key!.trim()];
-    if (actual === undefined || (value !== undefined && actual !== value.trim())) return false;
-  }
-  return true;
 }
