@@ -376,6 +376,37 @@ test('Retry from failure opens the new run, which shows the reused node as reuse
   await page.context().close();
 });
 
+test("a node that took two attempts: the panel shows each attempt's own log on request", async () => {
+  const marker = `/tmp/capstan-console-attempts-${Date.now()}`;
+  const runId = await startDag({
+    name: 'console-attempts',
+    tasks: [
+      {
+        id: 'flaky',
+        nodeClass: 'a',
+        command: `if [ -f ${marker} ]; then echo second try passed; else touch ${marker}; echo first try failed; exit 1; fi`,
+        retry: { maxAttempts: 2, initialIntervalSeconds: 0.1 },
+      },
+    ],
+  });
+  await waitForRunEnd(stack, runId);
+  const page = await signedIn(viewerToken, { path: `/runs/${encodeURIComponent(runId)}?node=flaky` });
+  const log = page.getByTestId('log-text');
+  await page.getByRole('button', { name: 'Attempt 2 (latest)' }).waitFor();
+  await page.waitForFunction(() =>
+    (globalThis as any).document.querySelector('[data-testid="log-text"]')?.textContent?.includes('second try passed'),
+  );
+  await page.getByRole('button', { name: 'Attempt 1', exact: true }).click();
+  await page.getByRole('region', { name: 'Log of attempt 1' }).waitFor();
+  await page.waitForFunction(() =>
+    (globalThis as any).document.querySelector('[data-testid="log-text"]')?.textContent?.includes('first try failed'),
+  );
+  assert.doesNotMatch((await log.textContent()) ?? '', /second try/);
+  assert.equal(await page.getByRole('button', { name: 'Attempt 1', exact: true }).getAttribute('aria-pressed'), 'true');
+  await shoot(page, 'run-node-attempts');
+  await page.context().close();
+});
+
 test("a revoked token's session stops working at once: the open page returns to sign-in", async () => {
   const minted = await stack.mintToken('operator', { principal: 'console-revoked' });
   const page = await signedIn(minted.token);

@@ -15,7 +15,7 @@ export function useLogStream(url: string | undefined): LogState {
   useEffect(() => {
     setState({ text: '' });
     if (url === undefined) return;
-    const source = new EventSource(`${url}?follow=true`);
+    const source = new EventSource(`${url}${url.includes('?') ? '&' : '?'}follow=true`);
     source.addEventListener('attempt', (event) => {
       setState((s) => ({ ...s, attempt: JSON.parse((event as MessageEvent<string>).data) as LogState['attempt'] }));
     });

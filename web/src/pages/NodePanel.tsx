@@ -34,6 +34,13 @@ export function NodePanel(props: {
   const outputs = Object.entries(fields.outputs ?? {});
   // A failed node's record may lack its worker; the log's attempt names it.
   const [logWorker, setLogWorker] = useState<string | undefined>();
+  // An earlier attempt's log on request; the latest (followed live) otherwise.
+  const [pickedAttempt, setPickedAttempt] = useState<number | undefined>();
+  const attempts = fields.attempts ?? 0;
+  const shownAttempt = pickedAttempt !== undefined && pickedAttempt < attempts ? pickedAttempt : undefined;
+  const logUrl = `/v1/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(nodeKey)}/log${
+    shownAttempt !== undefined ? `?attempt=${shownAttempt}` : ''
+  }`;
   return (
     <aside className="card panel" aria-labelledby="panel-title" data-testid="node-panel">
       <div className="panel-head">
@@ -92,12 +99,35 @@ export function NodePanel(props: {
       {status === 'pending' || status === 'skipped' ? (
         <p className="hint">No log: this node has not run.</p>
       ) : (
-        <LogView
-          key={`${nodeKey}/${fields.attempts ?? 0}`}
-          url={`/v1/runs/${encodeURIComponent(runId)}/tasks/${encodeURIComponent(nodeKey)}/log`}
-          title="Log"
-          onAttempt={(attempt) => setLogWorker(attempt.worker)}
-        />
+        <>
+          {attempts > 1 && (
+            <div className="attempts" role="group" aria-label="Attempt whose log is shown">
+              {Array.from({ length: attempts }, (_, i) => i + 1).map((n) => {
+                const current = (shownAttempt ?? attempts) === n;
+                return (
+                  <button
+                    key={n}
+                    type="button"
+                    className="small"
+                    aria-pressed={current}
+                    onClick={() => setPickedAttempt(n === attempts ? undefined : n)}
+                  >
+                    Attempt {n}
+                    {n === attempts ? ' (latest)' : ''}
+                  </button>
+                );
+              })}
+            </div>
+          )}
+          <LogView
+            key={`${nodeKey}/${attempts}/${shownAttempt ?? 'latest'}`}
+            url={logUrl}
+            title={shownAttempt !== undefined ? `Log of attempt ${shownAttempt}` : 'Log'}
+            onAttempt={(attempt) => {
+              if (shownAttempt === undefined) setLogWorker(attempt.worker);
+            }}
+          />
+        </>
       )}
     </aside>
   );
