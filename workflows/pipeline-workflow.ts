@@ -19,6 +19,7 @@ import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
+import { jobGate, needsContext } from './pipeline/gates';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
 /**
@@ -33,6 +34,12 @@ const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
  */
 const STEP_OUTPUTS = 'pipeline-step-outputs';
 
+/**
+ * Since this patch jobs and steps have `if:` conditions (GitHub's semantics), `continue-on-error`,
+ * job `timeout-minutes` and `defaults.run`, and templates read the trigger (`branch`, `inputs` …).
+ */
+const CONDITIONS = 'pipeline-conditions';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -43,6 +50,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     policy: input.policy,
     cancelCleanly: patched(CANCEL_CLEANLY),
     stepOutputs: patched(STEP_OUTPUTS),
+    conditions: patched(CONDITIONS),
   };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {
@@ -84,9 +92,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       await Promise.all(job.needs.map(start));
       const record = recordOf(id);
       const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
-      if (blocked.length > 0) {
+      const gate = ctx.conditions
+        ? jobGate(spec, trigger, id, recordOf)
+        : blocked.length > 0
+          ? { run: false as const, reason: `needs ${blocked.join(', ')}, which did not succeed` }
+          : { run: true as const };
+      if (!gate.run) {
         record.status = 'skipped';
-        record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        record.message = gate.reason;
         ctx.onProgress?.();
         return;
       }
@@ -96,7 +109,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
-        await runJob(ctx, id, job, record, Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])));
+        await runJob(
+          ctx,
+          id,
+          job,
+          record,
+          Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])),
+          ctx.conditions ? needsContext(job.needs, recordOf) : {},
+        );
       } finally {
         for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }
@@ -155,7 +175,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   } finally {
     await runLock?.release();
   }
-  const failed = state.jobs.filter((j) => j.status === 'failed');
+  // A job that failed with continue-on-error is recorded as failed but does not fail the run.
+  const failed = state.jobs.filter((j) => j.status === 'failed' && j.continuedOnError !== true);
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
   ctx.onProgress?.();
   await report(
