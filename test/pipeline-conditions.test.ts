@@ -94,7 +94,7 @@ jobs:
     needs: [slow]
     if: always() && needs.slow.result == 'failure'
     steps:
-      - run: echo "after a failure"
+      - run: echo "after a \${{ needs.slow.result }}"
 `;
 
 const BAD = `name: bad

@@ -145,8 +145,9 @@ export function referenceIssues(
 
 /** The fields a reference to a step or job may read here. */
 function fieldsOf(ref: PipelineReference, scope: Scope): string[] {
+  // A step's outcome is known to conditions only; a needed job's result is known before the job starts.
   if (ref.context === 'steps') return scope.condition ? ['outputs', 'outcome', 'conclusion'] : ['outputs'];
-  return scope.condition ? ['outputs', 'result'] : ['outputs'];
+  return ['outputs', 'result'];
 }
 
 /** `steps.<id>.<field>[.<name>]`, `needs.<job>.<field>[.<name>]`: the shape, before what it names is looked up. */

@@ -18,8 +18,14 @@ export function runFacts(trigger: PipelineTrigger): RunFacts {
   };
 }
 
+/** What conditions read of a needed job. */
+export interface NeedContext {
+  result: Result;
+  outputs: Record<string, string>;
+}
+
 /** `needs.<job>` as conditions read it: the result and outputs of each job in `needs`. */
-export function needsContext(needs: string[], recordOf: (id: string) => JobRecord): Record<string, unknown> {
+export function needsContext(needs: string[], recordOf: (id: string) => JobRecord): Record<string, NeedContext> {
   return Object.fromEntries(
     needs.map((n) => {
       const record = recordOf(n);
@@ -60,7 +66,7 @@ export function stepGate(
   records: StepRecord[],
   index: number,
   scope: TemplateScope,
-  needs: Record<string, unknown>,
+  needs: Record<string, NeedContext>,
 ): Gate {
   const before: Array<{ name: string; result: Result }> = [];
   const stepContext: Record<string, unknown> = {};

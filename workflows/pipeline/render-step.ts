@@ -65,9 +65,9 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
 export function renderJobEnv(
   job: PipelineJob,
   needs: TemplateScope['needs'],
-  run?: TemplateScope['run'],
+  facts: Omit<TemplateScope, 'steps' | 'needs'> = {},
 ): Record<string, string> {
-  return renderEnv(job.env, { steps: {}, needs, ...(run ? { run } : {}) });
+  return renderEnv(job.env, { ...facts, steps: {}, needs });
 }
 
 /** An env map with its values rendered against `scope`. */

@@ -19,7 +19,7 @@ import { executeStackTask } from '../stack/stack-task';
 import { stepSummary, type StepPlace } from '../summaries';
 import { backoffMs } from '../task-execution';
 import type { Gate } from './conditions';
-import { runFacts, stepGate } from './gates';
+import { runFacts, stepGate, type NeedContext } from './gates';
 import { withJobTimeout } from './job-timeout';
 import { renderEnv, renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { withJobDefaults } from './step-defaults';
@@ -69,7 +69,7 @@ export async function runJob(
   job: PipelineJob,
   record: JobRecord,
   needs: TemplateScope['needs'] = {},
-  needsCtx: Record<string, unknown> = {},
+  needsCtx: Record<string, NeedContext> = {},
 ): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
@@ -86,7 +86,10 @@ export async function runJob(
   record.startedAt = new Date().toISOString();
   ctx.onProgress?.();
   const run = ctx.conditions ? runFacts(ctx.trigger) : undefined;
-  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs, run) : job.env, run);
+  const facts: Omit<TemplateScope, 'steps' | 'needs'> = run
+    ? { run, needResults: Object.fromEntries(Object.entries(needsCtx).map(([id, n]) => [id, n.result])) }
+    : {};
+  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs, facts) : job.env, run);
   // The job's clock starts once it may run (after its approval) and runs on across restarts.
   const minutes = ctx.conditions ? job['timeout-minutes'] : undefined;
   const deadline = minutes !== undefined ? Date.now() + minutes * 60_000 : undefined;
@@ -114,7 +117,7 @@ export async function runJob(
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       // A restarted job starts over, so its steps' outputs do too.
-      const scope: TemplateScope = { steps: {}, needs, ...(run ? { run } : {}) };
+      const scope: TemplateScope = { ...facts, steps: {}, needs };
       const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope, needsCtx };
       const { failed, timedOut } = await withJobTimeout(deadline, minutes ?? 0, record.steps, () =>
         runSteps(jobTry, job.steps, record.steps, env, 'step'),
@@ -189,7 +192,7 @@ interface JobTry {
   /** Outputs templates read: of this try's steps so far (by step id), and of the jobs this one needs. */
   scope: TemplateScope;
   /** `needs.<job>` as step conditions read it (result and outputs). */
-  needsCtx: Record<string, unknown>;
+  needsCtx: Record<string, NeedContext>;
 }
 
 /**

@@ -62,6 +62,8 @@ export interface TemplateScope {
   needs: Record<string, Record<string, string>>;
   /** Absent for runs started before these contexts existed; they read as ''. */
   run?: RunFacts;
+  /** `needs.<job>.result` of each needed job (success, failure, cancelled, skipped), where known. */
+  needResults?: Record<string, string>;
 }
 
 /** A malformed pipeline template; `position` is the 0-based offset in the text as written. */
@@ -126,7 +128,10 @@ export function scopeContexts(scope: TemplateScope): Record<string, unknown> {
   const steps: Record<string, unknown> = {};
   for (const [id, outputs] of Object.entries(scope.steps)) steps[id] = { outputs };
   const needs: Record<string, unknown> = {};
-  for (const [id, outputs] of Object.entries(scope.needs)) needs[id] = { outputs };
+  for (const [id, outputs] of Object.entries(scope.needs)) {
+    const result = scope.needResults?.[id];
+    needs[id] = result === undefined ? { outputs } : { outputs, result };
+  }
   return { ...(scope.run ?? {}), steps, needs };
 }
 
