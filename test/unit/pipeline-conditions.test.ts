@@ -321,10 +321,13 @@ describe('validation of conditions and step controls at submit', () => {
               continue-on-error: true
             - checkout: true
               if: always()
+            - run: never
+              if: false
     `.replace('github_free == null || ', ''),
     );
     const job = spec.jobs.build!;
     assert.equal(job['timeout-minutes'], 30);
+    assert.equal(job.steps[2]!.if, 'false', 'YAML reads if: false as a boolean; it is the expression false');
     const step = withJobDefaults(job.steps[0]!, job);
     assert.ok('run' in step);
     assert.equal(step.workingDirectory, 'app');

@@ -36,9 +36,8 @@ const relativePath = z
   );
 /** An `if:` condition: an expression, bare or in `${{ }}` (workflows/pipeline/conditions.ts). */
 const condition = z
-  .string()
-  .min(1)
-  .max(10_000)
+  // YAML reads `if: false` (a common way to switch a job off) as a boolean; it is the expression `false`.
+  .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.string().min(1).max(10_000))
   .optional()
   .describe("Runs only when true, e.g. `branch == 'main'` or `failure()`; otherwise skipped with the reason.");
 const continueOnError = z
