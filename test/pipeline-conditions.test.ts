@@ -97,6 +97,32 @@ jobs:
       - run: echo "after a \${{ needs.slow.result }}"
 `;
 
+const CANCEL = `name: cancel
+on: { manual: true }
+jobs:
+  slow:
+    runs-on: a
+    steps:
+      - run: sleep 600
+  after:
+    runs-on: a
+    needs: [slow]
+    steps:
+      - run: echo after
+  cleanup:
+    runs-on: a
+    needs: [slow]
+    if: cancelled()
+    steps:
+      - run: echo "cleaning up after \${{ needs.slow.result }}"
+  report:
+    runs-on: a
+    needs: [slow]
+    if: always() && !cancelled()
+    steps:
+      - run: echo report
+`;
+
 const BAD = `name: bad
 on: { manual: true }
 jobs:
@@ -121,6 +147,7 @@ before(async () => {
   writeFileSync(join(repo, '.capstan', 'flow.yaml'), FLOW);
   writeFileSync(join(repo, '.capstan', 'controls.yaml'), CONTROLS);
   writeFileSync(join(repo, '.capstan', 'timeout.yaml'), TIMEOUT(scratch));
+  writeFileSync(join(repo, '.capstan', 'cancel.yaml'), CANCEL);
   writeFileSync(join(repo, '.capstan', 'bad.yaml'), BAD);
   gitIn(repo, 'add', '-A');
   gitIn(repo, 'commit', '-q', '-m', 'pipelines');
@@ -252,6 +279,38 @@ test(
     const later = job(finished, 'later');
     assert.equal(later.status, 'succeeded');
     assert.match(await stepLog(finished.runId, 'later', 0), /after a failure/);
+  },
+);
+
+test(
+  'a cancelled run still runs its if: cancelled() job once the cancelled steps are dead; the rest are cancelled or skipped',
+  { timeout: 120_000 },
+  async () => {
+    const started = await stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'acme/web',
+      cloneUrl: repo,
+      sha,
+      branch: 'main',
+      pipelinePath: '.capstan/cancel.yaml',
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const runId: string = started.body.runId;
+    for (let i = 0; ; i++) {
+      const live = (await stack.request('GET', `/v1/runs/${encodeURIComponent(runId)}`)).body;
+      if (live.pipeline?.jobs[0].steps[0].status === 'running') break;
+      assert.ok(i < 300, `slow never ran: ${JSON.stringify(live.pipeline ?? live.failure)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancelled = await stack.request('POST', `/v1/runs/${encodeURIComponent(runId)}/cancel`);
+    assert.equal(cancelled.status, 202, JSON.stringify(cancelled.body));
+    const finished = await waitForRunEnd(stack, runId, 90_000);
+    assert.equal(finished.status, 'cancelled', JSON.stringify(finished.pipeline));
+    assert.equal(job(finished, 'slow').status, 'cancelled');
+    assert.equal(job(finished, 'after').status, 'cancelled');
+    assert.equal(job(finished, 'cleanup').status, 'succeeded', JSON.stringify(job(finished, 'cleanup')));
+    assert.match(await stepLog(runId, 'cleanup', 0), /cleaning up after cancelled/);
+    assert.equal(job(finished, 'report').status, 'skipped');
+    assert.equal(job(finished, 'report').message, 'if: always() && !cancelled() was false (before it: slow cancelled)');
   },
 );
 

@@ -19,6 +19,7 @@ import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
+import { runAfterCancel } from './pipeline/after-cancel';
 import { jobGate, needsContext } from './pipeline/gates';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
@@ -146,14 +147,21 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     await Promise.all(jobIds.map(start));
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    if (ctx.cancelCleanly) {
-      // Promise.all gave up at the first cancelled job: the group is let go only once every job's steps are dead.
-      await Promise.allSettled(finished.values());
-      await runLock?.release(true);
-    }
     const reason = preemption
       ? `cancelled by run ${preemption.by}, which took concurrency group "${preemption.group}" (cancel-in-progress)`
       : 'the run was cancelled';
+    if (ctx.cancelCleanly) {
+      // Promise.all gave up at the first cancelled job: the group is let go only once every job's steps are dead.
+      await Promise.allSettled(finished.values());
+      // Jobs with `if: always()` or `cancelled()` run now, as on GitHub; nothing cancels them.
+      if (ctx.conditions)
+        await CancellationScope.nonCancellable(() =>
+          runAfterCancel(spec, state, reason, (id, job, record, needs, needsCtx) =>
+            runJob(ctx, id, job, record, needs, needsCtx),
+          ),
+        );
+      await runLock?.release(true);
+    }
     state.status = 'cancelled';
     state.message = reason;
     for (const job of state.jobs) {

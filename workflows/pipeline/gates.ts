@@ -43,6 +43,7 @@ export function jobGate(
   trigger: PipelineTrigger,
   id: string,
   recordOf: (id: string) => JobRecord,
+  runCancelled = false,
 ): Gate {
   const job = spec.jobs[id]!;
   const upstream = upstreamOf(spec, id);
@@ -54,7 +55,7 @@ export function jobGate(
     {
       contexts: { ...runFacts(trigger), needs: needsContext(job.needs, recordOf) },
       before,
-      cancelled: before.some((b) => b.result === 'cancelled'),
+      cancelled: runCancelled || before.some((b) => b.result === 'cancelled'),
     },
     notSucceeded,
   );
