@@ -20,6 +20,8 @@ import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
+import { runAfterCancel } from './pipeline/after-cancel';
+import { jobGate, needsContext } from './pipeline/gates';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
@@ -36,6 +38,12 @@ const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
  */
 const STEP_OUTPUTS = 'pipeline-step-outputs';
 
+/**
+ * Since this patch jobs and steps have `if:` conditions (GitHub's semantics), `continue-on-error`,
+ * job `timeout-minutes` and `defaults.run`, and templates read the trigger (`branch`, `inputs` …).
+ */
+const CONDITIONS = 'pipeline-conditions';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -46,6 +54,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     policy: input.policy,
     cancelCleanly: patched(CANCEL_CLEANLY),
     stepOutputs: patched(STEP_OUTPUTS),
+    conditions: patched(CONDITIONS),
   };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {
@@ -95,9 +104,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
         return;
       }
       const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
-      if (blocked.length > 0) {
+      const gate = ctx.conditions
+        ? jobGate(spec, trigger, id, recordOf)
+        : blocked.length > 0
+          ? { run: false as const, reason: `needs ${blocked.join(', ')}, which did not succeed` }
+          : { run: true as const };
+      if (!gate.run) {
         record.status = 'skipped';
-        record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        record.message = gate.reason;
         ctx.onProgress?.();
         return;
       }
@@ -107,7 +121,14 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
-        await runJob(ctx, id, job, record, Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])));
+        await runJob(
+          ctx,
+          id,
+          job,
+          record,
+          Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])),
+          ctx.conditions ? needsContext(job.needs, recordOf) : {},
+        );
       } finally {
         for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }
@@ -138,14 +159,21 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     await Promise.all(jobIds.map(start));
   } catch (err) {
     if (!isCancellation(err)) throw err;
-    if (ctx.cancelCleanly) {
-      // Promise.all gave up at the first cancelled job: the group is let go only once every job's steps are dead.
-      await Promise.allSettled(finished.values());
-      await runLock?.release(true);
-    }
     const reason = preemption
       ? `cancelled by run ${preemption.by}, which took concurrency group "${preemption.group}" (cancel-in-progress)`
       : 'the run was cancelled';
+    if (ctx.cancelCleanly) {
+      // Promise.all gave up at the first cancelled job: the group is let go only once every job's steps are dead.
+      await Promise.allSettled(finished.values());
+      // Jobs with `if: always()` or `cancelled()` run now, as on GitHub; nothing cancels them.
+      if (ctx.conditions)
+        await CancellationScope.nonCancellable(() =>
+          runAfterCancel(spec, state, reason, (id, job, record, needs, needsCtx) =>
+            runJob(ctx, id, job, record, needs, needsCtx),
+          ),
+        );
+      await runLock?.release(true);
+    }
     state.status = 'cancelled';
     state.message = reason;
     for (const job of state.jobs) {
@@ -167,7 +195,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
   } finally {
     await runLock?.release();
   }
-  const failed = state.jobs.filter((j) => j.status === 'failed');
+  // A job that failed with continue-on-error is recorded as failed but does not fail the run.
+  const failed = state.jobs.filter((j) => j.status === 'failed' && j.continuedOnError !== true);
   state.status = failed.length > 0 ? 'failed' : 'succeeded';
   ctx.onProgress?.();
   await report(

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';
+import { stepTimeoutSeconds, type PipelineStep } from '../../workflows/contracts/pipeline-spec';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import { lastLineOf, logTailOf } from '../../workflows/contracts/log-tail';
 import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
@@ -212,9 +212,12 @@ async function runStep(
   await writeFile(script, step.run, { mode: 0o700 });
   await writeFile(outputFile, '');
   const tail = new TailBuffer(4096);
+  const timeoutSeconds = stepTimeoutSeconds(step);
   const exit = await runProcessGroup({
-    file: '/bin/bash',
-    args: ['-e', '-o', 'pipefail', script],
+    // sh is for scripts written for a POSIX shell (or images without bash); bash stays the default.
+    ...(step.shell === 'sh'
+      ? { file: '/bin/sh', args: ['-e', script] }
+      : { file: '/bin/bash', args: ['-e', '-o', 'pipefail', script] }),
     cwd,
     env: {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CAPSTAN_'))),
@@ -223,7 +226,7 @@ async function runStep(
       CAPSTAN_OUTPUT: outputFile,
       ...step.env,
     },
-    timeoutMs: step.timeoutSeconds * 1000,
+    timeoutMs: timeoutSeconds * 1000,
     signal,
     killGraceMs: deps.killGraceMs,
     onStdout: (chunk) => {
@@ -241,7 +244,7 @@ async function runStep(
     await rm(outputFile, { force: true });
     throw new CancelledFailure('step cancelled; process group killed');
   }
-  if (exit.timedOut) log.write(`[capstan] step timed out after ${step.timeoutSeconds}s; process group killed\n`);
+  if (exit.timedOut) log.write(`[capstan] step timed out after ${timeoutSeconds}s; process group killed\n`);
   let outputs: Record<string, string> = {};
   try {
     const limits = deps.outputStore;

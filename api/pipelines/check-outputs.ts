@@ -22,14 +22,16 @@ interface StepIdPlace {
   step: PipelineStep;
 }
 
-/** What a templated field may refer to. */
-interface Scope {
+/** What a templated field or condition may refer to. */
+export interface Scope {
   /** Step ids readable here; undefined when no step is in scope (job env, pipeline env). */
   steps?: Set<string>;
   /** Whether `needs.` is available here. */
   needs: boolean;
   /** The step whose field this is, if any. */
   self?: { list: 'steps' | 'rollback'; index: number };
+  /** A condition (`if:`) also reads steps.<id>.outcome/conclusion and needs.<job>.result. */
+  condition?: boolean;
 }
 
 /** Every problem of the pipeline's templates, step ids and job outputs, each at the field that holds it. */
@@ -81,7 +83,7 @@ export function outputIssues(spec: PipelineSpec): PathIssue[] {
 }
 
 /** The job's step ids with where each is defined; a repeated id is an issue at its second use. */
-function stepIds(jobId: string, job: PipelineJob, issues: PathIssue[]): Map<string, StepIdPlace> {
+export function stepIds(jobId: string, job: PipelineJob, issues: PathIssue[]): Map<string, StepIdPlace> {
   const ids = new Map<string, StepIdPlace>();
   const add = (list: 'steps' | 'rollback', step: PipelineStep, index: number): void => {
     if (step.id === undefined) return;
@@ -99,7 +101,7 @@ function stepIds(jobId: string, job: PipelineJob, issues: PathIssue[]): Map<stri
 }
 
 /** The problems of one templated field: it must parse, and each reference must be in scope. */
-function templateIssues(
+export function templateIssues(
   spec: PipelineSpec,
   jobId: string,
   ids: Map<string, StepIdPlace> | undefined,
@@ -115,17 +117,64 @@ function templateIssues(
     if (!(err instanceof PipelineTemplateError)) throw err;
     return [{ path, message: `\${{ }}: ${err.reason} (at character ${err.position + 1} of the value)` }];
   }
+  return referenceIssues(spec, jobId, ids, path, references, scope);
+}
+
+/** The problems of the references one field makes: each must be in scope and name something that exists. */
+export function referenceIssues(
+  spec: PipelineSpec,
+  jobId: string,
+  ids: Map<string, StepIdPlace> | undefined,
+  path: SpecPath,
+  references: PipelineReference[],
+  scope: Scope,
+): PathIssue[] {
   const issues: PathIssue[] = [];
   for (const ref of references) {
+    const id = ref.id ?? '';
     const problem =
-      ref.context === 'steps' ? stepProblem(ref, ids, scope, jobId) : needsProblem(ref, spec, jobId, scope);
+      ref.context === 'steps'
+        ? (shapeProblem(ref, scope) ?? stepProblem({ ...ref, id }, ids, scope, jobId))
+        : ref.context === 'needs'
+          ? (shapeProblem(ref, scope) ?? needsProblem({ ...ref, id }, spec, jobId, scope))
+          : runContextProblem(ref);
     if (problem) issues.push({ path, message: `${spelling(ref)}: ${problem}` });
   }
   return issues;
 }
 
+/** The fields a reference to a step or job may read here. */
+function fieldsOf(ref: PipelineReference, scope: Scope): string[] {
+  // A step's outcome is known to conditions only; a needed job's result is known before the job starts.
+  if (ref.context === 'steps') return scope.condition ? ['outputs', 'outcome', 'conclusion'] : ['outputs'];
+  return ['outputs', 'result'];
+}
+
+/** `steps.<id>.<field>[.<name>]`, `needs.<job>.<field>[.<name>]`: the shape, before what it names is looked up. */
+function shapeProblem(ref: PipelineReference, scope: Scope): string | undefined {
+  const fields = fieldsOf(ref, scope);
+  const form = ref.context === 'steps' ? 'steps.<id>.outputs.<name>' : 'needs.<job>.outputs.<name>';
+  if (ref.id === undefined || ref.field === undefined) return `incomplete; write ${form}`;
+  if (!fields.includes(ref.field)) {
+    if (fields.length === 1) return `only outputs can be read: ${form}`;
+    return `unknown field "${ref.field}"; ${ref.context}.<id> has ${fields.join(', ')}`;
+  }
+  const depth = ref.field === 'outputs' ? 4 : 3;
+  if (ref.path.length > depth) return `"${ref.field}" has no fields`;
+  return undefined;
+}
+
+/** branch, event, sha, repository are plain values; inputs.<name> names one input. */
+function runContextProblem(ref: PipelineReference): string | undefined {
+  if (ref.context === 'inputs') {
+    if (ref.path.length !== 2) return 'write inputs.<name>';
+    return undefined;
+  }
+  return ref.path.length === 1 ? undefined : `${ref.context} is a plain value and has no fields`;
+}
+
 function stepProblem(
-  ref: PipelineReference,
+  ref: PipelineReference & { id: string },
   ids: Map<string, StepIdPlace> | undefined,
   scope: Scope,
   jobId: string,
@@ -141,20 +190,25 @@ function stepProblem(
       return `is this step; a step reads the outputs of earlier steps only`;
     return `step "${ref.id}" is ${place.list}[${place.index}], which runs after this one; a step reads the outputs of earlier steps only`;
   }
-  if (ref.field === 'status') return 'only outputs can be read: steps.<id>.outputs.<name>';
+  if (ref.field !== 'outputs') return undefined;
   if (!('run' in place.step) && !('stack' in place.step))
     return `step "${ref.id}" is not a run or stack step and writes no outputs`;
   return undefined;
 }
 
-function needsProblem(ref: PipelineReference, spec: PipelineSpec, jobId: string, scope: Scope): string | undefined {
+function needsProblem(
+  ref: PipelineReference & { id: string },
+  spec: PipelineSpec,
+  jobId: string,
+  scope: Scope,
+): string | undefined {
   if (!scope.needs) return "no job is in scope in the pipeline's env; use needs.<job> in a job's env or steps";
   const jobs = Object.keys(spec.jobs);
   if (!Object.hasOwn(spec.jobs, ref.id)) return `unknown job "${ref.id}"${closest(ref.id, jobs)}`;
   if (ref.id === jobId) return `is this job; use steps.<id>.outputs for its own steps`;
   if (!spec.jobs[jobId]!.needs.includes(ref.id))
     return `job "${ref.id}" is not in the needs of "${jobId}"; add it to needs (outputs of jobs needed only through other jobs are not readable)`;
-  if (ref.field === 'status') return 'only outputs can be read: needs.<job>.outputs.<name>';
+  if (ref.field !== 'outputs') return undefined;
   const declared = Object.keys(spec.jobs[ref.id]!.outputs ?? {});
   if (ref.name !== undefined && !declared.includes(ref.name)) {
     const known =
@@ -166,5 +220,5 @@ function needsProblem(ref: PipelineReference, spec: PipelineSpec, jobId: string,
 
 /** The reference as the author wrote it, give or take the bracket form. */
 function spelling(ref: PipelineReference): string {
-  return `${ref.context}.${ref.id}.${ref.field}${ref.name === undefined ? '' : `.${ref.name}`}`;
+  return ref.path.join('.');
 }

@@ -1,9 +1,10 @@
 /**
  * The checks of a pipeline spec that its schema cannot express: triggers, node classes, the needs
- * graph, artifacts, rollback, concurrency groups, and templates reading step and job outputs. Pure, so the API and the CLI share it.
+ * graph, artifacts, rollback, concurrency groups, templates reading step and job outputs, and `if:` conditions. Pure, so the API and the CLI share it.
  */
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { artifactIssues } from './check-artifacts';
+import { conditionIssues } from './check-conditions';
 import { needsIssues } from './check-needs';
 import { outputIssues } from './check-outputs';
 import type { PathIssue, SpecPath } from './pipeline-issue';
@@ -46,7 +47,12 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
   }
   const needs = needsIssues(spec.jobs);
   // Which job is upstream of which is only known once needs is right; until then artifact advice would mislead.
-  issues.push(...needs, ...(needs.length === 0 ? artifactIssues(spec.jobs) : []), ...outputIssues(spec));
+  issues.push(
+    ...needs,
+    ...(needs.length === 0 ? artifactIssues(spec.jobs) : []),
+    ...outputIssues(spec),
+    ...(needs.length === 0 ? conditionIssues(spec) : []),
+  );
   return issues;
 }
 

@@ -7,9 +7,11 @@ import type { z } from 'zod';
 import { PipelineStepSchema } from '../../workflows/contracts/pipeline-spec';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 
+/** Keys every kind of step may have, so none of them says what a step does. */
+const COMMON_STEP_KEYS = ['name', 'id', 'if', 'continue-on-error'];
 /** The key that says what a step does, in the order the step union lists them. */
 const STEP_KINDS = PipelineStepSchema.options.map((option) =>
-  Object.keys(option.shape).find((key) => key !== 'name' && key !== 'id')!,
+  Object.keys(option.shape).find((key) => !COMMON_STEP_KEYS.includes(key))!,
 );
 
 /** Field issues for the zod issues of `input`, each with its path from the spec's root. */

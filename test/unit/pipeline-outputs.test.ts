@@ -150,7 +150,7 @@ describe('validation of output references', () => {
       "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: expected a value, found '}' (at character 35 of the value)",
     ]);
     assert.deepEqual(rejection(withLine(12, '          V: ${{ github.sha }}')), [
-      "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: unknown context 'github'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name> (at character 5 of the value)",
+      "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: unknown context 'github'; a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name>, inputs.<name>, branch, event, sha and repository (at character 5 of the value)",
     ]);
     assert.match(
       rejection(withLine(12, '          V: ${{ tasks.tag.outputs.version }}'))[0]!,
@@ -210,8 +210,8 @@ describe('pipeline templates', () => {
 
   test('references are reported with their context; errors carry the position in the text as written', () => {
     assert.deepEqual(parsePipelineTemplate('${{ steps.a.outputs.x }}${{ needs.b.outputs }}').references, [
-      { context: 'steps', id: 'a', field: 'outputs', name: 'x' },
-      { context: 'needs', id: 'b', field: 'outputs' },
+      { context: 'steps', path: ['steps', 'a', 'outputs', 'x'], id: 'a', field: 'outputs', name: 'x' },
+      { context: 'needs', path: ['needs', 'b', 'outputs'], id: 'b', field: 'outputs' },
     ]);
     const error = (text: string): PipelineTemplateError => {
       try {
@@ -222,7 +222,7 @@ describe('pipeline templates', () => {
       }
       return assert.fail('expected an error');
     };
-    // The DAG parser sees `tasks.s-a...`, two characters longer; the position is still the author's.
+    // Positions are the author's, in the whole text.
     assert.equal(error('${{ steps.a.outputs.x == }}').position, 25);
     assert.equal(error('${{ steps.a.outputs.x').position, 0);
     assert.equal(error('ok ${{ matrix.n }}').position, 7);

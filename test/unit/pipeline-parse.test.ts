@@ -131,7 +131,6 @@ describe('a valid pipeline', () => {
       name: 'health check',
       run: 'curl -fsS https://example.com/health',
       env: {},
-      timeoutSeconds: 3600,
       retry: { maxAttempts: 5, initialIntervalSeconds: 2, backoffCoefficient: 2, maxIntervalSeconds: 60 },
     });
     assert.equal(deploy.rollback.length, 1);

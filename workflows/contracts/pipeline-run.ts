@@ -21,6 +21,8 @@ export interface PipelineTrigger {
   deliveryId?: string;
   /** Who caused the run: the API principal, or the forge user who pushed. */
   triggeredBy: string;
+  /** Values of a manual run's inputs, read by `${{ inputs.<name> }}` and `if:` conditions. */
+  inputs?: Record<string, string | number | boolean>;
 }
 
 /** Input of `pipelineWorkflow`. */
@@ -53,6 +55,8 @@ export interface StepRecord {
   message?: string;
   /** What the step wrote to `$CAPSTAN_OUTPUT`. */
   outputs?: Record<string, string>;
+  /** The step failed, but `continue-on-error` let its job go on (its outcome is failure, its conclusion success). */
+  continuedOnError?: boolean;
 }
 
 /** A job's record in the run. */
@@ -75,6 +79,8 @@ export interface JobRecord {
   message?: string;
   /** Set when a re-run took this job over from an earlier run instead of running it: that run's id. */
   reusedFrom?: string;
+  /** The job failed, but `continue-on-error` kept the run from failing; its dependents ran as on success. */
+  continuedOnError?: boolean;
 }
 
 /** The live and final state of a pipeline run. */

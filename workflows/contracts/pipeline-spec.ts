@@ -34,6 +34,19 @@ const relativePath = z
     (p) => !p.startsWith('/') && !p.split('/').includes('..'),
     'must be a path relative to the job workspace, without ".."',
   );
+/** An `if:` condition: an expression, bare or in `${{ }}` (workflows/pipeline/conditions.ts). */
+const condition = z
+  // YAML reads `if: false` (a common way to switch a job off) as a boolean; it is the expression `false`.
+  .preprocess((value) => (typeof value === 'boolean' ? String(value) : value), z.string().min(1).max(10_000))
+  .optional()
+  .describe("Runs only when true, e.g. `branch == 'main'` or `failure()`; otherwise skipped with the reason.");
+const continueOnError = z
+  .boolean()
+  .optional()
+  .describe('A failure is recorded but does not fail the job (step) or the run (job); what follows proceeds.');
+/** The shells a run step may use. */
+const shell = z.enum(['bash', 'sh']).describe('bash: `bash -e -o pipefail` (the default); sh: `sh -e`.');
+
 /** Branch filters: exact names or globs where `*` matches within a path segment and `**` across segments. */
 const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
 
@@ -44,14 +57,28 @@ const RunStepSchema = z.strictObject({
   run: z.string().min(1).max(1_048_576).describe('Script run by bash -e -o pipefail in the job workspace.'),
   env: envMap,
   workingDirectory: relativePath.optional(),
-  timeoutSeconds: z.number().int().positive().max(86_400).default(3600),
+  'working-directory': relativePath.optional().describe("GitHub's spelling of workingDirectory."),
+  shell: shell.optional(),
+  if: condition,
+  'continue-on-error': continueOnError,
+  timeoutSeconds: z.number().int().positive().max(86_400).optional().describe('Default 3600 (stepTimeoutSeconds).'),
+  'timeout-minutes': z.number().positive().max(1440).optional().describe('timeoutSeconds in minutes; not both.'),
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
 });
+
+/** The timeout of a run step in seconds: `timeoutSeconds`, else `timeout-minutes`, else an hour. */
+export function stepTimeoutSeconds(step: { timeoutSeconds?: number; 'timeout-minutes'?: number }): number {
+  if (step.timeoutSeconds !== undefined) return step.timeoutSeconds;
+  if (step['timeout-minutes'] !== undefined) return Math.max(1, Math.round(step['timeout-minutes'] * 60));
+  return 3600;
+}
 
 /** A checkout step: clones the triggering repository at the run's commit into the workspace. */
 const CheckoutStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
+  if: condition,
+  'continue-on-error': continueOnError,
   checkout: z.union([z.literal(true), z.strictObject({ path: relativePath.optional() })]),
 });
 
@@ -59,6 +86,8 @@ const CheckoutStepSchema = z.strictObject({
 const UploadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
+  if: condition,
+  'continue-on-error': continueOnError,
   'upload-artifact': z.strictObject({
     name: z.string().regex(ARTIFACT_NAME_PATTERN, 'must be letters, digits, ".", "_" or "-"'),
     path: relativePath,
@@ -69,6 +98,8 @@ const UploadStepSchema = z.strictObject({
 const DownloadStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
+  if: condition,
+  'continue-on-error': continueOnError,
   'download-artifact': z.strictObject({
     name: z.string().regex(ARTIFACT_NAME_PATTERN),
     path: relativePath.default('.'),
@@ -79,6 +110,8 @@ const DownloadStepSchema = z.strictObject({
 const StackStepSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   id: stepId,
+  if: condition,
+  'continue-on-error': continueOnError,
   stack: StackTaskSchema,
 });
 
@@ -119,6 +152,20 @@ const ConcurrencySchema = z.strictObject({
 const PipelineJobSchema = z.strictObject({
   'runs-on': z.string().min(1).describe('Node class whose worker runs every step of the job.'),
   needs: z.array(z.string().min(1)).max(100).default([]),
+  if: condition,
+  'continue-on-error': continueOnError,
+  'timeout-minutes': z
+    .number()
+    .positive()
+    .max(10_080)
+    .optional()
+    .describe("The whole job's steps; when it runs out, the running step's process is killed and the job fails."),
+  defaults: z
+    .strictObject({
+      run: z.strictObject({ 'working-directory': relativePath.optional(), shell: shell.optional() }).optional(),
+    })
+    .optional()
+    .describe('Applied to run steps that do not set their own working directory or shell.'),
   env: envMap,
   environment: z
     .strictObject({

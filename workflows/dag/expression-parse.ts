@@ -7,8 +7,23 @@
 export type Literal = string | number | boolean | null;
 
 /** The functions an expression may call, with how many arguments each takes. */
-const FUNCTIONS = { contains: 2, startsWith: 2, endsWith: 2, success: 0, failure: 0, always: 0 } as const;
+const FUNCTIONS = { contains: 2, startsWith: 2, endsWith: 2, success: 0, failure: 0, always: 0, cancelled: 0 } as const;
 export type FunctionName = keyof typeof FUNCTIONS;
+/** Functions only a dialect that asks for them may call (a DAG cannot evaluate them). */
+const DIALECT_FUNCTIONS: readonly FunctionName[] = ['cancelled'];
+
+/**
+ * A dialect of the language for another kind of run (pipelines): its own context words instead of
+ * the DAG's `tasks.` and `matrix.`, and the extra functions it may call. Without one, the DAG's language.
+ */
+export interface ParseDialect {
+  /** Words read as a context path: `branch`, `needs.build.result`, `steps.tag.outputs['odd name']`. */
+  contexts: readonly string[];
+  /** Functions beyond the DAG's, e.g. `cancelled`. */
+  functions: readonly FunctionName[];
+  /** What an unknown name's message says may be read instead. */
+  hint: string;
+}
 
 export type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
@@ -18,6 +33,7 @@ export type Expr =
   | { type: 'status'; task: string }
   | { type: 'outputs'; task: string; output?: string }
   | { type: 'matrix'; key: string }
+  | { type: 'context'; path: string[] }
   | { type: 'not'; operand: Expr }
   | { type: 'binary'; op: BinaryOperator; left: Expr; right: Expr }
   | { type: 'call'; fn: FunctionName; args: Expr[] };
@@ -33,8 +49,8 @@ export class ExpressionError extends Error {
 }
 
 /** Parses a condition expression; throws ExpressionError. */
-export function parseExpression(source: string): Expr {
-  const parser = new Parser(source, 0);
+export function parseExpression(source: string, dialect?: ParseDialect): Expr {
+  const parser = new Parser(source, 0, dialect);
   const expr = parser.parse();
   parser.skipSpace();
   if (parser.pos < source.length)
@@ -43,8 +59,8 @@ export function parseExpression(source: string): Expr {
 }
 
 /** Parses one expression starting at `start` and stops before the first text that cannot continue it; for templates. */
-export function parseExpressionAt(source: string, start: number): { expr: Expr; end: number } {
-  const parser = new Parser(source, start);
+export function parseExpressionAt(source: string, start: number, dialect?: ParseDialect): { expr: Expr; end: number } {
+  const parser = new Parser(source, start, dialect);
   const expr = parser.parse();
   parser.skipSpace();
   return { expr, end: parser.pos };
@@ -68,6 +84,7 @@ class Parser {
   constructor(
     private readonly src: string,
     public pos: number,
+    private readonly dialect?: ParseDialect,
   ) {}
 
   parse(): Expr {
@@ -122,6 +139,7 @@ class Parser {
     const word = this.word();
     if (word === 'true' || word === 'false') return { type: 'literal', value: word === 'true' };
     if (word === 'null') return { type: 'literal', value: null };
+    if (this.dialect) return this.dialectName(word, start);
     if (word === 'tasks' && this.src[this.pos] === '.') return this.taskReference();
     if (word === 'matrix' && this.src[this.pos] === '.') {
       this.pos++;
@@ -133,6 +151,38 @@ class Parser {
       `expected a literal, 'tasks.<id>...', 'matrix.<key>' or a function call, found '${word}'`,
       start,
     );
+  }
+
+  /** A name in a dialect: one of its contexts (then its path), a function call, or an error with the dialect's hint. */
+  private dialectName(word: string, start: number): Expr {
+    const dialect = this.dialect!;
+    const next = this.src[this.pos];
+    if (dialect.contexts.includes(word)) return this.contextPath(word);
+    if (next === '.' || next === '[') throw new ExpressionError(`unknown context '${word}'; ${dialect.hint}`, start);
+    this.skipSpace();
+    if (this.src[this.pos] === '(') return this.call(word, start);
+    throw new ExpressionError(`unknown name '${word}'; ${dialect.hint}`, start);
+  }
+
+  /** After a context word: `.<name>` or `['<name>']` segments; after `outputs`, a name may hold dots, as in the DAG. */
+  private contextPath(word: string): Expr {
+    const path = [word];
+    for (;;) {
+      const c = this.src[this.pos];
+      if (c === '.') {
+        this.pos++;
+        const dots = path.at(-1) === 'outputs';
+        path.push(this.identifier('a name', (ch) => isWordChar(ch) || ch === '-' || (dots && ch === '.')));
+      } else if (c === '[') {
+        this.pos++;
+        this.skipSpace();
+        if (this.src[this.pos] !== "'") throw new ExpressionError('expected a quoted name', this.pos);
+        path.push(this.string());
+        this.expect(']');
+      } else {
+        return { type: 'context', path };
+      }
+    }
   }
 
   /** After `tasks`: `.<id>.status`, `.<id>.outputs`, `.<id>.outputs.<name>` or `.<id>.outputs['<name>']`. */
@@ -165,9 +215,10 @@ class Parser {
   }
 
   private call(name: string, start: number): Expr {
-    if (!Object.prototype.hasOwnProperty.call(FUNCTIONS, name))
-      throw new ExpressionError(`unknown function '${name}'`, start);
+    const known = Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
     const fn = name as FunctionName;
+    if (!known || (DIALECT_FUNCTIONS.includes(fn) && !this.dialect?.functions.includes(fn)))
+      throw new ExpressionError(`unknown function '${name}'`, start);
     this.pos++;
     const args: Expr[] = [];
     this.skipSpace();

@@ -25,12 +25,15 @@
  *   needle by `==`; otherwise text contains text), `startsWith(a, b)`, `endsWith(a, b)` (on text),
  *   `success()` (every direct dependency succeeded), `failure()` (some direct dependency failed),
  *   `always()` (true).
+ * - Dialects (ParseDialect, for pipelines): context words read as paths into `EvalContext.contexts`
+ *   (`branch`, `needs.build.result`, `steps.tag.outputs['x']`) instead of `tasks.` and `matrix.`, and
+ *   `cancelled()` (true when EvalContext.cancelled). A DAG expression parses without one, so it can name neither.
  * - Templates: text with `${{ expr }}` parts; there is no escape for a literal `${{`.
  * Errors are ExpressionError with a 0-based `position` and a message ending in ` at <position>`.
  */
-import { ExpressionError, parseExpressionAt, describeAt, type Expr } from './expression-parse';
+import { ExpressionError, parseExpressionAt, describeAt, type Expr, type ParseDialect } from './expression-parse';
 
-export { ExpressionError, parseExpression, type Expr } from './expression-parse';
+export { ExpressionError, parseExpression, type Expr, type ParseDialect } from './expression-parse';
 
 /** A reference found in an expression or template. */
 export type Reference =
@@ -60,6 +63,9 @@ function collectReferences(e: Expr, found: Map<string, Reference>): void {
     case 'matrix':
       ref = { kind: 'matrix', key: e.key };
       break;
+    case 'context':
+      // Only a dialect parses these, and it reads them with contextPaths.
+      break;
     case 'not':
       collectReferences(e.operand, found);
       break;
@@ -82,6 +88,53 @@ export interface EvalContext {
   matrix?: Record<string, string | number | boolean>;
   /** Statuses of the task's direct dependencies, for success()/failure(). */
   dependencyStatuses: string[];
+  /** What a dialect's context paths read (`{ branch: 'main', needs: { build: { result: 'success' } } }`). */
+  contexts?: Record<string, unknown>;
+  /** What cancelled() answers. */
+  cancelled?: boolean;
+}
+
+/** Every context path an expression reads (dialects only), each once, in order of appearance. */
+export function contextPaths(expr: Expr): string[][] {
+  const found = new Map<string, string[]>();
+  const visit = (e: Expr): void => {
+    if (e.type === 'context') found.set(JSON.stringify(e.path), e.path);
+    else if (e.type === 'not') visit(e.operand);
+    else if (e.type === 'binary') {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.type === 'call') e.args.forEach(visit);
+  };
+  visit(expr);
+  return [...found.values()];
+}
+
+/** The names of the functions an expression calls, each once. */
+export function calledFunctions(expr: Expr): Set<string> {
+  const found = new Set<string>();
+  const visit = (e: Expr): void => {
+    if (e.type === 'not') visit(e.operand);
+    else if (e.type === 'binary') {
+      visit(e.left);
+      visit(e.right);
+    } else if (e.type === 'call') {
+      found.add(e.fn);
+      e.args.forEach(visit);
+    }
+  };
+  visit(expr);
+  return found;
+}
+
+/** The value at `path` in `contexts`, or null where the path leaves it. */
+export function contextValue(contexts: Record<string, unknown> | undefined, path: readonly string[]): unknown {
+  let value: unknown = contexts;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+    value = own(value as Record<string, unknown>, key);
+    if (value === undefined) return null;
+  }
+  return value ?? null;
 }
 
 /** Evaluates a parsed expression; unknown references evaluate to null (validation catches them earlier). */
@@ -93,6 +146,8 @@ export function evaluate(expr: Expr, ctx: EvalContext): unknown {
       return own(ctx.tasks, expr.task)?.status ?? null;
     case 'matrix':
       return own(ctx.matrix, expr.key) ?? null;
+    case 'context':
+      return contextValue(ctx.contexts, expr.path);
     case 'outputs': {
       const outputs = own(ctx.tasks, expr.task)?.outputs;
       if (outputs === undefined) return null;
@@ -131,6 +186,8 @@ export function evaluate(expr: Expr, ctx: EvalContext): unknown {
           return ctx.dependencyStatuses.some((s) => s === 'failed');
         case 'always':
           return true;
+        case 'cancelled':
+          return ctx.cancelled === true;
       }
     }
   }
@@ -145,8 +202,8 @@ export function evaluateCondition(expr: Expr, ctx: EvalContext): boolean {
 /** A template string split into literal text and `${{ expr }}` parts (parsed). */
 export type TemplatePart = { text: string } | { expr: Expr };
 
-/** Parses a template; throws ExpressionError with the position inside the whole string. */
-export function parseTemplate(source: string): TemplatePart[] {
+/** Parses a template (in `dialect`, if given); throws ExpressionError with the position inside the whole string. */
+export function parseTemplate(source: string, dialect?: ParseDialect): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let pos = 0;
   for (;;) {
@@ -155,7 +212,7 @@ export function parseTemplate(source: string): TemplatePart[] {
     if (text !== '') parts.push({ text });
     if (open < 0) return parts;
     if (source.indexOf('}}', open + 3) < 0) throw new ExpressionError("unclosed '${{'", open);
-    const { expr, end } = parseExpressionAt(source, open + 3);
+    const { expr, end } = parseExpressionAt(source, open + 3, dialect);
     if (!source.startsWith('}}', end))
       throw new ExpressionError(`expected '}}', found ${describeAt(source, end)}`, end);
     parts.push({ expr });
@@ -168,6 +225,11 @@ export function templateReferences(parts: TemplatePart[]): Reference[] {
   const found = new Map<string, Reference>();
   for (const part of parts) if ('expr' in part) collectReferences(part.expr, found);
   return [...found.values()];
+}
+
+/** The text of a value, as templates render it: strings as-is, null as '', lists and maps as JSON. */
+export function textOf(value: unknown): string {
+  return toText(value);
 }
 
 /** Renders a template: each expression's value becomes its text (strings as-is, null as '', lists and maps as JSON). */

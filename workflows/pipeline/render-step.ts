@@ -19,6 +19,9 @@ export function templatedStepFields(step: PipelineStep): TemplatedField[] {
       [['run'], step.run],
       ...Object.entries(step.env).map(([key, value]): TemplatedField => [['env', key], value]),
       ...(step.workingDirectory !== undefined ? [[['workingDirectory'], step.workingDirectory] as TemplatedField] : []),
+      ...(step['working-directory'] !== undefined
+        ? [[['working-directory'], step['working-directory']] as TemplatedField]
+        : []),
     ];
   }
   if ('checkout' in step)
@@ -44,6 +47,7 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
       run: map(step.run),
       env: Object.fromEntries(Object.entries(step.env).map(([key, value]) => [key, map(value)])),
       ...(step.workingDirectory !== undefined ? { workingDirectory: map(step.workingDirectory) } : {}),
+      ...(step['working-directory'] !== undefined ? { 'working-directory': map(step['working-directory']) } : {}),
     };
   }
   if ('checkout' in step) {
@@ -58,10 +62,17 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
 }
 
 /** The job's env with `needs.<job>.outputs` rendered (job env is set before any step runs, so steps are not in scope). */
-export function renderJobEnv(job: PipelineJob, needs: TemplateScope['needs']): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, { steps: {}, needs })]),
-  );
+export function renderJobEnv(
+  job: PipelineJob,
+  needs: TemplateScope['needs'],
+  facts: Omit<TemplateScope, 'steps' | 'needs'> = {},
+): Record<string, string> {
+  return renderEnv(job.env, { ...facts, steps: {}, needs });
+}
+
+/** An env map with its values rendered against `scope`. */
+export function renderEnv(env: Record<string, string>, scope: TemplateScope): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).map(([key, value]) => [key, renderPipelineTemplate(value, scope)]));
 }
 
 /** The job's `outputs:` map rendered once its steps have run. */

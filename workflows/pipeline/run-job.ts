@@ -11,16 +11,20 @@ import {
 } from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
-import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
+import { stepTimeoutSeconds, type PipelineJob, type PipelineSpec, type PipelineStep } from '../contracts/pipeline-spec';
 import { awaitApproval } from '../approval/gate';
 import { nodeClassTaskQueue } from '../contracts/node-class';
 import { stackWorkflowId } from '../contracts/stack-operation';
 import { executeStackTask } from '../stack/stack-task';
 import { stepSummary, type StepPlace } from '../summaries';
 import { backoffMs } from '../task-execution';
-import { renderJobEnv, renderJobOutputs, renderStep } from './render-step';
+import type { Gate } from './conditions';
+import { runFacts, stepGate, type NeedContext } from './gates';
+import { withJobTimeout } from './job-timeout';
+import { renderEnv, renderJobEnv, renderJobOutputs, renderStep } from './render-step';
+import { withJobDefaults } from './step-defaults';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
-import type { TemplateScope } from './templates';
+import type { RunFacts, TemplateScope } from './templates';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
 type DeploymentActivities = ReturnType<typeof createDeploymentActivities>;
@@ -38,6 +42,8 @@ export interface JobContext {
   cancelCleanly: boolean;
   /** Steps and jobs read earlier outputs through `${{ }}` (runs started before this was patched in pass templates through as text). */
   stepOutputs: boolean;
+  /** `if:`, `continue-on-error`, job `timeout-minutes` and `defaults.run` apply (runs started before this was patched in ignore them). */
+  conditions?: boolean;
   /** Called when a job or step changes status, e.g. to update the Web UI's details. */
   onProgress?: () => void;
 }
@@ -63,6 +69,7 @@ export async function runJob(
   job: PipelineJob,
   record: JobRecord,
   needs: TemplateScope['needs'] = {},
+  needsCtx: Record<string, NeedContext> = {},
 ): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
@@ -78,7 +85,14 @@ export async function runJob(
   record.status = 'running';
   record.startedAt = new Date().toISOString();
   ctx.onProgress?.();
-  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs) : job.env);
+  const run = ctx.conditions ? runFacts(ctx.trigger) : undefined;
+  const facts: Omit<TemplateScope, 'steps' | 'needs'> = run
+    ? { run, needResults: Object.fromEntries(Object.entries(needsCtx).map(([id, n]) => [id, n.result])) }
+    : {};
+  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs, facts) : job.env, run);
+  // The job's clock starts once it may run (after its approval) and runs on across restarts.
+  const minutes = ctx.conditions ? job['timeout-minutes'] : undefined;
+  const deadline = minutes !== undefined ? Date.now() + minutes * 60_000 : undefined;
   const deployments = proxyActivities<DeploymentActivities>(
     claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
   );
@@ -103,11 +117,21 @@ export async function runJob(
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       // A restarted job starts over, so its steps' outputs do too.
-      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope: { steps: {}, needs } };
-      const failed = await runSteps(jobTry, job.steps, record.steps, env, 'step');
-      if (failed !== undefined) {
+      const scope: TemplateScope = { ...facts, steps: {}, needs };
+      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope, needsCtx };
+      const { failed, timedOut } = await withJobTimeout(deadline, minutes ?? 0, record.steps, () =>
+        runSteps(jobTry, job.steps, record.steps, env, 'step'),
+      );
+      if (failed !== undefined || timedOut) {
         record.status = 'failed';
-        record.message = `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
+        const step = failed !== undefined ? record.steps[failed] : undefined;
+        record.message = timedOut
+          ? `timed out after ${minutes} minute(s) (timeout-minutes)${step ? `; step "${step.name}" was killed` : ''}`
+          : `step "${step!.name}" failed: ${step!.message ?? ''}`;
+        if (job['continue-on-error'] && ctx.conditions) {
+          record.continuedOnError = true;
+          record.message += ' (continue-on-error: the run goes on)';
+        }
         if (job.rollback.length > 0) await rollback(jobTry, record, env);
       } else {
         if (job.environment) {
@@ -167,98 +191,141 @@ interface JobTry {
   restart: number;
   /** Outputs templates read: of this try's steps so far (by step id), and of the jobs this one needs. */
   scope: TemplateScope;
+  /** `needs.<job>` as step conditions read it (result and outputs). */
+  needsCtx: Record<string, NeedContext>;
 }
 
-/** Runs steps in order on the claimed worker; returns the index of the step that failed, if one did. */
+/**
+ * Runs steps in order on the claimed worker; returns the index of the first step that failed, if one
+ * did. With conditions, each step's `if:` decides whether it runs (after a failure, only steps that
+ * ask for it, e.g. `if: failure()`), and a step with `continue-on-error` does not fail the job.
+ */
 async function runSteps(
-  { ctx, jobId, job, claim, restart, scope }: JobTry,
+  jobTry: JobTry,
   steps: PipelineStep[],
   records: StepRecord[],
   env: Record<string, string>,
   logPrefix: string,
 ): Promise<number | undefined> {
+  const { ctx, job, scope, needsCtx } = jobTry;
+  let failed: number | undefined;
   for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
     const rec = records[i]!;
-    const timeout = 'run' in step ? step.timeoutSeconds : 3600;
-    const { runJobStep } = proxyActivities<PipelineActivities>(
-      stepOptions(claim.workerQueue, timeout, ctx.policy, ctx.cancelCleanly),
-    );
-    rec.status = 'running';
-    rec.startedAt = new Date().toISOString();
-    ctx.onProgress?.();
-    const place: StepPlace = {
-      jobId,
-      kind: logPrefix === 'step' ? 'step' : 'rollback',
-      index: i,
-      label: step.name ?? step.id ?? stepName(step, i),
-      nodeClass: job['runs-on'],
-    };
-    const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
-    let sent = step;
-    if (ctx.stepOutputs) {
+    if (ctx.conditions) {
+      let gate: Gate;
       try {
-        sent = renderStep(step, scope);
+        gate = stepGate(steps, records, i, scope, needsCtx);
       } catch (err) {
-        // Validation parses every template before the run starts; this is only a spec that bypassed it.
-        rec.status = 'failed';
-        rec.message = `template: ${(err as Error).message}`;
-        rec.finishedAt = new Date().toISOString();
-        return i;
+        // Validation parses every condition before the run starts; this is only a spec that bypassed it.
+        gate = { run: false, reason: `if: ${(err as Error).message}` };
+      }
+      if (!gate.run) {
+        rec.status = 'skipped';
+        rec.message = gate.reason;
+        ctx.onProgress?.();
+        continue;
       }
     }
-    if ('stack' in sent) {
-      const key = `${jobId}-${logPrefix === 'step' ? i : `${logPrefix}-${i}`}${restart > 0 ? `-restart-${restart}` : ''}`;
-      if (!(await runStackStep(ctx, job, key, sent, rec, scope, stepSummary(place)))) return i;
+    const sent = ctx.conditions ? withJobDefaults(step, job) : step;
+    if (await runStep(jobTry, i, step, sent, rec, env, logPrefix)) continue;
+    if (!ctx.conditions) return i;
+    if (step['continue-on-error']) {
+      rec.continuedOnError = true;
       continue;
     }
-    for (let attempt = 1; ; attempt++) {
-      rec.attempts = attempt;
-      try {
-        const logName = logPrefix === 'step' ? String(i) : `${logPrefix}-${i}`;
-        const meter = {
-          taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`,
-          attempt,
-          nodeClass: job['runs-on'],
-          labels: { pipeline: ctx.spec.name },
-          // The first step of a restarted job closes what its lost worker left open.
-          ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
-        };
-        const outcome = await runJobStep.executeWithOptions({ summary: stepSummary(place, attempt, maxAttempts) }, [
-          { runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter },
-        ]);
-        rec.status = 'succeeded';
-        rec.exitCode = outcome.exitCode;
-        if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
-        if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = outcome.outputs ?? {};
-        break;
-      } catch (err) {
-        if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
-        const cause = err instanceof ActivityFailure ? err.cause : err;
-        rec.message = cause instanceof Error ? cause.message : String(cause);
-        rec.exitCode =
-          cause instanceof ApplicationFailure
-            ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode
-            : undefined;
-        if (isCancellation(err)) {
-          rec.status = 'cancelled';
-          // Temporal keeps no message for a cancelled activity; the step's log says what the worker killed.
-          rec.message = rec.message || 'cancelled';
-          rec.finishedAt = new Date().toISOString();
-          throw err;
-        }
-        if (attempt >= maxAttempts || !('run' in step)) {
-          rec.status = 'failed';
-          rec.finishedAt = new Date().toISOString();
-          return i;
-        }
-        await sleep(backoffMs(step.retry, attempt), { summary: `${stepSummary(place)}: backing off before a retry` });
-      }
-    }
-    rec.finishedAt = new Date().toISOString();
-    ctx.onProgress?.();
+    failed ??= i;
   }
-  return undefined;
+  return failed;
+}
+
+/** Runs one step (its retries included); returns false when it failed, as recorded on `rec`. */
+async function runStep(
+  { ctx, jobId, job, claim, restart, scope }: JobTry,
+  i: number,
+  step: PipelineStep,
+  normalised: PipelineStep,
+  rec: StepRecord,
+  env: Record<string, string>,
+  logPrefix: string,
+): Promise<boolean> {
+  const timeout = 'run' in normalised ? stepTimeoutSeconds(normalised) : 3600;
+  const { runJobStep } = proxyActivities<PipelineActivities>(
+    stepOptions(claim.workerQueue, timeout, ctx.policy, ctx.cancelCleanly),
+  );
+  rec.status = 'running';
+  rec.startedAt = new Date().toISOString();
+  ctx.onProgress?.();
+  const place: StepPlace = {
+    jobId,
+    kind: logPrefix === 'step' ? 'step' : 'rollback',
+    index: i,
+    label: step.name ?? step.id ?? stepName(step, i),
+    nodeClass: job['runs-on'],
+  };
+  const maxAttempts = 'run' in step ? step.retry.maxAttempts : 1;
+  let sent = normalised;
+  if (ctx.stepOutputs) {
+    try {
+      sent = renderStep(normalised, scope);
+    } catch (err) {
+      // Validation parses every template before the run starts; this is only a spec that bypassed it.
+      rec.status = 'failed';
+      rec.message = `template: ${(err as Error).message}`;
+      rec.finishedAt = new Date().toISOString();
+      return false;
+    }
+  }
+  if ('stack' in sent) {
+    const key = `${jobId}-${logPrefix === 'step' ? i : `${logPrefix}-${i}`}${restart > 0 ? `-restart-${restart}` : ''}`;
+    return runStackStep(ctx, job, key, sent, rec, scope, stepSummary(place));
+  }
+  for (let attempt = 1; ; attempt++) {
+    rec.attempts = attempt;
+    try {
+      const logName = logPrefix === 'step' ? String(i) : `${logPrefix}-${i}`;
+      const meter = {
+        taskId: `${jobId}/${logName}${restart > 0 ? `@restart-${restart}` : ''}`,
+        attempt,
+        nodeClass: job['runs-on'],
+        labels: { pipeline: ctx.spec.name },
+        // The first step of a restarted job closes what its lost worker left open.
+        ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
+      };
+      const outcome = await runJobStep.executeWithOptions({ summary: stepSummary(place, attempt, maxAttempts) }, [
+        { runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter },
+      ]);
+      rec.status = 'succeeded';
+      rec.exitCode = outcome.exitCode;
+      if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
+      if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = outcome.outputs ?? {};
+      break;
+    } catch (err) {
+      if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);
+      const cause = err instanceof ActivityFailure ? err.cause : err;
+      rec.message = cause instanceof Error ? cause.message : String(cause);
+      rec.exitCode =
+        cause instanceof ApplicationFailure
+          ? (cause.details?.[0] as { exitCode?: number } | undefined)?.exitCode
+          : undefined;
+      if (isCancellation(err)) {
+        rec.status = 'cancelled';
+        // Temporal keeps no message for a cancelled activity; the step's log says what the worker killed.
+        rec.message = rec.message || 'cancelled';
+        rec.finishedAt = new Date().toISOString();
+        throw err;
+      }
+      if (attempt >= maxAttempts || !('run' in step)) {
+        rec.status = 'failed';
+        rec.finishedAt = new Date().toISOString();
+        return false;
+      }
+      await sleep(backoffMs(step.retry, attempt), { summary: `${stepSummary(place)}: backing off before a retry` });
+    }
+  }
+  rec.finishedAt = new Date().toISOString();
+  ctx.onProgress?.();
+  return true;
 }
 
 /**
@@ -322,10 +389,17 @@ function isLostWorker(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof TimeoutFailure;
 }
 
-function jobEnv(ctx: JobContext, jobId: string, job: PipelineJob, own: Record<string, string>): Record<string, string> {
+function jobEnv(
+  ctx: JobContext,
+  jobId: string,
+  job: PipelineJob,
+  own: Record<string, string>,
+  run: RunFacts | undefined,
+): Record<string, string> {
   const t = ctx.trigger;
   return {
-    ...ctx.spec.env,
+    // The pipeline's env may read the trigger (`${{ branch }}`); nothing else is in scope there.
+    ...(run ? renderEnv(ctx.spec.env, { steps: {}, needs: {}, run }) : ctx.spec.env),
     ...own,
     CAPSTAN_RUN_ID: ctx.runId,
     CAPSTAN_PIPELINE: ctx.spec.name,
