@@ -19,7 +19,10 @@ import { checkDecision, decisionRecord } from './approval/gate';
 import { approvalUpdate, pipelineStateQuery, type JobApprovalDecision } from './pipeline/definitions';
 import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
-import { runJob, stepName, type JobContext } from './pipeline/run-job';
+import { jobStatusReporter } from './pipeline/job-status';
+import { expandPipeline, type JobUnit } from './pipeline/matrix';
+import { stepName, type JobContext } from './pipeline/run-job';
+import { runUnits } from './pipeline/run-units';
 
 /**
  * Since this patch a cancelled run waits for its steps' processes to die, then releases its
@@ -33,6 +36,12 @@ const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
  */
 const STEP_OUTPUTS = 'pipeline-step-outputs';
 
+/**
+ * Since this patch each job reports a commit status of its own (`capstan/<pipeline>/<job>`) beside
+ * the run's. Matrix jobs came with it; a spec without one expands to the jobs it always ran.
+ */
+const JOB_STATUSES = 'pipeline-job-matrix-statuses';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -44,19 +53,29 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     cancelCleanly: patched(CANCEL_CLEANLY),
     stepOutputs: patched(STEP_OUTPUTS),
   };
+  const jobStatuses = patched(JOB_STATUSES);
   const jobIds = Object.keys(spec.jobs);
+  const units = expandPipeline(spec);
+  const unitsOf = (id: string): JobUnit[] => units.filter((u) => u.job === id);
   const state: PipelineRunState = {
     name: spec.name,
     trigger,
     status: 'running',
-    jobs: jobIds.map((id) => ({
-      id,
+    jobs: units.map((unit) => ({
+      id: unit.id,
+      ...(unit.matrix ? { job: unit.job, matrix: unit.matrix } : {}),
+      ...(unit.name !== unit.id ? { name: unit.name } : {}),
       status: 'pending',
-      nodeClass: spec.jobs[id]!['runs-on'],
-      steps: spec.jobs[id]!.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
+      nodeClass: unit.spec['runs-on'],
+      steps: unit.spec.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
     })),
   };
   const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
+  // A matrix job's outputs are its combinations' merged in matrix order, the last one's value winning.
+  const outputsOf = (id: string): Record<string, string> =>
+    Object.assign({}, ...unitsOf(id).map((u) => recordOf(u.id).outputs ?? {}));
+  const statusClass = units[0]!.spec['runs-on'];
+  const reportJob = jobStatuses ? jobStatusReporter(ctx, statusClass) : undefined;
   // Not replayed: current details are workflow metadata, read by the Web UI, not commands.
   ctx.onProgress = () => setCurrentDetails(describePipeline(state));
   ctx.onProgress();
@@ -82,21 +101,25 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const job = spec.jobs[id]!;
     const promise = (async () => {
       await Promise.all(job.needs.map(start));
-      const record = recordOf(id);
-      const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
+      const records = unitsOf(id).map((u) => recordOf(u.id));
+      // A matrix job is needed as a whole: every combination must have succeeded.
+      const blocked = job.needs.filter((n) => unitsOf(n).some((u) => recordOf(u.id).status !== 'succeeded'));
       if (blocked.length > 0) {
-        record.status = 'skipped';
-        record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        for (const record of records) {
+          record.status = 'skipped';
+          record.message = `needs ${blocked.join(', ')}, which did not succeed`;
+        }
         ctx.onProgress?.();
         return;
       }
       const locks = await jobLocks(ctx, job, (message) => {
-        record.message = message;
+        for (const record of records) record.message = message;
         ctx.onProgress?.();
       });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
-        await runJob(ctx, id, job, record, Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])));
+        const needs = Object.fromEntries(job.needs.map((n) => [n, outputsOf(n)]));
+        await runUnits({ ctx, units: unitsOf(id), strategy: job.strategy, recordOf, needs, report: reportJob });
       } finally {
         for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }
@@ -104,7 +127,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     finished.set(id, promise);
     return promise;
   };
-  const report = commitStatusReporter(ctx, state);
+  const report = commitStatusReporter(ctx, state, statusClass);
   await report('pending', 'running');
   let runLock: HeldLock | undefined;
   try {
@@ -181,8 +204,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 function commitStatusReporter(
   ctx: JobContext,
   state: PipelineRunState,
+  firstClass: string,
 ): (status: 'pending' | 'success' | 'failure', description: string) => Promise<void> {
-  const firstClass = Object.values(ctx.spec.jobs)[0]!['runs-on'];
   const { reportCommitStatus } = proxyActivities<ReturnType<typeof createForgeActivities>>({
     taskQueue: nodeClassTaskQueue(ctx.policy.taskQueuePrefix, firstClass),
     startToCloseTimeout: '60s',

@@ -117,6 +117,8 @@ function templateIssues(
   }
   const issues: PathIssue[] = [];
   for (const ref of references) {
+    // Matrix references are check-matrix's.
+    if (ref.context === 'matrix') continue;
     const problem =
       ref.context === 'steps' ? stepProblem(ref, ids, scope, jobId) : needsProblem(ref, spec, jobId, scope);
     if (problem) issues.push({ path, message: `${spelling(ref)}: ${problem}` });

@@ -2,6 +2,7 @@
 import type { ApprovalRecord } from './approval';
 import type { TaskExecutionPolicy } from './task-run';
 import type { PipelineSpec } from './pipeline-spec';
+import type { MatrixValue } from './dag-spec';
 
 /** An event that starts pipelines. */
 export type PipelineEvent = 'push' | 'pull_request' | 'manual';
@@ -49,7 +50,14 @@ export interface StepRecord {
 
 /** A job's record in the run. */
 export interface JobRecord {
+  /** The job's id, or `test[2]` for the third combination of matrix job `test`. */
   id: string;
+  /** For a matrix combination: the job of the spec it comes from. */
+  job?: string;
+  /** Display name, when it differs from the id (a job's `name`, or `test (18, general)` for a combination). */
+  name?: string;
+  /** For a matrix combination: its values. */
+  matrix?: Record<string, MatrixValue>;
   status: JobStatus;
   nodeClass: string;
   /** Worker whose workspace the job's steps share. */
@@ -65,6 +73,8 @@ export interface JobRecord {
   startedAt?: string;
   finishedAt?: string;
   message?: string;
+  /** The last commit status sent for this job (context `capstan/<pipeline>/<job>`), or why none was. */
+  commitStatus?: string;
 }
 
 /** The live and final state of a pipeline run. */

@@ -57,11 +57,14 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
   return { ...step, 'download-artifact': { ...step['download-artifact'], path: map(step['download-artifact'].path) } };
 }
 
-/** The job's env with `needs.<job>.outputs` rendered (job env is set before any step runs, so steps are not in scope). */
-export function renderJobEnv(job: PipelineJob, needs: TemplateScope['needs']): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, { steps: {}, needs })]),
-  );
+/** The job's env with `needs.<job>.outputs` and `matrix.<key>` rendered (job env is set before any step runs, so steps are not in scope). */
+export function renderJobEnv(
+  job: PipelineJob,
+  needs: TemplateScope['needs'],
+  matrix?: TemplateScope['matrix'],
+): Record<string, string> {
+  const scope: TemplateScope = { steps: {}, needs, ...(matrix ? { matrix } : {}) };
+  return Object.fromEntries(Object.entries(job.env).map(([key, value]) => [key, renderPipelineTemplate(value, scope)]));
 }
 
 /** The job's `outputs:` map rendered once its steps have run. */

@@ -56,13 +56,17 @@ export function stepName(step: PipelineStep, index: number): string {
   return `step ${index + 1}`;
 }
 
-/** Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by job id. */
+/**
+ * Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by
+ * job id, and `matrix` the values of the combination it is (for a matrix job).
+ */
 export async function runJob(
   ctx: JobContext,
   jobId: string,
   job: PipelineJob,
   record: JobRecord,
   needs: TemplateScope['needs'] = {},
+  matrix?: TemplateScope['matrix'],
 ): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
@@ -78,7 +82,7 @@ export async function runJob(
   record.status = 'running';
   record.startedAt = new Date().toISOString();
   ctx.onProgress?.();
-  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs) : job.env);
+  const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs, matrix) : job.env);
   const deployments = proxyActivities<DeploymentActivities>(
     claimOptions(nodeClassTaskQueue(ctx.policy.taskQueuePrefix, job['runs-on']), ctx.policy),
   );
@@ -103,7 +107,8 @@ export async function runJob(
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       // A restarted job starts over, so its steps' outputs do too.
-      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope: { steps: {}, needs } };
+      const scope: TemplateScope = { steps: {}, needs, ...(matrix ? { matrix } : {}) };
+      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope };
       const failed = await runSteps(jobTry, job.steps, record.steps, env, 'step');
       if (failed !== undefined) {
         record.status = 'failed';

@@ -4,7 +4,8 @@
  * an output of a job in `needs`. The DAG parser knows only `tasks.<id>` references, so each
  * pipeline reference is first spelt as a task reference whose id carries its context
  * (`steps.build` becomes `tasks.s-build`, `needs.build` becomes `tasks.n-build`); parsing,
- * evaluation and rendering are then the DAG's own. Pure and deterministic, so the workflow uses it.
+ * evaluation and rendering are then the DAG's own. `matrix.<key>` is the DAG's own spelling and passes
+ * as written. Pure and deterministic, so the workflow uses it.
  */
 import {
   ExpressionError,
@@ -15,14 +16,15 @@ import {
   type EvalContext,
   type TemplatePart,
 } from '../dag/expression';
+import type { MatrixValue } from '../contracts/dag-spec';
 
-/** A reference a pipeline template makes: to a step of the same job, or to a job in `needs`. */
+/** A reference a pipeline template makes: to a step of the same job, a job in `needs`, or a key of the job's matrix. */
 export interface PipelineReference {
-  context: 'steps' | 'needs';
-  /** The step id or job id. */
+  context: 'steps' | 'needs' | 'matrix';
+  /** The step id, job id or matrix key. */
   id: string;
-  /** `outputs` (the whole map, or `name` of it); `status` is parsed only so that validation can refuse it. */
-  field: 'outputs' | 'status';
+  /** `outputs` (the whole map, or `name` of it); `status` is parsed only so that validation can refuse it; `value` for a matrix key. */
+  field: 'outputs' | 'status' | 'value';
   name?: string;
 }
 
@@ -32,10 +34,11 @@ export interface PipelineTemplate {
   references: PipelineReference[];
 }
 
-/** Outputs a template can read: of earlier steps of the job by step id, of needed jobs by job id. */
+/** Outputs a template can read: of earlier steps of the job by step id, of needed jobs by job id; a matrix combination's values. */
 export interface TemplateScope {
   steps: Record<string, Record<string, string>>;
   needs: Record<string, Record<string, string>>;
+  matrix?: Record<string, MatrixValue>;
 }
 
 /** A malformed pipeline template; `position` is the 0-based offset in the text as written. */
@@ -70,8 +73,8 @@ export function parsePipelineTemplate(text: string): PipelineTemplate {
     throw new PipelineTemplateError(reason, originalOffset(err.position, insertions));
   }
   const references = templateReferences(parts).flatMap((ref): PipelineReference[] => {
-    // asDagText refuses `tasks.` and `matrix.`, so every reference here is one of ours.
-    if (ref.kind !== 'task-outputs' && ref.kind !== 'task-status') return [];
+    if (ref.kind === 'matrix') return [{ context: 'matrix', id: ref.key, field: 'value' }];
+    // asDagText refuses `tasks.`, so every task reference here is one of ours.
     const context = ref.task.startsWith(STEP_PREFIX) ? 'steps' : 'needs';
     const id = ref.task.slice(2);
     if (ref.kind === 'task-status') return [{ context, id, field: 'status' }];
@@ -92,7 +95,11 @@ export function renderPipelineTemplate(text: string, scope: TemplateScope): stri
     tasks[`${STEP_PREFIX}${id}`] = { status: 'succeeded', outputs };
   for (const [id, outputs] of Object.entries(scope.needs))
     tasks[`${NEEDS_PREFIX}${id}`] = { status: 'succeeded', outputs };
-  return renderTemplate(parsePipelineTemplate(text).parts, { tasks, dependencyStatuses: [] });
+  return renderTemplate(parsePipelineTemplate(text).parts, {
+    tasks,
+    dependencyStatuses: [],
+    ...(scope.matrix ? { matrix: scope.matrix } : {}),
+  });
 }
 
 /** True when `text` holds a `${{`; a cheap check before parsing. */
@@ -104,7 +111,7 @@ export function isTemplate(text: string): boolean {
  * `text` with each `steps.`/`needs.` reference inside `${{ }}` spelt as a DAG task reference, and
  * where characters were inserted (offsets in the result, with the count), to map error positions
  * back. Text outside `${{ }}` and quoted strings inside it are copied unchanged. A name that the
- * DAG language would read as another context (`tasks.`, `matrix.`, `github.`) is refused here,
+ * DAG language would read as another context (`tasks.`, `github.`) is refused here,
  * with a message in a pipeline author's terms.
  */
 function asDagText(text: string): { dagText: string; insertions: Array<[number, number]> } {
@@ -134,11 +141,16 @@ function asDagText(text: string): { dagText: string; insertions: Array<[number, 
         let end = pos;
         while (end < text.length && (isWordStart(text[end]!) || isDigit(text[end]!))) end++;
         const word = text.slice(pos, end);
-        if (text[end] === '.') {
+        if (word === 'matrix' && text[end] === '.') {
+          let refEnd = end + 1;
+          while (refEnd < text.length && isReferenceChar(text[refEnd]!)) refEnd++;
+          out += text.slice(pos, refEnd);
+          pos = refEnd;
+        } else if (text[end] === '.') {
           const prefix = CONTEXTS[word];
           if (prefix === undefined) {
             throw new PipelineTemplateError(
-              `unknown context '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`,
+              `unknown context '${word}'; a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name> and matrix.<key>`,
               pos,
             );
           }
@@ -151,7 +163,7 @@ function asDagText(text: string): { dagText: string; insertions: Array<[number, 
         } else {
           if (word !== 'true' && word !== 'false' && word !== 'null' && !/^\s*\(/.test(text.slice(end))) {
             throw new PipelineTemplateError(
-              `unknown name '${word}'; a pipeline template may read steps.<id>.outputs.<name> and needs.<job>.outputs.<name>`,
+              `unknown name '${word}'; a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name> and matrix.<key>`,
               pos,
             );
           }
