@@ -6,13 +6,7 @@
 import type { JobStrategy } from '../../workflows/contracts/pipeline-matrix';
 import type { PipelineJob, PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { MATRIX_KEY_PATTERN } from '../../workflows/contracts/dag-spec';
-import {
-  expandJob,
-  includeEntries,
-  matrixAxes,
-  matrixUpperBound,
-  type JobUnit,
-} from '../../workflows/pipeline/matrix';
+import { expandJob, includeEntries, matrixAxes, matrixUpperBound, type JobUnit } from '../../workflows/pipeline/matrix';
 import { templatedStepFields } from '../../workflows/pipeline/render-step';
 import { isTemplate, parsePipelineTemplate, PipelineTemplateError } from '../../workflows/pipeline/templates';
 import { closest } from './check-needs';
@@ -85,7 +79,12 @@ export function matrixIssues(
   return issues;
 }
 
-function strategyIssues(id: string, job: PipelineJob, strategy: JobStrategy, limits: PipelineMatrixLimits): PathIssue[] {
+function strategyIssues(
+  id: string,
+  job: PipelineJob,
+  strategy: JobStrategy,
+  limits: PipelineMatrixLimits,
+): PathIssue[] {
   const base = ['jobs', id, 'strategy'];
   const issues: PathIssue[] = [];
   const axes = matrixAxes(strategy);
@@ -122,7 +121,8 @@ function strategyIssues(id: string, job: PipelineJob, strategy: JobStrategy, lim
   if (job.environment)
     issues.push({
       path: ['jobs', id, 'environment'],
-      message: 'a matrix job cannot deploy to an environment (each combination would deploy); move the deploy to a job that needs this one',
+      message:
+        'a matrix job cannot deploy to an environment (each combination would deploy); move the deploy to a job that needs this one',
     });
   if (job.concurrency)
     issues.push({
@@ -204,8 +204,7 @@ function referenceIssues(field: Field, keys: Set<string> | undefined, owner: str
         });
       continue;
     }
-    if (!keys)
-      issues.push({ path: field.path, message: `matrix.${ref.id}: ${owner} has no strategy.matrix` });
+    if (!keys) issues.push({ path: field.path, message: `matrix.${ref.id}: ${owner} has no strategy.matrix` });
     else if (!keys.has(ref.id))
       issues.push({
         path: field.path,

@@ -262,7 +262,13 @@ describe('matrix checks at submit', () => {
 });
 
 describe('commit status of a cancelled job', () => {
-  const status = { repository: 'acme/web', sha: 'a'.repeat(40), state: 'cancelled' as const, context: 'c', description: 'd' };
+  const status = {
+    repository: 'acme/web',
+    sha: 'a'.repeat(40),
+    state: 'cancelled' as const,
+    context: 'c',
+    description: 'd',
+  };
   test('is "error" on GitHub, which has no cancelled state, and "canceled" on GitLab', () => {
     assert.equal(statusRequest({ provider: 'github', apiUrl: 'http://x', token: 't' }, status).body.state, 'error');
     assert.equal(statusRequest({ provider: 'gitlab', apiUrl: 'http://x', token: 't' }, status).body.state, 'canceled');
