@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { launchBrowser, newContext, signInWith } from './helpers/browser';
 import { gitIn } from './helpers/git';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
@@ -169,6 +170,25 @@ test(
     expected['capstan/matrix-all/after'] = ['pending', 'success'];
     assert.deepEqual(statesOf('matrix-all'), expected);
     assert.equal(combos[0].commitStatus, 'reported success');
+
+    // The console's run page: a combination under its name, its step log behind a link that carries `test[3]`.
+    const browser = await launchBrowser();
+    try {
+      const page = await (await newContext(browser)).newPage();
+      await page.goto(`${stack.baseUrl}/runs/${encodeURIComponent(ended.runId)}`);
+      await signInWith(page, stack.adminToken);
+      const section = page.locator('section[data-job="test[3]"]');
+      await section.getByRole('heading', { name: 'test (2, b) test[3]' }).waitFor();
+      await section.getByRole('link', { name: 'v2 on b' }).click();
+      await page.waitForURL(/\?job=test%5B3%5D&step=0$/);
+      await page.waitForFunction(() =>
+        (globalThis as any).document
+          .querySelector('[data-testid="log-text"]')
+          ?.textContent?.includes('combination v=2 os=b job=test[3]'),
+      );
+    } finally {
+      await browser.close();
+    }
   },
 );
 
