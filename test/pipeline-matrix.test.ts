@@ -79,6 +79,15 @@ before(async () => {
     join(repo, '.capstan', 'no-fail-fast.yaml'),
     pipeline('matrix-noff', '      matrix: { v: [1, 2, 3], os: [a, b], sleep: [1] }\n      fail-fast: false', failing),
   );
+  writeFileSync(
+    join(repo, '.capstan', 'bad.yaml'),
+    pipeline('matrix-bad', '      matrix: { v: [1, 2], os: [a, gpu] }', '          echo "${{ matrix.version }}"'),
+  );
+  const nine = '[1, 2, 3, 4, 5, 6, 7, 8, 9]';
+  writeFileSync(
+    join(repo, '.capstan', 'big.yaml'),
+    pipeline('matrix-big', `      matrix: { v: ${nine}, w: ${nine}, os: [a] }`, ''),
+  );
   gitIn(repo, 'add', '-A');
   gitIn(repo, 'commit', '-q', '-m', 'pipelines');
   sha = gitIn(repo, 'rev-parse', 'HEAD');
@@ -250,3 +259,28 @@ test(
     assert.deepEqual(states['capstan/matrix-noff'], ['pending', 'failure']);
   },
 );
+
+test('a matrix with an unknown class or key, or over the deployment’s limit, is a 400 at its line and starts nothing', async () => {
+  const runsBefore = await stack.countRuns('pipeline');
+  const start = (pipelinePath: string) =>
+    stack.request('POST', '/v1/pipelines/runs', {
+      repository: 'acme/matrix',
+      cloneUrl: repo,
+      sha,
+      branch: 'main',
+      pipelinePath,
+    });
+  const bad = await start('.capstan/bad.yaml');
+  assert.equal(bad.status, 400);
+  assert.deepEqual(bad.body.error.message.split('\n'), [
+    '.capstan/bad.yaml:5:5: jobs.test.runs-on: combination test[1] (v: 1, os: gpu) runs on unknown node class "gpu" (and 1 more); known: a, b',
+    '.capstan/bad.yaml:11:9: jobs.test.steps[0].run: matrix.version: job "test" has no matrix key "version"; its keys: v, os',
+  ]);
+  const big = await start('.capstan/big.yaml');
+  assert.equal(big.status, 400);
+  assert.match(
+    big.body.error.message,
+    /^\.capstan\/big\.yaml:7:7: jobs\.test\.strategy\.matrix: expands to 81 combinations, over the limit of 64$/,
+  );
+  assert.equal(await stack.countRuns('pipeline'), runsBefore, 'nothing started');
+});
