@@ -7,8 +7,8 @@ import { nodeClassTaskQueue } from '../contracts/node-class';
 import type { JobUnit } from './matrix';
 import type { JobContext } from './run-job';
 
-/** Sends one job's commit status; never throws, and records the outcome on the job's record. */
-export type JobStatusReport = (unit: JobUnit, record: JobRecord, state: CommitState) => Promise<void>;
+/** Sends one job's commit status (described by `why`, else by its record); never throws, and records the outcome on the job's record. */
+export type JobStatusReport = (unit: JobUnit, record: JobRecord, state: CommitState, why?: string) => Promise<void>;
 
 /**
  * A reporter whose activities run on `nodeClass` (any class with workers will do: the forge is
@@ -20,9 +20,9 @@ export function jobStatusReporter(ctx: JobContext, nodeClass: string): JobStatus
     startToCloseTimeout: '60s',
     retry: { maximumAttempts: 5, initialInterval: '2s' },
   });
-  return (unit, record, state) =>
+  return (unit, record, state, why) =>
     CancellationScope.nonCancellable(async () => {
-      const description = state === 'pending' ? `running on ${unit.spec['runs-on']}` : verdict(record);
+      const description = why ?? (state === 'pending' ? `running on ${unit.spec['runs-on']}` : verdict(record));
       try {
         const result = await reportCommitStatus.executeWithOptions(
           { summary: `commit status of ${unit.id}: ${state}` },

@@ -64,7 +64,7 @@ export async function runUnits(run: UnitsRun): Promise<void> {
     record.status = 'cancelled';
     record.message = reason();
     record.finishedAt = new Date().toISOString();
-    await run.report?.(unit, record, 'cancelled');
+    await run.report?.(unit, record, 'cancelled', record.message);
   }
   run.ctx.onProgress?.();
   const rejected = lanes.find((lane): lane is PromiseRejectedResult => lane.status === 'rejected');
@@ -79,9 +79,11 @@ async function runUnit(run: UnitsRun, unit: JobUnit, cancelReason: () => string 
     await runJob(run.ctx, unit.id, unit.spec, record, run.needs, unit.matrix);
   } catch (err) {
     if (isCancellation(err)) {
-      record.message = cancelReason() ?? record.message;
+      const reason = cancelReason();
+      if (reason) record.message = reason;
       run.ctx.onProgress?.();
-      await run.report?.(unit, record, 'cancelled');
+      // Without a sibling's failure it is the run that was cancelled; the run's own status says by whom.
+      await run.report?.(unit, record, 'cancelled', reason ?? 'cancelled with the run');
     }
     throw err;
   }
