@@ -14,6 +14,7 @@ import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
 import { dollarBranchScenario } from './helpers/dollar-branch-scenario';
+import { matrixFailFastScenario } from './helpers/matrix-scenario';
 import { freePort } from './helpers/ports';
 import { startPostgresServer } from './helpers/postgres-server';
 import { costScenario, stackScenario, type Recorded } from './helpers/stack-scenarios';
@@ -219,6 +220,7 @@ async function main(): Promise<void> {
     };
     // A branch with a `$` takes the patched, literal naming of its concurrency group.
     if (wanted('pipeline-dollar-branch')) record('pipeline-dollar-branch', (await dollarBranchScenario(stack)).runId);
+    if (wanted('pipeline-matrix-fail-fast')) record('pipeline-matrix-fail-fast', await matrixFailFastScenario(stack));
     if (wanted('cost-analysis')) await several(costScenario);
     if (wanted(...STACK_HISTORIES)) await several(stackScenario);
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {

@@ -24,7 +24,7 @@ let marks: string;
 /** A local stand-in for GitHub's status API, recording what Capstan reports on each commit. */
 let forge: Server;
 let forgeUrl: string;
-const statuses: Array<{ path: string; state: string; description: string }> = [];
+const statuses: Array<{ path: string; state: string; description: string; context: string }> = [];
 
 before(async () => {
   forge = createServer((req, res) => {
@@ -33,8 +33,13 @@ before(async () => {
       text += chunk.toString();
     });
     req.on('end', () => {
-      const body = JSON.parse(text) as { state: string; description: string };
-      statuses.push({ path: `${req.method} ${req.url}`, state: body.state, description: body.description });
+      const body = JSON.parse(text) as { state: string; description: string; context: string };
+      statuses.push({
+        path: `${req.method} ${req.url}`,
+        state: body.state,
+        description: body.description,
+        context: body.context,
+      });
       res.writeHead(201, { 'Content-Type': 'application/json' }).end('{}');
     });
   });
@@ -215,19 +220,28 @@ test(
 
     // Nothing else started, and the forge heard each commit's outcome.
     assert.equal(await stack.countRuns('pipeline'), 2);
-    await waitFor(() => statuses.length >= 4, 'four commit statuses');
-    const byCommit = (sha: string) =>
+    await waitFor(() => statuses.length >= 8, 'eight commit statuses');
+    const byCommit = (sha: string, context: string) =>
       statuses
-        .filter((s) => s.path === `POST /repos/acme/api/statuses/${sha}`)
+        .filter((s) => s.path === `POST /repos/acme/api/statuses/${sha}` && s.context === context)
         .map((s) => [s.state, s.description.replace(/ \(.*\)$/, '')]);
-    assert.deepEqual(byCommit(first), [
+    assert.deepEqual(byCommit(first, 'capstan/ci'), [
       ['pending', 'running'],
       ['failure', 'cancelled'],
     ]);
-    assert.deepEqual(byCommit(second), [
+    // The cancelled run's job is GitHub's "error": it never reached a verdict.
+    assert.deepEqual(byCommit(first, 'capstan/ci/build'), [
+      ['pending', 'running on a'],
+      ['error', 'cancelled with the run'],
+    ]);
+    assert.deepEqual(byCommit(second, 'capstan/ci'), [
       ['pending', 'running'],
       ['success', 'all jobs succeeded'],
     ]);
-    assert.equal(statuses.length, 4);
+    assert.deepEqual(byCommit(second, 'capstan/ci/build'), [
+      ['pending', 'running on a'],
+      ['success', 'succeeded'],
+    ]);
+    assert.equal(statuses.length, 8);
   },
 );

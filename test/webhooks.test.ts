@@ -243,11 +243,13 @@ test(
     });
     assert.match(await log.text(), new RegExp(`built ${mainSha} on main for github:alice`));
     assert.equal(await stack.countRuns(), before + 1);
-    // The forge heard pending when the run began and success when it ended, for the pushed commit.
+    // The forge heard pending when the run began and success when it ended, for the pushed commit; and so for its job.
     assert.deepEqual(
       statuses.map((s) => [s.path, s.authorization, s.body.state, s.body.context]),
       [
         [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'pending', 'capstan/hooks'],
+        [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'pending', 'capstan/hooks/build'],
+        [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'success', 'capstan/hooks/build'],
         [`POST /repos/acme/web/statuses/${mainSha}`, 'Bearer ghp_status_token', 'success', 'capstan/hooks'],
       ],
     );

@@ -22,7 +22,10 @@ import { describePipeline } from './pipeline/details';
 import { acquireLock, groupNameOfRun, type HeldLock } from './pipeline/locks';
 import { runAfterCancel } from './pipeline/after-cancel';
 import { jobGate, needsContext } from './pipeline/gates';
+import { jobStatusReporter } from './pipeline/job-status';
+import { combinedRecord, expandPipeline, type JobUnit } from './pipeline/matrix';
 import { runJob, stepName, type JobContext } from './pipeline/run-job';
+import { runUnits } from './pipeline/run-units';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
 
@@ -44,6 +47,12 @@ const STEP_OUTPUTS = 'pipeline-step-outputs';
  */
 const CONDITIONS = 'pipeline-conditions';
 
+/**
+ * Since this patch each job reports a commit status of its own (`capstan/<pipeline>/<job>`) beside
+ * the run's. Matrix jobs came with it; a spec without one expands to the jobs it always ran.
+ */
+const JOB_STATUSES = 'pipeline-job-matrix-statuses';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -56,20 +65,37 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     stepOutputs: patched(STEP_OUTPUTS),
     conditions: patched(CONDITIONS),
   };
+  const jobStatuses = patched(JOB_STATUSES);
   const jobIds = Object.keys(spec.jobs);
+  const units = expandPipeline(spec);
+  const unitsOf = (id: string): JobUnit[] => units.filter((u) => u.job === id);
   const state: PipelineRunState = {
     name: spec.name,
     trigger,
     status: 'running',
     ...(input.reuse ? { rerunOf: input.reuse.fromRunId } : {}),
-    jobs: jobIds.map((id) => ({
-      id,
+    jobs: units.map((unit) => ({
+      id: unit.id,
+      ...(unit.matrix ? { job: unit.job, matrix: unit.matrix } : {}),
+      ...(unit.name !== unit.id ? { name: unit.name } : {}),
       status: 'pending',
-      nodeClass: spec.jobs[id]!['runs-on'],
-      steps: spec.jobs[id]!.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
+      nodeClass: unit.spec['runs-on'],
+      steps: unit.spec.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' })),
     })),
   };
   const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
+  /** A spec job as its dependents see it: its record, or a matrix job's combinations taken together. */
+  const jobRecordOf = (id: string): JobRecord => {
+    const own = unitsOf(id);
+    return own.length === 1 && own[0]!.id === id
+      ? recordOf(id)
+      : combinedRecord(
+          id,
+          own.map((u) => recordOf(u.id)),
+        );
+  };
+  const statusClass = units[0]!.spec['runs-on'];
+  const reportJob = jobStatuses ? jobStatusReporter(ctx, statusClass) : undefined;
   // Not replayed: current details are workflow metadata, read by the Web UI, not commands.
   ctx.onProgress = () => setCurrentDetails(describePipeline(state));
   ctx.onProgress();
@@ -95,40 +121,47 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     const job = spec.jobs[id]!;
     const promise = (async () => {
       await Promise.all(job.needs.map(start));
-      const record = recordOf(id);
-      const reused = input.reuse?.jobs[id];
-      if (reused) {
+      const records = unitsOf(id).map((u) => recordOf(u.id));
+      for (const record of records) {
+        const reused = input.reuse?.jobs[record.id];
         // Its log, worker and timings stay those of the run that ran it; reusedFrom says which.
-        Object.assign(record, { ...reused, id, reusedFrom: reused.reusedFrom ?? input.reuse!.fromRunId });
+        if (reused)
+          Object.assign(record, { ...reused, id: record.id, reusedFrom: reused.reusedFrom ?? input.reuse!.fromRunId });
+      }
+      if (records.every((r) => r.reusedFrom !== undefined)) {
         ctx.onProgress?.();
         return;
       }
-      const blocked = job.needs.filter((n) => recordOf(n).status !== 'succeeded');
+      // A matrix job is needed as a whole: every combination must have succeeded.
+      const blocked = job.needs.filter((n) => jobRecordOf(n).status !== 'succeeded');
       const gate = ctx.conditions
-        ? jobGate(spec, trigger, id, recordOf)
+        ? jobGate(spec, trigger, id, jobRecordOf)
         : blocked.length > 0
           ? { run: false as const, reason: `needs ${blocked.join(', ')}, which did not succeed` }
           : { run: true as const };
       if (!gate.run) {
-        record.status = 'skipped';
-        record.message = gate.reason;
+        for (const record of records) {
+          record.status = 'skipped';
+          record.message = gate.reason;
+        }
         ctx.onProgress?.();
         return;
       }
       const locks = await jobLocks(ctx, job, (message) => {
-        record.message = message;
+        for (const record of records) record.message = message;
         ctx.onProgress?.();
       });
       try {
         // Only direct needs are readable, as in GitHub Actions; validation refuses the rest.
-        await runJob(
+        await runUnits({
           ctx,
-          id,
-          job,
-          record,
-          Object.fromEntries(job.needs.map((n) => [n, recordOf(n).outputs ?? {}])),
-          ctx.conditions ? needsContext(job.needs, recordOf) : {},
-        );
+          units: unitsOf(id),
+          strategy: job.strategy,
+          recordOf,
+          needs: Object.fromEntries(job.needs.map((n) => [n, jobRecordOf(n).outputs ?? {}])),
+          needsCtx: ctx.conditions ? needsContext(job.needs, jobRecordOf) : {},
+          report: reportJob,
+        });
       } finally {
         for (const lock of locks) await lock.release(ctx.cancelCleanly);
       }
@@ -136,7 +169,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     finished.set(id, promise);
     return promise;
   };
-  const report = commitStatusReporter(ctx, state);
+  const report = commitStatusReporter(ctx, state, statusClass);
   await report('pending', 'running');
   let runLock: HeldLock | undefined;
   try {
@@ -168,7 +201,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
       // Jobs with `if: always()` or `cancelled()` run now, as on GitHub; nothing cancels them.
       if (ctx.conditions)
         await CancellationScope.nonCancellable(() =>
-          runAfterCancel(spec, state, reason, (id, job, record, needs, needsCtx) =>
+          runAfterCancel(spec, state, reason, jobRecordOf, (id, job, record, needs, needsCtx) =>
             runJob(ctx, id, job, record, needs, needsCtx),
           ),
         );
@@ -222,8 +255,8 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
 function commitStatusReporter(
   ctx: JobContext,
   state: PipelineRunState,
+  firstClass: string,
 ): (status: 'pending' | 'success' | 'failure', description: string) => Promise<void> {
-  const firstClass = Object.values(ctx.spec.jobs)[0]!['runs-on'];
   const { reportCommitStatus } = proxyActivities<ReturnType<typeof createForgeActivities>>({
     taskQueue: nodeClassTaskQueue(ctx.policy.taskQueuePrefix, firstClass),
     startToCloseTimeout: '60s',

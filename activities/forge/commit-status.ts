@@ -23,7 +23,7 @@ export interface ReportCommitStatusResult {
 const REQUEST_TIMEOUT_MS = 30_000;
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
-const STATES = ['pending', 'success', 'failure'];
+const STATES = ['pending', 'success', 'failure', 'cancelled'];
 
 /** Builds the forge activities over `deps`. */
 export function createForgeActivities(deps: ForgeActivityDeps) {
@@ -41,7 +41,7 @@ export function createForgeActivities(deps: ForgeActivityDeps) {
       if (!STATES.includes(input.state))
         throw ApplicationFailure.create({
           type: FailureTypes.invalidCommitStatus,
-          message: `state "${input.state}" is not pending, success or failure`,
+          message: `state "${input.state}" is not pending, success, failure or cancelled`,
           nonRetryable: true,
         });
       const lookup = await findStatusTarget(deps.db, input.repository);

@@ -1,7 +1,7 @@
 /** The HTTP request that sets a commit status on GitHub or GitLab. Pure. */
 
-/** States Capstan reports; GitHub and GitLab both have an equivalent of each. */
-export type CommitState = 'pending' | 'success' | 'failure';
+/** States Capstan reports; GitHub and GitLab both have an equivalent of each (a cancelled job is GitHub's `error`). */
+export type CommitState = 'pending' | 'success' | 'failure' | 'cancelled';
 
 /** Where a repository's statuses go, as registered. */
 export interface StatusTarget {
@@ -31,8 +31,20 @@ export interface StatusRequest {
 /** GitHub refuses descriptions longer than this; GitLab's limit is higher, so one cut suits both. */
 export const MAX_DESCRIPTION_CHARS = 140;
 
-// GitLab has no "failure" state: a failed pipeline is "failed" there.
-const GITLAB_STATES: Record<CommitState, string> = { pending: 'pending', success: 'success', failure: 'failed' };
+// GitLab has no "failure" state: a failed pipeline is "failed" there; a cancelled one is "canceled".
+const GITLAB_STATES: Record<CommitState, string> = {
+  pending: 'pending',
+  success: 'success',
+  failure: 'failed',
+  cancelled: 'canceled',
+};
+// GitHub has no cancelled state; "error" is the one that says the check did not run to a verdict.
+const GITHUB_STATES: Record<CommitState, string> = {
+  pending: 'pending',
+  success: 'success',
+  failure: 'failure',
+  cancelled: 'error',
+};
 
 /** The description cut to what the forge accepts, with an ellipsis when something was cut. */
 function shortDescription(text: string): string {
@@ -55,7 +67,7 @@ export function statusRequest(target: StatusTarget, status: CommitStatus): Statu
         'X-GitHub-Api-Version': '2022-11-28',
         'Content-Type': 'application/json',
       },
-      body: { state: status.state, ...link, description, context: status.context },
+      body: { state: GITHUB_STATES[status.state], ...link, description, context: status.context },
     };
   }
   return {

@@ -81,7 +81,11 @@ export function logPart(): OpenApiPart {
         'getStepLog',
         "A pipeline step's log, whole or followed live",
         [
-          pathParameter('job', JobIdParamSchema, 'The job id in the pipeline file.'),
+          pathParameter(
+            'job',
+            JobIdParamSchema,
+            'The job id in the pipeline file, or `test[2]` for a combination of matrix job `test`.',
+          ),
           pathParameter('step', StepParamSchema, 'The step index (from 0), or rollback-<index> for a rollback step.'),
         ],
         'No such run, or no log for that step (not started yet, or no such step)',

@@ -101,7 +101,9 @@ const RunDetailSchema = RunSummarySchema.extend({
   pipeline: z
     .looseObject({})
     .optional()
-    .describe('Pipeline runs: every job with its steps, worker, approval and rollback.'),
+    .describe(
+      'Pipeline runs: every job with its steps, worker, approval, rollback and commit status; each combination of a matrix job is a job of its own (`test[2]`, with `job`, `name` and `matrix`).',
+    ),
   stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),
   failure: RunFailureSchema.optional(),
 });

@@ -131,6 +131,8 @@ export function referenceIssues(
 ): PathIssue[] {
   const issues: PathIssue[] = [];
   for (const ref of references) {
+    // Matrix references are check-matrix's.
+    if (ref.context === 'matrix') continue;
     const id = ref.id ?? '';
     const problem =
       ref.context === 'steps'

@@ -5,6 +5,7 @@
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { artifactIssues } from './check-artifacts';
 import { conditionIssues } from './check-conditions';
+import { DEFAULT_MATRIX_LIMITS, matrixIssues, type PipelineMatrixLimits } from './check-matrix';
 import { needsIssues } from './check-needs';
 import { outputIssues } from './check-outputs';
 import type { PathIssue, SpecPath } from './pipeline-issue';
@@ -14,7 +15,11 @@ import { GROUP_TEMPLATE } from '../../workflows/pipeline/concurrency-group';
 export const MAX_PIPELINE_JOBS = 100;
 
 /** Every problem of a spec that passed the schema; an empty list means it can run. */
-export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]): PathIssue[] {
+export function checkPipeline(
+  spec: PipelineSpec,
+  nodeClasses: readonly string[],
+  limits: PipelineMatrixLimits = DEFAULT_MATRIX_LIMITS,
+): PathIssue[] {
   const issues: PathIssue[] = [];
   const jobIds = Object.keys(spec.jobs);
   if (jobIds.length > MAX_PIPELINE_JOBS) {
@@ -29,7 +34,8 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
   }
   if (spec.concurrency) issues.push(...groupIssues(spec.concurrency.group, ['concurrency', 'group']));
   for (const [id, job] of Object.entries(spec.jobs)) {
-    if (!nodeClasses.includes(job['runs-on'])) {
+    // A matrix job's class is checked per combination, by matrixIssues.
+    if (!job.strategy && !nodeClasses.includes(job['runs-on'])) {
       const known = nodeClasses.length > 0 ? nodeClasses.join(', ') : 'none are configured';
       issues.push({
         path: ['jobs', id, 'runs-on'],
@@ -53,6 +59,7 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
     ...outputIssues(spec),
     ...(needs.length === 0 ? conditionIssues(spec) : []),
   );
+  issues.push(...matrixIssues(spec, nodeClasses, limits));
   return issues;
 }
 

@@ -7,6 +7,7 @@ import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { NodeClass } from '../../config/node-classes';
 import { PipelineSpecSchema, type PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { checkPipeline } from './check-pipeline';
+import { DEFAULT_MATRIX_LIMITS, type PipelineMatrixLimits } from './check-matrix';
 import { fieldOf, PipelineSpecError, type PathIssue, type PipelineIssue, type SpecPath } from './pipeline-issue';
 import { schemaIssues } from './schema-issues';
 import { textIssues } from '../../workflows/contracts/text-rule';
@@ -21,7 +22,12 @@ export { PipelineSpecError } from './pipeline-issue';
 export const MAX_PIPELINE_SPEC_BYTES = 1_000_000;
 
 /** Parses and validates pipeline YAML; `source` (a file name) starts every line of the error. */
-export function parsePipelineYaml(text: string, source: string, nodeClasses: NodeClass[]): PipelineSpec {
+export function parsePipelineYaml(
+  text: string,
+  source: string,
+  nodeClasses: NodeClass[],
+  limits: PipelineMatrixLimits = DEFAULT_MATRIX_LIMITS,
+): PipelineSpec {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_PIPELINE_SPEC_BYTES)
     throw tooLarge(
@@ -51,11 +57,17 @@ export function parsePipelineYaml(text: string, source: string, nodeClasses: Nod
       'malformed_yaml',
     );
   }
-  return validate(raw, source, nodeClasses, (path) => positionOf(doc, lineCounter, path) ?? { line: 1, column: 1 });
+  const locate = (path: SpecPath): Position => positionOf(doc, lineCounter, path) ?? { line: 1, column: 1 };
+  return validate(raw, source, nodeClasses, limits, locate);
 }
 
 /** Validates a pipeline sent as a parsed JSON body; the same checks as a file, without positions. */
-export function parsePipelineObject(value: unknown, nodeClasses: NodeClass[], source = 'request body'): PipelineSpec {
+export function parsePipelineObject(
+  value: unknown,
+  nodeClasses: NodeClass[],
+  source = 'request body',
+  limits: PipelineMatrixLimits = DEFAULT_MATRIX_LIMITS,
+): PipelineSpec {
   const bytes = Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
   if (bytes > MAX_PIPELINE_SPEC_BYTES)
     throw tooLarge(
@@ -63,13 +75,14 @@ export function parsePipelineObject(value: unknown, nodeClasses: NodeClass[], so
       '(body)',
       `is ${bytes} bytes of JSON; a pipeline may be at most ${MAX_PIPELINE_SPEC_BYTES} bytes (1 MB)`,
     );
-  return validate(value, source, nodeClasses);
+  return validate(value, source, nodeClasses, limits);
 }
 
 function validate(
   raw: unknown,
   source: string,
   nodeClasses: NodeClass[],
+  limits: PipelineMatrixLimits,
   locate?: (path: SpecPath) => Position,
 ): PipelineSpec {
   if (raw === null || raw === undefined) {
@@ -89,6 +102,7 @@ function validate(
   const issues = checkPipeline(
     spec,
     nodeClasses.map((c) => c.name),
+    limits,
   );
   if (issues.length > 0) throw new PipelineSpecError(source, located(issues, locate));
   // Defaults (retry, timeouts, env) are filled in now, so the spec that runs can outgrow the text.

@@ -15,8 +15,13 @@ import { parseOr400 } from '../validate';
 /** A DAG node's key in a log path: its id, with `[i]` for a matrix branch. */
 export const TaskKeyParamSchema = z.string().min(1).max(300).describe('The node key, e.g. build or test[3].');
 
-/** A job id in a step log's path. */
-export const JobIdParamSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a job id');
+/** A job id in a step log's path: `build`, or `test[2]` for a combination of matrix job `test`. */
+export const JobIdParamSchema = z
+  .string()
+  .regex(
+    /^[A-Za-z_][A-Za-z0-9_-]{0,62}(\[(0|[1-9][0-9]{0,3})\])?$/,
+    'must be a job id, or <job>[<index>] for a matrix combination',
+  );
 
 /** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
 export const StepParamSchema = z

@@ -10,6 +10,7 @@ import { approvalUpdate } from '../../workflows/pipeline/definitions';
 import { actingPrincipal } from '../auth/principal';
 import { ApiError } from '../errors';
 import { parsePipelineYaml } from '../pipelines/parse-pipeline';
+import { matrixLimitsOf } from '../pipelines/check-matrix';
 import { DEFAULT_PIPELINE_PATH, readPipelineFile } from '../pipelines/read-pipeline-file';
 import { matchTrigger } from '../pipelines/triggers';
 import { IdempotencyKeySchema, RunIdSchema } from '../schemas';
@@ -41,7 +42,7 @@ export function pipelineRoutes(deps: ApiDeps): Router {
     const key =
       rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');
     const text = await readPipelineFile(body.cloneUrl, body.sha, body.pipelinePath);
-    const spec = parsePipelineYaml(text, body.pipelinePath, deps.nodeClasses);
+    const spec = parsePipelineYaml(text, body.pipelinePath, deps.nodeClasses, matrixLimitsOf(deps.dagLimits));
     const match = matchTrigger(spec, { event: 'manual', branch: body.branch });
     if (!match.matched)
       throw new ApiError(422, 'not_triggered', `pipeline "${spec.name}" cannot be run by hand: ${match.reason}`);

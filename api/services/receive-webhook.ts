@@ -6,6 +6,7 @@ import type { Logger } from '../../config/logger';
 import { actAs, type Principal } from '../auth/principal';
 import { ApiError } from '../errors';
 import { parsePipelineYaml, PipelineSpecError } from '../pipelines/parse-pipeline';
+import { matrixLimitsOf } from '../pipelines/check-matrix';
 import { readPipelineFile } from '../pipelines/read-pipeline-file';
 import type { RepositoryRecord } from '../../db/stores/repository-store';
 import { matchTrigger } from '../pipelines/triggers';
@@ -166,7 +167,7 @@ async function pipelineAt(deps: ApiDeps, repository: RepositoryRecord, sha: stri
   });
   if (text === undefined) return undefined;
   try {
-    return parsePipelineYaml(text, repository.pipelinePath, deps.nodeClasses);
+    return parsePipelineYaml(text, repository.pipelinePath, deps.nodeClasses, matrixLimitsOf(deps.dagLimits));
   } catch (err) {
     if (err instanceof PipelineSpecError) throw new PipelineSpecError(err.source, err.issues, 422, 'invalid_pipeline');
     throw err;

@@ -150,7 +150,7 @@ describe('validation of output references', () => {
       "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: expected a value, found '}' (at character 35 of the value)",
     ]);
     assert.deepEqual(rejection(withLine(12, '          V: ${{ github.sha }}')), [
-      "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: unknown context 'github'; a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name>, inputs.<name>, branch, event, sha and repository (at character 5 of the value)",
+      "ci.yaml:12:11: jobs.build.steps[1].env.V: ${{ }}: unknown context 'github'; a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name>, inputs.<name>, branch, event, sha, repository and matrix.<key> (at character 5 of the value)",
     ]);
     assert.match(
       rejection(withLine(12, '          V: ${{ tasks.tag.outputs.version }}'))[0]!,
@@ -225,7 +225,7 @@ describe('pipeline templates', () => {
     // Positions are the author's, in the whole text.
     assert.equal(error('${{ steps.a.outputs.x == }}').position, 25);
     assert.equal(error('${{ steps.a.outputs.x').position, 0);
-    assert.equal(error('ok ${{ matrix.n }}').position, 7);
+    assert.equal(error('ok ${{ github.n }}').position, 7);
   });
 
   test('a step, a job env and job outputs render from the scope', () => {

@@ -9,7 +9,8 @@ import { LabelsSchema, TASK_BODY_SHAPE } from './task-spec';
 
 /** A task id: letters, digits, `_` and `-`, starting with a letter or `_`; usable inside `${{ tasks.<id>... }}`. */
 const DAG_TASK_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
-const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** A matrix key: an identifier, as `${{ matrix.<key> }}` reads it. */
+export const MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Temporal task priority: 1 is served first, 5 last; 3 when unset. */
 const PrioritySchema = z.number().int().min(1).max(5);

@@ -2,6 +2,7 @@
 import type { ApprovalRecord } from './approval';
 import type { TaskExecutionPolicy } from './task-run';
 import type { PipelineSpec } from './pipeline-spec';
+import type { MatrixValue } from './dag-spec';
 
 /** An event that starts pipelines. */
 export type PipelineEvent = 'push' | 'pull_request' | 'manual';
@@ -61,7 +62,14 @@ export interface StepRecord {
 
 /** A job's record in the run. */
 export interface JobRecord {
+  /** The job's id, or `test[2]` for the third combination of matrix job `test`. */
   id: string;
+  /** For a matrix combination: the job of the spec it comes from. */
+  job?: string;
+  /** Display name, when it differs from the id (a job's `name`, or `test (18, general)` for a combination). */
+  name?: string;
+  /** For a matrix combination: its values. */
+  matrix?: Record<string, MatrixValue>;
   status: JobStatus;
   nodeClass: string;
   /** Worker whose workspace the job's steps share. */
@@ -81,6 +89,8 @@ export interface JobRecord {
   reusedFrom?: string;
   /** The job failed, but `continue-on-error` kept the run from failing; its dependents ran as on success. */
   continuedOnError?: boolean;
+  /** The last commit status sent for this job (context `capstan/<pipeline>/<job>`), or why none was. */
+  commitStatus?: string;
 }
 
 /** The live and final state of a pipeline run. */

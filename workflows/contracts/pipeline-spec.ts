@@ -7,6 +7,7 @@ import { StackTaskSchema } from './stack-operation';
 import { z } from 'zod';
 import { withTextRule } from './text-rule';
 import { TaskRetrySchema } from './task-spec';
+import { JobStrategySchema } from './pipeline-matrix';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
@@ -150,7 +151,14 @@ const ConcurrencySchema = z.strictObject({
 
 /** A job: steps on one worker of `runs-on`, sharing its workspace. */
 const PipelineJobSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Display name, e.g. `test (node ${{ matrix.node }})`; names its commit status.'),
   'runs-on': z.string().min(1).describe('Node class whose worker runs every step of the job.'),
+  strategy: JobStrategySchema.optional().describe('A matrix: the job runs once per combination of its values.'),
   needs: z.array(z.string().min(1)).max(100).default([]),
   if: condition,
   'continue-on-error': continueOnError,

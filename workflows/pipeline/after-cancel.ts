@@ -22,6 +22,7 @@ export type JobRunner = (
 /**
  * Marks every job that did not end as cancelled with `reason`, except the jobs that ask to run after
  * a cancellation, which are run in dependency order (one at a time) when their condition holds.
+ * `recordOf` gives a job of the spec as its dependents see it (a matrix job's combinations together).
  * Jobs with an environment or a concurrency group are not run: their locks could make a cancelled
  * run wait on other runs.
  */
@@ -29,12 +30,15 @@ export async function runAfterCancel(
   spec: PipelineSpec,
   state: PipelineRunState,
   reason: string,
+  recordOf: (jobId: string) => JobRecord,
   run: JobRunner,
 ): Promise<void> {
-  const recordOf = (id: string): JobRecord => state.jobs.find((j) => j.id === id)!;
   const unfinished = (r: JobRecord): boolean =>
     r.status === 'pending' || r.status === 'running' || r.status === 'waiting-approval';
-  const candidates = state.jobs.filter((r) => r.status === 'pending' && asksToRunAfterCancel(spec.jobs[r.id]!));
+  // Combinations of a matrix job (records with a `job`) are cancelled with the rest.
+  const candidates = state.jobs.filter(
+    (r) => r.status === 'pending' && r.job === undefined && asksToRunAfterCancel(spec.jobs[r.id]!),
+  );
   for (const record of state.jobs) {
     if (!unfinished(record) || candidates.includes(record)) continue;
     record.status = 'cancelled';

@@ -62,7 +62,10 @@ export function stepName(step: PipelineStep, index: number): string {
   return `step ${index + 1}`;
 }
 
-/** Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by job id. */
+/**
+ * Runs `job` to its end, keeping `record` current; `needs` holds the outputs of the jobs it needs, by
+ * job id, and `matrix` the values of the combination it is (for a matrix job).
+ */
 export async function runJob(
   ctx: JobContext,
   jobId: string,
@@ -70,6 +73,7 @@ export async function runJob(
   record: JobRecord,
   needs: TemplateScope['needs'] = {},
   needsCtx: Record<string, NeedContext> = {},
+  matrix?: TemplateScope['matrix'],
 ): Promise<void> {
   const approval = job.environment?.approval;
   if (approval?.required) {
@@ -86,9 +90,10 @@ export async function runJob(
   record.startedAt = new Date().toISOString();
   ctx.onProgress?.();
   const run = ctx.conditions ? runFacts(ctx.trigger) : undefined;
-  const facts: Omit<TemplateScope, 'steps' | 'needs'> = run
-    ? { run, needResults: Object.fromEntries(Object.entries(needsCtx).map(([id, n]) => [id, n.result])) }
-    : {};
+  const facts: Omit<TemplateScope, 'steps' | 'needs'> = {
+    ...(run ? { run, needResults: Object.fromEntries(Object.entries(needsCtx).map(([id, n]) => [id, n.result])) } : {}),
+    ...(matrix ? { matrix } : {}),
+  };
   const env = jobEnv(ctx, jobId, job, ctx.stepOutputs ? renderJobEnv(job, needs, facts) : job.env, run);
   // The job's clock starts once it may run (after its approval) and runs on across restarts.
   const minutes = ctx.conditions ? job['timeout-minutes'] : undefined;

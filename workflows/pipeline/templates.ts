@@ -2,7 +2,7 @@
  * `${{ }}` templates of pipelines, in the pipeline dialect of the DAG expression language
  * (workflows/dag/expression.ts): `steps.<id>.outputs.<name>` reads an earlier step of the same job,
  * `needs.<job>.outputs.<name>` an output of a job in `needs`, and `branch`, `event`, `sha`,
- * `repository` and `inputs.<name>` the run's trigger. Parsing, evaluation and rendering are the
+ * `repository` and `inputs.<name>` the run's trigger, `matrix.<key>` the job's matrix combination. Parsing, evaluation and rendering are the
  * DAG's own. Pure and deterministic, so the workflow uses it.
  */
 import {
@@ -15,9 +15,19 @@ import {
   type ParseDialect,
   type TemplatePart,
 } from '../dag/expression';
+import type { MatrixValue } from '../contracts/dag-spec';
 
-/** The contexts a pipeline expression reads: two of outputs, and the run's trigger. */
-export const PIPELINE_CONTEXTS = ['steps', 'needs', 'inputs', 'branch', 'event', 'sha', 'repository'] as const;
+/** The contexts a pipeline expression reads: two of outputs, the run's trigger, and the job's matrix combination. */
+export const PIPELINE_CONTEXTS = [
+  'steps',
+  'needs',
+  'inputs',
+  'branch',
+  'event',
+  'sha',
+  'repository',
+  'matrix',
+] as const;
 /** A context of the run itself, the same for every job and step. */
 export type RunContext = 'branch' | 'event' | 'sha' | 'repository';
 
@@ -25,7 +35,7 @@ export type RunContext = 'branch' | 'event' | 'sha' | 'repository';
 export const PIPELINE_DIALECT: ParseDialect = {
   contexts: PIPELINE_CONTEXTS,
   functions: ['cancelled'],
-  hint: 'a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name>, inputs.<name>, branch, event, sha and repository',
+  hint: 'a pipeline template may read steps.<id>.outputs.<name>, needs.<job>.outputs.<name>, inputs.<name>, branch, event, sha, repository and matrix.<key>',
 };
 
 /** A reference a pipeline expression makes: a path into one of PIPELINE_CONTEXTS, read apart. */
@@ -35,7 +45,7 @@ export interface PipelineReference {
   id?: string;
   /** What of the step or job: `outputs`, `outcome`, `result` …; validation decides which are allowed where. */
   field?: string;
-  /** The output name (`outputs.<name>`) or input name (`inputs.<name>`). */
+  /** The output name (`outputs.<name>`), input name (`inputs.<name>`) or matrix key (`matrix.<key>`). */
   name?: string;
   /** The path as written, e.g. `['needs', 'build', 'outputs', 'version']`. */
   path: string[];
@@ -64,6 +74,8 @@ export interface TemplateScope {
   run?: RunFacts;
   /** `needs.<job>.result` of each needed job (success, failure, cancelled, skipped), where known. */
   needResults?: Record<string, string>;
+  /** The values of the job's matrix combination, for a job of a matrix. */
+  matrix?: Record<string, MatrixValue>;
 }
 
 /** A malformed pipeline template; `position` is the 0-based offset in the text as written. */
@@ -132,7 +144,7 @@ export function scopeContexts(scope: TemplateScope): Record<string, unknown> {
     const result = scope.needResults?.[id];
     needs[id] = result === undefined ? { outputs } : { outputs, result };
   }
-  return { ...(scope.run ?? {}), steps, needs };
+  return { ...(scope.run ?? {}), steps, needs, ...(scope.matrix ? { matrix: scope.matrix } : {}) };
 }
 
 /** Renders `text` against `scope`; text without `${{` is returned as it is. Unknown steps and outputs render as ''. */

@@ -109,7 +109,10 @@ function Job(props: {
   return (
     <section className="card job" aria-label={`Job ${job.id}`} data-job={job.id}>
       <div className="job-head">
-        <h2>{job.id}</h2>
+        <h2>
+          {job.name ?? job.id}
+          {job.name && <span className="hint"> {job.id}</span>}
+        </h2>
         <Status status={job.status} />
         <span className="hint">
           {job.nodeClass}

@@ -21,7 +21,10 @@ export interface StepView {
 
 /** One job with its steps, approval, deployment and rollback. */
 export interface JobView {
+  /** `build`, or `test[2]` for a combination of matrix job `test`. */
   id: string;
+  /** Display name when it differs from the id, e.g. `test (node 18, general)`. */
+  name?: string;
   status: string;
   nodeClass: string;
   worker?: string;
