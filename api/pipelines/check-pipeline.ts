@@ -6,6 +6,7 @@ import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import { artifactIssues } from './check-artifacts';
 import { needsIssues } from './check-needs';
 import { outputIssues } from './check-outputs';
+import { triggerIssues } from './check-triggers';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 import { GROUP_TEMPLATE } from '../../workflows/pipeline/concurrency-group';
 
@@ -22,10 +23,7 @@ export function checkPipeline(spec: PipelineSpec, nodeClasses: readonly string[]
       message: `has ${jobIds.length} jobs; a pipeline may have at most ${MAX_PIPELINE_JOBS}`,
     });
   }
-  const { push, pull_request: pullRequest, manual } = spec.on;
-  if (!push && !pullRequest && manual !== true) {
-    issues.push({ path: ['on'], message: 'enables no trigger; add push, pull_request or manual: true' });
-  }
+  issues.push(...triggerIssues(spec.on));
   if (spec.concurrency) issues.push(...groupIssues(spec.concurrency.group, ['concurrency', 'group']));
   for (const [id, job] of Object.entries(spec.jobs)) {
     if (!nodeClasses.includes(job['runs-on'])) {

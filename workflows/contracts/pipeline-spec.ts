@@ -7,6 +7,7 @@ import { StackTaskSchema } from './stack-operation';
 import { z } from 'zod';
 import { withTextRule } from './text-rule';
 import { TaskRetrySchema } from './task-spec';
+import { PipelineOnSchema } from './pipeline-triggers';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
@@ -34,8 +35,6 @@ const relativePath = z
     (p) => !p.startsWith('/') && !p.split('/').includes('..'),
     'must be a path relative to the job workspace, without ".."',
   );
-/** Branch filters: exact names or globs where `*` matches within a path segment and `**` across segments. */
-const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
 
 /** A shell step: one activity with its own timeout, retry and exit code. */
 const RunStepSchema = z.strictObject({
@@ -146,13 +145,7 @@ const PipelineJobSchema = z.strictObject({
 export const PipelineSpecSchema = withTextRule(
   z.strictObject({
     name: z.string().min(1).max(200),
-    on: z
-      .strictObject({
-        push: z.strictObject({ branches: branchFilter }).optional(),
-        pull_request: z.strictObject({ branches: branchFilter }).optional(),
-        manual: z.boolean().optional(),
-      })
-      .default({ manual: true }),
+    on: PipelineOnSchema,
     env: envMap,
     concurrency: ConcurrencySchema.optional(),
     jobs: z
