@@ -209,6 +209,33 @@ test(
   },
 );
 
+test('a scheduled start whose pipeline file changed without a delivery fails, saying why, and starts no run', async () => {
+  const runsBefore = await stack.countRuns('pipeline');
+  // Committed to main, but the forge's delivery never arrives: the schedule still holds the older file.
+  const unseen = commit({ '.capstan/pipeline.yaml': pipeline('0 7 * * *') }, 'seven, unseen');
+  const previous = new Set((await describeSchedule()).info.recentActions.map((a) => a.action.workflow.workflowId));
+  await stack.client.schedule.getHandle(scheduleId).trigger();
+  let starter: string | undefined;
+  for (const deadline = Date.now() + 30_000; starter === undefined && Date.now() < deadline;) {
+    const ids = (await describeSchedule()).info.recentActions.map((a) => a.action.workflow.workflowId);
+    starter = ids.find((id) => !previous.has(id));
+    if (starter === undefined) await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(starter, 'the schedule started nothing');
+  await assert.rejects(stack.client.workflow.getHandle(starter).result(), (err: any) => {
+    assert.match(
+      err.cause?.cause?.message ?? '',
+      new RegExp(
+        `^\\.capstan/pipeline\\.yaml at main ${unseen.slice(0, 12)} is not the file the schedule was set from`,
+      ),
+    );
+    return true;
+  });
+  assert.equal(await stack.countRuns('pipeline'), runsBefore);
+  // The delivery arrives at last, and the schedule follows the file again.
+  assert.equal((await push(unseen)).schedule.outcome, 'updated');
+});
+
 test(
   'path filters: a push touching only docs/ starts nothing; one touching src/ starts the pipeline',
   { timeout: 180_000 },

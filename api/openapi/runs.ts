@@ -101,7 +101,10 @@ const RunDetailSchema = RunSummarySchema.extend({
   pipeline: z
     .looseObject({})
     .optional()
-    .describe('Pipeline runs: every job with its steps, worker, approval and rollback.'),
+    .describe(
+      'Pipeline runs: every job with its steps, worker, approval and rollback, and the trigger ' +
+        '(event push, pull_request, manual or schedule; branch, empty for a tag push, and tag; inputs of a manual run).',
+    ),
   stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),
   failure: RunFailureSchema.optional(),
 });
