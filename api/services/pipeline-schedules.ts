@@ -15,7 +15,7 @@ import { ApiError } from '../errors';
 import { temporalCrons } from '../pipelines/cron';
 import { parsePipelineYaml, PipelineSpecError } from '../pipelines/parse-pipeline';
 import { readPipelineFile } from '../pipelines/read-pipeline-file';
-import { defaultHead } from '../pipelines/repository-git';
+import { remoteDefaultHead } from '../../toolchain/git-remote';
 import type { ApiDeps } from './deps';
 
 /** The schedule's id: one per repository and task-queue prefix. */
@@ -65,7 +65,6 @@ export async function syncPipelineSchedule(
       digest,
       spec,
       policy: { ...deps.taskPolicy, taskQueuePrefix: deps.taskQueuePrefix, pulumiNodeClass: deps.pulumiNodeClass },
-      scheduleId,
     },
   ];
   const body = {
@@ -146,15 +145,23 @@ export async function scheduleAtRegistration(
   logger: Logger,
 ): Promise<ScheduleSync> {
   const scheduleId = pipelineScheduleId(deps.taskQueuePrefix, repository.name);
+  let head: { branch: string; sha: string } | undefined;
+  let pipeline: DefaultBranchPipeline;
   try {
-    const head = await defaultHead(repository.cloneUrl);
+    head = await remoteDefaultHead(repository.cloneUrl);
     if (!head) return { scheduleId, outcome: 'absent', reason: 'the repository has no default branch yet' };
-    return await syncPipelineSchedule(deps, repository, head, await pipelineForSchedule(deps, repository, head.sha));
+    pipeline = await pipelineForSchedule(deps, repository, head.sha);
   } catch (err) {
-    if (err instanceof ApiError) return { scheduleId, outcome: 'absent', reason: err.message };
-    const reason = `the repository could not be read: ${firstLine(err)}`;
+    const reason = `the repository could not be read: ${err instanceof ApiError ? err.message : firstLine(err)}`;
     logger.warn({ repository: repository.name, err }, 'pipeline schedule not set at registration');
     return { scheduleId, outcome: 'absent', reason };
+  }
+  try {
+    return await syncPipelineSchedule(deps, repository, head, pipeline);
+  } catch (err) {
+    // The repository is registered either way; its next push to the default branch tries again.
+    logger.error({ repository: repository.name, err }, 'pipeline schedule not set at registration');
+    return { scheduleId, outcome: 'absent', reason: `the schedule could not be set: ${(err as Error).message}` };
   }
 }
 

@@ -12,8 +12,6 @@ export interface ScheduledPipelineInput {
   digest: string;
   spec: PipelineSpec;
   policy: PipelineRunInput['policy'];
-  /** The schedule's id, which the run names as its starter. */
-  scheduleId: string;
 }
 
 /** Input of the `prepareScheduledRun` activity: read the default branch's head and record the run about to start. */
