@@ -57,7 +57,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(sessionRoutes(deps, guard, logger));
   app.use(tokenRoutes(deps));
   app.use(auditRoutes(deps));
-  app.use(repositoryRoutes(deps));
+  app.use(repositoryRoutes(deps, logger));
   // Under /v1/webhooks/, so the access chain above asks no token: each delivery is checked against its repository's secret.
   app.use(webhookRoutes(deps, logger));
   app.use(taskRoutes(deps, metrics));

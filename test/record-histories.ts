@@ -15,6 +15,7 @@ import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
 import { dollarBranchScenario } from './helpers/dollar-branch-scenario';
 import { matrixFailFastScenario } from './helpers/matrix-scenario';
+import { scheduledPipelineScenario } from './helpers/scheduled-pipeline-scenario';
 import { freePort } from './helpers/ports';
 import { startPostgresServer } from './helpers/postgres-server';
 import { costScenario, stackScenario, type Recorded } from './helpers/stack-scenarios';
@@ -222,6 +223,9 @@ async function main(): Promise<void> {
     if (wanted('pipeline-dollar-branch')) record('pipeline-dollar-branch', (await dollarBranchScenario(stack)).runId);
     if (wanted('pipeline-matrix-fail-fast')) record('pipeline-matrix-fail-fast', await matrixFailFastScenario(stack));
     if (wanted('cost-analysis')) await several(costScenario);
+    // The workflow a pipeline's schedule starts: the head read by an activity, the run started as a child.
+    if (wanted('scheduled-pipeline'))
+      record('scheduled-pipeline', (await scheduledPipelineScenario(stack)).starterWorkflowId);
     if (wanted(...STACK_HISTORIES)) await several(stackScenario);
     for (const [name, [route, spec]] of Object.entries(SCENARIOS)) {
       if (only.length > 0 && !only.includes(name)) continue;

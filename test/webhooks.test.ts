@@ -132,7 +132,7 @@ test('the registry: register (201), a duplicate (409), bad fields named (400), a
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   assert.deepEqual(
-    { ...created.body, createdAt: undefined },
+    { ...created.body, createdAt: undefined, schedule: undefined },
     {
       name: 'acme/web',
       provider: 'github',
@@ -143,8 +143,15 @@ test('the registry: register (201), a duplicate (409), bad fields named (400), a
       statusTokenSet: true,
       createdAt: undefined,
       createdBy: 'test-admin',
+      schedule: undefined,
     },
   );
+  // The default branch's head has no pipeline file, so there is no schedule to set.
+  assert.deepEqual(created.body.schedule, {
+    id: `${stack.prefix}-pipeline-acme/web`,
+    outcome: 'absent',
+    reason: `.capstan/pipeline.yaml does not exist at ${bareSha.slice(0, 12)}`,
+  });
   const gitlab = await stack.request('POST', '/v1/repositories', {
     name: 'group/sub/web',
     provider: 'gitlab',
@@ -417,11 +424,11 @@ test('a form-encoded push signed as sent starts the run; tampered, it is refused
   assert.equal(await stack.countRuns(), before + 1);
 });
 
-test('deliveries that start nothing answer 202 with the reason: another branch, a tag, a deleted branch, a pull request, other events', async () => {
+test('deliveries that start nothing answer 202 with the reason: another branch, a tag of a branches-only filter, a deleted branch, a pull request, other events', async () => {
   const before = await stack.countRuns();
   const cases: Array<[string, string, RegExp]> = [
     ['push', githubPush(mainSha, 'refs/heads/dev'), /branch "dev" matches none of main/],
-    ['push', githubPush(mainSha, 'refs/tags/v1.0'), /tag pushes do not start pipelines \(refs\/tags\/v1\.0\)/],
+    ['push', githubPush(mainSha, 'refs/tags/v1.0'), /tag "v1\.0": the pipeline's push filters name branches only/],
     ['push', githubPush('0'.repeat(40), 'refs/heads/old'), /branch old was deleted/],
     [
       'pull_request',

@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
 import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
+import { createScheduleActivities } from '../activities/forge/scheduled-head';
 import { meteringInterceptors } from '../activities/metering';
 import type { AttemptLedger } from '../db/stores/attempt-ledger';
 import { TaskLogStore } from '../db/stores/task-log-store';
@@ -191,6 +192,7 @@ export function createNodeClassWorker(
       ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs),
       ...createDeploymentActivities(db),
       ...createForgeActivities({ db }),
+      ...createScheduleActivities({ db }),
       ...(pulumi === undefined
         ? {}
         : deferredStackActivities(

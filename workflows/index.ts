@@ -7,3 +7,4 @@ export { stackOperationWorkflow } from './stack-operation-workflow';
 export { stackQueueWorkflow } from './stack-queue-workflow';
 export { stackTtlWorkflow } from './stack-ttl-workflow';
 export { costAnalysisWorkflow } from './cost-analysis-workflow';
+export { scheduledPipelineWorkflow } from './scheduled-pipeline-workflow';

@@ -140,7 +140,9 @@ export function pipelinePart(): OpenApiPart {
               400: 'Invalid body, or an invalid pipeline file at that commit (details list every issue, with lines)',
               422:
                 'The commit cannot be fetched, it has no pipeline file, ' +
-                'the pipeline has no manual trigger for the branch, ' +
+                'the pipeline has no manual trigger, ' +
+                'inputs do not fit on.manual.inputs (invalid_inputs; details name each inputs.<name>: missing, ' +
+                'of the wrong type, not among the options, or unknown), ' +
                 'or the Idempotency-Key was used for another body',
             }),
           },

@@ -28,6 +28,15 @@ const RepositorySchema = z.object({
   statusTokenSet: z.boolean(),
   createdAt: z.string(),
   createdBy: z.string(),
+  schedule: z
+    .object({
+      id: z.string().describe('The Temporal Schedule id, <prefix>-pipeline-<repository>.'),
+      outcome: z.enum(['created', 'updated', 'unchanged', 'deleted', 'absent']),
+      crons: z.array(z.string()).optional(),
+      reason: z.string().optional().describe('Why the repository has no schedule.'),
+    })
+    .optional()
+    .describe("On registration only: the schedule of the pipeline's on.schedule, read at the default branch's head."),
 });
 
 /** What a delivery led to: a run, or the reason it started none. */
@@ -38,11 +47,23 @@ const WebhookAcceptedSchema = z.object({
   reason: z
     .string()
     .optional()
-    .describe('Why nothing started: an event Capstan ignores, no pipeline file, no matching trigger.'),
+    .describe(
+      'Why nothing started: an event Capstan ignores, no pipeline file, no matching trigger (branch, tag or path filters).',
+    ),
   event: z.string().optional(),
   repository: z.string().optional(),
   sha: z.string().optional(),
-  branch: z.string().optional(),
+  branch: z.string().optional().describe('Empty for a tag push.'),
+  tag: z.string().optional().describe('The tag of a tag push (refs/tags/<tag>).'),
+  schedule: z
+    .object({
+      id: z.string(),
+      outcome: z.enum(['created', 'updated', 'unchanged', 'deleted', 'absent']),
+      crons: z.array(z.string()).optional(),
+      reason: z.string().optional(),
+    })
+    .optional()
+    .describe("A push to the default branch: what it did to the pipeline's Temporal Schedule."),
   links: z.object({ self: z.string() }).optional(),
 });
 

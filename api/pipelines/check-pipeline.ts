@@ -8,6 +8,7 @@ import { conditionIssues } from './check-conditions';
 import { DEFAULT_MATRIX_LIMITS, matrixIssues, type PipelineMatrixLimits } from './check-matrix';
 import { needsIssues } from './check-needs';
 import { outputIssues } from './check-outputs';
+import { triggerIssues } from './check-triggers';
 import type { PathIssue, SpecPath } from './pipeline-issue';
 import { GROUP_TEMPLATE } from '../../workflows/pipeline/concurrency-group';
 
@@ -28,10 +29,7 @@ export function checkPipeline(
       message: `has ${jobIds.length} jobs; a pipeline may have at most ${MAX_PIPELINE_JOBS}`,
     });
   }
-  const { push, pull_request: pullRequest, manual } = spec.on;
-  if (!push && !pullRequest && manual !== true) {
-    issues.push({ path: ['on'], message: 'enables no trigger; add push, pull_request or manual: true' });
-  }
+  issues.push(...triggerIssues(spec.on));
   if (spec.concurrency) issues.push(...groupIssues(spec.concurrency.group, ['concurrency', 'group']));
   for (const [id, job] of Object.entries(spec.jobs)) {
     // A matrix job's class is checked per combination, by matrixIssues.

@@ -23,7 +23,13 @@ const RepositorySchema = z.object({ repository: z.object({ full_name: z.string()
 // An organization hook's ping names the organization instead; GitHub logins are letters, digits and dashes.
 const OrganizationSchema = z.object({ organization: z.object({ login: z.string().regex(/^[A-Za-z0-9-]{1,100}$/) }) });
 
-const PushSchema = z.object({ ref: RefNameSchema, after: z.string(), sender: SenderSchema });
+const PushSchema = z.object({
+  ref: RefNameSchema,
+  after: z.string(),
+  before: z.string().max(64).nullish(),
+  repository: z.object({ default_branch: z.string().max(1024).nullish() }).nullish(),
+  sender: SenderSchema,
+});
 
 const PullRequestSchema = z.object({
   action: z.string().max(100),
@@ -36,7 +42,10 @@ const PullRequestSchema = z.object({
 
 function push(payload: unknown): ForgeEvent {
   const body = parseOr400(PushSchema, payload, 'push payload');
-  return pushEvent(body.ref, body.after, forgeUser('github', body.sender?.login));
+  return pushEvent(body.ref, body.after, forgeUser('github', body.sender?.login), {
+    before: body.before ?? undefined,
+    defaultBranch: body.repository?.default_branch ?? undefined,
+  });
 }
 
 function pullRequest(payload: unknown): ForgeEvent {

@@ -14,7 +14,13 @@ import { GITLAB_TOKEN_HEADER, verifyGitlabToken } from './webhook-signature';
 
 const ProjectSchema = z.object({ project: z.object({ path_with_namespace: z.string().min(1).max(255) }) });
 
-const PushSchema = z.object({ ref: RefNameSchema, after: z.string(), user_username: z.string().max(255).nullish() });
+const PushSchema = z.object({
+  ref: RefNameSchema,
+  after: z.string(),
+  before: z.string().max(64).nullish(),
+  project: z.object({ default_branch: z.string().max(1024).nullish() }).nullish(),
+  user_username: z.string().max(255).nullish(),
+});
 
 const MergeRequestSchema = z.object({
   object_attributes: z.object({
@@ -30,7 +36,10 @@ const MergeRequestSchema = z.object({
 
 function push(payload: unknown): ForgeEvent {
   const body = parseOr400(PushSchema, payload, 'push payload');
-  return pushEvent(body.ref, body.after, forgeUser('gitlab', body.user_username ?? undefined));
+  return pushEvent(body.ref, body.after, forgeUser('gitlab', body.user_username ?? undefined), {
+    before: body.before ?? undefined,
+    defaultBranch: body.project?.default_branch ?? undefined,
+  });
 }
 
 function mergeRequest(payload: unknown): ForgeEvent {
@@ -78,7 +87,7 @@ export const gitlabWebhook: ForgeWebhook = {
   }),
   verify: (_rawBody, header, secret) => verifyGitlabToken(header(GITLAB_TOKEN_HEADER), secret),
   auditAction: (eventName) =>
-    `webhook.${eventName === 'Push Hook' ? 'push' : eventName === 'Merge Request Hook' ? 'pull_request' : 'other'}`,
+    `webhook.${eventName === 'Push Hook' || eventName === 'Tag Push Hook' ? 'push' : eventName === 'Merge Request Hook' ? 'pull_request' : 'other'}`,
   interpret: (eventName, payload) => {
     if (eventName === 'Push Hook' || eventName === 'Tag Push Hook') return push(payload);
     if (eventName === 'Merge Request Hook') return mergeRequest(payload);

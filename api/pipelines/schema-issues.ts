@@ -36,7 +36,14 @@ export function schemaIssues(issues: readonly z.core.$ZodIssue[], input: unknown
 function unionIssues(issue: z.core.$ZodIssueInvalidUnion, path: SpecPath, input: unknown): PathIssue[] {
   const value = valueAt(input, path);
   if (path.at(-1) === 'checkout') return [{ path, message: 'must be true, or a mapping with an optional path' }];
-  if (path.at(-2) !== 'steps') return [{ path, message: issue.message }];
+  if (path.at(-2) !== 'steps') {
+    // A value of the right type for one option (a mapping for `manual: true | { inputs }`) is meant as that option.
+    const fitting = issue.errors.filter(
+      (branch) => !branch.every((i) => i.code === 'invalid_type' && i.path.length === 0),
+    );
+    if (fitting.length === 1) return schemaIssues(fitting[0]!, input, path);
+    return [{ path, message: issue.message }];
+  }
   const kindList = STEP_KINDS.join(', ');
   if (!isRecord(value)) return [{ path, message: `must be a mapping with one of ${kindList}` }];
   const kinds = STEP_KINDS.filter((kind) => Object.hasOwn(value, kind));

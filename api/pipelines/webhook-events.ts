@@ -21,6 +21,12 @@ export type ForgeEvent =
       filterBranch: string;
       /** The forge user who caused it, prefixed with the forge (`github:alice`). */
       triggeredBy: string;
+      /** The tag of a tag push (then `branch` and `filterBranch` are empty). */
+      tag?: string;
+      /** A push's previous commit of the branch: all zeros for a new branch; what its changed files are read against. */
+      before?: string;
+      /** The repository's default branch, when the payload says. */
+      defaultBranch?: string;
     };
 
 /**
@@ -74,11 +80,40 @@ export function forgeUser(provider: ForgeProvider, login: string | undefined): s
   return `${provider}:${login && login !== '' ? login : 'unknown'}`;
 }
 
-/** What a push of `after` to `ref` asks for, on any forge: a build of that commit, or a reason to start nothing. */
-export function pushEvent(ref: string, after: string, triggeredBy: string): ForgeEvent {
+/** What a push says besides its ref and commit, when the forge sends it. */
+export interface PushDetails {
+  before?: string;
+  defaultBranch?: string;
+}
+
+/**
+ * What a push of `after` to `ref` asks for, on any forge: a build of that commit (a branch push, or a
+ * tag push with the tag named and no branch, GitHub's push with `ref_type` tag), or a reason to start nothing.
+ */
+export function pushEvent(ref: string, after: string, triggeredBy: string, details: PushDetails = {}): ForgeEvent {
+  const extra = {
+    ...(details.before !== undefined && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(details.before)
+      ? { before: details.before }
+      : {}),
+    ...(details.defaultBranch ? { defaultBranch: details.defaultBranch } : {}),
+  };
+  if (ref.startsWith('refs/tags/') && ref.length > 'refs/tags/'.length) {
+    const tag = ref.slice('refs/tags/'.length);
+    if (isZeroSha(after)) return { kind: 'ignored', reason: `tag ${tag} was deleted` };
+    const sha = parseOr400(CommitShaSchema, after, 'push payload', 'after');
+    return { kind: 'build', event: 'push', sha, branch: '', filterBranch: '', tag, triggeredBy, ...extra };
+  }
   const branch = branchOfRef(ref);
   if ('ignored' in branch) return { kind: 'ignored', reason: branch.ignored };
   if (isZeroSha(after)) return { kind: 'ignored', reason: `branch ${branch.branch} was deleted` };
   const sha = parseOr400(CommitShaSchema, after, 'push payload', 'after');
-  return { kind: 'build', event: 'push', sha, branch: branch.branch, filterBranch: branch.branch, triggeredBy };
+  return {
+    kind: 'build',
+    event: 'push',
+    sha,
+    branch: branch.branch,
+    filterBranch: branch.branch,
+    triggeredBy,
+    ...extra,
+  };
 }

@@ -12,6 +12,7 @@ import { ApiError } from '../errors';
 import { parsePipelineYaml } from '../pipelines/parse-pipeline';
 import { matrixLimitsOf } from '../pipelines/check-matrix';
 import { DEFAULT_PIPELINE_PATH, readPipelineFile } from '../pipelines/read-pipeline-file';
+import { checkManualInputs } from '../pipelines/manual-inputs';
 import { matchTrigger } from '../pipelines/triggers';
 import { IdempotencyKeySchema, RunIdSchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
@@ -25,6 +26,12 @@ export const ManualPipelineRunSchema = z.strictObject({
   sha: z.string().regex(/^[0-9a-f]{40}$/, 'must be a full 40-character commit SHA'),
   branch: z.string().min(1).max(255),
   pipelinePath: z.string().min(1).max(1024).default(DEFAULT_PIPELINE_PATH),
+  inputs: z
+    .record(z.string().max(100), z.union([z.string().max(65_536), z.number(), z.boolean()]))
+    .optional()
+    .describe(
+      "Values of the pipeline's on.manual.inputs: a string, number or boolean each (a number or boolean may be sent as its text); defaults fill the rest.",
+    ),
 });
 
 /** Body of approve and reject. */
@@ -46,12 +53,18 @@ export function pipelineRoutes(deps: ApiDeps): Router {
     const match = matchTrigger(spec, { event: 'manual', branch: body.branch });
     if (!match.matched)
       throw new ApiError(422, 'not_triggered', `pipeline "${spec.name}" cannot be run by hand: ${match.reason}`);
+    const checked = checkManualInputs(spec.on, body.inputs);
+    if (checked.issues.length > 0) {
+      const summary = checked.issues.map((i) => `${i.field} ${i.message}`).join('; ');
+      throw new ApiError(422, 'invalid_inputs', `inputs of pipeline "${spec.name}": ${summary}`, checked.issues);
+    }
     const trigger = {
       event: 'manual' as const,
       repository: body.repository,
       cloneUrl: body.cloneUrl,
       sha: body.sha,
       branch: body.branch,
+      ...('inputs' in checked && Object.keys(checked.inputs).length > 0 ? { inputs: checked.inputs } : {}),
       triggeredBy: actingPrincipal()!.name,
     };
     const started = await startPipeline(deps, spec, trigger, key);

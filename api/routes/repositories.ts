@@ -19,6 +19,8 @@ import {
   repositoryView,
 } from '../../db/stores/repository-store';
 import type { ApiDeps } from '../services/deps';
+import type { Logger } from '../../config/logger';
+import { deletePipelineSchedule, scheduleAtRegistration, type ScheduleSync } from '../services/pipeline-schedules';
 import { parseOr400 } from '../validate';
 
 /** A repository's name on its forge: `owner/name`, or `group/subgroup/name` on GitLab. */
@@ -69,7 +71,7 @@ export const CreateRepositoryBodySchema = z
   });
 
 /** Routes of the repository registry. */
-export function repositoryRoutes(deps: ApiDeps): Router {
+export function repositoryRoutes(deps: ApiDeps, logger: Logger): Router {
   const router = Router();
   router.use('/v1/repositories', requireRole('admin'));
   router.post('/v1/repositories', jsonBody({ limit: 65_536 }), async (req, res) => {
@@ -91,7 +93,9 @@ export function repositoryRoutes(deps: ApiDeps): Router {
         [{ field: 'name', message: 'is registered already' }],
       );
     }
-    res.status(201).json(repositoryView(created));
+    // The pipeline's schedule, from the default branch's head; a repository that cannot be read now gets one at its next push.
+    const schedule = await scheduleAtRegistration(deps, created, logger);
+    res.status(201).json({ ...repositoryView(created), schedule: scheduleView(schedule) });
   });
   router.get('/v1/repositories', async (_req, res) => {
     const repositories = await withDatabase('listing repositories', () => listRepositories(deps.db));
@@ -108,7 +112,18 @@ export function repositoryRoutes(deps: ApiDeps): Router {
     res.locals.auditTarget = name;
     const removed = await withDatabase('removing the repository', () => deleteRepository(deps.db, name));
     if (!removed) throw new ApiError(404, 'repository_not_found', `no repository "${name}" is registered`);
+    await deletePipelineSchedule(deps, removed.name);
     res.json(repositoryView(removed));
   });
   return router;
+}
+
+/** The schedule part of a registration's answer: its id, what was done, its crons, or why there is none. */
+function scheduleView(sync: ScheduleSync): Record<string, unknown> {
+  return {
+    id: sync.scheduleId,
+    outcome: sync.outcome,
+    ...(sync.crons ? { crons: sync.crons } : {}),
+    ...(sync.reason ? { reason: sync.reason } : {}),
+  };
 }

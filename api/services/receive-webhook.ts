@@ -3,20 +3,14 @@
  * answer a ping, say why nothing starts, or start the repository's pipeline at the pushed commit.
  */
 import type { Logger } from '../../config/logger';
-import { actAs, type Principal } from '../auth/principal';
+import type { Principal } from '../auth/principal';
 import { ApiError } from '../errors';
-import { parsePipelineYaml, PipelineSpecError } from '../pipelines/parse-pipeline';
-import { matrixLimitsOf } from '../pipelines/check-matrix';
-import { readPipelineFile } from '../pipelines/read-pipeline-file';
-import type { RepositoryRecord } from '../../db/stores/repository-store';
-import { matchTrigger } from '../pipelines/triggers';
 import { decodeWebhookBody } from '../pipelines/webhook-body';
-import type { ForgeEvent, ForgeWebhook } from '../pipelines/webhook-events';
+import type { ForgeWebhook } from '../pipelines/webhook-events';
 import { IdempotencyKeySchema } from '../schemas';
 import { parseOr400 } from '../validate';
-import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
 import type { ApiDeps } from './deps';
-import { startPipeline } from './start-pipeline';
+import { buildCommit } from './build-commit';
 import { verifyWebhookSender, type VerifiedSender } from './verify-webhook-sender';
 
 /** A delivery as received: the bytes, the content type they were accepted as, and the headers. */
@@ -90,7 +84,7 @@ export async function receiveWebhook(options: ReceiveWebhookOptions): Promise<We
   const repository = sender.repository;
   if (event.kind === 'ping') return { status: 200, body: { pong: true, repository: repository.name } };
   if (event.kind === 'ignored') return { status: 202, body: { started: false, reason: event.reason } };
-  return buildCommit(deps, { forge, repository, event, deliveryId, principal });
+  return buildCommit(deps, options.logger, { forge, repository, event, deliveryId, principal });
 }
 
 /** The event and the delivery's id, which every delivery must carry; 400 naming the header missing. */
@@ -114,39 +108,6 @@ function requiredHeaders(
   return { event: eventName, deliveryId: parseOr400(IdempotencyKeySchema, found.value, 'header', found.header) };
 }
 
-/** A verified delivery that asks for a build. */
-interface BuildRequest {
-  forge: ForgeWebhook;
-  repository: RepositoryRecord;
-  event: Extract<ForgeEvent, { kind: 'build' }>;
-  deliveryId: string;
-  principal: Principal;
-}
-
-/** Starts the pipeline at the commit when it has one whose triggers match; otherwise says why not. */
-async function buildCommit(deps: ApiDeps, request: BuildRequest): Promise<WebhookAnswer> {
-  const { forge, repository, event, deliveryId, principal } = request;
-  const build = { event: event.event, repository: repository.name, sha: event.sha, branch: event.branch };
-  const spec = await pipelineAt(deps, repository, event.sha);
-  if (spec === undefined) {
-    const reason = `commit ${event.sha} has no pipeline file at ${repository.pipelinePath}`;
-    return { status: 202, body: { started: false, reason, ...build } };
-  }
-  const match = matchTrigger(spec, { event: event.event, branch: event.filterBranch });
-  if (!match.matched) return { status: 202, body: { started: false, reason: match.reason, ...build } };
-  const trigger = { ...build, cloneUrl: repository.cloneUrl, deliveryId, triggeredBy: event.triggeredBy };
-  // The delivery id is the idempotency key: a redelivery finds the run the first delivery started.
-  const idempotencyKey = `webhook:${forge.provider}:${deliveryId}`;
-  const started = await actAs(principal, () => startPipeline(deps, spec, trigger, idempotencyKey));
-  const links = { self: `/v1/runs/${encodeURIComponent(started.runId)}` };
-  return {
-    status: 202,
-    runId: started.runId,
-    replayed: !started.created,
-    body: { started: true, runId: started.runId, created: started.created, ...build, links },
-  };
-}
-
 function principalOf(forge: ForgeWebhook, sender: VerifiedSender): Principal {
   const tokenId = sender.kind === 'repository' ? `webhook:${sender.repository.name}` : `webhook:org:${sender.login}`;
   return { name: `webhook:${forge.provider}`, tokenId, role: 'operator' };
@@ -154,22 +115,4 @@ function principalOf(forge: ForgeWebhook, sender: VerifiedSender): Principal {
 
 function targetOf(sender: VerifiedSender): string {
   return sender.kind === 'repository' ? sender.repository.name : sender.login;
-}
-
-/**
- * The pipeline at the pushed commit; undefined when the commit has none, as a repository without
- * workflows runs no Actions. A broken one is the repository's problem, not the delivery's: 422.
- */
-async function pipelineAt(deps: ApiDeps, repository: RepositoryRecord, sha: string): Promise<PipelineSpec | undefined> {
-  const text = await readPipelineFile(repository.cloneUrl, sha, repository.pipelinePath).catch((err: unknown) => {
-    if (err instanceof ApiError && err.code === 'pipeline_not_found') return undefined;
-    throw err;
-  });
-  if (text === undefined) return undefined;
-  try {
-    return parsePipelineYaml(text, repository.pipelinePath, deps.nodeClasses, matrixLimitsOf(deps.dagLimits));
-  } catch (err) {
-    if (err instanceof PipelineSpecError) throw new PipelineSpecError(err.source, err.issues, 422, 'invalid_pipeline');
-    throw err;
-  }
 }

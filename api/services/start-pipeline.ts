@@ -1,6 +1,7 @@
 /** Starting a pipeline run: one workflow per run, its jobs dispatched to their node classes. */
 import type { PipelineReuse, PipelineRunInput, PipelineTrigger } from '../../workflows/contracts/pipeline-run';
 import type { PipelineSpec } from '../../workflows/contracts/pipeline-spec';
+import { pipelineRunLabels, pipelineRunSummary } from '../../workflows/contracts/pipeline-labels';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
@@ -29,18 +30,13 @@ export function startPipeline(
       workflowType: 'pipelineWorkflow',
       request: { spec, trigger: { ...trigger, triggeredBy: undefined }, ...rerun },
       args: [input],
+      // Branch, commit and event ride along so the console can group pipeline runs from the list alone.
       memo: {
         name: spec.name,
-        // Branch, commit and event ride along so the console can group pipeline runs from the list alone.
-        labels: {
-          repository: trigger.repository.replace(/[^a-z0-9._/-]/g, '-').slice(0, 200),
-          branch: trigger.branch.replace(/[^A-Za-z0-9._/-]/g, '-').slice(0, 200),
-          commit: trigger.sha.slice(0, 12),
-          event: trigger.event,
-        },
+        labels: pipelineRunLabels(trigger),
         ...(reuse ? { retryOf: reuse.fromRunId } : {}),
       },
-      summary: `${reuse ? `re-run of ${reuse.fromRunId}: ` : ''}pipeline ${spec.name}: ${trigger.event} ${trigger.repository}@${trigger.branch} ${trigger.sha.slice(0, 12)}`,
+      summary: `${reuse ? `re-run of ${reuse.fromRunId}: ` : ''}${pipelineRunSummary(spec.name, trigger)}`,
       idHint: spec.name,
     },
     idempotencyKey,

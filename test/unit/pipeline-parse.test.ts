@@ -501,7 +501,12 @@ describe('semantic checks', () => {
 
   test('`on` must enable a trigger', () => {
     rejects(edit("on:\n  push:\n    branches: [main, 'release/*']\n  pull_request: {}\n  manual: true\n", 'on: {}\n'), [
-      { field: 'on', line: 2, column: 1, message: /^enables no trigger; add push, pull_request or manual: true$/ },
+      {
+        field: 'on',
+        line: 2,
+        column: 1,
+        message: /^enables no trigger; add push, pull_request, schedule or manual: true$/,
+      },
     ]);
     rejects(
       edit(

@@ -65,10 +65,33 @@ describe('GitHub deliveries', () => {
     );
   });
 
-  test('tag pushes and deleted branches start nothing, with the reason', () => {
-    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/tags/v1', after: SHA }), {
+  test('a tag push builds the tag with no branch; before and the default branch ride along', () => {
+    assert.deepEqual(
+      githubWebhook.interpret('push', {
+        ref: 'refs/tags/v1.2.3',
+        after: SHA,
+        before: ZERO,
+        repository: { full_name: 'acme/web', default_branch: 'main' },
+        sender: { login: 'alice' },
+      }),
+      {
+        kind: 'build',
+        event: 'push',
+        sha: SHA,
+        branch: '',
+        filterBranch: '',
+        tag: 'v1.2.3',
+        before: ZERO,
+        defaultBranch: 'main',
+        triggeredBy: 'github:alice',
+      },
+    );
+  });
+
+  test('deleted tags and branches start nothing, with the reason', () => {
+    assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/tags/v1', after: ZERO }), {
       kind: 'ignored',
-      reason: 'tag pushes do not start pipelines (refs/tags/v1)',
+      reason: 'tag v1 was deleted',
     });
     assert.deepEqual(githubWebhook.interpret('push', { ref: 'refs/heads/old', after: ZERO }), {
       kind: 'ignored',
@@ -134,7 +157,7 @@ describe('GitLab deliveries', () => {
     badRequest(() => gitlabWebhook.sender('Push Hook', { repository: {} }), 'project');
   });
 
-  test('a push hook builds `after`, triggered by user_username; tag pushes and deletions start nothing', () => {
+  test('a push hook builds `after`, triggered by user_username; a tag push builds its tag; deletions start nothing', () => {
     assert.deepEqual(
       gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/main', after: SHA, user_username: 'carol' }),
       {
@@ -146,10 +169,25 @@ describe('GitLab deliveries', () => {
         triggeredBy: 'gitlab:carol',
       },
     );
-    assert.deepEqual(gitlabWebhook.interpret('Tag Push Hook', { ref: 'refs/tags/v2', after: SHA }), {
-      kind: 'ignored',
-      reason: 'tag pushes do not start pipelines (refs/tags/v2)',
-    });
+    assert.deepEqual(
+      gitlabWebhook.interpret('Tag Push Hook', {
+        ref: 'refs/tags/v2',
+        after: SHA,
+        before: '1'.repeat(40),
+        project: { default_branch: 'trunk' },
+      }),
+      {
+        kind: 'build',
+        event: 'push',
+        sha: SHA,
+        branch: '',
+        filterBranch: '',
+        tag: 'v2',
+        before: '1'.repeat(40),
+        defaultBranch: 'trunk',
+        triggeredBy: 'gitlab:unknown',
+      },
+    );
     assert.deepEqual(gitlabWebhook.interpret('Push Hook', { ref: 'refs/heads/gone', after: ZERO }), {
       kind: 'ignored',
       reason: 'branch gone was deleted',

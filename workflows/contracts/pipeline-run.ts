@@ -4,8 +4,8 @@ import type { TaskExecutionPolicy } from './task-run';
 import type { PipelineSpec } from './pipeline-spec';
 import type { MatrixValue } from './dag-spec';
 
-/** An event that starts pipelines. */
-export type PipelineEvent = 'push' | 'pull_request' | 'manual';
+/** An event that starts pipelines; a tag push is a `push` whose trigger names the `tag` (GitHub's `ref_type == tag`). */
+export type PipelineEvent = 'push' | 'pull_request' | 'manual' | 'schedule';
 
 /** Where the code comes from and why the run started. */
 export interface PipelineTrigger {
@@ -16,14 +16,16 @@ export interface PipelineTrigger {
   cloneUrl: string;
   /** Full commit SHA the run builds. */
   sha: string;
-  /** Branch the commit was pushed to (for a pull request: its head branch). */
+  /** Branch the commit was pushed to (for a pull request: its head branch; for a tag push: empty). */
   branch: string;
+  /** The tag pushed, for a tag push (`v1.2.3` of `refs/tags/v1.2.3`). */
+  tag?: string;
+  /** A manual run's inputs, validated against `on.manual.inputs` with defaults filled in; read by `${{ inputs.<name> }}` and `if:`. */
+  inputs?: Record<string, string | number | boolean>;
   /** The forge's delivery id of the webhook, when a webhook started the run. */
   deliveryId?: string;
   /** Who caused the run: the API principal, or the forge user who pushed. */
   triggeredBy: string;
-  /** Values of a manual run's inputs, read by `${{ inputs.<name> }}` and `if:` conditions. */
-  inputs?: Record<string, string | number | boolean>;
 }
 
 /** Input of `pipelineWorkflow`. */

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { withTextRule } from './text-rule';
 import { TaskRetrySchema } from './task-spec';
 import { JobStrategySchema } from './pipeline-matrix';
+import { PipelineOnSchema } from './pipeline-triggers';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** A job id: usable in `needs`, artifact addresses and task-queue-free names. */
@@ -47,9 +48,6 @@ const continueOnError = z
   .describe('A failure is recorded but does not fail the job (step) or the run (job); what follows proceeds.');
 /** The shells a run step may use. */
 const shell = z.enum(['bash', 'sh']).describe('bash: `bash -e -o pipefail` (the default); sh: `sh -e`.');
-
-/** Branch filters: exact names or globs where `*` matches within a path segment and `**` across segments. */
-const branchFilter = z.array(z.string().min(1).max(255)).min(1).optional();
 
 /** A shell step: one activity with its own timeout, retry and exit code. */
 const RunStepSchema = z.strictObject({
@@ -201,13 +199,7 @@ const PipelineJobSchema = z.strictObject({
 export const PipelineSpecSchema = withTextRule(
   z.strictObject({
     name: z.string().min(1).max(200),
-    on: z
-      .strictObject({
-        push: z.strictObject({ branches: branchFilter }).optional(),
-        pull_request: z.strictObject({ branches: branchFilter }).optional(),
-        manual: z.boolean().optional(),
-      })
-      .default({ manual: true }),
+    on: PipelineOnSchema,
     env: envMap,
     concurrency: ConcurrencySchema.optional(),
     jobs: z

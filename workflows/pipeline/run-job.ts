@@ -413,6 +413,7 @@ function jobEnv(
     CAPSTAN_REPOSITORY: t.repository,
     CAPSTAN_SHA: t.sha,
     CAPSTAN_BRANCH: t.branch,
+    ...(t.tag !== undefined ? { CAPSTAN_TAG: t.tag } : {}),
     CAPSTAN_TRIGGERED_BY: t.triggeredBy,
     ...(job.environment ? { CAPSTAN_ENVIRONMENT: job.environment.name } : {}),
   };

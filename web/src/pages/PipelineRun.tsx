@@ -29,8 +29,8 @@ export function PipelineRun({ detail }: { detail: RunDetail }) {
           </dd>
         </div>
         <div>
-          <dt>Branch</dt>
-          <dd>{trigger.branch}</dd>
+          <dt>{trigger.tag !== undefined ? 'Tag' : 'Branch'}</dt>
+          <dd>{trigger.tag ?? trigger.branch}</dd>
         </div>
         <div>
           <dt>Commit</dt>

@@ -136,8 +136,9 @@ function repositoryOf(run: RunSummary): string {
   return run.labels?.repository ?? '—';
 }
 
+/** A tag push has no branch; its tag stands in the branch column. */
 function branchOf(run: RunSummary): string {
-  return run.labels?.branch ?? '—';
+  return run.labels?.branch ?? (run.labels?.tag !== undefined ? `tag ${run.labels.tag}` : '—');
 }
 
 function PipelineTable({ runs }: { runs: RunSummary[] }) {

@@ -42,7 +42,16 @@ export interface JobView {
 /** The run: what triggered it and its jobs. */
 export interface PipelineView {
   name: string;
-  trigger: { event: string; repository: string; sha: string; branch: string; triggeredBy: string; deliveryId?: string };
+  trigger: {
+    event: string;
+    repository: string;
+    sha: string;
+    /** Empty for a tag push, which names its `tag`. */
+    branch: string;
+    tag?: string;
+    triggeredBy: string;
+    deliveryId?: string;
+  };
   status: string;
   message?: string;
   commitStatus?: string;
