@@ -33,6 +33,12 @@ const CANCEL_CLEANLY = 'pipeline-cancel-waits-for-steps';
  */
 const STEP_OUTPUTS = 'pipeline-step-outputs';
 
+/**
+ * Since this patch jobs start their `services` on their worker before the first step and stop them after the
+ * last, and save the caches their `cache` steps missed once they succeed; before it, neither existed.
+ */
+const CACHE_SERVICES = 'pipeline-cache-services';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -43,6 +49,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     policy: input.policy,
     cancelCleanly: patched(CANCEL_CLEANLY),
     stepOutputs: patched(STEP_OUTPUTS),
+    cacheServices: patched(CACHE_SERVICES),
   };
   const jobIds = Object.keys(spec.jobs);
   const state: PipelineRunState = {

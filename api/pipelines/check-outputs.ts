@@ -30,6 +30,8 @@ interface Scope {
   needs: boolean;
   /** The step whose field this is, if any. */
   self?: { list: 'steps' | 'rollback'; index: number };
+  /** Whether hashFiles() may be called: in a cache step's fields, which the worker renders. */
+  hashFiles?: boolean;
 }
 
 /** Every problem of the pipeline's templates, step ids and job outputs, each at the field that holds it. */
@@ -52,6 +54,7 @@ export function outputIssues(spec: PipelineSpec): PathIssue[] {
             steps: earlier,
             needs: true,
             self: { list: 'steps', index },
+            hashFiles: path[0] === 'cache',
           }),
         );
       }
@@ -110,7 +113,7 @@ function templateIssues(
   if (!isTemplate(text)) return [];
   let references: PipelineReference[];
   try {
-    references = parsePipelineTemplate(text).references;
+    references = parsePipelineTemplate(text, { hashFiles: scope.hashFiles === true }).references;
   } catch (err) {
     if (!(err instanceof PipelineTemplateError)) throw err;
     return [{ path, message: `\${{ }}: ${err.reason} (at character ${err.position + 1} of the value)` }];
@@ -142,8 +145,8 @@ function stepProblem(
     return `step "${ref.id}" is ${place.list}[${place.index}], which runs after this one; a step reads the outputs of earlier steps only`;
   }
   if (ref.field === 'status') return 'only outputs can be read: steps.<id>.outputs.<name>';
-  if (!('run' in place.step) && !('stack' in place.step))
-    return `step "${ref.id}" is not a run or stack step and writes no outputs`;
+  if (!('run' in place.step) && !('stack' in place.step) && !('cache' in place.step))
+    return `step "${ref.id}" is not a run, stack or cache step and writes no outputs`;
   return undefined;
 }
 

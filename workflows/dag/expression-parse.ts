@@ -6,9 +6,23 @@
 /** A literal value of the language. */
 export type Literal = string | number | boolean | null;
 
-/** The functions an expression may call, with how many arguments each takes. */
-const FUNCTIONS = { contains: 2, startsWith: 2, endsWith: 2, success: 0, failure: 0, always: 0 } as const;
+/** The functions an expression may call, with how many arguments each takes (`-1`: one or more). */
+const FUNCTIONS = {
+  contains: 2,
+  startsWith: 2,
+  endsWith: 2,
+  success: 0,
+  failure: 0,
+  always: 0,
+  hashFiles: -1,
+} as const;
 export type FunctionName = keyof typeof FUNCTIONS;
+
+/** What a parse allows beyond the common language. */
+export interface ParseOptions {
+  /** `hashFiles(...)`: only where the text is rendered on the worker that holds the files (a cache step's fields). */
+  hashFiles?: boolean;
+}
 
 export type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
 
@@ -43,8 +57,12 @@ export function parseExpression(source: string): Expr {
 }
 
 /** Parses one expression starting at `start` and stops before the first text that cannot continue it; for templates. */
-export function parseExpressionAt(source: string, start: number): { expr: Expr; end: number } {
-  const parser = new Parser(source, start);
+export function parseExpressionAt(
+  source: string,
+  start: number,
+  options: ParseOptions = {},
+): { expr: Expr; end: number } {
+  const parser = new Parser(source, start, options);
   const expr = parser.parse();
   parser.skipSpace();
   return { expr, end: parser.pos };
@@ -68,6 +86,7 @@ class Parser {
   constructor(
     private readonly src: string,
     public pos: number,
+    private readonly options: ParseOptions = {},
   ) {}
 
   parse(): Expr {
@@ -168,6 +187,11 @@ class Parser {
     if (!Object.prototype.hasOwnProperty.call(FUNCTIONS, name))
       throw new ExpressionError(`unknown function '${name}'`, start);
     const fn = name as FunctionName;
+    if (fn === 'hashFiles' && !this.options.hashFiles)
+      throw new ExpressionError(
+        "hashFiles() is only available in a cache step's key, restore-keys and path, which the worker renders",
+        start,
+      );
     this.pos++;
     const args: Expr[] = [];
     this.skipSpace();
@@ -180,8 +204,13 @@ class Parser {
       }
     }
     this.expect(')');
-    if (args.length !== FUNCTIONS[fn])
-      throw new ExpressionError(`expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`, start);
+    if (FUNCTIONS[fn] === -1 ? args.length === 0 : args.length !== FUNCTIONS[fn])
+      throw new ExpressionError(
+        FUNCTIONS[fn] === -1
+          ? `expected at least one argument to ${fn}()`
+          : `expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`,
+        start,
+      );
     return { type: 'call', fn, args };
   }
 

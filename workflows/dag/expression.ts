@@ -24,13 +24,15 @@
  * - Functions (case-sensitive names): `contains(haystack, needle)` (a list: some element equals the
  *   needle by `==`; otherwise text contains text), `startsWith(a, b)`, `endsWith(a, b)` (on text),
  *   `success()` (every direct dependency succeeded), `failure()` (some direct dependency failed),
- *   `always()` (true).
+ *   `always()` (true), `hashFiles(pattern, ...)` (the SHA-256 of the files matching the workspace globs,
+ *   '' when none match; parsed only with `ParseOptions.hashFiles` and computed by `EvalContext.hashFiles`,
+ *   since the files are on a worker, not in the workflow).
  * - Templates: text with `${{ expr }}` parts; there is no escape for a literal `${{`.
  * Errors are ExpressionError with a 0-based `position` and a message ending in ` at <position>`.
  */
-import { ExpressionError, parseExpressionAt, describeAt, type Expr } from './expression-parse';
+import { ExpressionError, parseExpressionAt, describeAt, type Expr, type ParseOptions } from './expression-parse';
 
-export { ExpressionError, parseExpression, type Expr } from './expression-parse';
+export { ExpressionError, parseExpression, type Expr, type ParseOptions } from './expression-parse';
 
 /** A reference found in an expression or template. */
 export type Reference =
@@ -82,6 +84,8 @@ export interface EvalContext {
   matrix?: Record<string, string | number | boolean>;
   /** Statuses of the task's direct dependencies, for success()/failure(). */
   dependencyStatuses: string[];
+  /** Computes `hashFiles(...)` from its patterns; given only where the files are (a worker rendering a cache key). */
+  hashFiles?: (patterns: string[]) => string;
 }
 
 /** Evaluates a parsed expression; unknown references evaluate to null (validation catches them earlier). */
@@ -131,6 +135,10 @@ export function evaluate(expr: Expr, ctx: EvalContext): unknown {
           return ctx.dependencyStatuses.some((s) => s === 'failed');
         case 'always':
           return true;
+        case 'hashFiles':
+          // The parser admits hashFiles() only in fields the worker renders; a context without it is a wiring bug.
+          if (!ctx.hashFiles) throw new Error('hashFiles() can only be computed on the worker that holds the files');
+          return ctx.hashFiles(args.map(toText));
       }
     }
   }
@@ -146,7 +154,7 @@ export function evaluateCondition(expr: Expr, ctx: EvalContext): boolean {
 export type TemplatePart = { text: string } | { expr: Expr };
 
 /** Parses a template; throws ExpressionError with the position inside the whole string. */
-export function parseTemplate(source: string): TemplatePart[] {
+export function parseTemplate(source: string, options: ParseOptions = {}): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let pos = 0;
   for (;;) {
@@ -155,7 +163,7 @@ export function parseTemplate(source: string): TemplatePart[] {
     if (text !== '') parts.push({ text });
     if (open < 0) return parts;
     if (source.indexOf('}}', open + 3) < 0) throw new ExpressionError("unclosed '${{'", open);
-    const { expr, end } = parseExpressionAt(source, open + 3);
+    const { expr, end } = parseExpressionAt(source, open + 3, options);
     if (!source.startsWith('}}', end))
       throw new ExpressionError(`expected '}}', found ${describeAt(source, end)}`, end);
     parts.push({ expr });

@@ -20,6 +20,14 @@ import { stepSummary, type StepPlace } from '../summaries';
 import { backoffMs } from '../task-execution';
 import { renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
+import {
+  hasServices,
+  saveCaches,
+  servicesEnv,
+  startServices,
+  stopServices,
+  type PendingCacheSave,
+} from './job-services';
 import type { TemplateScope } from './templates';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
@@ -38,6 +46,8 @@ export interface JobContext {
   cancelCleanly: boolean;
   /** Steps and jobs read earlier outputs through `${{ }}` (runs started before this was patched in pass templates through as text). */
   stepOutputs: boolean;
+  /** Jobs start their `services` before the first step and save what their cache steps missed (runs started before this was patched in have neither). */
+  cacheServices?: boolean;
   /** Called when a job or step changes status, e.g. to update the Web UI's details. */
   onProgress?: () => void;
 }
@@ -53,6 +63,7 @@ export function stepName(step: PipelineStep, index: number): string {
   if ('upload-artifact' in step) return `upload ${step['upload-artifact'].name}`;
   if ('download-artifact' in step) return `download ${step['download-artifact'].name}`;
   if ('stack' in step) return `${step.stack.operation} stack ${step.stack.project}/${step.stack.stack}`;
+  if ('cache' in step) return `cache ${step.cache.key}`.slice(0, 60);
   return `step ${index + 1}`;
 }
 
@@ -103,13 +114,27 @@ export async function runJob(
       record.worker = claim.worker;
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       // A restarted job starts over, so its steps' outputs do too.
-      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope: { steps: {}, needs } };
-      const failed = await runSteps(jobTry, job.steps, record.steps, env, 'step');
+      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope: { steps: {}, needs }, saves: [] };
+      const withServices = ctx.cacheServices === true && hasServices(job);
+      // Steps see the services' variables (a port, a socket directory); the job's own env wins a clash.
+      const stepEnv = withServices ? { ...servicesEnv(job), ...env } : env;
+      const notReady = withServices
+        ? await startServices(ctx, jobId, job, claim, restart, record, stepEnv).catch((err: unknown) => {
+            throw isLostWorker(err) ? new WorkerLost('worker lost while starting services') : err;
+          })
+        : undefined;
+      const failed = notReady === undefined ? await runSteps(jobTry, job.steps, record.steps, stepEnv, 'step') : -1;
       if (failed !== undefined) {
         record.status = 'failed';
-        record.message = `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
-        if (job.rollback.length > 0) await rollback(jobTry, record, env);
+        record.message =
+          failed < 0 ? notReady : `step "${record.steps[failed]!.name}" failed: ${record.steps[failed]!.message ?? ''}`;
+        if (failed < 0) for (const step of record.steps) step.status = 'skipped';
+        if (job.rollback.length > 0) await rollback(jobTry, record, stepEnv);
+        if (withServices) await stopServices(ctx, jobId, claim, record);
       } else {
+        if (ctx.cacheServices && jobTry.saves.length > 0)
+          await saveCaches(ctx, jobId, claim, jobTry.saves, record.steps);
+        if (withServices) await stopServices(ctx, jobId, claim, record);
         if (job.environment) {
           const summary = `${jobId}: record deployment of ${ctx.trigger.sha.slice(0, 12)} to ${job.environment.name}`;
           await deployments.recordDeployment.executeWithOptions({ summary }, [
@@ -167,11 +192,13 @@ interface JobTry {
   restart: number;
   /** Outputs templates read: of this try's steps so far (by step id), and of the jobs this one needs. */
   scope: TemplateScope;
+  /** Cache steps that missed their key: saved once every step has succeeded. */
+  saves: PendingCacheSave[];
 }
 
 /** Runs steps in order on the claimed worker; returns the index of the step that failed, if one did. */
 async function runSteps(
-  { ctx, jobId, job, claim, restart, scope }: JobTry,
+  { ctx, jobId, job, claim, restart, scope, saves }: JobTry,
   steps: PipelineStep[],
   records: StepRecord[],
   env: Record<string, string>,
@@ -225,12 +252,25 @@ async function runSteps(
           ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
         };
         const outcome = await runJobStep.executeWithOptions({ summary: stepSummary(place, attempt, maxAttempts) }, [
-          { runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter },
+          {
+            runId: ctx.runId,
+            jobId,
+            logName,
+            step: sent,
+            env,
+            trigger: ctx.trigger,
+            meter,
+            // The worker renders a cache step's templates (hashFiles() needs the workspace), so it gets what they read.
+            ...('cache' in sent ? { scope } : {}),
+          },
         ]);
         rec.status = 'succeeded';
         rec.exitCode = outcome.exitCode;
         if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
         if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = outcome.outputs ?? {};
+        if (outcome.cache && !outcome.cache.hit && logPrefix === 'step')
+          saves.push({ index: i, key: outcome.cache.key, paths: outcome.cache.paths });
+        if (outcome.cache) rec.message = outcome.tail;
         break;
       } catch (err) {
         if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);

@@ -13,6 +13,7 @@ import {
   renderTemplate,
   templateReferences,
   type EvalContext,
+  type ParseOptions,
   type TemplatePart,
 } from '../dag/expression';
 
@@ -59,11 +60,11 @@ const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 const isReferenceChar = (c: string): boolean => isWordStart(c) || isDigit(c) || c === '-' || c === '.';
 
 /** Parses a pipeline template; throws PipelineTemplateError with the position in `text`. */
-export function parsePipelineTemplate(text: string): PipelineTemplate {
+export function parsePipelineTemplate(text: string, options: ParseOptions = {}): PipelineTemplate {
   const { dagText, insertions } = asDagText(text);
   let parts: TemplatePart[];
   try {
-    parts = parseTemplate(dagText);
+    parts = parseTemplate(dagText, options);
   } catch (err) {
     if (!(err instanceof ExpressionError)) throw err;
     const reason = err.message.slice(0, err.message.lastIndexOf(' at '));
@@ -84,15 +85,23 @@ export function parsePipelineTemplate(text: string): PipelineTemplate {
   return { parts, references };
 }
 
-/** Renders `text` against `scope`; text without `${{` is returned as it is. Unknown steps and outputs render as ''. */
-export function renderPipelineTemplate(text: string, scope: TemplateScope): string {
+/**
+ * Renders `text` against `scope`; text without `${{` is returned as it is. Unknown steps and outputs render as ''.
+ * With `hashFiles`, the text may call hashFiles() (a cache step's fields, rendered on the worker).
+ */
+export function renderPipelineTemplate(
+  text: string,
+  scope: TemplateScope,
+  hashFiles?: (patterns: string[]) => string,
+): string {
   if (!hasTemplate(text)) return text;
   const tasks: EvalContext['tasks'] = {};
   for (const [id, outputs] of Object.entries(scope.steps))
     tasks[`${STEP_PREFIX}${id}`] = { status: 'succeeded', outputs };
   for (const [id, outputs] of Object.entries(scope.needs))
     tasks[`${NEEDS_PREFIX}${id}`] = { status: 'succeeded', outputs };
-  return renderTemplate(parsePipelineTemplate(text).parts, { tasks, dependencyStatuses: [] });
+  const parts = parsePipelineTemplate(text, { hashFiles: hashFiles !== undefined }).parts;
+  return renderTemplate(parts, { tasks, dependencyStatuses: [], ...(hashFiles ? { hashFiles } : {}) });
 }
 
 /** True when `text` holds a `${{`; a cheap check before parsing. */
