@@ -6,7 +6,7 @@
  * the job; a service that never gets ready failing its job with its log tail.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,8 +105,6 @@ before(async () => {
   stack = await startTestStack({
     workerEnv: { CAPSTAN_CACHE_MAX_BYTES: '3000000', CAPSTAN_CACHE_REPOSITORY_MAX_BYTES: '4000000' },
   });
-  // A service running as another user (postgres) must reach its directory under the workers' data directory.
-  chmodSync(stack.dataDir, 0o755);
   pgPort = await freePort();
   deadPort = await freePort();
   repo = mkdtempSync(join(tmpdir(), 'capstan-cache-repo-'));
@@ -166,7 +164,7 @@ test(
 
     const warm = await runPipeline('npm.yaml');
     assert.equal(warm.status, 'completed', JSON.stringify(warm.failure ?? warm.pipeline));
-    const [, warmCache, warmInstall, warmCheck] = warm.pipeline.jobs[0].steps;
+    const [, warmCache, warmInstall] = warm.pipeline.jobs[0].steps;
     assert.equal(warmCache.outputs['cache-hit'], 'true');
     assert.equal(warmCache.outputs['cache-matched-key'], coldCache.outputs['cache-primary-key']);
     assert.doesNotMatch(warmCache.message, /saved/, 'an exact hit is not saved again');

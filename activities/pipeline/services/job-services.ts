@@ -6,7 +6,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { spawn } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,14 +31,21 @@ export interface StartServicesInput {
   env: Record<string, string>;
 }
 
-/** Services running on this worker process, by job. */
-const running = new Map<string, Map<string, ServiceProcess>>();
+/** Services running on this worker process, by job, with the directory that holds their files. */
+const running = new Map<string, { root: string; services: Map<string, ServiceProcess> }>();
 
 const jobKey = (runId: string, jobId: string): string => `${runId}\u0000${jobId}`;
 
-/** Where a job's services keep their files: beside its workspace, so a step's `git clean` never touches them. */
-function servicesRoot(workspaceRoot: string, runId: string, jobId: string): string {
-  return `${jobWorkspace(workspaceRoot, runId, jobId)}.services`;
+/**
+ * Where a job's services keep their files: a short directory of its own under the system's temporary directory,
+ * since a Unix socket's path must fit in 107 bytes (PostgreSQL puts its socket there), which a path under the
+ * workspace root rarely does. Others may traverse it but not list it, so a service run as another user (as
+ * PostgreSQL must be under root) reaches its own directory inside.
+ */
+async function makeServicesRoot(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'capstan-svc-'));
+  await chmod(root, 0o711);
+  return root;
 }
 
 /** How often readiness is probed, and how long one probe command may run. */
@@ -53,10 +61,9 @@ export async function startJobServices(
   const { runId, jobId } = input;
   // A retried start (or a restarted job on this worker) begins clean.
   await stopJobServices(deps, { runId, jobId });
-  const root = servicesRoot(deps.workspaceRoot, runId, jobId);
-  await rm(root, { recursive: true, force: true });
+  const root = await makeServicesRoot();
   const started = new Map<string, ServiceProcess>();
-  running.set(jobKey(runId, jobId), started);
+  running.set(jobKey(runId, jobId), { root, services: started });
   const records: ServiceRecord[] = [];
   const beat = setInterval(() => ctx.heartbeat({ services: records.map((r) => `${r.name}: ${r.status}`) }), 2000);
   try {
@@ -118,10 +125,10 @@ export async function stopJobServices(
   { runId, jobId }: { runId: string; jobId: string },
 ): Promise<StoppedService[]> {
   const key = jobKey(runId, jobId);
-  const services = running.get(key);
+  const held = running.get(key);
   running.delete(key);
   const stopped: StoppedService[] = [];
-  for (const [name, service] of services ?? []) {
+  for (const [name, service] of held?.services ?? []) {
     const exitedEarly = !service.running;
     await service.stop();
     await service.options.log.close(
@@ -131,7 +138,7 @@ export async function stopJobServices(
     );
     stopped.push({ name, exitCode: service.exitCode, exitedEarly });
   }
-  await rm(servicesRoot(deps.workspaceRoot, runId, jobId), { recursive: true, force: true });
+  if (held) await rm(held.root, { recursive: true, force: true });
   return stopped;
 }
 

@@ -11,12 +11,13 @@ import type { StepLog } from '../step-log';
 /**
  * The group leader: runs the service script, and ends the whole group when the worker ($CAPSTAN_WORKER_PID)
  * is gone or when the service ends. It ignores SIGTERM sent to the group (set after the service started, which
- * would otherwise inherit it), so it can wait out the grace period and then SIGKILL what still runs.
+ * would otherwise inherit it), so it can wait out the grace period and then SIGKILL what still runs; and SIGPIPE,
+ * since a dead worker's end of its output pipes is closed.
  */
 const WATCHDOG = `
 /bin/bash -e -o pipefail "$1" &
 svc=$!
-trap '' TERM INT
+trap '' TERM INT PIPE
 while kill -0 "$CAPSTAN_WORKER_PID" 2>/dev/null; do
   if ! kill -0 "$svc" 2>/dev/null; then wait "$svc"; exit $?; fi
   sleep 1
