@@ -101,7 +101,7 @@ const RunDetailSchema = RunSummarySchema.extend({
   pipeline: z
     .looseObject({})
     .optional()
-    .describe('Pipeline runs: every job with its steps, worker, approval and rollback.'),
+    .describe('Pipeline runs: every job with its steps, worker, services, approval and rollback.'),
   stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),
   failure: RunFailureSchema.optional(),
 });
