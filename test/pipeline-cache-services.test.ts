@@ -6,6 +6,7 @@
  * the job; a service that never gets ready failing its job with its log tail.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,9 @@ import { gitIn } from './helpers/git';
 import { freePort } from './helpers/ports';
 import { postgresBinDir } from './helpers/postgres-server';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { startS3Standin } from './helpers/s3-standin';
+import { restoreCache, saveCache, type CacheDeps } from '../activities/pipeline/cache/job-cache';
+import { S3ArtifactStore } from '../config/artifacts/s3-artifact-store';
 
 const FIXTURES = join(__dirname, '..', '..', 'test', 'fixtures', 'cache-npm');
 let stack: TestStack;
@@ -255,6 +259,61 @@ test(
     assert.equal(broken.steps[0].status, 'skipped');
     assert.equal(broken.services[0].status, 'failed');
     assert.equal(await groupGone(broken.services[0].pid), true);
+  },
+);
+
+test(
+  'in an S3 bucket: entries are saved, restored by key and prefix, and evicted objects deleted, without listing the bucket',
+  { timeout: 120_000 },
+  async () => {
+    const standin = await startS3Standin({ buckets: ['caches'] });
+    process.env.AWS_ACCESS_KEY_ID ??= 'AKIDCACHETEST';
+    process.env.AWS_SECRET_ACCESS_KEY ??= 'cache-test-secret';
+    try {
+      const store = new S3ArtifactStore({
+        bucket: 'caches',
+        region: 'us-east-1',
+        endpoint: standin.endpoint,
+        prefix: 'ci',
+      });
+      const deps: CacheDeps = { db: stack.db, store, maxEntryBytes: 3_000_000, maxRepositoryBytes: 2_500_000 };
+      const root = mkdtempSync(join(tmpdir(), 'capstan-cache-s3-'));
+      const scope = { repository: 'acme/s3', branch: 'main' };
+      const lines: string[] = [];
+      const note = (line: string): void => void lines.push(line);
+      // Random bytes do not compress, so each entry weighs what the limits below count.
+      const workspace = (name: string, bytes?: number): string => {
+        const dir = join(root, name);
+        mkdirSync(join(dir, 'deps'), { recursive: true });
+        if (bytes) writeFileSync(join(dir, 'deps', 'blob'), randomBytes(bytes));
+        return dir;
+      };
+      const owner = { runId: 'r', jobId: 'j' };
+      const one = { key: 'deps-1', restoreKeys: ['deps-'], paths: ['deps'] };
+      assert.equal((await saveCache(deps, scope, one, workspace('a', 1_000_000), owner, note)).saved, true);
+      const exact = await restoreCache(deps, scope, one, workspace('b'), note);
+      assert.deepEqual(exact, { hit: true, matchedKey: 'deps-1', bytes: exact.bytes });
+      assert.ok(existsSync(join(root, 'b', 'deps', 'blob')), 'unpacked into the workspace');
+      const prefix = await restoreCache(deps, scope, { ...one, key: 'deps-2' }, workspace('c'), note);
+      assert.deepEqual([prefix.hit, prefix.matchedKey], [false, 'deps-1']);
+      const two = await saveCache(deps, scope, { ...one, key: 'deps-2' }, workspace('d', 1_000_000), owner, note);
+      assert.equal(two.evicted, 0);
+      const three = await saveCache(deps, scope, { ...one, key: 'deps-3' }, workspace('e', 1_000_000), owner, note);
+      assert.equal(three.evicted, 1, lines.join('\n'));
+      assert.equal(standin.bucket('caches').size, 2, 'the evicted archive was deleted from the bucket');
+      assert.ok(
+        [...standin.bucket('caches').keys()].every((k) =>
+          /^ci\/_caches\/[0-9a-f]{16}\/[0-9a-f]{24}\.tar\.(zst|gz)$/.test(k),
+        ),
+      );
+      assert.ok(
+        standin.requests.every((r) => !/list-type=2/.test(r.url ?? '')),
+        'lookups and eviction read PostgreSQL, never a listing of the bucket',
+      );
+      rmSync(root, { recursive: true, force: true });
+    } finally {
+      await standin.close();
+    }
   },
 );
 
