@@ -96,6 +96,9 @@ const EnvSchema = z
       .optional(),
     // 0 keeps artifacts for ever (or leaves expiry to a bucket lifecycle rule).
     CAPSTAN_ARTIFACT_RETENTION_DAYS: int(0, 36_500).default(30),
+    // Dependency caches of `cache` steps: the largest entry, and the most one repository keeps (least recently used go first).
+    CAPSTAN_CACHE_MAX_BYTES: int(1024).default(2_147_483_648),
+    CAPSTAN_CACHE_REPOSITORY_MAX_BYTES: int(1024).default(10_737_418_240),
     CAPSTAN_DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
@@ -229,6 +232,9 @@ export interface CapstanConfig {
     maxArtifactBytes: number;
     artifactStore: ArtifactStoreConfig;
     artifactRetentionDays: number;
+    /** `cache` steps: the largest entry and the most one repository keeps, in bytes (kept in the artifact store). */
+    cacheMaxBytes: number;
+    cacheRepositoryMaxBytes: number;
   };
   /** Capstan's own database; without a URL, `npm start` runs the embedded one on `embeddedPort`. */
   database: { url?: string; embeddedPort: number };
@@ -351,6 +357,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
             }
           : { kind: 'local' },
       artifactRetentionDays: e.CAPSTAN_ARTIFACT_RETENTION_DAYS,
+      cacheMaxBytes: e.CAPSTAN_CACHE_MAX_BYTES,
+      cacheRepositoryMaxBytes: e.CAPSTAN_CACHE_REPOSITORY_MAX_BYTES,
     },
     database: { url: e.CAPSTAN_DATABASE_URL, embeddedPort: e.CAPSTAN_EMBEDDED_DB_PORT },
     auth: {

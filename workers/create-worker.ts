@@ -103,11 +103,13 @@ function pipelineActivities(
   nodeClass: NodeClass,
   stackOutputs: StackOutputReader,
   logs: TaskLogDeps | undefined,
+  db: Pool,
 ) {
+  const artifactStore = openArtifactStore(config.pipeline);
   return createPipelineActivities({
     workspaceRoot: config.worker.workspaceDir,
     logs,
-    artifactStore: openArtifactStore(config.pipeline),
+    artifactStore,
     maxArtifactBytes: config.pipeline.maxArtifactBytes,
     workerIdentity: workerIdentity(nodeClass.name),
     workerQueue: workerOwnQueue(config.taskQueuePrefix, nodeClass.name),
@@ -119,6 +121,13 @@ function pipelineActivities(
       maxFileBytes: config.worker.maxOutputFileBytes,
     },
     stackOutputs,
+    // Cache archives share the artifact store; their entries are rows, so lookups and eviction never list it.
+    caches: {
+      db,
+      store: artifactStore,
+      maxEntryBytes: config.pipeline.cacheMaxBytes,
+      maxRepositoryBytes: config.pipeline.cacheRepositoryMaxBytes,
+    },
   });
 }
 
@@ -141,6 +150,7 @@ export function createJobStepWorker(
       nodeClass,
       stackOutputReader(config, logger),
       taskLogDeps(config, db, logger),
+      db,
     ),
     interceptors: {
       activity: [
@@ -189,7 +199,7 @@ export function createNodeClassWorker(
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
       ...createShellActivities(deps),
-      ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs),
+      ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs, db),
       ...createDeploymentActivities(db),
       ...createForgeActivities({ db }),
       ...createScheduleActivities({ db }),

@@ -53,6 +53,12 @@ const CONDITIONS = 'pipeline-conditions';
  */
 const JOB_STATUSES = 'pipeline-job-matrix-statuses';
 
+/**
+ * Since this patch jobs start their `services` on their worker before the first step and stop them after the
+ * last, and save the caches their `cache` steps missed once they succeed; before it, neither existed.
+ */
+const CACHE_SERVICES = 'pipeline-cache-services';
+
 /** Runs a pipeline to its end; throws a `PipelineFailed` failure naming the failed jobs. */
 export async function pipelineWorkflow(input: PipelineRunInput): Promise<PipelineRunState> {
   const { spec, trigger } = input;
@@ -64,6 +70,7 @@ export async function pipelineWorkflow(input: PipelineRunInput): Promise<Pipelin
     cancelCleanly: patched(CANCEL_CLEANLY),
     stepOutputs: patched(STEP_OUTPUTS),
     conditions: patched(CONDITIONS),
+    cacheServices: patched(CACHE_SERVICES),
   };
   const jobStatuses = patched(JOB_STATUSES);
   const jobIds = Object.keys(spec.jobs);

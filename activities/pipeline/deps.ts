@@ -2,6 +2,7 @@
 import type { TaskLogDeps } from '../logs';
 import type { StackOutputReader } from '../shell/expand-references';
 import type { ArtifactStore } from '../../config/artifacts/artifact-store';
+import type { CacheDeps } from './cache/job-cache';
 
 /** Settings of the pipeline activities on one worker. */
 export interface PipelineActivityDeps {
@@ -26,4 +27,6 @@ export interface PipelineActivityDeps {
   outputStore?: { dir: string; inlineBytes: number; maxFileBytes: number };
   /** Reads secret stack outputs that steps reference (from a stack step), on this worker. */
   stackOutputs?: StackOutputReader;
+  /** Where `cache` steps keep their entries (rows in the database, archives in the artifact store); without it they fail. */
+  caches?: CacheDeps;
 }

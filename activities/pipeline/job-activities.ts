@@ -21,6 +21,18 @@ import type { PipelineActivityDeps } from './deps';
 import { checkoutCommit } from './git-checkout';
 import { stepLogOn, type StepLog } from './step-log';
 import { checkEnvSizes, checkStepPaths, expandStepReferences, StepInputError } from './step-references';
+import type { TemplateScope } from '../../workflows/pipeline/templates';
+import { runCacheStep, saveJobCache, type SaveCacheInput } from './cache/cache-step';
+import type { CacheSave } from './cache/job-cache';
+import { CacheKeyError, renderCacheStep, type RenderedCache } from './cache/render-cache-step';
+import { HashFilesError } from './cache/hash-files';
+import {
+  startJobServices,
+  stopJobServices,
+  type StartServicesInput,
+  type StoppedService,
+} from './services/job-services';
+import type { ServiceRecord } from '../../workflows/contracts/pipeline-run';
 
 /** Which job a call is about. */
 export interface JobRef {
@@ -44,6 +56,8 @@ export interface RunJobStepInput extends JobRef {
   trigger: PipelineTrigger;
   /** How the metering interceptor records this attempt (a step's attempts are the workflow's, not Temporal's). */
   meter: StepMeter;
+  /** Cache steps: the outputs their templates read, since the worker renders them (they may call hashFiles()). */
+  scope?: TemplateScope;
 }
 
 /** The metering identity of one step attempt. */
@@ -65,6 +79,8 @@ export interface StepOutcome {
   tail: string;
   /** What a `run` step wrote to `$CAPSTAN_OUTPUT` (GitHub's `$GITHUB_OUTPUT` format). */
   outputs: Record<string, string>;
+  /** Cache steps: the rendered key and paths, and whether the key was an exact hit (else it is saved after the job). */
+  cache?: RenderedCache & { hit: boolean };
 }
 
 /** Builds the pipeline activities bound to one worker. */
@@ -102,8 +118,10 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
       const startedAt = Date.now();
       const beat = setInterval(() => ctx.heartbeat({ elapsedMs: Date.now() - startedAt }), 2000);
       try {
+        // A cache step's templates are rendered here, where hashFiles() can read the workspace.
+        const step = 'cache' in input.step ? await renderedCacheStep(input.step, input.scope, workspace) : input.step;
         // Templates were rendered by the workflow; what they read from the output store is filled in here, off history.
-        const expanded = await expandStepReferences(input.step, input.env, store, deps.stackOutputs, secrets);
+        const expanded = await expandStepReferences(step, input.env, store, deps.stackOutputs, secrets);
         // The values just read (secret stack outputs) and the step's own env join the job's.
         for (const value of secrets) masker.add(value);
         masker.addFromEnv(
@@ -112,7 +130,7 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
         );
         checkStepPaths(expanded.step, workspace);
         checkEnvSizes(expanded.step, expanded.env);
-        const { exitCode, tail, outputs } = await runStep(
+        const { exitCode, tail, outputs, cache } = await runStep(
           deps,
           { ...input, ...expanded },
           workspace,
@@ -127,6 +145,7 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
           worker: deps.workerIdentity,
           tail,
           outputs: outputs ?? {},
+          ...(cache ? { cache } : {}),
         };
         await log.close(`[capstan] step ended with exit code ${exitCode} after ${outcome.durationMs} ms`);
         if (exitCode !== 0) {
@@ -141,7 +160,12 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
         return outcome;
       } catch (err) {
         await log.close(`[capstan] step failed: ${(err as Error).message}`);
-        if (err instanceof ArtifactError || err instanceof StepInputError)
+        if (
+          err instanceof ArtifactError ||
+          err instanceof StepInputError ||
+          err instanceof CacheKeyError ||
+          err instanceof HashFilesError
+        )
           throw ApplicationFailure.create({ type: FailureTypes.stepInvalid, message: err.message, nonRetryable: true });
         throw err;
       } finally {
@@ -149,10 +173,57 @@ export function createPipelineActivities(deps: PipelineActivityDeps) {
       }
     },
 
-    /** Deletes the job's workspace once the job (and any rollback) is over. */
+    /** Saves a cache step's entry after the job's last step succeeded; logged as `post-<step>`. */
+    async saveJobCache(input: SaveCacheInput): Promise<CacheSave> {
+      const workspace = jobWorkspace(deps.workspaceRoot, input.runId, input.jobId);
+      const log = stepLogOn(
+        openAttemptLog(
+          deps.logs,
+          { runId: input.runId, taskId: `${input.jobId}/${input.logName}`, attempt: 1 },
+          deps.workerIdentity,
+          maskerFor(deps.logs, {}, []),
+        ),
+      );
+      const beat = setInterval(() => Context.current().heartbeat(), 2000);
+      try {
+        const result = await saveJobCache(deps.caches, input, workspace, log);
+        await log.close(`[capstan] ${result.message}`);
+        return result;
+      } catch (err) {
+        await log.close(`[capstan] cache not saved: ${(err as Error).message}`);
+        throw err;
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Starts the job's services on this worker and waits until they are ready. */
+    async startJobServices(input: StartServicesInput): Promise<ServiceRecord[]> {
+      return startJobServices(deps, input);
+    },
+
+    /** Stops the job's services on this worker (their process groups) after its last step. */
+    async stopJobServices(ref: JobRef): Promise<StoppedService[]> {
+      return stopJobServices(deps, ref);
+    },
+
+    /** Deletes the job's workspace once the job (and any rollback) is over, stopping services still running. */
     async releaseJobWorkspace({ runId, jobId }: JobRef): Promise<void> {
+      await stopJobServices(deps, { runId, jobId });
       await rm(jobWorkspace(deps.workspaceRoot, runId, jobId), { recursive: true, force: true });
     },
+  };
+}
+
+async function renderedCacheStep(
+  step: Extract<PipelineStep, { cache: unknown }>,
+  scope: TemplateScope | undefined,
+  workspace: string,
+): Promise<PipelineStep> {
+  const rendered = await renderCacheStep(step, scope ?? { steps: {}, needs: {} }, workspace);
+  return {
+    ...step,
+    cache: { key: rendered.key, 'restore-keys': rendered.restoreKeys, path: rendered.paths },
   };
 }
 
@@ -172,8 +243,18 @@ async function runStep(
   signal: AbortSignal,
   store: OutputStore | undefined,
   masker: SecretMasker,
-): Promise<{ exitCode: number; tail: string; outputs?: Record<string, string> }> {
+): Promise<{
+  exitCode: number;
+  tail: string;
+  outputs?: Record<string, string>;
+  cache?: RenderedCache & { hit: boolean };
+}> {
   const { step, runId } = input;
+  if ('cache' in step) {
+    const { key, path } = step.cache;
+    const rendered = { key, restoreKeys: step.cache['restore-keys'], paths: typeof path === 'string' ? [path] : path };
+    return { exitCode: 0, ...(await runCacheStep(deps.caches, rendered, input.trigger, workspace, log)) };
+  }
   if ('checkout' in step) {
     const dir = step.checkout === true ? workspace : join(workspace, step.checkout.path ?? '.');
     await checkoutCommit(input.trigger.cloneUrl, input.trigger.sha, dir, log);

@@ -1,6 +1,6 @@
 /** The document's part for task logs: a task run's, a DAG node's and a pipeline step's, whole or followed. */
 import { LogQuerySchema, LastEventIdSchema } from '../logs/log-query';
-import { JobIdParamSchema, StepParamSchema, TaskKeyParamSchema } from '../routes/logs';
+import { JobIdParamSchema, ServiceParamSchema, StepParamSchema, TaskKeyParamSchema } from '../routes/logs';
 import { RunIdSchema } from '../schemas';
 import { errors, pathParameter, queryParameters, schemaOf, type JsonSchema, type OpenApiPart } from './shared';
 
@@ -86,9 +86,22 @@ export function logPart(): OpenApiPart {
             JobIdParamSchema,
             'The job id in the pipeline file, or `test[2]` for a combination of matrix job `test`.',
           ),
-          pathParameter('step', StepParamSchema, 'The step index (from 0), or rollback-<index> for a rollback step.'),
+          pathParameter(
+            'step',
+            StepParamSchema,
+            'The step index (from 0), rollback-<index> for a rollback step, or post-<index> for the save of a cache step.',
+          ),
         ],
         'No such run, or no log for that step (not started yet, or no such step)',
+      ),
+      '/v1/runs/{id}/jobs/{job}/services/{service}/log': logOperation(
+        'getServiceLog',
+        "A pipeline job's service's log (what the service printed), whole or followed live",
+        [
+          pathParameter('job', JobIdParamSchema, 'The job id in the pipeline file.'),
+          pathParameter('service', ServiceParamSchema, "The service name under the job's services."),
+        ],
+        'No such run, or no log for that service (not started yet, or no such service)',
       ),
     },
   };

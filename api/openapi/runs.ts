@@ -102,7 +102,7 @@ const RunDetailSchema = RunSummarySchema.extend({
     .looseObject({})
     .optional()
     .describe(
-      'Pipeline runs: every job with its steps, worker, approval, rollback and commit status (each combination of a matrix job is a job of its own: `test[2]`, with `job`, `name` and `matrix`), and the trigger ' +
+      'Pipeline runs: every job with its steps, worker, services, approval, rollback and commit status (each combination of a matrix job is a job of its own: `test[2]`, with `job`, `name` and `matrix`), and the trigger ' +
         '(event push, pull_request, manual or schedule; branch, empty for a tag push, and tag; inputs of a manual run).',
     ),
   stack: z.looseObject({}).optional().describe('Stack operations: phase, preview, approval, result or drift.'),

@@ -32,6 +32,8 @@ export interface Scope {
   self?: { list: 'steps' | 'rollback'; index: number };
   /** A condition (`if:`) also reads steps.<id>.outcome/conclusion and needs.<job>.result. */
   condition?: boolean;
+  /** Whether hashFiles() may be called: in a cache step's fields, which the worker renders. */
+  hashFiles?: boolean;
 }
 
 /** Every problem of the pipeline's templates, step ids and job outputs, each at the field that holds it. */
@@ -54,6 +56,7 @@ export function outputIssues(spec: PipelineSpec): PathIssue[] {
             steps: earlier,
             needs: true,
             self: { list: 'steps', index },
+            hashFiles: path[0] === 'cache',
           }),
         );
       }
@@ -112,7 +115,7 @@ export function templateIssues(
   if (!isTemplate(text)) return [];
   let references: PipelineReference[];
   try {
-    references = parsePipelineTemplate(text).references;
+    references = parsePipelineTemplate(text, { hashFiles: scope.hashFiles === true }).references;
   } catch (err) {
     if (!(err instanceof PipelineTemplateError)) throw err;
     return [{ path, message: `\${{ }}: ${err.reason} (at character ${err.position + 1} of the value)` }];
@@ -193,8 +196,8 @@ function stepProblem(
     return `step "${ref.id}" is ${place.list}[${place.index}], which runs after this one; a step reads the outputs of earlier steps only`;
   }
   if (ref.field !== 'outputs') return undefined;
-  if (!('run' in place.step) && !('stack' in place.step))
-    return `step "${ref.id}" is not a run or stack step and writes no outputs`;
+  if (!('run' in place.step) && !('stack' in place.step) && !('cache' in place.step))
+    return `step "${ref.id}" is not a run, stack or cache step and writes no outputs`;
   return undefined;
 }
 

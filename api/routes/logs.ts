@@ -23,10 +23,18 @@ export const JobIdParamSchema = z
     'must be a job id, or <job>[<index>] for a matrix combination',
   );
 
-/** A step in a step log's path: its index, or rollback-<index> for a rollback step. */
+/** A step in a step log's path: its index, rollback-<index> for a rollback step, or post-<index> for a cache step's save. */
 export const StepParamSchema = z
   .string()
-  .regex(/^(rollback-)?(0|[1-9][0-9]{0,3})$/, 'must be a step index, or rollback-<index>');
+  .regex(
+    /^(rollback-|post-)?(0|[1-9][0-9]{0,3})$/,
+    'must be a step index, rollback-<index>, or post-<index> (the save of a cache step)',
+  );
+
+/** A service of a job in a service log's path. */
+export const ServiceParamSchema = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,62}$/, 'must be a service name as the job declares it');
 
 /** Routes that serve task, DAG node and pipeline step logs. */
 export function logRoutes(deps: ApiDeps): Router {
@@ -69,6 +77,22 @@ export function logRoutes(deps: ApiDeps): Router {
     await describe(runId);
     const label = `step ${step} of job "${job}" in run "${runId}"`;
     await serveLog(store, { ...target(runId, `${job}/${step}`, label, isOpen(runId)), withRestarts: true }, req, res);
+  });
+
+  // A service's output, kept like a step's: its own log, since services are not steps (step indexes stay the spec's).
+  router.get('/v1/runs/:id/jobs/:job/services/:service/log', async (req, res) => {
+    const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
+    const job = parseOr400(JobIdParamSchema, req.params.job, 'job', 'job');
+    const service = parseOr400(ServiceParamSchema, req.params.service, 'service', 'service');
+    res.locals.runId = runId;
+    await describe(runId);
+    const label = `service "${service}" of job "${job}" in run "${runId}"`;
+    await serveLog(
+      store,
+      { ...target(runId, `${job}/service-${service}`, label, isOpen(runId)), withRestarts: true },
+      req,
+      res,
+    );
   });
   return router;
 }

@@ -173,7 +173,7 @@ describe('validation of output references', () => {
             - run: echo \${{ steps.co.outputs.v }} \${{ steps.co.status }}
     `);
     assert.deepEqual(rejection(text), [
-      'ci.yaml:8:9: jobs.j.steps[1].run: steps.co.outputs.v: step "co" is not a run or stack step and writes no outputs',
+      'ci.yaml:8:9: jobs.j.steps[1].run: steps.co.outputs.v: step "co" is not a run, stack or cache step and writes no outputs',
       'ci.yaml:8:9: jobs.j.steps[1].run: steps.co.status: only outputs can be read: steps.<id>.outputs.<name>',
     ]);
   });

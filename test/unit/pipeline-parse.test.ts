@@ -314,7 +314,7 @@ describe('schema issues', () => {
         field: 'jobs.build.steps[0]',
         line: 13,
         column: 9,
-        message: /^must have one of run, checkout, upload-artifact, download-artifact, stack$/,
+        message: /^must have one of run, checkout, upload-artifact, download-artifact, stack, cache$/,
       },
     ]);
     rejects(edit('      - checkout: true', '      - checkout: true\n        run: make'), [

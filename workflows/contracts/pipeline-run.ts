@@ -62,6 +62,20 @@ export interface StepRecord {
   continuedOnError?: boolean;
 }
 
+/** A service of a job (a process its steps need), as the run records it. */
+export interface ServiceRecord {
+  name: string;
+  status: 'starting' | 'ready' | 'failed' | 'stopped';
+  /** The process group of the service on its worker (its leader's pid). */
+  pid?: number;
+  worker?: string;
+  startedAt?: string;
+  readyAt?: string;
+  stoppedAt?: string;
+  /** Why it failed, quoting its log; or that it exited by itself while the steps ran. */
+  message?: string;
+}
+
 /** A job's record in the run. */
 export interface JobRecord {
   /** The job's id, or `test[2]` for the third combination of matrix job `test`. */
@@ -82,6 +96,8 @@ export interface JobRecord {
   deployment?: { environment: string; sha: string; previousSha?: string };
   /** The job's `outputs:` rendered from its steps' outputs when it succeeded; what `needs.<job>.outputs` reads. */
   outputs?: Record<string, string>;
+  /** The job's services: started before its first step, stopped after its last (their logs: `…/services/<name>/log`). */
+  services?: ServiceRecord[];
   /** Set when rollback steps ran after a failure. */
   rollback?: { status: 'succeeded' | 'failed'; steps: StepRecord[] };
   startedAt?: string;

@@ -114,6 +114,66 @@ const StackStepSchema = z.strictObject({
   stack: StackTaskSchema,
 });
 
+/**
+ * Restores directories of the workspace saved by an earlier run (GitHub's actions/cache): by `key`, else the
+ * newest entry whose key starts with a `restore-keys` prefix; saved after the job's last step when the job
+ * succeeded and `key` was not an exact hit. Its fields are rendered on the worker, so they may use hashFiles().
+ */
+const CacheStepSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  id: stepId,
+  if: condition,
+  'continue-on-error': continueOnError,
+  cache: z.strictObject({
+    key: z.string().min(1).max(512).describe("The entry's key, e.g. npm-${{ hashFiles('package-lock.json') }}."),
+    'restore-keys': z
+      .array(z.string().min(1).max(512))
+      .max(20)
+      .default([])
+      .describe(
+        'Key prefixes tried in order when `key` has no entry; the newest match of the first that has one wins.',
+      ),
+    path: z
+      .union([relativePath, z.array(relativePath).min(1).max(20)])
+      .describe('The directories or files to keep, relative to the workspace.'),
+  }),
+});
+
+/** A service name: a word usable in log paths and task ids. */
+const SERVICE_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+
+/** How a job learns that a service is ready: a command that exits 0, or a TCP port that accepts connections. */
+const ServiceReadySchema = z.union([
+  z.strictObject({
+    run: z.string().min(1).max(65_536).describe('Run by bash every second until it exits 0.'),
+    'timeout-seconds': z.number().int().positive().max(3600).default(60),
+  }),
+  z.strictObject({
+    port: z.number().int().min(1).max(65_535).describe('A TCP port on localhost that accepts a connection once ready.'),
+    'timeout-seconds': z.number().int().positive().max(3600).default(60),
+  }),
+]);
+
+/**
+ * Processes the job's steps need (a database, a cache server): each a command started on the job's worker before
+ * the first step, in its own process group, and stopped after the last step (or when the job fails or is cancelled).
+ */
+const ServicesSchema = z
+  .record(
+    z.string().regex(SERVICE_NAME_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'),
+    z.strictObject({
+      run: z
+        .string()
+        .min(1)
+        .max(65_536)
+        .describe('Started by bash in $CAPSTAN_SERVICE_DIR, a directory of its own; it must keep running.'),
+      env: envMap.describe("The service's environment, which the job's steps see too."),
+      ready: ServiceReadySchema.optional(),
+    }),
+  )
+  .refine((services) => Object.keys(services).length <= 20, 'may have at most 20 services')
+  .optional();
+
 /** One step of a job. */
 export const PipelineStepSchema = z.union([
   RunStepSchema,
@@ -121,6 +181,7 @@ export const PipelineStepSchema = z.union([
   UploadStepSchema,
   DownloadStepSchema,
   StackStepSchema,
+  CacheStepSchema,
 ]);
 
 /** Who must approve a deploy before it runs, and how long the run waits. */
@@ -180,6 +241,7 @@ const PipelineJobSchema = z.strictObject({
     })
     .optional(),
   concurrency: ConcurrencySchema.optional(),
+  services: ServicesSchema,
   steps: z.array(PipelineStepSchema).min(1).max(200),
   rollback: z
     .array(RunStepSchema)
@@ -217,3 +279,7 @@ export type PipelineSpec = z.output<typeof PipelineSpecSchema>;
 export type PipelineJob = z.output<typeof PipelineJobSchema>;
 /** A validated step. */
 export type PipelineStep = z.output<typeof PipelineStepSchema>;
+/** A validated cache step. */
+export type PipelineCacheStep = z.output<typeof CacheStepSchema>;
+/** A validated service of a job. */
+export type PipelineService = NonNullable<z.output<typeof ServicesSchema>>[string];

@@ -6,11 +6,20 @@
 /** A literal value of the language. */
 export type Literal = string | number | boolean | null;
 
-/** The functions an expression may call, with how many arguments each takes. */
-const FUNCTIONS = { contains: 2, startsWith: 2, endsWith: 2, success: 0, failure: 0, always: 0, cancelled: 0 } as const;
+/** The functions an expression may call, with how many arguments each takes (`-1`: one or more). */
+const FUNCTIONS = {
+  contains: 2,
+  startsWith: 2,
+  endsWith: 2,
+  success: 0,
+  failure: 0,
+  always: 0,
+  cancelled: 0,
+  hashFiles: -1,
+} as const;
 export type FunctionName = keyof typeof FUNCTIONS;
 /** Functions only a dialect that asks for them may call (a DAG cannot evaluate them). */
-const DIALECT_FUNCTIONS: readonly FunctionName[] = ['cancelled'];
+const DIALECT_FUNCTIONS: readonly FunctionName[] = ['cancelled', 'hashFiles'];
 
 /**
  * A dialect of the language for another kind of run (pipelines): its own context words instead of
@@ -23,6 +32,8 @@ export interface ParseDialect {
   functions: readonly FunctionName[];
   /** What an unknown name's message says may be read instead. */
   hint: string;
+  /** hashFiles() may be called: a cache step's fields, which the worker holding the files renders. */
+  hashFiles?: boolean;
 }
 
 export type BinaryOperator = '==' | '!=' | '<' | '<=' | '>' | '>=' | '&&' | '||';
@@ -217,8 +228,15 @@ class Parser {
   private call(name: string, start: number): Expr {
     const known = Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
     const fn = name as FunctionName;
-    if (!known || (DIALECT_FUNCTIONS.includes(fn) && !this.dialect?.functions.includes(fn)))
+    // hashFiles() is a pipeline's, allowed only where the worker renders; elsewhere in a pipeline it says so.
+    const allowed = fn === 'hashFiles' ? this.dialect !== undefined : this.dialect?.functions.includes(fn);
+    if (!known || (DIALECT_FUNCTIONS.includes(fn) && !allowed))
       throw new ExpressionError(`unknown function '${name}'`, start);
+    if (fn === 'hashFiles' && !this.dialect?.hashFiles)
+      throw new ExpressionError(
+        "hashFiles() is only available in a cache step's key, restore-keys and path, which the worker renders",
+        start,
+      );
     this.pos++;
     const args: Expr[] = [];
     this.skipSpace();
@@ -231,8 +249,13 @@ class Parser {
       }
     }
     this.expect(')');
-    if (args.length !== FUNCTIONS[fn])
-      throw new ExpressionError(`expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`, start);
+    if (FUNCTIONS[fn] === -1 ? args.length === 0 : args.length !== FUNCTIONS[fn])
+      throw new ExpressionError(
+        FUNCTIONS[fn] === -1
+          ? `expected at least one argument to ${fn}()`
+          : `expected ${FUNCTIONS[fn]} argument(s) to ${fn}(), found ${args.length}`,
+        start,
+      );
     return { type: 'call', fn, args };
   }
 

@@ -24,7 +24,9 @@
  * - Functions (case-sensitive names): `contains(haystack, needle)` (a list: some element equals the
  *   needle by `==`; otherwise text contains text), `startsWith(a, b)`, `endsWith(a, b)` (on text),
  *   `success()` (every direct dependency succeeded), `failure()` (some direct dependency failed),
- *   `always()` (true).
+ *   `always()` (true), `hashFiles(pattern, ...)` (the SHA-256 of the files matching the workspace globs,
+ *   '' when none match; a pipeline dialect's, parsed only with `ParseDialect.hashFiles` and computed by
+ *   `EvalContext.hashFiles`, since the files are on a worker, not in the workflow).
  * - Dialects (ParseDialect, for pipelines): context words read as paths into `EvalContext.contexts`
  *   (`branch`, `needs.build.result`, `steps.tag.outputs['x']`) instead of `tasks.` and `matrix.`, and
  *   `cancelled()` (true when EvalContext.cancelled). A DAG expression parses without one, so it can name neither.
@@ -92,6 +94,8 @@ export interface EvalContext {
   contexts?: Record<string, unknown>;
   /** What cancelled() answers. */
   cancelled?: boolean;
+  /** Computes `hashFiles(...)` from its patterns; given only where the files are (a worker rendering a cache key). */
+  hashFiles?: (patterns: string[]) => string;
 }
 
 /** Every context path an expression reads (dialects only), each once, in order of appearance. */
@@ -188,6 +192,10 @@ export function evaluate(expr: Expr, ctx: EvalContext): unknown {
           return true;
         case 'cancelled':
           return ctx.cancelled === true;
+        case 'hashFiles':
+          // The parser admits hashFiles() only in fields the worker renders; a context without it is a wiring bug.
+          if (!ctx.hashFiles) throw new Error('hashFiles() can only be computed on the worker that holds the files');
+          return ctx.hashFiles(args.map(toText));
       }
     }
   }

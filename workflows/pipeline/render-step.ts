@@ -31,11 +31,25 @@ export function templatedStepFields(step: PipelineStep): TemplatedField[] {
   if ('upload-artifact' in step) return [[['upload-artifact', 'path'], step['upload-artifact'].path]];
   // A stack step names a declared stack; its names stay literal, like artifact names.
   if ('stack' in step) return [];
+  if ('cache' in step) {
+    const { key, path } = step.cache;
+    return [
+      [['cache', 'key'], key],
+      ...step.cache['restore-keys'].map((prefix, i): TemplatedField => [['cache', 'restore-keys', i], prefix]),
+      ...(typeof path === 'string'
+        ? [[['cache', 'path'], path] as TemplatedField]
+        : path.map((p, i): TemplatedField => [['cache', 'path', i], p])),
+    ];
+  }
   return [[['download-artifact', 'path'], step['download-artifact'].path]];
 }
 
-/** The step with every templated field rendered against `scope`. */
+/**
+ * The step with every templated field rendered against `scope`. A cache step is returned as it is: its fields
+ * may call hashFiles(), which only the worker holding the workspace can compute, so the worker renders them.
+ */
 export function renderStep<S extends PipelineStep>(step: S, scope: TemplateScope): S {
+  if ('cache' in step) return step;
   return mapStepTexts(step, (text) => renderPipelineTemplate(text, scope));
 }
 
@@ -58,6 +72,17 @@ export function mapStepTexts<S extends PipelineStep>(step: S, map: (text: string
   if ('upload-artifact' in step)
     return { ...step, 'upload-artifact': { ...step['upload-artifact'], path: map(step['upload-artifact'].path) } };
   if ('stack' in step) return step;
+  if ('cache' in step) {
+    const { key, path } = step.cache;
+    return {
+      ...step,
+      cache: {
+        key: map(key),
+        'restore-keys': step.cache['restore-keys'].map(map),
+        path: typeof path === 'string' ? map(path) : path.map(map),
+      },
+    };
+  }
   return { ...step, 'download-artifact': { ...step['download-artifact'], path: map(step['download-artifact'].path) } };
 }
 

@@ -24,6 +24,14 @@ import { withJobTimeout } from './job-timeout';
 import { renderEnv, renderJobEnv, renderJobOutputs, renderStep } from './render-step';
 import { withJobDefaults } from './step-defaults';
 import { claimOptions, releaseOptions, stepOptions, type PipelinePolicy } from './step-options';
+import {
+  hasServices,
+  saveCaches,
+  servicesEnv,
+  startServices,
+  stopServices,
+  type PendingCacheSave,
+} from './job-services';
 import type { RunFacts, TemplateScope } from './templates';
 
 type PipelineActivities = ReturnType<typeof createPipelineActivities>;
@@ -44,6 +52,8 @@ export interface JobContext {
   stepOutputs: boolean;
   /** `if:`, `continue-on-error`, job `timeout-minutes` and `defaults.run` apply (runs started before this was patched in ignore them). */
   conditions?: boolean;
+  /** Jobs start their `services` before the first step and save what their cache steps missed (runs started before this was patched in have neither). */
+  cacheServices?: boolean;
   /** Called when a job or step changes status, e.g. to update the Web UI's details. */
   onProgress?: () => void;
 }
@@ -59,6 +69,7 @@ export function stepName(step: PipelineStep, index: number): string {
   if ('upload-artifact' in step) return `upload ${step['upload-artifact'].name}`;
   if ('download-artifact' in step) return `download ${step['download-artifact'].name}`;
   if ('stack' in step) return `${step.stack.operation} stack ${step.stack.project}/${step.stack.stack}`;
+  if ('cache' in step) return `cache ${step.cache.key}`.slice(0, 60);
   return `step ${index + 1}`;
 }
 
@@ -123,22 +134,42 @@ export async function runJob(
       record.steps = job.steps.map((s, i) => ({ name: stepName(s, i), status: 'pending' }));
       // A restarted job starts over, so its steps' outputs do too.
       const scope: TemplateScope = { ...facts, steps: {}, needs };
-      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope, needsCtx };
-      const { failed, timedOut } = await withJobTimeout(deadline, minutes ?? 0, record.steps, () =>
-        runSteps(jobTry, job.steps, record.steps, env, 'step'),
-      );
-      if (failed !== undefined || timedOut) {
+      const jobTry: JobTry = { ctx, jobId, job, claim, restart, scope, needsCtx, saves: [] };
+      const withServices = ctx.cacheServices === true && hasServices(job);
+      // Steps see the services' variables (a port, a socket directory); the job's own env wins a clash.
+      const stepEnv = withServices ? { ...servicesEnv(job), ...env } : env;
+      const notReady = withServices
+        ? await startServices(ctx, jobId, job, claim, restart, record, stepEnv).catch((err: unknown) => {
+            throw isLostWorker(err) ? new WorkerLost('worker lost while starting services') : err;
+          })
+        : undefined;
+      const { failed, timedOut } =
+        notReady === undefined
+          ? await withJobTimeout(deadline, minutes ?? 0, record.steps, () =>
+              runSteps(jobTry, job.steps, record.steps, stepEnv, 'step'),
+            )
+          : { failed: undefined, timedOut: false };
+      if (notReady !== undefined || failed !== undefined || timedOut) {
         record.status = 'failed';
         const step = failed !== undefined ? record.steps[failed] : undefined;
-        record.message = timedOut
-          ? `timed out after ${minutes} minute(s) (timeout-minutes)${step ? `; step "${step.name}" was killed` : ''}`
-          : `step "${step!.name}" failed: ${step!.message ?? ''}`;
+        record.message =
+          notReady !== undefined
+            ? notReady
+            : timedOut
+              ? `timed out after ${minutes} minute(s) (timeout-minutes)${step ? `; step "${step.name}" was killed` : ''}`
+              : `step "${step!.name}" failed: ${step!.message ?? ''}`;
+        // A service that never got ready leaves every step unrun.
+        if (notReady !== undefined) for (const s of record.steps) s.status = 'skipped';
         if (job['continue-on-error'] && ctx.conditions) {
           record.continuedOnError = true;
           record.message += ' (continue-on-error: the run goes on)';
         }
-        if (job.rollback.length > 0) await rollback(jobTry, record, env);
+        if (job.rollback.length > 0) await rollback(jobTry, record, stepEnv);
+        if (withServices) await stopServices(ctx, jobId, claim, record);
       } else {
+        if (ctx.cacheServices && jobTry.saves.length > 0)
+          await saveCaches(ctx, jobId, claim, jobTry.saves, record.steps);
+        if (withServices) await stopServices(ctx, jobId, claim, record);
         if (job.environment) {
           const summary = `${jobId}: record deployment of ${ctx.trigger.sha.slice(0, 12)} to ${job.environment.name}`;
           await deployments.recordDeployment.executeWithOptions({ summary }, [
@@ -198,6 +229,8 @@ interface JobTry {
   scope: TemplateScope;
   /** `needs.<job>` as step conditions read it (result and outputs). */
   needsCtx: Record<string, NeedContext>;
+  /** Cache steps that missed their key: saved once every step has succeeded. */
+  saves: PendingCacheSave[];
 }
 
 /**
@@ -246,7 +279,7 @@ async function runSteps(
 
 /** Runs one step (its retries included); returns false when it failed, as recorded on `rec`. */
 async function runStep(
-  { ctx, jobId, job, claim, restart, scope }: JobTry,
+  { ctx, jobId, job, claim, restart, scope, saves }: JobTry,
   i: number,
   step: PipelineStep,
   normalised: PipelineStep,
@@ -298,12 +331,25 @@ async function runStep(
         ...(restart > 0 && i === 0 && logPrefix === 'step' ? { supersedes: `${jobId}/` } : {}),
       };
       const outcome = await runJobStep.executeWithOptions({ summary: stepSummary(place, attempt, maxAttempts) }, [
-        { runId: ctx.runId, jobId, logName, step: sent, env, trigger: ctx.trigger, meter },
+        {
+          runId: ctx.runId,
+          jobId,
+          logName,
+          step: sent,
+          env,
+          trigger: ctx.trigger,
+          meter,
+          // The worker renders a cache step's templates (hashFiles() needs the workspace), so it gets what they read.
+          ...('cache' in sent ? { scope } : {}),
+        },
       ]);
       rec.status = 'succeeded';
       rec.exitCode = outcome.exitCode;
       if (Object.keys(outcome.outputs ?? {}).length > 0) rec.outputs = outcome.outputs;
       if (ctx.stepOutputs && step.id !== undefined) scope.steps[step.id] = outcome.outputs ?? {};
+      if (outcome.cache && !outcome.cache.hit && logPrefix === 'step')
+        saves.push({ index: i, key: outcome.cache.key, paths: outcome.cache.paths });
+      if (outcome.cache) rec.message = outcome.tail;
       break;
     } catch (err) {
       if (isLostWorker(err)) throw new WorkerLost(`worker lost during step "${rec.name}"`);

@@ -89,11 +89,11 @@ export class PipelineTemplateError extends Error {
   }
 }
 
-/** Parses a pipeline template; throws PipelineTemplateError with the position in `text`. */
-export function parsePipelineTemplate(text: string): PipelineTemplate {
+/** Parses a pipeline template (with `hashFiles`, a cache step's field, which may call hashFiles()); throws PipelineTemplateError with the position in `text`. */
+export function parsePipelineTemplate(text: string, options: { hashFiles?: boolean } = {}): PipelineTemplate {
   let parts: TemplatePart[];
   try {
-    parts = parseTemplate(text, PIPELINE_DIALECT);
+    parts = parseTemplate(text, options.hashFiles ? { ...PIPELINE_DIALECT, hashFiles: true } : PIPELINE_DIALECT);
   } catch (err) {
     throw asTemplateError(err);
   }
@@ -147,13 +147,21 @@ export function scopeContexts(scope: TemplateScope): Record<string, unknown> {
   return { ...(scope.run ?? {}), steps, needs, ...(scope.matrix ? { matrix: scope.matrix } : {}) };
 }
 
-/** Renders `text` against `scope`; text without `${{` is returned as it is. Unknown steps and outputs render as ''. */
-export function renderPipelineTemplate(text: string, scope: TemplateScope): string {
+/**
+ * Renders `text` against `scope`; text without `${{` is returned as it is. Unknown steps and outputs render as ''.
+ * With `hashFiles`, the text may call hashFiles() (a cache step's fields, rendered on the worker).
+ */
+export function renderPipelineTemplate(
+  text: string,
+  scope: TemplateScope,
+  hashFiles?: (patterns: string[]) => string,
+): string {
   if (!hasTemplate(text)) return text;
-  return renderTemplate(parsePipelineTemplate(text).parts, {
+  return renderTemplate(parsePipelineTemplate(text, { hashFiles: hashFiles !== undefined }).parts, {
     tasks: {},
     dependencyStatuses: [],
     contexts: scopeContexts(scope),
+    ...(hashFiles ? { hashFiles } : {}),
   });
 }
 
