@@ -201,7 +201,7 @@ function convertEnvironment(
     ctx.report.change(path, `environment "${name}" becomes "${name.toLowerCase()}"`, anchor);
   ctx.report.change(
     path,
-    "a Capstan environment makes this a deploy job (one at a time per environment, recorded); GitHub's protection rules become approval: in the file",
+    "a Capstan environment makes this a deploy job (one at a time per environment, recorded); for GitHub's required reviewers add approval: { required: true } to it",
     anchor,
   );
   return { name: name.toLowerCase() };

@@ -112,6 +112,7 @@ function runStep(
       path,
       `shell ${scalarText(step.shell ?? place.defaultShell)}: Capstan runs steps with bash or sh`,
       anchor,
+      step.shell === undefined ? path : [...path, 'shell'],
     );
     return undefined;
   }

@@ -190,15 +190,16 @@ export function convertTemplates(
     result += text.slice(from, template.start);
     from = template.end;
     const original = text.slice(template.start, template.end);
-    const converted = convertExpression(template.inner, dropped);
-    if (converted.ok) {
-      result += `\${{ ${converted.text} }}`;
-      continue;
-    }
+    // In a script, what the environment holds is read from it, so the script runs as it is on any version.
     const variable = mode === 'shell' ? environmentReference(template.inner.trim()) : undefined;
     if (variable) {
       result += `\${${variable.name}}`;
       if (variable.note) changed.push(`${original} → \${${variable.name}}: ${variable.note}`);
+      continue;
+    }
+    const converted = convertExpression(template.inner, dropped);
+    if (converted.ok) {
+      result += `\${{ ${converted.text} }}`;
       continue;
     }
     problems.push(`${original}: ${converted.problem}`);
