@@ -1,5 +1,6 @@
 /** What every part of an import shares: the report, the user's runs-on table, and helpers that convert and report at once. */
-import { convertCondition, convertExpression, convertTemplates, type DroppedReferences } from './expressions';
+import { convertCondition, convertExpression, type DroppedReferences } from './expressions';
+import { convertTemplates } from './templates';
 import type { ReportBuilder, YamlPath } from './import-report';
 
 /** The settings and report of one import. */
