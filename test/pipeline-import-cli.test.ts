@@ -117,3 +117,26 @@ test('POST /v1/pipelines/check: a viewer may call it; bad bodies are 400 naming 
   for (const answer of [ok, bad, missing])
     assertDocumentedAnswer('POST', '/v1/pipelines/check', answer.status, answer.body);
 });
+
+test('a large file is checked off the event loop: the API answers others meanwhile', async () => {
+  let text = 'name: big\non: { manual: true }\njobs:\n';
+  for (let j = 0; j < 6; j++) {
+    text += `  j${j}:\n    runs-on: a\n    steps:\n`;
+    for (let s = 0; s < 150; s++) text += `      - run: echo step ${s} of job ${j}, a line long enough to weigh\n`;
+  }
+  const started = Date.now();
+  let healthAt = 0;
+  const check = stack
+    .request('POST', '/v1/pipelines/check', { yaml: text })
+    .then((answer) => ({ answer, at: Date.now() }));
+  await new Promise((r) => setTimeout(r, 20));
+  const health = await fetch(`${stack.baseUrl}/healthz`);
+  healthAt = Date.now();
+  const { answer, at } = await check;
+  assert.equal(health.status, 200);
+  assert.deepEqual(answer.body, { valid: true, issues: [] });
+  console.log(
+    `check of ${text.length} bytes took ${at - started} ms; /healthz answered after ${healthAt - started} ms`,
+  );
+  assert.ok(healthAt < at, 'the health probe is not held behind the check');
+});

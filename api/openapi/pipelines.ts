@@ -61,7 +61,10 @@ const checkPath = {
       requestBody: bodyRef('PipelineCheckRequest'),
       responses: {
         200: jsonResponse('Whether it is valid, and its issues', ref('PipelineCheck')),
-        ...errors({ 400: 'A body without yaml, or yaml that is not text (details name the field)' }),
+        ...errors({
+          400: 'A body without yaml, or yaml that is not text (details name the field)',
+          413: 'A body over the size limit, or a file whose check took too long (checks run one at a time, off the event loop)',
+        }),
       },
     },
   },

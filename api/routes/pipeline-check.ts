@@ -5,7 +5,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { jsonBody } from '../input/body-parsers';
-import { MAX_PIPELINE_SPEC_BYTES, parsePipelineYaml, PipelineSpecError } from '../pipelines/parse-pipeline';
+import { checkPipelineOffThread } from '../pipelines/check-thread';
+import { MAX_PIPELINE_SPEC_BYTES } from '../pipelines/parse-pipeline';
 import type { PipelineIssue } from '../pipelines/pipeline-issue';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
@@ -30,16 +31,13 @@ export interface PipelineCheckAnswer {
 /** The route that checks pipeline files. */
 export function pipelineCheckRoutes(deps: ApiDeps): Router {
   const router = Router();
-  router.post('/v1/pipelines/check', jsonBody({ limit: deps.maxBodyBytes }), (req, res) => {
+  router.post('/v1/pipelines/check', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
     const body = parseOr400(PipelineCheckSchema, req.body, 'request body');
-    let answer: PipelineCheckAnswer = { valid: true, issues: [] };
-    try {
-      parsePipelineYaml(body.yaml, body.source, deps.nodeClasses);
-    } catch (err) {
-      // Every issue of the file is the answer; only a fault of the API itself is an error.
-      if (!(err instanceof PipelineSpecError)) throw err;
-      answer = { valid: false, issues: err.issues };
-    }
+    const answer: PipelineCheckAnswer = await checkPipelineOffThread({
+      yaml: body.yaml,
+      source: body.source,
+      nodeClasses: deps.nodeClasses,
+    });
     res.setHeader('Cache-Control', 'no-store');
     res.json(answer);
   });
