@@ -79,7 +79,15 @@ export class ReportBuilder {
   private note(path: YamlPath, kind: ImportNote['kind'], reason: string, anchor: YamlPath): void {
     const line = this.span(path)?.first ?? 1;
     const quote = (this.lines[line - 1] ?? '').trim().replace(/^-\s+/, '');
-    this.notes.push({ line, quote: quote.length > 80 ? `${quote.slice(0, 77)}...` : quote, kind, reason, anchor });
+    // One note is one line of the report and of the comment it becomes, whatever text it quotes.
+    const oneLine = reason.replace(/\s*\n\s*/g, ' ');
+    this.notes.push({
+      line,
+      quote: quote.length > 80 ? `${quote.slice(0, 77)}...` : quote,
+      kind,
+      reason: oneLine,
+      anchor,
+    });
   }
 
   /** First and last line of the node at `path`, from its key (in a map) to the end of its value. */
