@@ -24,6 +24,7 @@ import { tokenRoutes } from './routes/tokens';
 import { usageRoutes } from './routes/usage';
 import { repositoryRoutes } from './routes/repositories';
 import { webhookRoutes } from './routes/webhooks';
+import { pipelineCheckRoutes } from './routes/pipeline-check';
 import { pipelineRoutes } from './routes/pipelines';
 import { artifactRoutes } from './routes/artifacts';
 import { environmentRoutes } from './routes/environments';
@@ -70,6 +71,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));
   app.use(pipelineRoutes(deps));
+  app.use(pipelineCheckRoutes(deps));
   app.use(artifactRoutes(deps));
   app.use(environmentRoutes(deps));
   app.use(stackRoutes(deps));

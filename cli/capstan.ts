@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `capstan` command line: submit a DAG or a task from a file and follow it, read task logs, check, cancel or retry runs, manage tokens. */
+/** The `capstan` command line: submit a DAG or a task from a file and follow it, read task logs, check, cancel or retry runs, import GitHub workflows, manage tokens. */
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +10,7 @@ import { createLogger } from '../config/logger';
 import { openDatabase } from '../db/open';
 import { ApiCallError, callApi, followEvents, type ApiTarget } from './api-client';
 import { CommandLineError, logsCommand } from './logs-command';
+import { pipelineCommand } from './pipeline-command';
 import { printChanges, printOutcome, printProgress, type ProgressEvent } from './progress-printer';
 import { finishedLogPrinter } from './run-logs';
 
@@ -26,6 +27,11 @@ const USAGE = `usage: capstan <command> [options]
   retry <run-id> [--job JOB] [--follow [--logs]]
                                          retry a failed DAG run from its failure, or re-run a pipeline run's
                                          failed jobs (or --job JOB: that job), each with everything downstream
+  pipeline import <workflow.yml> [--runs-on-map ubuntu-latest=general,windows-latest=win] [--default-class general]
+                  [--out .capstan/pipeline.yaml] [--check]
+                                         convert a GitHub Actions workflow into a pipeline file (printed, or written
+                                         to --out), with a report on stderr of every line not converted and why;
+                                         --check has the API validate it against its node classes
   token create --principal NAME --role viewer|operator|admin [--expires-in 30d] [--database-url URL]
                                          make a token (admin); it is printed once. With --database-url it is
                                          written straight to the database, for when no admin token is left
@@ -62,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
     token: option('--token') ?? process.env.CAPSTAN_TOKEN,
   };
   if (command === 'logs') return logsCommand(api, argv);
+  if (command === 'pipeline') return pipelineCommand(api, argv);
   const unknown = argv.filter(
     (a, i) =>
       a.startsWith('--') && ![...FLAGS, ...VALUE_OPTIONS].includes(a) && !VALUE_OPTIONS.includes(argv[i - 1] ?? ''),

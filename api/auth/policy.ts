@@ -21,7 +21,7 @@ export const SESSION_PATH = '/v1/session';
  * only answer about it. A viewer may use them, and they are not audited (the console's editor asks
  * on every pause in typing); a session cookie still needs its CSRF token for them, as for any POST.
  */
-export const READ_ONLY_POSTS: readonly string[] = ['/v1/dags/plan'];
+export const READ_ONLY_POSTS: readonly string[] = ['/v1/dags/plan', '/v1/pipelines/check'];
 
 /** Prefixes of routes only admins may use, whatever the method: tokens and the audit log. */
 export const ADMIN_PREFIXES: readonly string[] = ['/v1/tokens', '/v1/audit'];

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EnvironmentNameSchema, HistoryQuerySchema } from '../routes/environments';
 import { ArtifactNameParamSchema } from '../routes/artifacts';
 import { JobIdParamSchema } from '../routes/logs';
+import { PipelineCheckSchema } from '../routes/pipeline-check';
 import { ApprovalBodySchema, ManualPipelineRunSchema } from '../routes/pipelines';
 import { RunIdSchema } from '../schemas';
 import {
@@ -32,6 +33,42 @@ const DeploymentSchema = z.object({
 });
 
 const runId = pathParameter('id', RunIdSchema, 'The pipeline run id.');
+
+/** What `POST /v1/pipelines/check` answers. */
+const PipelineCheckAnswerSchema = z.object({
+  valid: z.boolean().describe('True when the file would be accepted by a run or a webhook of this API.'),
+  issues: z
+    .array(
+      z.object({
+        field: z.string().describe('e.g. jobs.build.runs-on'),
+        message: z.string(),
+        line: z.number().int().optional(),
+        column: z.number().int().optional(),
+      }),
+    )
+    .describe('Every problem, in the order of the file; empty when valid.'),
+});
+
+const checkPath = {
+  '/v1/pipelines/check': {
+    post: {
+      operationId: 'checkPipeline',
+      tags: ['Pipelines'],
+      summary: "Validate a pipeline file against this API's node classes, starting nothing",
+      description:
+        'Answers 200 whether the file is valid or not, with every issue at its line and column (the same ' +
+        'checks as a run: schema, node classes, needs, artifacts, outputs). Viewers may call it; not audited.',
+      requestBody: bodyRef('PipelineCheckRequest'),
+      responses: {
+        200: jsonResponse('Whether it is valid, and its issues', ref('PipelineCheck')),
+        ...errors({
+          400: 'A body without yaml, or yaml that is not text (details name the field)',
+          413: 'A body over the size limit, or a file whose check took too long (checks run one at a time, off the event loop)',
+        }),
+      },
+    },
+  },
+};
 
 /** One artifact a job of the run uploaded. */
 const ArtifactSchema = z.object({
@@ -118,10 +155,12 @@ export function pipelinePart(): OpenApiPart {
     schemas: {
       Deployment: schemaOf(DeploymentSchema, 'output'),
       Artifact: schemaOf(ArtifactSchema, 'output'),
+      PipelineCheck: schemaOf(PipelineCheckAnswerSchema, 'output'),
     },
     requestBodies: {
       ManualPipelineRunRequest: jsonRequestBody(ManualPipelineRunSchema),
       ApprovalRequest: jsonRequestBody(ApprovalBodySchema),
+      PipelineCheckRequest: jsonRequestBody(PipelineCheckSchema),
     },
     paths: {
       '/v1/pipelines/runs': {
@@ -148,6 +187,7 @@ export function pipelinePart(): OpenApiPart {
           },
         },
       },
+      ...checkPath,
       '/v1/runs/{id}/approve': { post: decide('approve') },
       '/v1/runs/{id}/reject': { post: decide('reject') },
       ...artifactPaths,

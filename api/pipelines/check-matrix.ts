@@ -3,9 +3,8 @@
  * `exclude` keys, the node class of each combination, and matrix references only where a matrix
  * gives them a value. Uses the workflow's own expansion (workflows/pipeline/matrix.ts). Pure.
  */
-import type { JobStrategy } from '../../workflows/contracts/pipeline-matrix';
+import { PIPELINE_MATRIX_KEY_PATTERN, type JobStrategy } from '../../workflows/contracts/pipeline-matrix';
 import type { PipelineJob, PipelineSpec } from '../../workflows/contracts/pipeline-spec';
-import { MATRIX_KEY_PATTERN } from '../../workflows/contracts/dag-spec';
 import { expandJob, includeEntries, matrixAxes, matrixUpperBound, type JobUnit } from '../../workflows/pipeline/matrix';
 import { templatedStepFields } from '../../workflows/pipeline/render-step';
 import { isTemplate, parsePipelineTemplate, PipelineTemplateError } from '../../workflows/pipeline/templates';
@@ -89,8 +88,11 @@ function strategyIssues(
   const issues: PathIssue[] = [];
   const axes = matrixAxes(strategy);
   for (const key of Object.keys(axes)) {
-    if (!MATRIX_KEY_PATTERN.test(key))
-      issues.push({ path: [...base, 'matrix', key], message: 'must be an identifier (letters, digits and "_")' });
+    if (!PIPELINE_MATRIX_KEY_PATTERN.test(key))
+      issues.push({
+        path: [...base, 'matrix', key],
+        message: 'must be letters, digits, "_" or "-", starting with a letter or "_"',
+      });
   }
   const excludes: Array<[SpecPath, Record<string, unknown>[]]> = [
     [[...base, 'matrix', 'exclude'], strategy.matrix.exclude],

@@ -3,14 +3,23 @@
  * run as a job of their own, with `include`/`exclude` entries, `fail-fast` and `max-parallel`. Pure zod.
  */
 import { z } from 'zod';
-import { MATRIX_KEY_PATTERN } from './dag-spec';
+
+/** A pipeline matrix key: GitHub's spelling allows `-` (`matrix.node-version`), which pipeline templates read. */
+export const PIPELINE_MATRIX_KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 
 /** One value of a matrix axis. */
 const MatrixValueSchema = z.union([z.string().max(1024), z.number(), z.boolean()]);
 
 /** An `include` or `exclude` entry: matrix keys and their values. */
 const MatrixEntriesSchema = z
-  .array(z.record(z.string().regex(MATRIX_KEY_PATTERN, 'must be an identifier'), MatrixValueSchema))
+  .array(
+    z.record(
+      z
+        .string()
+        .regex(PIPELINE_MATRIX_KEY_PATTERN, 'must be letters, digits, "_" or "-", starting with a letter or "_"'),
+      MatrixValueSchema,
+    ),
+  )
   .max(256)
   .default([]);
 
