@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  patched,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -32,6 +33,12 @@ import { stackSummary } from './summaries';
 /** Largest page `dagStateQuery` answers. */
 const MAX_QUERY_PAGE = 1000;
 
+/**
+ * Patch: the scheduler judges ready nodes only when a slot is free for them (see SchedulerOptions),
+ * which changes when skipped nodes release their dependents and so the order of later commands.
+ */
+const LAZY_SKIPS = 'dag-lazy-skips';
+
 /** Runs a DAG to its end; fails with `DagFailed` naming the failed tasks. */
 export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const { policy } = input;
@@ -42,7 +49,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     ? unpackStates(input.carried.states)
     : plan.nodes.map(() => ({ status: 'pending' }));
   const executions = (input.carried?.executions ?? 0) + 1;
-  const scheduler = new DagScheduler(spec, plan, states);
+  const scheduler = new DagScheduler(spec, plan, states, { lazySkips: patched(LAZY_SKIPS) });
   const scopes = new Map<number, CancellationScope>();
   const runStart = workflowInfo().runStartTime.getTime();
   let changed = true;
@@ -63,7 +70,11 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   });
 
   // The Web UI's details name what runs now; a run's parallelism bounds the list, the text shows ten.
-  const runningKeys = (): string[] => [...scopes.keys()].map((node) => plan.nodes[node]!.key);
+  const runningKeys = (): string[] => {
+    const keys: string[] = [];
+    for (const node of scopes.keys()) if (keys.push(plan.nodes[node]!.key) > 10) break;
+    return keys;
+  };
 
   const launch = (node: number): void => {
     const planNode = plan.nodes[node]!;
@@ -73,7 +84,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     const startedAt = new Date().toISOString();
     const scope = new CancellationScope();
     scopes.set(node, scope);
-    states[node] = { status: 'running', startedAt };
+    scheduler.setState(node, { status: 'running', startedAt });
     const taskQueue = nodeClassTaskQueue(
       policy.taskQueuePrefix,
       task.stack ? (policy.pulumiNodeClass ?? task.nodeClass) : task.nodeClass,
@@ -185,6 +196,7 @@ function logTailOfFailure(err: unknown): { logTail?: LogTail } {
   return details?.logTail === undefined ? {} : { logTail: details.logTail };
 }
 
+/** The Web UI's details: counts, and up to ten running keys (`running` holds at most eleven, to know there are more). */
 function describe(scheduler: DagScheduler, name: string, executions: number, running: string[]): string {
   const c = scheduler.counts();
   const parts = Object.entries(c)

@@ -16,12 +16,17 @@ const task = (id: string, extra: Record<string, unknown> = {}) => ({
 });
 
 /** A scheduler over a parsed spec, driven by node keys. */
-function run(tasks: unknown[], options: Record<string, unknown> = {}, carried?: (keys: string[]) => NodeState[]) {
+function run(
+  tasks: unknown[],
+  options: Record<string, unknown> = {},
+  carried?: (keys: string[]) => NodeState[],
+  lazySkips = false,
+) {
   const spec = DagSpecSchema.parse({ name: 'sched', tasks, ...options });
   const plan = buildPlan(spec);
   const keys = plan.nodes.map((n) => n.key);
   const states = carried ? carried(keys) : plan.nodes.map((): NodeState => ({ status: 'pending' }));
-  const scheduler = new DagScheduler(spec, plan, states);
+  const scheduler = new DagScheduler(spec, plan, states, { lazySkips });
   const index = (key: string): number => {
     const i = keys.indexOf(key);
     assert.ok(i >= 0, `no node ${key}`);
@@ -488,5 +493,64 @@ describe('scale', () => {
       cancelled: 0,
     });
     assert.equal(r.scheduler.failing, false);
+  });
+});
+
+describe('lazy skips (runs started with the dag-lazy-skips patch)', () => {
+  test('without free slots nothing is judged: a false condition is skipped when its turn comes, FIFO kept', () => {
+    const r = run(
+      [task('a'), task('b', { when: 'false' }), task('c'), task('d', { dependsOn: ['b'] })],
+      { failFast: false },
+      undefined,
+      true,
+    );
+    assert.deepEqual(r.next(1), ['a']);
+    assert.equal(r.status('b'), 'pending', 'not judged while no slot was free');
+    assert.deepEqual(r.next(1), ['c']);
+    assert.equal(r.status('b'), 'skipped');
+    assert.deepEqual(r.next(1), [], 'd is skipped too: its dependency was skipped');
+    assert.equal(r.status('d'), 'skipped');
+    r.finish('a', 'succeeded');
+    r.finish('c', 'succeeded');
+    assert.equal(r.scheduler.done, true);
+    assert.deepEqual(r.scheduler.counts(), {
+      pending: 0,
+      running: 0,
+      succeeded: 2,
+      failed: 0,
+      skipped: 2,
+      cancelled: 0,
+    });
+  });
+
+  test('failing fast skips every ready node at once, even with no slot free', () => {
+    const r = run([task('a'), task('b'), task('c'), task('d')], {}, undefined, true);
+    assert.deepEqual(r.next(1), ['a']);
+    r.finish('a', 'failed');
+    assert.deepEqual(r.next(0), []);
+    assert.deepEqual(['b', 'c', 'd'].map(r.status), ['skipped', 'skipped', 'skipped']);
+    assert.equal(r.scheduler.done, true);
+  });
+
+  test('counts follow every change without a rescan, and match a recount over 20,000 queued nodes', (t) => {
+    const tasks = [task('root'), ...Array.from({ length: 20_000 }, (_x, i) => task(`f${i}`, { dependsOn: ['root'] }))];
+    const r = run(tasks, {}, undefined, true);
+    r.next(1);
+    r.finish('root', 'succeeded');
+    const start = performance.now();
+    let steps = 0;
+    while (!r.scheduler.done) {
+      const { dispatch } = r.scheduler.next(1);
+      for (const node of dispatch) r.scheduler.finish(node, { status: 'succeeded' });
+      steps += 1;
+      assert.equal(r.scheduler.counts().succeeded, steps + 1);
+    }
+    const ms = performance.now() - start;
+    const recount = { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+    for (const s of r.states) recount[s.status] += 1;
+    assert.deepEqual(r.scheduler.counts(), recount);
+    assert.equal(steps, 20_000, 'one node a step');
+    // Eager judging would look at every queued node on each of these steps; lazily it is a queue walk.
+    t.diagnostic(`20,000 single-slot steps over a 20,000-node ready queue: ${ms.toFixed(0)} ms`);
   });
 });

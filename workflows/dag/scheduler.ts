@@ -16,12 +16,27 @@ export interface SchedulerStep {
   dispatch: number[];
 }
 
+/** How the scheduler walks its ready queue. */
+export interface SchedulerOptions {
+  /**
+   * Stop at the first `slots` dispatches and judge the other ready nodes (conditions, skips) when
+   * their turn comes, so one step costs what it dispatches, not the whole ready set. Runs started
+   * before this option judged every ready node each step; they replay with it off.
+   */
+  lazySkips?: boolean;
+}
+
 /** Scheduling state of one DAG run. */
 export class DagScheduler {
   /** Non-terminal dependencies left per node. */
   private readonly waiting: number[];
   private readonly dependents: number[][];
-  private readonly ready: number[] = [];
+  /** Ready nodes in FIFO order from `head` on; the consumed prefix is dropped once it outgrows the rest. */
+  private ready: number[] = [];
+  private head = 0;
+  /** Nodes per status, kept as states change so counts and `done` never rescan the graph. */
+  private readonly tally: StatusCounts = { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
+  private readonly lazySkips: boolean;
   private readonly conditions = new Map<number, Expr>();
   private readonly taskIndex: Map<string, number>;
   /** Set once a failure without continueOnError happened. */
@@ -31,7 +46,10 @@ export class DagScheduler {
     readonly spec: DagSpec,
     readonly plan: DagPlan,
     readonly states: NodeState[],
+    options: SchedulerOptions = {},
   ) {
+    this.lazySkips = options.lazySkips ?? false;
+    for (const state of states) this.tally[state.status] += 1;
     this.taskIndex = new Map(spec.tasks.map((t, i) => [t.id, i]));
     this.dependents = plan.nodes.map(() => []);
     plan.nodes.forEach((node, i) => node.deps.forEach((d) => this.dependents[d]!.push(i)));
@@ -47,9 +65,11 @@ export class DagScheduler {
   next(slots: number): SchedulerStep {
     const dispatch: number[] = [];
     const deferred: number[] = [];
-    while (this.ready.length > 0) {
-      const node = this.ready.shift()!;
-      if (this.failing && this.spec.failFast) {
+    const failingFast = (): boolean => this.failing && this.spec.failFast;
+    while (this.head < this.ready.length) {
+      if (this.lazySkips && dispatch.length >= slots && !failingFast()) break;
+      const node = this.ready[this.head++]!;
+      if (failingFast()) {
         this.finish(node, { status: 'skipped', message: 'skipped: the run is failing fast' });
         continue;
       }
@@ -57,19 +77,27 @@ export class DagScheduler {
       if (skipReason !== undefined) {
         this.finish(node, { status: 'skipped', message: skipReason });
       } else if (dispatch.length < slots) {
-        this.states[node] = { status: 'running' };
+        this.setState(node, { status: 'running' });
         dispatch.push(node);
       } else {
         deferred.push(node);
       }
     }
-    this.ready.push(...deferred);
+    if (!this.lazySkips) {
+      // Every ready node was judged; those without a slot queue again, in order.
+      this.ready = deferred;
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      // The rest stays queued in place; the consumed prefix is dropped now and then, not on every step.
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
     return { dispatch };
   }
 
   /** Records the end of a node and releases its dependents. */
   finish(node: number, state: NodeState): void {
-    this.states[node] = state;
+    this.setState(node, state);
     if (state.status === 'failed' && !this.spec.tasks[this.plan.nodes[node]!.task]!.continueOnError)
       this.failing = true;
     for (const dependent of this.dependents[node]!) {
@@ -78,24 +106,30 @@ export class DagScheduler {
     }
   }
 
+  /** Replaces a node's state, keeping the counts; the workflow uses it to add what it knows of a running node. */
+  setState(node: number, state: NodeState): void {
+    this.tally[this.states[node]!.status] -= 1;
+    this.tally[state.status] += 1;
+    this.states[node] = state;
+  }
+
   /** Marks every node that has not started as cancelled (the run was cancelled). */
   cancelPending(message: string): void {
     this.states.forEach((state, i) => {
-      if (state.status === 'pending') this.states[i] = { status: 'cancelled', message };
+      if (state.status === 'pending') this.setState(i, { status: 'cancelled', message });
     });
-    this.ready.length = 0;
+    this.ready = [];
+    this.head = 0;
   }
 
   /** True when no node can change any more. */
   get done(): boolean {
-    return this.states.every((s) => TERMINAL.has(s.status));
+    return this.tally.pending === 0 && this.tally.running === 0;
   }
 
   /** Nodes per status. */
   counts(): StatusCounts {
-    const counts: StatusCounts = { pending: 0, running: 0, succeeded: 0, failed: 0, skipped: 0, cancelled: 0 };
-    for (const state of this.states) counts[state.status] += 1;
-    return counts;
+    return { ...this.tally };
   }
 
   /** Combined status of a task over its matrix branches. */
