@@ -52,6 +52,10 @@ const failed = <T>(error: string): Outcome<T> => ({ ok: false, error });
 
 async function main(): Promise<void> {
   const largeTasks = intSetting('BENCH_DAG_TASKS', 10_000);
+  // BENCH_DAG_HUGE=1: a second layered DAG of BENCH_DAG_HUGE_TASKS (50,000) after the first.
+  const hugeTasks = process.env.BENCH_DAG_HUGE === '1' ? intSetting('BENCH_DAG_HUGE_TASKS', 50_000) : 0;
+  // BENCH_DAG_IN_PROCESS=1: the orchestrator runs in the bench's process, as before, instead of its own.
+  const orchestratorProcess = process.env.BENCH_DAG_IN_PROCESS !== '1';
   const reps = intSetting('BENCH_DAG_REPS', 3);
   const deadlineS = intSetting('BENCH_DAG_DEADLINE_S', Math.ceil(300 + largeTasks * 0.12));
   const chainLength = 40;
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan DAG bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); in-process Capstan orchestrator + node-class worker and raw pair; 127.0.0.1 only`,
+    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}${hugeTasks > 0 ? ` BENCH_DAG_HUGE_TASKS=${hugeTasks}` : ''}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); ${orchestratorProcess ? 'Capstan orchestrator in a process of its own (as npm start runs it), node-class worker and raw pair in-process' : 'in-process Capstan orchestrator + node-class worker and raw pair (BENCH_DAG_IN_PROCESS=1)'}; 127.0.0.1 only`,
   ].join('\n');
   log(header.replace('\n', '\n  '));
 
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
   let chain: Outcome<Paired> = failed('not run');
   let fanout: Outcome<Paired> = failed('not run');
   let large: Outcome<LargeDag> = failed('not run');
+  let huge: Outcome<LargeDag> | undefined = hugeTasks > 0 ? failed('not run') : undefined;
   try {
     await attempt('environment', () =>
       withBenchEnv(
@@ -111,6 +116,7 @@ async function main(): Promise<void> {
           nodeClass,
           nodeClasses,
           withRaw: false,
+          orchestratorProcess,
           log,
         },
         async (env) => {
@@ -132,6 +138,13 @@ async function main(): Promise<void> {
               measureLarge(env, nodeClass.name, largeTasks, 100, 200, deadlineS * 1000, log),
             );
             loads.push(['after it', load()]);
+            if (hugeTasks > 0) {
+              alive();
+              huge = await attempt('huge layered DAG', () =>
+                measureLarge(env, nodeClass.name, hugeTasks, 100, 200, Math.ceil(300 + hugeTasks * 0.12) * 1000, log),
+              );
+              loads.push([`after the ${hugeTasks}-task DAG`, load()]);
+            }
           } finally {
             await raw.stop().catch((err: unknown) => log(`stopping the raw workers failed: ${(err as Error).message}`));
           }
@@ -150,6 +163,7 @@ async function main(): Promise<void> {
       chain,
       fanout,
       large,
+      huge,
       validation,
       loads,
       warnings: [...warningTally],

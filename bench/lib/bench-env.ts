@@ -14,6 +14,7 @@ import { startBenchServer } from './dev-server';
 import { pickPort } from './ports';
 import { startEmbeddedDatabase } from '../../db/embedded';
 import { startEmbeddedProcess } from './embedded-process';
+import { startOrchestratorProcess } from './orchestrator-process';
 import { openDatabase } from '../../db/open';
 import { createLogger } from '../../config/logger';
 import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
@@ -32,6 +33,10 @@ export interface BenchEnv {
   raw?: RawQueues;
   /** The embedded database's process, when it runs in one of its own (databaseProcess). */
   databasePid?: number;
+  /** The orchestrator's process, when it runs in one of its own (orchestratorProcess). */
+  orchestratorPid?: number;
+  /** The dev server's process. */
+  serverPid?: number;
   /** The config the workers got (queue prefix, server address, database URL), for a worker started elsewhere. */
   config: CapstanConfig;
   /** Throws if any worker died, so a phase fails fast instead of waiting for results that never come. */
@@ -53,6 +58,8 @@ export interface BenchEnvOptions {
   inProcessNodeWorker?: boolean;
   /** True: the embedded database runs in a process of its own, as under `npm start`, not in the bench's. */
   databaseProcess?: boolean;
+  /** True: the orchestrator worker runs in a process of its own, as under `npm start`, not in the bench's. */
+  orchestratorProcess?: boolean;
   log(line: string): void;
 }
 
@@ -95,8 +102,14 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
         config,
         options.inProcessNodeWorker === false ? undefined : options.nodeClass,
         db,
+        !options.orchestratorProcess,
       ),
     );
+    const orchestrator = options.orchestratorProcess ? await startOrchestratorProcess(config, options.log) : undefined;
+    if (orchestrator) {
+      cleanups.unshift(() => orchestrator.stop());
+      running.push({ assertAlive: () => orchestrator.assertAlive(), stop: () => Promise.resolve() });
+    }
     const raw: RawQueues | undefined = options.withRaw
       ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
       : undefined;
@@ -130,6 +143,8 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       principal,
       raw,
       databasePid,
+      orchestratorPid: orchestrator?.pid,
+      serverPid: server.pid,
       config,
       assertAlive,
     });

@@ -12,6 +12,10 @@ export interface ExecutionSize {
   status: string;
   events: number;
   bytes: number;
+  /** The execution's input (its first event's payload: spec, defaults, policy, carried states), in bytes. */
+  inputBytes?: number;
+  /** The largest payload of any event read (input, activity input or result, the continue-as-new command's input). */
+  largestPayloadBytes?: number;
   /** Workflow tasks that timed out or failed (0 and 0 on a healthy run), their causes (`CAUSE xN, ...`), and the longest one in ms. */
   wft?: { timedOut: number; failed: number; causes: string; maxMs: number };
   /** Why `wft` is missing: reading the history failed. */
@@ -30,6 +34,23 @@ function enumName(names: Record<number, string>, value: number | null | undefine
   return value === null || value === undefined ? '?' : (names[value]?.replace(prefix, '') ?? String(value));
 }
 
+/** Bytes of the largest payload list an event carries (its input, result or details). */
+function payloadBytes(e: Event): number {
+  const lists = [
+    e.workflowExecutionStartedEventAttributes?.input,
+    e.activityTaskScheduledEventAttributes?.input,
+    e.activityTaskCompletedEventAttributes?.result,
+    e.workflowExecutionContinuedAsNewEventAttributes?.input,
+    e.workflowExecutionCompletedEventAttributes?.result,
+  ];
+  let largest = 0;
+  for (const list of lists) {
+    const size = (list?.payloads ?? []).reduce((sum, p) => sum + (p.data?.length ?? 0), 0);
+    largest = Math.max(largest, size);
+  }
+  return largest;
+}
+
 function eventMs(e: Event): number {
   return toNumber(e.eventTime?.seconds) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 }
@@ -42,8 +63,8 @@ async function workflowTasks(
   client: Client,
   workflowId: string,
   runId: string,
-): Promise<NonNullable<ExecutionSize['wft']>> {
-  const out = { timedOut: 0, failed: 0, causes: '', maxMs: 0 };
+): Promise<NonNullable<ExecutionSize['wft']> & { inputBytes: number; largestPayloadBytes: number }> {
+  const out = { timedOut: 0, failed: 0, causes: '', maxMs: 0, inputBytes: 0, largestPayloadBytes: 0 };
   const causes = new Map<string, number>();
   let started = 0;
   let nextPageToken: Uint8Array | undefined;
@@ -55,6 +76,9 @@ async function workflowTasks(
       nextPageToken,
     });
     for (const e of page.history?.events ?? []) {
+      const payloads = payloadBytes(e);
+      out.largestPayloadBytes = Math.max(out.largestPayloadBytes, payloads);
+      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED) out.inputBytes = payloads;
       if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED) started = eventMs(e);
       if (
         e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED ||
@@ -107,7 +131,10 @@ export async function executionSizes(client: Client, workflowId: string, expecte
       bytes: toNumber(info?.historySizeBytes),
     };
     try {
-      size.wft = await workflowTasks(client, workflowId, runId);
+      const { inputBytes, largestPayloadBytes, ...wft } = await workflowTasks(client, workflowId, runId);
+      size.wft = wft;
+      size.inputBytes = inputBytes;
+      size.largestPayloadBytes = largestPayloadBytes;
     } catch (err) {
       size.historyError = err instanceof Error ? err.message : String(err);
     }

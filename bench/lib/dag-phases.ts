@@ -6,6 +6,7 @@ import { timeRawChain, timeRawFanout, type RawBaseline } from './dag-raw';
 import { executionSizes, type ExecutionSize } from './dag-history';
 import { dagProgress, errorText, runDag, sampleRss, type DagRun } from './dag-run';
 import { chainSpec, fanoutSpec, layeredSpec } from './dag-specs';
+import { sampleProcesses, type ProcessRss } from './process-rss';
 import { since, summarize, type Summary } from './stats';
 
 /** Wall times (ms) of the Capstan DAG and of its raw-Temporal equivalent, one sample per repetition. */
@@ -29,6 +30,8 @@ export interface LargeDag {
   executions: ExecutionSize[];
   executionsError?: string;
   rss: { startBytes: number; peakBytes: number; samples: number };
+  /** Every Capstan process's memory during the run (the orchestrator, this process, the dev server). */
+  processes: ProcessRss[];
 }
 
 /** Timing of validating one spec. */
@@ -140,14 +143,24 @@ export async function measureLarge(
     `[large] ${tasks} tasks, ${Math.ceil(tasks / Math.min(width, tasks))} layers of ${Math.min(width, tasks)}, maxParallel ${maxParallel}, spec ${(specBytes / 1024).toFixed(0)} KB; deadline ${(deadlineMs / 1000).toFixed(0)} s`,
   );
   const rss = sampleRss(250);
+  const processes = sampleProcesses([
+    ...(env.orchestratorPid === undefined ? [] : [{ name: 'orchestrator worker', pid: env.orchestratorPid }]),
+    {
+      name: env.orchestratorPid === undefined ? 'bench (all workers, DB, client)' : 'bench (node-class worker, DB, client)',
+      pid: process.pid,
+    },
+    ...(env.serverPid === undefined ? [] : [{ name: 'Temporal dev server', pid: env.serverPid }]),
+  ]);
   let run: DagRun;
   try {
     run = await runDag(env, spec, deadlineMs, log);
   } catch (err) {
     rss.stop();
+    processes.stop();
     throw err;
   }
   const rssFigures = rss.stop();
+  const processFigures = processes.stop();
   log(
     `[large] ${run.error === undefined ? 'finished' : `FAILED: ${run.error}`} after ${(run.wallMs / 1000).toFixed(1)} s`,
   );
@@ -181,6 +194,7 @@ export async function measureLarge(
     executions,
     executionsError,
     rss: rssFigures,
+    processes: processFigures,
   };
 }
 

@@ -12,6 +12,8 @@ export interface DagBenchResults {
   chain: Outcome<Paired>;
   fanout: Outcome<Paired>;
   large: Outcome<LargeDag>;
+  /** The 50,000-task run (BENCH_DAG_HUGE=1), when asked for. */
+  huge?: Outcome<LargeDag>;
   validation: Outcome<Validation>;
   loads: Array<[string, string]>;
   /** SDK warnings logged during the run (message pattern, count). */
@@ -22,6 +24,8 @@ export interface DagBenchResults {
 /** Temporal's per-execution history limits (events, bytes). */
 const LIMIT_EVENTS = 51_200;
 const LIMIT_BYTES = 50 * 1024 * 1024;
+/** Temporal's default largest payload (blob size limit). */
+const LIMIT_PAYLOAD = 2 * 1024 * 1024;
 
 const s = (ms: number): string => num(ms / 1000, 2);
 const mb = (bytes: number): string => num(bytes / (1024 * 1024), 2);
@@ -72,6 +76,19 @@ function largest(l: LargeDag): { events: number; bytes: number } {
   };
 }
 
+/** Largest payload of any execution in bytes (NaN when no history was read). */
+function largestPayload(l: LargeDag): number {
+  const sizes = l.executions.flatMap((e) => (e.largestPayloadBytes === undefined ? [] : [e.largestPayloadBytes]));
+  return sizes.length === 0 ? Number.NaN : Math.max(...sizes);
+}
+
+/** Each process's peak as `name peak MB`, the orchestrator first. */
+function processPeaks(l: LargeDag): string {
+  return l.processes
+    .map((p) => `${p.name} ${mb(Number.isNaN(p.hwmBytes) ? p.peakBytes : Math.max(p.peakBytes, p.hwmBytes))} MB`)
+    .join(', ');
+}
+
 function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
   const { run } = l;
   const ok = run.error === undefined;
@@ -89,12 +106,25 @@ function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
       e.wft ? f(e.wft) : 'n/a';
     lines.push(
       ...table([
-        ['execution', 'status', 'events', 'MB', 'WFT timed out', 'WFT failed', 'longest WFT ms', 'failure causes'],
+        [
+          'execution',
+          'status',
+          'events',
+          'MB',
+          'input KB',
+          'largest payload KB',
+          'WFT timed out',
+          'WFT failed',
+          'longest WFT ms',
+          'failure causes',
+        ],
         ...l.executions.map((e, i) => [
           `  #${i + 1} ${e.runId}`,
           e.status,
           String(e.events),
           mb(e.bytes),
+          e.inputBytes === undefined ? 'n/a' : num(e.inputBytes / 1024, 0),
+          e.largestPayloadBytes === undefined ? 'n/a' : num(e.largestPayloadBytes / 1024, 0),
           wft(e, (w) => String(w.timedOut)),
           wft(e, (w) => String(w.failed)),
           wft(e, (w) => num(w.maxMs, 0)),
@@ -108,10 +138,21 @@ function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
     const total = l.executions.reduce((sum, e) => sum + e.events, 0);
     lines.push(
       `largest history: ${max.events} events (${pct(max.events, LIMIT_EVENTS)} of Temporal's 51,200) and ${mb(max.bytes)} MB (${pct(max.bytes, LIMIT_BYTES)} of 50 MB); ${total} events in all, ${num(total / Math.max(1, l.succeeded), 2)} per succeeded task`,
+      `largest payload: ${num(largestPayload(l) / 1024, 0)} KB (${pct(largestPayload(l), LIMIT_PAYLOAD)} of Temporal's 2 MB)`,
     );
   }
   lines.push(
-    `peak RSS of this process ${mb(l.rss.peakBytes)} MB (${mb(l.rss.startBytes)} MB at the phase's start, ${l.rss.samples} samples every 250 ms): the workers run in-process, so this is the orchestrator + node-class workers' memory (plus the client and the raw workers, idle here); the dev server is a separate process, not included`,
+    ...table([
+      ['process', 'pid', 'RSS at start MB', 'peak RSS sampled MB', 'VmHWM MB'],
+      ...l.processes.map((p) => [
+        `  ${p.name}`,
+        String(p.pid),
+        mb(p.startBytes),
+        mb(p.peakBytes),
+        Number.isNaN(p.hwmBytes) ? 'n/a' : mb(p.hwmBytes),
+      ]),
+    ]),
+    `(sampled every 250 ms; VmHWM is the kernel's peak, reset at the phase's start; the bench process holds the node-class worker, the embedded database and the client${l.processes.some((p) => p.name.startsWith('orchestrator')) ? '' : ', and here the orchestrator too'})`,
   );
   return lines;
 }
@@ -148,13 +189,21 @@ function summary(res: DagBenchResults): string[] {
       `fan-out ${f.size}: Capstan ${num((n * 1000) / f.capstan.p50)} tasks/s vs raw ${num((n * 1000) / f.raw.p50)} tasks/s (Capstan at ${ratio(f.raw.p50, f.capstan.p50)} of raw's throughput); published Temporal ~94 tasks/s`,
     );
   } else lines.push(`fan-out: FAILED`);
-  if (res.large.ok) {
-    const l = res.large.value;
+  for (const [name, outcome] of [
+    ['layered', res.large],
+    ['huge layered', res.huge],
+  ] as const) {
+    if (outcome === undefined) continue;
+    if (!outcome.ok) {
+      lines.push(`${name}: FAILED`);
+      continue;
+    }
+    const l = outcome.value;
     const max = largest(l);
     lines.push(
-      `layered ${l.tasks}: ${l.run.error === undefined ? 'succeeded' : `FAILED after ${l.succeeded} tasks`} in ${s(l.run.wallMs)} s (${num((l.succeeded * 1000) / l.run.wallMs)} tasks/s), ${l.run.result?.executions ?? l.executions.length} executions, max history ${max.events} events / ${mb(max.bytes)} MB, peak RSS ${mb(l.rss.peakBytes)} MB`,
+      `${name} ${l.tasks}: ${l.run.error === undefined ? 'succeeded' : `FAILED after ${l.succeeded} tasks`} in ${s(l.run.wallMs)} s (${num((l.succeeded * 1000) / l.run.wallMs)} tasks/s), ${l.run.result?.executions ?? l.executions.length} executions, max history ${max.events} events / ${mb(max.bytes)} MB, largest payload ${num(largestPayload(l) / 1024, 0)} KB; peak RSS: ${processPeaks(l)}`,
     );
-  } else lines.push(`layered: FAILED`);
+  }
   if (res.validation.ok) {
     const v = res.validation.value;
     lines.push(
@@ -189,6 +238,11 @@ export function renderDagReport(res: DagBenchResults): string[] {
       fanoutBlock,
     ),
     ...block(`== 3. Layered DAG, ${nc}`, res.large, (l) => largeBlock(l, res.continueAsNewAfterEvents)),
+    ...(res.huge
+      ? block(`== 3b. Huge layered DAG (BENCH_DAG_HUGE=1), ${nc}`, res.huge, (l) =>
+          largeBlock(l, res.continueAsNewAfterEvents),
+        )
+      : []),
     ...block(
       '== 4. Validation of a 10,000-task layered spec (5 runs, in this process, before the dev server starts)',
       res.validation,

@@ -10,6 +10,8 @@ export interface BenchServer {
   label: string;
   address: string;
   logFile: string;
+  /** The server's process id, for reading its memory. */
+  pid?: number;
   /** Stops the server and deletes its database and log. */
   stop(): Promise<void>;
 }
@@ -46,6 +48,7 @@ export async function startBenchServer(
     label,
     address: server.address,
     logFile,
+    pid: server.process.pid,
     stop: async () => {
       await server.stop();
       live.delete(server);

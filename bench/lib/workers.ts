@@ -69,17 +69,19 @@ function runWorkers(workers: Worker[]): RunningWorkers {
 }
 
 /**
- * Starts Capstan's orchestrator worker and the node-class worker for `nodeClass` (none when undefined: the
- * phase runs its own elsewhere), exactly as `npm start` builds them.
+ * Starts Capstan's orchestrator worker (unless `withOrchestrator` is false: it runs in a process of its
+ * own) and the node-class worker for `nodeClass` (none when undefined: the phase runs its own
+ * elsewhere), exactly as `npm start` builds them.
  */
 export async function startCapstanWorkers(
   connection: NativeConnection,
   config: CapstanConfig,
   nodeClass: NodeClass | undefined,
   db: Pool,
+  withOrchestrator = true,
 ): Promise<RunningWorkers> {
-  const orchestrator = await createOrchestratorWorker(connection, config);
-  if (!nodeClass) return runWorkers([orchestrator]);
+  const orchestrator = withOrchestrator ? [await createOrchestratorWorker(connection, config)] : [];
+  if (!nodeClass) return runWorkers(orchestrator);
   const nodeWorker = await createNodeClassWorker(
     connection,
     config,
@@ -88,7 +90,7 @@ export async function startCapstanWorkers(
     createLogger('bench-worker', 'warn'),
     db,
   );
-  return runWorkers([orchestrator, nodeWorker]);
+  return runWorkers([...orchestrator, nodeWorker]);
 }
 
 /** Starts the raw baseline pair; the activity worker gets the same concurrency as Capstan's node class for a fair match. */
