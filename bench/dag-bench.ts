@@ -54,8 +54,9 @@ async function main(): Promise<void> {
   const largeTasks = intSetting('BENCH_DAG_TASKS', 10_000);
   // BENCH_DAG_HUGE=1: a second layered DAG of BENCH_DAG_HUGE_TASKS (50,000) after the first.
   const hugeTasks = process.env.BENCH_DAG_HUGE === '1' ? intSetting('BENCH_DAG_HUGE_TASKS', 50_000) : 0;
-  // BENCH_DAG_IN_PROCESS=1: the orchestrator runs in the bench's process, as before, instead of its own.
-  const orchestratorProcess = process.env.BENCH_DAG_IN_PROCESS !== '1';
+  // BENCH_DAG_IN_PROCESS=1: the workers and the database run in the bench's process, as before, instead
+  // of one process each as under npm start (where a task's spawn forks a small worker, not the bench).
+  const ownProcesses = process.env.BENCH_DAG_IN_PROCESS !== '1';
   const reps = intSetting('BENCH_DAG_REPS', 3);
   const deadlineS = intSetting('BENCH_DAG_DEADLINE_S', Math.ceil(300 + largeTasks * 0.12));
   const chainLength = 40;
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan DAG bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}${hugeTasks > 0 ? ` BENCH_DAG_HUGE_TASKS=${hugeTasks}` : ''}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); ${orchestratorProcess ? 'Capstan orchestrator in a process of its own (as npm start runs it), node-class worker and raw pair in-process' : 'in-process Capstan orchestrator + node-class worker and raw pair (BENCH_DAG_IN_PROCESS=1)'}; 127.0.0.1 only`,
+    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}${hugeTasks > 0 ? ` BENCH_DAG_HUGE_TASKS=${hugeTasks}` : ''}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); ${ownProcesses ? 'Capstan orchestrator, node-class worker and embedded database in a process each (as npm start runs them), raw pair in-process' : 'in-process Capstan orchestrator + node-class worker, embedded database and raw pair (BENCH_DAG_IN_PROCESS=1)'}; 127.0.0.1 only`,
   ].join('\n');
   log(header.replace('\n', '\n  '));
 
@@ -116,7 +117,9 @@ async function main(): Promise<void> {
           nodeClass,
           nodeClasses,
           withRaw: false,
-          orchestratorProcess,
+          orchestratorProcess: ownProcesses,
+          nodeWorkerProcess: ownProcesses,
+          databaseProcess: ownProcesses,
           log,
         },
         async (env) => {

@@ -14,7 +14,8 @@ import { startBenchServer } from './dev-server';
 import { pickPort } from './ports';
 import { startEmbeddedDatabase } from '../../db/embedded';
 import { startEmbeddedProcess } from './embedded-process';
-import { startOrchestratorProcess } from './orchestrator-process';
+import { startNodeClassProcess, startOrchestratorProcess, type WorkerProcess } from './worker-process';
+import { writeFileSync } from 'node:fs';
 import { openDatabase } from '../../db/open';
 import { createLogger } from '../../config/logger';
 import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
@@ -35,6 +36,8 @@ export interface BenchEnv {
   databasePid?: number;
   /** The orchestrator's process, when it runs in one of its own (orchestratorProcess). */
   orchestratorPid?: number;
+  /** The node-class worker's process, when it runs in one of its own (nodeWorkerProcess). */
+  nodeWorkerPid?: number;
   /** The dev server's process. */
   serverPid?: number;
   /** The config the workers got (queue prefix, server address, database URL), for a worker started elsewhere. */
@@ -60,6 +63,8 @@ export interface BenchEnvOptions {
   databaseProcess?: boolean;
   /** True: the orchestrator worker runs in a process of its own, as under `npm start`, not in the bench's. */
   orchestratorProcess?: boolean;
+  /** True: the node-class worker runs in a process of its own, as under `npm start` (implies inProcessNodeWorker false). */
+  nodeWorkerProcess?: boolean;
   log(line: string): void;
 }
 
@@ -100,15 +105,36 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       await startCapstanWorkers(
         connection,
         config,
-        options.inProcessNodeWorker === false ? undefined : options.nodeClass,
+        options.inProcessNodeWorker === false || options.nodeWorkerProcess ? undefined : options.nodeClass,
         db,
         !options.orchestratorProcess,
       ),
     );
     const orchestrator = options.orchestratorProcess ? await startOrchestratorProcess(config, options.log) : undefined;
-    if (orchestrator) {
-      cleanups.unshift(() => orchestrator.stop());
-      running.push({ assertAlive: () => orchestrator.assertAlive(), stop: () => Promise.resolve() });
+    let nodeWorker: WorkerProcess | undefined;
+    if (options.nodeWorkerProcess) {
+      // The bench's classes (its concurrency) as a file the worker process reads; YAML reads this JSON.
+      const classesFile = join(options.workspaceDir, `node-classes-${prefix}.yaml`);
+      const classes = options.nodeClasses.map(({ name, description, concurrency, pricePerHour, labels }) => ({
+        name,
+        ...(description === undefined ? {} : { description }),
+        concurrency,
+        pricePerHour,
+        labels,
+      }));
+      writeFileSync(classesFile, JSON.stringify({ nodeClasses: classes }));
+      nodeWorker = await startNodeClassProcess(
+        config,
+        options.nodeClass.name,
+        classesFile,
+        join(options.workspaceDir, `data-${prefix}`),
+        options.log,
+      );
+    }
+    for (const child of [orchestrator, nodeWorker]) {
+      if (!child) continue;
+      cleanups.unshift(() => child.stop());
+      running.push({ assertAlive: () => child.assertAlive(), stop: () => Promise.resolve() });
     }
     const raw: RawQueues | undefined = options.withRaw
       ? { workflowQueue: `${prefix}-raw-workflows`, activityQueue: `${prefix}-raw-activities` }
@@ -144,6 +170,7 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
       raw,
       databasePid,
       orchestratorPid: orchestrator?.pid,
+      nodeWorkerPid: nodeWorker?.pid,
       serverPid: server.pid,
       config,
       assertAlive,

@@ -145,10 +145,9 @@ export async function measureLarge(
   const rss = sampleRss(250);
   const processes = sampleProcesses([
     ...(env.orchestratorPid === undefined ? [] : [{ name: 'orchestrator worker', pid: env.orchestratorPid }]),
-    {
-      name: env.orchestratorPid === undefined ? 'bench (all workers, DB, client)' : 'bench (node-class worker, DB, client)',
-      pid: process.pid,
-    },
+    ...(env.nodeWorkerPid === undefined ? [] : [{ name: 'node-class worker', pid: env.nodeWorkerPid }]),
+    ...(env.databasePid === undefined ? [] : [{ name: 'embedded database', pid: env.databasePid }]),
+    { name: 'bench (client; workers and database unless listed)', pid: process.pid },
     ...(env.serverPid === undefined ? [] : [{ name: 'Temporal dev server', pid: env.serverPid }]),
   ]);
   let run: DagRun;

@@ -152,7 +152,7 @@ function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
         Number.isNaN(p.hwmBytes) ? 'n/a' : mb(p.hwmBytes),
       ]),
     ]),
-    `(sampled every 250 ms; VmHWM is the kernel's peak, reset at the phase's start; the bench process holds the node-class worker, the embedded database and the client${l.processes.some((p) => p.name.startsWith('orchestrator')) ? '' : ', and here the orchestrator too'})`,
+    "(sampled every 250 ms; VmHWM is the kernel's peak, reset at the phase's start; the bench process holds the client and the idle raw pair, and whatever is not listed on its own)",
   );
   return lines;
 }
