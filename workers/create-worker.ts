@@ -46,13 +46,22 @@ export function connectWorker(config: CapstanConfig): Promise<NativeConnection> 
   return NativeConnection.connect({ address: config.temporal.address });
 }
 
-/** A worker that runs every Capstan workflow from the orchestrator task queue. */
-export function createOrchestratorWorker(connection: NativeConnection, config: CapstanConfig): Promise<Worker> {
+/**
+ * A worker that runs every Capstan workflow from the orchestrator task queue; from `bundleCode` when
+ * given (see bundle-workflows), otherwise bundled in this process.
+ */
+export function createOrchestratorWorker(
+  connection: NativeConnection,
+  config: CapstanConfig,
+  bundleCode?: string,
+): Promise<Worker> {
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: orchestratorTaskQueue(config.taskQueuePrefix),
-    workflowsPath: require.resolve('../workflows'),
+    ...(bundleCode === undefined
+      ? { workflowsPath: require.resolve('../workflows') }
+      : { workflowBundle: { code: bundleCode } }),
     identity: workerIdentity('orchestrator'),
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
   });

@@ -1,6 +1,7 @@
 /** Entry point: the orchestrator worker, which runs Capstan's workflows. */
 import { loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
+import { bundleWorkflowsInChild } from './bundle-workflows';
 import { connectWorker, createOrchestratorWorker } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
@@ -8,8 +9,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('orchestrator-worker', config.logLevel);
   installWorkerRuntime(logger, { host: config.worker.metricsHost, port: config.worker.metricsPort });
+  // Bundled in a child process, so the worker does not keep webpack's memory for the rest of its life.
+  const bundle = await bundleWorkflowsInChild();
   const connection = await connectWorker(config);
-  const worker = await createOrchestratorWorker(connection, config);
+  const worker = await createOrchestratorWorker(connection, config, bundle);
   logger.info(
     { taskQueue: worker.options.taskQueue, identity: worker.options.identity },
     'orchestrator worker polling',

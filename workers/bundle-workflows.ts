@@ -1,0 +1,41 @@
+/**
+ * Bundles Capstan's workflows and writes the code to stdout. The orchestrator runs this as a child
+ * process, so webpack's memory (over 100 MB that V8 keeps once used) is returned when it exits
+ * instead of staying in the long-lived worker.
+ */
+import { execFile } from 'node:child_process';
+import { bundleWorkflowCode } from '@temporalio/worker';
+
+/** Bundles the workflows in a short-lived child process and returns the bundle's code. */
+export function bundleWorkflowsInChild(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [__filename],
+      { maxBuffer: 256 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`bundling the workflows failed: ${stderr.trim() || err.message}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+if (require.main === module) {
+  // Webpack's progress and warnings go to stderr; stdout carries the code alone.
+  const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined };
+  bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    logger: {
+      ...quiet,
+      warn: (m: string) => process.stderr.write(`${m}\n`),
+      error: (m: string) => process.stderr.write(`${m}\n`),
+    },
+  }).then(
+    ({ code }) => process.stdout.write(code),
+    (err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
