@@ -23,6 +23,7 @@ import {
 } from './lib/dag-phases';
 import { startRawBaseline } from './lib/dag-raw';
 import { renderDagReport } from './lib/dag-report';
+import { errorText } from './lib/dag-run';
 import { installDagRuntime, warningTally } from './lib/dag-runtime';
 import { killLiveServers } from './lib/dev-server';
 import type { Outcome } from './lib/report';
@@ -42,7 +43,8 @@ async function attempt<T>(what: string, phase: () => Promise<T> | T): Promise<Ou
   try {
     return { ok: true, value: await phase() };
   } catch (err) {
-    const error = err instanceof Error ? err.message : String(err);
+    // With its causes: "Failed to start Workflow" alone does not say that the input passed the payload limit.
+    const error = errorText(err);
     log(`${what} FAILED: ${error}`);
     return { ok: false, error };
   }
