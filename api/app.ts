@@ -9,6 +9,7 @@ import { checkQueryAndPath } from './input/text-params';
 import { createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { requestContext } from './request-context';
+import { serverTiming } from './server-timing';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { outputRoutes } from './routes/outputs';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   const openApi = buildOpenApiDocument();
   app.disable('x-powered-by');
   app.use(requestContext(logger));
+  app.use(serverTiming());
   app.use(metrics.middleware);
   app.use(healthRoutes(deps));
   app.get('/metrics', async (_req, res) => {

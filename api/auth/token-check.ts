@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { findTokenBySecret, tokenStatus, type TokenRecord } from '../../db/stores/token-store';
 import { ApiError } from '../errors';
+import { timed } from '../server-timing';
 import { withDatabase } from './database-errors';
 import { FailedAuthThrottle } from './failed-auth-throttle';
 import { RateLimiter, type RateLimit } from './rate-limiter';
@@ -66,7 +67,7 @@ export async function checkTokenSecret(
   field: string,
 ): Promise<TokenRecord> {
   const token = await throttled(guard, req, res, secret, field, async () => {
-    const found = await withDatabase('checking the token', () => findTokenBySecret(db, secret));
+    const found = await timed('token', () => withDatabase('checking the token', () => findTokenBySecret(db, secret)));
     return { usable: found !== undefined && tokenStatus(found) === 'active', value: found };
   });
   if (!token) throw unauthorized(res, 'the token is not known', true, field);

@@ -15,6 +15,7 @@ import type { StackOperationState } from '../../workflows/contracts/stack-operat
 import { stackStateQuery } from '../../workflows/stack/definitions';
 import type { ApiDeps } from './deps';
 import { listPollers } from './pollers';
+import { timed } from '../server-timing';
 import { runSummary, type RunSummary } from './run-views';
 
 /** The activity attempt in flight, as Temporal's description of the run shows it. */
@@ -76,7 +77,7 @@ export async function getRun(
   page: NodePage = { offset: 0, limit: 1000 },
 ): Promise<RunDetail> {
   const handle = deps.client.workflow.getHandle(runId);
-  const description = await handle.describe();
+  const description = await timed('describe', () => handle.describe());
   const detail: RunDetail = {
     ...runSummary(description),
     historyLength: description.historyLength,
@@ -116,11 +117,14 @@ export async function getRun(
     else if (detail.status !== 'running') detail.failure = withFailedTasks(await failureOf(handle), graph);
   } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
-    const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
+    const [state, warnings] = await Promise.all([
+      timed('query', () => queryState(deps, handle)),
+      timed('pollers', () => poolWarnings(deps, detail.nodeClass)),
+    ]);
     detail.live = { ...state, pendingAttempts };
     if (warnings.length > 0) detail.warnings = warnings;
   } else if (detail.status === 'completed') {
-    detail.result = await handle.result();
+    detail.result = await timed('result', () => handle.result());
   } else {
     detail.failure = await failureOf(handle);
   }
