@@ -55,10 +55,10 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(consoleRoutes());
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
   // One guard for the access chain and sign-in: failed tokens and requests count against the same limits.
-  const guard = createAuthGuard(deps.auth);
+  const guard = createAuthGuard(deps.auth, deps.caches?.tokenMs);
   app.use(apiAccess(deps, logger, guard));
   app.use(sessionRoutes(deps, guard, logger));
-  app.use(tokenRoutes(deps));
+  app.use(tokenRoutes(deps, guard));
   app.use(auditRoutes(deps));
   app.use(repositoryRoutes(deps, logger));
   // Under /v1/webhooks/, so the access chain above asks no token: each delivery is checked against its repository's secret.

@@ -85,13 +85,13 @@ async function main(): Promise<void> {
     for (const [i, database] of databases.entries()) {
       if (database !== 'embedded' && database !== 'postgres')
         throw new Error(`BENCH_API_DATABASES: "${database}" is neither embedded nor postgres`);
-      if (database === 'postgres') postgres = startPostgresServer(await pickPort(27470));
+      if (database === 'postgres') postgres = startPostgresServer(await pickPort(27870));
       const result = await withBenchEnv(
         {
           binary: binary.path,
           label: database,
           dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
-          portFrom: 27400 + i * 20,
+          portFrom: 27700 + i * 20,
           base,
           workspaceDir,
           nodeClass: general,
