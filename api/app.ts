@@ -9,6 +9,7 @@ import { checkQueryAndPath } from './input/text-params';
 import { createApiMetrics } from './metrics';
 import { buildOpenApiDocument } from './openapi';
 import { requestContext } from './request-context';
+import { serverTiming } from './server-timing';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
 import { outputRoutes } from './routes/outputs';
@@ -39,6 +40,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   const openApi = buildOpenApiDocument();
   app.disable('x-powered-by');
   app.use(requestContext(logger));
+  app.use(serverTiming());
   app.use(metrics.middleware);
   app.use(healthRoutes(deps));
   app.get('/metrics', async (_req, res) => {
@@ -53,10 +55,11 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(consoleRoutes());
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
   // One guard for the access chain and sign-in: failed tokens and requests count against the same limits.
-  const guard = createAuthGuard(deps.auth);
+  // Found tokens are not cached unless asked: a revocation must hold at once in every API process.
+  const guard = createAuthGuard(deps.auth, deps.caches?.tokenMs ?? 0);
   app.use(apiAccess(deps, logger, guard));
   app.use(sessionRoutes(deps, guard, logger));
-  app.use(tokenRoutes(deps));
+  app.use(tokenRoutes(deps, guard));
   app.use(auditRoutes(deps));
   app.use(repositoryRoutes(deps, logger));
   // Under /v1/webhooks/, so the access chain above asks no token: each delivery is checked against its repository's secret.

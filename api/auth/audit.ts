@@ -7,6 +7,7 @@ import { beginAudit, completeAudit } from '../../db/stores/audit-store';
 import { principalOf } from './authenticate';
 import { withDatabase } from './database-errors';
 import { isAudited } from './policy';
+import { timed } from '../server-timing';
 import type { Principal } from './principal';
 
 /** Longest path kept in a row; a longer one is cut, not refused. */
@@ -26,16 +27,18 @@ export async function auditRequest(
   principal: Principal,
 ): Promise<void> {
   const { action, target } = auditAction(req.method, req.path);
-  const id = await withDatabase('writing the audit log', () =>
-    beginAudit(db, {
-      requestId: res.locals.requestId as string,
-      principal: principal.name,
-      tokenId: principal.tokenId,
-      action,
-      method: req.method,
-      path: req.path.slice(0, MAX_PATH_CHARS),
-      target,
-    }),
+  const id = await timed('audit', () =>
+    withDatabase('writing the audit log', () =>
+      beginAudit(db, {
+        requestId: res.locals.requestId as string,
+        principal: principal.name,
+        tokenId: principal.tokenId,
+        action,
+        method: req.method,
+        path: req.path.slice(0, MAX_PATH_CHARS),
+        target,
+      }),
+    ),
   );
   let completed = false;
   const complete = (): void => {

@@ -3,20 +3,28 @@ import type { Request, Response } from 'express';
 import type { Pool } from 'pg';
 import { findTokenBySecret, tokenStatus, type TokenRecord } from '../../db/stores/token-store';
 import { ApiError } from '../errors';
+import { timed } from '../server-timing';
 import { withDatabase } from './database-errors';
 import { FailedAuthThrottle } from './failed-auth-throttle';
 import { RateLimiter, type RateLimit } from './rate-limiter';
+import { TokenCache } from './token-cache';
 
-/** What one API process keeps to guard its door: the per-token buckets and the failed-authentication counts. */
+/** What one API process keeps to guard its door: the per-token buckets, the failed-authentication counts, the tokens found lately. */
 export interface AuthGuard {
   limit: RateLimit;
   limiter: RateLimiter;
   failures: FailedAuthThrottle;
+  tokens: TokenCache;
 }
 
 /** A guard with empty buckets and counts; one per app, shared by the access chain and the sign-in route. */
-export function createAuthGuard(limit: RateLimit): AuthGuard {
-  return { limit, limiter: new RateLimiter(limit), failures: new FailedAuthThrottle() };
+export function createAuthGuard(limit: RateLimit, tokenCacheMs?: number): AuthGuard {
+  return {
+    limit,
+    limiter: new RateLimiter(limit),
+    failures: new FailedAuthThrottle(),
+    tokens: new TokenCache(tokenCacheMs),
+  };
 }
 
 /** A 401 naming `field` (the header, cookie or body field that carried the credential). */
@@ -65,8 +73,12 @@ export async function checkTokenSecret(
   secret: string,
   field: string,
 ): Promise<TokenRecord> {
+  // A token found active within the last moments needs no lookup; revocation through this process forgets it (token-cache.ts).
+  const cached = guard.tokens.get(secret);
+  if (cached) return cached;
+  const epoch = guard.tokens.epoch();
   const token = await throttled(guard, req, res, secret, field, async () => {
-    const found = await withDatabase('checking the token', () => findTokenBySecret(db, secret));
+    const found = await timed('token', () => withDatabase('checking the token', () => findTokenBySecret(db, secret)));
     return { usable: found !== undefined && tokenStatus(found) === 'active', value: found };
   });
   if (!token) throw unauthorized(res, 'the token is not known', true, field);
@@ -75,6 +87,7 @@ export async function checkTokenSecret(
     throw unauthorized(res, `token ${token.id} was revoked at ${token.revokedAt!.toISOString()}`, true, field);
   if (status === 'expired')
     throw unauthorized(res, `token ${token.id} expired at ${token.expiresAt!.toISOString()}`, true, field);
+  guard.tokens.remember(secret, token, epoch);
   return token;
 }
 

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { jsonBody } from '../input/body-parsers';
 import { principalOf } from '../auth/authenticate';
 import { requireRole } from '../auth/authorize';
+import type { AuthGuard } from '../auth/token-check';
 import { withDatabase } from '../auth/database-errors';
 import { CreateTokenBodySchema, TokenIdSchema } from '../auth/schemas';
 import { createToken, listTokens, revokeToken, tokenView } from '../../db/stores/token-store';
@@ -11,7 +12,7 @@ import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 
 /** Routes that manage tokens. */
-export function tokenRoutes(deps: ApiDeps): Router {
+export function tokenRoutes(deps: ApiDeps, guard: AuthGuard): Router {
   const router = Router();
   router.use('/v1/tokens', requireRole('admin'));
   router.post('/v1/tokens', jsonBody({ limit: deps.maxBodyBytes }), async (req, res) => {
@@ -45,6 +46,8 @@ export function tokenRoutes(deps: ApiDeps): Router {
     const id = parseOr400(TokenIdSchema, req.params.id, 'token id', 'id');
     const token = await withDatabase('revoking the token', () => revokeToken(deps.db, id));
     if (!token) throw new ApiError(404, 'token_not_found', `no token with id "${id}"`);
+    // This process stops honouring it now; others within TOKEN_CACHE_TTL_MS (see auth/token-cache.ts).
+    guard.tokens.forget(id);
     res.json(tokenView(token));
   });
   return router;

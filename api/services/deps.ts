@@ -28,6 +28,8 @@ export interface ApiDeps {
   webUiUrl?: string;
   /** Per-token rate limit of this API process: `burst` requests at once, refilled at `ratePerSecond`. */
   auth: { ratePerSecond: number; burst: number };
+  /** How long found tokens (off unless given), ended runs' details and poller answers (defaults when absent) are reused (ms); 0 turns one off. */
+  caches?: { tokenMs?: number; closedRunMs?: number; pollerMs?: number };
   /** Console sessions (POST /v1/session); the defaults of DEFAULT_SESSION_SETTINGS when absent. */
   session?: SessionSettings;
   /** The workers' output store, which `GET /v1/outputs/:reference` reads. */

@@ -14,7 +14,9 @@ import { pipelineStateQuery } from '../../workflows/pipeline/definitions';
 import type { StackOperationState } from '../../workflows/contracts/stack-operation';
 import { stackStateQuery } from '../../workflows/stack/definitions';
 import type { ApiDeps } from './deps';
-import { listPollers } from './pollers';
+import { hasLivePoller } from './poller-presence';
+import { mark, timed } from '../server-timing';
+import { ClosedRunCache } from './closed-runs';
 import { runSummary, type RunSummary } from './run-views';
 
 /** The activity attempt in flight, as Temporal's description of the run shows it. */
@@ -69,14 +71,31 @@ export interface NodePage {
 /** How long a live-state query may take before the API answers without it. */
 const QUERY_DEADLINE_MS = 3000;
 
-/** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. */
+// One cache per app's deps, so two apps in one process (tests) never see each other's runs.
+const closedRuns = new WeakMap<ApiDeps, ClosedRunCache>();
+
+/** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. An ended run's detail is reused a few seconds. */
 export async function getRun(
   deps: ApiDeps,
   runId: string,
   page: NodePage = { offset: 0, limit: 1000 },
 ): Promise<RunDetail> {
+  const cache = closedRuns.get(deps) ?? new ClosedRunCache(deps.caches?.closedRunMs);
+  closedRuns.set(deps, cache);
+  const key = `${page.offset}:${page.limit}:${runId}`;
+  const kept = cache.get(key);
+  if (kept) {
+    mark('closed-run', 'hit');
+    return kept;
+  }
+  const detail = await describeRun(deps, runId, page);
+  cache.keep(key, detail);
+  return detail;
+}
+
+async function describeRun(deps: ApiDeps, runId: string, page: NodePage): Promise<RunDetail> {
   const handle = deps.client.workflow.getHandle(runId);
-  const description = await handle.describe();
+  const description = await timed('describe', () => handle.describe());
   const detail: RunDetail = {
     ...runSummary(description),
     historyLength: description.historyLength,
@@ -116,11 +135,14 @@ export async function getRun(
     else if (detail.status !== 'running') detail.failure = withFailedTasks(await failureOf(handle), graph);
   } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
-    const [state, warnings] = await Promise.all([queryState(deps, handle), poolWarnings(deps, detail.nodeClass)]);
+    const [state, warnings] = await Promise.all([
+      timed('query', () => queryState(deps, handle)),
+      timed('pollers', () => poolWarnings(deps, detail.nodeClass)),
+    ]);
     detail.live = { ...state, pendingAttempts };
     if (warnings.length > 0) detail.warnings = warnings;
   } else if (detail.status === 'completed') {
-    detail.result = await handle.result();
+    detail.result = await timed('result', () => handle.result());
   } else {
     detail.failure = await failureOf(handle);
   }
@@ -150,19 +172,20 @@ async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskSt
 
 /** Says when no worker polls the run's node class, or no orchestrator worker runs. */
 async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined): Promise<string[]> {
-  const warnings: string[] = [];
   const orchestrator = orchestratorTaskQueue(deps.taskQueuePrefix);
-  if (!(await listPollers(deps, orchestrator, 'workflow')).some((p) => p.live)) {
+  const queue = nodeClass === undefined ? undefined : nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
+  // Both queues asked at once: the answer waits for the slower call, not their sum.
+  const [orchestratorLive, classLive] = await Promise.all([
+    hasLivePoller(deps, orchestrator, 'workflow'),
+    queue === undefined ? true : hasLivePoller(deps, queue, 'activity'),
+  ]);
+  const warnings: string[] = [];
+  if (!orchestratorLive)
     warnings.push(`no orchestrator worker is polling task queue "${orchestrator}"; the run cannot make progress`);
-  }
-  if (nodeClass !== undefined) {
-    const queue = nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
-    if (!(await listPollers(deps, queue, 'activity')).some((p) => p.live)) {
-      warnings.push(
-        `no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`,
-      );
-    }
-  }
+  if (!classLive)
+    warnings.push(
+      `no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`,
+    );
   return warnings;
 }
 

@@ -15,6 +15,7 @@ import { withDatabase } from '../auth/database-errors';
 import { actingPrincipal } from '../auth/principal';
 import { forgetRun, recordRun } from '../../db/stores/run-store';
 import { ApiError } from '../errors';
+import { timed } from '../server-timing';
 import type { ApiDeps } from './deps';
 
 /** What starting a run answered: the run, and whether this request created it. */
@@ -59,24 +60,28 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
   const hint = run.idHint ? `${slug(run.idHint)}-` : '';
   const runId = `${run.kind}-${hint}${idempotencyKey === undefined ? randomUUID() : sha256(idempotencyKey).slice(0, 32)}`;
   const memo: RunMemo = { kind: run.kind, ...run.memo, startedBy, requestHash };
-  const recorded = await withDatabase('recording the run', () =>
-    recordRun(deps.db, { runId, kind: run.kind, name: run.memo.name, labels: run.memo.labels, startedBy }),
+  const recorded = await timed('runs', () =>
+    withDatabase('recording the run', () =>
+      recordRun(deps.db, { runId, kind: run.kind, name: run.memo.name, labels: run.memo.labels, startedBy }),
+    ),
   );
   try {
-    await deps.client.workflow.start(run.workflowType, {
-      workflowId: runId,
-      taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
-      args: run.args,
-      // An id is never reused, so a replayed request finds the run even after it finished.
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      memo: { ...memo },
-      typedSearchAttributes: [
-        { key: kindSearchAttribute, value: run.kind },
-        ...listingAttributes(run.memo),
-        ...(run.searchAttributes ?? []),
-      ],
-      staticSummary: run.summary,
-    });
+    await timed('start', () =>
+      deps.client.workflow.start(run.workflowType, {
+        workflowId: runId,
+        taskQueue: orchestratorTaskQueue(deps.taskQueuePrefix),
+        args: run.args,
+        // An id is never reused, so a replayed request finds the run even after it finished.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        memo: { ...memo },
+        typedSearchAttributes: [
+          { key: kindSearchAttribute, value: run.kind },
+          ...listingAttributes(run.memo),
+          ...(run.searchAttributes ?? []),
+        ],
+        staticSummary: run.summary,
+      }),
+    );
     return { runId, created: true };
   } catch (err) {
     // The run was there already (started before runs were recorded), so the row just written names the wrong

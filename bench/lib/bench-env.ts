@@ -65,6 +65,8 @@ export interface BenchEnvOptions {
   orchestratorProcess?: boolean;
   /** True: the node-class worker runs in a process of its own, as under `npm start` (implies inProcessNodeWorker false). */
   nodeWorkerProcess?: boolean;
+  /** A PostgreSQL server to use instead of a fresh embedded database (its tables are migrated on open). */
+  databaseUrl?: string;
   log(line: string): void;
 }
 
@@ -78,9 +80,14 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     const prefix = `bench-${randomUUID().slice(0, 8)}`;
     // Metering writes to a database as in production: the embedded one, started fresh per environment.
     const dbDir = join(options.workspaceDir, `db-${prefix}`);
-    const dbPort = await pickPort(options.portFrom + 100);
-    const own = options.databaseProcess ? startEmbeddedProcess(dbDir, dbPort) : undefined;
-    const database = own ?? (await startEmbeddedDatabase(dbDir, dbPort));
+    const own =
+      options.databaseUrl === undefined && options.databaseProcess
+        ? startEmbeddedProcess(dbDir, await pickPort(options.portFrom + 100))
+        : undefined;
+    const database =
+      options.databaseUrl !== undefined
+        ? { url: options.databaseUrl, stop: async () => undefined }
+        : (own ?? (await startEmbeddedDatabase(dbDir, await pickPort(options.portFrom + 100))));
     const databasePid = own?.pid;
     cleanups.unshift(() => database.stop());
     const db = await openDatabase(database.url, createLogger('bench-db', 'warn'));

@@ -1,0 +1,160 @@
+/** The API under an open-loop load: POST /v1/tasks and GET /v1/runs/:id at fixed rates, each beside a baseline at the same rate. */
+import { TOKEN_CACHE_TTL_MS } from '../../api/auth/token-cache';
+import { createServer, type Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../config/logger';
+import type { ApiDeps } from '../../api/services/deps';
+import type { BenchEnv } from './bench-env';
+import { runOpenLoop, type OpenLoopResult, type TimedOutcome } from './open-loop';
+import { pickPort } from './ports';
+
+/** Rates and durations of the phases. */
+export interface ApiOpenLoopOptions {
+  postRate: number;
+  getRate: number;
+  seconds: number;
+  log(line: string): void;
+}
+
+/** One measured phase with its name. */
+export interface NamedPhase {
+  name: string;
+  result: OpenLoopResult;
+}
+
+/** Figures of one environment (one database). */
+export interface ApiOpenLoopResult {
+  loadAtStart: string;
+  loadAtEnd: string;
+  phases: NamedPhase[];
+}
+
+const TASK_BODY = JSON.stringify({ nodeClass: 'general', command: 'true' });
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+}
+
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+}
+
+/** An app on its own bench port; `close` stops it. */
+async function serve(env: BenchEnv, caches: ApiDeps['caches']): Promise<{ url: string; close(): Promise<void> }> {
+  // FATAL only: a failed request is counted by the bench, and a log line per failure would bury the report.
+  const app = createApp({ ...env.deps, caches }, createLogger('bench', 'fatal'));
+  const server = createServer(app);
+  const port = await pickPort(27780);
+  await listen(server, port);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Runs every phase against two apps on the same workers and database: "before" with the caches off
+ * (every request looks its token up, describes its run, asks for pollers) and "after" with them on,
+ * interleaved, each beside a baseline at the same rate.
+ */
+export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOptions): Promise<ApiOpenLoopResult> {
+  const loadAtStart = load();
+  const raw = env.raw;
+  if (!raw) throw new Error('the API bench needs the raw workers for its Temporal baseline');
+  const before = await serve(env, { tokenMs: 0, closedRunMs: 0, pollerMs: 0 });
+  // The token cache is off by default (revocation across processes); the bench shows what it would buy.
+  const after = await serve(env, { tokenMs: TOKEN_CACHE_TTL_MS });
+  const auth = { Authorization: `Bearer ${env.apiToken}` };
+  const outcome = (res: Response): TimedOutcome => ({
+    ok: res.status >= 200 && res.status < 300,
+    label: String(res.status),
+    serverTiming: res.headers.get('server-timing'),
+  });
+  const ids: string[] = [];
+  const postTask = (url: string) => async (): Promise<TimedOutcome> => {
+    const res = await fetch(`${url}/v1/tasks`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...auth },
+      body: TASK_BODY,
+    });
+    const body = (await res.json()) as { runId?: string };
+    if (res.status === 202 && body.runId) ids.push(body.runId);
+    return outcome(res);
+  };
+  const getRun =
+    (url: string) =>
+    async (i: number): Promise<TimedOutcome> => {
+      const res = await fetch(`${url}/v1/runs/${encodeURIComponent(ids[i % ids.length] as string)}`, {
+        headers: auth,
+      });
+      await res.arrayBuffer();
+      return outcome(res);
+    };
+  const health = async (): Promise<TimedOutcome> => {
+    const res = await fetch(`${after.url}/healthz`);
+    await res.arrayBuffer();
+    return outcome(res);
+  };
+  const rawStart = async (): Promise<TimedOutcome> => {
+    await env.client.workflow.start('rawTaskWorkflow', {
+      taskQueue: raw.workflowQueue,
+      workflowId: `raw-${randomUUID()}`,
+      args: [raw.activityQueue],
+    });
+    return { ok: true, label: 'started' };
+  };
+  const rawDescribe = async (i: number): Promise<TimedOutcome> => {
+    await env.client.workflow.getHandle(ids[i % ids.length] as string).describe();
+    return { ok: true, label: 'described' };
+  };
+  const phases: NamedPhase[] = [];
+  const phase = async (name: string, rate: number, request: (i: number) => Promise<TimedOutcome>): Promise<void> => {
+    env.assertAlive();
+    options.log(`[api ${env.label}] ${name} at ${rate}/s for ${options.seconds} s (load ${load()})`);
+    phases.push({ name, result: await runOpenLoop(rate, options.seconds, request) });
+  };
+  try {
+    options.log(`[api ${env.label}] warm-up, 20 POST + GET on each app`);
+    for (let i = 0; i < 20; i++) {
+      for (const app of [before, after]) {
+        await postTask(app.url)();
+        await getRun(app.url)(i);
+      }
+    }
+    await phase('GET /healthz (baseline)', options.postRate, health);
+    await phase('raw Temporal start (baseline)', options.postRate, rawStart);
+    await phase('POST /v1/tasks, before (caches off)', options.postRate, postTask(before.url));
+    await phase('POST /v1/tasks, after', options.postRate, postTask(after.url));
+    // The tasks are `true`: a few seconds drain most of them, so the GETs below read mostly ended runs, as a dashboard does.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await phase('GET /healthz (baseline)', options.getRate, health);
+    await phase('raw Temporal describe (baseline)', options.getRate, rawDescribe);
+    await phase('GET /v1/runs/:id, before (caches off)', options.getRate, getRun(before.url));
+    await phase('GET /v1/runs/:id, after', options.getRate, getRun(after.url));
+    // Both at once on the changed app: reads while starts keep tasks running on the same machine.
+    env.assertAlive();
+    options.log(`[api ${env.label}] POST at ${options.postRate}/s and GET at ${options.getRate}/s together`);
+    const [posts, gets] = await Promise.all([
+      runOpenLoop(options.postRate, options.seconds, postTask(after.url)),
+      runOpenLoop(options.getRate, options.seconds, getRun(after.url)),
+    ]);
+    phases.push(
+      { name: 'POST /v1/tasks, after (with GETs)', result: posts },
+      { name: 'GET /v1/runs/:id, after (with POSTs)', result: gets },
+    );
+    return { loadAtStart, loadAtEnd: load(), phases };
+  } finally {
+    await before.close();
+    await after.close();
+  }
+}
