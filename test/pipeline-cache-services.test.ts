@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { gitIn } from './helpers/git';
 import { freePort } from './helpers/ports';
 import { postgresBinDir } from './helpers/postgres-server';
@@ -259,6 +260,29 @@ test(
     assert.equal(broken.steps[0].status, 'skipped');
     assert.equal(broken.services[0].status, 'failed');
     assert.equal(await groupGone(broken.services[0].pid), true);
+
+    // The console lists each job's services with their status, and opens a service's log.
+    const viewer = await stack.mintToken('viewer', { principal: 'services-viewer' });
+    const browser = await launchBrowser();
+    try {
+      const page = await (await newContext(browser, { forAxe: true })).newPage();
+      await page.goto(`${stack.baseUrl}/runs/${encodeURIComponent(run.runId)}`);
+      await signInWith(page, viewer.token);
+      const services = page.getByRole('list', { name: 'Services of db' });
+      await services.getByText('stopped').waitFor();
+      assert.match((await page.getByRole('list', { name: 'Services of broken' }).textContent()) ?? '', /failed/);
+      await services.getByRole('link', { name: 'service pg' }).click();
+      await page.getByRole('region', { name: 'Log of db · service pg' }).waitFor();
+      await page.waitForFunction(() =>
+        (globalThis as any).document
+          .querySelector('[data-testid="log-text"]')
+          ?.textContent?.includes('database system is ready to accept connections'),
+      );
+      await shoot(page, 'pipeline-services');
+      assert.deepEqual(await seriousA11yViolations(page), []);
+    } finally {
+      await browser.close();
+    }
   },
 );
 

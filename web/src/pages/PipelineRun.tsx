@@ -15,7 +15,11 @@ export function PipelineRun({ detail }: { detail: RunDetail }) {
   const pipeline = detail.pipeline as PipelineView | undefined;
   const { search } = useLocation();
   const base = `/runs/${encodeURIComponent(detail.runId)}`;
-  const selected = { job: search.get('job') ?? undefined, step: search.get('step') ?? undefined };
+  const selected = {
+    job: search.get('job') ?? undefined,
+    step: search.get('step') ?? undefined,
+    service: search.get('service') ?? undefined,
+  };
   if (!pipeline)
     return <p className="card hint">No orchestrator answered for this run&apos;s jobs; they show once one does.</p>;
   const { trigger } = pipeline;
@@ -70,6 +74,18 @@ export function PipelineRun({ detail }: { detail: RunDetail }) {
           />
         ))}
       </div>
+      {selected.job && selected.service && (
+        <div className="card">
+          <LogView
+            key={`${selected.job}/service/${selected.service}`}
+            url={`/v1/runs/${encodeURIComponent(detail.runId)}/jobs/${encodeURIComponent(selected.job)}/services/${encodeURIComponent(selected.service)}/log`}
+            title={`Log of ${selected.job} · service ${selected.service}`}
+          />
+          <p>
+            <Link href={base}>Close the log</Link>
+          </p>
+        </div>
+      )}
       {selected.job && selected.step && (
         <div className="card">
           <LogView
@@ -135,6 +151,21 @@ function Job(props: {
         </p>
       )}
       {job.message && <p className="message">{job.message}</p>}
+      {job.continuedOnError && <p className="hint">Failed, but continue-on-error let the run go on.</p>}
+      {job.services && job.services.length > 0 && (
+        <ul className="services" aria-label={`Services of ${job.id}`}>
+          {job.services.map((service) => (
+            <li key={service.name}>
+              <Link href={`${logBase}?job=${encodeURIComponent(job.id)}&service=${encodeURIComponent(service.name)}`}>
+                service {service.name}
+              </Link>{' '}
+              <Status status={service.status} />
+              {service.pid !== undefined && <span className="hint"> pid {service.pid}</span>}
+              {service.message && <div className="hint">{service.message}</div>}
+            </li>
+          ))}
+        </ul>
+      )}
       {job.approval && <Approval runId={runId} job={job} />}
       <Steps
         steps={job.steps}

@@ -37,6 +37,21 @@ export interface JobView {
   message?: string;
   /** A re-run took the job over from this earlier run instead of running it. */
   reusedFrom?: string;
+  /** The job failed, but `continue-on-error` kept the run going. */
+  continuedOnError?: boolean;
+  /** Processes the job ran beside its steps (a database for the tests). */
+  services?: ServiceView[];
+}
+
+/** A service of a job: a process started before its first step and stopped after its last. */
+export interface ServiceView {
+  name: string;
+  status: string;
+  pid?: number;
+  worker?: string;
+  readyAt?: string;
+  stoppedAt?: string;
+  message?: string;
 }
 
 /** The run: what triggered it and its jobs. */
