@@ -41,10 +41,22 @@ export class AttemptLedger {
    * one after their heartbeat timed out, so they are closed here at once.
    */
   async recordStart(start: AttemptStart): Promise<void> {
+    // One statement, not three: it is on every attempt's path before its command runs.
     await this.db.query(
-      `INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (run_id, task_id, attempt) DO NOTHING`,
+      `WITH opened AS (
+         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+         ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
+       earlier AS (
+         UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+           detail = 'worker stopped heartbeating; Temporal started attempt ' || $3::text
+         WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL)
+       UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+         detail = 'worker lost; the job restarted on another worker'
+       WHERE $10::text IS NOT NULL AND run_id = $1 AND left(task_id, length($10)) = $10 AND task_id <> $2
+         AND ended_at IS NULL`,
       [
         start.runId,
         start.taskId,
@@ -55,24 +67,9 @@ export class AttemptLedger {
         start.activityId,
         JSON.stringify(start.labels),
         start.startedAt,
+        start.supersedes ?? null,
       ],
     );
-    await this.db.query(
-      `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
-         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
-         detail = 'worker stopped heartbeating; Temporal started attempt ' || $3::text
-       WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL`,
-      [start.runId, start.taskId, start.attempt],
-    );
-    if (start.supersedes !== undefined) {
-      await this.db.query(
-        `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
-           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
-           detail = 'worker lost; the job restarted on another worker'
-         WHERE run_id = $1 AND left(task_id, length($2)) = $2 AND task_id <> $3 AND ended_at IS NULL`,
-        [start.runId, start.supersedes, start.taskId],
-      );
-    }
   }
 
   /** Marks the attempt as still running, so the sweeper does not take it for lost. */
