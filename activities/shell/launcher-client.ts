@@ -73,3 +73,8 @@ export function launch(request: Omit<LaunchRequest, 't' | 'id'>, handlers: Launc
     handlers.failed(err);
   });
 }
+
+/** The launcher's pid while one runs, so tests can check what happens when it dies. */
+export function launcherPid(): number | undefined {
+  return launcher?.pid;
+}
