@@ -67,6 +67,9 @@ export class AttemptLog {
   private lastWriteAt = Date.now();
   private readonly timer: NodeJS.Timeout;
   private closed: Promise<void> | undefined;
+  /** Set once nothing more can be added: the write that empties the buffers also closes the log. */
+  private ending = false;
+  private endWritten = false;
 
   constructor(private readonly options: AttemptLogOptions) {
     this.headLimit = Math.floor(options.limitBytes / 2);
@@ -111,11 +114,13 @@ export class AttemptLog {
       if (block) this.add(stream, block);
     }
     clearInterval(this.timer);
+    this.ending = true;
     const deadline = setTimeout(() => this.closeAbort.abort(), CLOSE_DEADLINE_MS);
     try {
       await this.opened;
       await this.flush();
-      if (!this.broken) await this.retrying(() => this.options.store.close(this.options.key, this.totals));
+      if (!this.broken && !this.endWritten)
+        await this.retrying(() => this.options.store.close(this.options.key, this.totals));
     } catch (err) {
       this.options.logger.warn({ ...this.options.key, err: (err as Error).message }, 'task log: end not written');
     } finally {
@@ -220,11 +225,13 @@ export class AttemptLog {
         body: blocks.map((b) => b.text).join(''),
       };
       const totals = { ...this.totals };
+      const last = this.ending && this.pendingHead.length === 0 && this.pendingTail.length === 0;
       try {
         await this.retrying(() =>
-          this.options.store.append(this.options.key, chunk, totals, this.lastHeadSeq, dropThrough),
+          this.options.store.append(this.options.key, chunk, totals, this.lastHeadSeq, dropThrough, last),
         );
         this.lastWriteAt = Date.now();
+        if (last) this.endWritten = true;
       } catch (err) {
         this.giveUp(err as Error);
       }

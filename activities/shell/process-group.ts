@@ -1,9 +1,5 @@
 /** Runs a command as the leader of its own process group, so timeout and cancellation kill all it started. */
-import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
-
-/** How long to wait for the output pipes to close after the command exits. */
-const PIPE_DRAIN_LIMIT_MS = 5000;
+import { launch } from './launcher-client';
 
 /** How to run one command and where its output goes. */
 export interface ProcessGroupOptions {
@@ -29,22 +25,22 @@ export interface ProcessGroupExit {
   pid: number | undefined;
 }
 
-/** Starts the command and resolves when it exits; leftover processes of its group are killed then too. */
+/**
+ * Starts the command and resolves when it exits; leftover processes of its group are killed then too. The command is
+ * forked by the worker's small launcher process (launcher-main), so its start never blocks this event loop.
+ */
 export function runProcessGroup(options: ProcessGroupOptions): Promise<ProcessGroupExit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(options.file, options.args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true, // new process group, led by the child
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    let pid: number | undefined;
     let timedOut = false;
     let aborted = false;
+    let stopping = false;
     let killTimer: NodeJS.Timeout | undefined;
 
     const stopGroup = (): void => {
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), options.killGraceMs);
+      stopping = true;
+      signalGroup(pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), options.killGraceMs);
     };
     const timeout = setTimeout(() => {
       timedOut = true;
@@ -54,35 +50,35 @@ export function runProcessGroup(options: ProcessGroupOptions): Promise<ProcessGr
       aborted = true;
       stopGroup();
     };
-    if (options.signal.aborted) onAbort();
-    else options.signal.addEventListener('abort', onAbort, { once: true });
-
-    child.stdout.on('data', options.onStdout);
-    child.stderr.on('data', options.onStderr);
-    child.on('error', (err) => {
-      clearTimeout(timeout);
-      options.signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    child.on('exit', (code, signal) => {
+    const settle = (): void => {
       clearTimeout(timeout);
       clearTimeout(killTimer);
       options.signal.removeEventListener('abort', onAbort);
-      // Background processes the command left behind would hold the pipes open forever.
-      signalGroup(child.pid, 'SIGKILL');
-      const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
-      const finish = (): void => resolve({ exitCode, timedOut, aborted, pid: child.pid });
-      // 'close' comes once the pipes are drained; a process that left the group could keep them open.
-      const drainLimit = setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish();
-      }, PIPE_DRAIN_LIMIT_MS);
-      child.once('close', () => {
-        clearTimeout(drainLimit);
-        finish();
-      });
-    });
+    };
+    if (options.signal.aborted) onAbort();
+    else options.signal.addEventListener('abort', onAbort, { once: true });
+
+    launch(
+      { file: options.file, args: options.args, cwd: options.cwd, env: options.env },
+      {
+        spawned: (started) => {
+          pid = started;
+          // A timeout or cancel that came before the pid did.
+          if (stopping) signalGroup(pid, 'SIGTERM');
+        },
+        out: (stream, chunk) => (stream === 'o' ? options.onStdout(chunk) : options.onStderr(chunk)),
+        failed: (err) => {
+          settle();
+          // The launcher died under a running command: nobody would reap or report it any more.
+          signalGroup(pid, 'SIGKILL');
+          reject(err);
+        },
+        exited: (exitCode) => {
+          settle();
+          resolve({ exitCode, timedOut, aborted, pid });
+        },
+      },
+    );
   });
 }
 

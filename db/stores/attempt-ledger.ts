@@ -1,5 +1,6 @@
 /** Writes task-attempt metering rows: one per (run, task, attempt), opened when the attempt starts and closed once. */
 import type { Pool } from 'pg';
+import { WriteBatcher } from './write-batcher';
 
 /** How a metered attempt ended. */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'lost' | 'error';
@@ -33,6 +34,16 @@ export interface AttemptEnd {
 
 /** The metering table, reached through a pool; every method is one statement (no transactions), so it also suits the embedded database. */
 export class AttemptLedger {
+  /** Starts and ends of concurrent attempts are written together: both are on every attempt's path. */
+  private readonly starts = new WriteBatcher<AttemptStart>(
+    (start) => this.startOne(start),
+    (starts) => this.startMany(starts),
+  );
+  private readonly ends = new WriteBatcher<AttemptKey & AttemptEnd>(
+    (end) => this.endOne(end),
+    (ends) => this.endMany(ends),
+  );
+
   constructor(private readonly db: Pool) {}
 
   /**
@@ -40,11 +51,27 @@ export class AttemptLedger {
    * attempts of the same task still open were lost with their worker: Temporal only starts this
    * one after their heartbeat timed out, so they are closed here at once.
    */
-  async recordStart(start: AttemptStart): Promise<void> {
+  recordStart(start: AttemptStart): Promise<void> {
+    return this.starts.write(start);
+  }
+
+  // One statement, not three: it is on every attempt's path before its command runs.
+  private async startOne(start: AttemptStart): Promise<void> {
     await this.db.query(
-      `INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (run_id, task_id, attempt) DO NOTHING`,
+      `WITH opened AS (
+         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+         ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
+       earlier AS (
+         UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+           detail = 'worker stopped heartbeating; Temporal started attempt ' || $3::text
+         WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL)
+       UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
+         detail = 'worker lost; the job restarted on another worker'
+       WHERE $10::text IS NOT NULL AND run_id = $1 AND left(task_id, length($10)) = $10 AND task_id <> $2
+         AND ended_at IS NULL`,
       [
         start.runId,
         start.taskId,
@@ -55,24 +82,9 @@ export class AttemptLedger {
         start.activityId,
         JSON.stringify(start.labels),
         start.startedAt,
+        start.supersedes ?? null,
       ],
     );
-    await this.db.query(
-      `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
-         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
-         detail = 'worker stopped heartbeating; Temporal started attempt ' || $3::text
-       WHERE run_id = $1 AND task_id = $2 AND attempt < $3 AND ended_at IS NULL`,
-      [start.runId, start.taskId, start.attempt],
-    );
-    if (start.supersedes !== undefined) {
-      await this.db.query(
-        `UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
-           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (last_seen_at - started_at)) * 1000)::bigint),
-           detail = 'worker lost; the job restarted on another worker'
-         WHERE run_id = $1 AND left(task_id, length($2)) = $2 AND task_id <> $3 AND ended_at IS NULL`,
-        [start.runId, start.supersedes, start.taskId],
-      );
-    }
   }
 
   /** Marks the attempt as still running, so the sweeper does not take it for lost. */
@@ -84,20 +96,82 @@ export class AttemptLedger {
   }
 
   /** Closes the attempt's row; a second close (a redelivered completion) finds it closed and changes nothing. */
-  async recordEnd(key: AttemptKey, end: AttemptEnd): Promise<void> {
+  recordEnd(key: AttemptKey, end: AttemptEnd): Promise<void> {
+    return this.ends.write({ ...key, ...end });
+  }
+
+  private async endOne(end: AttemptKey & AttemptEnd): Promise<void> {
     await this.db.query(
       `UPDATE task_attempts SET outcome = $4, ended_at = $5, last_seen_at = $5, exit_code = $6, detail = $7,
          duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM ($5::timestamptz - started_at)) * 1000)::bigint)
        WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND ended_at IS NULL`,
       [
-        key.runId,
-        key.taskId,
-        key.attempt,
+        end.runId,
+        end.taskId,
+        end.attempt,
         end.outcome,
         end.endedAt,
         end.exitCode ?? null,
         end.detail?.slice(0, 1000) ?? null,
       ],
+    );
+  }
+
+  /** The ends of several attempts in one statement, as endOne writes each. */
+  private async endMany(ends: Array<AttemptKey & AttemptEnd>): Promise<void> {
+    const rows = ends.map((e) => ({
+      run_id: e.runId,
+      task_id: e.taskId,
+      attempt: e.attempt,
+      outcome: e.outcome,
+      ended_at: e.endedAt.toISOString(),
+      exit_code: e.exitCode ?? null,
+      detail: e.detail?.slice(0, 1000) ?? null,
+    }));
+    await this.db.query(
+      `UPDATE task_attempts t SET outcome = i.outcome, ended_at = i.ended_at, last_seen_at = i.ended_at,
+         exit_code = i.exit_code, detail = i.detail,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (i.ended_at - t.started_at)) * 1000)::bigint)
+       FROM jsonb_to_recordset($1::jsonb) AS i(run_id text, task_id text, attempt integer, outcome text,
+         ended_at timestamptz, exit_code integer, detail text)
+       WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt = i.attempt AND t.ended_at IS NULL`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /** The starts of several attempts in one statement, as startOne writes each. */
+  private async startMany(starts: AttemptStart[]): Promise<void> {
+    const rows = starts.map((s) => ({
+      run_id: s.runId,
+      task_id: s.taskId,
+      attempt: s.attempt,
+      run_kind: s.runKind,
+      node_class: s.nodeClass,
+      worker: s.worker,
+      activity_id: s.activityId,
+      labels: s.labels,
+      started_at: s.startedAt.toISOString(),
+      supersedes: s.supersedes ?? null,
+    }));
+    await this.db.query(
+      `WITH i AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, task_id text, attempt integer, run_kind text,
+           node_class text, worker text, activity_id text, labels jsonb, started_at timestamptz, supersedes text)),
+       opened AS (
+         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
+         SELECT run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, started_at FROM i
+         ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
+       earlier AS (
+         UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
+           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
+           detail = 'worker stopped heartbeating; Temporal started attempt ' || i.attempt::text
+         FROM i WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt < i.attempt AND t.ended_at IS NULL)
+       UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
+         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
+         detail = 'worker lost; the job restarted on another worker'
+       FROM i WHERE i.supersedes IS NOT NULL AND t.run_id = i.run_id AND left(t.task_id, length(i.supersedes)) = i.supersedes
+         AND t.task_id <> i.task_id AND t.ended_at IS NULL`,
+      [JSON.stringify(rows)],
     );
   }
 

@@ -69,7 +69,8 @@ export class TaskLogStore {
 
   /**
    * Appends a chunk and updates the counters in one statement; with `dropThroughSeq` it also deletes
-   * the tail chunks up to that sequence number that the size limit no longer keeps.
+   * the tail chunks up to that sequence number that the size limit no longer keeps; with `end` it also closes the log,
+   * so the last chunk of a short attempt and its close cost one statement.
    */
   async append(
     key: AttemptKey,
@@ -77,6 +78,7 @@ export class TaskLogStore {
     totals: LogTotals,
     dropAfterSeq = 0,
     dropThroughSeq = 0,
+    end = false,
   ): Promise<void> {
     await this.db.query(
       `WITH added AS (
@@ -84,7 +86,8 @@ export class TaskLogStore {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING),
        dropped AS (
          DELETE FROM task_log_chunks WHERE run_id = $1 AND task_id = $2 AND attempt = $3 AND seq > $14 AND seq <= $15)
-       UPDATE task_logs SET last_write_at = now(), total_lines = $10, total_bytes = $11, cut_lines = $12, cut_bytes = $13
+       UPDATE task_logs SET last_write_at = now(), total_lines = $10, total_bytes = $11, cut_lines = $12, cut_bytes = $13,
+         ended_at = CASE WHEN $16::boolean THEN now() ELSE ended_at END
        WHERE run_id = $1 AND task_id = $2 AND attempt = $3`,
       [
         key.runId,
@@ -102,6 +105,7 @@ export class TaskLogStore {
         totals.cutBytes,
         dropAfterSeq,
         dropThroughSeq,
+        end,
       ],
     );
   }

@@ -1,8 +1,9 @@
 /** The shell activity's parts on their own: output file parsing, bounded tails, process groups. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { OutputFileError, parseOutputFile } from '../../activities/shell/output-file';
+import { launcherPid } from '../../activities/shell/launcher-client';
 import { runProcessGroup, type ProcessGroupOptions } from '../../activities/shell/process-group';
 import { TailBuffer } from '../../activities/shell/tail-buffer';
 import { backoffMs } from '../../workflows/task-workflow';
@@ -99,6 +100,25 @@ describe('runProcessGroup', () => {
 
   test('a missing working directory is an error, not a hang', async () => {
     await assert.rejects(runProcessGroup(base('true', { cwd: '/definitely/not/here' })), /ENOENT/);
+  });
+
+  test('a launcher that dies fails its running commands, kills their groups, and the next command gets a new one', async () => {
+    const pidFile = `/tmp/capstan-pg-launcher-${process.pid}`;
+    rmSync(pidFile, { force: true });
+    const running = runProcessGroup(base(`echo $$ > ${pidFile}; sleep 300`));
+    let commandPid = 0;
+    while (commandPid === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      commandPid = Number(readFileSync(pidFile, { encoding: 'utf8', flag: 'a+' }) || 0);
+    }
+    const first = launcherPid();
+    assert.ok(first !== undefined, 'a launcher runs while a command does');
+    process.kill(first, 'SIGKILL');
+    await assert.rejects(running, /command launcher exited/);
+    await assertProcessGone(commandPid);
+    const exit = await runProcessGroup(base('exit 7'));
+    assert.equal(exit.exitCode, 7);
+    assert.notEqual(launcherPid(), first);
   });
 });
 
