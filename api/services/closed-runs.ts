@@ -7,6 +7,7 @@ import type { RunDetail } from './get-run';
 /**
  * How long an ended run's detail is reused. Short, because one thing can still change an ended run:
  * a reset from Temporal's Web UI starts it again under the same id, and shows here this much later.
+ * Stack operations are never kept: every operation of a stack reuses the stack's workflow id.
  */
 export const CLOSED_RUN_TTL_MS = 10_000;
 
@@ -53,6 +54,7 @@ function isFinal(detail: RunDetail): boolean {
   if (detail.status === 'running' || detail.status === 'unknown') return false;
   if (detail.kind === 'dag') return detail.dag !== undefined;
   if (detail.kind === 'pipeline') return detail.pipeline !== undefined;
-  if (detail.kind === 'stack') return detail.stack !== undefined;
+  // A stack's operations all run under the stack's own workflow id, so an ended one is soon another.
+  if (detail.kind === 'stack') return false;
   return detail.kind === 'task';
 }

@@ -28,6 +28,12 @@ describe('ClosedRunCache', () => {
     assert.equal(cache.get('pipeline'), undefined);
   });
 
+  test('an ended stack operation is never kept: the next operation of the stack runs under the same id', () => {
+    const cache = new ClosedRunCache();
+    cache.keep('stack:shop/dev', detail({ kind: 'stack', stack: { phase: 'succeeded' } } as Partial<RunDetail>));
+    assert.equal(cache.get('stack:shop/dev'), undefined);
+  });
+
   test('a time to live of 0 turns it off', () => {
     const cache = new ClosedRunCache(0);
     cache.keep('a', detail({}));
