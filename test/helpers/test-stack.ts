@@ -6,6 +6,7 @@ import { configKeyFrom } from '../../db/stores/stack-config-secrets';
 import { shippedPrograms } from '../../infra/programs/registry';
 import { pulumiPassphrase } from '../../toolchain/pulumi-settings';
 import { Client, Connection } from '@temporalio/client';
+import { settlingRetries } from './settling-retries';
 import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -127,7 +128,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     ...(process.env.CAPSTAN_TEST_PULUMI_BIN ? { CAPSTAN_PULUMI_BIN: process.env.CAPSTAN_TEST_PULUMI_BIN } : {}),
     ...options.workerEnv,
   };
-  const connection = await Connection.connect({ address });
+  const retries = settlingRetries();
+  const connection = await Connection.connect({ address, interceptors: [retries.interceptor] });
   const client = new Client({ connection, namespace: 'default' });
   const children: ChildProcess[] = [];
 
@@ -259,6 +261,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
         .getHandle(costScheduleId(prefix))
         .delete()
         .catch(() => undefined);
+      // A retry still due would fire on a closed channel and throw from its timer.
+      await retries.settled(15_000);
       await connection.close();
       await db.end();
       await database.drop();
