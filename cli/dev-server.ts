@@ -8,15 +8,26 @@ import { REQUIRED_SEARCH_ATTRIBUTES } from '../workflows/definitions';
 import { ensureSearchAttributes } from './search-attributes';
 import { stopChild } from './stop-child';
 
+/** The history queues' read rates Capstan raises on a one-shard server (transfer: tasks; timer: timers firing; visibility: lists). */
+export const HISTORY_QUEUE_POLL_RATES: Record<string, string> = {
+  'history.transferProcessorMaxPollRPS': '1000',
+  'history.timerProcessorMaxPollRPS': '1000',
+  'history.visibilityProcessorMaxPollRPS': '1000',
+};
+
 /**
  * Dynamic config for the dev server. One task-queue partition lets `DescribeTaskQueue` (which reads
  * only the root partition) see every poller and keeps priority order exact; the new matcher turns
- * task priority on.
+ * task priority on. The history service reads its task queues at most 20 times a second per shard
+ * by default, and the dev server has one shard: every workflow and activity task then waits up to
+ * 50 ms before it is even handed to matching, about 100 ms a step of any chain. The reads are of
+ * rows already written, so raising the rate costs no durability (docs/performance.md).
  */
 export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'matching.numTaskqueueReadPartitions': '1',
   'matching.numTaskqueueWritePartitions': '1',
   'matching.useNewMatcher': 'true',
+  ...HISTORY_QUEUE_POLL_RATES,
 };
 
 /** How to start the dev server. */
