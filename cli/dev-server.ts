@@ -43,9 +43,23 @@ export interface DevServerOptions {
   /** File that receives the server's own log. */
   logFile: string;
   dynamicConfig?: Record<string, string>;
+  /** SQLite pragmas for the server's database file; undefined uses DEV_SERVER_SQLITE_PRAGMAS. */
+  sqlitePragmas?: Record<string, string>;
   /** How long to wait for the frontend to answer. */
   readyTimeoutMs?: number;
 }
+
+/**
+ * SQLite pragmas for the dev server's file. SQLite's default rollback journal syncs the disk several
+ * times per commit and lets one writer in at a time, so every start and every task's state change
+ * queue behind the disk. A write-ahead log synced at checkpoints keeps every committed row across a
+ * crash or kill -9 of the server (the log is in the file system's cache); only a crash of the whole
+ * machine can lose the last commits.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: Record<string, string> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
 
 /** A running dev server. */
 export interface DevServer {
@@ -77,6 +91,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...Object.entries(REQUIRED_SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
     ...Object.entries(options.dynamicConfig ?? DEV_SERVER_DYNAMIC_CONFIG).flatMap(([k, v]) => [
       '--dynamic-config-value',
+      `${k}=${v}`,
+    ]),
+    ...Object.entries(options.sqlitePragmas ?? DEV_SERVER_SQLITE_PRAGMAS).flatMap(([k, v]) => [
+      '--sqlite-pragma',
       `${k}=${v}`,
     ]),
   ];
