@@ -51,6 +51,8 @@ export interface BenchEnvOptions {
   binary: string;
   label: string;
   dynamicConfig: Record<string, string>;
+  /** SQLite pragmas of the server's file; undefined uses Capstan's (DEV_SERVER_SQLITE_PRAGMAS). */
+  sqlitePragmas?: Record<string, string>;
   portFrom: number;
   base: CapstanConfig;
   workspaceDir: string;
@@ -73,7 +75,13 @@ export interface BenchEnvOptions {
 /** Starts an environment, runs `phase` in it, and always tears everything down again (workers, connections, server). */
 export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: BenchEnv) => Promise<T>): Promise<T> {
   options.log(`starting dev server "${options.label}"`);
-  const server = await startBenchServer(options.binary, options.label, options.dynamicConfig, options.portFrom);
+  const server = await startBenchServer(
+    options.binary,
+    options.label,
+    options.dynamicConfig,
+    options.portFrom,
+    options.sqlitePragmas,
+  );
   const cleanups: Array<() => Promise<void>> = [() => server.stop()];
   try {
     // A fresh prefix per environment: task queues of an earlier environment can never receive these tasks.

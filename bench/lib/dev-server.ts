@@ -19,12 +19,13 @@ export interface BenchServer {
 /** Servers not yet stopped, so an interrupted run can still stop them. */
 const live = new Set<DevServer>();
 
-/** Starts a headless dev server on a free port in the bench range with the given dynamic config. */
+/** Starts a headless dev server on a free port in the bench range with the given dynamic config (and SQLite pragmas, else Capstan's). */
 export async function startBenchServer(
   binary: string,
   label: string,
   dynamicConfig: Record<string, string>,
   portFrom: number,
+  sqlitePragmas?: Record<string, string>,
 ): Promise<BenchServer> {
   const dir = await mkdtemp(join(tmpdir(), 'capstan-bench-'));
   const logFile = join(dir, 'temporal.log');
@@ -38,6 +39,7 @@ export async function startBenchServer(
       port: await pickPort(portFrom),
       namespace: 'default',
       dynamicConfig,
+      ...(sqlitePragmas ? { sqlitePragmas } : {}),
     });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Part 1 for one server configuration. */
 export interface ServerRun {
-  /** Column title, e.g. "partitions=1". */
+  /** Column title, e.g. "capstan". */
   name: string;
   description: string;
   overhead: Outcome<OverheadResult>;
@@ -117,7 +117,7 @@ function part1(res: BenchResults): string[] {
 
 function part2(res: BenchResults): string[] {
   const [p1, def] = res.servers;
-  const lines = [`== 2. Task-queue partitions: ${p1.name} (${p1.description}) vs ${def.name} (${def.description})`];
+  const lines = [`== 2. Server settings: ${p1.name} (${p1.description}) vs ${def.name} (${def.description})`];
   if (!p1.overhead.ok || !def.overhead.ok) return [...lines, 'not comparable: a part-1 run failed (see above)'];
   const a = p1.overhead.value;
   const b = def.overhead.value;
@@ -135,7 +135,7 @@ function part2(res: BenchResults): string[] {
       ['a/b at p50', ratio(a.capstan.p50, a.raw.p50), ratio(b.capstan.p50, b.raw.p50), ''],
     ]),
   );
-  lines.push(`(a ratio above x1.00 in the last column means the server defaults are slower than one partition)`);
+  lines.push(`(a ratio above x1.00 in the last column means Temporal's defaults are slower than Capstan's settings)`);
   return lines;
 }
 
