@@ -18,7 +18,7 @@ import { startApiProcess } from './lib/ceiling-api';
 import { CpuSampler, type Watched } from './lib/ceiling-cpu';
 import { renderCeiling, shortCpu } from './lib/ceiling-report';
 import { runCeiling, type CeilingResult } from './lib/ceiling-search';
-import { loadNow, runStep, type CeilingContext } from './lib/ceiling-step';
+import { apiBatch, loadNow, rawBatch, runStep, type CeilingContext } from './lib/ceiling-step';
 import { killLiveServers } from './lib/dev-server';
 import { intSetting, progressLogger } from './lib/settings';
 import { installQuietRuntime } from './lib/workers';
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   const stepDrainSeconds = intSetting('BENCH_CEILING_DRAIN_S', 30);
   const finalDrainSeconds = intSetting('BENCH_CEILING_FINAL_DRAIN_S', 120);
   const concurrency = intSetting('BENCH_CEILING_CONCURRENCY', 100);
+  // BENCH_CEILING_RAW=0: no raw-Temporal search (the baseline) after Capstan's phases.
+  const withRaw = process.env.BENCH_CEILING_RAW !== '0';
 
   installQuietRuntime();
   const base = loadConfig();
@@ -56,8 +58,8 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan throughput ceiling bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_CEILING_RATES=${rates.join(',')} BENCH_CEILING_STEP_S=${stepSeconds} BENCH_CEILING_REFINE=${refine} BENCH_CEILING_DRAIN_S=${stepDrainSeconds} BENCH_CEILING_MINUTES=${minutes} BENCH_CEILING_FINAL_DRAIN_S=${finalDrainSeconds} BENCH_CEILING_CONCURRENCY=${concurrency}`,
-    `tasks: {"nodeClass":"general","command":"true"} through POST /v1/tasks, open loop (latency from the scheduled send); API, orchestrator, node-class worker (concurrency ${concurrency}; its CPU includes its tasks' processes), embedded database and dev server (DEV_SERVER_DYNAMIC_CONFIG) in a process each, as npm start runs them; ended runs counted from Temporal visibility`,
+    `settings: BENCH_CEILING_RATES=${rates.join(',')} BENCH_CEILING_STEP_S=${stepSeconds} BENCH_CEILING_REFINE=${refine} BENCH_CEILING_DRAIN_S=${stepDrainSeconds} BENCH_CEILING_MINUTES=${minutes} BENCH_CEILING_FINAL_DRAIN_S=${finalDrainSeconds} BENCH_CEILING_CONCURRENCY=${concurrency} BENCH_CEILING_RAW=${withRaw ? 1 : 0}`,
+    `tasks: {"nodeClass":"general","command":"true"} through POST /v1/tasks, open loop (latency from the scheduled send); API, orchestrator, node-class worker (concurrency ${concurrency}; its CPU includes its tasks' processes), embedded database and dev server (DEV_SERVER_DYNAMIC_CONFIG) in a process each, as npm start runs them; ended runs counted from Temporal visibility${withRaw ? '; baseline: the same search with raw Temporal workflows of one no-op activity, started by the client, their worker pair in the bench process' : ''}`,
     `load average (1/5/15 min) at start: ${loadNow()}`,
   ];
   log(header.join('\n  '));
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
         workspaceDir,
         nodeClass,
         nodeClasses,
-        withRaw: false,
+        withRaw,
         orchestratorProcess: true,
         nodeWorkerProcess: true,
         databaseProcess: true,
@@ -119,10 +121,10 @@ async function main(): Promise<void> {
         const gone = watched.filter((w) => !Number.isFinite(w.pid) || !existsSync(`/proc/${w.pid}`));
         if (gone.length > 0) throw new Error(`not running: ${gone.map((w) => w.name).join(', ')}`);
         const sampler = new CpuSampler(watched);
+        const apiBatchFor = (prefix: string) => apiBatch(api.url, env.apiToken, nodeClass.name, prefix);
+        const raw = env.raw;
+        const rawBatchFor = raw ? (prefix: string) => rawBatch(env.client, raw, prefix) : undefined;
         const ctx: CeilingContext = {
-          apiUrl: api.url,
-          token: env.apiToken,
-          nodeClass: nodeClass.name,
           client: env.client,
           sampler,
           assertAlive: () => {
@@ -136,7 +138,7 @@ async function main(): Promise<void> {
           log('[warm-up] 5 tasks/s for 6 s');
           const warm = await runStep(ctx, {
             label: 'warm-up',
-            prefix: 'ceiling-warmup-',
+            batch: apiBatchFor('capstan-ceiling-warmup-'),
             rate: 5,
             seconds: 6,
             drainSeconds: 30,
@@ -145,15 +147,25 @@ async function main(): Promise<void> {
             describeCpu: shortCpu,
           });
           if (!warm.holds) throw new Error(`the warm-up failed: ${warm.why.join('; ')}`);
-          return await runCeiling(ctx, {
-            rates,
-            stepSeconds,
-            refine,
-            stepDrainSeconds,
-            minutes,
-            finalDrainSeconds,
-            describeCpu: shortCpu,
-          });
+          if (rawBatchFor) {
+            const rawWarm = await runStep(ctx, {
+              label: 'raw warm-up',
+              batch: rawBatchFor('raw-ceiling-warmup-'),
+              rate: 5,
+              seconds: 4,
+              drainSeconds: 30,
+              sampleEveryS: 2,
+              progressEveryS: 0,
+              describeCpu: shortCpu,
+            });
+            if (!rawWarm.holds) throw new Error(`the raw warm-up failed: ${rawWarm.why.join('; ')}`);
+          }
+          return await runCeiling(
+            ctx,
+            { rates, stepSeconds, refine, stepDrainSeconds, minutes, finalDrainSeconds, describeCpu: shortCpu },
+            apiBatchFor,
+            rawBatchFor,
+          );
         } finally {
           sampler.stop();
           await api.stop();

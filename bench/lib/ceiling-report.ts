@@ -1,6 +1,7 @@
 /** The ceiling bench's report: the search steps, the long run, each process's CPU share, what limited the rate, and a sizing line. */
 import type { CpuWindow, ProcessCpu } from './ceiling-cpu';
-import type { CeilingResult } from './ceiling-search';
+import type { RunShape } from './ceiling-runs';
+import type { CeilingResult, SearchResult } from './ceiling-search';
 import type { StepResult } from './ceiling-step';
 import { num, table } from './format';
 
@@ -60,20 +61,20 @@ function endedText(s: StepResult): string {
   return `${completed}/${s.accepted}${other.length > 0 ? ` (${other.map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}`;
 }
 
-/** Processes that are Capstan (and its dev server), not the load generator. */
-const isCapstan = (p: ProcessCpu): boolean => p.name !== 'bench';
+/** Processes that serve the tasks: all but the load generator, unless the baseline's workers run in it. */
+const serving = (p: ProcessCpu, withBench: boolean): boolean => withBench || p.name !== 'bench';
 
 /** CPU milliseconds a process spent per task sent in the window. */
 function msPerTask(p: ProcessCpu, w: CpuWindow, tasks: number): number {
   return (p.cores * w.seconds * 1000) / tasks;
 }
 
-/** CPU milliseconds all of Capstan's processes spent per task sent in the window. */
-export function capstanMsPerTask(w: CpuWindow, tasks: number): number {
-  return w.processes.filter(isCapstan).reduce((sum, p) => sum + msPerTask(p, w, tasks), 0);
+/** CPU milliseconds the serving processes spent per task sent in the window (`withBench`: the bench's too). */
+export function servingMsPerTask(w: CpuWindow, tasks: number, withBench = false): number {
+  return w.processes.filter((p) => serving(p, withBench)).reduce((sum, p) => sum + msPerTask(p, w, tasks), 0);
 }
 
-function processRows(w: CpuWindow, tasks: number): string[] {
+function processRows(w: CpuWindow, tasks: number, withBench: boolean): string[] {
   const rows = [
     ['process', 'pid', 'CPU (% of one core)', 'CPU ms per task', 'busiest thread', 'RSS start', 'RSS peak'],
   ];
@@ -90,32 +91,26 @@ function processRows(w: CpuWindow, tasks: number): string[] {
   }
   rows.push(['other users of the machine', '', pct(othersCores(w)), '', '', '', '']);
   rows.push([`machine (${w.cores} cores)`, '', `${pct(w.machineCores)} of ${w.cores * 100}%`, '', '', '', '']);
-  const perTask = capstanMsPerTask(w, tasks);
+  const perTask = servingMsPerTask(w, tasks, withBench);
+  const who = withBench
+    ? 'The dev server and the bench (the raw workers run in it)'
+    : "Capstan's processes and the dev server";
   return [
     ...table(rows),
-    `Capstan's processes spent ${num(perTask)} ms of CPU per task: the machine's ${w.cores} cores alone would allow at most ${num((w.cores * 1000) / perTask, 0)} tasks/s`,
+    `${who} spent ${num(perTask)} ms of CPU per task: the machine's ${w.cores} cores alone would allow at most ${num((w.cores * 1000) / perTask, 0)} tasks/s`,
   ];
 }
 
-/** The whole report, as lines. */
-export function renderCeiling(
-  header: string[],
-  result: CeilingResult,
-  minutes: number,
-  totalSeconds: number,
-): string[] {
-  const out = [...header, ''];
-  const names = result.steps[0]?.cpu.processes.map((p) => p.name) ?? [];
-  out.push(
-    '## Search: each step at a fixed arrival rate; it holds when every POST got 202, the backlog (sent − ended) did not grow, and every task ended Completed within the drain bound',
-  );
+function searchSection(title: string, search: SearchResult, withBench: boolean): string[] {
+  const out = [title];
+  const names = search.steps[0]?.cpu.processes.map((p) => p.name) ?? [];
   const rows = [
     [
       'step',
       'rate/s',
       'sent',
       'errors',
-      'POST p50/p99 ms',
+      'start p50/p99 ms',
       'backlog mid/end',
       'drained s',
       'completed',
@@ -127,7 +122,7 @@ export function renderCeiling(
       'verdict',
     ],
   ];
-  for (const s of result.steps) {
+  for (const s of search.steps) {
     rows.push([
       s.label.split(' @')[0] ?? s.label,
       String(s.rate),
@@ -140,19 +135,47 @@ export function renderCeiling(
       `${num(s.latency.p50, 0)}/${num(s.latency.p99, 0)}`,
       ...s.cpu.processes.map((p) => pct(p.cores).replace('%', '')),
       pct(s.cpu.machineCores).replace('%', ''),
-      num(capstanMsPerTask(s.cpu, s.sent)),
+      num(servingMsPerTask(s.cpu, s.sent, withBench)),
       s.loadEnd.split(' ')[0] ?? '',
       s.holds ? 'held' : 'NOT held',
     ]);
   }
   out.push(...table(rows));
-  for (const s of result.steps.filter((x) => !x.holds)) out.push(`  ${s.label} did not hold: ${s.why.join('; ')}`);
+  for (const s of search.steps.filter((x) => !x.holds)) out.push(`  ${s.label} did not hold: ${s.why.join('; ')}`);
   out.push('');
-  if (result.firstFailed) {
-    out.push(`## Where the limit shows: ${result.firstFailed.label}, the lowest rate that did not hold`);
-    out.push(...processRows(result.firstFailed.cpu, result.firstFailed.sent));
-    out.push(`limit: ${limitOf(result.firstFailed.cpu)}`, '');
+  if (search.firstFailed) {
+    out.push(`### Where the limit shows: ${search.firstFailed.label}, the lowest rate that did not hold`);
+    out.push(...processRows(search.firstFailed.cpu, search.firstFailed.sent, withBench));
+    out.push(`limit: ${limitOf(search.firstFailed.cpu)}`, '');
   }
+  return out;
+}
+
+function shapeLine(who: string, shape: RunShape | undefined): string[] {
+  if (!shape) return [];
+  const acts = Object.entries(shape.activities)
+    .map(([k, n]) => `${k}${n > 1 ? ` ×${n}` : ''}`)
+    .join(', ');
+  return [
+    `one ${who} run (${shape.runId}): ${shape.events} history events, ${shape.workflowTasks} workflow tasks, activities: ${acts || 'none'}`,
+  ];
+}
+
+/** The whole report, as lines. */
+export function renderCeiling(
+  header: string[],
+  result: CeilingResult,
+  minutes: number,
+  totalSeconds: number,
+): string[] {
+  const out = [...header, ''];
+  out.push(
+    ...searchSection(
+      '## Capstan search: POST /v1/tasks at a fixed arrival rate; a step holds when every POST got 202, the backlog (sent − ended) did not grow, and every task ended Completed within the drain bound ("CPU ms/task": all processes but the bench, per task sent)',
+      result,
+      false,
+    ),
+  );
   const s = result.sustained;
   if (!s) {
     out.push(`## Sustained: not run (no rate held; the lowest tried was ${result.steps[0]?.rate ?? '?'}/s)`, '');
@@ -165,9 +188,29 @@ export function renderCeiling(
       `backlog (sent − ended): mean ${num(s.backlogMid, 0)} in the 2nd quarter, ${num(s.backlogEnd, 0)} in the last; load average ${s.loadStart} at start, ${s.loadEnd} at end`,
     );
     if (!s.holds) out.push(`did not hold: ${s.why.join('; ')}`);
-    out.push(...processRows(s.cpu, s.sent));
+    out.push(...processRows(s.cpu, s.sent, false));
     out.push(`busiest during the run: ${limitOf(s.cpu)}`, '');
   }
+  out.push(...shapeLine('Capstan task', result.shape));
+  if (result.raw) {
+    out.push(
+      '',
+      ...searchSection(
+        '## Baseline, raw Temporal on the same server: a workflow of one no-op activity per task, started by the client (its worker pair runs in the bench process, so its CPU is under "bench"; "CPU ms/task" counts the bench)',
+        result.raw,
+        true,
+      ),
+    );
+    out.push(...shapeLine('raw', result.rawShape));
+    const ratioText =
+      result.held !== undefined && result.raw.held !== undefined
+        ? `x${(result.held / result.raw.held).toFixed(2)}`
+        : 'n/a';
+    out.push(
+      `highest rate that held in the search: Capstan ${result.held ?? 'none'}/s, raw Temporal ${result.raw.held ?? 'none'}/s (${ratioText})`,
+    );
+  }
+  out.push('');
   const limit = result.firstFailed
     ? limitOf(result.firstFailed.cpu)
     : `not reached: every rate tried held (up to ${result.steps[result.steps.length - 1]?.rate ?? '?'}/s); add higher BENCH_CEILING_RATES`;

@@ -6,15 +6,13 @@
 import type { Client } from '@temporalio/client';
 import { loadavg } from 'node:os';
 import type { CpuSampler, CpuWindow } from './ceiling-cpu';
-import { countEnded, endStates, runDurations } from './ceiling-runs';
+import { byName, byWorkflowId, countEnded, endStates, runDurations } from './ceiling-runs';
+import type { RawQueues } from './workers';
 import { runOpenLoop, type TimedOutcome } from './open-loop';
 import { summarize, type Summary } from './stats';
 
 /** What every step runs against. */
 export interface CeilingContext {
-  apiUrl: string;
-  token: string;
-  nodeClass: string;
   client: Client;
   sampler: CpuSampler;
   /** Throws if a process of the stack died. */
@@ -25,8 +23,8 @@ export interface CeilingContext {
 /** How to run one step. */
 export interface StepOptions {
   label: string;
-  /** Every task of the step is named `<prefix><n>`, so its runs can be counted apart from other steps'. */
-  prefix: string;
+  /** How the step starts its tasks, and the visibility filter that finds them again. */
+  batch: Batch;
   rate: number;
   seconds: number;
   /** Bound on the wait, after the last answer, for every accepted task to end. */
@@ -39,6 +37,44 @@ export interface StepOptions {
   describeCpu(window: CpuWindow): string;
 }
 
+/** How one step starts task `i`, and the visibility filter (see byName) that selects the step's runs. */
+export interface Batch {
+  start(i: number): Promise<TimedOutcome>;
+  filter: string;
+}
+
+/** Tasks named `<prefix><i>` started through `POST /v1/tasks` of the API at `apiUrl`. */
+export function apiBatch(apiUrl: string, token: string, nodeClass: string, prefix: string): Batch {
+  const auth = `Bearer ${token}`;
+  return {
+    filter: byName(prefix),
+    start: async (i) => {
+      const res = await fetch(`${apiUrl}/v1/tasks`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: auth },
+        body: JSON.stringify({ nodeClass, command: 'true', name: `${prefix}${i}` }),
+      });
+      await res.arrayBuffer();
+      return { ok: res.status === 202, label: String(res.status) };
+    },
+  };
+}
+
+/** Raw Temporal's equivalent: a one-no-op-activity workflow with id `<prefix><i>`, started by the client. */
+export function rawBatch(client: Client, raw: RawQueues, prefix: string): Batch {
+  return {
+    filter: byWorkflowId(prefix),
+    start: async (i) => {
+      await client.workflow.start('rawTaskWorkflow', {
+        taskQueue: raw.workflowQueue,
+        workflowId: `${prefix}${i}`,
+        args: [raw.activityQueue],
+      });
+      return { ok: true, label: 'started' };
+    },
+  };
+}
+
 /** One backlog sample, `t` seconds into the step. */
 export interface BacklogSample {
   t: number;
@@ -49,11 +85,13 @@ export interface BacklogSample {
 /** The figures and verdict of one step. */
 export interface StepResult {
   label: string;
+  /** The visibility filter of the step's runs. */
+  filter: string;
   rate: number;
   seconds: number;
   sent: number;
   accepted: number;
-  /** Non-2xx answers and failed requests, by status or error name. */
+  /** Refused starts (non-202 answers) and failed requests, by status or error name. */
   errors: Record<string, number>;
   /** Scheduled send → answer of the POSTs, ms. */
   post: Summary;
@@ -108,7 +146,7 @@ export function backlogGrew(
 /** Runs one step and judges it. */
 export async function runStep(ctx: CeilingContext, options: StepOptions): Promise<StepResult> {
   ctx.assertAlive();
-  const { rate, seconds, prefix } = options;
+  const { rate, seconds, batch } = options;
   const loadStart = loadNow();
   const cpuFrom = ctx.sampler.mark();
   let sent = 0;
@@ -134,24 +172,18 @@ export async function runStep(ctx: CeilingContext, options: StepOptions): Promis
       if (!sampling) break;
       const at = elapsed();
       const sentThen = sent;
-      const ended = await countEnded(ctx.client, prefix).catch(() => NaN);
+      const ended = await countEnded(ctx.client, batch.filter).catch(() => NaN);
       if (Number.isFinite(ended)) samples.push({ t: at, sent: sentThen, ended });
       if (options.progressEveryS > 0 && at - lastProgress.at >= options.progressEveryS - 0.5) progress(ended);
     }
   })();
-  const auth = `Bearer ${ctx.token}`;
   const request = async (i: number): Promise<TimedOutcome> => {
     sent++;
     try {
-      const res = await fetch(`${ctx.apiUrl}/v1/tasks`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', Authorization: auth },
-        body: JSON.stringify({ nodeClass: ctx.nodeClass, command: 'true', name: `${prefix}${i}` }),
-      });
-      await res.arrayBuffer();
-      if (res.status === 202) accepted++;
-      else errors[String(res.status)] = (errors[String(res.status)] ?? 0) + 1;
-      return { ok: res.status === 202, label: String(res.status) };
+      const outcome = await batch.start(i);
+      if (outcome.ok) accepted++;
+      else errors[outcome.label] = (errors[outcome.label] ?? 0) + 1;
+      return outcome;
     } catch (err) {
       const label = (err as { cause?: { code?: string } }).cause?.code ?? (err instanceof Error ? err.name : 'error');
       errors[label] = (errors[label] ?? 0) + 1;
@@ -170,7 +202,7 @@ export async function runStep(ctx: CeilingContext, options: StepOptions): Promis
   let drainSeconds: number | undefined;
   let ended = 0;
   for (;;) {
-    ended = await countEnded(ctx.client, prefix);
+    ended = await countEnded(ctx.client, batch.filter);
     if (ended >= accepted) {
       drainSeconds = (performance.now() - answered) / 1000;
       break;
@@ -180,8 +212,8 @@ export async function runStep(ctx: CeilingContext, options: StepOptions): Promis
     await new Promise((r) => setTimeout(r, 1000));
   }
   progress(ended);
-  const states = await endStates(ctx.client, prefix);
-  const latency = summarize(await runDurations(ctx.client, prefix));
+  const states = await endStates(ctx.client, batch.filter);
+  const latency = summarize(await runDurations(ctx.client, batch.filter));
   const { mid, end, grew } = backlogGrew(samples, seconds, rate);
   const why: string[] = [];
   const errorCount = Object.values(errors).reduce((s, n) => s + n, 0);
@@ -199,6 +231,7 @@ export async function runStep(ctx: CeilingContext, options: StepOptions): Promis
   if (notCompleted.length > 0) why.push(`runs ended ${notCompleted.map(([s, n]) => `${s} ×${n}`).join(', ')}`);
   return {
     label: options.label,
+    filter: batch.filter,
     rate,
     seconds,
     sent,
