@@ -5,6 +5,7 @@ import { renderCostChart, seriesFromRows, type ChartSeries } from '../../cost-mo
 import { costByGroup, type CostGroupBy, type CostRow } from '../../db/stores/cost-queries';
 import { addDays, isoDay } from '../../cost-model/forecast';
 import { dollarsToMicros, formatUsd } from '../../cost-model/money';
+import { timed } from '../server-timing';
 
 /** One query of `GET /v1/costs`. */
 export interface AdHocCostQuery {
@@ -20,7 +21,7 @@ function prices(nodeClasses: readonly NodeClass[]): Map<string, number> {
 
 /** Totals per group, largest first, with display strings; money in micro-dollars. */
 export async function adHocCosts(db: Pool, nodeClasses: readonly NodeClass[], q: AdHocCostQuery) {
-  const rows = await costByGroup(db, { ...q, prices: prices(nodeClasses) });
+  const rows = await timed('cost-sql', () => costByGroup(db, { ...q, prices: prices(nodeClasses) }));
   const groups = rows
     .sort((a, b) => b.totalMicros - a.totalMicros || a.key.localeCompare(b.key))
     .map((r) => ({ ...r, display: display(r) }));
@@ -48,7 +49,7 @@ export async function adHocSeries(
   nodeClasses: readonly NodeClass[],
   q: AdHocCostQuery,
 ): Promise<{ days: string[]; series: ChartSeries[] }> {
-  const rows = await costByGroup(db, { ...q, prices: prices(nodeClasses), byDay: true });
+  const rows = await timed('cost-sql', () => costByGroup(db, { ...q, prices: prices(nodeClasses), byDay: true }));
   const days: string[] = [];
   const last = isoDay(new Date(q.to.getTime() - 1));
   for (let day = isoDay(q.from); day <= last; day = addDays(day, 1)) days.push(day);
@@ -62,5 +63,7 @@ export async function adHocSeries(
 /** The SVG chart of each group's daily cost over the window's UTC days. */
 export async function adHocChart(db: Pool, nodeClasses: readonly NodeClass[], q: AdHocCostQuery): Promise<string> {
   const { days, series } = await adHocSeries(db, nodeClasses, q);
-  return renderCostChart(`Daily cost by ${q.groupBy}, ${days[0]} to ${days[days.length - 1]}`, days, series);
+  return timed('cost-render', async () =>
+    renderCostChart(`Daily cost by ${q.groupBy}, ${days[0]} to ${days[days.length - 1]}`, days, series),
+  );
 }

@@ -60,16 +60,16 @@ function keySql(groupBy: CostGroupBy, params: unknown[]): string {
   return KEY_SQL[groupBy as keyof typeof KEY_SQL];
 }
 
-/** Aggregates attempt cost over [from, to) by the grouping, ordered by key (and day). */
-export async function costByGroup(db: Pool, query: CostQuery): Promise<CostRow[]> {
+/** The priced aggregation of `costByGroup` as SQL text and parameters (the bench EXPLAINs it). */
+export function costByGroupStatement(query: CostQuery): { text: string; values: unknown[] } {
   const classes = [...query.prices.keys()];
   const params: unknown[] = [query.from, query.to, classes, classes.map((c) => query.prices.get(c))];
   const key = keySql(query.groupBy, params);
   const day = query.byDay ? `, to_char(a.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')` : '';
   const filters = ['a.started_at >= $1', 'a.started_at < $2', 'a.duration_ms IS NOT NULL'];
   if (query.nodeClass !== undefined) filters.push(`a.node_class = $${params.push(query.nodeClass)}`);
-  const { rows } = await db.query(
-    `WITH price AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS p(node_class, micros_per_hour)),
+  return {
+    text: `WITH price AS (SELECT * FROM unnest($3::text[], $4::bigint[]) AS p(node_class, micros_per_hour)),
      priced AS (
        SELECT ${key} AS key${day ? `${day} AS day` : ''}, a.outcome, a.duration_ms, ${ATTEMPT_MICROS_SQL} AS micros
        FROM task_attempts a
@@ -83,8 +83,14 @@ export async function costByGroup(db: Pool, query: CostQuery): Promise<CostRow[]
        COALESCE(sum(micros) FILTER (WHERE outcome = 'succeeded'), 0)::text AS compute_micros,
        COALESCE(sum(micros) FILTER (WHERE outcome <> 'succeeded'), 0)::text AS waste_micros
      FROM priced GROUP BY key${day ? ', day' : ''} ORDER BY key${day ? ', day' : ''}`,
-    params,
-  );
+    values: params,
+  };
+}
+
+/** Aggregates attempt cost over [from, to) by the grouping, ordered by key (and day). */
+export async function costByGroup(db: Pool, query: CostQuery): Promise<CostRow[]> {
+  const statement = costByGroupStatement(query);
+  const { rows } = await db.query(statement.text, statement.values);
   return rows.map((r) => {
     const computeMicros = Number(r.compute_micros);
     const wasteMicros = Number(r.waste_micros);
