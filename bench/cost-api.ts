@@ -7,7 +7,7 @@
  *
  * BENCH_COST_DATABASE=server (default, falls back to PGlite without server binaries) | pglite (the embedded
  * default, in a process of its own as `npm start` runs it); BENCH_COST_RUNS, BENCH_COST_REPS;
- * BENCH_COST_EXPLAIN=1 prints EXPLAIN (ANALYZE, BUFFERS) of the priced and the raw query of each grouping.
+ * BENCH_COST_ONLY=<regex> keeps the lines whose label matches; BENCH_COST_EXPLAIN=1 prints EXPLAIN (ANALYZE, BUFFERS) of the priced and the raw query of each grouping.
  */
 import { configKeyFrom } from '../db/stores/stack-config-secrets';
 import { Client, Connection } from '@temporalio/client';
@@ -163,7 +163,8 @@ async function main(): Promise<void> {
       ],
     ];
     const ratios: number[] = [];
-    for (const c of costCases()) {
+    const only = process.env.BENCH_COST_ONLY === undefined ? undefined : new RegExp(process.env.BENCH_COST_ONLY);
+    for (const c of costCases().filter((x) => only === undefined || only.test(x.label))) {
       const m = await measure(c, get, () => pool.query(c.raw.sql, [from, to, ...c.raw.params]));
       const a = summarize(m.api);
       const r = summarize(m.raw);
