@@ -1,5 +1,5 @@
 /** A line chart of daily cost per group as a standalone SVG document (hand-written, no dependency). */
-import { formatUsd } from './money';
+import { compareText, formatUsd } from './money';
 
 /** One line of the chart. */
 export interface ChartSeries {
@@ -89,7 +89,7 @@ export function seriesFromRows(
   }
   const all = [...byKey]
     .map(([name, values]) => ({ name, values, total: values.reduce((a, b) => a + b, 0) }))
-    .sort((a, b) => b.total - a.total || a.name.localeCompare(b.name));
+    .sort((a, b) => b.total - a.total || compareText(a.name, b.name));
   const shown = all.slice(0, limit).map(({ name, values }) => ({ name, values }));
   const rest = all.slice(limit);
   if (rest.length > 0)

@@ -36,6 +36,20 @@ describe('money', () => {
     assert.equal(formatUsd(5000), '$0.0050');
     assert.equal(formatUsd(0), '$0.00');
     assert.equal(formatUsd(-2_500_000), '-$2.50');
+    // Half a cent rounds up on both sides of the point where cents stop being computed in doubles.
+    assert.equal(formatUsd(2 ** 40 - 5_000 - (2 ** 40 % 10_000)), '$1,099,511.62');
+    assert.equal(formatUsd(12_345_678_905_000), '$12,345,678.91');
+    assert.equal(formatUsd(1_099_511_625_000), '$1,099,511.63');
+    assert.equal(formatUsd(9_007_199_254_740_991), '$9,007,199,254.74');
+    // Against the rule written out in BigInt, on half cents and their neighbours from $0.01 to 2^52 µ$.
+    for (let exp = 14; exp <= 52; exp++) {
+      for (const offset of [-1, 0, 1]) {
+        const micros = Math.floor(2 ** exp / 10_000) * 10_000 + 5_000 + offset;
+        const cents = (BigInt(micros) * 2n + 10_000n) / 20_000n;
+        const want = `$${(cents / 100n).toString().replace(/\B(?=(\d{3})+$)/g, ',')}.${String(cents % 100n).padStart(2, '0')}`;
+        assert.equal(formatUsd(micros), want, String(micros));
+      }
+    }
     assert.equal(relativeChange(150, 100), 0.5);
     assert.equal(relativeChange(5, 0), null);
   });
