@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/env';
 import { createLogger } from '../config/logger';
 import { bundleWorkflowsInChild } from './bundle-workflows';
-import { connectWorker, createOrchestratorWorker } from './create-worker';
+import { connectWorker, createOrchestratorWorker } from './create-orchestrator';
 import { installWorkerRuntime } from './runtime';
 
 async function main(): Promise<void> {
