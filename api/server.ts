@@ -5,6 +5,7 @@ import { pulumiPassphrase } from '../toolchain/pulumi-settings';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig, requireDatabaseUrl } from '../config/env';
 import { createLogger } from '../config/logger';
+import { capstanDataConverter } from '../config/payload-codec';
 import { loadNodeClasses } from '../config/node-classes';
 import { openDatabase } from '../db/open';
 import { createApp } from './app';
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
   // On stderr, apart from the JSON log on stdout: it is for the person who started Capstan, and is never shown again.
   if (admin.secret) process.stderr.write(`[capstan] admin token (shown once, store it now): ${admin.secret}\n`);
   const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: capstanDataConverter });
   // Every start creates the schedule or updates it to this configuration: one schedule, under a fixed id, however often the API restarts.
   const costSchedule = await ensureCostSchedule(
     client,

@@ -81,6 +81,14 @@ const SCENARIOS: Record<string, [string, Record<string, unknown>]> = {
   ],
   // With the stack's low continue-as-new threshold this records a later execution, which starts from carried state.
   'dag-continued-as-new': ['/v1/dags', { name: 'chain', maxParallel: 5, tasks: chain(40) }],
+  // A spec over the payload codec's threshold: its inputs are stored gzipped, and replay must decode them.
+  'dag-large-spec': [
+    '/v1/dags',
+    {
+      name: 'large-spec',
+      tasks: chain(6).map((task) => ({ ...task, command: `true # ${'x'.repeat(50_000)}` })),
+    },
+  ],
 };
 
 /**

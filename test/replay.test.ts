@@ -3,6 +3,7 @@
  * replay: a change to workflow logic that would break running workflows fails here.
  */
 import { Worker } from '@temporalio/worker';
+import { capstanDataConverter } from '../config/payload-codec';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -48,7 +49,10 @@ test('every recorded history replays without nondeterminism', { timeout: 120_000
     history: historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8'))),
   }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowsPath: require.resolve('../workflows') }, histories)) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowsPath: require.resolve('../workflows'), dataConverter: capstanDataConverter },
+    histories,
+  )) {
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
   assert.deepEqual(failures, []);

@@ -1,5 +1,5 @@
 /** Builds Capstan's two kinds of worker: the orchestrator (workflows) and the node-class worker (activities). */
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
@@ -21,15 +21,14 @@ import { costActivityDeps } from '../activities/cost/from-config';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
-import { nodeClassTaskQueue, orchestratorTaskQueue } from '../workflows/contracts/node-class';
+import { nodeClassTaskQueue } from '../workflows/contracts/node-class';
+import { capstanDataConverter } from '../config/payload-codec';
+import { workerIdentity } from './create-orchestrator';
+
+export { connectWorker, createOrchestratorWorker, workerIdentity } from './create-orchestrator';
 
 /** How often a running attempt's metering row is refreshed; a row unrefreshed for several of these is closed as lost. */
 export const METERING_TOUCH_INTERVAL_MS = 15_000;
-
-/** Worker identity naming host, role or class, and process, as shown in results and task-queue listings. */
-export function workerIdentity(role: string): string {
-  return `${hostname()}/${role}/${process.pid}`;
-}
 
 /** Where this worker's task attempts and pipeline steps write their logs: the database the API reads them from. */
 export function taskLogDeps(config: CapstanConfig, db: Pool, logger: Logger): TaskLogDeps {
@@ -39,32 +38,6 @@ export function taskLogDeps(config: CapstanConfig, db: Pool, logger: Logger): Ta
     redactedVars: config.taskLogs.redactedVars,
     logger,
   };
-}
-
-/** Connects to the Temporal frontend named in the config. */
-export function connectWorker(config: CapstanConfig): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: config.temporal.address });
-}
-
-/**
- * A worker that runs every Capstan workflow from the orchestrator task queue; from `bundleCode` when
- * given (see bundle-workflows), otherwise bundled in this process.
- */
-export function createOrchestratorWorker(
-  connection: NativeConnection,
-  config: CapstanConfig,
-  bundleCode?: string,
-): Promise<Worker> {
-  return Worker.create({
-    connection,
-    namespace: config.temporal.namespace,
-    taskQueue: orchestratorTaskQueue(config.taskQueuePrefix),
-    ...(bundleCode === undefined
-      ? { workflowsPath: require.resolve('../workflows') }
-      : { workflowBundle: { code: bundleCode } }),
-    identity: workerIdentity('orchestrator'),
-    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
-  });
 }
 
 /** What a worker of the Pulumi class runs stack operations with. */
@@ -167,6 +140,8 @@ export function createJobStepWorker(
       ],
     },
     identity,
+    // Activity inputs and results past the codec's threshold travel gzipped, as the orchestrator sends them.
+    dataConverter: capstanDataConverter,
     // The steps of the jobs this worker claimed; a job's steps run one at a time.
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
@@ -229,6 +204,8 @@ export function createNodeClassWorker(
       ],
     },
     identity,
+    // Activity inputs and results past the codec's threshold travel gzipped, as the orchestrator sends them.
+    dataConverter: capstanDataConverter,
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
   });

@@ -22,6 +22,7 @@ import { nodeClassTaskQueue } from './contracts/node-class';
 import type { TaskState } from './contracts/task-run';
 import { packStates, unpackStates } from './dag/carry';
 import { dagSpecOf } from './dag/defaults';
+import { taskRoom } from './dag/history-budget';
 import { buildPlan } from './dag/plan';
 import { renderTask } from './dag/render';
 import { DagScheduler } from './dag/scheduler';
@@ -39,6 +40,13 @@ const MAX_QUERY_PAGE = 1000;
  */
 const LAZY_SKIPS = 'dag-lazy-skips';
 
+/**
+ * Patch: an execution drains when the tasks it runs could take its history past its event or byte
+ * budget (see taskRoom), and starts no more tasks than fit, instead of at the server's suggestion
+ * (4,096 events on the dev server), so a 10,000-task run drains about half as often.
+ */
+const SIZED_DRAIN = 'dag-sized-drain';
+
 /** Runs a DAG to its end; fails with `DagFailed` naming the failed tasks. */
 export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   const { policy } = input;
@@ -50,6 +58,7 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
     : plan.nodes.map(() => ({ status: 'pending' }));
   const executions = (input.carried?.executions ?? 0) + 1;
   const scheduler = new DagScheduler(spec, plan, states, { lazySkips: patched(LAZY_SKIPS) });
+  const sizedDrain = patched(SIZED_DRAIN);
   const scopes = new Map<number, CancellationScope>();
   const runStart = workflowInfo().runStartTime.getTime();
   let changed = true;
@@ -135,10 +144,19 @@ export async function dagWorkflow(input: DagWorkflowInput): Promise<DagResult> {
   try {
     for (;;) {
       changed = false;
-      const draining =
-        workflowInfo().historyLength >= policy.continueAsNewAfterEvents || workflowInfo().continueAsNewSuggested;
+      const info = workflowInfo();
+      const room = sizedDrain
+        ? taskRoom(
+            { events: info.historyLength, bytes: info.historySize },
+            policy.continueAsNewAfterEvents,
+            scopes.size,
+          )
+        : Infinity;
+      const draining = sizedDrain
+        ? room <= 0
+        : info.historyLength >= policy.continueAsNewAfterEvents || info.continueAsNewSuggested;
       if (scheduler.failing && spec.failFast) for (const scope of scopes.values()) scope.cancel();
-      if (!draining) scheduler.next(spec.maxParallel - scopes.size).dispatch.forEach(launch);
+      if (!draining) scheduler.next(Math.min(spec.maxParallel - scopes.size, room)).dispatch.forEach(launch);
       setCurrentDetails(describe(scheduler, spec.name, executions, runningKeys()));
       if (scopes.size === 0 && scheduler.done) break;
       if (scopes.size === 0 && draining) {

@@ -1,5 +1,4 @@
 /** What a DAG run was asked to do and where each node stands, read back from Temporal. */
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { DagStateView, DagWorkflowInput, NodeState } from '../../workflows/contracts/dag-run';
 import { dagStateQuery } from '../../workflows/definitions';
 import { isGrpcServiceError } from '@temporalio/client';
@@ -31,7 +30,12 @@ export async function runInputOf(deps: ApiDeps, runId: string): Promise<unknown>
     throw err;
   }
   const payload = history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  return payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+  if (!payload) return undefined;
+  // Through the client's codecs: a large input (a big DAG's spec) is stored gzipped.
+  const { payloadCodecs, payloadConverter } = deps.client.options.loadedDataConverter;
+  let decoded = [payload];
+  for (const codec of [...payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return payloadConverter.fromPayload(decoded[0]!);
 }
 
 /** Every node's state, paged through the DAG state query (it also answers for runs that have ended). */

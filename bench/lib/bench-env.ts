@@ -3,6 +3,7 @@ import { configKeyFrom } from '../../db/stores/stack-config-secrets';
 import { shippedPrograms } from '../../infra/programs/registry';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { capstanDataConverter } from '../../config/payload-codec';
 import { NativeConnection } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../../api/auth/principal';
@@ -108,7 +109,11 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     cleanups.unshift(() => connection.close());
     const clientConnection = await Connection.connect({ address: server.address });
     cleanups.unshift(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: 'default' });
+    const client = new Client({
+      connection: clientConnection,
+      namespace: 'default',
+      dataConverter: capstanDataConverter,
+    });
 
     options.log(`server ${server.address} up; bundling workflows and starting workers (prefix ${prefix})`);
     const running: RunningWorkers[] = [];

@@ -98,7 +98,7 @@ function largeBlock(l: LargeDag, continueAsNewAfterEvents: number): string[] {
   if (l.lastProgress) lines.push(`last progress before terminating it: ${l.lastProgress}`);
   lines.push(
     `spec ${num(l.specBytes / 1024, 0)} KB; start RPC ${num(run.startMs, 0)} ms; wall ${s(run.wallMs)} s => ${num((l.succeeded * 1000) / run.wallMs)} tasks/s end to end${ok ? '' : ` (${l.succeeded} succeeded before it failed)`}`,
-    `executions: ${run.result?.executions ?? 'n/a'} per the result, ${l.executions.length} listed (CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS ${continueAsNewAfterEvents}; the workflow also continues as new when the server suggests it)`,
+    `executions: ${run.result?.executions ?? 'n/a'} per the result, ${l.executions.length} listed (CAPSTAN_DAG_CONTINUE_AS_NEW_EVENTS ${continueAsNewAfterEvents}; an execution drains once its running tasks could take it past that many events or 8 MiB of history)`,
   );
   if (l.executionsError) lines.push(`listing executions failed: ${l.executionsError}`);
   if (l.executions.length > 0) {

@@ -6,6 +6,7 @@ import { configKeyFrom } from '../../db/stores/stack-config-secrets';
 import { shippedPrograms } from '../../infra/programs/registry';
 import { pulumiPassphrase } from '../../toolchain/pulumi-settings';
 import { Client, Connection } from '@temporalio/client';
+import { capstanDataConverter } from '../../config/payload-codec';
 import { settlingRetries } from './settling-retries';
 import type { Pool } from 'pg';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -130,7 +131,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   };
   const retries = settlingRetries();
   const connection = await Connection.connect({ address, interceptors: [retries.interceptor] });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', dataConverter: capstanDataConverter });
   const children: ChildProcess[] = [];
 
   const spawnWorker = (script: string, extraEnv: Record<string, string>): ChildProcess => {
