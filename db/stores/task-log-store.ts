@@ -1,6 +1,7 @@
 /** Task logs in PostgreSQL: one log per task attempt, written in chunks of lines by the worker and read by the API. */
 import type { Pool } from 'pg';
 import type { AttemptKey } from './attempt-ledger';
+import { WriteBatcher } from './write-batcher';
 
 /** What the worker knows when an attempt's log opens. */
 export interface LogOpen extends AttemptKey {
@@ -51,9 +52,76 @@ export interface ChunkQuery {
   limit: number;
 }
 
+/** An attempt's whole log, written at its end: its row, already ended, and its one chunk. */
+export interface WholeLog extends LogOpen {
+  totals: LogTotals;
+  chunk: LogChunk;
+}
+
 /** Reads and writes the `task_logs` tables; every method is one statement, so it suits the embedded database too. */
 export class TaskLogStore {
+  /** Whole logs of attempts ending together (a fan-out's light tasks) go in one statement. */
+  private readonly wholes = new WriteBatcher<WholeLog>(
+    (log) => this.writeWholes([log]),
+    (logs) => this.writeWholes(logs),
+  );
+
   constructor(private readonly db: Pool) {}
+
+  /**
+   * Writes the whole log of an attempt that printed less than one chunk before it ended: the row (ended) and the
+   * chunk together, where open, append and close would cost three statements. A redelivered attempt's earlier
+   * chunks are replaced, as `open` does.
+   */
+  writeWhole(log: WholeLog): Promise<void> {
+    return this.wholes.write(log);
+  }
+
+  private async writeWholes(logs: WholeLog[]): Promise<void> {
+    const rows = logs.map((l) => ({
+      run_id: l.runId,
+      task_id: l.taskId,
+      attempt: l.attempt,
+      worker: l.worker,
+      started_at: l.startedAt.toISOString(),
+      limit_bytes: l.limitBytes,
+      total_lines: l.totals.totalLines,
+      total_bytes: l.totals.totalBytes,
+      cut_lines: l.totals.cutLines,
+      cut_bytes: l.totals.cutBytes,
+      seq: l.chunk.seq,
+      first_line: l.chunk.firstLine,
+      byte_offset: l.chunk.byteOffset,
+      line_count: l.chunk.runs.reduce((lines, [n]) => lines + n, 0),
+      runs: JSON.stringify(l.chunk.runs),
+      body: l.chunk.body,
+    }));
+    // The chunk goes in the main statement, after its row: the foreign key is checked at the statement's end.
+    await this.db.query(
+      `WITH i AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, task_id text, attempt integer, worker text,
+           started_at timestamptz, limit_bytes bigint, total_lines bigint, total_bytes bigint, cut_lines bigint,
+           cut_bytes bigint, seq integer, first_line bigint, byte_offset bigint, line_count integer, runs text, body text)),
+       gone AS (
+         DELETE FROM task_log_chunks c USING i
+         WHERE c.run_id = i.run_id AND c.task_id = i.task_id AND c.attempt = i.attempt AND c.seq > i.seq),
+       logged AS (
+         INSERT INTO task_logs (run_id, task_id, attempt, worker, started_at, last_write_at, ended_at, limit_bytes,
+           total_lines, total_bytes, cut_lines, cut_bytes)
+         SELECT run_id, task_id, attempt, worker, started_at, now(), now(), limit_bytes, total_lines, total_bytes,
+           cut_lines, cut_bytes FROM i
+         ON CONFLICT (run_id, task_id, attempt) DO UPDATE SET worker = EXCLUDED.worker, started_at = EXCLUDED.started_at,
+           last_write_at = now(), ended_at = now(), limit_bytes = EXCLUDED.limit_bytes, total_lines = EXCLUDED.total_lines,
+           total_bytes = EXCLUDED.total_bytes, cut_lines = EXCLUDED.cut_lines, cut_bytes = EXCLUDED.cut_bytes
+         RETURNING run_id, task_id, attempt)
+       INSERT INTO task_log_chunks (run_id, task_id, attempt, seq, first_line, byte_offset, line_count, runs, body)
+       SELECT i.run_id, i.task_id, i.attempt, i.seq, i.first_line, i.byte_offset, i.line_count, i.runs, i.body
+       FROM i JOIN logged l ON l.run_id = i.run_id AND l.task_id = i.task_id AND l.attempt = i.attempt
+       ON CONFLICT (run_id, task_id, attempt, seq) DO UPDATE SET first_line = EXCLUDED.first_line,
+         byte_offset = EXCLUDED.byte_offset, line_count = EXCLUDED.line_count, runs = EXCLUDED.runs, body = EXCLUDED.body`,
+      [JSON.stringify(rows)],
+    );
+  }
 
   /** Opens (or, for a redelivered attempt, reopens empty) the attempt's log. */
   async open(log: LogOpen): Promise<void> {
