@@ -15,6 +15,8 @@ const NOT_POLLING = /^No (workflows|activities) registered, not polling/;
 /** Adapts a pino logger to the SDK's logger, naming the workflow id `runId` as every Capstan log line does. */
 function temporalLoggerFor(logger: Logger): TemporalLogger {
   const log = (level: LogLevel, message: string, meta: LogMetadata = {}): void => {
+    // The SDK logs every activity at DEBUG: below the level, drop it before copying its metadata.
+    if (!logger.isLevelEnabled(LEVELS[level]) && !(level === 'WARN' && NOT_POLLING.test(message))) return;
     const { workflowId, ...rest } = meta as LogMetadata & { workflowId?: string };
     // Capstan's workers are activity-only or workflow-only by design; the SDK's warning about it is no news.
     if (level === 'WARN' && NOT_POLLING.test(message)) level = 'INFO';

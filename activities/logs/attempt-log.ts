@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../../config/logger';
 import type { AttemptKey } from '../../db/stores/attempt-ledger';
-import type { LogChunk, LogRun, LogTotals, TaskLogStore } from '../../db/stores/task-log-store';
+import type { LogChunk, LogOpen, LogRun, LogTotals, TaskLogStore } from '../../db/stores/task-log-store';
 import { retryWrite } from '../metering/retry-write';
 import { LineSplitter, type LineBlock } from './line-splitter';
 import type { SecretMasker } from './secret-masker';
@@ -61,7 +61,8 @@ export class AttemptLog {
   private storedTail: Array<{ seq: number; lines: number; bytes: number }> = [];
   private storedTailBytes = 0;
   private draining: Promise<void> | undefined;
-  private readonly opened: Promise<void>;
+  /** Set once the log's row is being written: at the first write, or the first tick while the command is quiet. */
+  private opened: Promise<void> | undefined;
   private broken = false;
   private readonly closeAbort = new AbortController();
   private lastWriteAt = Date.now();
@@ -74,14 +75,7 @@ export class AttemptLog {
   constructor(private readonly options: AttemptLogOptions) {
     this.headLimit = Math.floor(options.limitBytes / 2);
     this.tailLimit = options.limitBytes - this.headLimit;
-    this.opened = this.retrying(() =>
-      options.store.open({
-        ...options.key,
-        worker: options.worker,
-        startedAt: new Date(this.startedAt),
-        limitBytes: options.limitBytes,
-      }),
-    ).catch((err: Error) => this.giveUp(err));
+    // The row is not written yet: an attempt that ends before the first tick writes its whole log in one statement.
     this.timer = setInterval(() => this.tick(), options.flushMs ?? 200);
   }
 
@@ -117,7 +111,15 @@ export class AttemptLog {
     this.ending = true;
     const deadline = setTimeout(() => this.closeAbort.abort(), CLOSE_DEADLINE_MS);
     try {
-      await this.opened;
+      const whole = this.opened === undefined && !this.broken ? this.wholeLog() : undefined;
+      if (whole) {
+        await this.retrying(() =>
+          this.options.store.writeWhole({ ...this.openRow(), totals: { ...this.totals }, chunk: whole }),
+        );
+        this.endWritten = true;
+        return;
+      }
+      await this.open();
       await this.flush();
       if (!this.broken && !this.endWritten)
         await this.retrying(() => this.options.store.close(this.options.key, this.totals));
@@ -179,6 +181,9 @@ export class AttemptLog {
   private tick(): void {
     if (this.pendingHead.length > 0 || this.pendingTail.length > 0) {
       void this.flush();
+    } else if (this.opened === undefined) {
+      // A quiet command: its log is listed as running from now on.
+      void this.open();
     } else if (Date.now() - this.lastWriteAt >= LOG_TOUCH_MS && !this.broken) {
       this.lastWriteAt = Date.now();
       this.options.store.touch(this.options.key).catch(() => undefined);
@@ -194,7 +199,7 @@ export class AttemptLog {
   }
 
   private async drain(): Promise<void> {
-    await this.opened;
+    await this.open();
     while (!this.broken && (this.pendingHead.length > 0 || this.pendingTail.length > 0)) {
       const fromHead = this.pendingHead.length > 0;
       const blocks = takeChunk(fromHead ? this.pendingHead : this.pendingTail);
@@ -236,6 +241,41 @@ export class AttemptLog {
         this.giveUp(err as Error);
       }
     }
+  }
+
+  /** Writes the log's row (once), as running. */
+  private open(): Promise<void> {
+    this.opened ??= this.retrying(() => this.options.store.open(this.openRow())).catch((err: Error) =>
+      this.giveUp(err),
+    );
+    return this.opened;
+  }
+
+  private openRow(): LogOpen {
+    return {
+      ...this.options.key,
+      worker: this.options.worker,
+      startedAt: new Date(this.startedAt),
+      limitBytes: this.options.limitBytes,
+    };
+  }
+
+  /** Everything buffered as the log's first and only chunk, when it is one (nothing cut, nothing written yet); else undefined. */
+  private wholeLog(): LogChunk | undefined {
+    if (this.pendingTail.length > 0 || this.dropStoredTail || this.seq > 0) return undefined;
+    const blocks = this.pendingHead;
+    const bytes = blocks.reduce((total, b) => total + b.bytes, 0);
+    if (blocks.length === 0 || bytes > CHUNK_BYTES) return undefined;
+    this.pendingHead = [];
+    this.seq = 1;
+    this.lastHeadSeq = 1;
+    return {
+      seq: 1,
+      firstLine: blocks[0]!.firstLine,
+      byteOffset: blocks[0]!.offset,
+      runs: runsOf(blocks),
+      body: blocks.map((b) => b.text).join(''),
+    };
   }
 
   private dropAllStoredTail(): number {

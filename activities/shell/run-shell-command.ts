@@ -107,7 +107,7 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
       masker,
     );
     const startedAt = Date.now();
-    ctx.log.info('task attempt started', { runId, attempt: taskAttempt, nodeClass: spec.nodeClass });
+    ctx.log.debug('task attempt started', { runId, attempt: taskAttempt, nodeClass: spec.nodeClass });
     // The activity attempt rides along so a heartbeat timeout still tells the workflow how many attempts ran.
     const heartbeat = (): void =>
       ctx.heartbeat({
@@ -116,7 +116,10 @@ export function createRunShellCommand(deps: ShellActivityDeps) {
         stdoutBytes: stdout.totalBytes,
         stderrBytes: stderr.totalBytes,
       });
-    heartbeat();
+    // A first attempt needs no heartbeat at once: without details the workflow counts one attempt, which is right.
+    // A retry records its number now, so a worker lost in its first seconds is not counted as the attempt before it.
+    // (One heartbeat is one more write to the workflow's state on the server: a tenth of a light task's cost there.)
+    if (activityAttempt > 1) heartbeat();
     const beat = setInterval(heartbeat, heartbeatIntervalMs(ctx.info.heartbeatTimeoutMs, deps.maxHeartbeatIntervalMs));
     try {
       let exit: ProcessGroupExit;

@@ -1,6 +1,6 @@
 /** Writes task-attempt metering rows: one per (run, task, attempt), opened when the attempt starts and closed once. */
 import type { Pool } from 'pg';
-import { WriteBatcher } from './write-batcher';
+import { sharedWriter, type SharedWriter, type WriteKind } from './write-batcher';
 
 /** How a metered attempt ended. */
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timed_out' | 'cancelled' | 'lost' | 'error';
@@ -34,17 +34,24 @@ export interface AttemptEnd {
 
 /** The metering table, reached through a pool; every method is one statement (no transactions), so it also suits the embedded database. */
 export class AttemptLedger {
-  /** Starts and ends of concurrent attempts are written together: both are on every attempt's path. */
-  private readonly starts = new WriteBatcher<AttemptStart>(
-    (start) => this.startOne(start),
-    (starts) => this.startMany(starts),
-  );
-  private readonly ends = new WriteBatcher<AttemptKey & AttemptEnd>(
-    (end) => this.endOne(end),
-    (ends) => this.endMany(ends),
-  );
+  /** Starts and ends of concurrent attempts are written together, with their logs: all are on every attempt's path. */
+  private readonly writer: SharedWriter;
+  private readonly starts: WriteKind<AttemptStart> = {
+    name: 'attempt_start',
+    one: (start) => this.startOne(start),
+    row: startRow,
+    ctes: startCtes,
+  };
+  private readonly ends: WriteKind<AttemptKey & AttemptEnd> = {
+    name: 'attempt_end',
+    one: (end) => this.endOne(end),
+    row: endRow,
+    ctes: endCtes,
+  };
 
-  constructor(private readonly db: Pool) {}
+  constructor(private readonly db: Pool) {
+    this.writer = sharedWriter(db);
+  }
 
   /**
    * Opens the attempt's row. A redelivered start finds the row there and changes nothing. Earlier
@@ -52,7 +59,7 @@ export class AttemptLedger {
    * one after their heartbeat timed out, so they are closed here at once.
    */
   recordStart(start: AttemptStart): Promise<void> {
-    return this.starts.write(start);
+    return this.writer.write(this.starts, start);
   }
 
   // One statement, not three: it is on every attempt's path before its command runs.
@@ -97,7 +104,7 @@ export class AttemptLedger {
 
   /** Closes the attempt's row; a second close (a redelivered completion) finds it closed and changes nothing. */
   recordEnd(key: AttemptKey, end: AttemptEnd): Promise<void> {
-    return this.ends.write({ ...key, ...end });
+    return this.writer.write(this.ends, { ...key, ...end });
   }
 
   private async endOne(end: AttemptKey & AttemptEnd): Promise<void> {
@@ -117,64 +124,6 @@ export class AttemptLedger {
     );
   }
 
-  /** The ends of several attempts in one statement, as endOne writes each. */
-  private async endMany(ends: Array<AttemptKey & AttemptEnd>): Promise<void> {
-    const rows = ends.map((e) => ({
-      run_id: e.runId,
-      task_id: e.taskId,
-      attempt: e.attempt,
-      outcome: e.outcome,
-      ended_at: e.endedAt.toISOString(),
-      exit_code: e.exitCode ?? null,
-      detail: e.detail?.slice(0, 1000) ?? null,
-    }));
-    await this.db.query(
-      `UPDATE task_attempts t SET outcome = i.outcome, ended_at = i.ended_at, last_seen_at = i.ended_at,
-         exit_code = i.exit_code, detail = i.detail,
-         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (i.ended_at - t.started_at)) * 1000)::bigint)
-       FROM jsonb_to_recordset($1::jsonb) AS i(run_id text, task_id text, attempt integer, outcome text,
-         ended_at timestamptz, exit_code integer, detail text)
-       WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt = i.attempt AND t.ended_at IS NULL`,
-      [JSON.stringify(rows)],
-    );
-  }
-
-  /** The starts of several attempts in one statement, as startOne writes each. */
-  private async startMany(starts: AttemptStart[]): Promise<void> {
-    const rows = starts.map((s) => ({
-      run_id: s.runId,
-      task_id: s.taskId,
-      attempt: s.attempt,
-      run_kind: s.runKind,
-      node_class: s.nodeClass,
-      worker: s.worker,
-      activity_id: s.activityId,
-      labels: s.labels,
-      started_at: s.startedAt.toISOString(),
-      supersedes: s.supersedes ?? null,
-    }));
-    await this.db.query(
-      `WITH i AS (
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(run_id text, task_id text, attempt integer, run_kind text,
-           node_class text, worker text, activity_id text, labels jsonb, started_at timestamptz, supersedes text)),
-       opened AS (
-         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
-         SELECT run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, started_at FROM i
-         ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
-       earlier AS (
-         UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
-           duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
-           detail = 'worker stopped heartbeating; Temporal started attempt ' || i.attempt::text
-         FROM i WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt < i.attempt AND t.ended_at IS NULL)
-       UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
-         duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
-         detail = 'worker lost; the job restarted on another worker'
-       FROM i WHERE i.supersedes IS NOT NULL AND t.run_id = i.run_id AND left(t.task_id, length(i.supersedes)) = i.supersedes
-         AND t.task_id <> i.task_id AND t.ended_at IS NULL`,
-      [JSON.stringify(rows)],
-    );
-  }
-
   /** Closes as lost every open attempt not seen since `before` (its worker died and no retry followed); returns how many. */
   async closeLost(before: Date): Promise<number> {
     const result = await this.db.query(
@@ -186,4 +135,69 @@ export class AttemptLedger {
     );
     return result.rowCount ?? 0;
   }
+}
+
+function endRow(e: AttemptKey & AttemptEnd): unknown {
+  return {
+    run_id: e.runId,
+    task_id: e.taskId,
+    attempt: e.attempt,
+    outcome: e.outcome,
+    ended_at: e.endedAt.toISOString(),
+    exit_code: e.exitCode ?? null,
+    detail: e.detail?.slice(0, 1000) ?? null,
+  };
+}
+
+/** The ends of several attempts, as endOne writes each. */
+function endCtes(param: string): string {
+  return `attempt_end_in AS (
+      SELECT * FROM jsonb_to_recordset(${param}) AS x(run_id text, task_id text, attempt integer, outcome text,
+        ended_at timestamptz, exit_code integer, detail text)),
+    attempt_end_closed AS (
+      UPDATE task_attempts t SET outcome = i.outcome, ended_at = i.ended_at, last_seen_at = i.ended_at,
+        exit_code = i.exit_code, detail = i.detail,
+        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (i.ended_at - t.started_at)) * 1000)::bigint)
+      FROM attempt_end_in AS i
+      WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt = i.attempt AND t.ended_at IS NULL)`;
+}
+
+function startRow(s: AttemptStart): unknown {
+  return {
+    run_id: s.runId,
+    task_id: s.taskId,
+    attempt: s.attempt,
+    run_kind: s.runKind,
+    node_class: s.nodeClass,
+    worker: s.worker,
+    activity_id: s.activityId,
+    labels: s.labels,
+    started_at: s.startedAt.toISOString(),
+    supersedes: s.supersedes ?? null,
+  };
+}
+
+/** The starts of several attempts, as startOne writes each. */
+function startCtes(param: string): string {
+  return `attempt_start_in AS (
+      SELECT * FROM jsonb_to_recordset(${param}) AS x(run_id text, task_id text, attempt integer, run_kind text,
+        node_class text, worker text, activity_id text, labels jsonb, started_at timestamptz, supersedes text)),
+    attempt_start_opened AS (
+      INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
+      SELECT run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, started_at
+      FROM attempt_start_in
+      ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
+    attempt_start_earlier AS (
+      UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
+        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
+        detail = 'worker stopped heartbeating; Temporal started attempt ' || i.attempt::text
+      FROM attempt_start_in AS i
+      WHERE t.run_id = i.run_id AND t.task_id = i.task_id AND t.attempt < i.attempt AND t.ended_at IS NULL),
+    attempt_start_superseded AS (
+      UPDATE task_attempts t SET outcome = 'lost', ended_at = t.last_seen_at,
+        duration_ms = GREATEST(0, (EXTRACT(EPOCH FROM (t.last_seen_at - t.started_at)) * 1000)::bigint),
+        detail = 'worker lost; the job restarted on another worker'
+      FROM attempt_start_in AS i
+      WHERE i.supersedes IS NOT NULL AND t.run_id = i.run_id AND left(t.task_id, length(i.supersedes)) = i.supersedes
+        AND t.task_id <> i.task_id AND t.ended_at IS NULL)`;
 }
