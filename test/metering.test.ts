@@ -299,8 +299,9 @@ describe('metering through a database outage', () => {
         (await db.query('SELECT duration_ms FROM task_attempts WHERE run_id = $1', [first.body.runId])).rows[0]
           .duration_ms,
       );
-      // Timed by the worker when the command ended, not when the database came back 5+ s later.
-      assert.ok(duration >= 1900 && duration < 4500, `duration ${duration} ms`);
+      // Timed by the worker when the command ended (2 s, plus up to the log's 2 s close wait while the database is
+      // down, plus a loaded machine's delays), not when the database came back 8+ s after the command started.
+      assert.ok(duration >= 1900 && duration < 6500, `duration ${duration} ms`);
     },
   );
 });
