@@ -28,6 +28,10 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'matching.numTaskqueueWritePartitions': '1',
   'matching.useNewMatcher': 'true',
   ...HISTORY_QUEUE_POLL_RATES,
+  // Events that arrive while a workflow task is running are buffered; past 100 the server fails that task
+  // (FORCE_CLOSE_COMMAND), and the orchestrator replays the whole execution to try again. A DAG with 100 tasks
+  // finishing per second met that after any slow task and fell into replays (6 per execution of a 10,000-task run).
+  'history.maximumBufferedEventsBatch': '1000',
 };
 
 /** How to start the dev server. */
