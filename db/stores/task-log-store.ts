@@ -58,6 +58,21 @@ export interface WholeLog extends LogOpen {
   chunk: LogChunk;
 }
 
+/** Lines in a chunk: the sum of its runs' line counts. */
+function lineCountOf(chunk: LogChunk): number {
+  return chunk.runs.reduce((lines, [n]) => lines + n, 0);
+}
+
+/** A chunk's columns in the order its INSERTs list them: seq, first_line, byte_offset, line_count, runs, body. */
+function chunkParams(chunk: LogChunk): unknown[] {
+  return [chunk.seq, chunk.firstLine, chunk.byteOffset, lineCountOf(chunk), JSON.stringify(chunk.runs), chunk.body];
+}
+
+/** A log's counters in the order its statements list them: total_lines, total_bytes, cut_lines, cut_bytes. */
+function totalsParams(totals: LogTotals): unknown[] {
+  return [totals.totalLines, totals.totalBytes, totals.cutLines, totals.cutBytes];
+}
+
 /** Reads and writes the `task_logs` tables; every method is one statement, so it suits the embedded database too. */
 export class TaskLogStore {
   /** Whole logs of attempts ending together (a fan-out's light tasks) go in one statement, with their metering. */
@@ -105,16 +120,8 @@ export class TaskLogStore {
         log.worker,
         log.startedAt,
         log.limitBytes,
-        totals.totalLines,
-        totals.totalBytes,
-        totals.cutLines,
-        totals.cutBytes,
-        chunk.seq,
-        chunk.firstLine,
-        chunk.byteOffset,
-        chunk.runs.reduce((lines, [n]) => lines + n, 0),
-        JSON.stringify(chunk.runs),
-        chunk.body,
+        ...totalsParams(totals),
+        ...chunkParams(chunk),
       ],
     );
   }
@@ -157,16 +164,8 @@ export class TaskLogStore {
         key.runId,
         key.taskId,
         key.attempt,
-        chunk.seq,
-        chunk.firstLine,
-        chunk.byteOffset,
-        chunk.runs.reduce((lines, [n]) => lines + n, 0),
-        JSON.stringify(chunk.runs),
-        chunk.body,
-        totals.totalLines,
-        totals.totalBytes,
-        totals.cutLines,
-        totals.cutBytes,
+        ...chunkParams(chunk),
+        ...totalsParams(totals),
         dropAfterSeq,
         dropThroughSeq,
         end,
@@ -290,7 +289,7 @@ function wholeRow(l: WholeLog): unknown {
     seq: l.chunk.seq,
     first_line: l.chunk.firstLine,
     byte_offset: l.chunk.byteOffset,
-    line_count: l.chunk.runs.reduce((lines, [n]) => lines + n, 0),
+    line_count: lineCountOf(l.chunk),
     runs: JSON.stringify(l.chunk.runs),
     body: l.chunk.body,
   };
