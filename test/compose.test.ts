@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { parse } from 'yaml';
 import { loadNodeClasses } from '../config/node-classes';
 import { REQUIRED_SEARCH_ATTRIBUTES } from '../workflows/definitions';
+import { CLUSTER_DYNAMIC_CONFIG, dynamicConfigYaml } from '../cli/temporal-cluster-config';
 
 /** The compiled file runs from dist/test. */
 const ROOT = join(__dirname, '..', '..');
@@ -564,4 +565,21 @@ test('docker compose config accepts the file', (t) => {
     timeout: 60_000,
   });
   assert.equal(result.status, 0, `docker compose config failed: ${result.stderr || result.error?.message}`);
+});
+
+test("compose's Temporal server runs with the dynamic config the cluster profile of the tests runs with", () => {
+  const temporal = loadCompose().services?.temporal;
+  assert.ok(temporal, 'a temporal service');
+  const path = environmentOf(temporal).DYNAMIC_CONFIG_FILE_PATH;
+  assert.equal(typeof path, 'string', 'DYNAMIC_CONFIG_FILE_PATH is set');
+  const mount = (temporal.volumes ?? []).find(
+    (v): v is string => typeof v === 'string' && v.split(':')[1] === posix.join('/etc/temporal', String(path)),
+  );
+  assert.ok(mount, `a file is mounted at /etc/temporal/${String(path)}`);
+  const file = parse(readFileSync(join(ROOT, mount.split(':')[0] ?? ''), 'utf8')) as unknown;
+  assert.deepEqual(
+    file,
+    parse(dynamicConfigYaml(CLUSTER_DYNAMIC_CONFIG)),
+    'the mounted file says what the profile sets',
+  );
 });
