@@ -56,7 +56,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   // Every route registered below needs a token (see auth/policy.ts for the open paths and prefixes).
   // One guard for the access chain and sign-in: failed tokens and requests count against the same limits.
   // Found tokens are not cached unless asked: a revocation must hold at once in every API process.
-  const guard = createAuthGuard(deps.auth, deps.caches?.tokenMs ?? 0);
+  const guard = createAuthGuard(deps.auth, deps.db, deps.auth.store, deps.caches?.tokenMs ?? 0);
   app.use(apiAccess(deps, logger, guard));
   app.use(sessionRoutes(deps, guard, logger));
   app.use(tokenRoutes(deps, guard));

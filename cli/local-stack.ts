@@ -74,6 +74,8 @@ export async function startLocalStack(
     ...process.env,
     CAPSTAN_DATA_DIR: config.dataDir,
     CAPSTAN_DATABASE_URL: databaseUrl,
+    // One API process: its own memory holds the buckets, sparing the embedded database a write per request.
+    CAPSTAN_API_RATE_LIMIT_STORE: process.env.CAPSTAN_API_RATE_LIMIT_STORE ?? 'memory',
     ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
     ...pulumiEnv,
   };

@@ -107,6 +107,9 @@ const EnvSchema = z
     CAPSTAN_ADMIN_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
     CAPSTAN_API_RATE_LIMIT_PER_SECOND: int(1).default(20),
     CAPSTAN_API_RATE_LIMIT_BURST: int(1).default(60),
+    // Buckets in PostgreSQL hold a token to one limit across every API process; `npm start`, one API on an
+    // embedded database, keeps them in memory.
+    CAPSTAN_API_RATE_LIMIT_STORE: z.enum(['database', 'memory']).default('database'),
     // Console sessions: absolute lifetime from sign-in (never past the token's own expiry), and whether the
     // cookie is always marked Secure (set it behind a TLS proxy: the API itself only sees plain http).
     CAPSTAN_SESSION_HOURS: int(1, 8760).default(12),
@@ -242,6 +245,8 @@ export interface CapstanConfig {
     adminToken?: string;
     ratePerSecond: number;
     burst: number;
+    /** Where per-token buckets are kept: PostgreSQL (shared by every API process) or this process's memory. */
+    rateLimitStore: 'database' | 'memory';
     /** Console sessions: lifetime in hours, and whether the cookie is marked Secure whatever the request's scheme. */
     sessionHours: number;
     secureCookie: boolean;
@@ -365,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       adminToken: e.CAPSTAN_ADMIN_TOKEN,
       ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND,
       burst: e.CAPSTAN_API_RATE_LIMIT_BURST,
+      rateLimitStore: e.CAPSTAN_API_RATE_LIMIT_STORE,
       sessionHours: e.CAPSTAN_SESSION_HOURS,
       secureCookie: e.CAPSTAN_SESSION_COOKIE_SECURE,
     },

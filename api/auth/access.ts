@@ -16,7 +16,7 @@ import { createAuthGuard, type AuthGuard } from './token-check';
 export function apiAccess(
   deps: ApiDeps,
   logger: Logger,
-  guard: AuthGuard = createAuthGuard(deps.auth, deps.caches?.tokenMs),
+  guard: AuthGuard = createAuthGuard(deps.auth, deps.db, deps.auth.store, deps.caches?.tokenMs),
 ): RequestHandler[] {
   const secureCookie = (deps.session ?? DEFAULT_SESSION_SETTINGS).secureCookie;
   return [authenticate(deps.db, { guard, secureCookie }, logger), auditRequests(deps.db, logger), authorize()];

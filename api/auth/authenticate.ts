@@ -79,7 +79,7 @@ export function authenticate(db: Pool, options: AuthenticateOptions, logger: Log
       const token = await checkTokenSecret(db, guard, req, res, credentials.token, 'Authorization');
       principal = { name: token.principal, tokenId: token.id, role: token.role };
     }
-    takeRequest(guard, res, principal.tokenId);
+    await takeRequest(guard, res, principal.tokenId);
     touch(principal.tokenId, () => touchToken(db, principal.tokenId), { tokenId: principal.tokenId });
     const sessionId = session?.id;
     if (sessionId) touch(`session:${sessionId}`, () => touchSession(db, sessionId), { sessionId });

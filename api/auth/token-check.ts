@@ -6,22 +6,28 @@ import { ApiError } from '../errors';
 import { timed } from '../server-timing';
 import { withDatabase } from './database-errors';
 import { FailedAuthThrottle } from './failed-auth-throttle';
-import { RateLimiter, type RateLimit } from './rate-limiter';
+import type { RateLimit } from './rate-limiter';
+import { createRequestLimiter, type RateLimitStore, type RequestLimiter } from './request-limiter';
 import { TokenCache } from './token-cache';
 
 /** What one API process keeps to guard its door: the per-token buckets, the failed-authentication counts, the tokens found lately. */
 export interface AuthGuard {
   limit: RateLimit;
-  limiter: RateLimiter;
+  limiter: RequestLimiter;
   failures: FailedAuthThrottle;
   tokens: TokenCache;
 }
 
-/** A guard with empty buckets and counts; one per app, shared by the access chain and the sign-in route. */
-export function createAuthGuard(limit: RateLimit, tokenCacheMs?: number): AuthGuard {
+/** A guard with empty counts and buckets (in `store`); one per app, shared by the access chain and the sign-in route. */
+export function createAuthGuard(
+  limit: RateLimit,
+  db: Pool,
+  store: RateLimitStore = 'memory',
+  tokenCacheMs?: number,
+): AuthGuard {
   return {
     limit,
-    limiter: new RateLimiter(limit),
+    limiter: createRequestLimiter(limit, store, db),
     failures: new FailedAuthThrottle(),
     tokens: new TokenCache(tokenCacheMs),
   };
@@ -92,8 +98,8 @@ export async function checkTokenSecret(
 }
 
 /** Takes one request from the token's bucket; 429 `rate_limited` when it is empty. */
-export function takeRequest(guard: AuthGuard, res: Response, tokenId: string): void {
-  const decision = guard.limiter.take(tokenId);
+export async function takeRequest(guard: AuthGuard, res: Response, tokenId: string): Promise<void> {
+  const decision = await guard.limiter.take(tokenId);
   if (decision.allowed) return;
   res.setHeader('Retry-After', String(decision.retryAfterSeconds));
   throw new ApiError(

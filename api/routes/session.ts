@@ -66,7 +66,7 @@ export function sessionRoutes(deps: ApiDeps, guard: AuthGuard, logger: Logger): 
       }
       const { token: secret } = parseOr400(SignInBodySchema, req.body, 'sign-in request');
       const token = await checkTokenSecret(deps.db, guard, req, res, secret, 'token');
-      takeRequest(guard, res, token.id);
+      await takeRequest(guard, res, token.id);
       await auditRequest(deps.db, logger, req, res, { name: token.principal, tokenId: token.id, role: token.role });
       // Signing in again replaces the session this browser had, so no second one lingers.
       const previous = sessionSecretOf(req);

@@ -6,6 +6,7 @@ import type { ArtifactSettings } from '../../config/artifacts/open-artifact-stor
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
 import type { ProgramRegistry } from '../../infra/programs/registry';
+import type { RateLimitStore } from '../auth/request-limiter';
 
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
@@ -26,8 +27,8 @@ export interface ApiDeps {
   dagPolicy: { continueAsNewAfterEvents: number };
   /** Base URL of the Temporal Web UI, to link runs to their history. */
   webUiUrl?: string;
-  /** Per-token rate limit of this API process: `burst` requests at once, refilled at `ratePerSecond`. */
-  auth: { ratePerSecond: number; burst: number };
+  /** Per-token rate limit: `burst` requests at once, refilled at `ratePerSecond`, kept in `store` (memory when absent). */
+  auth: { ratePerSecond: number; burst: number; store?: RateLimitStore };
   /** How long found tokens (off unless given), ended runs' details and poller answers (defaults when absent) are reused (ms); 0 turns one off. */
   caches?: { tokenMs?: number; closedRunMs?: number; pollerMs?: number };
   /** Console sessions (POST /v1/session); the defaults of DEFAULT_SESSION_SETTINGS when absent. */
@@ -78,7 +79,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     dagLimits: { maxExpandedTasks: config.dag.maxExpandedTasks, maxMatrixBranches: config.dag.maxMatrixBranches },
     dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
     webUiUrl: config.temporal.uiUrl,
-    auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst },
+    auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst, store: config.auth.rateLimitStore },
     session: { hours: config.auth.sessionHours, secureCookie: config.auth.secureCookie },
     outputStoreDir: config.worker.outputStoreDir,
     pulumiNodeClass: config.pulumi.nodeClass,

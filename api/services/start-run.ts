@@ -13,7 +13,7 @@ import {
 } from '../../workflows/definitions';
 import { withDatabase } from '../auth/database-errors';
 import { actingPrincipal } from '../auth/principal';
-import { forgetRun, recordRun } from '../../db/stores/run-store';
+import { forgetRun, recordRun, setRunStarter } from '../../db/stores/run-store';
 import { ApiError } from '../errors';
 import { timed } from '../server-timing';
 import type { ApiDeps } from './deps';
@@ -84,13 +84,21 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
     );
     return { runId, created: true };
   } catch (err) {
-    // The run was there already (started before runs were recorded), so the row just written names the wrong
-    // starter. Other errors keep the row: a timed-out start may still have happened, and a row without a run is the lesser harm.
-    if (recorded && err instanceof WorkflowExecutionAlreadyStartedError)
-      await forgetRun(deps.db, runId).catch(() => undefined);
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError) || idempotencyKey === undefined) throw err;
+    // Other errors keep the row: a timed-out start may still have happened, and a row without a run is the lesser harm.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const existing = await deps.client.workflow.getHandle(runId).describe();
-    if ((existing.memo as RunMemo | undefined)?.requestHash !== requestHash) {
+    const existingMemo = existing.memo as RunMemo | undefined;
+    // The run was there already, so a row this request wrote may name the wrong starter: another request with the
+    // same key (on another API process) started it after this one wrote the row, or an older Capstan started it before
+    // runs were recorded. The row is kept (the run exists) and made to name who started it.
+    if (recorded) {
+      const starter = existingMemo?.startedBy;
+      await (starter === undefined ? forgetRun(deps.db, runId) : setRunStarter(deps.db, runId, starter)).catch(
+        () => undefined,
+      );
+    }
+    if (idempotencyKey === undefined) throw err;
+    if (existingMemo?.requestHash !== requestHash) {
       throw new ApiError(
         422,
         'idempotency_key_reused',

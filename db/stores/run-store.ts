@@ -19,6 +19,11 @@ export async function recordRun(db: Queryable, run: RunRecord): Promise<boolean>
   return rowCount === 1;
 }
 
+/** Makes a run's row name the principal who started it (the run's memo says who). */
+export async function setRunStarter(db: Queryable, runId: string, startedBy: string): Promise<void> {
+  await db.query('UPDATE runs SET started_by = $2 WHERE run_id = $1', [runId, startedBy]);
+}
+
 /** Removes a row `recordRun` wrote for a run that then did not start. */
 export async function forgetRun(db: Queryable, runId: string): Promise<void> {
   await db.query('DELETE FROM runs WHERE run_id = $1', [runId]);
