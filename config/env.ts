@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultCacheDir, REPO_ROOT } from './paths';
 import { describeIssues, fieldIssues } from './zod-issues';
+import type { S3Location } from './outputs/output-store';
 
 /** Variables whose values task logs mask unless CAPSTAN_LOG_REDACTED_VARS says otherwise: Buildkite's defaults, plus passphrases. */
 export const DEFAULT_LOG_REDACTED_VARS = [
@@ -19,6 +20,19 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
   z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().min(min).max(max));
 const port = int(0, 65_535);
 const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+// An S3 bucket's settings, the same for every store that can live in one (artifacts, outputs).
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes',
+  );
+const endpointUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const regionName = z.string().regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1');
+const keyPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9._\/-]{1,512}$/, 'must be letters, digits, ".", "_", "-" and "/"')
+  .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not hold "." or ".." segments');
 
 const EnvSchema = z
   .object({
@@ -55,6 +69,11 @@ const EnvSchema = z
     CAPSTAN_KEEP_WORKSPACES: flag.default(false),
     CAPSTAN_OUTPUT_TAIL_BYTES: int(256, 524_288).default(16_384),
     CAPSTAN_OUTPUT_STORE_DIR: z.string().min(1).optional(),
+    CAPSTAN_OUTPUT_STORE: z.enum(['local', 's3']).default('local'),
+    CAPSTAN_OUTPUT_S3_BUCKET: bucketName.optional(),
+    CAPSTAN_OUTPUT_S3_ENDPOINT: endpointUrl.optional(),
+    CAPSTAN_OUTPUT_S3_REGION: regionName.default('us-east-1'),
+    CAPSTAN_OUTPUT_S3_PREFIX: keyPrefix.optional(),
     // The file is parsed as one string; V8 strings stop near 512 MiB.
     CAPSTAN_MAX_OUTPUT_BYTES: int(1024, 268_435_456).default(67_108_864),
     // Four times this stays inline at most, so at 65536 a result holds what it did before the store (256 KiB).
@@ -75,25 +94,10 @@ const EnvSchema = z
     CAPSTAN_ARTIFACT_DIR: z.string().min(1).optional(),
     CAPSTAN_MAX_ARTIFACT_BYTES: int(1024).default(1_073_741_824),
     CAPSTAN_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
-    CAPSTAN_ARTIFACT_S3_BUCKET: z
-      .string()
-      .regex(
-        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-        'must be a bucket name: 3 to 63 lowercase letters, digits, dots and dashes',
-      )
-      .optional(),
-    CAPSTAN_ARTIFACT_S3_ENDPOINT: z
-      .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-      .optional(),
-    CAPSTAN_ARTIFACT_S3_REGION: z
-      .string()
-      .regex(/^[a-z0-9-]{1,64}$/, 'must be a region name such as us-east-1')
-      .default('us-east-1'),
-    CAPSTAN_ARTIFACT_S3_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9._\/-]{1,512}$/, 'must be letters, digits, ".", "_", "-" and "/"')
-      .refine((p) => !p.split('/').some((s) => s === '.' || s === '..'), 'must not hold "." or ".." segments')
-      .optional(),
+    CAPSTAN_ARTIFACT_S3_BUCKET: bucketName.optional(),
+    CAPSTAN_ARTIFACT_S3_ENDPOINT: endpointUrl.optional(),
+    CAPSTAN_ARTIFACT_S3_REGION: regionName.default('us-east-1'),
+    CAPSTAN_ARTIFACT_S3_PREFIX: keyPrefix.optional(),
     // 0 keeps artifacts for ever (or leaves expiry to a bucket lifecycle rule).
     CAPSTAN_ARTIFACT_RETENTION_DAYS: int(0, 36_500).default(30),
     // Dependency caches of `cache` steps: the largest entry, and the most one repository keeps (least recently used go first).
@@ -188,6 +192,10 @@ const EnvSchema = z
     // npm start: also show the processes' JSON log lines in the terminal (they always go to files under the data directory).
     CAPSTAN_VERBOSE: flag.default(false),
   })
+  .refine((e) => e.CAPSTAN_OUTPUT_STORE !== 's3' || e.CAPSTAN_OUTPUT_S3_BUCKET !== undefined, {
+    path: ['CAPSTAN_OUTPUT_S3_BUCKET'],
+    message: 'is required when CAPSTAN_OUTPUT_STORE is s3',
+  })
   .refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
     path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
     message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
@@ -222,6 +230,8 @@ export interface CapstanConfig {
     outputTailBytes: number;
     shutdownGraceSeconds: number;
     outputStoreDir: string;
+    /** The bucket of `CAPSTAN_OUTPUT_STORE=s3`, which holds the output store instead of the directory. */
+    outputS3?: S3Location;
     maxOutputFileBytes: number;
     inlineOutputBytes: number;
   };
@@ -335,6 +345,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       outputTailBytes: e.CAPSTAN_OUTPUT_TAIL_BYTES,
       shutdownGraceSeconds: e.CAPSTAN_SHUTDOWN_GRACE_SECONDS,
       outputStoreDir: resolve(e.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs')),
+      outputS3:
+        e.CAPSTAN_OUTPUT_STORE === 's3'
+          ? {
+              bucket: e.CAPSTAN_OUTPUT_S3_BUCKET!,
+              region: e.CAPSTAN_OUTPUT_S3_REGION,
+              endpoint: e.CAPSTAN_OUTPUT_S3_ENDPOINT,
+              prefix: e.CAPSTAN_OUTPUT_S3_PREFIX,
+            }
+          : undefined,
       maxOutputFileBytes: e.CAPSTAN_MAX_OUTPUT_BYTES,
       inlineOutputBytes: e.CAPSTAN_INLINE_OUTPUT_BYTES,
     },

@@ -99,6 +99,7 @@ function pipelineActivities(
     // Large step outputs go to the same store as DAG task outputs, and travel by reference.
     outputStore: {
       dir: config.worker.outputStoreDir,
+      s3: config.worker.outputS3,
       inlineBytes: config.worker.inlineOutputBytes,
       maxFileBytes: config.worker.maxOutputFileBytes,
     },
@@ -172,6 +173,7 @@ export function createNodeClassWorker(
     maxHeartbeatIntervalMs: 10_000,
     killGraceMs: 5000,
     outputStoreDir: config.worker.outputStoreDir,
+    outputS3: config.worker.outputS3,
     maxOutputFileBytes: config.worker.maxOutputFileBytes,
     inlineOutputBytes: config.worker.inlineOutputBytes,
     stackOutputs,

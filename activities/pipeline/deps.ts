@@ -2,6 +2,7 @@
 import type { TaskLogDeps } from '../logs';
 import type { StackOutputReader } from '../shell/expand-references';
 import type { ArtifactStore } from '../../config/artifacts/artifact-store';
+import type { S3Location } from '../../config/outputs/output-store';
 import type { CacheDeps } from './cache/job-cache';
 
 /** Settings of the pipeline activities on one worker. */
@@ -24,7 +25,7 @@ export interface PipelineActivityDeps {
    * references in a step's fields are expanded before it runs; without it, a step keeps at most
    * 64 KiB of outputs, all inline.
    */
-  outputStore?: { dir: string; inlineBytes: number; maxFileBytes: number };
+  outputStore?: { dir: string; s3?: S3Location; inlineBytes: number; maxFileBytes: number };
   /** Reads secret stack outputs that steps reference (from a stack step), on this worker. */
   stackOutputs?: StackOutputReader;
   /** Where `cache` steps keep their entries (rows in the database, archives in the artifact store); without it they fail. */

@@ -10,7 +10,8 @@ import type { PipelineTrigger } from '../../workflows/contracts/pipeline-run';
 import { readOutputs } from '../shell/attempt-files';
 import { offloadOutputs } from '../shell/offload-outputs';
 import { OutputFileError } from '../shell/output-file';
-import { OutputStore } from '../shell/output-store';
+import { openOutputStore } from '../../config/outputs/open-output-store';
+import type { OutputStore } from '../../config/outputs/output-store';
 import { runProcessGroup } from '../shell/process-group';
 import { TailBuffer } from '../shell/tail-buffer';
 import { ArtifactError, downloadArtifact, uploadArtifact } from './artifacts';
@@ -85,7 +86,7 @@ export interface StepOutcome {
 
 /** Builds the pipeline activities bound to one worker. */
 export function createPipelineActivities(deps: PipelineActivityDeps) {
-  const store = deps.outputStore ? new OutputStore(deps.outputStore.dir) : undefined;
+  const store = deps.outputStore ? openOutputStore(deps.outputStore) : undefined;
   return {
     /** Copies the artifacts of the jobs a re-run reuses into the new run, so its jobs download them as their own. */
     async copyReusedArtifacts(reuse: ArtifactReuse): Promise<number> {

@@ -14,7 +14,7 @@ import {
   replaceStackOutputRefs,
   type StackOutputReader,
 } from '../shell/expand-references';
-import type { OutputStore } from '../shell/output-store';
+import type { OutputStore } from '../../config/outputs/output-store';
 import { mapStepTexts, templatedStepFields } from '../../workflows/pipeline/render-step';
 
 /** A step that cannot run as rendered (a missing stored output, a path leaving the workspace); not the worker's fault. */

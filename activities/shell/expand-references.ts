@@ -3,7 +3,7 @@ import { findOutputRefs, replaceOutputRefs } from '../../workflows/contracts/out
 import { STACK_OUTPUT_REF_PATTERN } from '../../workflows/contracts/stack-operation';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { InvalidTaskError } from './attempt-files';
-import { StoredOutputMissingError, type OutputStore } from './output-store';
+import { StoredOutputMissingError, type OutputStore } from '../../config/outputs/output-store';
 
 /** Linux's MAX_ARG_STRLEN: the longest one argument or `NAME=value` variable may be, its closing NUL included. */
 export const MAX_ARG_STRLEN = 131_072;

@@ -1,7 +1,7 @@
 /** Keeps a task's result small: output values too large for Temporal history go to the output store, replaced by references. */
 import { formatOutputRef } from '../../workflows/contracts/output-ref';
 import { OutputFileError } from './output-file';
-import type { OutputStore } from './output-store';
+import type { OutputStore } from '../../config/outputs/output-store';
 
 /** Most bytes of output names and inline values one result may hold, however many outputs a task writes. */
 export const MAX_INLINE_OUTPUTS_BYTES = 256 * 1024;

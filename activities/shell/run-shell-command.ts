@@ -17,7 +17,8 @@ import { maskerFor, openAttemptLog, type TaskLogDeps } from '../logs';
 import { expandReferences, type StackOutputReader } from './expand-references';
 import { offloadOutputs } from './offload-outputs';
 import { OutputFileError } from './output-file';
-import { OutputStore } from './output-store';
+import { openOutputStore } from '../../config/outputs/open-output-store';
+import type { S3Location } from '../../config/outputs/output-store';
 import { runProcessGroup, type ProcessGroupExit } from './process-group';
 import { TailBuffer } from './tail-buffer';
 
@@ -34,8 +35,10 @@ export interface ShellActivityDeps {
   /** Upper bound between heartbeats; a third of the activity's heartbeat timeout when that is shorter. */
   maxHeartbeatIntervalMs: number;
   killGraceMs: number;
-  /** Directory of the content-addressed output store, shared by every worker and the API. */
+  /** Directory of the content-addressed output store, shared by every worker and the API (unless `outputS3`). */
   outputStoreDir: string;
+  /** The bucket that holds the output store instead of the directory, for machines that share no filesystem. */
+  outputS3?: S3Location;
   /** Largest `$CAPSTAN_OUTPUT` file read. */
   maxOutputFileBytes: number;
   /** Output values longer than this go to the output store and the result holds their reference. */
@@ -57,7 +60,7 @@ export interface RunShellCommandInput {
 
 /** Builds the `runShellCommand` activity bound to one worker's settings. */
 export function createRunShellCommand(deps: ShellActivityDeps) {
-  const store = new OutputStore(deps.outputStoreDir);
+  const store = openOutputStore({ dir: deps.outputStoreDir, s3: deps.outputS3 });
   return async function runShellCommand({
     spec: specAsSent,
     attemptsBefore = 0,

@@ -7,6 +7,7 @@ import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
 import type { ProgramRegistry } from '../../infra/programs/registry';
 import type { RateLimitStore } from '../auth/request-limiter';
+import type { S3Location } from '../../config/outputs/output-store';
 
 /** Dependencies injected into `createApp`; the API reads no environment itself. */
 export interface ApiDeps {
@@ -33,8 +34,9 @@ export interface ApiDeps {
   caches?: { tokenMs?: number; closedRunMs?: number; pollerMs?: number };
   /** Console sessions (POST /v1/session); the defaults of DEFAULT_SESSION_SETTINGS when absent. */
   session?: SessionSettings;
-  /** The workers' output store, which `GET /v1/outputs/:reference` reads. */
+  /** The workers' output store, which `GET /v1/outputs/:reference` reads: the directory, or the bucket when given. */
   outputStoreDir: string;
+  outputS3?: S3Location;
   /** The node class whose workers run Pulumi stack operations. */
   pulumiNodeClass: string;
   /** The Pulumi programs stacks may name, to validate a stack's config before anything runs. */
@@ -82,6 +84,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst, store: config.auth.rateLimitStore },
     session: { hours: config.auth.sessionHours, secureCookie: config.auth.secureCookie },
     outputStoreDir: config.worker.outputStoreDir,
+    outputS3: config.worker.outputS3,
     pulumiNodeClass: config.pulumi.nodeClass,
     programs,
     stackConfigKey,

@@ -203,6 +203,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     auth: options.rateLimit ?? { ratePerSecond: 10_000, burst: 10_000 },
     // Where the workers' configuration puts it: under their CAPSTAN_DATA_DIR.
     outputStoreDir: options.workerEnv?.CAPSTAN_OUTPUT_STORE_DIR ?? join(dataDir, 'outputs'),
+    // The bucket the workers' configuration names instead, when it names one (CAPSTAN_OUTPUT_STORE=s3).
+    outputS3: loadConfig(env).worker.outputS3,
     pulumiNodeClass: options.workerEnv?.CAPSTAN_PULUMI_NODE_CLASS ?? 'general',
     programs: shippedPrograms,
     // The key the stack's workers derive from the passphrase in its data directory.

@@ -99,6 +99,26 @@ describe('environment', () => {
       );
     assert.throws(() => loadConfig({ CAPSTAN_SESSION_COOKIE_SECURE: 'yes' }), /CAPSTAN_SESSION_COOKIE_SECURE/);
   });
+  test('the output store in a bucket needs the bucket, and takes the same settings as artifacts', () => {
+    assert.throws(() => loadConfig({ CAPSTAN_OUTPUT_STORE: 's3' }), /CAPSTAN_OUTPUT_S3_BUCKET: is required/);
+    assert.throws(() => loadConfig({ CAPSTAN_OUTPUT_STORE: 'nfs' }), /CAPSTAN_OUTPUT_STORE/);
+    assert.throws(
+      () => loadConfig({ CAPSTAN_OUTPUT_STORE: 's3', CAPSTAN_OUTPUT_S3_BUCKET: 'Bad_Bucket' }),
+      /CAPSTAN_OUTPUT_S3_BUCKET: must be a bucket name/,
+    );
+    const config = loadConfig({
+      CAPSTAN_OUTPUT_STORE: 's3',
+      CAPSTAN_OUTPUT_S3_BUCKET: 'outputs',
+      CAPSTAN_OUTPUT_S3_ENDPOINT: 'http://127.0.0.1:7070',
+    });
+    assert.deepEqual(config.worker.outputS3, {
+      bucket: 'outputs',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:7070',
+      prefix: undefined,
+    });
+    assert.equal(loadConfig({}).worker.outputS3, undefined, 'the directory by default');
+  });
   test('bad values fail loudly, naming each variable', () => {
     assert.throws(
       () =>

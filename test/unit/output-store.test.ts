@@ -9,7 +9,8 @@ import { InvalidTaskError } from '../../activities/shell/attempt-files';
 import { expandReferences, MAX_ARG_STRLEN } from '../../activities/shell/expand-references';
 import { MAX_INLINE_OUTPUTS_BYTES, offloadOutputs } from '../../activities/shell/offload-outputs';
 import { OutputFileError } from '../../activities/shell/output-file';
-import { OutputStore, StoredOutputMissingError } from '../../activities/shell/output-store';
+import { LocalOutputStore as OutputStore } from '../../config/outputs/local-output-store';
+import { StoredOutputMissingError } from '../../config/outputs/output-store';
 import { formatOutputRef, parseOutputRef } from '../../workflows/contracts/output-ref';
 import { TaskSpecSchema } from '../../workflows/contracts/task-spec';
 

@@ -13,7 +13,7 @@ import { after, describe, test } from 'node:test';
 import type { NodeClass } from '../../config/node-classes';
 import { createPipelineActivities, type RunJobStepInput, type StepOutcome } from '../../activities/pipeline';
 import type { ArtifactStore } from '../../config/artifacts/artifact-store';
-import { OutputStore } from '../../activities/shell/output-store';
+import { LocalOutputStore as OutputStore } from '../../config/outputs/local-output-store';
 import { parsePipelineYaml, PipelineSpecError } from '../../api/pipelines/parse-pipeline';
 import { parseOutputRef } from '../../workflows/contracts/output-ref';
 import type { PipelineStep } from '../../workflows/contracts/pipeline-spec';

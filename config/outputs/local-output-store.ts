@@ -1,17 +1,18 @@
-/** The content-addressed store of task outputs too large for Temporal history: one file per distinct content. */
+/** The output store in a directory: one file per distinct content. */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { formatOutputRef, outputRefPath, parseOutputRef } from '../../workflows/contracts/output-ref';
-
-/** A reference whose content the store does not hold (or holds damaged); retrying on this machine cannot help. */
-export class StoredOutputMissingError extends Error {}
+import { StoredOutputMissingError, type OutputStore, type StoredOutputStream } from './output-store';
 
 /** Files at `<dir>/sha256/<first 2 hex>/<64 hex>`; on several machines `dir` must be one shared filesystem. */
-export class OutputStore {
-  constructor(readonly dir: string) {}
+export class LocalOutputStore implements OutputStore {
+  readonly location: string;
 
-  /** Stores `value` (once: the same content is the same file) and returns its reference. */
+  constructor(readonly dir: string) {
+    this.location = dir;
+  }
+
   async put(value: string): Promise<string> {
     const data = Buffer.from(value, 'utf8');
     const ref = { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
@@ -38,7 +39,6 @@ export class OutputStore {
     return formatOutputRef(ref);
   }
 
-  /** The content of a reference; throws StoredOutputMissingError when the store lacks it or its size is wrong. */
   async get(reference: string): Promise<string> {
     const ref = parseOutputRef(reference);
     if (!ref) throw new Error(`"${reference}" is not an output reference`);
@@ -55,6 +55,21 @@ export class OutputStore {
       );
     }
     return data.toString('utf8');
+  }
+
+  async open(reference: string): Promise<StoredOutputStream | undefined> {
+    const ref = parseOutputRef(reference);
+    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    const handle = await open(join(this.dir, outputRefPath(ref)), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!handle) return undefined;
+    const { size } = await handle.stat().catch(async (err: unknown) => {
+      await handle.close();
+      throw err;
+    });
+    return { size, body: handle.createReadStream() };
   }
 }
 

@@ -1,0 +1,155 @@
+/**
+ * Machines that share no filesystem: a worker "host" per node class, each with a data directory of its
+ * own, sharing only Temporal, PostgreSQL and an S3-compatible server (versitygw). A large output made
+ * on one host is read on the other and by the API, a task's log from either host is served by the API,
+ * and a pipeline's artifact crosses from one host to the other.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseOutputRef, outputRefPath } from '../workflows/contracts/output-ref';
+import { gitIn } from './helpers/git';
+import { startS3Server, type S3Server } from './helpers/s3-server';
+import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+
+let s3: S3Server;
+let stack: TestStack;
+const hosts: Record<string, string> = {};
+let repo: string;
+
+before(async () => {
+  s3 = await startS3Server({ buckets: ['outputs', 'artifacts'] });
+  // The API runs in this process (test-stack): the SDK's default credential chain reads these here, as it would
+  // in an API process of its own.
+  process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = s3.secretAccessKey;
+  stack = await startTestStack({
+    startWorkersFor: [],
+    workerEnv: {
+      CAPSTAN_OUTPUT_STORE: 's3',
+      CAPSTAN_OUTPUT_S3_BUCKET: 'outputs',
+      CAPSTAN_OUTPUT_S3_ENDPOINT: s3.endpoint,
+      CAPSTAN_OUTPUT_S3_PREFIX: 'capstan',
+      CAPSTAN_ARTIFACT_STORE: 's3',
+      CAPSTAN_ARTIFACT_S3_BUCKET: 'artifacts',
+      CAPSTAN_ARTIFACT_S3_ENDPOINT: s3.endpoint,
+      AWS_ACCESS_KEY_ID: s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    },
+  });
+  // One data directory per host: workspaces, output store directory and local artifacts would all be under it.
+  for (const nodeClass of ['a', 'b']) {
+    hosts[nodeClass] = mkdtempSync(join(tmpdir(), `capstan-host-${nodeClass}-`));
+    await stack.startWorker(nodeClass, { CAPSTAN_DATA_DIR: hosts[nodeClass] });
+  }
+});
+
+after(async () => {
+  await stack?.stop();
+  await s3?.close();
+  for (const dir of Object.values(hosts)) rmSync(dir, { recursive: true, force: true });
+  if (repo) rmSync(repo, { recursive: true, force: true });
+});
+
+test('a DAG across two hosts passes a large output through the object store', { timeout: 180_000 }, async () => {
+  const started = await stack.request('POST', '/v1/dags', {
+    name: 'two-hosts',
+    tasks: [
+      {
+        id: 'make',
+        nodeClass: 'a',
+        script: 'big=$(head -c 300000 /dev/urandom | base64 -w0)\necho "big=$big" >> "$CAPSTAN_OUTPUT"\necho made on a',
+      },
+      {
+        id: 'read',
+        nodeClass: 'b',
+        dependsOn: ['make'],
+        script: 'v=$(cat <<\'EOF\'\n${{ tasks.make.outputs.big }}\nEOF\n)\necho "read ${#v} bytes on b"',
+      },
+    ],
+  });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const run = await waitForRunEnd(stack, started.body.runId, 120_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run.dag?.nodes));
+  const nodes = Object.fromEntries(run.dag.nodes.map((n: any) => [n.key, n]));
+  const reference: string = nodes.make.outputs.big;
+  const ref = parseOutputRef(reference);
+  assert.ok(ref, `the output travels by reference: ${reference.slice(0, 80)}`);
+
+  // In the bucket, and in neither host's directory nor the API's.
+  assert.ok((await s3.keys('outputs')).includes(`capstan/${outputRefPath(ref)}`), 'the object is in the bucket');
+  for (const dir of [...Object.values(hosts), stack.dataDir])
+    assert.equal(existsSync(join(dir, 'outputs', outputRefPath(ref))), false, `not under ${dir}`);
+
+  const download = await fetch(`${stack.baseUrl}/v1/outputs/${reference}`, {
+    headers: { authorization: `Bearer ${stack.adminToken}` },
+  });
+  assert.equal(download.status, 200);
+  const body = Buffer.from(await download.arrayBuffer());
+  assert.equal(body.length, ref.bytes);
+  assert.equal(createHash('sha256').update(body).digest('hex'), ref.sha256, 'the API serves it from the bucket');
+
+  // Each task's log, written on its own host, is served by the API (logs live in PostgreSQL).
+  for (const [key, line] of [
+    ['make', 'made on a'],
+    ['read', `read ${ref.bytes} bytes on b`],
+  ] as const) {
+    const log = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/tasks/${key}/log`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
+    assert.equal(log.status, 200);
+    assert.match(await log.text(), new RegExp(line));
+  }
+  assert.match(nodes.make.worker, /\/a\/\d+$/);
+  assert.match(nodes.read.worker, /\/b\/\d+$/);
+});
+
+test("a pipeline's artifact crosses from one host to the other through the bucket", { timeout: 180_000 }, async () => {
+  repo = mkdtempSync(join(tmpdir(), 'capstan-hosts-repo-'));
+  gitIn(repo, 'init', '-q', '-b', 'main');
+  mkdirSync(join(repo, '.capstan'));
+  writeFileSync(
+    join(repo, '.capstan', 'pipeline.yaml'),
+    `name: hosts
+on: { manual: true }
+jobs:
+  build:
+    runs-on: a
+    steps:
+      - run: mkdir -p dist && echo "built on a" > dist/app.txt
+      - upload-artifact: { name: app, path: dist }
+  ship:
+    runs-on: b
+    needs: [build]
+    steps:
+      - download-artifact: { name: app, path: got }
+      - run: cat got/dist/app.txt
+`,
+  );
+  gitIn(repo, 'add', '-A');
+  gitIn(repo, 'commit', '-q', '-m', 'fixture');
+  const started = await stack.request('POST', '/v1/pipelines/runs', {
+    repository: 'acme/hosts',
+    cloneUrl: repo,
+    sha: gitIn(repo, 'rev-parse', 'HEAD'),
+    branch: 'main',
+    pipelinePath: '.capstan/pipeline.yaml',
+  });
+  assert.equal(started.status, 202, JSON.stringify(started.body));
+  const run = await waitForRunEnd(stack, started.body.runId, 120_000);
+  assert.equal(run.status, 'completed', JSON.stringify(run.failure ?? run.pipeline));
+  assert.equal((await s3.keys('artifacts')).filter((k) => k.endsWith('/build/app.tar')).length, 1);
+  for (const dir of Object.values(hosts))
+    assert.deepEqual(
+      existsSync(join(dir, 'artifacts')) ? readdirSync(join(dir, 'artifacts')) : [],
+      [],
+      `no artifact under ${dir}`,
+    );
+  const log = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/jobs/ship/steps/1/log`, {
+    headers: { authorization: `Bearer ${stack.adminToken}` },
+  });
+  assert.match(await log.text(), /built on a/);
+});
