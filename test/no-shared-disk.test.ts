@@ -5,12 +5,13 @@
  * and a pipeline's artifact crosses from one host to the other.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseOutputRef, outputRefPath } from '../workflows/contracts/output-ref';
+import { testDatabaseAdminUrl } from './helpers/database';
 import { gitIn } from './helpers/git';
 import { startS3Server, type S3Server } from './helpers/s3-server';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
@@ -21,7 +22,7 @@ const hosts: Record<string, string> = {};
 let repo: string;
 
 before(async () => {
-  s3 = await startS3Server({ buckets: ['outputs', 'artifacts'] });
+  s3 = await startS3Server({ buckets: ['outputs', 'artifacts', 'pulumi-state'] });
   // The API runs in this process (test-stack): the SDK's default credential chain reads these here, as it would
   // in an API process of its own.
   process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
@@ -38,6 +39,10 @@ before(async () => {
       CAPSTAN_ARTIFACT_S3_ENDPOINT: s3.endpoint,
       AWS_ACCESS_KEY_ID: s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      // Pulumi's own S3 backend (gocloud's URL parameters), and one passphrase for every host's secrets.
+      CAPSTAN_PULUMI_BACKEND_URL: `s3://pulumi-state?endpoint=${new URL(s3.endpoint).host}&disableSSL=true&s3ForcePathStyle=true&region=us-east-1`,
+      CAPSTAN_PULUMI_PASSPHRASE: 'no-shared-disk-test-passphrase',
+      CAPSTAN_PULUMI_NODE_CLASS: 'a',
     },
   });
   // One data directory per host: workspaces, output store directory and local artifacts would all be under it.
@@ -153,3 +158,49 @@ jobs:
   });
   assert.match(await log.text(), /built on a/);
 });
+
+test(
+  "a stack's secret output made on one host is read on the other from Pulumi's S3 backend",
+  { timeout: 240_000 },
+  async () => {
+    const id = randomBytes(3).toString('hex');
+    const name = `hosts${id}`;
+    const declared = await stack.request('PUT', `/v1/stacks/shop/${name}`, {
+      program: 'postgres-database',
+      config: {
+        adminUrl: testDatabaseAdminUrl(),
+        database: `app_${id}`,
+        role: `app_${id}`,
+        password: 'hosts-password',
+      },
+    });
+    assert.equal(declared.status, 201, JSON.stringify(declared.body));
+    const started = await stack.request('POST', '/v1/dags', {
+      name: 'provision-on-a-use-on-b',
+      tasks: [
+        { id: 'db', nodeClass: 'a', stack: { project: 'shop', stack: name } },
+        {
+          id: 'use',
+          nodeClass: 'b',
+          dependsOn: ['db'],
+          env: { DATABASE_URL: '${{ tasks.db.outputs.connectionString }}' },
+          script:
+            'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user")" >> "$CAPSTAN_OUTPUT"',
+        },
+      ],
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = await waitForRunEnd(stack, started.body.runId, 180_000);
+    assert.equal(run.status, 'completed', JSON.stringify(run.dag?.nodes ?? run));
+    const nodes = Object.fromEntries(run.dag.nodes.map((n: any) => [n.key, n]));
+    assert.equal(nodes.use.outputs.who, `app_${id}`, 'host b resolved the secret from the state host a wrote');
+    assert.match(nodes.use.worker, /\/b\/\d+$/);
+    const state = (await s3.keys('pulumi-state')).filter((k) => k.startsWith('.pulumi/stacks/'));
+    assert.ok(
+      state.some((k) => k.endsWith(`/${name}.json`)),
+      `the stack's state is in the bucket: ${state.join(', ')}`,
+    );
+    for (const dir of Object.values(hosts))
+      assert.equal(existsSync(join(dir, 'pulumi', 'backend')), false, `no local Pulumi state under ${dir}`);
+  },
+);
