@@ -1,7 +1,8 @@
 /** Runs a stack operation once the stack is free: waits in line, or skips when busy (scheduled drift checks). */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, sleep, startChild } from '@temporalio/workflow';
-import { stackWorkflowId, type StackOperationInput, type StackOperationState } from './contracts/stack-operation';
+import type { StackOperationInput, StackOperationState } from './contracts/stack-operation';
+import { stackWorkflowId } from './contracts/stack-ids';
 import { kindSearchAttribute, type RunMemo } from './definitions';
 import { stackOperationWorkflow } from './stack-operation-workflow';
 import { stackSummary } from './summaries';

@@ -65,12 +65,7 @@ const RunStepSchema = z.strictObject({
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
 });
 
-/** The timeout of a run step in seconds: `timeoutSeconds`, else `timeout-minutes`, else an hour. */
-export function stepTimeoutSeconds(step: { timeoutSeconds?: number; 'timeout-minutes'?: number }): number {
-  if (step.timeoutSeconds !== undefined) return step.timeoutSeconds;
-  if (step['timeout-minutes'] !== undefined) return Math.max(1, Math.round(step['timeout-minutes'] * 60));
-  return 3600;
-}
+export { stepTimeoutSeconds } from './step-timeout';
 
 /** A checkout step: clones the triggering repository at the run's commit into the workspace. */
 const CheckoutStepSchema = z.strictObject({

@@ -17,10 +17,7 @@ export const StackTaskSchema = z.strictObject({
   operation: z.enum(['up', 'refresh', 'preview']).default('up'),
 });
 
-/** The workflow id every operation on a stack takes, so Temporal itself runs at most one per stack. */
-export function stackWorkflowId(project: string, stack: string): string {
-  return `stack:${project}/${stack}`;
-}
+export { stackWorkflowId } from './stack-ids';
 
 /** Who may approve an `up`, as for deploy jobs. */
 export interface StackApprovalPolicy {

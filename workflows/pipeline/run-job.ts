@@ -11,10 +11,11 @@ import {
 } from '@temporalio/workflow';
 import type { createDeploymentActivities, createPipelineActivities, JobClaim } from '../../activities/pipeline';
 import type { JobRecord, PipelineTrigger, StepRecord } from '../contracts/pipeline-run';
-import { stepTimeoutSeconds, type PipelineJob, type PipelineSpec, type PipelineStep } from '../contracts/pipeline-spec';
+import type { PipelineJob, PipelineSpec, PipelineStep } from '../contracts/pipeline-spec';
+import { stepTimeoutSeconds } from '../contracts/step-timeout';
 import { awaitApproval } from '../approval/gate';
 import { nodeClassTaskQueue } from '../contracts/node-class';
-import { stackWorkflowId } from '../contracts/stack-operation';
+import { stackWorkflowId } from '../contracts/stack-ids';
 import { executeStackTask } from '../stack/stack-task';
 import { stepSummary, type StepPlace } from '../summaries';
 import { backoffMs } from '../task-execution';

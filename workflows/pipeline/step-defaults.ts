@@ -1,5 +1,6 @@
 /** A run step as the worker gets it: GitHub's spellings folded into Capstan's and the job's `defaults.run` applied. Pure. */
-import { stepTimeoutSeconds, type PipelineJob, type PipelineStep } from '../contracts/pipeline-spec';
+import type { PipelineJob, PipelineStep } from '../contracts/pipeline-spec';
+import { stepTimeoutSeconds } from '../contracts/step-timeout';
 
 /**
  * The step with `working-directory` read as `workingDirectory`, the job's default working directory
