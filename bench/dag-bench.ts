@@ -25,7 +25,7 @@ import { startRawBaseline } from './lib/dag-raw';
 import { renderDagReport } from './lib/dag-report';
 import { errorText } from './lib/dag-run';
 import { installDagRuntime, warningTally } from './lib/dag-runtime';
-import { killLiveServers } from './lib/dev-server';
+import { benchTemporal, killLiveServers } from './lib/dev-server';
 import type { Outcome } from './lib/report';
 import { intSetting, progressLogger } from './lib/settings';
 
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
   const cpuList = cpus();
   const header = [
     `capstan DAG bench: ${platform()}/${arch()}, ${cpuList.length} cores (${cpuList[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}${hugeTasks > 0 ? ` BENCH_DAG_HUGE_TASKS=${hugeTasks}` : ''}; one dev server with DEV_SERVER_DYNAMIC_CONFIG (SQLite under ${tmpdir()}); ${ownProcesses ? 'Capstan orchestrator, node-class worker and embedded database in a process each (as npm start runs them), raw pair in-process' : 'in-process Capstan orchestrator + node-class worker, embedded database and raw pair (BENCH_DAG_IN_PROCESS=1)'}; 127.0.0.1 only`,
+    `settings: BENCH_DAG_TASKS=${largeTasks} BENCH_DAG_REPS=${reps} BENCH_DAG_DEADLINE_S=${deadlineS}${hugeTasks > 0 ? ` BENCH_DAG_HUGE_TASKS=${hugeTasks}` : ''}; ${benchTemporal() === 'cluster' ? 'a Temporal server 1.29.1 on PostgreSQL (CAPSTAN_BENCH_TEMPORAL=cluster)' : `one dev server (SQLite under ${tmpdir()})`} with DEV_SERVER_DYNAMIC_CONFIG; ${ownProcesses ? 'Capstan orchestrator, node-class worker and embedded database in a process each (as npm start runs them), raw pair in-process' : 'in-process Capstan orchestrator + node-class worker, embedded database and raw pair (BENCH_DAG_IN_PROCESS=1)'}; 127.0.0.1 only`,
   ].join('\n');
   log(header.replace('\n', '\n  '));
 

@@ -1,4 +1,5 @@
 /** The four measurements of the DAG bench; each returns plain figures for dag-report. */
+import { temporalProcessName } from './dev-server';
 import { DagSpecSchema } from '../../workflows/contracts/dag-spec';
 import { validateDag, type DagLimits } from '../../workflows/dag/validate';
 import type { BenchEnv } from './bench-env';
@@ -148,7 +149,7 @@ export async function measureLarge(
     ...(env.nodeWorkerPid === undefined ? [] : [{ name: 'node-class worker', pid: env.nodeWorkerPid }]),
     ...(env.databasePid === undefined ? [] : [{ name: 'embedded database', pid: env.databasePid }]),
     { name: 'bench (client; workers and database unless listed)', pid: process.pid },
-    ...(env.serverPid === undefined ? [] : [{ name: 'Temporal dev server', pid: env.serverPid }]),
+    ...(env.serverPid === undefined ? [] : [{ name: temporalProcessName(), pid: env.serverPid }]),
   ]);
   let run: DagRun;
   try {

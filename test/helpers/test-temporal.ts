@@ -68,6 +68,7 @@ export async function startTestCluster(
   postgresUrl: string,
   scratch: string,
   databasePrefix = 'temporal',
+  dynamicConfig?: Record<string, string>,
 ): Promise<TestTemporal> {
   const url = new URL(postgresUrl);
   const cluster = await startTemporalCluster({
@@ -94,6 +95,7 @@ export async function startTestCluster(
     dir: join(scratch, 'temporal-cluster'),
     logFile: join(scratch, 'temporal-cluster.log'),
     namespace: 'default',
+    dynamicConfig,
   });
   return {
     address: cluster.address,
