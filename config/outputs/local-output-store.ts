@@ -2,8 +2,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { formatOutputRef, outputRefPath, parseOutputRef } from '../../workflows/contracts/output-ref';
-import { StoredOutputMissingError, type OutputStore, type StoredOutputStream } from './output-store';
+import { formatOutputRef, outputRefPath } from '../../workflows/contracts/output-ref';
+import {
+  contentOf,
+  requireOutputRef,
+  StoredOutputMissingError,
+  type OutputStore,
+  type StoredOutputStream,
+} from './output-store';
 
 /** Files at `<dir>/sha256/<first 2 hex>/<64 hex>`; on several machines `dir` must be one shared filesystem. */
 export class LocalOutputStore implements OutputStore {
@@ -40,8 +46,7 @@ export class LocalOutputStore implements OutputStore {
   }
 
   async get(reference: string): Promise<string> {
-    const ref = parseOutputRef(reference);
-    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    const ref = requireOutputRef(reference);
     let data: Buffer;
     try {
       data = await readFile(join(this.dir, outputRefPath(ref)));
@@ -49,17 +54,11 @@ export class LocalOutputStore implements OutputStore {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       throw new StoredOutputMissingError(`${reference} is not in the output store ${this.dir}`);
     }
-    if (data.length !== ref.bytes) {
-      throw new StoredOutputMissingError(
-        `${reference} is damaged in the output store ${this.dir}: ${data.length} bytes, not ${ref.bytes}`,
-      );
-    }
-    return data.toString('utf8');
+    return contentOf(reference, ref, data, this.location);
   }
 
   async open(reference: string): Promise<StoredOutputStream | undefined> {
-    const ref = parseOutputRef(reference);
-    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    const ref = requireOutputRef(reference);
     const handle = await open(join(this.dir, outputRefPath(ref)), 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;

@@ -4,6 +4,7 @@
  * of an S3-compatible object store that machines sharing no filesystem all reach.
  */
 import type { Readable } from 'node:stream';
+import { parseOutputRef, type OutputRef } from '../../workflows/contracts/output-ref';
 
 /** A reference whose content the store does not hold (or holds damaged); retrying on this machine cannot help. */
 export class StoredOutputMissingError extends Error {}
@@ -38,4 +39,20 @@ export interface S3Location {
 export interface OutputStoreSettings {
   dir: string;
   s3?: S3Location;
+}
+
+/** The parsed reference; a string that is not one is a caller's bug, not a missing output. */
+export function requireOutputRef(reference: string): OutputRef {
+  const ref = parseOutputRef(reference);
+  if (!ref) throw new Error(`"${reference}" is not an output reference`);
+  return ref;
+}
+
+/** `data` as text when it has the size `ref` names; StoredOutputMissingError naming `location` when cut short or overwritten. */
+export function contentOf(reference: string, ref: OutputRef, data: Buffer, location: string): string {
+  if (data.length !== ref.bytes)
+    throw new StoredOutputMissingError(
+      `${reference} is damaged in the output store ${location}: ${data.length} bytes, not ${ref.bytes}`,
+    );
+  return data.toString('utf8');
 }

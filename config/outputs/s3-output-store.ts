@@ -2,8 +2,15 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { formatOutputRef, outputRefPath, parseOutputRef, type OutputRef } from '../../workflows/contracts/output-ref';
-import { StoredOutputMissingError, type OutputStore, type S3Location, type StoredOutputStream } from './output-store';
+import { formatOutputRef, outputRefPath, type OutputRef } from '../../workflows/contracts/output-ref';
+import {
+  contentOf,
+  requireOutputRef,
+  StoredOutputMissingError,
+  type OutputStore,
+  type S3Location,
+  type StoredOutputStream,
+} from './output-store';
 
 /** Objects at `<prefix>/sha256/<first 2 hex>/<64 hex>`, as the directory store names its files; credentials from the SDK's default chain. */
 export class S3OutputStore implements OutputStore {
@@ -39,8 +46,7 @@ export class S3OutputStore implements OutputStore {
   }
 
   async get(reference: string): Promise<string> {
-    const ref = parseOutputRef(reference);
-    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    const ref = requireOutputRef(reference);
     const response = await this.client
       .send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: this.key(ref) }))
       .catch((err: unknown) => {
@@ -48,17 +54,11 @@ export class S3OutputStore implements OutputStore {
         throw new StoredOutputMissingError(`${reference} is not in the output store ${this.location}`);
       });
     const data = Buffer.from((await response.Body?.transformToByteArray()) ?? []);
-    if (data.length !== ref.bytes) {
-      throw new StoredOutputMissingError(
-        `${reference} is damaged in the output store ${this.location}: ${data.length} bytes, not ${ref.bytes}`,
-      );
-    }
-    return data.toString('utf8');
+    return contentOf(reference, ref, data, this.location);
   }
 
   async open(reference: string): Promise<StoredOutputStream | undefined> {
-    const ref = parseOutputRef(reference);
-    if (!ref) throw new Error(`"${reference}" is not an output reference`);
+    const ref = requireOutputRef(reference);
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.s3.bucket, Key: this.key(ref) }));
       return { size: response.ContentLength ?? -1, body: response.Body as Readable };
