@@ -116,7 +116,8 @@ function profileFiles(profile: TemporalProfile, named: string[], besideDev: bool
     parts.some((part) => `/${relative(__dirname, file)}`.includes(part));
   const all = testFiles(__dirname).filter((f) => named.length === 0 || matches(f, named));
   if (profile === 'dev') return all;
-  if (besideDev || named.length === 0) return all.filter((f) => matches(f, CLUSTER_SUITE));
+  // Whole paths: `/priority.test.js` must not pull in `/unit/priority.test.js`.
+  if (besideDev || named.length === 0) return all.filter((f) => CLUSTER_SUITE.includes(`/${relative(__dirname, f)}`));
   return all;
 }
 
