@@ -146,7 +146,7 @@ async function describeRun(deps: ApiDeps, runId: string, page: NodePage): Promis
   } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([
-      liveTaskState(deps, handle),
+      detail.kind === 'task' ? liveTaskState(deps, handle) : timed('query', () => queryState(deps, handle)),
       timed('pollers', () => poolWarnings(deps, detail.nodeClass)),
     ]);
     detail.live = { ...state, pendingAttempts };
@@ -170,10 +170,14 @@ async function queryDag(deps: ApiDeps, handle: WorkflowHandle, page: NodePage): 
   }
 }
 
-/** A running task's state from its metered attempts while they determine it, else from the workflow's query. */
+/**
+ * A running task's state from its metered attempts while they determine it, else (after a failed
+ * attempt, or when the database cannot be read) from the workflow's query.
+ */
 async function liveTaskState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {
-  const attempts = await timed('attempts', () => runAttempts(deps.db, handle.workflowId));
-  return taskStateFromAttempts(attempts) ?? (await timed('query', () => queryState(deps, handle)));
+  const attempts = await timed('attempts', () => runAttempts(deps.db, handle.workflowId)).catch(() => undefined);
+  const state = attempts === undefined ? undefined : taskStateFromAttempts(attempts);
+  return state ?? (await timed('query', () => queryState(deps, handle)));
 }
 
 async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {
