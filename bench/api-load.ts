@@ -55,6 +55,11 @@ async function main(): Promise<void> {
   const postRate = intSetting('BENCH_POST_RATE', 50);
   const getRate = intSetting('BENCH_GET_RATE', 200);
   const databases = (process.env.BENCH_API_DATABASES ?? 'embedded,postgres').split(',').filter((d) => d !== '');
+  // As under `npm start`, the workers run in processes of their own by default: in this one their activities
+  // and workflow activations would share the API's event loop, and /healthz beside the POSTs took seconds.
+  const workers = process.env.BENCH_API_WORKERS ?? 'processes';
+  if (workers !== 'processes' && workers !== 'inline')
+    throw new Error(`BENCH_API_WORKERS: "${workers}" is neither processes nor inline`);
   installQuietRuntime();
   const base = loadConfig();
   const binary = await resolveTemporalBinary({ cacheDir: base.cacheDir });
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
   if (!general) throw new Error(`node class "general" is not in ${base.nodeClassesFile}`);
   const header = [
     `capstan API open-loop bench: ${platform()}/${arch()}, ${cpus().length} cores, node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')}; API, load generator and workers (Capstan + raw) in this process; the embedded database in its own process`,
+    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers}; API, load generator and raw workers in this process; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
     `load average (1/5/15 min) at start: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
@@ -98,6 +103,8 @@ async function main(): Promise<void> {
           nodeClasses,
           withRaw: true,
           databaseProcess: true,
+          orchestratorProcess: workers === 'processes',
+          nodeWorkerProcess: workers === 'processes',
           ...(postgres && database === 'postgres' ? { databaseUrl: postgres.url } : {}),
           log,
         },

@@ -164,6 +164,42 @@ describe('cancellation', () => {
   });
 });
 
+describe('reading a running task', () => {
+  test('its live state comes from the metered attempts, so it answers while the orchestrator cannot', async () => {
+    const pidFile = `${stack.dataDir}/read-model.pid`;
+    const started = await stack.request('POST', '/v1/tasks', {
+      nodeClass: 'a',
+      command: `sleep 300 & echo $! > ${pidFile}; wait`,
+    });
+    const runId = started.body.runId;
+    await waitForFile(pidFile, 'the task start');
+    // A stopped orchestrator answers no query; the run itself is untouched and carries on once resumed.
+    const orchestrator = stack.orchestrator();
+    orchestrator.kill('SIGSTOP');
+    let read;
+    try {
+      read = await stack.request('GET', `/v1/runs/${runId}`);
+    } finally {
+      orchestrator.kill('SIGCONT');
+    }
+    assert.equal(read.status, 200);
+    assert.equal(read.body.status, 'running');
+    assert.deepEqual(
+      { phase: read.body.live.phase, commandAttempt: read.body.live.commandAttempt },
+      { phase: 'dispatched', commandAttempt: 1 },
+      JSON.stringify(read.body),
+    );
+    assert.equal(read.body.live.attemptsFinished, 0);
+    assert.equal(read.body.live.pendingAttempts[0].state, 'started');
+    const spans = read.headers.get('server-timing') ?? '';
+    assert.match(spans, /attempts;dur=/, 'the ledger was read');
+    assert.doesNotMatch(spans, /query;dur=/, 'the workflow was not queried');
+    assert.equal((await stack.request('POST', `/v1/runs/${runId}/cancel`)).status, 202);
+    assert.equal((await waitForRunEnd(stack, runId)).status, 'cancelled');
+    await assertProcessGone(Number(readFileSync(pidFile, 'utf8')));
+  });
+});
+
 describe('cancellation while backing off', () => {
   test('a run waiting to retry a failed command is cancelled at once', async () => {
     const started = await stack.request('POST', '/v1/tasks', {

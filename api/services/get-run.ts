@@ -17,7 +17,10 @@ import type { ApiDeps } from './deps';
 import { hasLivePoller } from './poller-presence';
 import { mark, timed } from '../server-timing';
 import { ClosedRunCache } from './closed-runs';
+import { RunFlights } from './run-flights';
 import { runSummary, type RunSummary } from './run-views';
+import { runAttempts } from '../../db/stores/run-attempts';
+import { taskStateFromAttempts } from './task-live-state';
 
 /** The activity attempt in flight, as Temporal's description of the run shows it. */
 export interface PendingAttempt {
@@ -73,8 +76,12 @@ const QUERY_DEADLINE_MS = 3000;
 
 // One cache per app's deps, so two apps in one process (tests) never see each other's runs.
 const closedRuns = new WeakMap<ApiDeps, ClosedRunCache>();
+const flights = new WeakMap<ApiDeps, RunFlights>();
 
-/** Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. An ended run's detail is reused a few seconds. */
+/**
+ * Describes a run; throws WorkflowNotFoundError (→ 404) for an unknown id. An ended run's detail is
+ * reused a few seconds, and concurrent reads of one run share one trip to Temporal (run-flights.ts).
+ */
 export async function getRun(
   deps: ApiDeps,
   runId: string,
@@ -82,15 +89,18 @@ export async function getRun(
 ): Promise<RunDetail> {
   const cache = closedRuns.get(deps) ?? new ClosedRunCache(deps.caches?.closedRunMs);
   closedRuns.set(deps, cache);
+  const shared = flights.get(deps) ?? new RunFlights();
+  flights.set(deps, shared);
   const key = `${page.offset}:${page.limit}:${runId}`;
   const kept = cache.get(key);
   if (kept) {
     mark('closed-run', 'hit');
     return kept;
   }
-  const detail = await describeRun(deps, runId, page);
-  cache.keep(key, detail);
-  return detail;
+  const read = await shared.read(key, () => describeRun(deps, runId, page));
+  if (read.joined) mark('run', 'joined');
+  cache.keep(key, read.detail);
+  return read.detail;
 }
 
 async function describeRun(deps: ApiDeps, runId: string, page: NodePage): Promise<RunDetail> {
@@ -136,7 +146,7 @@ async function describeRun(deps: ApiDeps, runId: string, page: NodePage): Promis
   } else if (detail.status === 'running') {
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([
-      timed('query', () => queryState(deps, handle)),
+      detail.kind === 'task' ? liveTaskState(deps, handle) : timed('query', () => queryState(deps, handle)),
       timed('pollers', () => poolWarnings(deps, detail.nodeClass)),
     ]);
     detail.live = { ...state, pendingAttempts };
@@ -158,6 +168,16 @@ async function queryDag(deps: ApiDeps, handle: WorkflowHandle, page: NodePage): 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A running task's state from its metered attempts while they determine it, else (after a failed
+ * attempt, or when the database cannot be read) from the workflow's query.
+ */
+async function liveTaskState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {
+  const attempts = await timed('attempts', () => runAttempts(deps.db, handle.workflowId)).catch(() => undefined);
+  const state = attempts === undefined ? undefined : taskStateFromAttempts(attempts);
+  return state ?? (await timed('query', () => queryState(deps, handle)));
 }
 
 async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskState | undefined> {

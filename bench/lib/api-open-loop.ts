@@ -91,15 +91,16 @@ export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOption
     if (res.status === 202 && body.runId) ids.push(body.runId);
     return outcome(res);
   };
-  const getRun =
-    (url: string) =>
-    async (i: number): Promise<TimedOutcome> => {
-      const res = await fetch(`${url}/v1/runs/${encodeURIComponent(ids[i % ids.length] as string)}`, {
-        headers: auth,
-      });
-      await res.arrayBuffer();
-      return outcome(res);
-    };
+  const read = async (url: string, runId: string): Promise<TimedOutcome> => {
+    const res = await fetch(`${url}/v1/runs/${encodeURIComponent(runId)}`, { headers: auth });
+    await res.arrayBuffer();
+    return outcome(res);
+  };
+  // Spread over every run the bench started, oldest first: each is read about once per pass, so no cache of one id helps.
+  const getRun = (url: string) => (i: number) => read(url, ids[i % ids.length] as string);
+  // The runs started in the last two seconds or so, newest first: a user following the tasks they just started.
+  const getRecentRun = (url: string) => (i: number) =>
+    read(url, ids[Math.max(0, ids.length - 1 - (i % (2 * options.postRate)))] as string);
   const health = async (): Promise<TimedOutcome> => {
     const res = await fetch(`${after.url}/healthz`);
     await res.arrayBuffer();
@@ -141,16 +142,23 @@ export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOption
     await phase('raw Temporal describe (baseline)', options.getRate, rawDescribe);
     await phase('GET /v1/runs/:id, before (caches off)', options.getRate, getRun(before.url));
     await phase('GET /v1/runs/:id, after', options.getRate, getRun(after.url));
-    // Both at once on the changed app: reads while starts keep tasks running on the same machine.
+    // Both at once on the changed app: reads while starts keep tasks running on the same machine. Half the
+    // reads follow the runs just started (most still running), half are spread over all; /healthz at a low
+    // rate beside them is the floor this process and machine allow.
     env.assertAlive();
     options.log(`[api ${env.label}] POST at ${options.postRate}/s and GET at ${options.getRate}/s together`);
-    const [posts, gets] = await Promise.all([
+    const halfGets = options.getRate / 2;
+    const [posts, recent, spread, floor] = await Promise.all([
       runOpenLoop(options.postRate, options.seconds, postTask(after.url)),
-      runOpenLoop(options.getRate, options.seconds, getRun(after.url)),
+      runOpenLoop(halfGets, options.seconds, getRecentRun(after.url)),
+      runOpenLoop(halfGets, options.seconds, getRun(after.url)),
+      runOpenLoop(10, options.seconds, health),
     ]);
     phases.push(
       { name: 'POST /v1/tasks, after (with GETs)', result: posts },
-      { name: 'GET /v1/runs/:id, after (with POSTs)', result: gets },
+      { name: 'GET /v1/runs/:id, after (with POSTs), recent runs', result: recent },
+      { name: 'GET /v1/runs/:id, after (with POSTs), any run', result: spread },
+      { name: 'GET /healthz (baseline, with POSTs and GETs)', result: floor },
     );
     return { loadAtStart, loadAtEnd: load(), phases };
   } finally {

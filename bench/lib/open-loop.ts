@@ -58,7 +58,10 @@ export async function runOpenLoop(
         try {
           outcome = await request(i);
         } catch (err) {
-          outcome = { ok: false, label: err instanceof Error ? err.name : 'error' };
+          // fetch says only "TypeError: fetch failed"; the cause's code (ECONNRESET, a timeout) says why.
+          const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+          const code = typeof cause?.code === 'string' ? `:${cause.code}` : '';
+          outcome = { ok: false, label: err instanceof Error ? `${err.name}${code}` : 'error' };
         }
         latencies.push(performance.now() - due);
         outcomes[outcome.label] = (outcomes[outcome.label] ?? 0) + 1;
