@@ -14,6 +14,7 @@ import { parseOutputRef, outputRefPath } from '../workflows/contracts/output-ref
 import { testDatabaseAdminUrl } from './helpers/database';
 import { gitIn } from './helpers/git';
 import { startS3Server, type S3Server } from './helpers/s3-server';
+import { provisionThenConnectDag } from './helpers/provision-then-connect';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let s3: S3Server;
@@ -175,25 +176,20 @@ test(
       },
     });
     assert.equal(declared.status, 201, JSON.stringify(declared.body));
-    const started = await stack.request('POST', '/v1/dags', {
-      name: 'provision-on-a-use-on-b',
-      tasks: [
-        { id: 'db', nodeClass: 'a', stack: { project: 'shop', stack: name } },
-        {
-          id: 'use',
-          nodeClass: 'b',
-          dependsOn: ['db'],
-          env: { DATABASE_URL: '${{ tasks.db.outputs.connectionString }}' },
-          script:
-            'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user")" >> "$CAPSTAN_OUTPUT"',
-        },
-      ],
-    });
+    const started = await stack.request(
+      'POST',
+      '/v1/dags',
+      provisionThenConnectDag('provision-on-a-use-on-b', 'shop', name),
+    );
     assert.equal(started.status, 202, JSON.stringify(started.body));
     const run = await waitForRunEnd(stack, started.body.runId, 180_000);
     assert.equal(run.status, 'completed', JSON.stringify(run.dag?.nodes ?? run));
     const nodes = Object.fromEntries(run.dag.nodes.map((n: any) => [n.key, n]));
-    assert.equal(nodes.use.outputs.who, `app_${id}`, 'host b resolved the secret from the state host a wrote');
+    assert.equal(
+      nodes.use.outputs.who,
+      `app_${id}@app_${id}`,
+      'host b resolved the secret from the state host a wrote',
+    );
     assert.match(nodes.use.worker, /\/b\/\d+$/);
     const state = (await s3.keys('pulumi-state')).filter((k) => k.startsWith('.pulumi/stacks/'));
     assert.ok(

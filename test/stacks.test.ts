@@ -14,6 +14,7 @@ import { testDatabaseAdminUrl } from './helpers/database';
 import { gitIn } from './helpers/git';
 import { historySummaries } from './helpers/history-summaries';
 import { scramIsFor } from './helpers/scram';
+import { provisionThenConnectDag } from './helpers/provision-then-connect';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
 
 let stack: TestStack;
@@ -311,20 +312,7 @@ test("a DAG provisions a database, then a task connects with the stack's secret 
     program: 'postgres-database',
     config: dbConfig(id, 'dag-password'),
   });
-  const started = await stack.request('POST', '/v1/dags', {
-    name: 'provision-then-use',
-    tasks: [
-      { id: 'db', nodeClass: 'a', stack: { project: 'shop', stack: name } },
-      {
-        id: 'use',
-        nodeClass: 'b',
-        dependsOn: ['db'],
-        env: { DATABASE_URL: '${{ tasks.db.outputs.connectionString }}' },
-        script:
-          'psql=$(ls /usr/lib/postgresql/*/bin/psql | head -1)\necho "who=$("$psql" "$DATABASE_URL" -tAc "select current_user || \'@\' || current_database()")" >> "$CAPSTAN_OUTPUT"',
-      },
-    ],
-  });
+  const started = await stack.request('POST', '/v1/dags', provisionThenConnectDag('provision-then-use', 'shop', name));
   assert.equal(started.status, 202, JSON.stringify(started.body));
   const run = await waitForRunEnd(stack, started.body.runId, 180_000);
   assert.equal(run.status, 'completed', JSON.stringify(run));
