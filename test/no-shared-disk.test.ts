@@ -2,7 +2,9 @@
  * Machines that share no filesystem: a worker "host" per node class, each with a data directory of its
  * own, sharing only Temporal, PostgreSQL and an S3-compatible server (versitygw). A large output made
  * on one host is read on the other and by the API, a task's log from either host is served by the API,
- * and a pipeline's artifact crosses from one host to the other.
+ * and a pipeline's artifact crosses from one host to the other. Where the machine allows it (root), each
+ * host is also a network namespace with an address of its own, and the three services listen on a
+ * bridge's address instead of loopback, so a worker reaches them only over the network, as on a fleet.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +14,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseOutputRef, outputRefPath } from '../workflows/contracts/output-ref';
 import { testDatabaseAdminUrl } from './helpers/database';
+import { createNetworkFabric, networkHostsUnavailable, type NetworkFabric } from './helpers/network-hosts';
+import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
+import { freePort } from './helpers/ports';
+import { startTestDevServer, type TestTemporal } from './helpers/test-temporal';
 import { gitIn } from './helpers/git';
 import { startS3Server, type S3Server } from './helpers/s3-server';
 import { provisionThenConnectDag } from './helpers/provision-then-connect';
@@ -21,9 +27,26 @@ let s3: S3Server;
 let stack: TestStack;
 const hosts: Record<string, string> = {};
 let repo: string;
+/** The hosts' namespaces and the services of their own on the bridge, when the machine allows them. */
+let fabric: NetworkFabric | undefined;
+let temporal: TestTemporal | undefined;
+let postgres: PostgresServer | undefined;
+let scratch: string | undefined;
+const NO_NAMESPACES = networkHostsUnavailable();
+
+/** The PostgreSQL superuser URL every host can reach: the bridge's server, or the suite's. */
+const adminUrl = (): string => postgres?.url ?? testDatabaseAdminUrl();
 
 before(async () => {
-  s3 = await startS3Server({ buckets: ['outputs', 'artifacts', 'pulumi-state'] });
+  if (!NO_NAMESPACES) {
+    fabric = createNetworkFabric(['a', 'b']);
+    const cli = process.env.CAPSTAN_TEST_TEMPORAL_BIN;
+    if (!cli) throw new Error('CAPSTAN_TEST_TEMPORAL_BIN is not set: run the tests with `npm test`');
+    scratch = mkdtempSync(join(tmpdir(), 'capstan-hosts-services-'));
+    temporal = await startTestDevServer(cli, scratch, fabric.serviceAddress);
+    postgres = startPostgresServer(await freePort(), fabric.serviceAddress);
+  }
+  s3 = await startS3Server({ buckets: ['outputs', 'artifacts', 'pulumi-state'], host: fabric?.serviceAddress });
   // The API runs in this process (test-stack): the SDK's default credential chain reads these here, as it would
   // in an API process of its own.
   process.env.AWS_ACCESS_KEY_ID = s3.accessKeyId;
@@ -45,17 +68,22 @@ before(async () => {
       CAPSTAN_PULUMI_PASSPHRASE: 'no-shared-disk-test-passphrase',
       CAPSTAN_PULUMI_NODE_CLASS: 'a',
     },
+    ...(temporal && postgres ? { temporalAddress: temporal.address, databaseAdminUrl: postgres.url } : {}),
   });
   // One data directory per host: workspaces, output store directory and local artifacts would all be under it.
   for (const nodeClass of ['a', 'b']) {
     hosts[nodeClass] = mkdtempSync(join(tmpdir(), `capstan-host-${nodeClass}-`));
-    await stack.startWorker(nodeClass, { CAPSTAN_DATA_DIR: hosts[nodeClass] });
+    await stack.startWorker(nodeClass, { CAPSTAN_DATA_DIR: hosts[nodeClass] }, fabric?.execPrefix(nodeClass) ?? []);
   }
 });
 
 after(async () => {
   await stack?.stop();
   await s3?.close();
+  await temporal?.stop();
+  postgres?.remove();
+  fabric?.remove();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
   for (const dir of Object.values(hosts)) rmSync(dir, { recursive: true, force: true });
   if (repo) rmSync(repo, { recursive: true, force: true });
 });
@@ -113,6 +141,53 @@ test('a DAG across two hosts passes a large output through the object store', { 
   assert.match(nodes.read.worker, /\/b\/\d+$/);
 });
 
+test(
+  'each host has an address of its own and reaches the services only over the network',
+  { timeout: 120_000, skip: NO_NAMESPACES },
+  async () => {
+    const { serviceAddress } = fabric!;
+    // The dev server listens on every interface of the machine: on the root namespace's loopback too, which a
+    // process on the machine itself would reach, and a host in a namespace of its own does not.
+    const port = temporal!.address.split(':')[1];
+    // What each task sees of its network: its interface's address, and where the Temporal port answers.
+    const probe = [
+      `echo "addr=$(ip -4 -o addr show dev eth0 | awk '{print $4}')" >> "$CAPSTAN_OUTPUT"`,
+      `if (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; then s=open; else s=closed; fi; echo "loopback=$s" >> "$CAPSTAN_OUTPUT"`,
+      `if (exec 3<>/dev/tcp/${serviceAddress}/${port}) 2>/dev/null; then s=open; else s=closed; fi; echo "bridge=$s" >> "$CAPSTAN_OUTPUT"`,
+    ].join('\n');
+    const started = await stack.request('POST', '/v1/dags', {
+      name: 'two-addresses',
+      tasks: [
+        { id: 'first', nodeClass: 'a', script: probe },
+        {
+          id: 'second',
+          nodeClass: 'b',
+          dependsOn: ['first'],
+          script: `${probe}\necho "first ran at \${{ tasks.first.outputs.addr }}"`,
+        },
+      ],
+    });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const run = await waitForRunEnd(stack, started.body.runId, 90_000);
+    assert.equal(run.status, 'completed', JSON.stringify(run.dag?.nodes));
+    const nodes = Object.fromEntries(run.dag.nodes.map((n: any) => [n.key, n]));
+    for (const [key, host] of [
+      ['first', 'a'],
+      ['second', 'b'],
+    ] as const) {
+      assert.deepEqual(
+        { ...nodes[key].outputs },
+        { addr: `${fabric!.hosts[host]!.address}/24`, loopback: 'closed', bridge: 'open' },
+        `task ${key} on host ${host}`,
+      );
+    }
+    const log = await fetch(`${stack.baseUrl}/v1/runs/${run.runId}/tasks/second/log`, {
+      headers: { authorization: `Bearer ${stack.adminToken}` },
+    });
+    assert.match(await log.text(), new RegExp(`first ran at ${fabric!.hosts.a!.address.replaceAll('.', '\\.')}/24`));
+  },
+);
+
 test("a pipeline's artifact crosses from one host to the other through the bucket", { timeout: 180_000 }, async () => {
   repo = mkdtempSync(join(tmpdir(), 'capstan-hosts-repo-'));
   gitIn(repo, 'init', '-q', '-b', 'main');
@@ -169,7 +244,7 @@ test(
     const declared = await stack.request('PUT', `/v1/stacks/shop/${name}`, {
       program: 'postgres-database',
       config: {
-        adminUrl: testDatabaseAdminUrl(),
+        adminUrl: adminUrl(),
         database: `app_${id}`,
         role: `app_${id}`,
         password: 'hosts-password',

@@ -9,9 +9,10 @@ export function testDatabaseAdminUrl(): string {
   return url;
 }
 
-/** A fresh, empty database; `drop` removes it even while connections remain. */
-export async function createTestDatabase(): Promise<{ url: string; name: string; drop(): Promise<void> }> {
-  const adminUrl = testDatabaseAdminUrl();
+/** A fresh, empty database on the suite's server (or `adminUrl`'s); `drop` removes it even while connections remain. */
+export async function createTestDatabase(
+  adminUrl = testDatabaseAdminUrl(),
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   const name = `capstan_test_${randomBytes(4).toString('hex')}`;
   await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
   const url = new URL(adminUrl);

@@ -4,7 +4,7 @@
  * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user.
  */
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -34,8 +34,11 @@ export function postgresBinDir(): string {
   );
 }
 
-/** Creates a cluster in a new temporary directory (its own, so the `postgres` user can own it) and starts it on `port`. */
-export function startPostgresServer(port: number): PostgresServer {
+/**
+ * Creates a cluster in a new temporary directory (its own, so the `postgres` user can own it) and starts it on `port`,
+ * listening on `listen` (loopback by default); a non-loopback address also admits clients of its /24 without a password.
+ */
+export function startPostgresServer(port: number, listen = '127.0.0.1'): PostgresServer {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-postgres-'));
   const bin = postgresBinDir();
   const asRoot = process.getuid?.() === 0;
@@ -52,10 +55,15 @@ export function startPostgresServer(port: number): PostgresServer {
     chownSync(dir, uid, gid);
   }
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
+  if (listen !== '127.0.0.1') {
+    // initdb's rules admit loopback only; the test's own hosts sit on the listen address's /24.
+    const subnet = `${listen.split('.').slice(0, 3).join('.')}.0/24`;
+    appendFileSync(join(data, 'pg_hba.conf'), `host all all ${subnet} trust\n`);
+  }
   // fsync off: a test cluster needs speed, not crash safety of its own files.
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=200`;
+  const options = `-p ${port} -k ${dir} -c listen_addresses=${listen} -c fsync=off -c synchronous_commit=off -c max_connections=200`;
   const server: PostgresServer = {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres@${listen}:${port}/postgres`,
     port,
     start: () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', 'start']),
     stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),

@@ -13,7 +13,7 @@ import { freePort } from './ports';
 
 /** A running server and a client of it. */
 export interface S3Server {
-  /** `http://127.0.0.1:<port>`, for path-style addressing. */
+  /** `http://<host>:<port>`, for path-style addressing. */
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -25,8 +25,9 @@ export interface S3Server {
   close(): Promise<void>;
 }
 
-/** Starts versitygw with `buckets` created. */
-export async function startS3Server(options: { buckets: string[] }): Promise<S3Server> {
+/** Starts versitygw with `buckets` created, listening on `host` (loopback by default). */
+export async function startS3Server(options: { buckets: string[]; host?: string }): Promise<S3Server> {
+  const host = options.host ?? '127.0.0.1';
   const binary = process.env.CAPSTAN_S3_SERVER_BIN;
   if (!binary) throw new Error('CAPSTAN_S3_SERVER_BIN is not set: run the tests with `npm test`');
   const dir = mkdtempSync(join(tmpdir(), 'capstan-s3-'));
@@ -42,7 +43,7 @@ export async function startS3Server(options: { buckets: string[] }): Promise<S3S
     binary,
     [
       '--port',
-      `127.0.0.1:${port}`,
+      `${host}:${port}`,
       '--access',
       accessKeyId,
       '--secret',
@@ -57,7 +58,7 @@ export async function startS3Server(options: { buckets: string[] }): Promise<S3S
   );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${host}:${port}`;
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',

@@ -45,6 +45,10 @@ export interface TestStackOptions {
   workerEnv?: Record<string, string | undefined>;
   /** Per-token rate limit of the stack's API; generous by default so polling tests never meet it. */
   rateLimit?: { ratePerSecond: number; burst: number };
+  /** A Temporal server of the test's own instead of the suite's (e.g. one bound to a bridge address). */
+  temporalAddress?: string;
+  /** A PostgreSQL server of the test's own (superuser URL) for the stack's database. */
+  databaseAdminUrl?: string;
 }
 
 /** A running test stack. */
@@ -57,8 +61,11 @@ export interface TestStack {
   /** The stack's own database (migrated), shared by its API and workers. */
   db: Pool;
   databaseUrl: string;
-  /** Starts a node-class worker process (with `env` over the stack's) and waits until Temporal sees it polling. */
-  startWorker(nodeClass: string, env?: Record<string, string>): Promise<ChildProcess>;
+  /**
+   * Starts a node-class worker process (with `env` over the stack's, and `launchPrefix` before node, e.g. to run it
+   * in a network namespace) and waits until Temporal sees it polling.
+   */
+  startWorker(nodeClass: string, env?: Record<string, string>, launchPrefix?: string[]): Promise<ChildProcess>;
   /** The orchestrator worker process started with the stack (or the last one `startOrchestrator` started). */
   orchestrator: () => ChildProcess;
   /** Starts another orchestrator worker process and waits until it polls. */
@@ -104,8 +111,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const dataDir = mkdtempSync(join(tmpdir(), 'capstan-stack-'));
   const classesFile = join(dataDir, 'node-classes.yaml');
   writeFileSync(classesFile, stringify({ nodeClasses }));
-  const address = testTemporalAddress();
-  const database = await createTestDatabase();
+  const address = options.temporalAddress ?? testTemporalAddress();
+  const database = await createTestDatabase(options.databaseAdminUrl);
   const db = await openDatabase(database.url, createLogger('test-db', 'silent'));
   const mintToken: TestStack['mintToken'] = async (role, tokenOptions = {}) => {
     const { record, secret } = await createToken(db, {
@@ -134,8 +141,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const client = new Client({ connection, namespace: 'default', dataConverter: capstanDataConverter });
   const children: ChildProcess[] = [];
 
-  const spawnWorker = (script: string, extraEnv: Record<string, string>): ChildProcess => {
-    const child = spawn(process.execPath, [join(DIST, 'workers', script)], {
+  const spawnWorker = (script: string, extraEnv: Record<string, string>, launchPrefix: string[] = []): ChildProcess => {
+    // `ip netns exec` execs its command in place, so the pid (and the identity ending in it) is node's.
+    const argv = [...launchPrefix, process.execPath, join(DIST, 'workers', script)];
+    const child = spawn(argv[0] as string, argv.slice(1), {
       env: { ...env, ...extraEnv },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
@@ -157,8 +166,12 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     }
     throw new Error(`no poller on ${taskQueue} after 60 s`);
   };
-  const startWorker = async (nodeClass: string, extraEnv: Record<string, string> = {}): Promise<ChildProcess> => {
-    const child = spawnWorker('node-class-worker.js', { ...extraEnv, CAPSTAN_NODE_CLASS: nodeClass });
+  const startWorker = async (
+    nodeClass: string,
+    extraEnv: Record<string, string> = {},
+    launchPrefix: string[] = [],
+  ): Promise<ChildProcess> => {
+    const child = spawnWorker('node-class-worker.js', { ...extraEnv, CAPSTAN_NODE_CLASS: nodeClass }, launchPrefix);
     await waitForPoller(nodeClassTaskQueue(prefix, nodeClass), 2, child);
     return child;
   };

@@ -33,18 +33,23 @@ export function temporalProfiles(value = process.env.CAPSTAN_TEST_TEMPORAL): Tem
   return [...new Set(names)] as TemporalProfile[];
 }
 
-/** Starts the dev server from `cliBinary` with its SQLite file in `scratch`. */
-export async function startTestDevServer(cliBinary: string, scratch: string): Promise<TestTemporal> {
+/**
+ * Starts the dev server from `cliBinary` with its SQLite file in `scratch`, on loopback, or on every interface when
+ * `reachAt` names the address other hosts use (the dev server's services call each other at 127.0.0.1, so it cannot
+ * bind one other address alone).
+ */
+export async function startTestDevServer(cliBinary: string, scratch: string, reachAt?: string): Promise<TestTemporal> {
+  const ip = reachAt ? '0.0.0.0' : '127.0.0.1';
   const server = await startDevServer({
     binary: cliBinary,
     dbFile: join(scratch, 'temporal.db'),
     logFile: join(scratch, 'temporal.log'),
-    ip: '127.0.0.1',
+    ip,
     port: await freePort(),
     namespace: 'default',
   });
   return {
-    address: server.address,
+    address: reachAt ? server.address.replace(ip, reachAt) : server.address,
     process: server.process,
     description: `Temporal dev server (${cliBinary})`,
     stop: server.stop,
