@@ -444,9 +444,12 @@ test('Capstan services reach Temporal by service name, and the API listens where
 test('a service registers every search attribute in REQUIRED_SEARCH_ATTRIBUTES with its type', () => {
   const registered = new Map<string, string>();
   for (const [, service] of services()) {
-    const args = [...argv(service.entrypoint), ...argv(service.command)].flatMap((a) =>
-      a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a],
-    );
+    // A one-shot's script is one string: its words are the arguments.
+    const args = [...argv(service.entrypoint), ...argv(service.command)]
+      .flatMap((a) => a.split(/\s+/).filter(Boolean))
+      .flatMap((a) =>
+        a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a],
+      );
     if (!args.join(' ').includes('search-attribute create')) continue;
     const valuesOf = (flag: string): string[] =>
       args.flatMap((a, i) => (a === flag && args[i + 1] !== undefined ? [args[i + 1] as string] : []));

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { resolveS3ServerBinary } from '../toolchain/s3-server-binary';
+import { resolveTemporalImageConfig } from '../toolchain/temporal-image-config';
 import { loadConfig } from '../config/env';
 import { freePort } from './helpers/ports';
 import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
@@ -55,6 +56,7 @@ async function main(): Promise<number> {
   process.stderr.write(`[capstan] Pulumi CLI (${pulumi.source}: ${pulumi.path})\n`);
   // Every profile needs them: the dev-server suite has a test of its own that starts a cluster.
   const clusterBinaries = await testClusterBinaries(config.cacheDir);
+  const temporalImage = await resolveTemporalImageConfig(config.cacheDir);
   const s3Server = await resolveS3ServerBinary(config.cacheDir);
   const profiles = temporalProfiles();
   const named = process.argv.slice(2);
@@ -90,6 +92,8 @@ async function main(): Promise<number> {
           CAPSTAN_TEST_PULUMI_BIN: pulumi.path,
           CAPSTAN_TEMPORAL_SERVER_BIN: clusterBinaries.server,
           CAPSTAN_TEMPORAL_SQL_TOOL_BIN: clusterBinaries.sqlTool,
+          CAPSTAN_TEMPORAL_CONFIG_TEMPLATE: temporalImage.template,
+          CAPSTAN_DOCKERIZE_BIN: temporalImage.dockerize,
           CAPSTAN_S3_SERVER_BIN: s3Server,
           CAPSTAN_TEST_DATABASE_URL: databaseUrl,
         });
