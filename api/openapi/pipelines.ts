@@ -92,7 +92,11 @@ const artifactPaths = {
           required: ['runId', 'artifacts'],
           properties: { runId: { type: 'string' }, artifacts: { type: 'array', items: ref('Artifact') } },
         }),
-        ...errors({ 400: 'The run is not a pipeline run', 404: 'Unknown run' }),
+        ...errors({
+          400: 'The run is not a pipeline run',
+          404: 'Unknown run',
+          503: 'The artifact store cannot be reached; the error names it (object_store_unavailable)',
+        }),
       },
     },
   },
@@ -114,6 +118,7 @@ const artifactPaths = {
         ...errors({
           400: 'A bad job or artifact name (named in details), or a run that is not a pipeline run',
           404: 'Unknown run, or no such artifact (removed by retention, or never uploaded)',
+          503: 'The artifact store cannot be reached; the error names it (object_store_unavailable)',
         }),
       },
     },

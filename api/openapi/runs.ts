@@ -386,7 +386,11 @@ export function runPart(): OpenApiPart {
                 },
               },
             },
-            ...errors({ 400: 'Not an output reference', 404: 'No stored output for the reference' }),
+            ...errors({
+              400: 'Not an output reference',
+              404: 'No stored output for the reference',
+              503: 'The output store (a bucket) cannot be reached; the error names it (object_store_unavailable)',
+            }),
           },
         },
       },

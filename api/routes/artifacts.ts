@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { openArtifactStore } from '../../config/artifacts/open-artifact-store';
+import { guardArtifactStore } from '../object-store-errors';
 import { RunIdSchema } from '../schemas';
 import { copyArtifact, listArtifacts } from '../services/artifacts';
 import type { ApiDeps } from '../services/deps';
@@ -18,7 +19,7 @@ export const ArtifactNameParamSchema = z
 /** Routes that read the artifact store the workers write. */
 export function artifactRoutes(deps: ApiDeps): Router {
   const router = Router();
-  const store = openArtifactStore(deps.artifacts);
+  const store = guardArtifactStore(openArtifactStore(deps.artifacts));
   router.get('/v1/runs/:id/artifacts', async (req, res) => {
     const runId = parseOr400(RunIdSchema, req.params.id, 'run id', 'id');
     res.locals.runId = runId;

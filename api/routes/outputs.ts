@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { openOutputStore } from '../../config/outputs/open-output-store';
 import { OUTPUT_REF_PATTERN, parseOutputRef } from '../../workflows/contracts/output-ref';
 import { ApiError } from '../errors';
+import { fromObjectStore } from '../object-store-errors';
 import type { ApiDeps } from '../services/deps';
 import { parseOr400 } from '../validate';
 
@@ -20,7 +21,7 @@ export function outputRoutes(deps: ApiDeps): Router {
   router.get('/v1/outputs/:reference', async (req, res) => {
     const reference = parseOr400(OutputRefParamSchema, req.params.reference, 'output reference', 'reference');
     const ref = parseOutputRef(reference)!;
-    const stored = await store.open(reference);
+    const stored = await fromObjectStore(store.location, () => store.open(reference));
     if (!stored) throw new ApiError(404, 'output_not_found', `no stored output for reference "${reference}"`);
     // The reference names the size; content of another size was cut short or overwritten, and is not that content.
     if (stored.size !== ref.bytes) {
