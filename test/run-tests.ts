@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { resolveS3ServerBinary } from '../toolchain/s3-server-binary';
+import { resolvePromtoolBinary } from '../toolchain/promtool-binary';
 import { loadConfig } from '../config/env';
 import { freePort } from './helpers/ports';
 import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
@@ -56,6 +57,8 @@ async function main(): Promise<number> {
   // Every profile needs them: the dev-server suite has a test of its own that starts a cluster.
   const clusterBinaries = await testClusterBinaries(config.cacheDir);
   const s3Server = await resolveS3ServerBinary(config.cacheDir);
+  // The dashboards test checks infra/prometheus with Prometheus's own tool.
+  const promtool = await resolvePromtoolBinary(config.cacheDir);
   const profiles = temporalProfiles();
   const named = process.argv.slice(2);
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-test-'));
@@ -91,6 +94,7 @@ async function main(): Promise<number> {
           CAPSTAN_TEMPORAL_SERVER_BIN: clusterBinaries.server,
           CAPSTAN_TEMPORAL_SQL_TOOL_BIN: clusterBinaries.sqlTool,
           CAPSTAN_S3_SERVER_BIN: s3Server,
+          CAPSTAN_PROMTOOL_BIN: promtool,
           CAPSTAN_TEST_DATABASE_URL: databaseUrl,
         });
         worst = Math.max(worst, code);
