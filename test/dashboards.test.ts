@@ -84,6 +84,8 @@ let samples: PromSample[];
 
 before(async () => {
   stack = await startTestStack();
+  // A first scrape before any run: the runs-ended tally counts runs that close from its first read on.
+  await fetch(`${stack.baseUrl}/metrics`);
   // Work of every kind the queries count: a task that succeeds, one that fails, on two classes.
   const started = await Promise.all([
     stack.request('POST', '/v1/tasks', { nodeClass: 'a', command: 'echo ok' }),

@@ -62,6 +62,7 @@ const metricsBacklog = async () => {
 };
 
 test('50 tasks on a one-slot class: backlog and oldest wait grow, then drain to 0', async (t) => {
+  const submittedAt = Date.now();
   const started = await Promise.all(
     Array.from({ length: TASKS }, (_, i) =>
       stack.request('POST', '/v1/tasks', {
@@ -82,7 +83,8 @@ test('50 tasks on a one-slot class: backlog and oldest wait grow, then drain to 
     (v) => (v.backlog?.tasks ?? 0) >= 5 && v.backlog.oldestWaitSeconds > 0,
   );
   t.diagnostic(
-    `node-classes first showed backlog ${first.backlog.tasks}, oldest wait ${first.backlog.oldestWaitSeconds} s`,
+    `node-classes showed backlog ${first.backlog.tasks}, oldest wait ${first.backlog.oldestWaitSeconds} s, ` +
+      `${Date.now() - submittedAt} ms after the 50 submissions began`,
   );
   assert.equal(first.liveWorkers, 1);
   assert.equal(first.capacity, 1);
