@@ -36,7 +36,7 @@ import type { ApiDeps } from './services/deps';
 /** Builds the API over injected dependencies. */
 export function createApp(deps: ApiDeps, logger: Logger): Express {
   const app = express();
-  const metrics = createApiMetrics();
+  const metrics = createApiMetrics(deps, logger);
   const openApi = buildOpenApiDocument();
   app.disable('x-powered-by');
   app.use(requestContext(logger));

@@ -12,6 +12,7 @@ import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { resolveS3ServerBinary } from '../toolchain/s3-server-binary';
 import { resolveTemporalImageConfig } from '../toolchain/temporal-image-config';
+import { resolvePromtoolBinary } from '../toolchain/promtool-binary';
 import { loadConfig } from '../config/env';
 import { freePort } from './helpers/ports';
 import { startPostgresServer, type PostgresServer } from './helpers/postgres-server';
@@ -58,6 +59,8 @@ async function main(): Promise<number> {
   const clusterBinaries = await testClusterBinaries(config.cacheDir);
   const temporalImage = await resolveTemporalImageConfig(config.cacheDir);
   const s3Server = await resolveS3ServerBinary(config.cacheDir);
+  // The dashboards test checks infra/prometheus with Prometheus's own tool.
+  const promtool = await resolvePromtoolBinary(config.cacheDir);
   const profiles = temporalProfiles();
   const named = process.argv.slice(2);
   const scratch = mkdtempSync(join(tmpdir(), 'capstan-test-'));
@@ -95,6 +98,7 @@ async function main(): Promise<number> {
           CAPSTAN_TEMPORAL_CONFIG_TEMPLATE: temporalImage.template,
           CAPSTAN_DOCKERIZE_BIN: temporalImage.dockerize,
           CAPSTAN_S3_SERVER_BIN: s3Server,
+          CAPSTAN_PROMTOOL_BIN: promtool,
           CAPSTAN_TEST_DATABASE_URL: databaseUrl,
         });
         worst = Math.max(worst, code);

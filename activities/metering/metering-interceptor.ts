@@ -48,6 +48,9 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
       attempt: metered.attempt,
     };
     const { ledger, logger } = this.options;
+    // Scheduled-to-start of this attempt: the time it sat in the class's queue (0 on a clock skew between machines).
+    const scheduledMs = info.currentAttemptScheduledTimestampMs;
+    const queueWaitMs = scheduledMs > 0 ? Math.max(0, Date.now() - scheduledMs) : undefined;
     // Nothing runs unmetered: while the start cannot be written the command waits (nothing has run yet, so waiting costs only the slot).
     await this.writeWhileAlive(
       key,
@@ -61,6 +64,7 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
           activityId: info.activityId,
           labels: metered.labels,
           startedAt: new Date(),
+          queueWaitMs,
           supersedes: metered.supersedes,
         }),
       true,

@@ -20,6 +20,8 @@ export interface AttemptStart extends AttemptKey {
   activityId: string;
   labels: Record<string, string>;
   startedAt: Date;
+  /** How long the attempt waited in its task queue before a worker took it, when Temporal says. */
+  queueWaitMs?: number;
   /** Task-id prefix whose open attempts this one replaces (a pipeline job restarted on another worker). */
   supersedes?: string;
 }
@@ -66,8 +68,8 @@ export class AttemptLedger {
   private async startOne(start: AttemptStart): Promise<void> {
     await this.db.query(
       `WITH opened AS (
-         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+         INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at, queue_wait_ms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $11)
          ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
        earlier AS (
          UPDATE task_attempts SET outcome = 'lost', ended_at = last_seen_at,
@@ -90,6 +92,7 @@ export class AttemptLedger {
         JSON.stringify(start.labels),
         start.startedAt,
         start.supersedes ?? null,
+        start.queueWaitMs ?? null,
       ],
     );
   }
@@ -174,6 +177,7 @@ function startRow(s: AttemptStart): unknown {
     labels: s.labels,
     started_at: s.startedAt.toISOString(),
     supersedes: s.supersedes ?? null,
+    queue_wait_ms: s.queueWaitMs ?? null,
   };
 }
 
@@ -181,10 +185,10 @@ function startRow(s: AttemptStart): unknown {
 function startCtes(param: string): string {
   return `attempt_start_in AS (
       SELECT * FROM jsonb_to_recordset(${param}) AS x(run_id text, task_id text, attempt integer, run_kind text,
-        node_class text, worker text, activity_id text, labels jsonb, started_at timestamptz, supersedes text)),
+        node_class text, worker text, activity_id text, labels jsonb, started_at timestamptz, supersedes text, queue_wait_ms bigint)),
     attempt_start_opened AS (
-      INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at)
-      SELECT run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, started_at
+      INSERT INTO task_attempts (run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, last_seen_at, queue_wait_ms)
+      SELECT run_id, task_id, attempt, run_kind, node_class, worker, activity_id, labels, started_at, started_at, queue_wait_ms
       FROM attempt_start_in
       ON CONFLICT (run_id, task_id, attempt) DO NOTHING),
     attempt_start_earlier AS (
