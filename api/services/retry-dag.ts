@@ -9,6 +9,7 @@ import { allNodeStates, dagInputOf } from './dag-run-data';
 import type { ApiDeps } from './deps';
 import { runSummary } from './run-views';
 import { startRun, type StartedRun } from './start-run';
+import { fairnessPolicy } from '../placement/fairness';
 
 /**
  * Starts a retry of a failed or cancelled DAG run: nodes that succeeded keep their outputs and show
@@ -64,6 +65,8 @@ export async function retryDag(
       ...deps.taskPolicy,
       ...deps.dagPolicy,
       pulumiNodeClass: deps.pulumiNodeClass,
+      // Today's weights for the run's own team, as a new run of that spec would get.
+      ...fairnessPolicy(input.spec.labels ?? {}, deps.fairness, 'DAG spec'),
     },
     carried: { states: packStates(states, Date.now()), executions: 0 },
   };

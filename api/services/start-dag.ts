@@ -1,6 +1,7 @@
 /** Starts DAG runs. */
 import type { DagWorkflowInput } from '../../workflows/contracts/dag-run';
 import { currentDagDefaults, type DagSpec, type DagSpecInput } from '../../workflows/contracts/dag-spec';
+import { fairnessPolicy } from '../placement/fairness';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
@@ -22,6 +23,7 @@ export function startDag(
       ...deps.taskPolicy,
       ...deps.dagPolicy,
       pulumiNodeClass: deps.pulumiNodeClass,
+      ...fairnessPolicy(spec.labels, deps.fairness, 'DAG spec'),
     },
   };
   return startRun(

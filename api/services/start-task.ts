@@ -3,6 +3,7 @@ import { nodeClassTaskQueue } from '../../workflows/contracts/node-class';
 import type { TaskWorkflowInput } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { nodeClassSearchAttribute } from '../../workflows/definitions';
+import { fairnessPolicy } from '../placement/fairness';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
@@ -12,7 +13,11 @@ export type { StartedRun } from './start-run';
 export function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string): Promise<StartedRun> {
   const input: TaskWorkflowInput = {
     spec,
-    policy: { taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, spec.nodeClass), ...deps.taskPolicy },
+    policy: {
+      taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, spec.nodeClass),
+      ...deps.taskPolicy,
+      ...fairnessPolicy(spec.labels, deps.fairness, 'task spec'),
+    },
   };
   return startRun(
     deps,
