@@ -1,4 +1,5 @@
 /** A run's fairness key and weight, from the label the deployment names (CAPSTAN_FAIRNESS_LABEL). */
+import type { Priority } from '@temporalio/common';
 import type { FairnessConfig } from '../../config/env';
 import type { FairnessPolicy } from '../../workflows/contracts/task-run';
 import { validationError } from '../errors';
@@ -32,4 +33,11 @@ export function fairnessPolicy(
   }
   const weight = config.weights[key];
   return { fairness: weight === undefined ? { key } : { key, weight } };
+}
+
+/** The priority a run is started with so that its workflow tasks, too, are dispatched fairly (undefined: none). */
+export function fairnessPriority(policy: { fairness?: FairnessPolicy }): Priority | undefined {
+  const fairness = policy.fairness;
+  if (!fairness) return undefined;
+  return { fairnessKey: fairness.key, ...(fairness.weight === undefined ? {} : { fairnessWeight: fairness.weight }) };
 }
