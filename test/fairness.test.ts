@@ -59,13 +59,15 @@ async function terminateRunning(): Promise<void> {
   });
 }
 
-async function post(baseUrl: string, body: object): Promise<void> {
+async function post(baseUrl: string, body: object): Promise<string> {
   const response = await fetch(`${baseUrl}/v1/tasks`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminToken}` },
     body: JSON.stringify(body),
   });
-  assert.equal(response.status, 202, await response.text());
+  const text = await response.text();
+  assert.equal(response.status, 202, text);
+  return (JSON.parse(text) as { runId: string }).runId;
 }
 
 function lines(file: string): string[] {
@@ -83,6 +85,8 @@ interface Measured {
   overtook?: number;
   /** A's tasks that started after B was queued, when watching stopped. */
   watched: number;
+  /** B's run. */
+  bRunId: string;
 }
 
 /** Queues A's 500 tasks (8 requests at a time) then B's one on `nodeClass`, and watches the order they start in. */
@@ -99,17 +103,28 @@ async function scenario(baseUrl: string, nodeClass: string): Promise<Measured> {
     }),
   );
   const startedBeforeB = lines(file).length;
-  await post(baseUrl, { nodeClass, command: `echo B >> ${file}`, labels: { team: 'team-b' } });
+  const bRunId = await post(baseUrl, { nodeClass, command: `echo B >> ${file}`, labels: { team: 'team-b' } });
   const deadline = Date.now() + 120_000;
   for (;;) {
     const order = lines(file);
     const b = order.indexOf('B');
-    if (b >= 0) return { startedBeforeB, overtook: b - startedBeforeB, watched: b - startedBeforeB };
+    if (b >= 0) return { startedBeforeB, overtook: b - startedBeforeB, watched: b - startedBeforeB, bRunId };
     const watched = order.length - startedBeforeB;
-    if (watched >= FIFO_WATCH || order.length >= A_TASKS) return { startedBeforeB, watched };
+    if (watched >= FIFO_WATCH || order.length >= A_TASKS) return { startedBeforeB, watched, bRunId };
     assert.ok(Date.now() < deadline, `only ${order.length} tasks started in 120 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The fairness keys B's run was started with and its attempt was scheduled with, as its history records them. */
+async function recordedKeys(runId: string): Promise<{ run?: string | null; activity?: string | null }> {
+  const events = (await stack.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+  const started = events.find((e) => e.workflowExecutionStartedEventAttributes);
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes);
+  return {
+    run: started?.workflowExecutionStartedEventAttributes?.priority?.fairnessKey,
+    activity: scheduled?.activityTaskScheduledEventAttributes?.priority?.fairnessKey,
+  };
 }
 
 async function stopClass(): Promise<void> {
@@ -124,6 +139,7 @@ test("with the team label as fairness key, team B's one task starts within a few
     `fair: ${m.startedBeforeB} of A's tasks had started when B was queued; ${m.overtook} more started before B`,
   );
   await stopClass();
+  assert.deepEqual(await recordedKeys(m.bRunId), { run: 'team-b', activity: 'team-b' });
   assert.ok(m.startedBeforeB < A_TASKS - 100, `A's backlog had drained (${m.startedBeforeB} started) before B came`);
   assert.notEqual(m.overtook, undefined, `B had not started after ${m.watched} of A's tasks`);
   assert.ok(m.overtook! <= FEW, `${m.overtook} of A's tasks started between B's submission and B`);
@@ -135,6 +151,8 @@ test("without a fairness label configured, B waits behind A's backlog", async (t
     `fifo: ${m.startedBeforeB} of A's tasks had started when B was queued; ${m.watched} more started and B ${m.overtook === undefined ? 'had not' : 'had'}`,
   );
   await stopClass();
+  const keys = await recordedKeys(m.bRunId);
+  assert.ok(!keys.run && !keys.activity, `B carried a fairness key: ${JSON.stringify(keys)}`);
   assert.ok(m.startedBeforeB < A_TASKS - 100, `A's backlog had drained (${m.startedBeforeB} started) before B came`);
   assert.equal(m.overtook, undefined, `B started after only ${m.overtook} of A's queued tasks`);
   assert.ok(m.watched >= FIFO_WATCH);

@@ -7,6 +7,7 @@ import { ResourceGate } from '../../activities/shell/resource-gate';
 import { checkDagSpec, checkTaskSpec } from '../../api/validate';
 import { fairnessPolicy } from '../../api/placement/fairness';
 import { parseCpu, parseMemory } from '../../workflows/contracts/resources';
+import { taskPriority } from '../../workflows/task-priority';
 
 const Mi = 2 ** 20;
 
@@ -174,5 +175,16 @@ describe('fairness settings', () => {
       () => fairnessPolicy({ team: 'x'.repeat(65) }, config, 'task spec'),
       (err: { details?: Array<{ field: string }> }) => err.details?.[0]?.field === 'labels.team',
     );
+  });
+
+  test('the schedule command gets the priority key and the fairness key and weight, or nothing when neither is set', () => {
+    const policy = { taskQueue: 'q', heartbeatTimeoutSeconds: 20, infraMaxAttempts: 10 };
+    assert.equal(taskPriority(undefined, policy), undefined);
+    assert.deepEqual(taskPriority(2, policy), { priorityKey: 2 });
+    assert.deepEqual(taskPriority(3, { ...policy, fairness: { key: 'team-a', weight: 2 } }), {
+      priorityKey: 3,
+      fairnessKey: 'team-a',
+      fairnessWeight: 2,
+    });
   });
 });
