@@ -38,17 +38,38 @@ function overlap(a: Span, b: Span): boolean {
   return a.start < b.end && b.start < a.end;
 }
 
-async function runTogether(bodies: object[]): Promise<any[]> {
+async function startTogether(bodies: object[]): Promise<string[]> {
   const started = await Promise.all(bodies.map((body) => stack.request('POST', '/v1/tasks', body)));
   for (const s of started) assert.equal(s.status, 202, JSON.stringify(s.body));
-  return Promise.all(started.map((s) => waitForRunEnd(stack, s.body.runId, 120_000)));
+  return started.map((s) => s.body.runId as string);
+}
+
+async function runTogether(bodies: object[]): Promise<any[]> {
+  return Promise.all((await startTogether(bodies)).map((id) => waitForRunEnd(stack, id, 120_000)));
+}
+
+/** Whether one of `runIds` shows, in its live attempts, that it waits for resources (its heartbeat says so). */
+async function seenWaiting(runIds: string[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const id of runIds) {
+      const { body } = await stack.request('GET', `/v1/runs/${id}`);
+      if (body.live?.pendingAttempts?.some((a: any) => a.heartbeat?.waitingForResources === true)) return true;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
 }
 
 test('two 768Mi tasks started together on a 1Gi worker never overlap, and the one that waits is not taken for lost', async () => {
   // Longer than the stack's 5 s heartbeat timeout: the waiting attempt must heartbeat to stay alive.
-  const runs = await runTogether(
+  const ids = await startTogether(
     [1, 2].map(() => ({ nodeClass: 'small', command: timed(6), resources: { memory: '768Mi' } })),
   );
+  // The API shows why one of them has not started: its attempt's heartbeat says it waits for resources.
+  const waiting = await seenWaiting(ids, 30_000);
+  const runs = await Promise.all(ids.map((id) => waitForRunEnd(stack, id, 120_000)));
+  assert.ok(waiting, 'no run showed an attempt waiting for resources');
   for (const run of runs) {
     assert.equal(run.status, 'completed', JSON.stringify(run));
     assert.equal(run.result.attempts, 1, 'the waiting attempt was retried as if its worker were lost');
