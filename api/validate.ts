@@ -6,6 +6,7 @@ import { commandOrScriptIssue, TaskSpecSchema, type TaskSpec } from '../workflow
 import { DagSpecSchema, type DagSpec } from '../workflows/contracts/dag-spec';
 import { validateDag, type DagLimits } from '../workflows/dag/validate';
 import { validationError, type ApiError } from './errors';
+import { dagResourceIssues, resourceFitIssues } from './placement/resource-fit';
 
 /** Parses `value` or throws a 400 ApiError; `root` prefixes field names (e.g. `query`, `header`). */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string, root = ''): z.output<S> {
@@ -36,6 +37,7 @@ export function checkTaskSpec(body: unknown, nodeClasses: NodeClass[]): { spec?:
       message: `unknown node class "${nodeClass}"; valid: ${nodeClasses.map((c) => c.name).join(', ')}`,
     });
   }
+  if (result.success) issues.push(...resourceFitIssues(result.data, nodeClasses));
   return result.success && issues.length === 0 ? { spec: result.data, issues } : { issues };
 }
 
@@ -61,11 +63,14 @@ export function parseDagSpec(body: unknown, nodeClasses: NodeClass[], limits: Da
   // The spec rides in every continue-as-new input next to the packed node states; both must fit 2 MB.
   const specBytes = Buffer.byteLength(JSON.stringify(body));
   if (specBytes > MAX_DAG_SPEC_BYTES) throw dagSpecTooLarge(specBytes);
-  const issues = validateDag(
-    spec,
-    nodeClasses.map((c) => c.name),
-    limits,
-  );
+  const issues = [
+    ...validateDag(
+      spec,
+      nodeClasses.map((c) => c.name),
+      limits,
+    ),
+    ...dagResourceIssues(spec, nodeClasses),
+  ];
   if (issues.length > 0) throw validationError(issues, 'DAG spec');
   return spec;
 }
@@ -83,10 +88,13 @@ export function checkDagSpec(body: unknown, nodeClasses: NodeClass[], limits: Da
   if (!result.success) return { issues: fieldIssues(result.error.issues) };
   const specBytes = Buffer.byteLength(JSON.stringify(body));
   if (specBytes > MAX_DAG_SPEC_BYTES) return { issues: dagSpecTooLarge(specBytes).details as FieldIssue[] };
-  const issues = validateDag(
-    result.data,
-    nodeClasses.map((c) => c.name),
-    limits,
-  );
+  const issues = [
+    ...validateDag(
+      result.data,
+      nodeClasses.map((c) => c.name),
+      limits,
+    ),
+    ...dagResourceIssues(result.data, nodeClasses),
+  ];
   return { spec: result.data, issues };
 }

@@ -27,6 +27,11 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   'matching.numTaskqueueReadPartitions': '1',
   'matching.numTaskqueueWritePartitions': '1',
   'matching.useNewMatcher': 'true',
+  // Tasks of a run carry its team as fairness key (CAPSTAN_FAIRNESS_LABEL): one team's backlog then cannot starve
+  // another's on a shared class. Fair queues keep their backlog in tables of their own (tasks_v2), which the SQLite
+  // and PostgreSQL schemas of server 1.29 have; 1.29 moves no backlog between the two, so a task queued (with no
+  // worker free) by a server that ran without this waits until it is turned off again: drain queues before upgrading.
+  'matching.enableFairness': 'true',
   ...HISTORY_QUEUE_POLL_RATES,
   // Events that arrive while a workflow task is running are buffered; past 100 the server fails that task
   // (FORCE_CLOSE_COMMAND), and the orchestrator replays the whole execution to try again. A DAG with 100 tasks

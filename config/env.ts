@@ -188,6 +188,24 @@ const EnvSchema = z
       )
       .optional(),
     CAPSTAN_COST_GCP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
+    // The label whose value is a run's team, Temporal's fairness key for its tasks; unset, every run shares one key.
+    CAPSTAN_FAIRNESS_LABEL: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/, 'must be a lowercase label key such as team')
+      .optional(),
+    // Weights of fairness keys, e.g. "team-a=2,team-b=1": a key of weight 2 is served twice as often; others weigh 1.
+    CAPSTAN_FAIRNESS_WEIGHTS: z
+      .string()
+      .regex(
+        /^\s*([^=,\s][^=,]*=\s*\d+(\.\d+)?\s*(,\s*[^=,\s][^=,]*=\s*\d+(\.\d+)?\s*)*)?$/,
+        'must be comma-separated key=weight pairs such as "team-a=2,team-b=1"',
+      )
+      .transform(parseFairnessWeights)
+      .refine(
+        (weights) => Object.values(weights).every((w) => w >= 0.001 && w <= 1000),
+        'each weight must be between 0.001 and 1000 (Temporal clamps to that range)',
+      )
+      .optional(),
     CAPSTAN_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
     // npm start: also show the processes' JSON log lines in the terminal (they always go to files under the data directory).
     CAPSTAN_VERBOSE: flag.default(false),
@@ -199,6 +217,10 @@ const EnvSchema = z
   .refine((e) => e.CAPSTAN_ARTIFACT_STORE !== 's3' || e.CAPSTAN_ARTIFACT_S3_BUCKET !== undefined, {
     path: ['CAPSTAN_ARTIFACT_S3_BUCKET'],
     message: 'is required when CAPSTAN_ARTIFACT_STORE is s3',
+  })
+  .refine((e) => e.CAPSTAN_FAIRNESS_WEIGHTS === undefined || e.CAPSTAN_FAIRNESS_LABEL !== undefined, {
+    path: ['CAPSTAN_FAIRNESS_WEIGHTS'],
+    message: 'needs CAPSTAN_FAIRNESS_LABEL (the label whose values the weights are for)',
   })
   .refine((e) => !e.CAPSTAN_COST_BILLING_SOURCES.includes('gcp') || e.CAPSTAN_COST_GCP_BILLING_TABLE !== undefined, {
     path: ['CAPSTAN_COST_GCP_BILLING_TABLE'],
@@ -236,6 +258,8 @@ export interface CapstanConfig {
     inlineOutputBytes: number;
   };
   task: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
+  /** Fair sharing of busy node classes among teams; absent when no fairness label is configured. */
+  fairness?: FairnessConfig;
   /** Task logs (every task attempt, DAG node and pipeline step), kept in the database. */
   taskLogs: { maxBytes: number; retentionDays: number; redactedVars: string[] };
   pollerLivenessSeconds: number;
@@ -295,6 +319,22 @@ export interface CostConfig {
   aws: { region: string; endpoint?: string };
   /** The GCP billing export; set when `billingSources` has gcp. `project` runs the query jobs (default: the table's project). */
   gcp?: { project: string; billingTable: string; endpoint?: string };
+}
+
+/** Which label names a run's team (its value becomes Temporal's fairness key), and the weight of some teams (others: 1). */
+export interface FairnessConfig {
+  label: string;
+  weights: Record<string, number>;
+}
+
+/** `"team-a=2, team-b=1"` as `{ 'team-a': 2, 'team-b': 1 }`; the format is checked before this runs. */
+function parseFairnessWeights(text: string): Record<string, number> {
+  const pairs = text
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '')
+    .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string]);
+  return Object.fromEntries(pairs.map(([key, weight]) => [key, Number(weight)]));
 }
 
 /** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
@@ -361,6 +401,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       heartbeatTimeoutSeconds: e.CAPSTAN_HEARTBEAT_TIMEOUT_SECONDS,
       infraMaxAttempts: e.CAPSTAN_INFRA_MAX_ATTEMPTS,
     },
+    ...(e.CAPSTAN_FAIRNESS_LABEL === undefined
+      ? {}
+      : { fairness: { label: e.CAPSTAN_FAIRNESS_LABEL, weights: e.CAPSTAN_FAIRNESS_WEIGHTS ?? {} } }),
     taskLogs: {
       maxBytes: e.CAPSTAN_LOG_MAX_BYTES,
       retentionDays: e.CAPSTAN_LOG_RETENTION_DAYS,

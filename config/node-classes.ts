@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { NODE_CLASS_NAME_PATTERN } from '../workflows/contracts/node-class';
+import { ResourcesSchema } from '../workflows/contracts/resources';
 import { describeIssues, fieldIssues } from './zod-issues';
 
 /** One worker pool. */
@@ -14,6 +15,8 @@ export const NodeClassSchema = z.strictObject({
   concurrency: z.number().int().min(1).max(1000),
   pricePerHour: z.number().min(0),
   labels: z.record(z.string().min(1), z.string()).default({}),
+  // Apart from the free-form labels: a label says what a machine is, this is what a worker may hand out.
+  resources: ResourcesSchema.optional(),
 });
 
 /** A validated node class. */

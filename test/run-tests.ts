@@ -26,7 +26,7 @@ import {
 
 /**
  * What the cluster profile runs when no file is named: runs and their lists, search attributes,
- * schedules and priority, where Temporal's PostgreSQL persistence and SQL visibility could differ from
+ * schedules, priority and fairness, where Temporal's PostgreSQL persistence and SQL visibility could differ from
  * the dev server's SQLite.
  */
 export const CLUSTER_SUITE = [
@@ -37,6 +37,8 @@ export const CLUSTER_SUITE = [
   '/pipeline-triggers.test.js',
   '/cost.test.js',
   '/web-ui-summaries.test.js',
+  // Fair dispatch keeps its backlog in tables of its own (tasks_v2), which PostgreSQL's schema must have.
+  '/fairness.test.js',
 ];
 
 function testFiles(dir: string): string[] {

@@ -2,7 +2,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
-import { createShellActivities, type ShellActivityDeps } from '../activities/shell';
+import { createShellActivities, resourceGateFor, type ShellActivityDeps } from '../activities/shell';
 import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
 import { createScheduleActivities } from '../activities/forge/scheduled-head';
@@ -184,7 +184,7 @@ export function createNodeClassWorker(
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
-      ...createShellActivities(deps),
+      ...createShellActivities(deps, resourceGateFor(nodeClass.resources, nodeClass.concurrency)),
       ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs, db),
       ...createDeploymentActivities(db),
       ...createForgeActivities({ db }),

@@ -15,6 +15,7 @@ import type { CommandOutcome, TaskExecutionPolicy, TaskResult, TaskState } from 
 import type { TaskRetry, TaskSpec } from './contracts/task-spec';
 import { taskSummary } from './summaries';
 import { shellCommandActivityOptions } from './task-activity-options';
+import { taskPriority } from './task-priority';
 
 type ShellActivities = ReturnType<typeof createShellActivities>;
 
@@ -38,9 +39,10 @@ export async function executeTask(
   state: TaskState,
   options: ExecuteTaskOptions = {},
 ): Promise<TaskResult> {
+  const priority = taskPriority(options.priority, policy);
   const { runShellCommand } = proxyActivities<ShellActivities>({
     ...shellCommandActivityOptions(policy, spec.timeoutSeconds),
-    ...(options.priority === undefined ? {} : { priority: { priorityKey: options.priority } }),
+    ...(priority === undefined ? {} : { priority }),
   });
   const startedAt = new Date().toISOString();
   for (;;) {

@@ -1,7 +1,7 @@
 /** What the API's services need: a Temporal client and the settings of this deployment. */
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
-import type { CapstanConfig } from '../../config/env';
+import type { CapstanConfig, FairnessConfig } from '../../config/env';
 import type { ArtifactSettings } from '../../config/artifacts/open-artifact-store';
 import type { NodeClass } from '../../config/node-classes';
 import type { DagLimits } from '../../workflows/dag/validate';
@@ -19,6 +19,8 @@ export interface ApiDeps {
   nodeClasses: NodeClass[];
   /** Limits every task run gets; see TaskExecutionPolicy. */
   taskPolicy: { heartbeatTimeoutSeconds: number; infraMaxAttempts: number };
+  /** The label whose value is a run's fairness key, and the keys' weights; absent: every run shares one key. */
+  fairness?: FairnessConfig;
   /** A poller seen longer ago than this is not counted as a live worker. */
   pollerLivenessSeconds: number;
   maxBodyBytes: number;
@@ -75,6 +77,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     taskQueuePrefix: config.taskQueuePrefix,
     nodeClasses,
     taskPolicy: config.task,
+    ...(config.fairness ? { fairness: config.fairness } : {}),
     pollerLivenessSeconds: config.pollerLivenessSeconds,
     maxBodyBytes: config.api.maxBodyBytes,
     maxDagBodyBytes: config.api.maxDagBodyBytes,

@@ -9,6 +9,7 @@ import { allNodeStates, dagInputOf } from './dag-run-data';
 import type { ApiDeps } from './deps';
 import { runSummary } from './run-views';
 import { startRun, type StartedRun } from './start-run';
+import { fairnessPolicy, fairnessPriority } from '../placement/fairness';
 
 /**
  * Starts a retry of a failed or cancelled DAG run: nodes that succeeded keep their outputs and show
@@ -55,6 +56,7 @@ export async function retryDag(
     rerun[i] ? { status: 'pending' } : { ...state, reused: true },
   );
   const reused = states.filter((s) => s.reused).length;
+  const fairness = fairnessPolicy(input.spec.labels ?? {}, deps.fairness, 'DAG spec');
   const retryInput: DagWorkflowInput = {
     spec: input.spec,
     // The retry runs the DAG as the failed run did, with the defaults that run was given.
@@ -64,6 +66,8 @@ export async function retryDag(
       ...deps.taskPolicy,
       ...deps.dagPolicy,
       pulumiNodeClass: deps.pulumiNodeClass,
+      // Today's weights for the run's own team, as a new run of that spec would get.
+      ...fairness,
     },
     carried: { states: packStates(states, Date.now()), executions: 0 },
   };
@@ -75,6 +79,7 @@ export async function retryDag(
       workflowType: 'dagWorkflow',
       request: { retryOf: runId },
       args: [retryInput],
+      priority: fairnessPriority(fairness),
       memo: { name: memo?.name, labels: memo?.labels, retryOf: runId },
       summary: `retry of ${runId}: ${states.length - reused} of ${states.length} tasks to run again`,
       idHint: memo?.name ? `${memo.name}-retry` : 'retry',

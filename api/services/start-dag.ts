@@ -1,6 +1,7 @@
 /** Starts DAG runs. */
 import type { DagWorkflowInput } from '../../workflows/contracts/dag-run';
 import { currentDagDefaults, type DagSpec, type DagSpecInput } from '../../workflows/contracts/dag-spec';
+import { fairnessPolicy, fairnessPriority } from '../placement/fairness';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
@@ -14,6 +15,7 @@ export function startDag(
   asSent: DagSpecInput,
   idempotencyKey?: string,
 ): Promise<StartedRun> {
+  const fairness = fairnessPolicy(spec.labels, deps.fairness, 'DAG spec');
   const input: DagWorkflowInput = {
     spec: asSent,
     defaults: currentDagDefaults(),
@@ -22,6 +24,7 @@ export function startDag(
       ...deps.taskPolicy,
       ...deps.dagPolicy,
       pulumiNodeClass: deps.pulumiNodeClass,
+      ...fairness,
     },
   };
   return startRun(
@@ -31,6 +34,7 @@ export function startDag(
       workflowType: 'dagWorkflow',
       request: asSent,
       args: [input],
+      priority: fairnessPriority(fairness),
       memo: { name: spec.name, labels: spec.labels },
       summary: `DAG ${spec.name}: ${spec.tasks.length} task${spec.tasks.length === 1 ? '' : 's'}`,
       idHint: spec.name,

@@ -1,6 +1,6 @@
 /** Starting any kind of run with Idempotency-Key handling: one key, one run, and a reused key with another body is refused. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { WorkflowIdReusePolicy, type SearchAttributePair } from '@temporalio/common';
+import { WorkflowIdReusePolicy, type Priority, type SearchAttributePair } from '@temporalio/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import {
@@ -36,6 +36,8 @@ export interface RunRequest {
   summary: string;
   /** Becomes part of the run id (`dag-nightly-…`), so ids say what they are. */
   idHint?: string;
+  /** The run's Temporal priority (its fairness key): its workflow tasks are dispatched by it, and its activities inherit it. */
+  priority?: Priority;
 }
 
 /** The search attributes that let `GET /v1/runs` filter by name and label over every run, not one page. */
@@ -80,6 +82,7 @@ export async function startRun(deps: ApiDeps, run: RunRequest, idempotencyKey?: 
           ...(run.searchAttributes ?? []),
         ],
         staticSummary: run.summary,
+        ...(run.priority ? { priority: run.priority } : {}),
       }),
     );
     return { runId, created: true };

@@ -3,6 +3,7 @@ import { nodeClassTaskQueue } from '../../workflows/contracts/node-class';
 import type { TaskWorkflowInput } from '../../workflows/contracts/task-run';
 import type { TaskSpec } from '../../workflows/contracts/task-spec';
 import { nodeClassSearchAttribute } from '../../workflows/definitions';
+import { fairnessPolicy, fairnessPriority } from '../placement/fairness';
 import type { ApiDeps } from './deps';
 import { startRun, type StartedRun } from './start-run';
 
@@ -10,9 +11,14 @@ export type { StartedRun } from './start-run';
 
 /** Starts a validated task run (see parseTaskSpec), or returns the run an earlier request with the same idempotency key started. */
 export function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string): Promise<StartedRun> {
+  const fairness = fairnessPolicy(spec.labels, deps.fairness, 'task spec');
   const input: TaskWorkflowInput = {
     spec,
-    policy: { taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, spec.nodeClass), ...deps.taskPolicy },
+    policy: {
+      taskQueue: nodeClassTaskQueue(deps.taskQueuePrefix, spec.nodeClass),
+      ...deps.taskPolicy,
+      ...fairness,
+    },
   };
   return startRun(
     deps,
@@ -21,6 +27,7 @@ export function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string
       workflowType: 'taskWorkflow',
       request: spec,
       args: [input],
+      priority: fairnessPriority(fairness),
       memo: { name: spec.name, nodeClass: spec.nodeClass, labels: spec.labels },
       searchAttributes: [{ key: nodeClassSearchAttribute, value: spec.nodeClass }],
       summary: `task ${spec.name ?? firstLine(spec.command ?? spec.script ?? '')} on ${spec.nodeClass}`,

@@ -43,6 +43,8 @@ export interface TestStackOptions {
   continueAsNewAfterEvents?: number;
   /** Extra environment of every worker process, e.g. a smaller CAPSTAN_MAX_OUTPUT_BYTES. */
   workerEnv?: Record<string, string | undefined>;
+  /** The API's fairness label and weights (CAPSTAN_FAIRNESS_LABEL / _WEIGHTS); none by default. */
+  fairness?: ApiDeps['fairness'];
   /** Per-token rate limit of the stack's API; generous by default so polling tests never meet it. */
   rateLimit?: { ratePerSecond: number; burst: number };
   /** A Temporal server of the test's own instead of the suite's (e.g. one bound to a bridge address). */
@@ -207,6 +209,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       heartbeatTimeoutSeconds: options.heartbeatTimeoutSeconds ?? 5,
       infraMaxAttempts: options.infraMaxAttempts ?? 5,
     },
+    ...(options.fairness ? { fairness: options.fairness } : {}),
     pollerLivenessSeconds: 75,
     maxBodyBytes: 64 * 1024,
     maxDagBodyBytes: 16 * 1024 * 1024,

@@ -12,6 +12,14 @@ export interface TaskExecutionPolicy {
   infraMaxAttempts: number;
   /** The class whose workers run Pulumi, for stack tasks of DAGs and stack steps of pipelines. */
   pulumiNodeClass?: string;
+  /** The run's team as Temporal's fairness key, and its weight (absent: 1); absent when no fairness label is configured. */
+  fairness?: FairnessPolicy;
+}
+
+/** A run's share of a busy node class: its fairness key (the team label's value) and that key's weight. */
+export interface FairnessPolicy {
+  key: string;
+  weight?: number;
 }
 
 /** Input of `taskWorkflow`. */

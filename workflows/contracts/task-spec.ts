@@ -3,6 +3,7 @@
  * types the task workflow. Zod is pure JavaScript, so this file is safe inside the workflow bundle.
  */
 import { z } from 'zod';
+import { ResourcesSchema } from './resources';
 import { withTextRule } from './text-rule';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -71,6 +72,9 @@ export const TASK_BODY_SHAPE = {
     .default(3600)
     .describe('Wall-clock limit for one attempt; the whole process group is killed when it passes.'),
   retry: TaskRetrySchema.default(TaskRetrySchema.parse({})),
+  resources: ResourcesSchema.optional().describe(
+    "What one attempt needs of its worker; a worker runs at once only what its class's resources hold (config/node-classes.yaml).",
+  ),
 };
 
 /** What a user sends to run one shell task; every text in it is held to the text rule (text-rule.ts). */

@@ -47,6 +47,8 @@ export function renderTask(
     ...(task.workingDirectory !== undefined ? { workingDirectory: render(task.workingDirectory) } : {}),
     timeoutSeconds: task.timeoutSeconds,
     retry: task.retry,
+    // Absent unless declared, so the activity input of a task without resources is what it was before.
+    ...(task.resources !== undefined ? { resources: task.resources } : {}),
     priority: task.priority ?? runPriority,
     labels,
   };
