@@ -59,6 +59,18 @@ export interface DevServerOptions {
 }
 
 /**
+ * The dev server's settings for `npm start`: fair queues only when runs carry a team (CAPSTAN_FAIRNESS_LABEL), so an
+ * existing SQLite file whose queues hold work from before fairness keeps serving it (1.29 does not move a backlog
+ * into fair queues); turning fairness on is then the user's choice, made with drained queues.
+ */
+export function devServerDynamicConfig(fairness: boolean): Record<string, string> {
+  if (fairness) return DEV_SERVER_DYNAMIC_CONFIG;
+  return Object.fromEntries(
+    Object.entries(DEV_SERVER_DYNAMIC_CONFIG).filter(([key]) => key !== 'matching.enableFairness'),
+  );
+}
+
+/**
  * SQLite pragmas for the dev server's file. SQLite's default rollback journal syncs the disk several
  * times per commit and lets one writer in at a time, so every start and every task's state change
  * queue behind the disk. A write-ahead log synced at checkpoints keeps every committed row across a

@@ -4,7 +4,7 @@ import type { CapstanConfig } from '../config/env';
 import type { NodeClass } from '../config/node-classes';
 import { REPO_ROOT } from '../config/paths';
 import { redactUrl } from '../db/open';
-import { waitForFrontend } from './dev-server';
+import { devServerDynamicConfig, waitForFrontend } from './dev-server';
 import { superviseDevServer, type SupervisedDevServer } from './supervised-dev-server';
 import { Supervisor } from './supervisor';
 import { isExecutable } from '../toolchain/binary-chain';
@@ -43,6 +43,7 @@ export async function startLocalStack(
         port: Number(port),
         uiPort: config.temporal.uiPort,
         namespace: config.temporal.namespace,
+        dynamicConfig: devServerDynamicConfig(config.fairness !== undefined),
       },
       say,
     );

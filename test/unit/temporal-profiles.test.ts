@@ -2,11 +2,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { devServerDynamicConfig } from '../../cli/dev-server';
 import { clusterConfigYaml, dynamicConfigYaml } from '../../cli/temporal-cluster-config';
 import { temporalProfiles } from '../helpers/test-temporal';
 
 test('the test command runs the dev server and then the cluster unless told one', () => {
-  assert.deepEqual(temporalProfiles(undefined), ['dev', 'cluster']);
   assert.deepEqual(temporalProfiles(''), ['dev', 'cluster']);
   assert.deepEqual(temporalProfiles('cluster'), ['cluster']);
   assert.deepEqual(temporalProfiles('dev, dev'), ['dev']);
@@ -60,4 +60,12 @@ test("the server's configuration points both stores at PostgreSQL and the fronte
   );
   assert.equal(config.services.frontend.rpc.grpcPort, 7233);
   assert.equal(config.dynamicConfigClient.filepath, '/x/dc.yaml');
+});
+
+test("npm start's dev server turns fair queues on only when runs carry a team", () => {
+  assert.equal(devServerDynamicConfig(true)['matching.enableFairness'], 'true');
+  assert.equal(devServerDynamicConfig(false)['matching.enableFairness'], undefined);
+  // Everything else is the same either way.
+  const { 'matching.enableFairness': _, ...rest } = devServerDynamicConfig(true);
+  assert.deepEqual(devServerDynamicConfig(false), rest);
 });
