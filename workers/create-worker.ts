@@ -149,6 +149,31 @@ export function createJobStepWorker(
   });
 }
 
+/** What this process's shell activities run commands with; with `pulumi`, stack outputs are read with its own runtime. */
+export function shellActivityDeps(
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  logger: Logger,
+  db: Pool,
+  pulumi?: PendingStackRuntime,
+): ShellActivityDeps & { stackOutputs: StackOutputReader } {
+  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
+  return {
+    workspaceRoot: config.worker.workspaceDir,
+    workerIdentity: workerIdentity(nodeClass.name),
+    outputTailBytes: config.worker.outputTailBytes,
+    keepWorkspaces: config.worker.keepWorkspaces,
+    maxHeartbeatIntervalMs: 10_000,
+    killGraceMs: 5000,
+    outputStoreDir: config.worker.outputStoreDir,
+    outputS3: config.worker.outputS3,
+    maxOutputFileBytes: config.worker.maxOutputFileBytes,
+    inlineOutputBytes: config.worker.inlineOutputBytes,
+    stackOutputs: stackOutputReader(config, logger, ownSettings),
+    logs: taskLogDeps(config, db, logger),
+  };
+}
+
 /**
  * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
  * `db` keeps deploy history; with `pulumi` it also runs stack operations, once that runtime is ready.
@@ -163,22 +188,8 @@ export function createNodeClassWorker(
   pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
-  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
-  const stackOutputs = stackOutputReader(config, logger, ownSettings);
-  const deps: ShellActivityDeps = {
-    workspaceRoot: config.worker.workspaceDir,
-    workerIdentity: identity,
-    outputTailBytes: config.worker.outputTailBytes,
-    keepWorkspaces: config.worker.keepWorkspaces,
-    maxHeartbeatIntervalMs: 10_000,
-    killGraceMs: 5000,
-    outputStoreDir: config.worker.outputStoreDir,
-    outputS3: config.worker.outputS3,
-    maxOutputFileBytes: config.worker.maxOutputFileBytes,
-    inlineOutputBytes: config.worker.inlineOutputBytes,
-    stackOutputs,
-    logs: taskLogDeps(config, db, logger),
-  };
+  const deps = shellActivityDeps(config, nodeClass, logger, db, pulumi);
+  const stackOutputs = deps.stackOutputs;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,

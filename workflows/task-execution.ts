@@ -15,6 +15,7 @@ import type { CommandOutcome, TaskExecutionPolicy, TaskResult, TaskState } from 
 import type { TaskRetry, TaskSpec } from './contracts/task-spec';
 import { taskSummary } from './summaries';
 import { shellCommandActivityOptions } from './task-activity-options';
+import { hostTaskQueue } from './contracts/node-class';
 
 type ShellActivities = ReturnType<typeof createShellActivities>;
 
@@ -39,7 +40,11 @@ export async function executeTask(
   options: ExecuteTaskOptions = {},
 ): Promise<TaskResult> {
   const { runShellCommand } = proxyActivities<ShellActivities>({
-    ...shellCommandActivityOptions(policy, spec.timeoutSeconds),
+    // A task aimed at a host goes to that host's queue of its class; without `host` nothing changes.
+    ...shellCommandActivityOptions(
+      spec.host === undefined ? policy : { ...policy, taskQueue: hostTaskQueue(policy.taskQueue, spec.host) },
+      spec.timeoutSeconds,
+    ),
     ...(options.priority === undefined ? {} : { priority: { priorityKey: options.priority } }),
   });
   const startedAt = new Date().toISOString();
