@@ -286,6 +286,10 @@ test('a worker stopped with SIGTERM is stopped, not lost; a task for its host wa
   const waiting = await stack.request('GET', `/v1/runs/${started.body.runId}`);
   assert.equal(waiting.body.status, 'running');
   assert.equal(waiting.body.live.pendingAttempts[0].state, 'scheduled');
+  assert.ok(
+    waiting.body.warnings?.some((w: string) => w.includes('no worker of node class "a" on host "h-two" is polling')),
+    JSON.stringify(waiting.body),
+  );
 
   const back = await startHost('a', 'h-two');
   const run = await waitForRunEnd(stack, started.body.runId);

@@ -32,3 +32,10 @@ export async function checkHosts(deps: ApiDeps, targets: HostTarget[], what: str
   }
   if (issues.length > 0) throw validationError(issues, what);
 }
+
+/** True when a worker of `nodeClass` on `host` reports on time (the registry's `live`), or when the registry cannot say. */
+export async function hostIsLive(deps: ApiDeps, nodeClass: string, host: string): Promise<boolean> {
+  // A run's detail must not fail, nor warn wrongly, because the database did not answer this once.
+  const known = await listKnownWorkers(deps.db, lostAfterMs(deps), nodeClass).catch(() => undefined);
+  return known === undefined || known.some((w) => w.host === host && w.state === 'live');
+}
