@@ -12,6 +12,7 @@ import { requestContext } from './request-context';
 import { serverTiming } from './server-timing';
 import { healthRoutes } from './routes/health';
 import { nodeClassRoutes } from './routes/node-classes';
+import { workerRoutes } from './routes/fleet';
 import { outputRoutes } from './routes/outputs';
 import { auditRoutes } from './routes/audit';
 import { consoleRoutes } from './routes/console';
@@ -71,6 +72,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(eventRoutes(deps));
   app.use(logRoutes(deps));
   app.use(nodeClassRoutes(deps));
+  app.use(workerRoutes(deps));
   app.use(outputRoutes(deps));
   app.use(usageRoutes(deps));
   app.use(pipelineRoutes(deps));

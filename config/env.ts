@@ -1,9 +1,11 @@
 /** Capstan's configuration: read once from the environment at a process edge and validated. */
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultCacheDir, REPO_ROOT } from './paths';
 import { describeIssues, fieldIssues } from './zod-issues';
 import type { S3Location } from './outputs/output-store';
+import { WORKER_HOST_PATTERN, WORKER_HOST_RULE } from '../workflows/contracts/node-class';
 
 /** Variables whose values task logs mask unless CAPSTAN_LOG_REDACTED_VARS says otherwise: Buildkite's defaults, plus passphrases. */
 export const DEFAULT_LOG_REDACTED_VARS = [
@@ -82,6 +84,10 @@ const EnvSchema = z
     CAPSTAN_INFRA_MAX_ATTEMPTS: int(1, 100).default(10),
     CAPSTAN_POLLER_LIVENESS_SECONDS: int(5).default(75),
     CAPSTAN_SHUTDOWN_GRACE_SECONDS: int(0).default(10),
+    CAPSTAN_WORKER_HOST: z.string().regex(WORKER_HOST_PATTERN, WORKER_HOST_RULE).optional(),
+    CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS: int(1, 3600).default(15),
+    CAPSTAN_WORKER_REPORT_RETENTION_HOURS: int(0).default(24),
+    CAPSTAN_WORKER_LOST_AFTER_SECONDS: int(1).optional(),
     // Per attempt, head and tail together; past it the middle is cut (and the cut stated).
     CAPSTAN_LOG_MAX_BYTES: int(65_536, 1_073_741_824).default(16_777_216),
     // 0 keeps logs for ever.
@@ -263,6 +269,8 @@ export interface CapstanConfig {
   /** Task logs (every task attempt, DAG node and pipeline step), kept in the database. */
   taskLogs: { maxBytes: number; retentionDays: number; redactedVars: string[] };
   pollerLivenessSeconds: number;
+  /** Worker health reports: the host name workers answer to, how often they report, how long history is kept. */
+  fleet: FleetConfig;
   /** Where pipeline artifacts go (a shared directory, or a bucket when workers and API are on several machines). */
   pipeline: {
     artifactDir: string;
@@ -335,6 +343,17 @@ function parseFairnessWeights(text: string): Record<string, number> {
     .filter((pair) => pair !== '')
     .map((pair) => pair.split('=').map((part) => part.trim()) as [string, string]);
   return Object.fromEntries(pairs.map(([key, weight]) => [key, Number(weight)]));
+}
+
+/** Worker health reports (see db/stores/worker-reports.ts). */
+export interface FleetConfig {
+  /** The host name this machine's workers answer to, which tasks may name (`host`). */
+  host: string;
+  reportIntervalSeconds: number;
+  /** Hours of report history kept; 0 keeps all. */
+  reportRetentionHours: number;
+  /** A worker whose reports stopped this long ago is lost. */
+  lostAfterSeconds: number;
 }
 
 /** Which artifact store the workers use: the directory `pipeline.artifactDir`, or an S3 bucket. */
@@ -410,6 +429,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       redactedVars: e.CAPSTAN_LOG_REDACTED_VARS?.split(',') ?? [...DEFAULT_LOG_REDACTED_VARS],
     },
     pollerLivenessSeconds: e.CAPSTAN_POLLER_LIVENESS_SECONDS,
+    fleet: {
+      host: e.CAPSTAN_WORKER_HOST ?? hostname(),
+      reportIntervalSeconds: e.CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS,
+      reportRetentionHours: e.CAPSTAN_WORKER_REPORT_RETENTION_HOURS,
+      // Three missed reports and a little: one late report (a loaded machine, a slow database) is not a loss.
+      lostAfterSeconds: e.CAPSTAN_WORKER_LOST_AFTER_SECONDS ?? 3 * e.CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS + 5,
+    },
     pipeline: {
       artifactDir: resolve(e.CAPSTAN_ARTIFACT_DIR ?? join(dataDir, 'artifacts')),
       maxArtifactBytes: e.CAPSTAN_MAX_ARTIFACT_BYTES,

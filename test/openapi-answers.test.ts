@@ -215,6 +215,14 @@ describe('answers match the OpenAPI document', () => {
     );
     assert.equal((await call('GET', '/v1/outputs/not-a-reference', '/v1/outputs/{reference}')).status, 400);
     assert.equal((await call('GET', '/v1/node-classes', '/v1/node-classes')).status, 200);
+    const workers = await call('GET', '/v1/workers?nodeClass=a', '/v1/workers');
+    assert.equal(workers.status, 200);
+    assert.equal((await call('GET', '/v1/workers?nodeClass=zz', '/v1/workers')).status, 400);
+    const reports = '/v1/workers/{identity}/reports';
+    const identity = encodeURIComponent(workers.body.workers[0].identity);
+    assert.equal((await call('GET', `/v1/workers/${identity}/reports?limit=5`, reports)).status, 200);
+    assert.equal((await call('GET', `/v1/workers/${identity}/reports?limit=0`, reports)).status, 400);
+    assert.equal((await call('GET', '/v1/workers/nobody/reports', reports)).status, 404);
     assert.equal(
       (await call('GET', '/v1/openapi.json', '/v1/openapi.json', undefined, { authorization: '' })).status,
       200,

@@ -2,7 +2,7 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
-import { createShellActivities, resourceGateFor, type ShellActivityDeps } from '../activities/shell';
+import { createShellActivities, resourceGateFor, type ResourceGate, type ShellActivityDeps } from '../activities/shell';
 import type { StackOutputReader } from '../activities/shell/expand-references';
 import { createForgeActivities } from '../activities/forge';
 import { createScheduleActivities } from '../activities/forge/scheduled-head';
@@ -149,6 +149,43 @@ export function createJobStepWorker(
   });
 }
 
+/** What this process's shell activities run commands with; with `pulumi`, stack outputs are read with its own runtime. */
+export function shellActivityDeps(
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  logger: Logger,
+  db: Pool,
+  pulumi?: PendingStackRuntime,
+): ShellActivityDeps & { stackOutputs: StackOutputReader } {
+  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
+  return {
+    workspaceRoot: config.worker.workspaceDir,
+    workerIdentity: workerIdentity(nodeClass.name),
+    outputTailBytes: config.worker.outputTailBytes,
+    keepWorkspaces: config.worker.keepWorkspaces,
+    maxHeartbeatIntervalMs: 10_000,
+    killGraceMs: 5000,
+    outputStoreDir: config.worker.outputStoreDir,
+    outputS3: config.worker.outputS3,
+    maxOutputFileBytes: config.worker.maxOutputFileBytes,
+    inlineOutputBytes: config.worker.inlineOutputBytes,
+    stackOutputs: stackOutputReader(config, logger, ownSettings),
+    logs: taskLogDeps(config, db, logger),
+  };
+}
+
+const resourceGates = new Map<string, ResourceGate | undefined>();
+
+/**
+ * The one resource gate of a node class in this process: the class queue's worker and the host queue's worker run
+ * on the same machine, so they hand out the same resources.
+ */
+export function classResourceGate(nodeClass: NodeClass): ResourceGate | undefined {
+  if (!resourceGates.has(nodeClass.name))
+    resourceGates.set(nodeClass.name, resourceGateFor(nodeClass.resources, nodeClass.concurrency));
+  return resourceGates.get(nodeClass.name);
+}
+
 /**
  * A worker that runs task attempts of one node class, as many at once as the class allows, metering each in `ledger`;
  * `db` keeps deploy history; with `pulumi` it also runs stack operations, once that runtime is ready.
@@ -163,28 +200,14 @@ export function createNodeClassWorker(
   pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
   const identity = workerIdentity(nodeClass.name);
-  const ownSettings = pulumi && ((): Promise<PulumiSettings> => pulumi.ready.then((runtime) => runtime.settings));
-  const stackOutputs = stackOutputReader(config, logger, ownSettings);
-  const deps: ShellActivityDeps = {
-    workspaceRoot: config.worker.workspaceDir,
-    workerIdentity: identity,
-    outputTailBytes: config.worker.outputTailBytes,
-    keepWorkspaces: config.worker.keepWorkspaces,
-    maxHeartbeatIntervalMs: 10_000,
-    killGraceMs: 5000,
-    outputStoreDir: config.worker.outputStoreDir,
-    outputS3: config.worker.outputS3,
-    maxOutputFileBytes: config.worker.maxOutputFileBytes,
-    inlineOutputBytes: config.worker.inlineOutputBytes,
-    stackOutputs,
-    logs: taskLogDeps(config, db, logger),
-  };
+  const deps = shellActivityDeps(config, nodeClass, logger, db, pulumi);
+  const stackOutputs = deps.stackOutputs;
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: nodeClassTaskQueue(config.taskQueuePrefix, nodeClass.name),
     activities: {
-      ...createShellActivities(deps, resourceGateFor(nodeClass.resources, nodeClass.concurrency)),
+      ...createShellActivities(deps, classResourceGate(nodeClass)),
       ...pipelineActivities(config, nodeClass, stackOutputs, deps.logs, db),
       ...createDeploymentActivities(db),
       ...createForgeActivities({ db }),

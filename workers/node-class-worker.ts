@@ -1,5 +1,8 @@
 /** Entry point: a worker of one node class, chosen by `--class NAME` or CAPSTAN_NODE_CLASS. */
-import { startLostAttemptSweeper } from '../activities/metering';
+import { attemptsInFlight, startLostAttemptSweeper } from '../activities/metering';
+import { buildVersion } from '../config/build-version';
+import { startHealthReports } from './health-reports';
+import { createHostQueueWorker } from './host-queue-worker';
 import { AttemptLedger } from '../db/stores/attempt-ledger';
 import { startArtifactRetentionSweeper } from '../activities/pipeline/artifact-retention';
 import { startRetentionSweeper } from '../activities/retention-sweeper';
@@ -21,6 +24,7 @@ import {
   METERING_TOUCH_INTERVAL_MS,
   type PendingStackRuntime,
   type StackRuntime,
+  workerIdentity,
 } from './create-worker';
 import { installWorkerRuntime } from './runtime';
 
@@ -80,13 +84,34 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config);
   const worker = await createNodeClassWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
   const stepWorker = await createJobStepWorker(connection, config, nodeClass, ledger, logger, db);
+  const hostWorker = await createHostQueueWorker(connection, config, nodeClass, ledger, logger, db, pulumi);
+  // In the registry before polling: a task aimed at this host is accepted as soon as the worker can take it.
+  const reports = await startHealthReports({
+    db,
+    logger,
+    identity: workerIdentity(nodeClass.name),
+    nodeClass: nodeClass.name,
+    host: config.fleet.host,
+    version: buildVersion(),
+    intervalMs: config.fleet.reportIntervalSeconds * 1000,
+    retentionHours: config.fleet.reportRetentionHours,
+    slots: nodeClass.concurrency,
+    workspaceDir: config.worker.workspaceDir,
+    runningAttempts: attemptsInFlight,
+  });
   logger.info(
-    { taskQueue: worker.options.taskQueue, identity: worker.options.identity, concurrency: nodeClass.concurrency },
+    {
+      taskQueue: worker.options.taskQueue,
+      hostQueue: hostWorker.options.taskQueue,
+      identity: worker.options.identity,
+      concurrency: nodeClass.concurrency,
+    },
     'node-class worker polling',
   );
-  // Both stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
-  await Promise.all([worker.run(), stepWorker.run()]);
+  // All stop together: a signal shuts down every worker of the process (the SDK's runtime handles SIGINT/SIGTERM).
+  await Promise.all([worker.run(), stepWorker.run(), hostWorker.run()]);
   stopped = true;
+  await reports.stop();
   stopSweeper();
   stopRetention();
   stopLogRetention();

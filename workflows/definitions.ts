@@ -40,6 +40,8 @@ export interface RunMemo {
   kind: RunKind;
   name?: string;
   nodeClass?: string;
+  /** The host a task run is aimed at, so its detail can say when no worker of that host polls. */
+  host?: string;
   labels?: Record<string, string>;
   /** The run this one retries from failure. */
   retryOf?: string;

@@ -16,6 +16,7 @@ import type { TaskRetry, TaskSpec } from './contracts/task-spec';
 import { taskSummary } from './summaries';
 import { shellCommandActivityOptions } from './task-activity-options';
 import { taskPriority } from './task-priority';
+import { hostTaskQueue } from './contracts/node-class';
 
 type ShellActivities = ReturnType<typeof createShellActivities>;
 
@@ -41,7 +42,11 @@ export async function executeTask(
 ): Promise<TaskResult> {
   const priority = taskPriority(options.priority, policy);
   const { runShellCommand } = proxyActivities<ShellActivities>({
-    ...shellCommandActivityOptions(policy, spec.timeoutSeconds),
+    // A task aimed at a host goes to that host's queue of its class; without `host` nothing changes.
+    ...shellCommandActivityOptions(
+      spec.host === undefined ? policy : { ...policy, taskQueue: hostTaskQueue(policy.taskQueue, spec.host) },
+      spec.timeoutSeconds,
+    ),
     ...(priority === undefined ? {} : { priority }),
   });
   const startedAt = new Date().toISOString();

@@ -17,6 +17,7 @@ import type { RunJobStepInput, StepMeter } from '../pipeline/job-activities';
 import type { RunShellCommandInput } from '../shell';
 import type { AttemptEnd, AttemptKey, AttemptLedger } from '../../db/stores/attempt-ledger';
 import { retryWrite } from './retry-write';
+import { countInFlight } from './in-flight';
 
 /** Settings of the metering interceptor. */
 export interface MeteringOptions {
@@ -42,6 +43,16 @@ class MeteringInbound implements ActivityInboundCallsInterceptor {
     const { info } = this.ctx;
     const metered = meteredAttempt(info.activityType, input.args[0], info.attempt);
     if (metered === undefined) return next(input);
+    // Counted from the moment the slot is taken (the start write included), as the worker's health reports see it.
+    return countInFlight(() => this.executeMetered(input, next, metered));
+  }
+
+  private async executeMetered(
+    input: ActivityExecuteInput,
+    next: Next<ActivityInboundCallsInterceptor, 'execute'>,
+    metered: StepMeter,
+  ): Promise<unknown> {
+    const { info } = this.ctx;
     const key: AttemptKey = {
       runId: info.workflowExecution?.workflowId ?? info.activityId,
       taskId: metered.taskId,

@@ -16,6 +16,7 @@ import { servicePart } from './service';
 import { sessionPart } from './session';
 import { errorResponse, schemaOf, type JsonSchema, type Method, type OpenApiPart, type Operation } from './shared';
 import { stackPart } from './stacks';
+import { workerPart } from './fleet';
 
 /** Every part of the document, in the order its tags are listed. */
 const PARTS: readonly (() => OpenApiPart)[] = [
@@ -28,6 +29,7 @@ const PARTS: readonly (() => OpenApiPart)[] = [
   adminPart,
   sessionPart,
   servicePart,
+  workerPart,
 ];
 
 /** Answers every token-checked operation can give, shared so each is written once. */

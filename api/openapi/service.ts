@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { NodeClassSchema } from '../../config/node-classes';
 import { errors, jsonResponse, schemaOf, type OpenApiPart } from './shared';
+import { WorkerHealthSchema } from './fleet';
 
 /** A node class with the workers polling its task queue now. */
 const NodeClassViewSchema = NodeClassSchema.extend({
@@ -9,14 +10,18 @@ const NodeClassViewSchema = NodeClassSchema.extend({
   liveWorkers: z.number().int(),
   capacity: z.number().int().describe('Live workers times the concurrency of each.'),
   busySlots: z.number().int().describe('Metered attempts (tasks, pipeline steps) running now on live workers.'),
-  workers: z.array(
-    z.object({
-      identity: z.string(),
-      lastSeenAt: z.string().optional(),
-      live: z.boolean(),
-      busySlots: z.number().int(),
-    }),
-  ),
+  freeSlots: z.number().int().describe('Capacity minus busy slots: attempts the live workers would start now.'),
+  workers: z
+    .array(
+      z.object({
+        identity: z.string(),
+        lastSeenAt: z.string().optional().describe('Last poll Temporal saw; absent for a reported worker not polling.'),
+        live: z.boolean().describe('Polled lately and did not report a clean stop.'),
+        busySlots: z.number().int(),
+        health: WorkerHealthSchema.optional().describe("The worker's latest report; absent if it never reported."),
+      }),
+    )
+    .describe("Temporal's pollers merged by identity with the fleet registry; lost workers stay listed."),
   backlog: z
     .object({
       tasks: z.number().int().describe('Tasks waiting for a worker (approximate).'),

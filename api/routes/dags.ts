@@ -11,6 +11,7 @@ import { IdempotencyKeySchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
 import { planSpec } from '../services/plan-spec';
 import { startDag } from '../services/start-dag';
+import { checkHosts } from '../services/host-check';
 import { dagSpecTooLarge, MAX_DAG_SPEC_BYTES, parseDagSpec, parseOr400 } from '../validate';
 
 /** Routes that start DAG runs. */
@@ -34,6 +35,8 @@ export function dagRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
   router.post('/v1/dags', jsonBody(specBody), async (req, res) => {
     const body = dagBody(req);
     const spec = parseDagSpec(body, deps.nodeClasses, deps.dagLimits);
+    const hosts = spec.tasks.map((t, i) => ({ field: `tasks[${i}].host`, nodeClass: t.nodeClass, host: t.host }));
+    await checkHosts(deps, hosts, 'DAG spec');
     const rawKey = req.get('idempotency-key');
     const key =
       rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');

@@ -6,6 +6,7 @@ import type { ApiMetrics } from '../metrics';
 import { IdempotencyKeySchema } from '../schemas';
 import type { ApiDeps } from '../services/deps';
 import { startTask } from '../services/start-task';
+import { checkHosts } from '../services/host-check';
 import { parseOr400, parseTaskSpec } from '../validate';
 
 /** Routes that start task runs. */
@@ -19,6 +20,7 @@ export function taskRoutes(deps: ApiDeps, metrics: ApiMetrics): Router {
       ]);
     }
     const spec = parseTaskSpec(req.body, deps.nodeClasses);
+    await checkHosts(deps, [{ field: 'host', nodeClass: spec.nodeClass, host: spec.host }], 'task spec');
     const rawKey = req.get('idempotency-key');
     const key =
       rawKey === undefined ? undefined : parseOr400(IdempotencyKeySchema, rawKey, 'header', 'Idempotency-Key');

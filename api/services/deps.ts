@@ -23,6 +23,8 @@ export interface ApiDeps {
   fairness?: FairnessConfig;
   /** A poller seen longer ago than this is not counted as a live worker. */
   pollerLivenessSeconds: number;
+  /** A worker whose health reports stopped this long ago is lost (DEFAULT_WORKER_LOST_AFTER_SECONDS when absent). */
+  workerLostAfterSeconds?: number;
   maxBodyBytes: number;
   /** Body limit of `POST /v1/dags`: a 10,000-task spec is several MB of JSON. */
   maxDagBodyBytes: number;
@@ -79,6 +81,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     taskPolicy: config.task,
     ...(config.fairness ? { fairness: config.fairness } : {}),
     pollerLivenessSeconds: config.pollerLivenessSeconds,
+    workerLostAfterSeconds: config.fleet.lostAfterSeconds,
     maxBodyBytes: config.api.maxBodyBytes,
     maxDagBodyBytes: config.api.maxDagBodyBytes,
     dagLimits: { maxExpandedTasks: config.dag.maxExpandedTasks, maxMatrixBranches: config.dag.maxMatrixBranches },

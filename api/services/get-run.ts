@@ -3,12 +3,13 @@ import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
+import { hostTaskQueue, nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import type { TaskResult, TaskState } from '../../workflows/contracts/task-run';
 import type { DagResult, DagStateView } from '../../workflows/contracts/dag-run';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import { logTailOf, type LogTail } from '../../workflows/contracts/log-tail';
-import { dagStateQuery, taskStateQuery } from '../../workflows/definitions';
+import { dagStateQuery, taskStateQuery, type RunMemo } from '../../workflows/definitions';
+import { hostIsLive } from './host-check';
 import type { PipelineRunState } from '../../workflows/contracts/pipeline-run';
 import { pipelineStateQuery } from '../../workflows/pipeline/definitions';
 import type { StackOperationState } from '../../workflows/contracts/stack-operation';
@@ -147,7 +148,7 @@ async function describeRun(deps: ApiDeps, runId: string, page: NodePage): Promis
     const pendingAttempts = (description.raw.pendingActivities ?? []).map(pendingAttempt);
     const [state, warnings] = await Promise.all([
       detail.kind === 'task' ? liveTaskState(deps, handle) : timed('query', () => queryState(deps, handle)),
-      timed('pollers', () => poolWarnings(deps, detail.nodeClass)),
+      timed('pollers', () => poolWarnings(deps, detail.nodeClass, (description.memo as Partial<RunMemo>)?.host)),
     ]);
     detail.live = { ...state, pendingAttempts };
     if (warnings.length > 0) detail.warnings = warnings;
@@ -190,21 +191,29 @@ async function queryState(deps: ApiDeps, handle: WorkflowHandle): Promise<TaskSt
   }
 }
 
-/** Says when no worker polls the run's node class, or no orchestrator worker runs. */
-async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined): Promise<string[]> {
+/** Says when no worker polls the run's node class (on its host, when it names one), or no orchestrator worker runs. */
+async function poolWarnings(deps: ApiDeps, nodeClass: string | undefined, host?: string): Promise<string[]> {
   const orchestrator = orchestratorTaskQueue(deps.taskQueuePrefix);
-  const queue = nodeClass === undefined ? undefined : nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
-  // Both queues asked at once: the answer waits for the slower call, not their sum.
+  const classQueue = nodeClass === undefined ? undefined : nodeClassTaskQueue(deps.taskQueuePrefix, nodeClass);
+  const queue = classQueue === undefined || host === undefined ? classQueue : hostTaskQueue(classQueue, host);
+  // Both asked at once: the answer waits for the slower call, not their sum. A host's worker is asked of the
+  // registry, which knows a clean stop at once, where Temporal lists a stopped poller for a minute or more.
   const [orchestratorLive, classLive] = await Promise.all([
     hasLivePoller(deps, orchestrator, 'workflow'),
-    queue === undefined ? true : hasLivePoller(deps, queue, 'activity'),
+    queue === undefined
+      ? true
+      : host === undefined || nodeClass === undefined
+        ? hasLivePoller(deps, queue, 'activity')
+        : hostIsLive(deps, nodeClass, host),
   ]);
   const warnings: string[] = [];
   if (!orchestratorLive)
     warnings.push(`no orchestrator worker is polling task queue "${orchestrator}"; the run cannot make progress`);
   if (!classLive)
     warnings.push(
-      `no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`,
+      host === undefined
+        ? `no worker is polling node class "${nodeClass}" (task queue "${queue}"); the task waits until one starts`
+        : `no worker of node class "${nodeClass}" on host "${host}" is polling (task queue "${queue}"); the task waits until it returns`,
     );
   return warnings;
 }

@@ -28,7 +28,12 @@ export function startTask(deps: ApiDeps, spec: TaskSpec, idempotencyKey?: string
       request: spec,
       args: [input],
       priority: fairnessPriority(fairness),
-      memo: { name: spec.name, nodeClass: spec.nodeClass, labels: spec.labels },
+      memo: {
+        name: spec.name,
+        nodeClass: spec.nodeClass,
+        ...(spec.host ? { host: spec.host } : {}),
+        labels: spec.labels,
+      },
       searchAttributes: [{ key: nodeClassSearchAttribute, value: spec.nodeClass }],
       summary: `task ${spec.name ?? firstLine(spec.command ?? spec.script ?? '')} on ${spec.nodeClass}`,
     },

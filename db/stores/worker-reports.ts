@@ -115,6 +115,37 @@ export async function listKnownWorkers(db: Queryable, lostAfterMs: number, nodeC
   return rows.map(toKnownWorker);
 }
 
+/** One row of a worker's short history. */
+export interface WorkerReportPoint {
+  reportedAt: Date;
+  load1: number;
+  memoryAvailableBytes: number;
+  diskFreeBytes: number;
+  runningAttempts: number;
+}
+
+/** A worker's history, newest first, at most `limit` rows; empty for an identity never seen (or swept). */
+export async function listWorkerReports(db: Queryable, identity: string, limit: number): Promise<WorkerReportPoint[]> {
+  const { rows } = await db.query<{
+    reported_at: Date;
+    load1: number;
+    memory_available_bytes: string;
+    disk_free_bytes: string;
+    running_attempts: number;
+  }>(
+    `SELECT reported_at, load1, memory_available_bytes, disk_free_bytes, running_attempts FROM worker_reports
+     WHERE identity = $1 ORDER BY reported_at DESC LIMIT $2`,
+    [identity, limit],
+  );
+  return rows.map((row) => ({
+    reportedAt: row.reported_at,
+    load1: row.load1,
+    memoryAvailableBytes: Number(row.memory_available_bytes),
+    diskFreeBytes: Number(row.disk_free_bytes),
+    runningAttempts: row.running_attempts,
+  }));
+}
+
 /** Removes history rows older than `cutoff`, and workers gone (lost or stopped) since before it; returns rows removed. */
 export async function removeWorkerReportsBefore(db: Queryable, cutoff: Date): Promise<number> {
   const history = await db.query('DELETE FROM worker_reports WHERE reported_at < $1', [cutoff]);

@@ -211,6 +211,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     ...(options.fairness ? { fairness: options.fairness } : {}),
     pollerLivenessSeconds: 75,
+    // As the API's configuration would read it beside the workers' CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS.
+    workerLostAfterSeconds: loadConfig(env).fleet.lostAfterSeconds,
     maxBodyBytes: 64 * 1024,
     maxDagBodyBytes: 16 * 1024 * 1024,
     dagLimits: { maxExpandedTasks: 10_000, maxMatrixBranches: 64 },

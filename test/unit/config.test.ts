@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../../config/env';
 import { loadNodeClasses, NodeClassConfigError, parseNodeClasses } from '../../config/node-classes';
 import { REPO_ROOT } from '../../config/paths';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 
 describe('node classes', () => {
   test('the shipped default has at least two valid classes', () => {
@@ -98,6 +99,33 @@ describe('environment', () => {
         bad,
       );
     assert.throws(() => loadConfig({ CAPSTAN_SESSION_COOKIE_SECURE: 'yes' }), /CAPSTAN_SESSION_COOKIE_SECURE/);
+  });
+  test('worker reports: every 15 s, lost after three missed and a little, kept 24 h, from the host name unless set', () => {
+    const fleet = loadConfig({}).fleet;
+    assert.deepEqual(fleet, {
+      host: hostname(),
+      reportIntervalSeconds: 15,
+      reportRetentionHours: 24,
+      lostAfterSeconds: 50,
+    });
+    const set = loadConfig({ CAPSTAN_WORKER_HOST: 'db-1', CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS: '2' }).fleet;
+    assert.equal(set.host, 'db-1');
+    assert.equal(set.lostAfterSeconds, 11, 'follows the interval');
+    assert.equal(loadConfig({ CAPSTAN_WORKER_LOST_AFTER_SECONDS: '7' }).fleet.lostAfterSeconds, 7);
+    const bad: Array<[string, string]> = [
+      ['CAPSTAN_WORKER_HOST', 'db 1'],
+      ['CAPSTAN_WORKER_HOST', '-db'],
+      ['CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS', '0'],
+      ['CAPSTAN_WORKER_REPORT_INTERVAL_SECONDS', '1.5'],
+      ['CAPSTAN_WORKER_REPORT_RETENTION_HOURS', '-1'],
+      ['CAPSTAN_WORKER_LOST_AFTER_SECONDS', '0'],
+    ];
+    for (const [name, value] of bad)
+      assert.throws(
+        () => loadConfig({ [name]: value }),
+        (err: Error) => err instanceof ConfigError && err.message.includes(name),
+        `${name}=${value}`,
+      );
   });
   test('the output store in a bucket needs the bucket, and takes the same settings as artifacts', () => {
     assert.throws(() => loadConfig({ CAPSTAN_OUTPUT_STORE: 's3' }), /CAPSTAN_OUTPUT_S3_BUCKET: is required/);

@@ -113,6 +113,11 @@ describe('renderTask', () => {
     assert.equal(TaskSpecSchema.safeParse(rendered).success, true);
   });
 
+  test('a task aimed at a host keeps its host; one without stays without (old runs render as before)', () => {
+    assert.equal(renderTask(parseTask({ command: 'true', host: 'db-1' }), 't', ctx).host, 'db-1');
+    assert.equal('host' in renderTask(parseTask({ command: 'true' }), 't', ctx), false);
+  });
+
   test('an upstream output cannot move the working directory out of the workspace', async () => {
     // Rendering happens in the workflow and cannot fail there; the worker refuses the directory before running anything.
     const hostile: EvalContext = {

@@ -48,6 +48,20 @@ describe('a valid DAG', () => {
   });
 });
 
+describe('hosts', () => {
+  test('a command task may name a host; a stack task may not, and a bad name is refused by the schema', () => {
+    assert.deepEqual(issuesOf([task('a', { host: 'db-1' })]), []);
+    only(
+      issuesOf([task('a'), { id: 's', nodeClass: 'linux', host: 'db-1', stack: { project: 'p', stack: 's' } }]),
+      'tasks[1].host',
+      /stack task/,
+    );
+    const bad = DagSpecSchema.safeParse({ name: 'v', tasks: [task('a', { host: 'db 1' })] });
+    assert.equal(bad.success, false);
+    assert.deepEqual(bad.error!.issues[0]!.path, ['tasks', 0, 'host']);
+  });
+});
+
 describe('ids and dependencies', () => {
   test('a duplicate id is reported at its second place, naming the first', () => {
     only(issuesOf([task('a'), task('b'), task('a')]), 'tasks[2].id', /^duplicate task id "a" \(also tasks\[0\]\)$/);

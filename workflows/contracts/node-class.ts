@@ -12,3 +12,17 @@ export function orchestratorTaskQueue(prefix: string): string {
 export function nodeClassTaskQueue(prefix: string, nodeClass: string): string {
   return `${prefix}-class-${nodeClass}`;
 }
+
+/** A worker host name as tasks name it (`host`) and workers give it (`CAPSTAN_WORKER_HOST`): a DNS-style name. */
+export const WORKER_HOST_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,251}[A-Za-z0-9])?$/;
+
+/** What WORKER_HOST_PATTERN asks, for messages. */
+export const WORKER_HOST_RULE = 'must be a host name: letters, digits, ".", "_" and "-", at most 253';
+
+/**
+ * Task queue polled only by the workers of one class on one host; `classQueue` is the class's own
+ * queue (nodeClassTaskQueue), so a task aimed at a host waits there while that host is away.
+ */
+export function hostTaskQueue(classQueue: string, host: string): string {
+  return `${classQueue}@${host}`;
+}

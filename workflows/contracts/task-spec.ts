@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ResourcesSchema } from './resources';
 import { withTextRule } from './text-rule';
+import { WORKER_HOST_PATTERN, WORKER_HOST_RULE } from './node-class';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/;
@@ -49,6 +50,13 @@ export const LabelsSchema = z
 /** The fields that describe how to run one command; shared by single tasks and DAG tasks. */
 export const TASK_BODY_SHAPE = {
   nodeClass: z.string().min(1).describe('Node class whose worker pool runs the task.'),
+  host: z
+    .string()
+    .regex(WORKER_HOST_PATTERN, WORKER_HOST_RULE)
+    .optional()
+    .describe(
+      'Run only on the worker of this class whose host is this name (CAPSTAN_WORKER_HOST); waits while that host is away.',
+    ),
   command: processText(65_536)
     .min(1)
     .optional()

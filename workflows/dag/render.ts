@@ -40,6 +40,7 @@ export function renderTask(
   return {
     name: key,
     nodeClass: task.nodeClass,
+    ...(task.host !== undefined ? { host: task.host } : {}),
     ...(task.command !== undefined ? { command: render(task.command) } : {}),
     ...(task.script !== undefined ? { script: render(task.script) } : {}),
     args: task.args.map(render),

@@ -53,6 +53,11 @@ export function validateDag(spec: DagSpec, nodeClasses: readonly string[], limit
         : undefined
       : commandOrScriptIssue(task);
     if (commandIssue) issues.push({ field: `tasks[${i}].command`, message: commandIssue });
+    if (task.stack && task.host !== undefined)
+      issues.push({
+        field: `tasks[${i}].host`,
+        message: "a stack task runs on the Pulumi class's workers, not a host",
+      });
     if (!nodeClasses.includes(task.nodeClass)) {
       issues.push({
         field: `tasks[${i}].nodeClass`,
