@@ -12,11 +12,15 @@ import { createApp } from './app';
 import { ensureAdminToken } from '../db/stores/bootstrap-admin';
 import { costScheduleId, costScheduleSettings, ensureCostSchedule } from './services/cost-schedules';
 import { apiDepsFromConfig } from './services/deps';
+import { loadAlertFile } from '../config/alerts';
+import { alertScheduleSettings, ensureAlertSchedule } from './services/alert-schedule';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('api', config.logLevel);
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
+  // A bad rules file stops the start here, naming the file and field, before anything is changed.
+  const alertFile = loadAlertFile(config.alerts.file, nodeClasses);
   const db = await openDatabase(requireDatabaseUrl(config), logger);
   const admin = await ensureAdminToken(db, config.auth.adminToken);
   if (admin.warning) logger.warn(admin.warning);
@@ -33,8 +37,30 @@ async function main(): Promise<void> {
     { scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule },
     'cost analysis schedule in place',
   );
+  const alertSchedule = alertScheduleSettings(config.taskQueuePrefix, alertFile, nodeClasses, config.cost.nodeClass);
+  logger.info(
+    {
+      scheduleId: alertSchedule.scheduleId,
+      rules: alertFile.rules.length,
+      outcome: await ensureAlertSchedule(client, alertSchedule),
+    },
+    'alert evaluation schedule in place',
+  );
+  const alerts = {
+    file: config.alerts.file,
+    rules: alertFile.rules,
+    intervalSeconds: alertFile.intervalSeconds,
+    scheduleId: alertSchedule.scheduleId,
+  };
   const stackConfigKey = configKeyFrom(await pulumiPassphrase(config, logger));
-  const deps = apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey });
+  const deps = apiDepsFromConfig(config, {
+    client,
+    db,
+    nodeClasses,
+    programs: shippedPrograms,
+    stackConfigKey,
+    alerts,
+  });
   const app = createApp(deps, logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
