@@ -13,7 +13,7 @@ import { ensureAdminToken } from '../db/stores/bootstrap-admin';
 import { costScheduleId, costScheduleSettings, ensureCostSchedule } from './services/cost-schedules';
 import { apiDepsFromConfig } from './services/deps';
 import { loadAlertFile } from '../config/alerts';
-import { alertScheduleSettings, ensureAlertSchedule } from './services/alert-schedule';
+import { putAlertsInPlace } from './services/alert-schedule';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -37,21 +37,17 @@ async function main(): Promise<void> {
     { scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule },
     'cost analysis schedule in place',
   );
-  const alertSchedule = alertScheduleSettings(config.taskQueuePrefix, alertFile, nodeClasses, config.cost.nodeClass);
+  const { settings: alerts, outcome } = await putAlertsInPlace(
+    client,
+    config.taskQueuePrefix,
+    { path: config.alerts.file, file: alertFile },
+    nodeClasses,
+    config.cost.nodeClass,
+  );
   logger.info(
-    {
-      scheduleId: alertSchedule.scheduleId,
-      rules: alertFile.rules.length,
-      outcome: await ensureAlertSchedule(client, alertSchedule),
-    },
+    { scheduleId: alerts.scheduleId, rules: alerts.rules.length, outcome },
     'alert evaluation schedule in place',
   );
-  const alerts = {
-    file: config.alerts.file,
-    rules: alertFile.rules,
-    intervalSeconds: alertFile.intervalSeconds,
-    scheduleId: alertSchedule.scheduleId,
-  };
   const stackConfigKey = configKeyFrom(await pulumiPassphrase(config, logger));
   const deps = apiDepsFromConfig(config, {
     client,

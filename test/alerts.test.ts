@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createApp } from '../api/app';
-import { alertScheduleId, alertScheduleSettings, ensureAlertSchedule } from '../api/services/alert-schedule';
+import { alertScheduleId, putAlertsInPlace } from '../api/services/alert-schedule';
 import type { AlertSettings } from '../api/services/deps';
 import { evaluateAlerts } from '../activities/alerts/evaluate';
 import { sendAlertEvents } from '../activities/alerts/notify';
@@ -145,17 +145,13 @@ before(async () => {
   });
   const rulesFile = join(stack.dataDir, 'alerts.yaml');
   writeFileSync(rulesFile, RULES);
-  const file = loadAlertFile(rulesFile, stack.nodeClasses);
-  const schedule = alertScheduleSettings(stack.prefix, file, stack.nodeClasses, undefined);
-  settings = {
-    file: rulesFile,
-    rules: file.rules,
-    intervalSeconds: file.intervalSeconds,
-    scheduleId: schedule.scheduleId,
-  };
-  // As api/server.ts does at start: the schedule, and an API that lists this file's rules.
-  assert.equal(await ensureAlertSchedule(stack.client, schedule), 'created');
-  assert.equal(await ensureAlertSchedule(stack.client, schedule), 'updated');
+  const loaded = { path: rulesFile, file: loadAlertFile(rulesFile, stack.nodeClasses) };
+  // As api/server.ts does at start: the schedule (created, then updated by a second start), and an API listing the rules.
+  const put = () => putAlertsInPlace(stack.client, stack.prefix, loaded, stack.nodeClasses, undefined);
+  assert.equal((await put()).outcome, 'created');
+  const second = await put();
+  assert.equal(second.outcome, 'updated');
+  settings = second.settings;
   api = createApp({ ...stack.deps, alerts: settings }, createLogger('alerts-test', 'silent')).listen(0, '127.0.0.1');
   await new Promise((r) => api.once('listening', r));
   baseUrl = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;

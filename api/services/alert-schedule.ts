@@ -1,6 +1,7 @@
 /** The alert evaluation Temporal Schedule: created or updated at start under a fixed id, every `intervalSeconds`. */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, type Client } from '@temporalio/client';
 import type { NodeClass } from '../../config/node-classes';
+import type { AlertSettings } from './deps';
 import type { AlertFile } from '../../workflows/contracts/alert-rules';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
 import type { AlertEvaluationWorkflowInput } from '../../workflows/alert-evaluation-workflow';
@@ -70,4 +71,28 @@ export async function ensureAlertSchedule(client: Client, s: AlertScheduleSettin
   }
   await client.schedule.getHandle(s.scheduleId).update((previous) => ({ ...previous, ...body }));
   return 'updated';
+}
+
+/**
+ * Puts the schedule of a loaded rules file (at `path`) in place and returns what the API lists; every start
+ * creates it or updates it to this file, so there is one schedule under a fixed id however often the API restarts.
+ */
+export async function putAlertsInPlace(
+  client: Client,
+  prefix: string,
+  loaded: { path: string; file: AlertFile },
+  nodeClasses: readonly NodeClass[],
+  costNodeClass: string | undefined,
+): Promise<{ settings: AlertSettings; outcome: 'created' | 'updated' }> {
+  const schedule = alertScheduleSettings(prefix, loaded.file, nodeClasses, costNodeClass);
+  const outcome = await ensureAlertSchedule(client, schedule);
+  return {
+    settings: {
+      file: loaded.path,
+      rules: loaded.file.rules,
+      intervalSeconds: loaded.file.intervalSeconds,
+      scheduleId: schedule.scheduleId,
+    },
+    outcome,
+  };
 }
