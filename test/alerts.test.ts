@@ -184,9 +184,26 @@ describe('alerts', () => {
     assert.equal(listed[0].rule.forSeconds, FOR_SECONDS);
   });
 
+  let workerB: ChildProcess;
+  test('a class whose one worker is busy, with work queued behind it, does not fire', async () => {
+    // A worker with every slot busy stops polling, so Temporal soon shows it stale; its running attempt shows it alive.
+    workerB = await stack.startWorker('b');
+    const long = await stack.request('POST', '/v1/tasks', { nodeClass: 'b', command: 'sleep 20' });
+    const next = await stack.request('POST', '/v1/tasks', { nodeClass: 'b', command: 'true' });
+    await until('the long task runs', async () => {
+      const open = 'SELECT 1 FROM task_attempts WHERE run_id = $1 AND ended_at IS NULL';
+      return (await stack.db.query(open, [long.body.runId])).rowCount === 1;
+    });
+    // Past the 5 s liveness window and forSeconds, with evaluations every 2 s in between.
+    await new Promise((r) => setTimeout(r, 15_000));
+    assert.equal(receiver.count('firing', 'b-no-worker', 'b'), 0);
+    assert.notEqual((await rule('b-no-worker')).state, 'firing');
+    for (const run of [long, next])
+      assert.equal((await waitForRunEnd(stack, run.body.runId, 120_000)).status, 'completed');
+  });
+
   test('a class with queued work and no live worker: one firing after forSeconds, one resolved when a worker returns', async () => {
-    const worker: ChildProcess = await stack.startWorker('b');
-    await stopChild(worker, 8000);
+    await stopChild(workerB, 8000);
     const queuedAt = Date.now();
     const runs: string[] = [];
     for (let i = 0; i < 2; i++) {

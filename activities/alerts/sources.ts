@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import { describeTaskQueue } from '../../config/task-queues';
 import { listDriftedStacks } from '../../db/stores/drifted-stacks';
+import { openAttempts, type OpenAttempts } from '../../db/stores/open-attempts';
 import { listKnownWorkers } from '../../db/stores/worker-reports';
 import type { AlertRule } from '../../workflows/contracts/alert-rules';
 import { nodeClassTaskQueue, orchestratorTaskQueue } from '../../workflows/contracts/node-class';
@@ -30,6 +31,9 @@ export interface AlertSourceDeps {
 const FAILED = "('Failed', 'TimedOut')";
 const ENDED = "('Completed', 'Failed', 'TimedOut')";
 
+/** How recently a running attempt's metering row must have been refreshed (every 15 s) to show its worker alive. */
+const BUSY_FRESH_SECONDS = 45;
+
 /** Sources over Temporal and the database; queue figures are read once per class per evaluation. */
 export function temporalAlertSources(deps: AlertSourceDeps): AlertSources {
   const temporal = deps.temporal ?? {
@@ -37,6 +41,13 @@ export function temporalAlertSources(deps: AlertSourceDeps): AlertSources {
     namespace: Context.current().info.namespace,
   };
   const queues = new Map<string, Promise<QueueFigures>>();
+  // A worker whose slots are all busy does not poll, so Temporal soon shows it stale; its metering rows, refreshed
+  // every 15 s while attempts run, show it alive. Read once per evaluation, and only if a queue rule asks.
+  let running: Promise<OpenAttempts[]> | undefined;
+  const busyWorkers = async (nodeClass: string): Promise<string[]> => {
+    running ??= openAttempts(deps.db, Math.max(deps.pollerLivenessSeconds, BUSY_FRESH_SECONDS));
+    return (await running).filter((a) => a.nodeClass === nodeClass).map((a) => a.worker);
+  };
   const queue = (nodeClass: string): Promise<QueueFigures> => {
     let figures = queues.get(nodeClass);
     if (!figures) {
@@ -46,13 +57,17 @@ export function temporalAlertSources(deps: AlertSourceDeps): AlertSources {
         kind: 'activity',
         stats: true,
         livenessSeconds: deps.pollerLivenessSeconds,
-      }).then(({ pollers, backlog }) => {
+      }).then(async ({ pollers, backlog }) => {
         if (!backlog) throw new Error('the Temporal server reports no task-queue statistics');
+        const live = new Set([
+          ...pollers.filter((p) => p.live).map((p) => p.identity),
+          ...(await busyWorkers(nodeClass)),
+        ]);
         return {
           nodeClass,
           tasks: backlog.tasks,
           oldestWaitSeconds: backlog.oldestWaitSeconds,
-          liveWorkers: pollers.filter((p) => p.live).length,
+          liveWorkers: live.size,
         };
       });
       queues.set(nodeClass, figures);
