@@ -32,6 +32,7 @@ import { artifactRoutes } from './routes/artifacts';
 import { environmentRoutes } from './routes/environments';
 import { stackRoutes } from './routes/stacks';
 import { costRoutes } from './routes/costs';
+import { alertRoutes } from './routes/alerts';
 import type { ApiDeps } from './services/deps';
 
 /** Builds the API over injected dependencies. */
@@ -81,6 +82,7 @@ export function createApp(deps: ApiDeps, logger: Logger): Express {
   app.use(environmentRoutes(deps));
   app.use(stackRoutes(deps));
   app.use(costRoutes(deps));
+  app.use(alertRoutes(deps));
   app.use((req, _res, next) => next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

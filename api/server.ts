@@ -12,11 +12,15 @@ import { createApp } from './app';
 import { ensureAdminToken } from '../db/stores/bootstrap-admin';
 import { costScheduleId, costScheduleSettings, ensureCostSchedule } from './services/cost-schedules';
 import { apiDepsFromConfig } from './services/deps';
+import { loadAlertFile } from '../config/alerts';
+import { putAlertsInPlace } from './services/alert-schedule';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger('api', config.logLevel);
   const nodeClasses = loadNodeClasses(config.nodeClassesFile);
+  // A bad rules file stops the start here, naming the file and field, before anything is changed.
+  const alertFile = loadAlertFile(config.alerts.file, nodeClasses);
   const db = await openDatabase(requireDatabaseUrl(config), logger);
   const admin = await ensureAdminToken(db, config.auth.adminToken);
   if (admin.warning) logger.warn(admin.warning);
@@ -33,8 +37,26 @@ async function main(): Promise<void> {
     { scheduleId: costScheduleId(config.taskQueuePrefix), cron: config.cost.cron, outcome: costSchedule },
     'cost analysis schedule in place',
   );
+  const { settings: alerts, outcome } = await putAlertsInPlace(
+    client,
+    config.taskQueuePrefix,
+    { path: config.alerts.file, file: alertFile },
+    nodeClasses,
+    config.cost.nodeClass,
+  );
+  logger.info(
+    { scheduleId: alerts.scheduleId, rules: alerts.rules.length, outcome },
+    'alert evaluation schedule in place',
+  );
   const stackConfigKey = configKeyFrom(await pulumiPassphrase(config, logger));
-  const deps = apiDepsFromConfig(config, { client, db, nodeClasses, programs: shippedPrograms, stackConfigKey });
+  const deps = apiDepsFromConfig(config, {
+    client,
+    db,
+    nodeClasses,
+    programs: shippedPrograms,
+    stackConfigKey,
+    alerts,
+  });
   const app = createApp(deps, logger);
   const server = app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');

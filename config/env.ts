@@ -143,6 +143,12 @@ const EnvSchema = z
     CAPSTAN_COST_CATCHUP_WINDOW_SECONDS: int(60, 31_536_000).default(172_800),
     CAPSTAN_COST_OVERLAP: z.enum(['SKIP', 'BUFFER_ONE', 'BUFFER_ALL', 'ALLOW_ALL']).default('BUFFER_ONE'),
     CAPSTAN_COST_NODE_CLASS: z.string().min(1).optional(),
+    // Alert rules (see config/alerts.ts) and where their notifications go (default: the cost webhook).
+    CAPSTAN_ALERTS_FILE: z
+      .string()
+      .min(1)
+      .default(join(REPO_ROOT, 'config', 'alerts.yaml')),
+    CAPSTAN_ALERTS_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     CAPSTAN_COST_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
     CAPSTAN_COST_PRICE_CATALOG_FILE: z.string().min(1).optional(),
     CAPSTAN_COST_BUDGETS_FILE: z
@@ -304,6 +310,8 @@ export interface CapstanConfig {
   };
   /** Scheduled cost analysis; see activities/cost. */
   cost: CostConfig;
+  /** Alerts: the rules file (read by the API) and the webhook their notifications go to (used by workers). */
+  alerts: { file: string; webhookUrl?: string };
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** Where `npm start` writes each process's output, and whether it also shows those JSON lines in the terminal. */
   logs: { dir: string; verbose: boolean };
@@ -493,6 +501,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
               endpoint: e.CAPSTAN_COST_GCP_ENDPOINT,
             }
           : undefined,
+    },
+    alerts: {
+      file: resolve(e.CAPSTAN_ALERTS_FILE),
+      webhookUrl: e.CAPSTAN_ALERTS_WEBHOOK_URL ?? e.CAPSTAN_COST_WEBHOOK_URL,
     },
     logLevel: e.CAPSTAN_LOG_LEVEL,
     logs: { dir: join(dataDir, 'logs'), verbose: e.CAPSTAN_VERBOSE },

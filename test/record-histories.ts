@@ -14,6 +14,7 @@ import { resolvePulumiBinary } from '../toolchain/pulumi-binary';
 import { resolveTemporalBinary } from '../toolchain/temporal-binary';
 import { cancelInProgressScenario } from './helpers/cancel-in-progress-scenario';
 import { dollarBranchScenario } from './helpers/dollar-branch-scenario';
+import { alertScenario } from './helpers/alert-scenario';
 import { matrixFailFastScenario } from './helpers/matrix-scenario';
 import { scheduledPipelineScenario } from './helpers/scheduled-pipeline-scenario';
 import { freePort } from './helpers/ports';
@@ -231,6 +232,7 @@ async function main(): Promise<void> {
     if (wanted('pipeline-dollar-branch')) record('pipeline-dollar-branch', (await dollarBranchScenario(stack)).runId);
     if (wanted('pipeline-matrix-fail-fast')) record('pipeline-matrix-fail-fast', await matrixFailFastScenario(stack));
     if (wanted('cost-analysis')) await several(costScenario);
+    if (wanted('alert-evaluation')) record('alert-evaluation', await alertScenario(stack));
     // The workflow a pipeline's schedule starts: the head read by an activity, the run started as a child.
     if (wanted('scheduled-pipeline'))
       record('scheduled-pipeline', (await scheduledPipelineScenario(stack)).starterWorkflowId);

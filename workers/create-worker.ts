@@ -17,6 +17,7 @@ import { deferredStackActivities } from '../activities/pulumi/deferred-stack-act
 import { readStackOutput } from '../activities/pulumi/stack-activities';
 import { shippedPrograms } from '../infra/programs/registry';
 import { createCostActivities } from '../activities/cost';
+import { createAlertActivities } from '../activities/alerts';
 import { costActivityDeps } from '../activities/cost/from-config';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -222,6 +223,12 @@ export function createNodeClassWorker(
             db,
           )),
       ...createCostActivities(costActivityDeps(config, db)),
+      ...createAlertActivities({
+        db,
+        taskQueuePrefix: config.taskQueuePrefix,
+        pollerLivenessSeconds: config.pollerLivenessSeconds,
+        webhookUrl: config.alerts.webhookUrl,
+      }),
     },
     interceptors: {
       activity: [

@@ -8,3 +8,4 @@ export { stackQueueWorkflow } from './stack-queue-workflow';
 export { stackTtlWorkflow } from './stack-ttl-workflow';
 export { costAnalysisWorkflow } from './cost-analysis-workflow';
 export { scheduledPipelineWorkflow } from './scheduled-pipeline-workflow';
+export { alertEvaluationWorkflow } from './alert-evaluation-workflow';

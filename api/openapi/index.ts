@@ -7,6 +7,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from '../auth/session-cookie';
 import { roleAtLeast } from '../../db/stores/token-roles';
 import { ErrorBodySchema } from '../schemas';
 import { adminPart } from './admin';
+import { alertPart } from './alerts';
 import { costPart } from './costs';
 import { logPart } from './logs';
 import { pipelinePart } from './pipelines';
@@ -26,6 +27,7 @@ const PARTS: readonly (() => OpenApiPart)[] = [
   repositoryPart,
   stackPart,
   costPart,
+  alertPart,
   adminPart,
   sessionPart,
   servicePart,

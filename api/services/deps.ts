@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { CapstanConfig, FairnessConfig } from '../../config/env';
 import type { ArtifactSettings } from '../../config/artifacts/open-artifact-store';
 import type { NodeClass } from '../../config/node-classes';
+import type { AlertRule } from '../../workflows/contracts/alert-rules';
 import type { DagLimits } from '../../workflows/dag/validate';
 import type { ProgramRegistry } from '../../infra/programs/registry';
 import type { RateLimitStore } from '../auth/request-limiter';
@@ -49,6 +50,16 @@ export interface ApiDeps {
   stackConfigKey: Buffer;
   /** The pipeline artifact store the workers write, which `GET /v1/runs/:id/artifacts` reads. */
   artifacts: ArtifactSettings;
+  /** The alert rules file as loaded at start, and its schedule; absent: no rules are configured. */
+  alerts?: AlertSettings;
+}
+
+/** What `GET /v1/alerts` lists: the rules of the file the API loaded, and how they are evaluated. */
+export interface AlertSettings {
+  file: string;
+  rules: AlertRule[];
+  intervalSeconds: number;
+  scheduleId: string;
 }
 
 /** How console sessions are made: their lifetime, and whether the cookie is always marked Secure. */
@@ -67,11 +78,12 @@ export interface ApiParts {
   nodeClasses: NodeClass[];
   programs: ProgramRegistry;
   stackConfigKey: Buffer;
+  alerts?: AlertSettings;
 }
 
 /** The API's dependencies as a deployment's configuration sets them. */
 export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDeps {
-  const { client, db, nodeClasses, programs, stackConfigKey } = parts;
+  const { client, db, nodeClasses, programs, stackConfigKey, alerts } = parts;
   return {
     client,
     db,
@@ -95,5 +107,6 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     programs,
     stackConfigKey,
     artifacts: { artifactDir: config.pipeline.artifactDir, artifactStore: config.pipeline.artifactStore },
+    ...(alerts ? { alerts } : {}),
   };
 }

@@ -1,29 +1,8 @@
 /** Live workers of a task queue, read from Temporal's task-queue description, with its backlog when asked. */
-import { optionalTsToMs } from '@temporalio/common/lib/time';
-import { temporal } from '@temporalio/proto';
+import { describeTaskQueue, type PollerInfo, type QueueBacklog, type QueueKind } from '../../config/task-queues';
 import type { ApiDeps } from './deps';
 
-/** One worker that polled the queue. */
-export interface PollerInfo {
-  identity: string;
-  lastSeenAt: string | undefined;
-  /** Seen within the liveness window; a stopped worker stays listed by Temporal for minutes. */
-  live: boolean;
-}
-
-/** Activity or workflow queue. */
-export type QueueKind = 'activity' | 'workflow';
-
-/** Work waiting in a queue for a worker, as Temporal's task-queue statistics approximate it. */
-export interface QueueBacklog {
-  /** Tasks waiting for a worker to take them. */
-  tasks: number;
-  /** Age of the oldest waiting task, in seconds (0 with none waiting). */
-  oldestWaitSeconds: number;
-  /** Tasks added and dispatched per second, lately. */
-  addRate: number;
-  dispatchRate: number;
-}
+export type { PollerInfo, QueueBacklog, QueueKind } from '../../config/task-queues';
 
 /** Lists the pollers of a task queue with their liveness. */
 export async function listPollers(deps: ApiDeps, taskQueue: string, kind: QueueKind): Promise<PollerInfo[]> {
@@ -31,35 +10,17 @@ export async function listPollers(deps: ApiDeps, taskQueue: string, kind: QueueK
 }
 
 /** The pollers of a task queue and, with `stats`, its backlog (undefined when the server reports none). */
-export async function describeQueue(
+export function describeQueue(
   deps: ApiDeps,
   taskQueue: string,
   kind: QueueKind,
   stats: boolean,
 ): Promise<{ pollers: PollerInfo[]; backlog?: QueueBacklog }> {
-  const { TASK_QUEUE_TYPE_ACTIVITY, TASK_QUEUE_TYPE_WORKFLOW } = temporal.api.enums.v1.TaskQueueType;
-  const response = await deps.client.workflowService.describeTaskQueue({
+  return describeTaskQueue(deps.client.workflowService, {
     namespace: deps.namespace,
-    taskQueue: { name: taskQueue },
-    taskQueueType: kind === 'activity' ? TASK_QUEUE_TYPE_ACTIVITY : TASK_QUEUE_TYPE_WORKFLOW,
-    reportStats: stats,
+    taskQueue,
+    kind,
+    stats,
+    livenessSeconds: deps.pollerLivenessSeconds,
   });
-  const now = Date.now();
-  const pollers = (response.pollers ?? []).map((poller) => {
-    const lastMs = optionalTsToMs(poller.lastAccessTime);
-    return {
-      identity: poller.identity ?? 'unknown',
-      lastSeenAt: lastMs === undefined ? undefined : new Date(lastMs).toISOString(),
-      live: lastMs !== undefined && now - lastMs <= deps.pollerLivenessSeconds * 1000,
-    };
-  });
-  const s = response.stats;
-  if (!s) return { pollers };
-  const backlog: QueueBacklog = {
-    tasks: Number(s.approximateBacklogCount ?? 0),
-    oldestWaitSeconds: Math.round((optionalTsToMs(s.approximateBacklogAge) ?? 0) / 1000),
-    addRate: s.tasksAddRate ?? 0,
-    dispatchRate: s.tasksDispatchRate ?? 0,
-  };
-  return { pollers, backlog };
 }
