@@ -13,7 +13,7 @@ const BUSY_FRESH_SECONDS = 60;
 /**
  * One worker of a class: Temporal's view (polling now or lately) merged by identity with the registry's (its latest
  * health report). A poller that never reported has no `health`; a reported worker that no longer polls has no
- * `lastSeenAt` and `live: false`, and its `health.state` says whether it is lost.
+ * `lastSeenAt`, and is live while its reports come (all its slots busy), its `health.state` saying otherwise.
  */
 export interface NodeClassWorker extends PollerInfo {
   busySlots: number;
@@ -49,8 +49,9 @@ export async function listNodeClassViews(deps: ApiDeps): Promise<NodeClassView[]
       const reported = new Map(known.filter((w) => w.nodeClass === nodeClass.name).map((w) => [w.identity, w]));
       const workers: NodeClassWorker[] = pollers.map((p) => {
         const report = reported.get(p.identity);
-        // Temporal lists a worker that shut down cleanly as polling for a while yet; its own word is better.
-        const live = p.live && report?.state !== 'stopped';
+        // Temporal lists a worker that shut down cleanly as polling for a while yet, and one whose slots are all busy
+        // stops polling; the worker's own reports are better evidence both ways.
+        const live = report?.state === 'stopped' ? false : p.live || report?.state === 'live';
         return {
           ...p,
           live,
@@ -62,11 +63,13 @@ export async function listNodeClassViews(deps: ApiDeps): Promise<NodeClassView[]
       const polling = new Set(pollers.map((p) => p.identity));
       for (const report of reported.values()) {
         if (polling.has(report.identity) || report.state === 'stopped') continue;
+        // Still reporting, so still there: busy on every slot (Temporal drops a worker that stopped polling).
+        const live = report.state === 'live';
         workers.push({
           identity: report.identity,
           lastSeenAt: undefined,
-          live: false,
-          busySlots: 0,
+          live,
+          busySlots: live ? busyOf(report.identity) : 0,
           health: healthOf(report),
         });
       }
