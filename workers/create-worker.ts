@@ -1,5 +1,5 @@
 /** Builds Capstan's two kinds of worker: the orchestrator (workflows) and the node-class worker (activities). */
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { createShellActivities, resourceGateFor, type ResourceGate, type ShellActivityDeps } from '../activities/shell';
@@ -124,7 +124,6 @@ export function createJobStepWorker(
   logger: Logger,
   db: Pool,
 ): Promise<Worker> {
-  const identity = workerIdentity(nodeClass.name);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -136,6 +135,26 @@ export function createJobStepWorker(
       taskLogDeps(config, db, logger),
       db,
     ),
+    // The steps of the jobs this worker claimed; a job's steps run one at a time.
+    ...meteredWorkerOptions(config, nodeClass, ledger, logger),
+  });
+}
+
+/**
+ * What every worker of a node-class process shares: metering of each activity attempt in `ledger`, the class's
+ * identity of this process, the payload codec and the class's concurrency.
+ */
+export function meteredWorkerOptions(
+  config: CapstanConfig,
+  nodeClass: NodeClass,
+  ledger: AttemptLedger,
+  logger: Logger,
+): Pick<
+  WorkerOptions,
+  'interceptors' | 'identity' | 'dataConverter' | 'maxConcurrentActivityTaskExecutions' | 'shutdownGraceTime'
+> {
+  const identity = workerIdentity(nodeClass.name);
+  return {
     interceptors: {
       activity: [
         meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
@@ -144,10 +163,9 @@ export function createJobStepWorker(
     identity,
     // Activity inputs and results past the codec's threshold travel gzipped, as the orchestrator sends them.
     dataConverter: capstanDataConverter,
-    // The steps of the jobs this worker claimed; a job's steps run one at a time.
     maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
     shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
-  });
+  };
 }
 
 /** What this process's shell activities run commands with; with `pulumi`, stack outputs are read with its own runtime. */
@@ -200,7 +218,6 @@ export function createNodeClassWorker(
   db: Pool,
   pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
-  const identity = workerIdentity(nodeClass.name);
   const deps = shellActivityDeps(config, nodeClass, logger, db, pulumi);
   const stackOutputs = deps.stackOutputs;
   return Worker.create({
@@ -230,15 +247,6 @@ export function createNodeClassWorker(
         webhookUrl: config.alerts.webhookUrl,
       }),
     },
-    interceptors: {
-      activity: [
-        meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
-      ],
-    },
-    identity,
-    // Activity inputs and results past the codec's threshold travel gzipped, as the orchestrator sends them.
-    dataConverter: capstanDataConverter,
-    maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
-    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    ...meteredWorkerOptions(config, nodeClass, ledger, logger),
   });
 }

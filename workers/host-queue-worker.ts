@@ -2,20 +2,12 @@
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createShellActivities } from '../activities/shell';
-import { meteringInterceptors } from '../activities/metering';
 import type { AttemptLedger } from '../db/stores/attempt-ledger';
 import type { CapstanConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { NodeClass } from '../config/node-classes';
-import { capstanDataConverter } from '../config/payload-codec';
 import { hostTaskQueue, nodeClassTaskQueue } from '../workflows/contracts/node-class';
-import {
-  classResourceGate,
-  METERING_TOUCH_INTERVAL_MS,
-  shellActivityDeps,
-  workerIdentity,
-  type PendingStackRuntime,
-} from './create-worker';
+import { classResourceGate, meteredWorkerOptions, shellActivityDeps, type PendingStackRuntime } from './create-worker';
 
 /**
  * A worker that polls `<class queue>@<host>` for task attempts aimed at this host. It runs only the shell activity
@@ -30,7 +22,6 @@ export function createHostQueueWorker(
   db: Pool,
   pulumi?: PendingStackRuntime,
 ): Promise<Worker> {
-  const identity = workerIdentity(nodeClass.name);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -39,16 +30,8 @@ export function createHostQueueWorker(
       shellActivityDeps(config, nodeClass, logger, db, pulumi),
       classResourceGate(nodeClass),
     ),
-    interceptors: {
-      activity: [
-        meteringInterceptors({ ledger, worker: identity, logger, touchIntervalMs: METERING_TOUCH_INTERVAL_MS }),
-      ],
-    },
-    identity,
-    dataConverter: capstanDataConverter,
     // Slots of their own, as many as the class gives: a shared budget would let the class queue's idle pollers
     // hold every slot and starve this queue (Temporal reserves a slot before each poll).
-    maxConcurrentActivityTaskExecutions: nodeClass.concurrency,
-    shutdownGraceTime: `${config.worker.shutdownGraceSeconds}s`,
+    ...meteredWorkerOptions(config, nodeClass, ledger, logger),
   });
 }

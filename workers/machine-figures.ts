@@ -1,21 +1,7 @@
 /** This machine's figures as a worker reports them, read with Node's standard library (libuv), not by parsing /proc. */
 import { mkdir, statfs } from 'node:fs/promises';
 import { availableParallelism, freemem, loadavg, totalmem } from 'node:os';
-
-/** CPU, load, memory and the workspace volume's disk, at one moment. */
-export interface MachineFigures {
-  cpus: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  memoryTotalBytes: number;
-  /** What a new process could get without swapping: libuv reads Linux's MemAvailable, not MemFree. */
-  memoryAvailableBytes: number;
-  diskPath: string;
-  diskTotalBytes: number;
-  /** Free to an unprivileged user (statfs `f_bavail`), what `df` calls Avail; the root reserve is not counted. */
-  diskFreeBytes: number;
-}
+import type { MachineFigures } from '../db/stores/worker-reports';
 
 /** Reads the figures; `workspaceDir` is created if missing, so a fresh worker can report before its first task. */
 export async function readMachineFigures(workspaceDir: string): Promise<MachineFigures> {

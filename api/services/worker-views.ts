@@ -1,5 +1,10 @@
 /** The fleet registry as the API shows it: each worker's latest health report, its state, and its short history. */
-import { listKnownWorkers, listWorkerReports, type KnownWorker } from '../../db/stores/worker-reports';
+import {
+  listKnownWorkers,
+  listWorkerReports,
+  type KnownWorker,
+  type MachineFigures,
+} from '../../db/stores/worker-reports';
 import { ApiError } from '../errors';
 import type { ApiDeps } from './deps';
 
@@ -7,21 +12,12 @@ import type { ApiDeps } from './deps';
 export const DEFAULT_WORKER_LOST_AFTER_SECONDS = 50;
 
 /** A worker's latest report, as `GET /v1/workers` and each node class's workers show it. */
-export interface WorkerHealth {
+export interface WorkerHealth extends MachineFigures {
   host: string;
   version: string;
   state: KnownWorker['state'];
   reportedAt: string;
   reportIntervalSeconds: number;
-  cpus: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  memoryTotalBytes: number;
-  memoryAvailableBytes: number;
-  diskPath: string;
-  diskTotalBytes: number;
-  diskFreeBytes: number;
   runningAttempts: number;
   slots: number;
 }

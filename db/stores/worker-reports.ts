@@ -1,8 +1,24 @@
 /** The fleet registry: the latest report of each node-class worker process, and a short history of them. */
 import type { Queryable } from '../queryable';
 
+/** A machine's CPU, load, memory and workspace disk at one moment, as a worker reads them. */
+export interface MachineFigures {
+  cpus: number;
+  load1: number;
+  load5: number;
+  load15: number;
+  memoryTotalBytes: number;
+  /** What a new process could get without swapping: Linux's MemAvailable, not MemFree. */
+  memoryAvailableBytes: number;
+  /** The workspace volume the worker runs tasks in. */
+  diskPath: string;
+  diskTotalBytes: number;
+  /** Free to an unprivileged user (statfs `f_bavail`), what `df` calls Avail; the root reserve is not counted. */
+  diskFreeBytes: number;
+}
+
 /** What a worker says about itself and its machine at each interval. */
-export interface WorkerReport {
+export interface WorkerReport extends MachineFigures {
   /** The worker's Temporal identity (also the `worker` of its metered attempts). */
   identity: string;
   nodeClass: string;
@@ -12,16 +28,6 @@ export interface WorkerReport {
   version: string;
   /** How often the worker reports, so readers can judge staleness without configuration of their own. */
   intervalMs: number;
-  cpus: number;
-  load1: number;
-  load5: number;
-  load15: number;
-  memoryTotalBytes: number;
-  memoryAvailableBytes: number;
-  /** The workspace volume the worker runs tasks in. */
-  diskPath: string;
-  diskTotalBytes: number;
-  diskFreeBytes: number;
   runningAttempts: number;
   slots: number;
 }
