@@ -19,9 +19,11 @@ export function UsageBar({
   return (
     <div className={`usage${high ? ' usage-high' : ''}`} data-testid={testId} data-high={high ? 'true' : undefined}>
       <span className="usage-figure">{Math.round(percent)}%</span>
-      <span className="usage-bar" aria-hidden="true">
-        <span style={{ width: `${Math.min(100, percent)}%` }} />
-      </span>
+      {/* An SVG rect's width is an attribute, not a style, so the console's CSP (style-src 'self') allows it. */}
+      <svg className="usage-bar" viewBox="0 0 100 6" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+        <rect className="usage-track" width="100" height="6" />
+        <rect className="usage-fill" width={Math.min(100, Math.max(0, percent))} height="6" />
+      </svg>
       <span className="usage-detail hint">{detail}</span>
     </div>
   );
