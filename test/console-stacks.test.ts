@@ -1,14 +1,19 @@
 /**
  * The console's Stacks and Node classes pages in a real browser against the real stack and the real Pulumi CLI:
  * an `up` started from the console waits with its diff shown, is approved by another operator in the console
- * and applied on screen; a viewer is offered no operation; a pool with work waiting and no worker is a problem.
+ * and applied on screen; a viewer is offered no operation; a pool with work waiting and no worker is a problem; each
+ * worker's health shows, a lost worker is flagged, and the Alerts page shows a rule the real schedule made fire.
  * With CAPSTAN_CONSOLE_SHOTS=<dir>, it also saves screenshots of each page in light and dark.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { alertScheduleId, putAlertsInPlace } from '../api/services/alert-schedule';
+import { loadAlertFile } from '../config/alerts';
+import { recordWorkerReport, type WorkerReport } from '../db/stores/worker-reports';
 import { testDatabaseAdminUrl } from './helpers/database';
 import { launchBrowser, newContext, seriousA11yViolations, shoot, signInWith } from './helpers/browser';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
@@ -69,7 +74,20 @@ test('node classes: class a shows its live worker; class b, with a task waiting 
     const classes = (await stack.request('GET', '/v1/node-classes')).body.nodeClasses;
     const worker = classes.find((c: { name: string }) => c.name === 'a').workers.find((w: { live: boolean }) => w.live);
     assert.ok(worker, JSON.stringify(classes));
-    await a.locator(`[data-worker="${worker.identity}"]`).getByText('live', { exact: true }).waitFor();
+    const row = a.locator(`[data-worker="${worker.identity}"]`);
+    await row
+      .getByTestId('state')
+      .filter({ hasText: /^live$/ })
+      .waitFor();
+    // Its health, from its own reports: the host it runs on and its machine's figures.
+    assert.ok(worker.health, `worker ${worker.identity} reported: ${JSON.stringify(worker)}`);
+    assert.equal(await row.getByTestId('host').textContent(), worker.health.host);
+    assert.match((await row.getByTestId('memory').textContent()) ?? '', /^\d+%.* free of /);
+    assert.match(
+      (await row.getByTestId('disk').textContent()) ?? '',
+      new RegExp(`free of .* on ${worker.health.diskPath}`),
+    );
+    assert.match((await row.getByTestId('load').textContent()) ?? '', /on \d+ CPUs?/);
     assert.equal(await a.getAttribute('data-problem'), null, 'a pool with a worker is no problem');
     // A task running on a: one of its two slots turns busy, on the worker that runs it.
     const busy = await stack.request('POST', '/v1/tasks', {
@@ -79,7 +97,7 @@ test('node classes: class a shows its live worker; class b, with a task waiting 
     });
     assert.equal(busy.status, 202, JSON.stringify(busy.body));
     await a.getByTestId('busy').filter({ hasText: '1 of 2' }).waitFor({ timeout: 20_000 });
-    await a.locator(`[data-worker="${worker.identity}"]`).getByText('1 busy').waitFor();
+    await row.getByTestId('running').filter({ hasText: '1 of 2' }).waitFor();
     await stack.request('POST', `/v1/runs/${encodeURIComponent(busy.body.runId)}/cancel`);
 
     // Temporal's backlog statistics lag a start by a few seconds; the page refreshes itself.
@@ -93,6 +111,122 @@ test('node classes: class a shows its live worker; class b, with a task waiting 
     await page.context().close();
   } finally {
     await stack.request('POST', `/v1/runs/${encodeURIComponent(waiting.body.runId)}/cancel`);
+  }
+});
+
+/** A health report as a worker of class a on `host` would send it. */
+function reportOf(host: string, figures: Partial<WorkerReport> = {}): WorkerReport {
+  return {
+    identity: `${host}/a/4242`,
+    nodeClass: 'a',
+    host,
+    version: '0.1.0+console-test',
+    intervalMs: 15_000,
+    cpus: 4,
+    load1: 1,
+    load5: 1,
+    load15: 1,
+    memoryTotalBytes: 16 * 2 ** 30,
+    memoryAvailableBytes: 8 * 2 ** 30,
+    diskPath: '/var/lib/capstan/workspace',
+    diskTotalBytes: 500 * 2 ** 30,
+    diskFreeBytes: 250 * 2 ** 30,
+    runningAttempts: 0,
+    slots: 2,
+    ...figures,
+  };
+}
+
+test('node classes and alerts: a lost worker is flagged, a full disk warns, and its alert fires on the Alerts page', async () => {
+  // The rules as the API loads them at start, evaluated by the real Temporal Schedule every 2 s on class a's worker.
+  const rulesFile = join(stack.dataDir, 'console-alerts.yaml');
+  writeFileSync(
+    rulesFile,
+    [
+      'intervalSeconds: 2',
+      'nodeClass: a',
+      'rules:',
+      '  - { name: worker-disk, kind: worker-usage, resource: disk, overPercent: 90 }',
+      '  - { name: b-no-worker, kind: no-live-worker, nodeClass: b, forSeconds: 600 }',
+      '',
+    ].join('\n'),
+  );
+  const loaded = { path: rulesFile, file: loadAlertFile(rulesFile, stack.nodeClasses) };
+  const { settings } = await putAlertsInPlace(stack.client, stack.prefix, loaded, stack.nodeClasses, undefined);
+  // As api/server.ts hands them to the app at start; the routes read them from the same deps on each request.
+  stack.deps.alerts = settings;
+  const ghost = reportOf('ghost-1', { runningAttempts: 2 });
+  const full = reportOf('disk-1', { load1: 3.9, diskFreeBytes: 20 * 2 ** 30 });
+  try {
+    // ghost-1 reported once, ten minutes ago, and never again: lost. disk-1 reports now, its workspace 96 % full.
+    await recordWorkerReport(stack.db, ghost);
+    await stack.db.query("UPDATE workers SET reported_at = now() - interval '10 minutes' WHERE identity = $1", [
+      ghost.identity,
+    ]);
+    await recordWorkerReport(stack.db, full);
+
+    const page = await signedIn(viewer, '/node-classes', { forAxe: true });
+    const a = page.locator('[data-node-class="a"]');
+    const lost = a.locator(`tr[data-worker="${ghost.identity}"]`);
+    await lost.waitFor();
+    assert.equal(await lost.getAttribute('data-problem'), 'true', 'a lost worker is a problem');
+    assert.equal(await lost.getByTestId('state').textContent(), 'lost');
+    assert.equal(await lost.getByTestId('host').textContent(), 'ghost-1');
+    assert.match((await lost.textContent()) ?? '', /no report since 10 min ago/);
+    assert.match((await lost.getByTestId('running').textContent()) ?? '', /^2 of 2at last report$/);
+    assert.equal(await a.getByTestId('lost').textContent(), '1 lost worker');
+
+    const disk = a.locator(`tr[data-worker="${full.identity}"]`);
+    assert.equal(await disk.getByTestId('state').textContent(), 'live');
+    assert.equal(await disk.getAttribute('data-problem'), null);
+    const diskCell = disk.getByTestId('disk').locator('.usage');
+    assert.equal(await diskCell.getAttribute('data-high'), 'true', 'a workspace 96 % full is past the warning line');
+    assert.match((await diskCell.textContent()) ?? '', /^96%20 GiB free of 500 GiB on \/var\/lib\/capstan\/workspace$/);
+    assert.equal(await disk.getByTestId('load').locator('.usage').getAttribute('data-high'), 'true', '3.9 on 4 CPUs');
+    assert.equal(await disk.getByTestId('memory').locator('.usage').getAttribute('data-high'), null, 'memory at 50 %');
+    await disk
+      .getByTestId('reported')
+      .filter({ hasText: /s ago|just now/ })
+      .waitFor();
+
+    // The schedule evaluates the disk rule and it fires: the page points at the Alerts page.
+    const note = page.getByTestId('firing-note');
+    await note.filter({ hasText: 'worker-disk' }).waitFor({ timeout: 90_000 });
+    await assertAccessible(page, 'node classes with a lost worker');
+    await shoot(page, 'node-classes-health');
+
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Alerts' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/alerts');
+    const rule = page.locator('table.alert-rules tr[data-rule="worker-disk"]');
+    await rule.getByTestId('state').filter({ hasText: 'firing' }).waitFor();
+    assert.equal(await rule.getAttribute('data-state'), 'firing');
+    assert.match(
+      (await rule.locator(`[data-subject="${full.identity}"]`).textContent()) ?? '',
+      /disk \/var\/lib\/capstan\/workspace 96% used \(limit 90%\)/,
+    );
+    assert.equal(await page.getByTestId('firing-count').textContent(), '1 firing');
+    // Class b may still count the cancelled task of the test above as queued, but holds for 600 s before firing.
+    assert.notEqual(
+      await page.locator('table.alert-rules tr[data-rule="b-no-worker"]').getAttribute('data-state'),
+      'firing',
+    );
+    // The history shows it fired, and that it was not notified: this stack has no webhook, so the event waits.
+    const fired = page.locator('table.alert-history tr[data-rule="worker-disk"][data-kind="fired"]');
+    await fired.waitFor({ timeout: 30_000 });
+    assert.match((await fired.textContent()) ?? '', new RegExp(full.identity.replace(/\//g, '\\/')));
+    assert.equal(await fired.getByTestId('notified').textContent(), 'not yet');
+    await assertAccessible(page, 'alerts');
+    await shoot(page, 'alerts');
+    await page.context().close();
+  } finally {
+    stack.deps.alerts = undefined;
+    await stack.client.schedule
+      .getHandle(alertScheduleId(stack.prefix))
+      .delete()
+      .catch(() => undefined);
+    for (const table of ['workers', 'worker_reports'])
+      await stack.db.query(`DELETE FROM ${table} WHERE identity = ANY($1)`, [[ghost.identity, full.identity]]);
   }
 });
 

@@ -2,6 +2,7 @@
 import { useEffect } from 'react';
 import { useSession } from './http/session';
 import { AdminPage } from './pages/AdminPage';
+import { AlertsPage } from './pages/AlertsPage';
 import { CostsPage } from './pages/CostsPage';
 import { Layout } from './pages/Layout';
 import { EnvironmentsPage } from './pages/EnvironmentsPage';
@@ -52,6 +53,7 @@ function Page({ path }: { path: string }) {
   const stack = /^\/stacks\/([a-z][a-z0-9-]*)\/([a-z][a-z0-9-]*)$/.exec(path);
   if (stack) return <StackPage project={stack[1]!} stack={stack[2]!} />;
   if (path === '/node-classes') return <NodeClassesPage />;
+  if (path === '/alerts') return <AlertsPage />;
   if (path === '/costs') return <CostsPage />;
   if (path === '/admin') return <AdminPage />;
   return <NotFound />;

@@ -10,6 +10,7 @@ const NAV: Array<{ href: string; label: string; adminOnly?: boolean }> = [
   { href: '/environments', label: 'Environments' },
   { href: '/stacks', label: 'Stacks' },
   { href: '/node-classes', label: 'Node classes' },
+  { href: '/alerts', label: 'Alerts' },
   { href: '/costs', label: 'Costs' },
   { href: '/admin', label: 'Admin', adminOnly: true },
 ];

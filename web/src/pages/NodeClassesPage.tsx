@@ -1,9 +1,14 @@
-/** The worker pools: live workers, capacity, busy slots and queued work; a pool with work waiting and no worker is a problem. */
+/**
+ * The worker pools: queued work and its oldest wait, busy and free slots, live workers, and each worker's health from
+ * its reports; a pool with work waiting and no worker, and a lost worker, are problems.
+ */
 import { useQuery } from '@tanstack/react-query';
 import { api, must } from '../http/client';
 import type { components } from '../http/schema.gen';
 import { Labels } from '../components/Labels';
-import { showDuration, showTime } from '../lib/time';
+import { Link } from '../lib/router';
+import { showDuration, useNow } from '../lib/time';
+import { WorkersTable, workerState } from './WorkersTable';
 import './node-classes.css';
 
 /** One node class as the API shows it. */
@@ -19,10 +24,26 @@ export function NodeClassesPage() {
     queryFn: async () => must(await api.GET('/v1/node-classes')).nodeClasses,
     refetchInterval: REFRESH_MS,
   });
+  // Rules and their state, for a pointer to the Alerts page while any fires; the page works without them.
+  const alerts = useQuery({
+    queryKey: ['alerts'],
+    queryFn: async () => must(await api.GET('/v1/alerts')),
+    refetchInterval: REFRESH_MS * 2,
+  });
+  const now = useNow(true);
   const problems = classes.data?.filter(isStarved) ?? [];
+  const firing = alerts.data?.rules.filter((r) => r.state === 'firing') ?? [];
   return (
     <section aria-labelledby="classes-title">
       <h1 id="classes-title">Node classes</h1>
+      {firing.length > 0 && (
+        <p className="alert-note" data-testid="firing-note">
+          <span className="status status-failed">
+            {firing.length} alert{firing.length === 1 ? '' : 's'} firing
+          </span>{' '}
+          <span className="mono">{firing.map((r) => r.name).join(', ')}</span> · <Link href="/alerts">see Alerts</Link>
+        </p>
+      )}
       {classes.isError && (
         <p role="alert" className="error">
           {classes.error.message}
@@ -40,7 +61,7 @@ export function NodeClassesPage() {
       ) : (
         <div className="pools">
           {classes.data?.map((c) => (
-            <Pool key={c.name} pool={c} />
+            <Pool key={c.name} pool={c} now={now} />
           ))}
         </div>
       )}
@@ -53,9 +74,10 @@ function isStarved(pool: NodeClass): boolean {
   return pool.liveWorkers === 0 && (pool.backlog?.tasks ?? 0) > 0;
 }
 
-function Pool({ pool }: { pool: NodeClass }) {
+function Pool({ pool, now }: { pool: NodeClass; now: number }) {
   const starved = isStarved(pool);
   const queued = pool.backlog?.tasks;
+  const lost = pool.workers.filter((w) => workerState(w) === 'lost').length;
   return (
     <section
       className={`card pool${starved ? ' pool-problem' : ''}`}
@@ -74,6 +96,12 @@ function Pool({ pool }: { pool: NodeClass }) {
             {pool.liveWorkers} live worker{pool.liveWorkers === 1 ? '' : 's'}
           </span>
         )}
+        {lost > 0 && (
+          <span className="status status-failed" data-testid="lost">
+            {lost} lost worker{lost === 1 ? '' : 's'}
+          </span>
+        )}
+        <span className="pool-queue hint mono">{pool.taskQueue}</span>
       </div>
       {starved && (
         <p className="problem-text">
@@ -84,33 +112,41 @@ function Pool({ pool }: { pool: NodeClass }) {
           . Start a worker of this class (<code>CAPSTAN_NODE_CLASS={pool.name}</code>) to run them.
         </p>
       )}
-      <dl className="summary compact pool-figures">
-        <div>
-          <dt>Busy slots</dt>
-          <dd data-testid="busy">
-            {pool.busySlots} of {pool.capacity}
-          </dd>
-        </div>
+      <dl className="summary pool-figures">
         <div>
           <dt>Queued</dt>
           <dd data-testid="queued">
-            {queued === undefined ? 'not reported' : queued}
+            <span className="figure">{queued === undefined ? 'not reported' : queued}</span>
             {pool.backlog && pool.backlog.oldestWaitSeconds > 0 && (
               <span className="hint"> (oldest {showDuration(pool.backlog.oldestWaitSeconds * 1000)})</span>
+            )}
+            {pool.backlog && (pool.backlog.addRate > 0 || pool.backlog.dispatchRate > 0) && (
+              <div className="hint">
+                in {rate(pool.backlog.addRate)}/s · out {rate(pool.backlog.dispatchRate)}/s
+              </div>
             )}
           </dd>
         </div>
         <div>
-          <dt>Concurrency per worker</dt>
-          <dd>{pool.concurrency}</dd>
+          <dt>Busy slots</dt>
+          <dd data-testid="busy">
+            <span className="figure">{pool.busySlots}</span> of {pool.capacity}
+            <span className="hint"> · {pool.freeSlots} free</span>
+          </dd>
+        </div>
+        <div>
+          <dt>Live workers</dt>
+          <dd data-testid="live-workers">
+            <span className="figure">{pool.liveWorkers}</span>
+            <span className="hint">
+              {' '}
+              × {pool.concurrency} slot{pool.concurrency === 1 ? '' : 's'}
+            </span>
+          </dd>
         </div>
         <div>
           <dt>Price</dt>
           <dd>${pool.pricePerHour.toFixed(2)} per worker-hour</dd>
-        </div>
-        <div>
-          <dt>Task queue</dt>
-          <dd className="mono">{pool.taskQueue}</dd>
         </div>
         {Object.keys(pool.labels ?? {}).length > 0 && (
           <div>
@@ -123,20 +159,15 @@ function Pool({ pool }: { pool: NodeClass }) {
       </dl>
       <h3>Workers</h3>
       {pool.workers.length === 0 ? (
-        <p className="empty">No worker has polled this class lately.</p>
+        <p className="empty">No worker has polled or reported for this class lately.</p>
       ) : (
-        <ul className="workers">
-          {pool.workers.map((w) => (
-            <li key={w.identity} data-worker={w.identity}>
-              <span className="mono">{w.identity}</span>{' '}
-              <span className={w.live ? 'live' : 'hint'}>{w.live ? 'live' : 'gone'}</span>
-              <div className="hint">
-                last seen <time dateTime={w.lastSeenAt}>{showTime(w.lastSeenAt)}</time> · {w.busySlots} busy
-              </div>
-            </li>
-          ))}
-        </ul>
+        <WorkersTable workers={pool.workers} slots={pool.concurrency} now={now} />
       )}
     </section>
   );
+}
+
+/** A rate in tasks per second, to two decimals below 10. */
+function rate(perSecond: number): string {
+  return perSecond >= 10 ? perSecond.toFixed(0) : perSecond.toFixed(2);
 }
