@@ -40,6 +40,8 @@ export interface ChaosSummary {
   killCounts: KillCounts;
   metering: MeteringReport;
   orphans: string[];
+  /** Processes seen reparented to init while the chaos ran (their worker or launcher was killed). */
+  orphanedDuringRun: string[];
   settleSeconds: number;
 }
 
@@ -56,7 +58,7 @@ export function summarise(s: ChaosSummary): { lines: string[]; passed: boolean }
   const lines = [
     `=== chaos run: profile ${s.profile}, ${s.minutes} min of load and kills ===`,
     `storage: ${s.storage}`,
-    `kills (kill -9): ${TARGETS.map((t) => `${t} ${s.kills[t] ?? 0}`).join(', ')}; total ${Object.values(s.kills).reduce((a, b) => a + b, 0)}`,
+    `kills (kill -9): ${TARGETS.map((t) => `${t} ${t in s.kills ? s.kills[t] : 'n/a (none in this profile)'}`).join(', ')}; total ${Object.values(s.kills).reduce((a, b) => a + b, 0)}`,
     `  by process: ${Object.entries(s.killCounts.kills)
       .map(([name, n]) => `${name} ${n}`)
       .join(', ')}`,
@@ -79,6 +81,8 @@ export function summarise(s: ChaosSummary): { lines: string[]; passed: boolean }
     ...m.unreadable.slice(0, 5).map((k) => `    unreadable ${k}`),
     `orphaned processes (task processes, launchers or Capstan processes alive after the stack stopped): ${s.orphans.length}`,
     ...s.orphans.slice(0, 10).map((o) => `    ${o}`),
+    `processes orphaned during the run (a task command or launcher whose worker was killed, still running under init): ${s.orphanedDuringRun.length}`,
+    ...s.orphanedDuringRun.slice(0, 10).map((o) => `    ${o}`),
   ];
   const passed =
     lost.length === 0 &&
@@ -88,6 +92,7 @@ export function summarise(s: ChaosSummary): { lines: string[]; passed: boolean }
     m.unreadable.length === 0 &&
     m.openRows.length === 0 &&
     s.orphans.length === 0 &&
+    s.orphanedDuringRun.length === 0 &&
     started.length > 0;
   lines.push(passed ? 'RESULT: PASS (0 lost, 0 missing, 0 doubled, 0 orphans)' : 'RESULT: FAIL');
   return { lines, passed };

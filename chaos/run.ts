@@ -13,7 +13,7 @@ import { startClusterStack } from './cluster-stack';
 import { Killer } from './killer';
 import { Load } from './load';
 import { parseChaosOptions, seededRandom, type ChaosOptions } from './options';
-import { findOrphans } from './orphans';
+import { findOrphans, OrphanWatch } from './orphans';
 import { summarise } from './report';
 import { makePipelineRepo } from './specs';
 import type { ChaosStack } from './stack';
@@ -71,8 +71,10 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
         `${phase} ${Math.round((Date.now() - began) / 1000)} s: runs started ${started}, ended ${ended}, starts retrying ${load.inFlight}; kills: ${kills || 'none yet'}`,
       );
     };
+    const watch = new OrphanWatch(stack.marker);
     load.begin();
     killer.begin();
+    watch.begin();
     const ticker = setInterval(() => progress('load'), 15_000);
     await new Promise((r) => setTimeout(r, options.minutes * 60_000));
     clearInterval(ticker);
@@ -89,6 +91,7 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
     const metering = await compareMetering(stack.temporalAddress, stack.databaseUrl, runIds);
     say('stopping the stack (workers first)');
     await stopStack();
+    watch.stop();
     const orphans = await findOrphans(stack.marker);
     const { lines, passed } = summarise({
       profile: options.profile,
@@ -99,6 +102,7 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
       killCounts: killer.counts,
       metering,
       orphans,
+      orphanedDuringRun: [...watch.seen.values()],
       settleSeconds: settleMs / 1000,
     });
     for (const line of lines) process.stdout.write(`${line}\n`);
