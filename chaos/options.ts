@@ -19,6 +19,8 @@ export interface ChaosOptions {
 const USAGE =
   'usage: npm run chaos -- [--profile cluster|start] [--minutes 10] [--start-every 2.5] [--kill-every 20] [--settle-minutes 5] [--seed N] [--keep]';
 
+const VALUED = ['--profile', '--minutes', '--start-every', '--kill-every', '--settle-minutes', '--seed'];
+
 /** Parses `argv` (after the script name); throws a message naming the bad option. */
 export function parseChaosOptions(argv: string[]): ChaosOptions {
   const options: ChaosOptions = {
@@ -36,6 +38,7 @@ export function parseChaosOptions(argv: string[]): ChaosOptions {
       options.keep = true;
       continue;
     }
+    if (!VALUED.includes(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
     const value = argv[++i];
     if (value === undefined) throw new Error(`${arg} needs a value\n${USAGE}`);
     const number = (min: number): number => {

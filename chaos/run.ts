@@ -19,12 +19,22 @@ import { makePipelineRepo } from './specs';
 import type { ChaosStack } from './stack';
 import { startStartStack } from './start-stack';
 
-const say = (line: string): void => {
-  process.stdout.write(`[chaos] ${line}\n`);
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
 };
 
-/** Runs one chaos run with `options`; resolves with whether it passed. */
-export async function runChaos(options: ChaosOptions): Promise<boolean> {
+/** What a chaos run ends with. */
+export interface ChaosResult {
+  passed: boolean;
+  /** The summary's lines, as printed. */
+  lines: string[];
+  /** Kills made, over every target. */
+  kills: number;
+}
+
+/** Runs one chaos run with `options`, writing progress and the summary through `write`. */
+export async function runChaos(options: ChaosOptions, write: (line: string) => void = print): Promise<ChaosResult> {
+  const say = (line: string): void => write(`[chaos] ${line}`);
   const id = randomBytes(4).toString('hex');
   const root = mkdtempSync(join(tmpdir(), `capstan-chaos-${options.profile}-`));
   // PostgreSQL runs as its own user when the driver is root: it must be able to reach its directory under this one.
@@ -105,10 +115,10 @@ export async function runChaos(options: ChaosOptions): Promise<boolean> {
       orphanedDuringRun: [...watch.seen.values()],
       settleSeconds: settleMs / 1000,
     });
-    for (const line of lines) process.stdout.write(`${line}\n`);
+    for (const line of lines) write(line);
     if (passed && !options.keep) rmSync(root, { recursive: true, force: true });
     else say(`logs and data kept in ${root} (process logs in ${stack.logDir})`);
-    return passed;
+    return { passed, lines, kills: Object.values(killer.byTarget()).reduce((a, b) => a + b, 0) };
   } finally {
     await stopStack().catch(() => undefined);
     process.off('SIGINT', interrupt);
@@ -125,7 +135,7 @@ if (require.main === module) {
     process.exit(2);
   }
   runChaos(options).then(
-    (passed) => process.exit(passed ? 0 : 1),
+    (result) => process.exit(result.passed ? 0 : 1),
     (err: unknown) => {
       process.stderr.write(`chaos run failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exit(1);
