@@ -1,6 +1,6 @@
 /**
  * The killer: at random moments it picks a kind of target (Temporal, PostgreSQL, the object store,
- * an API, the orchestrator, a worker), one process of that kind at random, kills it with SIGKILL,
+ * an API, the orchestrator, a worker) and one process of that kind, at random but evenly, kills it with SIGKILL,
  * and brings it back (or waits for its supervisor to). One target at a time, so every kill is
  * followed by its recovery before the next; the pause between kills is random.
  */
@@ -51,6 +51,22 @@ export class Killer {
     return out;
   }
 
+  private readonly bags = new Map<string, unknown[]>();
+
+  /**
+   * Draws from `items` at random without putting back until each was drawn once (then refills):
+   * still random, but every kind of target, and every process of a kind, is hit about as often.
+   */
+  private draw<T>(bag: string, items: T[]): T {
+    let left = this.bags.get(bag) as T[] | undefined;
+    if (!left || left.length === 0) {
+      left = [...items];
+      this.bags.set(bag, left);
+    }
+    const [item] = left.splice(Math.floor(this.options.random() * left.length), 1);
+    return item!;
+  }
+
   private async run(): Promise<void> {
     const { killables, random, say } = this.options;
     const kinds = [...new Set(killables.map((k) => k.target))];
@@ -64,9 +80,11 @@ export class Killer {
         };
       });
       if (this.stopped) return;
-      const kind = kinds[Math.floor(random() * kinds.length)]!;
-      const choices = killables.filter((k) => k.target === kind);
-      const victim = choices[Math.floor(random() * choices.length)]!;
+      const kind = this.draw('kinds', kinds);
+      const victim = this.draw(
+        kind,
+        killables.filter((k) => k.target === kind),
+      );
       const pid = victim.pid();
       if (pid === undefined) {
         say(`killer: ${victim.name} has no process now; skipped`);
