@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestStack, waitForRunEnd, type TestStack } from './helpers/test-stack';
+import { assertProcessGone } from './helpers/processes';
 import { waitForFile } from './helpers/wait';
 
 let stack: TestStack;
@@ -17,15 +18,19 @@ after(async () => {
 test('kill -9 of the node worker during a long task: retried when a worker is back, attempt count shows it', async () => {
   const first = await stack.startWorker('a');
   const marker = join(stack.dataDir, 'attempts');
-  // The first attempt records itself and runs long; the second finds the record and finishes at once.
+  const pidFile = join(stack.dataDir, 'first-attempt-pid');
+  // The first attempt records itself (and its shell's pid) and runs long; the second finds the record and finishes at once.
   const started = await stack.request('POST', '/v1/tasks', {
     nodeClass: 'a',
-    command: `echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
+    command: `if [ "$CAPSTAN_ATTEMPT" = 1 ]; then echo $$ > ${pidFile}; fi; echo "$CAPSTAN_ATTEMPT" >> ${marker}; if [ "$CAPSTAN_ATTEMPT" = 1 ]; then sleep 60; fi; echo done`,
   });
   const runId = started.body.runId;
   await waitForFile(marker, 'first attempt start');
+  const firstCommand = Number(readFileSync(pidFile, 'utf8'));
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
+  // The killed worker's command must not keep running beside the retry: its launcher ends the group when the worker goes.
+  await assertProcessGone(firstCommand, 10_000);
 
   const second = await stack.startWorker('a');
   const run = await waitForRunEnd(stack, runId, 90_000);

@@ -23,6 +23,9 @@ function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
   }
 }
 
+/** Process groups of the commands still running, so a launcher whose worker died can end them. */
+const running = new Set<number>();
+
 function launch(req: LaunchRequest): void {
   let child: ChildProcess;
   try {
@@ -41,12 +44,16 @@ function launch(req: LaunchRequest): void {
     failed = true;
     send({ t: 'failed', id: req.id, code: err.code, message: err.message });
   });
-  if (child.pid !== undefined) send({ t: 'spawned', id: req.id, pid: child.pid });
+  if (child.pid !== undefined) {
+    running.add(child.pid);
+    send({ t: 'spawned', id: req.id, pid: child.pid });
+  }
   child.stdout?.on('data', (data: Buffer) => send({ t: 'out', id: req.id, stream: 'o', data }));
   child.stderr?.on('data', (data: Buffer) => send({ t: 'out', id: req.id, stream: 'e', data }));
   child.on('exit', (code, signal) => {
     // Background processes the command left behind would hold the pipes open forever.
     signalGroup(child.pid, 'SIGKILL');
+    if (child.pid !== undefined) running.delete(child.pid);
     const exitCode = code ?? 128 + (signal ? constants.signals[signal] : 0);
     const finish = (): void => {
       if (!failed) send({ t: 'exited', id: req.id, exitCode });
@@ -67,5 +74,9 @@ function launch(req: LaunchRequest): void {
 process.on('message', (req: LaunchRequest) => {
   if (req.t === 'spawn') launch(req);
 });
-// The worker is gone (stopped or killed): nobody is left to report to.
-process.on('disconnect', () => process.exit(0));
+// The worker is gone (stopped or killed): nobody is left to report to, and Temporal will give the attempt to another
+// worker once its heartbeat stops. A command left running here would run beside that retry, so its group dies now.
+process.on('disconnect', () => {
+  for (const pid of running) signalGroup(pid, 'SIGKILL');
+  process.exit(0);
+});
