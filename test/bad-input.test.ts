@@ -235,7 +235,7 @@ function pollHealth(): { stop: () => Promise<number[]> } {
 }
 
 describe('no body holds the event loop', () => {
-  test('15.8 MB of YAML, 3.9 MB of YAML and 15.8 MB of JSON: refused while /healthz answers within 100 ms throughout', async () => {
+  test('15.8 MB of YAML, 3.9 MB of YAML and 15.8 MB of JSON: refused while /healthz answers within 500 ms throughout', async () => {
     const runsBefore = await stack.countRuns();
     const poll = pollHealth();
     // Another process sends them, as another client would: this one is the API and the polling client.
@@ -253,8 +253,10 @@ describe('no body holds the event loop', () => {
     assertNamed(large!, 400, 'tasks', /bytes of JSON/);
     const slowest = Math.max(...latencies);
     assert.ok(latencies.length >= 20, `only ${latencies.length} polls`);
+    // 3.9 MB of YAML parsed on the event loop would hold it for about 3 s here; two busy cores shared with other
+    // processes make a free loop's answers wait up to about 300 ms (seen in CI at load 15), so the bound sits between.
     assert.ok(
-      slowest < 100,
+      slowest < 500,
       `slowest /healthz of ${latencies.length}: ${slowest.toFixed(1)} ms; over 50 ms: ${latencies
         .filter((l) => l > 50)
         .map((l) => l.toFixed(0))
