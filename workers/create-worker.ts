@@ -193,16 +193,19 @@ export function shellActivityDeps(
   };
 }
 
-const resourceGates = new Map<string, ResourceGate | undefined>();
+const resourceGates = new Map<string, ResourceGate>();
 
 /**
- * The one resource gate of a node class in this process: the class queue's worker and the host queue's worker run
- * on the same machine, so they hand out the same resources.
+ * The one gate of a node class in this process: the class queue's worker and the host queue's worker run on the same
+ * machine, so they hand out the same resources and, together, no more attempts at once than the class's concurrency.
  */
-export function classResourceGate(nodeClass: NodeClass): ResourceGate | undefined {
-  if (!resourceGates.has(nodeClass.name))
-    resourceGates.set(nodeClass.name, resourceGateFor(nodeClass.resources, nodeClass.concurrency));
-  return resourceGates.get(nodeClass.name);
+export function classResourceGate(nodeClass: NodeClass): ResourceGate {
+  let gate = resourceGates.get(nodeClass.name);
+  if (!gate) {
+    gate = resourceGateFor(nodeClass.resources, nodeClass.concurrency);
+    resourceGates.set(nodeClass.name, gate);
+  }
+  return gate;
 }
 
 /**

@@ -1,10 +1,8 @@
 /** The named activity-options preset of the task workflow. */
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import { RESOURCE_WAIT_LIMIT_SECONDS, START_TO_CLOSE_GRACE_SECONDS } from './contracts/attempt-timing';
 import { FailureTypes } from './contracts/failure-types';
 import type { TaskExecutionPolicy } from './contracts/task-run';
-
-/** Extra time past the command timeout before Temporal itself gives up on an attempt. */
-const START_TO_CLOSE_GRACE_SECONDS = 60;
 
 /**
  * Options for one shell-command activity: no schedule-to-start limit (a task waits for a worker
@@ -13,7 +11,8 @@ const START_TO_CLOSE_GRACE_SECONDS = 60;
 export function shellCommandActivityOptions(policy: TaskExecutionPolicy, timeoutSeconds: number): ActivityOptions {
   return {
     taskQueue: policy.taskQueue,
-    startToCloseTimeout: `${timeoutSeconds + START_TO_CLOSE_GRACE_SECONDS}s`,
+    // The command's own timeout starts when it does: a wait for room on the worker comes before it.
+    startToCloseTimeout: `${timeoutSeconds + START_TO_CLOSE_GRACE_SECONDS + RESOURCE_WAIT_LIMIT_SECONDS}s`,
     heartbeatTimeout: `${policy.heartbeatTimeoutSeconds}s`,
     // Wait for the worker to confirm the process group is dead before the run reports cancelled.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

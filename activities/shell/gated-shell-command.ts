@@ -1,6 +1,7 @@
 /** The shell-command activity behind its worker's resource gate: an attempt starts its command only once it fits. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { RESOURCE_WAIT_LIMIT_SECONDS } from '../../workflows/contracts/attempt-timing';
 import { FailureTypes } from '../../workflows/contracts/failure-types';
 import type { CommandOutcome } from '../../workflows/contracts/task-run';
 import type { ResourceGate, ResourceRelease } from './resource-gate';
@@ -51,9 +52,18 @@ async function waitForRoom(
     Math.max(200, Math.min(maxHeartbeatIntervalMs, timeoutMs ? timeoutMs / 3 : maxHeartbeatIntervalMs)),
   );
   ctx.log.info('task attempt waits for resources', { ...request, held: gate.held, waiting: gate.waiting });
+  // Temporal's attempt timer runs during the wait; past the limit it leaves, the attempt goes to another worker.
+  const waitLimit = AbortSignal.timeout(RESOURCE_WAIT_LIMIT_SECONDS * 1000);
   try {
-    return await gate.acquire(request, ctx.cancellationSignal);
+    return await gate.acquire(request, AbortSignal.any([ctx.cancellationSignal, waitLimit]));
   } catch (err) {
+    if (waitLimit.aborted && !ctx.cancellationSignal.aborted) {
+      throw ApplicationFailure.create({
+        type: FailureTypes.workerSetupFailed,
+        message: `waited ${RESOURCE_WAIT_LIMIT_SECONDS} s for room on this worker without getting it`,
+        details: [{ activityAttempt }],
+      });
+    }
     if (!ctx.cancellationSignal.aborted) throw err;
     if (ctx.cancellationDetails?.workerShutdown === true) {
       throw ApplicationFailure.create({

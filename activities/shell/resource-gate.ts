@@ -20,9 +20,11 @@ interface Waiter {
   grant: () => void;
 }
 
-/** What one worker gives, shared among its running attempts. */
+/** What one worker gives, shared among its running attempts, and its slots: never more attempts at once than those. */
 export class ResourceGate {
   private readonly used: ResourceRequest = { cpuMillis: 0, memoryBytes: 0 };
+  /** Attempts holding a slot now; the class worker and the host-queue worker of a process share the count. */
+  private running = 0;
   private readonly queue: Waiter[] = [];
   /** What a task that declares no amount of a resource is counted as: an equal share of the worker. */
   private readonly defaults: ResourceRequest;
@@ -30,7 +32,7 @@ export class ResourceGate {
   /** A gate over `capacity` (absent dimensions are not accounted), for a worker running up to `concurrency` attempts. */
   constructor(
     private readonly capacity: { cpuMillis?: number; memoryBytes?: number },
-    concurrency: number,
+    private readonly concurrency: number,
   ) {
     this.defaults = {
       cpuMillis: Math.floor((capacity.cpuMillis ?? 0) / concurrency),
@@ -104,19 +106,23 @@ export class ResourceGate {
   private fits(request: ResourceRequest): boolean {
     const { cpuMillis = 0, memoryBytes = 0 } = this.capacity;
     return (
-      this.used.cpuMillis + request.cpuMillis <= cpuMillis && this.used.memoryBytes + request.memoryBytes <= memoryBytes
+      this.running < this.concurrency &&
+      this.used.cpuMillis + request.cpuMillis <= cpuMillis &&
+      this.used.memoryBytes + request.memoryBytes <= memoryBytes
     );
   }
 
   private hold(request: ResourceRequest): ResourceRelease {
     this.used.cpuMillis += request.cpuMillis;
     this.used.memoryBytes += request.memoryBytes;
+    this.running += 1;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.used.cpuMillis -= request.cpuMillis;
       this.used.memoryBytes -= request.memoryBytes;
+      this.running -= 1;
       this.pump();
     };
   }
@@ -126,9 +132,11 @@ export class ResourceGate {
   }
 }
 
-/** The gate of a worker whose class gives `resources` (none: no accounting), running up to `concurrency` attempts. */
-export function resourceGateFor(resources: Resources | undefined, concurrency: number): ResourceGate | undefined {
-  const capacity = resourceAmounts(resources);
-  if (capacity.cpuMillis === undefined && capacity.memoryBytes === undefined) return undefined;
-  return new ResourceGate(capacity, concurrency);
+/**
+ * The gate of a worker running up to `concurrency` attempts, over what its class gives (`resources`; none: only the
+ * slots are counted, so a class queue's worker and its host queue's worker together never exceed the class's
+ * concurrency).
+ */
+export function resourceGateFor(resources: Resources | undefined, concurrency: number): ResourceGate {
+  return new ResourceGate(resourceAmounts(resources), concurrency);
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../../config/env';
 import { parseNodeClasses } from '../../config/node-classes';
-import { ResourceGate } from '../../activities/shell/resource-gate';
+import { ResourceGate, resourceGateFor } from '../../activities/shell/resource-gate';
 import { checkDagSpec, checkTaskSpec } from '../../api/validate';
 import { fairnessPolicy } from '../../api/placement/fairness';
 import { parseCpu, parseMemory } from '../../workflows/contracts/resources';
@@ -86,6 +86,29 @@ describe('submit-time fit', () => {
 
 describe('resource gate', () => {
   const settle = () => new Promise((r) => setImmediate(r));
+
+  test('a class without resources still runs no more attempts at once than its concurrency', async () => {
+    // The class queue's worker and the host queue's worker of one process share this gate.
+    const gate = resourceGateFor(undefined, 2);
+    const first = await gate.acquire(gate.requestOf({ memory: '64Gi' }));
+    const second = await gate.acquire(gate.requestOf(undefined));
+    assert.equal(
+      gate.neverFits(gate.requestOf({ cpu: 64 })),
+      undefined,
+      'nothing is too big for a class without resources',
+    );
+    let thirdIn = false;
+    const third = gate.acquire(gate.requestOf(undefined)).then((release) => {
+      thirdIn = true;
+      return release;
+    });
+    await settle();
+    assert.equal(thirdIn, false, 'a third attempt waits for a slot');
+    second();
+    (await third)();
+    assert.equal(thirdIn, true);
+    first();
+  });
 
   test('two requests whose sum exceeds the worker do not hold at once; two that fit do', async () => {
     const gate = new ResourceGate({ memoryBytes: 1024 * Mi }, 4);
