@@ -60,8 +60,10 @@ async function readSnapshot(deps: ApiDeps, onError: (source: SourceName, err: Er
   const [attempts, runsStarted, runsEnded, nodeClasses, cost] = await Promise.all([
     read('attempts', () => attemptGroups(deps.db)),
     read('runs_started', () => runsStartedByKind(deps.db)),
-    read('runs_ended', () => runEndedTotals(deps)),
-    read('node_classes', () => listNodeClassViews(deps)),
+    // Temporal's reads get a deadline: the client retries an unreachable server for about 20 s, longer than a scrape
+    // waits (10 s by default), and the other sources' figures must still get out.
+    read('runs_ended', () => withTemporalDeadline(deps, () => runEndedTotals(deps))),
+    read('node_classes', () => withTemporalDeadline(deps, () => listNodeClassViews(deps))),
     // Cost to date: every closed attempt, priced as the cost API prices it.
     read('cost', () =>
       costByGroup(deps.db, {
@@ -74,4 +76,11 @@ async function readSnapshot(deps: ApiDeps, onError: (source: SourceName, err: Er
     ),
   ]);
   return { attempts, runsStarted, runsEnded, nodeClasses, cost, up };
+}
+
+/** How long a scrape waits for Temporal's answers. */
+const TEMPORAL_DEADLINE_MS = 3000;
+
+function withTemporalDeadline<T>(deps: ApiDeps, fn: () => Promise<T>): Promise<T> {
+  return deps.client.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, fn);
 }

@@ -10,12 +10,11 @@ export type RunEndCounts = Array<{ kind: string; status: string; count: number }
 
 /** The watermark, created at `initial` the first time it is read (runs that closed before are not counted). */
 export async function readRunEndWatermark(db: Pool, initial: Date): Promise<Date> {
-  const { rows } = await db.query(
-    `WITH created AS (
-       INSERT INTO run_end_watermark (id, counted_until) VALUES (true, $1) ON CONFLICT (id) DO NOTHING RETURNING counted_until)
-     SELECT counted_until FROM created UNION ALL SELECT counted_until FROM run_end_watermark`,
-    [initial],
-  );
+  // Two statements: in one, a process whose insert lost the race to another's would not see the row it lost to.
+  await db.query('INSERT INTO run_end_watermark (id, counted_until) VALUES (true, $1) ON CONFLICT (id) DO NOTHING', [
+    initial,
+  ]);
+  const { rows } = await db.query('SELECT counted_until FROM run_end_watermark WHERE id');
   return rows[0].counted_until as Date;
 }
 
