@@ -85,7 +85,9 @@ export function temporalAlertSources(deps: AlertSourceDeps): AlertSources {
         }
         case 'worker-usage': {
           const known = await listKnownWorkers(deps.db, rule.staleAfterSeconds * 1000, rule.nodeClass);
-          return { kind: 'workers', workers: known.filter((w) => w.state === 'live') };
+          // A lost worker is judged on its last report: a worker that died of a full disk must not read as resolved.
+          // One that stopped cleanly is gone, and its alerts resolve.
+          return { kind: 'workers', workers: known.filter((w) => w.state !== 'stopped') };
         }
         case 'failure-rate': {
           const since = new Date(Date.now() - rule.windowSeconds * 1000).toISOString();

@@ -37,11 +37,20 @@ interface EventRow {
 /** How long a claim holds before another sender may take the row over (its sender died mid-post). */
 const CLAIM_LEASE = '2 minutes';
 
-/** Claims every unsent event no live sender holds, oldest first. */
+/**
+ * At most this many events are claimed at once: posted one by one with a 10 s timeout each, a batch is done well
+ * within the lease, so no claim runs out while its event is still being posted (which would let it be sent twice).
+ */
+const CLAIM_BATCH = 5;
+
+/** Claims the oldest unsent events no live sender holds, a batch at a time; the next evaluation takes the rest. */
 export async function claimUnsentAlertEvents(db: Queryable): Promise<AlertEvent[]> {
   const { rows } = await db.query<EventRow>(
     `UPDATE alert_events SET claimed_at = now(), attempts = attempts + 1
-     WHERE sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < now() - interval '${CLAIM_LEASE}')
+     WHERE id IN (
+       SELECT id FROM alert_events
+       WHERE sent_at IS NULL AND (claimed_at IS NULL OR claimed_at < now() - interval '${CLAIM_LEASE}')
+       ORDER BY id LIMIT ${CLAIM_BATCH} FOR UPDATE SKIP LOCKED)
      RETURNING *`,
   );
   return rows.map(toEvent).sort((a, b) => a.id - b.id);
