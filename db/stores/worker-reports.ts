@@ -110,11 +110,12 @@ export async function markWorkerStopped(db: Queryable, identity: string): Promis
 
 /**
  * Every worker the registry knows (optionally of one class), newest report first; a worker is lost when its last
- * report is older than `lostAfterMs` (on the database's clock, which every process shares).
+ * report is older than `lostAfterMs`, or than three of its own intervals if it reports less often (on the
+ * database's clock, which every process shares).
  */
 export async function listKnownWorkers(db: Queryable, lostAfterMs: number, nodeClass?: string): Promise<KnownWorker[]> {
   const { rows } = await db.query<WorkerRow>(
-    `SELECT *, reported_at < now() - make_interval(secs => $1::float8 / 1000) AS lost FROM workers
+    `SELECT *, reported_at < now() - make_interval(secs => GREATEST($1::float8, 3 * interval_ms) / 1000) AS lost FROM workers
      WHERE $2::text IS NULL OR node_class = $2 ORDER BY reported_at DESC`,
     [lostAfterMs, nodeClass ?? null],
   );
