@@ -260,10 +260,17 @@ describe('cost analysis', () => {
     { timeout: 120_000 },
     async () => {
       const first = await reportOf(D);
-      await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
+      const triggered = await stack.request('POST', `/v1/costs/schedules/${costScheduleId(stack.prefix)}/trigger`);
+      assert.equal(triggered.status, 202, JSON.stringify(triggered.body));
       await waitFor('a newer report', async () => {
         const r = await stack.request('GET', `/v1/costs/reports?date=${D}`);
         return r.body.generatedAt !== first.generatedAt ? true : undefined;
+      }).catch(async (err: Error) => {
+        // What the schedule did, so a run that never came can be told from one that came and failed.
+        const info = (await stack.client.schedule.getHandle(costScheduleId(stack.prefix)).describe()).info;
+        throw new Error(
+          `${err.message}; schedule running ${JSON.stringify(info.runningActions)}, recent ${JSON.stringify(info.recentActions.slice(-3))}`,
+        );
       });
       const rows = await stack.db.query(`SELECT count(*)::int AS n FROM cost_reports WHERE report_date = $1`, [D]);
       assert.equal(rows.rows[0].n, 1);
