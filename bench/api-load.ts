@@ -12,6 +12,7 @@ import { loadConfig } from '../config/env';
 import { loadNodeClasses } from '../config/node-classes';
 import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-binary';
 import { startPostgresServer, type PostgresServer } from '../test/helpers/postgres-server';
+import { startApiProcess, writeClassesFile } from './lib/ceiling-api';
 import { benchApiOpenLoop, type ApiOpenLoopResult } from './lib/api-open-loop';
 import { withBenchEnv } from './lib/bench-env';
 import { killLiveServers } from './lib/dev-server';
@@ -43,9 +44,15 @@ function render(label: string, result: ApiOpenLoopResult): string[] {
       spans,
     ]);
   }
+  // Second by second, so a stall of a few seconds (a GC, a schedule's run, a checkpoint) is told from a slow phase.
+  const timelines = result.phases
+    .filter(({ name }) => name.startsWith('POST') || name.startsWith('GET /v1'))
+    .map(({ name, result: r }) => `  ${name}: ${r.p90BySecond.map((x) => num(x, 0)).join(' ')}`);
   return [
     `## ${label}: load average ${result.loadAtStart} at start, ${result.loadAtEnd} at end (latency ms, from the scheduled send)`,
     ...table(rows),
+    'p90 latency (ms) of the requests due in each second of the phase:',
+    ...timelines,
     '',
   ];
 }
@@ -58,6 +65,9 @@ async function main(): Promise<void> {
   // As under `npm start`, the workers run in processes of their own by default: in this one their activities
   // and workflow activations would share the API's event loop, and /healthz beside the POSTs took seconds.
   const workers = process.env.BENCH_API_WORKERS ?? 'processes';
+  // The API itself in a process of its own by default, on its shipped settings, as `npm start` runs it: in this one
+  // it shared its event loop with the load generator, whose own lag then counted as the API's latency.
+  const apiProcess = (process.env.BENCH_API_PROCESS ?? '1') !== '0';
   if (workers !== 'processes' && workers !== 'inline')
     throw new Error(`BENCH_API_WORKERS: "${workers}" is neither processes nor inline`);
   installQuietRuntime();
@@ -68,7 +78,7 @@ async function main(): Promise<void> {
   if (!general) throw new Error(`node class "general" is not in ${base.nodeClassesFile}`);
   const header = [
     `capstan API open-loop bench: ${platform()}/${arch()}, ${cpus().length} cores, node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers}; API, load generator and raw workers in this process; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
+    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers} BENCH_API_PROCESS=${apiProcess ? 1 : 0}; ${apiProcess ? 'the API (dist/api/server.js, shipped settings; rate limits in memory on the embedded database as under npm start, in the database on PostgreSQL as with several API processes) in a process of its own; load generator and raw workers in this process' : 'API (before/after apps), load generator and raw workers in this process'}; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
     `load average (1/5/15 min) at start: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
@@ -108,7 +118,23 @@ async function main(): Promise<void> {
           ...(postgres && database === 'postgres' ? { databaseUrl: postgres.url } : {}),
           log,
         },
-        (env) => benchApiOpenLoop(env, { postRate, getRate, seconds, log }),
+        async (env) => {
+          if (!apiProcess) return benchApiOpenLoop(env, { postRate, getRate, seconds, log });
+          const api = await startApiProcess(
+            env.config,
+            writeClassesFile(join(workspaceDir, `api-node-classes-${database}.json`), nodeClasses),
+            join(workspaceDir, `api-data-${database}`),
+            join(workspaceDir, `api-${database}.log`),
+            {
+              CAPSTAN_API_RATE_LIMIT_STORE: database === 'embedded' ? 'memory' : 'database',
+            },
+          );
+          try {
+            return await benchApiOpenLoop(env, { postRate, getRate, seconds, log }, { kind: 'process', ...api });
+          } finally {
+            await api.stop();
+          }
+        },
       );
       out.push(...render(database === 'embedded' ? 'embedded database (PGlite)' : 'PostgreSQL server', result));
     }

@@ -5,7 +5,7 @@
  * tasks are started through `POST /v1/tasks` at a fixed arrival rate, first in short steps of rising
  * rate, then for BENCH_CEILING_MINUTES at the highest rate that held. Report on stdout, progress on stderr.
  */
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { arch, cpus, platform, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { loadConfig } from '../config/env';
 import { loadNodeClasses, type NodeClass } from '../config/node-classes';
 import { resolveTemporalBinary, temporalVersion } from '../toolchain/temporal-binary';
 import { withBenchEnv } from './lib/bench-env';
-import { startApiProcess } from './lib/ceiling-api';
+import { startApiProcess, writeClassesFile } from './lib/ceiling-api';
 import { CpuSampler, type Watched } from './lib/ceiling-cpu';
 import { renderCeiling, shortCpu } from './lib/ceiling-report';
 import { runCeiling, type CeilingResult } from './lib/ceiling-search';
@@ -93,19 +93,7 @@ async function main(): Promise<void> {
         log,
       },
       async (env) => {
-        const classesFile = join(workspaceDir, 'api-node-classes.yaml');
-        writeFileSync(
-          classesFile,
-          JSON.stringify({
-            nodeClasses: nodeClasses.map(({ name, description, concurrency: c, pricePerHour, labels }) => ({
-              name,
-              ...(description === undefined ? {} : { description }),
-              concurrency: c,
-              pricePerHour,
-              labels,
-            })),
-          }),
-        );
+        const classesFile = writeClassesFile(join(workspaceDir, 'api-node-classes.yaml'), nodeClasses);
         const apiLog = join(workspaceDir, 'api.log');
         log('starting the API process');
         const api = await startApiProcess(env.config, classesFile, join(workspaceDir, 'api-data'), apiLog);

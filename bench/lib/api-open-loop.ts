@@ -62,18 +62,36 @@ async function serve(env: BenchEnv, caches: ApiDeps['caches']): Promise<{ url: s
   };
 }
 
+/** The API the bench loads: one app, or "before" (caches off) and "after" apps in this process. */
+export type ApiTargets = { kind: 'process'; url: string; assertAlive(): void } | { kind: 'in-process' };
+
 /**
- * Runs every phase against two apps on the same workers and database: "before" with the caches off
- * (every request looks its token up, describes its run, asks for pollers) and "after" with them on,
- * interleaved, each beside a baseline at the same rate.
+ * Runs every phase against the API, each beside a baseline at the same rate. With the API in a process of its own
+ * (as `npm start` runs it), on its shipped settings; in this process, on two apps on the same workers and database:
+ * "before" with the caches off (every request looks its token up, describes its run, asks for pollers) and
+ * "after" with them on, interleaved.
  */
-export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOptions): Promise<ApiOpenLoopResult> {
+export async function benchApiOpenLoop(
+  env: BenchEnv,
+  options: ApiOpenLoopOptions,
+  targets: ApiTargets = { kind: 'in-process' },
+): Promise<ApiOpenLoopResult> {
   const loadAtStart = load();
   const raw = env.raw;
   if (!raw) throw new Error('the API bench needs the raw workers for its Temporal baseline');
-  const before = await serve(env, { tokenMs: 0, closedRunMs: 0, pollerMs: 0 });
-  // The token cache is off by default (revocation across processes); the bench shows what it would buy.
-  const after = await serve(env, { tokenMs: TOKEN_CACHE_TTL_MS });
+  const apps: Array<{ name: string; url: string; close(): Promise<void> }> =
+    targets.kind === 'process'
+      ? [{ name: '', url: targets.url, close: async () => undefined }]
+      : [
+          { name: ', before (caches off)', ...(await serve(env, { tokenMs: 0, closedRunMs: 0, pollerMs: 0 })) },
+          // The token cache is off by default (revocation across processes); the bench shows what it would buy.
+          { name: ', after', ...(await serve(env, { tokenMs: TOKEN_CACHE_TTL_MS })) },
+        ];
+  const main = apps[apps.length - 1]!;
+  const assertAlive = (): void => {
+    env.assertAlive();
+    if (targets.kind === 'process') targets.assertAlive();
+  };
   const auth = { Authorization: `Bearer ${env.apiToken}` };
   const outcome = (res: Response): TimedOutcome => ({
     ok: res.status >= 200 && res.status < 300,
@@ -102,7 +120,7 @@ export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOption
   const getRecentRun = (url: string) => (i: number) =>
     read(url, ids[Math.max(0, ids.length - 1 - (i % (2 * options.postRate)))] as string);
   const health = async (): Promise<TimedOutcome> => {
-    const res = await fetch(`${after.url}/healthz`);
+    const res = await fetch(`${main.url}/healthz`);
     await res.arrayBuffer();
     return outcome(res);
   };
@@ -120,49 +138,46 @@ export async function benchApiOpenLoop(env: BenchEnv, options: ApiOpenLoopOption
   };
   const phases: NamedPhase[] = [];
   const phase = async (name: string, rate: number, request: (i: number) => Promise<TimedOutcome>): Promise<void> => {
-    env.assertAlive();
+    assertAlive();
     options.log(`[api ${env.label}] ${name} at ${rate}/s for ${options.seconds} s (load ${load()})`);
     phases.push({ name, result: await runOpenLoop(rate, options.seconds, request) });
   };
   try {
     options.log(`[api ${env.label}] warm-up, 20 POST + GET on each app`);
     for (let i = 0; i < 20; i++) {
-      for (const app of [before, after]) {
+      for (const app of apps) {
         await postTask(app.url)();
         await getRun(app.url)(i);
       }
     }
     await phase('GET /healthz (baseline)', options.postRate, health);
     await phase('raw Temporal start (baseline)', options.postRate, rawStart);
-    await phase('POST /v1/tasks, before (caches off)', options.postRate, postTask(before.url));
-    await phase('POST /v1/tasks, after', options.postRate, postTask(after.url));
+    for (const app of apps) await phase(`POST /v1/tasks${app.name}`, options.postRate, postTask(app.url));
     // The tasks are `true`: a few seconds drain most of them, so the GETs below read mostly ended runs, as a dashboard does.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     await phase('GET /healthz (baseline)', options.getRate, health);
     await phase('raw Temporal describe (baseline)', options.getRate, rawDescribe);
-    await phase('GET /v1/runs/:id, before (caches off)', options.getRate, getRun(before.url));
-    await phase('GET /v1/runs/:id, after', options.getRate, getRun(after.url));
-    // Both at once on the changed app: reads while starts keep tasks running on the same machine. Half the
+    for (const app of apps) await phase(`GET /v1/runs/:id${app.name}`, options.getRate, getRun(app.url));
+    // Both at once on the (changed) app: reads while starts keep tasks running on the same machine. Half the
     // reads follow the runs just started (most still running), half are spread over all; /healthz at a low
     // rate beside them is the floor this process and machine allow.
-    env.assertAlive();
+    assertAlive();
     options.log(`[api ${env.label}] POST at ${options.postRate}/s and GET at ${options.getRate}/s together`);
     const halfGets = options.getRate / 2;
     const [posts, recent, spread, floor] = await Promise.all([
-      runOpenLoop(options.postRate, options.seconds, postTask(after.url)),
-      runOpenLoop(halfGets, options.seconds, getRecentRun(after.url)),
-      runOpenLoop(halfGets, options.seconds, getRun(after.url)),
+      runOpenLoop(options.postRate, options.seconds, postTask(main.url)),
+      runOpenLoop(halfGets, options.seconds, getRecentRun(main.url)),
+      runOpenLoop(halfGets, options.seconds, getRun(main.url)),
       runOpenLoop(10, options.seconds, health),
     ]);
     phases.push(
-      { name: 'POST /v1/tasks, after (with GETs)', result: posts },
-      { name: 'GET /v1/runs/:id, after (with POSTs), recent runs', result: recent },
-      { name: 'GET /v1/runs/:id, after (with POSTs), any run', result: spread },
+      { name: `POST /v1/tasks${main.name} (with GETs)`, result: posts },
+      { name: `GET /v1/runs/:id${main.name} (with POSTs), recent runs`, result: recent },
+      { name: `GET /v1/runs/:id${main.name} (with POSTs), any run`, result: spread },
       { name: 'GET /healthz (baseline, with POSTs and GETs)', result: floor },
     );
     return { loadAtStart, loadAtEnd: load(), phases };
   } finally {
-    await before.close();
-    await after.close();
+    for (const app of apps) await app.close();
   }
 }

@@ -1,9 +1,10 @@
 /** The API as a process of its own (`dist/api/server.js`, as `npm start` runs it), so its CPU is measured apart from the bench's. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CapstanConfig } from '../../config/env';
+import type { NodeClass } from '../../config/node-classes';
 import { pickPort } from './ports';
 
 /** A running API process. */
@@ -15,20 +16,37 @@ export interface ApiProcess {
   stop(): Promise<void>;
 }
 
+/** Writes the classes the bench's workers serve to `file` (as a node-classes file the API reads) and returns its path. */
+export function writeClassesFile(file: string, nodeClasses: NodeClass[]): string {
+  const nodeClassesJson = nodeClasses.map(({ name, description, concurrency, pricePerHour, labels }) => ({
+    name,
+    ...(description === undefined ? {} : { description }),
+    concurrency,
+    pricePerHour,
+    labels,
+  }));
+  writeFileSync(file, JSON.stringify({ nodeClasses: nodeClassesJson }));
+  return file;
+}
+
 /**
  * Starts the API on the config's server, database and queue prefix with the classes in
  * `nodeClassesFile`; its log goes to `logFile`, as the supervisor of `npm start` writes it. The
  * per-token rate limit is lifted: the bench is one token, and a user at this rate raises it too.
+ * `extraEnv` overrides any of these (or adds settings).
  */
 export async function startApiProcess(
   config: CapstanConfig,
   nodeClassesFile: string,
   dataDir: string,
   logFile: string,
+  extraEnv: Record<string, string> = {},
 ): Promise<ApiProcess> {
   const port = await pickPort(27960);
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [join(__dirname, '../../api/server.js')], {
+  // BENCH_API_NODE_ARGS: node flags for the API process alone, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '../../api/server.js')], {
     env: {
       ...process.env,
       CAPSTAN_TEMPORAL_ADDRESS: config.temporal.address,
@@ -42,6 +60,7 @@ export async function startApiProcess(
       CAPSTAN_API_RATE_LIMIT_PER_SECOND: '1000000',
       CAPSTAN_API_RATE_LIMIT_BURST: '1000000',
       CAPSTAN_PULUMI_PASSPHRASE: randomBytes(16).toString('hex'),
+      ...extraEnv,
     },
     stdio: ['ignore', out, out],
   });

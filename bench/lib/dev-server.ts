@@ -35,6 +35,7 @@ export async function startBenchServer(
   portFrom: number,
   sqlitePragmas?: Record<string, string>,
 ): Promise<BenchServer> {
+  dynamicConfig = { ...dynamicConfig, ...extraDynamicConfig() };
   if (benchTemporal() === 'cluster') return startBenchCluster(`${label} (cluster)`, dynamicConfig);
   const dir = await mkdtemp(join(tmpdir(), 'capstan-bench-'));
   const logFile = join(dir, 'temporal.log');
@@ -66,6 +67,21 @@ export async function startBenchServer(
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * BENCH_DYNAMIC_CONFIG (`key=value,key=value`) added to every bench server's dynamic config, to measure a setting
+ * against Capstan's without editing code.
+ */
+function extraDynamicConfig(): Record<string, string> {
+  const pairs = (process.env.BENCH_DYNAMIC_CONFIG ?? '').split(',').filter((p) => p.trim() !== '');
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`BENCH_DYNAMIC_CONFIG: "${pair}" is not key=value`);
+      return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+    }),
+  );
 }
 
 /** Kills every server still running; for signal handlers, where there is no time to wait. */

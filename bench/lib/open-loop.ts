@@ -15,6 +15,8 @@ export interface OpenLoopResult {
   maxSendLagMs: number;
   /** Server-Timing spans of the answers, mean and p99 per span name, with the count of answers that had it. */
   spans: Record<string, { n: number; mean: number; p99: number }>;
+  /** The p90 latency of the requests due in each second of the phase: a stall shows as a run of high seconds. */
+  p90BySecond: number[];
 }
 
 /** What one request reports back, with the Server-Timing header when the answer had one. */
@@ -41,6 +43,7 @@ export async function runOpenLoop(
 ): Promise<OpenLoopResult> {
   const count = Math.max(1, Math.round(rate * seconds));
   const latencies: number[] = [];
+  const bySecond: number[][] = Array.from({ length: Math.ceil(seconds) }, () => []);
   const outcomes: Record<string, number> = {};
   const spans = new Map<string, number[]>();
   let errors = 0;
@@ -64,6 +67,7 @@ export async function runOpenLoop(
           outcome = { ok: false, label: err instanceof Error ? `${err.name}${code}` : 'error' };
         }
         latencies.push(performance.now() - due);
+        bySecond[Math.min(bySecond.length - 1, Math.floor(i / rate))]!.push(performance.now() - due);
         outcomes[outcome.label] = (outcomes[outcome.label] ?? 0) + 1;
         if (!outcome.ok) errors++;
         if (outcome.serverTiming) parseServerTiming(outcome.serverTiming, spans);
@@ -85,5 +89,6 @@ export async function runOpenLoop(
     achievedRate: (count / wallMs) * 1000,
     maxSendLagMs,
     spans: spanFigures,
+    p90BySecond: bySecond.map((list) => (list.length === 0 ? Number.NaN : summarize(list).p90)),
   };
 }
