@@ -54,8 +54,8 @@ const failed = <T>(error: string): Outcome<T> => ({ ok: false, error });
 
 async function main(): Promise<void> {
   const largeTasks = intSetting('BENCH_DAG_TASKS', 10_000);
-  // BENCH_DAG_HUGE=1: a second layered DAG of BENCH_DAG_HUGE_TASKS (50,000) after the first.
-  const hugeTasks = process.env.BENCH_DAG_HUGE === '1' ? intSetting('BENCH_DAG_HUGE_TASKS', 50_000) : 0;
+  // A second layered DAG of BENCH_DAG_HUGE_TASKS (50,000) after the first; BENCH_DAG_HUGE=0 leaves it out.
+  const hugeTasks = process.env.BENCH_DAG_HUGE === '0' ? 0 : intSetting('BENCH_DAG_HUGE_TASKS', 50_000);
   // BENCH_DAG_IN_PROCESS=1: the workers and the database run in the bench's process, as before, instead
   // of one process each as under npm start (where a task's spawn forks a small worker, not the bench).
   const ownProcesses = process.env.BENCH_DAG_IN_PROCESS !== '1';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: what a Capstan task costs on top of raw Temporal, whether one task-queue partition
+ * `npm run bench:overhead` (the first part of `npm run bench`): what a Capstan task costs on top of raw Temporal, whether one task-queue partition
  * changes that, and how the API holds up under concurrent clients. Report on stdout, progress on stderr.
  */
 import { rmSync } from 'node:fs';

@@ -15,6 +15,8 @@ export interface Paired {
   size: number;
   capstan: Summary;
   raw: Summary;
+  /** Raw Temporal whose activities each spawn the light task's command (`/bin/sh -c true`), when measured. */
+  rawCommand?: Summary;
 }
 
 /** What the large layered DAG did. */
@@ -55,27 +57,24 @@ function mustSucceed(run: DagRun, what: string): number {
   return run.wallMs;
 }
 
-/** Runs each side `reps` times, alternating which goes first, so load drift on the shared machine hits both alike. */
-async function paired(
+/** Runs each side `reps` times, rotating which goes first, so load drift on the shared machine hits all alike. */
+async function rotated(
   reps: number,
-  capstan: () => Promise<number>,
-  raw: () => Promise<number>,
+  sides: Array<{ name: string; run: () => Promise<number> }>,
   what: string,
   log: Log,
-): Promise<{ capstan: number[]; raw: number[] }> {
-  const c: number[] = [];
-  const r: number[] = [];
+): Promise<number[][]> {
+  const samples = sides.map(() => [] as number[]);
   for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) {
-      c.push(await capstan());
-      r.push(await raw());
-    } else {
-      r.push(await raw());
-      c.push(await capstan());
+    for (let k = 0; k < sides.length; k++) {
+      const side = (i + k) % sides.length;
+      samples[side]!.push(await sides[side]!.run());
     }
-    log(`${what} ${i + 1}/${reps}: Capstan ${(c[i]! / 1000).toFixed(2)} s, raw ${(r[i]! / 1000).toFixed(2)} s`);
+    log(
+      `${what} ${i + 1}/${reps}: ${sides.map((side, k) => `${side.name} ${(samples[k]![i]! / 1000).toFixed(2)} s`).join(', ')}`,
+    );
   }
-  return { capstan: c, raw: r };
+  return samples;
 }
 
 /** One small DAG and one small raw run of each kind, so the timed runs do not pay for first-use costs. */
@@ -97,17 +96,22 @@ export async function measureChain(
 ): Promise<Paired> {
   const deadline = 60_000 + length * 2000;
   const spec = chainSpec(length, nodeClass);
-  const s = await paired(
+  const [capstan, rawMs] = await rotated(
     reps,
-    async () => mustSucceed(await runDag(env, spec, deadline), 'chain DAG'),
-    () => timeRawChain(env.client, raw.queues, length, deadline),
+    [
+      { name: 'Capstan', run: async () => mustSucceed(await runDag(env, spec, deadline), 'chain DAG') },
+      { name: 'raw', run: () => timeRawChain(env.client, raw.queues, length, deadline) },
+    ],
     `[chain ${length}]`,
     log,
   );
-  return { size: length, capstan: summarize(s.capstan), raw: summarize(s.raw) };
+  return { size: length, capstan: summarize(capstan!), raw: summarize(rawMs!) };
 }
 
-/** Part 2: one root plus `width` independent light tasks as a Capstan DAG vs rawFanoutWorkflow (root, then Promise.all). */
+/**
+ * Part 2: one root plus `width` independent light tasks as a Capstan DAG vs rawFanoutWorkflow (root, then
+ * Promise.all) of no-ops, and of activities that each spawn the same `true` command.
+ */
 export async function measureFanout(
   env: BenchEnv,
   raw: RawBaseline,
@@ -118,14 +122,22 @@ export async function measureFanout(
 ): Promise<Paired> {
   const deadline = 120_000 + width * 500;
   const spec = fanoutSpec(width, nodeClass, Math.min(width, 1000));
-  const s = await paired(
+  const [capstan, rawMs, rawCommand] = await rotated(
     reps,
-    async () => mustSucceed(await runDag(env, spec, deadline), 'fan-out DAG'),
-    () => timeRawFanout(env.client, raw.queues, width, deadline),
+    [
+      { name: 'Capstan', run: async () => mustSucceed(await runDag(env, spec, deadline), 'fan-out DAG') },
+      { name: 'raw', run: () => timeRawFanout(env.client, raw.queues, width, deadline) },
+      { name: 'raw + sh', run: () => timeRawFanout(env.client, raw.queues, width, deadline, 'true') },
+    ],
     `[fan-out ${width}]`,
     log,
   );
-  return { size: width, capstan: summarize(s.capstan), raw: summarize(s.raw) };
+  return {
+    size: width,
+    capstan: summarize(capstan!),
+    raw: summarize(rawMs!),
+    rawCommand: summarize(rawCommand!),
+  };
 }
 
 /** Part 3: a `tasks`-task layered DAG end to end, with its executions' history sizes and this process's peak RSS. */

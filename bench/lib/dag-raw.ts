@@ -78,19 +78,20 @@ export async function timeRawChain(client: Client, raw: RawQueues, steps: number
   return since(t0);
 }
 
-/** Runs rawFanoutWorkflow (a root, then `width` no-op activities at once); returns its wall ms. */
+/** Runs rawFanoutWorkflow (a root, then `width` activities at once: no-ops, or `command` run by each); returns its wall ms. */
 export async function timeRawFanout(
   client: Client,
   raw: RawQueues,
   width: number,
   deadlineMs: number,
+  command?: string,
 ): Promise<number> {
   const workflowId = `raw-fanout-${randomUUID()}`;
   const t0 = performance.now();
   await client.workflow.start<typeof rawFanoutWorkflow>('rawFanoutWorkflow', {
     workflowId,
     taskQueue: raw.workflowQueue,
-    args: [raw.activityQueue, width],
+    args: command === undefined ? [raw.activityQueue, width] : [raw.activityQueue, width, command],
   });
   await withTimeout(client.workflow.getHandle(workflowId).result(), deadlineMs, `raw fan-out ${workflowId}`);
   return since(t0);
