@@ -47,7 +47,7 @@ function render(label: string, result: ApiOpenLoopResult): string[] {
   // Second by second, so a stall of a few seconds (a GC, a schedule's run, a checkpoint) is told from a slow phase.
   const timelines = result.phases
     .filter(({ name }) => name.startsWith('POST') || name.startsWith('GET /v1'))
-    .map(({ name, result: r }) => `  ${name}: ${r.p90BySecond.map((x) => num(x, 0)).join(' ')}`);
+    .map(({ name, result: r }) => `  ${name} at ${r.targetRate}/s: ${r.p90BySecond.map((x) => num(x, 0)).join(' ')}`);
   return [
     `## ${label}: load average ${result.loadAtStart} at start, ${result.loadAtEnd} at end (latency ms, from the scheduled send)`,
     ...table(rows),
@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   const seconds = intSetting('BENCH_API_SECONDS', 20);
   const postRate = intSetting('BENCH_POST_RATE', 50);
   const getRate = intSetting('BENCH_GET_RATE', 200);
+  const sustainedPostRate =
+    process.env.BENCH_POST_SUSTAINED_RATE === '0' ? 0 : intSetting('BENCH_POST_SUSTAINED_RATE', 20);
   const databases = (process.env.BENCH_API_DATABASES ?? 'embedded,postgres').split(',').filter((d) => d !== '');
   // As under `npm start`, the workers run in processes of their own by default: in this one their activities
   // and workflow activations would share the API's event loop, and /healthz beside the POSTs took seconds.
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
   if (!general) throw new Error(`node class "general" is not in ${base.nodeClassesFile}`);
   const header = [
     `capstan API open-loop bench: ${platform()}/${arch()}, ${cpus().length} cores, node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers} BENCH_API_PROCESS=${apiProcess ? 1 : 0}; ${apiProcess ? 'the API (dist/api/server.js, shipped settings; rate limits in memory on the embedded database as under npm start, in the database on PostgreSQL as with several API processes) in a process of its own; load generator and raw workers in this process' : 'API (before/after apps), load generator and raw workers in this process'}; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
+    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_POST_SUSTAINED_RATE=${sustainedPostRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers} BENCH_API_PROCESS=${apiProcess ? 1 : 0}; ${apiProcess ? 'the API (dist/api/server.js, shipped settings; rate limits in memory on the embedded database as under npm start, in the database on PostgreSQL as with several API processes) in a process of its own; load generator and raw workers in this process' : 'API (before/after apps), load generator and raw workers in this process'}; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
     `load average (1/5/15 min) at start: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
           log,
         },
         async (env) => {
-          if (!apiProcess) return benchApiOpenLoop(env, { postRate, getRate, seconds, log });
+          if (!apiProcess) return benchApiOpenLoop(env, { postRate, sustainedPostRate, getRate, seconds, log });
           const api = await startApiProcess(
             env.config,
             writeClassesFile(join(workspaceDir, `api-node-classes-${database}.json`), nodeClasses),
@@ -130,7 +132,11 @@ async function main(): Promise<void> {
             },
           );
           try {
-            return await benchApiOpenLoop(env, { postRate, getRate, seconds, log }, { kind: 'process', ...api });
+            return await benchApiOpenLoop(
+              env,
+              { postRate, sustainedPostRate, getRate, seconds, log },
+              { kind: 'process', ...api },
+            );
           } finally {
             await api.stop();
           }
