@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   if (!general) throw new Error(`node class "general" is not in ${base.nodeClassesFile}`);
   const header = [
     `capstan API open-loop bench: ${platform()}/${arch()}, ${cpus().length} cores, node ${process.version}, ${temporalVersion(binary.path)}`,
-    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_POST_SUSTAINED_RATE=${sustainedPostRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers} BENCH_API_PROCESS=${apiProcess ? 1 : 0}; ${apiProcess ? 'the API (dist/api/server.js, shipped settings; rate limits in memory on the embedded database as under npm start, in the database on PostgreSQL as with several API processes) in a process of its own; load generator and raw workers in this process' : 'API (before/after apps), load generator and raw workers in this process'}; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
+    `settings: BENCH_API_SECONDS=${seconds} BENCH_POST_RATE=${postRate} BENCH_POST_SUSTAINED_RATE=${sustainedPostRate} BENCH_GET_RATE=${getRate} BENCH_API_DATABASES=${databases.join(',')} BENCH_API_WORKERS=${workers} BENCH_API_PROCESS=${apiProcess ? 1 : 0}; ${apiProcess ? 'the API (dist/api/server.js, shipped settings; on the embedded database as under npm start, rate limits in memory and found tokens reused 2 s; on PostgreSQL as with several API processes, rate limits in the database and every token looked up) in a process of its own; load generator and raw workers in this process' : 'API (before/after apps), load generator and raw workers in this process'}; ${workers === 'processes' ? 'the orchestrator, the node-class worker and' : 'Capstan workers in this process too;'} the embedded database in ${workers === 'processes' ? 'processes of their own' : 'its own process'}`,
     `load average (1/5/15 min) at start: ${loadavg()
       .map((x) => x.toFixed(2))
       .join(' ')}`,
@@ -129,6 +129,7 @@ async function main(): Promise<void> {
             join(workspaceDir, `api-${database}.log`),
             {
               CAPSTAN_API_RATE_LIMIT_STORE: database === 'embedded' ? 'memory' : 'database',
+              CAPSTAN_API_TOKEN_CACHE_MS: database === 'embedded' ? '2000' : '0',
             },
           );
           try {

@@ -120,6 +120,9 @@ const EnvSchema = z
     // Buckets in PostgreSQL hold a token to one limit across every API process; `npm start`, one API on an
     // embedded database, keeps them in memory.
     CAPSTAN_API_RATE_LIMIT_STORE: z.enum(['database', 'memory']).default('database'),
+    // How long a token found by its secret is trusted without a lookup; 0 looks every request's token up. Another API
+    // process's (or the CLI's) revocation takes this long to reach this one, so only `npm start` (one API) sets it.
+    CAPSTAN_API_TOKEN_CACHE_MS: int(0, 60_000).default(0),
     // Console sessions: absolute lifetime from sign-in (never past the token's own expiry), and whether the
     // cookie is always marked Secure (set it behind a TLS proxy: the API itself only sees plain http).
     CAPSTAN_SESSION_HOURS: int(1, 8760).default(12),
@@ -295,6 +298,8 @@ export interface CapstanConfig {
     burst: number;
     /** Where per-token buckets are kept: PostgreSQL (shared by every API process) or this process's memory. */
     rateLimitStore: 'database' | 'memory';
+    /** How long a found token is reused without a lookup (0: never); revocations elsewhere take this long to apply. */
+    tokenCacheMs: number;
     /** Console sessions: lifetime in hours, and whether the cookie is marked Secure whatever the request's scheme. */
     sessionHours: number;
     secureCookie: boolean;
@@ -467,6 +472,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): CapstanConfig 
       ratePerSecond: e.CAPSTAN_API_RATE_LIMIT_PER_SECOND,
       burst: e.CAPSTAN_API_RATE_LIMIT_BURST,
       rateLimitStore: e.CAPSTAN_API_RATE_LIMIT_STORE,
+      tokenCacheMs: e.CAPSTAN_API_TOKEN_CACHE_MS,
       sessionHours: e.CAPSTAN_SESSION_HOURS,
       secureCookie: e.CAPSTAN_SESSION_COOKIE_SECURE,
     },

@@ -100,6 +100,7 @@ export function apiDepsFromConfig(config: CapstanConfig, parts: ApiParts): ApiDe
     dagPolicy: { continueAsNewAfterEvents: config.dag.continueAsNewAfterEvents },
     webUiUrl: config.temporal.uiUrl,
     auth: { ratePerSecond: config.auth.ratePerSecond, burst: config.auth.burst, store: config.auth.rateLimitStore },
+    caches: { tokenMs: config.auth.tokenCacheMs },
     session: { hours: config.auth.sessionHours, secureCookie: config.auth.secureCookie },
     outputStoreDir: config.worker.outputStoreDir,
     outputS3: config.worker.outputS3,

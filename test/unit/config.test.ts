@@ -87,6 +87,16 @@ describe('environment', () => {
       (err: Error) => err instanceof ConfigError && /CAPSTAN_VERBOSE/.test(err.message),
     );
   });
+  test('found tokens are looked up on every request unless CAPSTAN_API_TOKEN_CACHE_MS says how long to reuse them', () => {
+    assert.equal(loadConfig({}).auth.tokenCacheMs, 0);
+    assert.equal(loadConfig({ CAPSTAN_API_TOKEN_CACHE_MS: '2000' }).auth.tokenCacheMs, 2000);
+    for (const bad of ['-1', '60001', '2s', '1.5'])
+      assert.throws(
+        () => loadConfig({ CAPSTAN_API_TOKEN_CACHE_MS: bad }),
+        (err: Error) => err instanceof ConfigError && /CAPSTAN_API_TOKEN_CACHE_MS/.test(err.message),
+        bad,
+      );
+  });
   test('console sessions last CAPSTAN_SESSION_HOURS (12 by default, 1 to 8760) and take a Secure flag', () => {
     assert.equal(loadConfig({}).auth.sessionHours, 12);
     assert.equal(loadConfig({}).auth.secureCookie, false);
