@@ -11,12 +11,12 @@ import { createToken } from '../../db/stores/token-store';
 import { apiDepsFromConfig, type ApiDeps } from '../../api/services/deps';
 import type { CapstanConfig } from '../../config/env';
 import type { NodeClass } from '../../config/node-classes';
+import { writeClassesFile } from './classes-file';
 import { startBenchServer } from './dev-server';
 import { pickPort } from './ports';
 import { startEmbeddedDatabase } from '../../db/embedded';
 import { startEmbeddedProcess } from './embedded-process';
 import { startNodeClassProcess, startOrchestratorProcess, type WorkerProcess } from './worker-process';
-import { writeFileSync } from 'node:fs';
 import { openDatabase } from '../../db/open';
 import { createLogger } from '../../config/logger';
 import { benchConfig, startCapstanWorkers, startRawWorkers, type RawQueues, type RunningWorkers } from './workers';
@@ -134,15 +134,10 @@ export async function withBenchEnv<T>(options: BenchEnvOptions, phase: (env: Ben
     let nodeWorker: WorkerProcess | undefined;
     if (options.nodeWorkerProcess) {
       // The bench's classes (its concurrency) as a file the worker process reads; YAML reads this JSON.
-      const classesFile = join(options.workspaceDir, `node-classes-${prefix}.yaml`);
-      const classes = options.nodeClasses.map(({ name, description, concurrency, pricePerHour, labels }) => ({
-        name,
-        ...(description === undefined ? {} : { description }),
-        concurrency,
-        pricePerHour,
-        labels,
-      }));
-      writeFileSync(classesFile, JSON.stringify({ nodeClasses: classes }));
+      const classesFile = writeClassesFile(
+        join(options.workspaceDir, `node-classes-${prefix}.yaml`),
+        options.nodeClasses,
+      );
       nodeWorker = await startNodeClassProcess(
         config,
         options.nodeClass.name,

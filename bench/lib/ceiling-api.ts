@@ -1,10 +1,9 @@
 /** The API as a process of its own (`dist/api/server.js`, as `npm start` runs it), so its CPU is measured apart from the bench's. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CapstanConfig } from '../../config/env';
-import type { NodeClass } from '../../config/node-classes';
 import { pickPort } from './ports';
 
 /** A running API process. */
@@ -14,19 +13,6 @@ export interface ApiProcess {
   /** Throws once the process exited by itself. */
   assertAlive(): void;
   stop(): Promise<void>;
-}
-
-/** Writes the classes the bench's workers serve to `file` (as a node-classes file the API reads) and returns its path. */
-export function writeClassesFile(file: string, nodeClasses: NodeClass[]): string {
-  const nodeClassesJson = nodeClasses.map(({ name, description, concurrency, pricePerHour, labels }) => ({
-    name,
-    ...(description === undefined ? {} : { description }),
-    concurrency,
-    pricePerHour,
-    labels,
-  }));
-  writeFileSync(file, JSON.stringify({ nodeClasses: nodeClassesJson }));
-  return file;
 }
 
 /**
