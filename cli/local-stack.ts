@@ -77,7 +77,7 @@ export async function startLocalStack(
     CAPSTAN_DATABASE_URL: databaseUrl,
     // One API process: its own memory holds the buckets, sparing the embedded database a write per request.
     CAPSTAN_API_RATE_LIMIT_STORE: process.env.CAPSTAN_API_RATE_LIMIT_STORE ?? 'memory',
-    // Nor a token lookup per request: a revocation through this API applies at once, one by the CLI within 2 s.
+    // Nor a token lookup per request: a revocation through this API applies at once, a direct database write in 2 s.
     CAPSTAN_API_TOKEN_CACHE_MS: process.env.CAPSTAN_API_TOKEN_CACHE_MS ?? '2000',
     ...(uiUrl ? { CAPSTAN_TEMPORAL_UI_URL: uiUrl } : {}),
     ...pulumiEnv,

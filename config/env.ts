@@ -121,7 +121,7 @@ const EnvSchema = z
     // embedded database, keeps them in memory.
     CAPSTAN_API_RATE_LIMIT_STORE: z.enum(['database', 'memory']).default('database'),
     // How long a token found by its secret is trusted without a lookup; 0 looks every request's token up. Another API
-    // process's (or the CLI's) revocation takes this long to reach this one, so only `npm start` (one API) sets it.
+    // process's revocation (or a direct database write) takes this long to reach this one: only `npm start` sets it.
     CAPSTAN_API_TOKEN_CACHE_MS: int(0, 60_000).default(0),
     // Console sessions: absolute lifetime from sign-in (never past the token's own expiry), and whether the
     // cookie is always marked Secure (set it behind a TLS proxy: the API itself only sees plain http).
